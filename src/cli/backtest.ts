@@ -1,0 +1,92 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
+import { UsageError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { runBacktest, type BacktestResult } from '../pipeline/clv.js';
+import { computeFeatures } from '../pipeline/features.js';
+import { loadTransactions } from '../pipeline/load.js';
+import { addCommonOptions, loggerFor, parseNumber, withEngine, type CommonOptions } from './context.js';
+import { formatTable } from './format.js';
+
+const EXAMPLES = `
+Examples:
+  # The standard CDNOW experiment: calibrate to 1997-09-30, compare with the 39 weeks after
+  $ crm backtest fixtures/cdnow/cdnow.csv --calibration-end 1997-09-30 --holdout-end 1998-06-30 --out out/backtest
+
+  # Pareto/NBD, holdout to the latest transaction
+  $ crm backtest tx.parquet --calibration-end 2025-03-31 --clv-model paretonbd`;
+
+export function backtestCommand(): Command {
+  const command = new Command('backtest')
+    .description('calibration/holdout check of the CLV purchase model: predicted vs actual purchases per customer')
+    .argument('<inputs...>', 'transaction files or globs')
+    .requiredOption('--calibration-end <date>', 'last day of the calibration period (YYYY-MM-DD)')
+    .option('--holdout-end <date>', 'last day of the holdout period (default: the latest transaction date)')
+    .option('-o, --out <dir>', 'write backtest.json and backtest.csv here')
+    .option('-c, --config <file>', 'column mapping and model options from a config file')
+    .option('--customer-col <name|n>', 'customer id column')
+    .option('--date-col <name|n>', 'order date column')
+    .option('--amount-col <name|n>', 'amount column')
+    .option('--delimiter <char>', "field delimiter ('tab', 'whitespace', or a character)")
+    .option('--date-format <format>', 'strptime format for dates')
+    .addOption(new Option('--clv-model <model>', 'purchase model (default: bgnbd)').choices(['bgnbd', 'paretonbd']))
+    .addOption(new Option('--time-unit <unit>', 'model time unit (default: week)').choices(['day', 'week', 'month']))
+    .option('--penalty <l2>', 'L2 penalty on model parameters', parseNumber('--penalty'));
+  addCommonOptions(command);
+  command.addHelpText('after', EXAMPLES);
+  command.action(async (inputs: string[], options: Record<string, any>) => {
+    const log = loggerFor(options as CommonOptions);
+    for (const key of ['calibrationEnd', 'holdoutEnd'] as const) {
+      if (options[key] !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(options[key])) throw new UsageError(`--${key === 'calibrationEnd' ? 'calibration-end' : 'holdout-end'} expects YYYY-MM-DD`);
+    }
+    const file = options.config ? await readConfigFile(options.config) : {};
+    const config = parseScoreConfig(
+      mergeOptions(file, {
+        inputs,
+        columns: { customer: options.customerCol, date: options.dateCol, amount: options.amountCol },
+        delimiter: options.delimiter,
+        dateFormat: options.dateFormat,
+        clv: { model: options.clvModel, timeUnit: options.timeUnit, penalty: options.penalty },
+      }),
+    );
+    const result = await withEngine(async (engine) => {
+      const loaded = await loadTransactions(engine, config);
+      if (loaded.rowsRejected > 0) log.warn({ rejected: loaded.rowsRejected }, 'rows rejected while loading (run crm score to see them)');
+      const holdoutEnd =
+        options.holdoutEnd ??
+        (await engine.one<{ d: string }>(`SELECT strftime(max(order_date), '%Y-%m-%d') AS d FROM transactions`))!.d;
+      if (holdoutEnd <= options.calibrationEnd) throw new UsageError(`--holdout-end ${holdoutEnd} must be after --calibration-end ${options.calibrationEnd}`);
+      const features = await computeFeatures(engine, options.calibrationEnd);
+      if (features.customers === 0) throw new UsageError(`no customers bought on or before ${options.calibrationEnd}`);
+      return { holdoutEnd, ...(await runBacktest(engine, config.clv, options.calibrationEnd, holdoutEnd)) };
+    });
+    if (!result.fit.converged) log.warn({ message: result.fit.message }, 'the purchase model did not converge; predictions are unreliable');
+    process.stdout.write(renderBacktest(result, options.calibrationEnd));
+    if (options.out) {
+      await mkdir(options.out, { recursive: true });
+      const { byFrequency, ...rest } = result;
+      await writeFileAtomic(path.join(options.out, 'backtest.json'), `${JSON.stringify({ calibrationEnd: options.calibrationEnd, ...rest, byFrequency }, null, 2)}\n`);
+      const csv = ['frequency,customers,actual,predicted,actual_mean,predicted_mean', ...byFrequency.map((b) => [b.frequency, b.customers, b.actual, round(b.predicted), round(b.actualMean), round(b.predictedMean)].join(','))];
+      await writeFileAtomic(path.join(options.out, 'backtest.csv'), `${csv.join('\n')}\n`);
+      log.info({ out: options.out }, 'wrote backtest.json and backtest.csv');
+    }
+  });
+  return command;
+}
+
+const round = (x: number) => Math.round(x * 10_000) / 10_000;
+
+function renderBacktest(r: BacktestResult & { holdoutEnd: string }, calibrationEnd: string): string {
+  const head = [
+    `Backtest (${r.model}, time unit ${r.timeUnit}): calibration to ${calibrationEnd}, holdout to ${r.holdoutEnd} (${round(r.holdoutLength)} ${r.timeUnit}s)`,
+    `customers ${r.customers}   actual purchases ${r.actualTotal}   predicted ${r.predictedTotal.toFixed(2)}   MAE ${r.mae.toFixed(4)}`,
+    '',
+  ];
+  const table = formatTable(
+    ['calibration frequency', 'customers', 'actual', 'predicted', 'actual/customer', 'predicted/customer'],
+    r.byFrequency.map((b) => [b.frequency, b.customers, b.actual, b.predicted.toFixed(2), b.actualMean.toFixed(3), b.predictedMean.toFixed(3)]),
+  );
+  return `${head.join('\n')}${table}\n`;
+}

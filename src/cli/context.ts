@@ -1,0 +1,49 @@
+import { Option, type Command } from 'commander';
+import { DuckDbEngine } from '../engine/duckdb/DuckDbEngine.js';
+import type { Engine } from '../engine/Engine.js';
+import { UsageError } from '../errors.js';
+import type { Logger } from '../pipeline/effects.js';
+import { createLogger, type LogLevel } from './logger.js';
+
+/** Options every command takes. */
+export function addCommonOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
+    .option('-q, --quiet', 'only warnings and errors on stderr, no progress')
+    .option('--debug', 'debug logs and stack traces on errors');
+}
+
+export interface CommonOptions {
+  logLevel?: LogLevel;
+  quiet?: boolean;
+  debug?: boolean;
+}
+
+export function loggerFor(options: CommonOptions): Logger {
+  const level: LogLevel = options.logLevel ?? (options.debug ? 'debug' : options.quiet ? 'warn' : 'info');
+  return createLogger(level);
+}
+
+/** Runs `work` with a scratch DuckDB engine, closed whatever happens. */
+export async function withEngine<T>(work: (engine: Engine) => Promise<T>, options: { timezone?: string; threads?: number } = {}): Promise<T> {
+  const engine = await DuckDbEngine.create({ timezone: options.timezone, threads: options.threads });
+  try {
+    return await work(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+export const parseNumber = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${name} expects a number, got "${value}"`);
+  return n;
+};
+
+export const parseInteger = (name: string) => (value: string) => {
+  const n = parseNumber(name)(value);
+  if (!Number.isInteger(n)) throw new UsageError(`${name} expects a whole number, got "${value}"`);
+  return n;
+};
+
+export const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];

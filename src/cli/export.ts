@@ -1,0 +1,88 @@
+import { rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import { writeQuery, type TableFormat } from '../io/writers.js';
+import { buildExport, type ExportFilters } from '../pipeline/export.js';
+import { attachHistoryReadOnly } from '../pipeline/runs.js';
+import { addCommonOptions, collect, parseInteger, parseNumber, withEngine } from './context.js';
+
+const EXAMPLES = `
+Examples:
+  # Tomorrow's mailing: the 5,000 Champions with the highest CLV, with contact details, minus unsubscribes
+  $ crm export --db out/crm.duckdb --segment Champions --contacts contacts.csv --suppress unsubscribed.csv \\
+      --limit 5000 --order-by clv --out mailing.csv
+
+  # Best recency and frequency whatever the value, as Parquet
+  $ crm export --db out/crm.duckdb --cell '[45][45]?' --out top.parquet
+
+  # Customers slipping since the previous run while their value is high
+  $ crm export --db out/crm.duckdb --preset slipping --contacts contacts.parquet > call-list.csv
+
+Counts (matched, without contact, suppressed, cut by the limit, written) go to stderr;
+rows to --out or stdout. Filters combine with AND; a repeated filter is an OR of its values.`;
+
+export function exportCommand(): Command {
+  const command = new Command('export')
+    .description('a customer list for a mailing: filter a run by segment, cell, stage, cluster or value; join contacts; drop suppressed; cap to a budget')
+    .requiredOption('--db <file>', 'the run-history database written by crm score')
+    .option('--run <id>', 'run to export from (default: the newest)', parseInteger('--run'))
+    .option('--segment <name>', 'RFM segment, repeatable', collect)
+    .option('--cell <pattern>', "RFM cell pattern, repeatable: 555, 5??, '[45][45]?'", collect)
+    .option('--stage <stage>', 'lifecycle stage, repeatable', collect)
+    .option('--cluster <n|label>', 'k-means cluster number or label, repeatable', collect)
+    .option('--min-clv <value>', 'CLV at least', parseNumber('--min-clv'))
+    .option('--min-p-alive <p>', 'P(alive) at least', parseNumber('--min-p-alive'))
+    .option('--max-p-alive <p>', 'P(alive) at most', parseNumber('--max-p-alive'))
+    .addOption(new Option('--preset <name>', 'a ready list: slipping = R or F score fell since the previous run, M or CLV in the top 40%').choices(['slipping']))
+    .option('--contacts <file>', 'CSV or Parquet with customer_id and contact columns (email, name, …) to join')
+    .option('--suppress <file>', 'CSV or Parquet of customer ids or emails to leave out (unsubscribed, bounced)')
+    .option('--limit <n>', 'at most N customers (a budget), the best by --order-by', parseInteger('--limit'))
+    .addOption(new Option('--order-by <column>', 'what "best" means (default: clv)').choices(['clv', 'revenue', 'p_alive', 'recency_days']))
+    .addOption(new Option('--format <format>', 'output format (default: from the --out extension, else csv)').choices(['csv', 'parquet', 'json']))
+    .option('-o, --out <file>', 'output file (default: stdout)');
+  addCommonOptions(command);
+  command.addHelpText('after', EXAMPLES);
+  command.action(async (options: Record<string, any>) => {
+    if (options.limit !== undefined && options.limit < 0) throw new UsageError('--limit must be ≥ 0');
+    const filters: ExportFilters = {
+      run: options.run,
+      segments: options.segment ?? [],
+      cells: options.cell ?? [],
+      stages: options.stage ?? [],
+      clusters: options.cluster ?? [],
+      minClv: options.minClv,
+      minPAlive: options.minPAlive,
+      maxPAlive: options.maxPAlive,
+      preset: options.preset,
+      contacts: options.contacts,
+      suppress: options.suppress,
+      limit: options.limit,
+      orderBy: options.orderBy,
+    };
+    const out: string | undefined = options.out;
+    const format: TableFormat = options.format ?? (out?.endsWith('.parquet') ? 'parquet' : out && /\.(json|ndjson|jsonl)$/.test(out) ? 'json' : 'csv');
+    const counts = await withEngine(async (engine) => {
+      await attachHistoryReadOnly(engine, options.db);
+      const { counts, columns } = await buildExport(engine, filters);
+      const select = `SELECT ${columns.map(engine.dialect.quoteIdentifier).join(', ')} FROM export_rows`;
+      if (out) {
+        const temp = path.join(path.dirname(out), `.${path.basename(out)}.${process.pid}.tmp`);
+        try {
+          await writeQuery(engine, select, format, temp);
+          await rename(temp, out);
+        } finally {
+          await rm(temp, { force: true });
+        }
+      } else {
+        await writeQuery(engine, select, format, '/dev/stdout');
+      }
+      return counts;
+    });
+    process.stderr.write(
+      `crm export: run ${counts.run}: ${counts.matched} matched, ${counts.withoutContact} without contact, ${counts.suppressed} suppressed, ` +
+        `${counts.cutByLimit} cut by the limit, ${counts.written} written${out ? ` to ${out}` : ''}\n`,
+    );
+  });
+  return command;
+}

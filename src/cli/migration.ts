@@ -1,0 +1,51 @@
+import { Command, Option } from 'commander';
+import { writeFileAtomic } from '../io/atomic.js';
+import { attachHistoryReadOnly, migrationBetween, type MigrationCell, type MigrationDimension } from '../pipeline/runs.js';
+import { addCommonOptions, parseInteger, withEngine } from './context.js';
+import { formatTable } from './format.js';
+
+export function migrationCommand(): Command {
+  const command = new Command('migration')
+    .description('how customers moved between segments, lifecycle stages or clusters from one run to another')
+    .requiredOption('--db <file>', 'the run-history database written by crm score')
+    .option('--from <run>', 'earlier run id (default: the second newest)', parseInteger('--from'))
+    .option('--to <run>', 'later run id (default: the newest)', parseInteger('--to'))
+    .addOption(new Option('--by <dimension>', 'what to compare').choices(['segment', 'stage', 'cluster']).default('segment'))
+    .option('--out <file.csv>', 'also write the matrix as CSV (from,to,customers,revenue)');
+  addCommonOptions(command);
+  command.addHelpText('after', `
+Examples:
+  $ crm migration --db out/crm.duckdb                          # last two runs, RFM segments
+  $ crm migration --db out/crm.duckdb --by stage --from 3 --to 7 --out moves.csv
+
+Rows are the earlier run, columns the later one; "(new)" are customers only in the
+later run, "(gone)" customers only in the earlier one.`);
+  command.action(async (options: { db: string; from?: number; to?: number; by: MigrationDimension; out?: string }) => {
+    const result = await withEngine(async (engine) => {
+      await attachHistoryReadOnly(engine, options.db);
+      return migrationBetween(engine, options.by, options.from, options.to);
+    });
+    process.stdout.write(`Migration by ${options.by}: run ${result.fromRun} (rows) → run ${result.toRun} (columns), customers\n${renderMatrix(result.cells)}\n`);
+    if (options.out) {
+      const lines = ['from,to,customers,revenue', ...result.cells.map((c) => [csvField(c.from), csvField(c.to), c.customers, c.revenue].join(','))];
+      await writeFileAtomic(options.out, `${lines.join('\n')}\n`);
+    }
+  });
+  return command;
+}
+
+export const csvField = (value: string) => (/[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+
+function renderMatrix(cells: readonly MigrationCell[]): string {
+  const order = (values: string[]) => [...new Set(values)].sort((a, b) => (a.startsWith('(') ? 1 : 0) - (b.startsWith('(') ? 1 : 0) || a.localeCompare(b));
+  const rows = order(cells.map((c) => c.from));
+  const columns = order(cells.map((c) => c.to));
+  const count = new Map(cells.map((c) => [`${c.from}\u0000${c.to}`, c.customers]));
+  const body = rows.map((r) => {
+    const values = columns.map((c) => count.get(`${r}\u0000${c}`) ?? 0);
+    return [r, ...values, values.reduce((a, b) => a + b, 0)];
+  });
+  const totals = columns.map((c) => cells.filter((x) => x.to === c).reduce((a, x) => a + x.customers, 0));
+  body.push(['total', ...totals, totals.reduce((a, b) => a + b, 0)]);
+  return formatTable(['from \\ to', ...columns, 'total'], body);
+}

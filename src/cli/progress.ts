@@ -1,0 +1,36 @@
+import cliProgress from 'cli-progress';
+
+/**
+ * A stage progress line on an interactive terminal, shown only once a stage
+ * has run for a second (short runs stay quiet). Never on a pipe or in cron.
+ */
+export function createStageProgress(enabled: boolean, totalStages: number): { stage(name: string): () => void; stop(): void } {
+  if (!enabled) return { stage: () => () => {}, stop: () => {} };
+  const bar = new cliProgress.SingleBar(
+    { format: 'crm {bar} {value}/{total} stages | {stage} {elapsed}s', stream: process.stderr, hideCursor: true, clearOnComplete: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let done = 0;
+  let started = false;
+  return {
+    stage(name) {
+      const begin = Date.now();
+      const tick = setInterval(() => {
+        const elapsed = ((Date.now() - begin) / 1000).toFixed(0);
+        if (!started) {
+          bar.start(totalStages, done, { stage: name, elapsed });
+          started = true;
+        }
+        bar.update(done, { stage: name, elapsed });
+      }, 1000);
+      return () => {
+        clearInterval(tick);
+        done += 1;
+        if (started) bar.update(done, { stage: name, elapsed: ((Date.now() - begin) / 1000).toFixed(0) });
+      };
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}

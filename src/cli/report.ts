@@ -1,0 +1,33 @@
+import { Command } from 'commander';
+import { writeFileAtomic } from '../io/atomic.js';
+import { gatherReportData } from '../pipeline/reportData.js';
+import { attachHistoryReadOnly } from '../pipeline/runs.js';
+import { renderReport } from '../report/renderReport.js';
+import { addCommonOptions, loggerFor, parseInteger, withEngine, type CommonOptions } from './context.js';
+
+export function reportCommand(): Command {
+  const command = new Command('report')
+    .description('a self-contained HTML report of one run: key numbers, model fit and charts')
+    .requiredOption('--db <file>', 'the run-history database written by crm score')
+    .option('--run <id>', 'run to report on (default: the newest)', parseInteger('--run'))
+    .requiredOption('-o, --out <file.html>', 'where to write the report');
+  addCommonOptions(command);
+  command.addHelpText('after', `
+Examples:
+  $ crm report --db out/crm.duckdb --out report.html
+  $ crm report --db out/crm.duckdb --run 12 --out reports/run-12.html
+
+The file has no external references: it can be mailed or opened offline. Charts:
+RFM heatmap, segment sizes and revenue share, Pareto curve, CLV distribution,
+lifecycle funnel, cluster profiles, and the segment migration from the previous run.`);
+  command.action(async (options: { db: string; run?: number; out: string } & CommonOptions) => {
+    const log = loggerFor(options);
+    const data = await withEngine(async (engine) => {
+      await attachHistoryReadOnly(engine, options.db);
+      return gatherReportData(engine, options.run);
+    });
+    await writeFileAtomic(options.out, await renderReport(data));
+    log.info({ out: options.out, run: data.run.id }, 'wrote report');
+  });
+  return command;
+}

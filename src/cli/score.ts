@@ -1,0 +1,125 @@
+import { Command, Option } from 'commander';
+import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
+import type { ScoreConfig } from '../config/schema.js';
+import { runScore } from '../pipeline/score.js';
+import { addCommonOptions, collect, loggerFor, parseInteger, parseNumber, withEngine, type CommonOptions } from './context.js';
+import { createStageProgress } from './progress.js';
+
+const EXAMPLES = `
+Examples:
+  # Nightly job on one export, scored as of yesterday, Parquet + CSV into out/
+  $ crm score exports/transactions.csv --as-of 2025-06-30 --out out/
+
+  # Several files and a glob; columns named differently in the source
+  $ crm score 'exports/2025-*.parquet' extra.csv --customer-col CustomerID --date-col InvoiceDate --amount-col TotalPrice --out out/
+
+  # Whitespace-separated file without a header (CDNOW), columns by position
+  $ crm score fixtures/cdnow/CDNOW_sample.txt --customer-col 1 --date-col 3 --amount-col 5 --as-of 1997-09-30 --out out/cdnow
+
+  # Pareto/NBD instead of BG/NBD, 24-month CLV at 1% a month and a 30% margin
+  $ crm score tx.csv --clv-model paretonbd --horizon 24 --discount-rate 0.01 --margin 0.3 --out out/
+
+  # Everything from a config file, one flag overriding it; fail if over 1% of rows are rejected
+  $ crm score --config crm.config.yaml --max-reject-rate 0.01
+
+Outputs (DIR = --out): customers.{parquet,csv,json,arrow}, summary.json, rejects.csv,
+deciles.csv, segments.csv, stages.csv, clusters.csv; the run is recorded in DIR/crm.duckdb (--db).
+Exit codes: 0 success, 1 the job failed (bad input, engine error), 2 usage error.`;
+
+export function scoreCommand(): Command {
+  const command = new Command('score')
+    .description('load transaction exports and write RFM, CLV, lifecycle and k-means scored customer tables')
+    .argument('[inputs...]', 'transaction files (CSV/TSV/whitespace text, Parquet, NDJSON) or globs')
+    .option('-c, --config <file>', 'options from a JSON or YAML file (flags override it)')
+    .option('-o, --out <dir>', 'output folder (default: crm-out)')
+    .option('--db <file>', 'DuckDB database that keeps the run history (default: DIR/crm.duckdb)')
+    .option('--no-db', 'do not record the run in a database')
+    .addOption(new Option('-f, --format <format>', 'customer table format, repeatable (default: parquet and csv)').choices(['parquet', 'csv', 'json', 'arrow']).argParser(collect as never))
+    .option('--customer-col <name|n>', 'customer id column (name, or 1-based position)')
+    .option('--date-col <name|n>', 'order date column')
+    .option('--amount-col <name|n>', 'amount column (negative = refund)')
+    .option('--order-col <name|n>', 'order id column (else one order per customer and day)')
+    .option('--delimiter <char>', "field delimiter ('tab', 'whitespace', or a character; default: detected)")
+    .addOption(new Option('--header <mode>', 'first line is a header (default: detected)').choices(['auto', 'yes', 'no']))
+    .option('--date-format <format>', 'strptime format for dates, e.g. %d/%m/%Y (default: ISO, YYYYMMDD or timestamps)')
+    .option('--timezone <tz>', 'time zone that timestamps are reduced to dates in (default: UTC)')
+    .option('--as-of <date>', 'score as of this date, YYYY-MM-DD (default: the latest transaction date)')
+    .option('--max-reject-rate <rate>', 'fail (exit 1) when more than this share of rows is rejected, 0..1', parseNumber('--max-reject-rate'))
+    .addOption(new Option('--rfm-method <method>', 'RFM scoring (default: quantile)').choices(['quantile', 'ntile', 'fixed']))
+    .option('--segment-map <file>', 'named segments per RFM cell (JSON or YAML); must cover all 125 cells once')
+    .option('--no-clv', 'skip the CLV stage')
+    .addOption(new Option('--clv-model <model>', 'purchase model (default: bgnbd)').choices(['bgnbd', 'paretonbd']))
+    .addOption(new Option('--time-unit <unit>', 'model time unit (default: week)').choices(['day', 'week', 'month']))
+    .option('--horizon <months>', 'CLV horizon in months (default: 12)', parseInteger('--horizon'))
+    .option('--discount-rate <rate>', 'monthly discount rate (default: 0.01)', parseNumber('--discount-rate'))
+    .option('--margin <share>', 'profit margin applied to spend (default: 1)', parseNumber('--margin'))
+    .option('--penalty <l2>', 'L2 penalty on model parameters (default: 0)', parseNumber('--penalty'))
+    .option('--no-lifecycle', 'skip the lifecycle stage')
+    .option('--no-kmeans', 'skip the k-means segment stage')
+    .option('--k <n|auto>', 'number of k-means clusters, or auto (silhouette over 2..8; default: 5)')
+    .option('--seed <n>', 'random seed for k-means (default: 42)', parseInteger('--seed'))
+    .option('--restarts <n>', 'k-means restarts, best inertia kept (default: 4)', parseInteger('--restarts'))
+    .option('--sample-size <n>', 'customers k-means is fitted on (default: 100000)', parseInteger('--sample-size'))
+    .option('--keep-runs <n>', 'keep customer scores of the newest N runs in the database', parseInteger('--keep-runs'))
+    .option('--threads <n>', 'DuckDB threads (default: all cores)', parseInteger('--threads'));
+  addCommonOptions(command);
+  command.addHelpText('after', EXAMPLES);
+  command.action(async (inputs: string[], options: Record<string, unknown>, cmd: Command) => {
+    const log = loggerFor(options as CommonOptions);
+    const config = await resolveScoreConfig(inputs, options, cmd);
+    const progress = createStageProgress(Boolean(process.stderr.isTTY) && !options.quiet, 8);
+    const summary = await withEngine(
+      (engine) => runScore(engine, config, { logger: log, stage: progress.stage, now: () => new Date() }),
+      { timezone: config.timezone, threads: config.threads },
+    ).finally(() => progress.stop());
+    log.info(
+      { runId: summary.run.id, out: config.out, customers: summary.customers, rows: summary.rows, seconds: Object.values(summary.timings).reduce((a, b) => a + b, 0) },
+      'scored customers',
+    );
+    if (summary.rows.rejected > 0) log.warn({ rejected: summary.rows.rejected, file: `${config.out}/rejects.csv` }, 'some rows were rejected');
+  });
+  return command;
+}
+
+/** Flags given on the command line override the config file; defaults come from the schema. */
+async function resolveScoreConfig(inputs: string[], options: Record<string, unknown>, cmd: Command): Promise<ScoreConfig> {
+  const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+  const flag = (name: string) => (given(name) ? options[name] : undefined);
+  const k = flag('k') as string | undefined;
+  const flags: Record<string, unknown> = {
+    inputs: inputs.length ? inputs : undefined,
+    out: flag('out'),
+    db: typeof options.db === 'string' ? options.db : undefined,
+    noDb: options.db === false ? true : undefined,
+    format: flag('format'),
+    columns: { customer: flag('customerCol'), date: flag('dateCol'), amount: flag('amountCol'), order: flag('orderCol') },
+    delimiter: flag('delimiter'),
+    header: flag('header'),
+    dateFormat: flag('dateFormat'),
+    timezone: flag('timezone'),
+    asOf: flag('asOf'),
+    maxRejectRate: flag('maxRejectRate'),
+    rfm: { method: flag('rfmMethod'), segmentMap: flag('segmentMap') },
+    clv: {
+      enabled: given('clv') ? options.clv : undefined,
+      model: flag('clvModel'),
+      timeUnit: flag('timeUnit'),
+      horizonMonths: flag('horizon'),
+      discountRate: flag('discountRate'),
+      margin: flag('margin'),
+      penalty: flag('penalty'),
+    },
+    lifecycle: { enabled: given('lifecycle') ? options.lifecycle : undefined },
+    kmeans: {
+      enabled: given('kmeans') ? options.kmeans : undefined,
+      k: k === undefined ? undefined : k === 'auto' ? 'auto' : parseInteger('--k')(k),
+      seed: flag('seed'),
+      restarts: flag('restarts'),
+      sampleSize: flag('sampleSize'),
+    },
+    keepRuns: flag('keepRuns'),
+    threads: flag('threads'),
+  };
+  const file = options.config ? await readConfigFile(options.config as string) : {};
+  return parseScoreConfig(mergeOptions(file, flags), options.config ? `config (${options.config} and flags)` : 'options');
+}

@@ -1,0 +1,59 @@
+import { writeFile } from 'node:fs/promises';
+import { DateDay, Float64, Int32, Int64, tableToIPC, Utf8, vectorFromArray, type DataType, type Vector, Table } from 'apache-arrow';
+import type { Engine } from '../engine/Engine.js';
+
+export type TableFormat = 'parquet' | 'csv' | 'json' | 'arrow';
+
+export const EXTENSION: Record<TableFormat, string> = { parquet: 'parquet', csv: 'csv', json: 'json', arrow: 'arrow' };
+
+/** Writes a query's result with DuckDB's COPY (parquet, csv, NDJSON) or apache-arrow (.arrow IPC file). */
+export async function writeQuery(engine: Engine, query: string, format: TableFormat, file: string): Promise<void> {
+  const target = engine.dialect.quoteString(file);
+  switch (format) {
+    case 'parquet':
+      return engine.run(`COPY (${query}) TO ${target} (FORMAT parquet, COMPRESSION zstd)`);
+    case 'csv':
+      return engine.run(`COPY (${query}) TO ${target} (FORMAT csv, HEADER true)`);
+    case 'json':
+      return engine.run(`COPY (${query}) TO ${target} (FORMAT json)`);
+    case 'arrow':
+      return writeArrow(engine, query, file);
+  }
+}
+
+const arrowType = (duckdbType: string): DataType => {
+  const t = duckdbType.toUpperCase();
+  if (t === 'DATE') return new DateDay();
+  if (t === 'DOUBLE' || t === 'FLOAT' || t.startsWith('DECIMAL')) return new Float64();
+  if (t === 'BIGINT' || t === 'HUGEINT' || t === 'UBIGINT') return new Int64();
+  if (/^(TINYINT|SMALLINT|INTEGER|UTINYINT|USMALLINT|UINTEGER)$/.test(t)) return new Int32();
+  return new Utf8();
+};
+
+async function writeArrow(engine: Engine, query: string, file: string): Promise<void> {
+  const described = await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE ${query}`);
+  const types = described.map((c) => arrowType(c.column_type));
+  // Dates and decimals cross as plain numbers and ISO text, converted below.
+  const select = described
+    .map((c, i) => {
+      const name = engine.dialect.quoteIdentifier(c.column_name);
+      const type = types[i]!;
+      if (type instanceof DateDay) return `date_diff('day', DATE '1970-01-01', ${name}) AS ${name}`;
+      if (type instanceof Float64) return `${name}::DOUBLE AS ${name}`;
+      return name;
+    })
+    .join(', ');
+  const columns: unknown[][] = described.map(() => []);
+  for await (const chunk of engine.streamColumns(`SELECT ${select} FROM (${query})`)) {
+    chunk.columns.forEach((values, i) => columns[i]!.push(...values));
+  }
+  const vectors: Record<string, Vector> = {};
+  described.forEach((c, i) => {
+    const type = types[i]!;
+    let values = columns[i]!;
+    if (type instanceof DateDay) values = values.map((v) => (v === null ? null : new Date(Number(v) * 86_400_000)));
+    if (type instanceof Int64) values = values.map((v) => (v === null ? null : BigInt(v as number)));
+    vectors[c.column_name] = vectorFromArray(values, type);
+  });
+  await writeFile(file, tableToIPC(new Table(vectors), 'file'));
+}

@@ -1,0 +1,78 @@
+import type { Engine } from '../engine/Engine.js';
+import {
+  HISTORY_SCHEMA_SQL,
+  INSERT_RUN_SQL,
+  INSERT_SCORES_SQL,
+  NEXT_RUN_ID_SQL,
+  PREVIOUS_RUN_SQL,
+  PRUNE_SCORES_SQL,
+  WITH_HISTORY_SQL,
+} from '../sql/history.js';
+import { SCORED_COLUMNS } from '../sql/scored.js';
+
+/** Attaches the history database, creating its tables on first use. */
+export async function attachHistory(engine: Engine, dbPath: string): Promise<void> {
+  await engine.run(`ATTACH ${engine.dialect.quoteString(dbPath)} AS history`);
+  await engine.run(HISTORY_SCHEMA_SQL(engine.dialect.quoteIdentifier));
+}
+
+export async function detachHistory(engine: Engine): Promise<void> {
+  await engine.run(`DETACH history`);
+}
+
+export async function nextRunId(engine: Engine): Promise<{ runId: number; previousRun: number | null }> {
+  const next = (await engine.one<{ run_id: number }>(NEXT_RUN_ID_SQL))!.run_id;
+  const previous = (await engine.one<{ run_id: number | null }>(PREVIOUS_RUN_SQL, { runId: next }))!.run_id;
+  return { runId: next, previousRun: previous };
+}
+
+/** Adds previous_segment and segment_changed_at from the previous run. */
+export async function addHistoryColumns(engine: Engine, asOf: string, previousRun: number | null): Promise<void> {
+  await engine.run(WITH_HISTORY_SQL, { asOf, previousRun: previousRun ?? -1 });
+}
+
+export interface RunRecord {
+  runId: number;
+  asOf: string;
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  inputs: string[];
+  rowsRead: number;
+  rowsAccepted: number;
+  rowsRejected: number;
+  rowsExcluded: number;
+  customers: number;
+  options: unknown;
+  summary: unknown;
+}
+
+/** One transaction: a crash leaves the database as it was before the run. */
+export async function recordRun(engine: Engine, record: RunRecord, scoredColumns: readonly string[], keepRuns: number | undefined): Promise<void> {
+  await engine.run('BEGIN TRANSACTION');
+  try {
+    await engine.run(INSERT_SCORES_SQL([...scoredColumns, 'previous_segment', 'segment_changed_at'], engine.dialect.quoteIdentifier), { runId: record.runId });
+    await engine.run(INSERT_RUN_SQL, {
+      runId: record.runId,
+      asOf: record.asOf,
+      startedAt: record.startedAt,
+      finishedAt: record.finishedAt,
+      duration: record.durationSeconds,
+      inputs: JSON.stringify(record.inputs),
+      rowsRead: record.rowsRead,
+      rowsAccepted: record.rowsAccepted,
+      rowsRejected: record.rowsRejected,
+      rowsExcluded: record.rowsExcluded,
+      customers: record.customers,
+      options: JSON.stringify(record.options),
+      summary: JSON.stringify(record.summary),
+    });
+    if (keepRuns !== undefined) for (const sql of PRUNE_SCORES_SQL) await engine.run(sql, { keep: keepRuns });
+    await engine.run('COMMIT');
+  } catch (error) {
+    await engine.run('ROLLBACK');
+    throw error;
+  }
+}
+
+export const HISTORY_COLUMNS = SCORED_COLUMNS.map((c) => c.name);

@@ -1,0 +1,56 @@
+import type { Engine } from '../engine/Engine.js';
+import type { ReportData } from '../report/reportData.js';
+import { STAGE_ORDER } from '../report/reportData.js';
+import {
+  CLV_HISTOGRAM_SQL,
+  REPORT_CLUSTERS_SQL,
+  REPORT_DECILES_SQL,
+  REPORT_RUN_SQL,
+  REPORT_SEGMENTS_SQL,
+  REPORT_STAGES_SQL,
+  RFM_HEATMAP_SQL,
+} from '../sql/report.js';
+import { migrationBetween, resolveRun } from './runs.js';
+
+/** Gathers one run's figures from the history database for the HTML report. */
+export async function gatherReportData(engine: Engine, run: number | undefined): Promise<ReportData> {
+  const runId = await resolveRun(engine, run);
+  const p = { runId };
+  const info = (await engine.one<Record<string, any>>(REPORT_RUN_SQL, p))!;
+  const summary = JSON.parse(info.summary);
+  const clv = summary.clv;
+  const purchase = clv ? (clv.model === 'bgnbd' ? clv.bgnbd : clv.paretonbd) : null;
+
+  const previous = await engine.one<{ run_id: number | null }>(`SELECT max(run_id)::BIGINT AS run_id FROM history.runs WHERE run_id < $runId AND scores_kept`, p);
+  const migration = previous?.run_id ? await migrationBetween(engine, 'segment', previous.run_id, runId) : null;
+
+  const stages = await engine.all<NonNullable<ReportData['stages']>[number]>(REPORT_STAGES_SQL, p);
+  stages.sort((a, b) => STAGE_ORDER.indexOf(a.stage) - STAGE_ORDER.indexOf(b.stage));
+  const clusters = await engine.all<NonNullable<ReportData['clusters']>[number]>(REPORT_CLUSTERS_SQL, p);
+  const histogram = clv?.available ? await engine.all<{ binStart: number; binEnd: number; customers: number }>(CLV_HISTOGRAM_SQL, p) : [];
+
+  return {
+    title: `crm report — run ${runId} (as of ${info.as_of})`,
+    run: { id: runId, asOf: info.as_of, startedAt: info.started_at, finishedAt: info.finished_at, inputs: JSON.parse(info.inputs) },
+    totals: { customers: info.customers, revenue: info.revenue, rowsRead: info.rows_read, rowsRejected: info.rows_rejected, rowsExcluded: info.rows_excluded },
+    fit: purchase
+      ? {
+          model: clv.model,
+          timeUnit: clv.timeUnit,
+          params: purchase.params,
+          logLikelihood: purchase.logLikelihood,
+          converged: purchase.converged,
+          gammaGamma: clv.gammagamma
+            ? { params: clv.gammagamma.params, logLikelihood: clv.gammagamma.logLikelihood, converged: clv.gammagamma.converged }
+            : null,
+        }
+      : null,
+    rfmHeatmap: await engine.all(RFM_HEATMAP_SQL, p),
+    segments: await engine.all(REPORT_SEGMENTS_SQL, p),
+    deciles: await engine.all(REPORT_DECILES_SQL, p),
+    clvHistogram: histogram.length ? histogram.map(({ binStart, binEnd, customers }) => ({ binStart, binEnd, customers })) : null,
+    stages: stages.length ? stages : null,
+    clusters: clusters.length ? clusters : null,
+    migration: migration ? { fromRun: migration.fromRun, toRun: migration.toRun, by: 'segment', cells: migration.cells } : null,
+  };
+}

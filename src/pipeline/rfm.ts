@@ -1,0 +1,41 @@
+import type { ScoreConfig } from '../config/schema.js';
+import type { Engine } from '../engine/Engine.js';
+import { UsageError } from '../errors.js';
+import { rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL } from '../sql/rfm.js';
+import { segmentRows, type SegmentMap } from './segmentMap.js';
+
+export interface ScoreRange {
+  score: number;
+  min: number;
+  max: number;
+  customers: number;
+}
+
+export interface RfmResult {
+  method: ScoreConfig['rfm']['method'];
+  thresholds: { recency: ScoreRange[]; frequency: ScoreRange[]; monetary: ScoreRange[] };
+  cutPoints: ScoreConfig['rfm']['thresholds'] | null;
+}
+
+export async function loadSegmentMap(engine: Engine, map: SegmentMap): Promise<void> {
+  await engine.run(SEGMENT_MAP_TABLE_SQL);
+  const rows = segmentRows(map);
+  await engine.run(`INSERT INTO segment_map VALUES ${rows.map(() => '(?, ?)').join(', ')}`, rows.flat());
+}
+
+export async function scoreRfm(engine: Engine, rfm: ScoreConfig['rfm'], map: SegmentMap): Promise<RfmResult> {
+  if (rfm.method === 'fixed' && !rfm.thresholds) {
+    throw new UsageError('rfm.method "fixed" needs rfm.thresholds with recency, frequency and monetary cut points (4 each)');
+  }
+  await loadSegmentMap(engine, map);
+  const params = rfm.method === 'fixed' ? {
+    recencyCuts: `[${rfm.thresholds!.recency.join(',')}]`,
+    frequencyCuts: `[${rfm.thresholds!.frequency.join(',')}]`,
+    monetaryCuts: `[${rfm.thresholds!.monetary.join(',')}]`,
+  } : undefined;
+  await engine.run(rfmScoresSql(rfm.method, engine.dialect.stableHash), params);
+  const ranges = await engine.all<ScoreRange & { dimension: keyof RfmResult['thresholds'] }>(RFM_THRESHOLDS_SQL);
+  const thresholds: RfmResult['thresholds'] = { recency: [], frequency: [], monetary: [] };
+  for (const { dimension, ...range } of ranges) thresholds[dimension].push(range);
+  return { method: rfm.method, thresholds, cutPoints: rfm.thresholds ?? null };
+}

@@ -1,0 +1,178 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { ScoreConfig } from '../config/schema.js';
+import type { Engine } from '../engine/Engine.js';
+import { InputError } from '../errors.js';
+import { OutputSet, writeFileAtomic } from '../io/atomic.js';
+import { EXTENSION, writeQuery } from '../io/writers.js';
+import { DECILES_SQL, SEGMENTS_SQL } from '../sql/rfm.js';
+import { assembleScoredSql, SCORED_COLUMNS, type ScoredColumn } from '../sql/scored.js';
+import { scoreClv, type ClvResult } from './clv.js';
+import type { Effects } from './effects.js';
+import { computeFeatures, resolveAsOf } from './features.js';
+import { addHistoryColumns, attachHistory, detachHistory, nextRunId, recordRun } from './history.js';
+import { assignLifecycle, STAGES_SQL, type LifecycleResult } from './lifecycle.js';
+import { loadTransactions } from './load.js';
+import { scoreRfm } from './rfm.js';
+import { clustersSql, segmentCustomers, type SegmentResult } from './segment.js';
+import { DEFAULT_SEGMENT_MAP, readSegmentMap } from './segmentMap.js';
+
+export interface ScoreSummary {
+  run: { id: number | null; asOf: string; startedAt: string; finishedAt: string; inputs: string[]; options: ScoreConfig; outputs: string[] };
+  rows: { read: number; accepted: number; rejected: number; excluded: number };
+  customers: number;
+  rfm: Awaited<ReturnType<typeof scoreRfm>>;
+  clv: ClvResult | null;
+  lifecycle: LifecycleResult | null;
+  segments: SegmentResult | null;
+  timings: Record<string, number>;
+}
+
+/** The nightly job: load → validate → features → RFM → CLV → lifecycle → segment → write. */
+export async function runScore(engine: Engine, config: ScoreConfig, effects: Effects): Promise<ScoreSummary> {
+  const startedAt = effects.now();
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const start = process.hrtime.bigint();
+    const end = effects.stage(name);
+    try {
+      return await work();
+    } finally {
+      end();
+      timings[name] = Number(process.hrtime.bigint() - start) / 1e9;
+    }
+  };
+  const log = effects.logger;
+
+  // Checked before any data is read, so a bad map costs nothing.
+  const segmentMap = config.rfm.segmentMap ? await readSegmentMap(config.rfm.segmentMap) : DEFAULT_SEGMENT_MAP;
+
+  const loaded = await timed('load', () => loadTransactions(engine, config));
+  log.info({ files: loaded.files.length, rowsRead: loaded.rowsRead, rowsRejected: loaded.rowsRejected }, 'loaded transactions');
+  if (config.maxRejectRate !== undefined && loaded.rowsRejected / loaded.rowsRead > config.maxRejectRate) {
+    const reasons = await engine.all<{ reason: string; n: number }>(
+      `SELECT reason, count(*)::BIGINT AS n FROM rejects GROUP BY reason ORDER BY n DESC, reason LIMIT 3`,
+    );
+    throw new InputError(
+      `${loaded.rowsRejected} of ${loaded.rowsRead} rows rejected (${((100 * loaded.rowsRejected) / loaded.rowsRead).toFixed(2)}%), above --max-reject-rate ${config.maxRejectRate}: ` +
+        reasons.map((r) => `${r.n} ${r.reason}`).join(', '),
+    );
+  }
+  if (loaded.rowsAccepted === 0) throw new InputError(`all ${loaded.rowsRead} rows were rejected; see the reasons with --max-reject-rate unset and rejects.csv`);
+
+  const asOf = await resolveAsOf(engine, config.asOf);
+  const features = await timed('features', () => computeFeatures(engine, asOf));
+  if (features.customers === 0) throw new InputError(`no transactions on or before the as-of date ${asOf}`);
+  log.info({ asOf, customers: features.customers, rowsExcluded: features.rowsExcluded }, 'computed customer features');
+
+  const rfm = await timed('rfm', () => scoreRfm(engine, config.rfm, segmentMap));
+  const stages = new Set<ScoredColumn['stage']>(['features', 'rfm']);
+
+  let clv: ClvResult | null = null;
+  if (config.clv.enabled) {
+    clv = await timed('clv', () => scoreClv(engine, config.clv, asOf, log));
+    stages.add('clv');
+  }
+  let lifecycle: LifecycleResult | null = null;
+  if (config.lifecycle.enabled) {
+    lifecycle = await timed('lifecycle', () => assignLifecycle(engine, config.lifecycle, clv !== null && clv.available));
+    stages.add('lifecycle');
+  }
+  let segments: SegmentResult | null = null;
+  if (config.kmeans.enabled) {
+    segments = await timed('segment', () => segmentCustomers(engine, config.kmeans, clv !== null && clv.available));
+    stages.add('segment');
+  }
+  await engine.run(assembleScoredSql(stages, engine.dialect.quoteIdentifier));
+
+  // Outputs: staged, then published together.
+  const out = await OutputSet.begin(config.out, `${process.pid}-${randomBytes(4).toString('hex')}`);
+  const dbPath = config.noDb ? null : (config.db ?? path.join(config.out, 'crm.duckdb'));
+  let summary: ScoreSummary;
+  try {
+    let runId: number | null = null;
+    let previousRun: number | null = null;
+    let table = 'scored';
+    const scoredColumns = SCORED_COLUMNS.filter((c) => stages.has(c.stage)).map((c) => c.name);
+    const outputColumns = [...scoredColumns];
+    if (dbPath) {
+      await attachHistory(engine, dbPath);
+      ({ runId, previousRun } = await nextRunId(engine));
+      await addHistoryColumns(engine, asOf, previousRun);
+      table = 'scored_with_history';
+      outputColumns.push('previous_segment', 'segment_changed_at');
+    }
+    const names: string[] = [];
+    await timed('write', async () => {
+      const select = `SELECT ${outputColumns.map(engine.dialect.quoteIdentifier).join(', ')} FROM ${table} ORDER BY customer_id`;
+      for (const format of config.format) {
+        const name = `customers.${EXTENSION[format]}`;
+        await writeQuery(engine, select, format, out.staged(name));
+        names.push(name);
+      }
+      await writeQuery(engine, `SELECT * FROM rejects ORDER BY source, line`, 'csv', out.staged('rejects.csv'));
+      await writeQuery(engine, DECILES_SQL, 'csv', out.staged('deciles.csv'));
+      await writeQuery(engine, SEGMENTS_SQL, 'csv', out.staged('segments.csv'));
+      names.push('rejects.csv', 'deciles.csv', 'segments.csv');
+      if (lifecycle) {
+        await writeQuery(engine, STAGES_SQL, 'csv', out.staged('stages.csv'));
+        names.push('stages.csv');
+      }
+      if (segments) {
+        await writeQuery(engine, clustersSql(segments), 'csv', out.staged('clusters.csv'));
+        names.push('clusters.csv');
+      }
+    });
+    const finishedAt = effects.now();
+    summary = {
+      run: {
+        id: runId,
+        asOf,
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        inputs: loaded.files,
+        options: config,
+        outputs: [...names, 'summary.json'],
+      },
+      rows: { read: loaded.rowsRead, accepted: loaded.rowsAccepted, rejected: loaded.rowsRejected, excluded: features.rowsExcluded },
+      customers: features.customers,
+      rfm,
+      clv,
+      lifecycle,
+      segments,
+      timings,
+    };
+    if (dbPath && runId !== null) {
+      await timed('history', () =>
+        recordRun(
+          engine,
+          {
+            runId: runId!,
+            asOf,
+            startedAt: summary.run.startedAt,
+            finishedAt: summary.run.finishedAt,
+            durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+            inputs: loaded.files,
+            rowsRead: loaded.rowsRead,
+            rowsAccepted: loaded.rowsAccepted,
+            rowsRejected: loaded.rowsRejected,
+            rowsExcluded: features.rowsExcluded,
+            customers: features.customers,
+            options: config,
+            summary,
+          },
+          scoredColumns,
+          config.keepRuns,
+        ),
+      );
+      await detachHistory(engine);
+    }
+    await writeFileAtomic(out.staged('summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    // summary.json goes last: a reader that sees the new summary sees every new file.
+    await out.publish([...names, 'summary.json']);
+  } catch (error) {
+    await out.abandon();
+    throw error;
+  }
+  return summary;
+}

@@ -1,0 +1,58 @@
+/**
+ * The scored customer table: the output contract's columns, in its order
+ * (DESIGN §2). Each stage adds its own table keyed by customer_id; this
+ * assembles them. A stage that did not run leaves its columns NULL in the
+ * database and absent from the output files.
+ */
+export interface ScoredColumn {
+  name: string;
+  type: string;
+  stage: 'features' | 'rfm' | 'clv' | 'lifecycle' | 'segment' | 'history';
+  /** Expression over the joined stage tables. */
+  expression?: string;
+}
+
+export const SCORED_COLUMNS: readonly ScoredColumn[] = [
+  { name: 'customer_id', type: 'VARCHAR', stage: 'features' },
+  { name: 'first_purchase', type: 'DATE', stage: 'features' },
+  { name: 'last_purchase', type: 'DATE', stage: 'features' },
+  { name: 'orders', type: 'BIGINT', stage: 'features' },
+  { name: 'revenue', type: 'DOUBLE', stage: 'features' },
+  { name: 'avg_order_value', type: 'DOUBLE', stage: 'features' },
+  { name: 'recency_days', type: 'BIGINT', stage: 'features' },
+  { name: 'tenure_days', type: 'BIGINT', stage: 'features' },
+  { name: 'r_score', type: 'TINYINT', stage: 'rfm' },
+  { name: 'f_score', type: 'TINYINT', stage: 'rfm' },
+  { name: 'm_score', type: 'TINYINT', stage: 'rfm' },
+  { name: 'rfm_cell', type: 'VARCHAR', stage: 'rfm' },
+  { name: 'rfm_segment', type: 'VARCHAR', stage: 'rfm' },
+  { name: 'value_decile', type: 'TINYINT', stage: 'rfm' },
+  { name: 'frequency', type: 'BIGINT', stage: 'clv' },
+  { name: 'recency', type: 'DOUBLE', stage: 'clv' },
+  { name: 'T', type: 'DOUBLE', stage: 'clv' },
+  { name: 'monetary_value', type: 'DOUBLE', stage: 'clv' },
+  { name: 'p_alive', type: 'DOUBLE', stage: 'clv' },
+  { name: 'expected_purchases', type: 'DOUBLE', stage: 'clv' },
+  { name: 'expected_avg_value', type: 'DOUBLE', stage: 'clv' },
+  { name: 'clv', type: 'DOUBLE', stage: 'clv' },
+  { name: 'lifecycle_stage', type: 'VARCHAR', stage: 'lifecycle' },
+  { name: 'cluster', type: 'INTEGER', stage: 'segment' },
+  { name: 'cluster_label', type: 'VARCHAR', stage: 'segment' },
+  { name: 'previous_segment', type: 'VARCHAR', stage: 'history' },
+  { name: 'segment_changed_at', type: 'DATE', stage: 'history' },
+];
+
+/** The stage tables joined on customer_id; `customer_rfm` carries features and RFM. */
+const STAGE_TABLES: Partial<Record<ScoredColumn['stage'], string>> = {
+  clv: 'customer_clv',
+  lifecycle: 'customer_lifecycle',
+  segment: 'customer_cluster',
+};
+
+export function assembleScoredSql(stages: ReadonlySet<ScoredColumn['stage']>, q: (name: string) => string): string {
+  const columns = SCORED_COLUMNS.filter((c) => c.stage !== 'history' && stages.has(c.stage)).map((c) => `CAST(${q(c.name)} AS ${c.type}) AS ${q(c.name)}`);
+  const joins = Object.entries(STAGE_TABLES)
+    .filter(([stage]) => stages.has(stage as ScoredColumn['stage']))
+    .map(([, table]) => `LEFT JOIN ${table} USING (customer_id)`);
+  return `CREATE OR REPLACE TEMP TABLE scored AS SELECT ${columns.join(', ')} FROM customer_rfm ${joins.join(' ')} ORDER BY customer_id`;
+}
