@@ -59,7 +59,7 @@ export function scoreCommand(): Command {
     .option('--k <n|auto>', 'number of k-means clusters, or auto (silhouette over 2..8; default: 5)')
     .option('--seed <n>', 'random seed for k-means (default: 42)', parseInteger('--seed'))
     .option('--restarts <n>', 'k-means restarts, best inertia kept (default: 4)', parseInteger('--restarts'))
-    .option('--sample-size <n>', 'customers k-means is fitted on (default: 100000)', parseInteger('--sample-size'))
+    .option('--sample-size <n>', 'customers k-means is fitted on, a seeded sample (default: 20000)', parseInteger('--sample-size'))
     .option('--keep-runs <n>', 'keep customer scores of the newest N runs in the database', parseInteger('--keep-runs'))
     .option('--threads <n>', 'DuckDB threads (default: all cores)', parseInteger('--threads'));
   addCommonOptions(command);

@@ -80,11 +80,11 @@ export const scoreConfigSchema = z
         k: z.union([z.number().int().min(1).max(50), z.literal('auto')]).default(5),
         seed: z.number().int().min(0).default(42),
         restarts: z.number().int().min(1).max(100).default(4),
-        sampleSize: z.number().int().min(10).default(100_000),
+        sampleSize: z.number().int().min(10).default(20_000),
         useClv: z.boolean().default(false),
       })
       .strict()
-      .default({ enabled: true, k: 5, seed: 42, restarts: 4, sampleSize: 100_000, useClv: false }),
+      .default({ enabled: true, k: 5, seed: 42, restarts: 4, sampleSize: 20_000, useClv: false }),
     /** Keep scores of this many most recent runs in the database (older runs keep their summary row). */
     keepRuns: z.number().int().min(1).optional(),
     threads: z.number().int().min(1).optional(),

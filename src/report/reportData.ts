@@ -1,0 +1,65 @@
+/**
+ * Input of the HTML report. The CLI fills it from the run history recorded in
+ * the database; everything here is plain data (no Dates, no Maps) so that it
+ * can be serialised, snapshotted and rendered deterministically.
+ */
+export interface ReportData {
+  /** Page title, e.g. "crm report — run 3". */
+  title: string;
+  run: { id: number; asOf: string; startedAt: string; finishedAt: string; inputs: string[] };
+  totals: { customers: number; revenue: number; rowsRead: number; rowsRejected: number; rowsExcluded: number };
+  fit: null | {
+    model: string;
+    timeUnit: string;
+    params: Record<string, number>;
+    logLikelihood: number | null;
+    converged: boolean;
+    gammaGamma: null | { params: Record<string, number>; logLikelihood: number | null; converged: boolean };
+  };
+  /** R×F grid, scores 1..5 each; cells without customers may be missing. */
+  rfmHeatmap: { r: number; f: number; customers: number; meanRevenue: number }[];
+  segments: { segment: string; customers: number; revenue: number; customerShare: number; revenueShare: number }[];
+  /** Value deciles, 1 = top; shares are fractions (0..1). */
+  deciles: { decile: number; customers: number; revenue: number; share: number; cumulativeShare: number }[];
+  /** Null when the run has no CLV. */
+  clvHistogram: { binStart: number; binEnd: number; customers: number }[] | null;
+  /** Lifecycle funnel; order: new, active, loyal, reactivated, at_risk, lapsed, lost. */
+  stages: { stage: string; customers: number; revenue: number; share: number }[] | null;
+  clusters:
+    | {
+        cluster: number;
+        label: string;
+        customers: number;
+        share: number;
+        meanRecencyDays: number;
+        meanOrders: number;
+        meanRevenue: number;
+        meanClv: number | null;
+      }[]
+    | null;
+  migration: null | {
+    fromRun: number;
+    toRun: number;
+    /** What moved: "segment", "stage", "cluster", … */
+    by: string;
+    cells: { from: string; to: string; customers: number; revenue: number }[];
+  };
+}
+
+/** Named RFM segments in their canonical order (best → worst), DESIGN §3. */
+export const SEGMENT_ORDER: readonly string[] = [
+  'Champions',
+  'Loyal',
+  'Potential Loyalist',
+  'New Customers',
+  'Promising',
+  'Need Attention',
+  'About To Sleep',
+  'At Risk',
+  "Can't Lose Them",
+  'Hibernating',
+  'Lost',
+];
+
+/** Lifecycle stages in funnel order, DESIGN §3. */
+export const STAGE_ORDER: readonly string[] = ['new', 'active', 'loyal', 'reactivated', 'at_risk', 'lapsed', 'lost'];

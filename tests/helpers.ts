@@ -1,0 +1,75 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseScoreConfig } from '../src/config/loadConfig.js';
+import type { ScoreConfig } from '../src/config/schema.js';
+import { DuckDbEngine } from '../src/engine/duckdb/DuckDbEngine.js';
+import type { Engine } from '../src/engine/Engine.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const fixture = (...parts: string[]) => path.join(ROOT, 'fixtures', ...parts);
+export const CDNOW_CSV = fixture('cdnow', 'cdnow.csv');
+
+export const tempDir = (prefix = 'crm-test-') => mkdtemp(path.join(tmpdir(), prefix));
+
+/** A scratch DuckDB engine for one test, closed afterwards (after duckdb-node-neo's testHelpers). */
+export async function withEngine<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
+  const engine = await DuckDbEngine.create({ timezone: 'UTC' });
+  try {
+    return await fn(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+export const config = (raw: Record<string, unknown>): ScoreConfig => parseScoreConfig(raw);
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI (bin/crm.js, the compiled dist/) in a child process. */
+export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'crm.js'), ...args], {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+export const readJson = async (file: string) => JSON.parse(await readFile(file, 'utf8'));
+
+/** Parses a simple CSV (as written by DuckDB) into objects; good enough for test assertions. */
+export function parseCsv(text: string): Record<string, string>[] {
+  const rows: string[][] = [];
+  let field = '';
+  let row: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') row.push(field), (field = '');
+    else if (ch === '\n') row.push(field), rows.push(row), (row = []), (field = '');
+    else if (ch !== '\r') field += ch;
+  }
+  if (field !== '' || row.length) row.push(field), rows.push(row);
+  const [header, ...body] = rows;
+  return body.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])));
+}

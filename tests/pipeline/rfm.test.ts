@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { runScore } from '../../src/pipeline/score.js';
+import { silentEffects } from '../../src/pipeline/effects.js';
+import { config, fixture, tempDir, withEngine } from '../helpers.js';
+
+/**
+ * fixtures/tiny/transactions.csv as of 2024-03-31 (see its README). n = 6 customers.
+ *
+ * recency_days: C01 1, C02 1, C03 90 (the refund day is not a purchase), C04 11, C06 121, 00007 30.
+ * R ranks worst first (most days): C06 1, C03 2, 00007 3, C04 4, C01/C02 tie at 5.
+ *   score = 1 + ⌊5(rank−1)/6⌋ → 1, 1, 2, 3, 4, 4.
+ * orders: C01 2 (two rows on 03-30 are one order), C04 3, others 1.
+ * F ranks: the four 1-order customers share rank 1 → F 1; C01 rank 5 → 4; C04 rank 6 → 5.
+ * revenue: C01 170, C03 150 (200 − 50), C04 90, C02/C06/00007 10.
+ * M ranks: the three 10s share rank 1 → 1; C04 rank 4 → 3; C03 rank 5 → 4; C01 rank 6 → 5.
+ * Segments on R and FM = ⌊(F+M)/2 + ½⌋: C01 R4 FM5 Champions; C02 41 Promising;
+ * C03 R1 FM3 At Risk; C04 R3 FM4 Loyal; C06 11 Lost; 00007 R2 FM1 About To Sleep.
+ * value_decile: revenue descending, ties by id: C01 1, C03 2, C04 3, 00007 4, C02 5, C06 6.
+ */
+const EXPECTED = [
+  { customer_id: '00007', orders: 1, revenue: 10, recency_days: 30, r_score: 2, f_score: 1, m_score: 1, rfm_cell: '211', rfm_segment: 'About To Sleep', value_decile: 4 },
+  { customer_id: 'C01', orders: 2, revenue: 170, recency_days: 1, r_score: 4, f_score: 4, m_score: 5, rfm_cell: '445', rfm_segment: 'Champions', value_decile: 1 },
+  { customer_id: 'C02', orders: 1, revenue: 10, recency_days: 1, r_score: 4, f_score: 1, m_score: 1, rfm_cell: '411', rfm_segment: 'Promising', value_decile: 5 },
+  { customer_id: 'C03', orders: 1, revenue: 150, recency_days: 90, r_score: 1, f_score: 1, m_score: 4, rfm_cell: '114', rfm_segment: 'At Risk', value_decile: 2 },
+  { customer_id: 'C04', orders: 3, revenue: 90, recency_days: 11, r_score: 3, f_score: 5, m_score: 3, rfm_cell: '353', rfm_segment: 'Loyal', value_decile: 3 },
+  { customer_id: 'C06', orders: 1, revenue: 10, recency_days: 121, r_score: 1, f_score: 1, m_score: 1, rfm_cell: '111', rfm_segment: 'Lost', value_decile: 6 },
+];
+
+async function scoreTiny(rfm: Record<string, unknown> = {}) {
+  const out = await tempDir();
+  return withEngine(async (engine) => {
+    const summary = await runScore(
+      engine,
+      config({ inputs: [fixture('tiny', 'transactions.csv')], out, asOf: '2024-03-31', noDb: true, format: ['csv'], rfm, clv: { enabled: false }, kmeans: { enabled: false } }),
+      silentEffects,
+    );
+    const rows = await engine.all<Record<string, unknown>>(
+      `SELECT customer_id, orders, revenue, recency_days, r_score, f_score, m_score, rfm_cell, rfm_segment, value_decile, tenure_days, avg_order_value,
+              strftime(first_purchase, '%Y-%m-%d') AS first_purchase, strftime(last_purchase, '%Y-%m-%d') AS last_purchase
+       FROM scored ORDER BY customer_id`,
+    );
+    return { summary, rows };
+  });
+}
+
+describe('RFM on a hand-computed fixture', () => {
+  it('scores ties, refunds and same-day orders as DESIGN §3 defines', async () => {
+    const { rows } = await scoreTiny();
+    expect(rows.map(({ tenure_days, avg_order_value, first_purchase, last_purchase, ...r }) => r)).toEqual(EXPECTED);
+  });
+
+  it('derives dates, tenure and average order value per customer', async () => {
+    const { rows } = await scoreTiny();
+    const c03 = rows.find((r) => r.customer_id === 'C03')!;
+    expect(c03).toMatchObject({ first_purchase: '2024-01-01', last_purchase: '2024-01-01', tenure_days: 90, avg_order_value: 150 });
+    const c01 = rows.find((r) => r.customer_id === 'C01')!;
+    expect(c01).toMatchObject({ first_purchase: '2024-03-01', last_purchase: '2024-03-30', tenure_days: 30, avg_order_value: 85 });
+  });
+
+  it('counts the customer who only bought after the as-of date as excluded rows, not as a customer', async () => {
+    const { summary, rows } = await scoreTiny();
+    expect(rows.map((r) => r.customer_id)).not.toContain('C05');
+    expect(summary.rows).toEqual({ read: 12, accepted: 12, rejected: 0, excluded: 1 });
+    expect(summary.customers).toBe(6);
+  });
+
+  it('reports the value range each score covers', async () => {
+    const { summary } = await scoreTiny();
+    expect(summary.rfm.thresholds.frequency).toEqual([
+      { score: 1, min: 1, max: 1, customers: 4 },
+      { score: 4, min: 2, max: 2, customers: 1 },
+      { score: 5, min: 3, max: 3, customers: 1 },
+    ]);
+  });
+
+  it('ntile makes equal groups and breaks ties by a stable hash of the id, not by row order', async () => {
+    const { rows } = await scoreTiny({ method: 'ntile' });
+    // 6 customers in 5 groups: sizes 2,1,1,1,1 — every score used, F no longer tie-aware.
+    const f = rows.map((r) => r.f_score as number).sort();
+    expect(f).toEqual([1, 1, 2, 3, 4, 5]);
+    expect((rows.find((r) => r.customer_id === 'C04')!).f_score).toBe(5);
+  });
+
+  it('fixed uses the given cut points', async () => {
+    const { rows, summary } = await scoreTiny({
+      method: 'fixed',
+      thresholds: { recency: [7, 30, 60, 100], frequency: [2, 3, 4, 5], monetary: [20, 50, 100, 160] },
+    });
+    const byId = Object.fromEntries(rows.map((r) => [r.customer_id, `${r.r_score}${r.f_score}${r.m_score}`]));
+    // C01: 1 day ≤ 7 → R5; 2 orders ≥ 2 → F2; 170 ≥ 160 → M5. C06: 121 > 100 → R1. 00007: 30 ≤ 30 → R4.
+    expect(byId).toEqual({ '00007': '411', C01: '525', C02: '511', C03: '214', C04: '433', C06: '111' });
+    expect(summary.rfm.cutPoints?.recency).toEqual([7, 30, 60, 100]);
+  });
+
+  it('a single customer gets one row with valid scores', async () => {
+    const out = await tempDir();
+    const { writeFile } = await import('node:fs/promises');
+    const file = `${out}/one.csv`;
+    await writeFile(file, 'customer_id,order_date,amount\nONLY,2024-01-01,5\nONLY,2024-01-03,7\n');
+    await withEngine(async (engine) => {
+      const summary = await runScore(engine, config({ inputs: [file], out, noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false } }), silentEffects);
+      expect(summary.customers).toBe(1);
+      expect(await engine.all(`SELECT rfm_cell, rfm_segment, recency_days FROM scored`)).toEqual([{ rfm_cell: '111', rfm_segment: 'Lost', recency_days: 0 }]);
+    });
+  });
+});

@@ -1,0 +1,269 @@
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  clustersSpec,
+  clvSpec,
+  lifecycleSpec,
+  migrationSpec,
+  paretoSpec,
+  rfmHeatmapSpec,
+  segmentsSpec,
+} from '../../src/report/charts.js';
+import type { ReportData } from '../../src/report/reportData.js';
+import { CSP, escapeHtml, measureText, renderReport, sanitizeSvg } from '../../src/report/renderReport.js';
+import { browserSkipReason, checkReportInBrowser } from './browser.js';
+import { sampleReportData } from './sampleReportData.js';
+
+const CHARTS = ['rfm-heatmap', 'segments', 'pareto', 'clv', 'lifecycle', 'clusters', 'migration'];
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+/** Real tags of the page (escaped text never contains "<"). */
+function tags(html: string): string[] {
+  return html.match(/<[^>]*>/g) ?? [];
+}
+
+/** Tags carrying an event-handler attribute (attribute values blanked first). */
+function handlerTags(html: string): string[] {
+  return tags(html).filter((t) => /\son[a-z]+\s*=/i.test(t.replace(/"[^"]*"|'[^']*'/g, '""')));
+}
+
+function figureNames(html: string): string[] {
+  return [...html.matchAll(/<figure class="chart[^"]*" data-chart="([^"]+)"/g)].map((m) => m[1]);
+}
+
+/** A copy of the sample where every user-derived string tries to break out. */
+function hostileData(): ReportData {
+  const data = sampleReportData();
+  data.title = `crm report — <b>run</b> 3 & "friends"`;
+  data.run.inputs.push(`data/'quoted' "file" ${HOSTILE}.csv`, 'javascript:alert(1)');
+  data.segments.push({ segment: HOSTILE, customers: 12, revenue: 340, customerShare: 0.0005, revenueShare: 0.0001 });
+  data.clusters![1].label = '"><script>alert(2)</script>';
+  data.migration!.cells.push({ from: HOSTILE, to: 'Lost', customers: 3, revenue: 42 });
+  data.fit!.params['<svg onload=alert(3)>'] = 1;
+  data.stages![0].stage = '</style><script>alert(4)</script>';
+  return data;
+}
+
+describe('renderReport', () => {
+  let html: string;
+  const warnings: string[] = [];
+
+  beforeAll(async () => {
+    html = await renderReport(sampleReportData(), { onWarning: (w) => warnings.push(w) });
+  });
+
+  test('renders all seven charts as inline SVG figures with captions', () => {
+    expect(figureNames(html)).toEqual(CHARTS);
+    for (const name of CHARTS) {
+      const figure = new RegExp(`<figure class="chart[^"]*" data-chart="${name}"[^>]*>([\\s\\S]*?)</figure>`).exec(html);
+      expect(figure, name).not.toBeNull();
+      expect(figure![1]).toMatch(/<svg[^>]*class="marks"/);
+      expect(figure![1]).toMatch(/<figcaption>[^<]+<\/figcaption>/);
+    }
+    expect(html).not.toMatch(/not available for this run/i);
+    expect(warnings).toEqual([]);
+  });
+
+  test('shows the key numbers and the fit facts', () => {
+    expect(html).toContain('<title>crm report — run 3</title>');
+    for (const text of ['23,570', '69,659', '1998-06-30', '2024-05-02 02:00:04 UTC', 'BG/NBD', 'Gamma-Gamma', '-9582.43', '0.2426', 'converged']) {
+      expect(html).toContain(text);
+    }
+    expect(html).toContain('fixtures/cdnow/CDNOW_master.csv');
+    expect(html).toMatch(/<th[^>]*>Log-likelihood<\/th>/);
+  });
+
+  test('is self-contained: no script, nothing fetched, CSP says so', () => {
+    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="${CSP}">`);
+    expect(CSP).toBe("default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/<(link|img|iframe|object|embed|image|foreignObject|use)\b/i);
+    expect(html).not.toMatch(/\s(src|href|xlink:href|action|srcset|poster)\s*=\s*["']?\s*(https?:)?\/\//i);
+    expect(html).not.toMatch(/url\(\s*['"]?(https?:)?\/\//i);
+    expect(html).not.toMatch(/@import|@font-face/i);
+    // The sample has no URLs in its data, so none may appear at all (not even the SVG namespace).
+    expect(html).not.toMatch(/https?:\/\//i);
+    expect(handlerTags(html)).toEqual([]);
+  });
+
+  test('SVG ids are unique in the page and every reference resolves', () => {
+    const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
+    expect(new Set(ids).size).toBe(ids.length);
+    const refs = [...html.matchAll(/url\(#([^)]+)\)|href="#([^"]+)"/g)].map((m) => m[1] ?? m[2]);
+    for (const ref of refs) expect(ids, ref).toContain(ref);
+    // Hover tooltips without script: data marks carry a <title>.
+    expect(html.match(/<title>/g)!.length).toBeGreaterThan(100);
+  });
+
+  test('same input gives the same bytes, whatever was rendered before', async () => {
+    const again = await renderReport(sampleReportData());
+    expect(again).toBe(html);
+    await renderReport(hostileData()); // advances vega's global id counters
+    const third = await renderReport(sampleReportData());
+    expect(third).toBe(html);
+    expect(html).not.toMatch(/\b(19|20)\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z/); // no render timestamps
+  });
+
+  test('escapes every user-derived string', async () => {
+    const out = await renderReport(hostileData());
+    expect(out).not.toMatch(/<img/i);
+    expect(out).not.toMatch(/<script/i);
+    expect(out).not.toMatch(/<svg onload/i);
+    expect(out).not.toMatch(/<b>run/);
+    expect(handlerTags(out)).toEqual([]); // "onerror=" stays text
+    expect(out).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(out).toContain('&lt;/style&gt;&lt;script&gt;alert(4)&lt;/script&gt;');
+    expect(out).toContain('crm report — &lt;b&gt;run&lt;/b&gt; 3 &amp; &quot;friends&quot;');
+    expect(out).toContain('data/&#39;quoted&#39; &quot;file&quot;');
+    expect(out.match(/<style>/g)).toHaveLength(1);
+    expect(figureNames(out)).toEqual(CHARTS);
+  });
+
+  test('null or empty sections become a "not available" note, not a figure', async () => {
+    const data = sampleReportData();
+    data.fit = null;
+    data.clvHistogram = null;
+    data.stages = null;
+    data.clusters = null;
+    data.migration = null;
+    data.segments = [];
+    const out = await renderReport(data);
+    expect(figureNames(out)).toEqual(['rfm-heatmap', 'pareto']);
+    for (const name of ['segments', 'clv', 'lifecycle', 'clusters', 'migration']) {
+      expect(out).toMatch(new RegExp(`<div class="chart-missing[^"]*" data-chart-missing="${name}">[\\s\\S]*?not available for this run`, 'i'));
+      expect(out).not.toContain(`data-chart="${name}"`);
+    }
+    expect(out).toMatch(/No CLV model was fitted: not available for this run/);
+    // A migration with no cells is as good as none.
+    const noMoves = sampleReportData();
+    noMoves.migration!.cells = [];
+    expect(figureNames(await renderReport(noMoves))).not.toContain('migration');
+  });
+
+  test('an unconverged fit is flagged', async () => {
+    const data = sampleReportData();
+    data.fit!.converged = false;
+    data.fit!.logLikelihood = null;
+    const out = await renderReport(data);
+    expect(out).toContain('not converged');
+    expect(out).toContain('did not converge');
+  });
+});
+
+describe('chart specs', () => {
+  const data = sampleReportData();
+  const specs = {
+    'rfm-heatmap': rfmHeatmapSpec(data.rfmHeatmap),
+    segments: segmentsSpec(data.segments),
+    pareto: paretoSpec(data.deciles),
+    clv: clvSpec(data.clvHistogram!),
+    lifecycle: lifecycleSpec(data.stages!),
+    clusters: clustersSpec(data.clusters!),
+    migration: migrationSpec(data.migration!),
+  };
+
+  test('are plain deterministic JSON with inline data and explicit sizes', () => {
+    for (const [name, spec] of Object.entries(specs)) {
+      const json = JSON.stringify(spec);
+      expect(JSON.parse(json), name).toEqual(spec);
+      expect(json, name).not.toMatch(/"url"\s*:/);
+      const sized = (s: Record<string, unknown>): boolean =>
+        typeof s.width === 'number' && typeof s.height === 'number';
+      const concat = (spec as { vconcat?: { hconcat: Record<string, unknown>[] }[] }).vconcat;
+      if (concat) expect(concat.flatMap((row) => row.hconcat).every(sized), name).toBe(true);
+      else expect(sized(spec as unknown as Record<string, unknown>), name).toBe(true);
+    }
+    expect(JSON.stringify(rfmHeatmapSpec(data.rfmHeatmap))).toBe(JSON.stringify(specs['rfm-heatmap']));
+  });
+
+  test('heatmap fills the 5×5 grid, missing cells included', () => {
+    const values = (specs['rfm-heatmap'] as { data: { values: { r: number; f: number; customers: number }[] } }).data.values;
+    expect(values).toHaveLength(25);
+    expect(values.filter((v) => v.f === 2).every((v) => v.customers === 0)).toBe(true);
+  });
+
+  test('lifecycle and segments keep their canonical order', () => {
+    const lifecycle = JSON.stringify(lifecycleSpec([...data.stages!].reverse()));
+    expect(lifecycle).toContain('"sort":["new","active","loyal","reactivated","at risk","lapsed","lost"]');
+    const segments = JSON.stringify(segmentsSpec([...data.segments].reverse()));
+    expect(segments).toContain(`"sort":["Champions","Loyal","Potential Loyalist"`);
+  });
+});
+
+describe('helpers', () => {
+  test('escapeHtml', () => {
+    expect(escapeHtml(`<a href="x" title='y'>&amp;</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;');
+    expect(escapeHtml(42)).toBe('42');
+  });
+
+  test('sanitizeSvg renumbers ids per chart and refuses active content', () => {
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg"><defs><clipPath id="clip7"><rect/></clipPath></defs><g clip-path="url(#clip7)"/></svg>';
+    expect(sanitizeSvg(svg, 'pareto')).toBe('<svg><defs><clipPath id="pareto-def1"><rect/></clipPath></defs><g clip-path="url(#pareto-def1)"/></svg>');
+    expect(() => sanitizeSvg('<svg><script>alert(1)</script></svg>', 'x')).toThrow(/unsafe/);
+    expect(() => sanitizeSvg('<svg><a href="https://example.com"/></svg>', 'x')).toThrow(/unsafe/);
+    expect(() => sanitizeSvg('<svg onload="alert(1)"></svg>', 'x')).toThrow(/unsafe/);
+    expect(() => sanitizeSvg('<svg><g style="fill:url(https://example.com/x)"/></svg>', 'x')).toThrow(/unsafe/);
+    expect(() => sanitizeSvg('<svg><!-- x --></svg>', 'x')).toThrow(/unsafe/);
+    // Text that merely looks like markup is fine once escaped.
+    expect(sanitizeSvg('<svg><text>&lt;img src=x onerror=alert(1)&gt;</text></svg>', 'x')).toContain('onerror=alert(1)');
+  });
+
+  test('measureText uses Helvetica advance widths', () => {
+    expect(measureText({ fontSize: 10 }, '0000')).toBeCloseTo(4 * 5.56 * 1.03, 5);
+    expect(measureText({ fontSize: 10, fontWeight: 'bold' }, 'm')).toBeGreaterThan(measureText({ fontSize: 10 }, 'm'));
+    expect(measureText({}, '')).toBe(0);
+  });
+});
+
+const skipReason = browserSkipReason();
+if (skipReason) console.warn(skipReason);
+
+describe.skipIf(skipReason != null)('report in headless Chromium', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'crm-report-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Drawn elements per chart in the sample are ~70–135; these minimums catch an empty or half-drawn chart.
+  const MIN_MARKS: Record<string, number> = {
+    'rfm-heatmap': 60,
+    segments: 60,
+    pareto: 30,
+    clv: 30,
+    lifecycle: 30,
+    clusters: 60,
+    migration: 60,
+  };
+
+  test('opens from file:// with no errors or requests, every chart drawn', async () => {
+    const htmlPath = join(dir, 'report.html');
+    writeFileSync(htmlPath, await renderReport(sampleReportData()));
+    const screenshot = 'tests/.tmp/report.png';
+    const result = await checkReportInBrowser(htmlPath, screenshot);
+    expect(result.consoleErrors).toEqual([]);
+    expect(result.failedRequests).toEqual([]);
+    expect(result.dialogs).toEqual([]);
+    expect(result.requests).toHaveLength(1);
+    expect(result.charts.map((c) => c.name)).toEqual(CHARTS);
+    for (const chart of result.charts) {
+      expect(chart.hasSvg, chart.name).toBe(true);
+      expect(chart.marks, chart.name).toBeGreaterThanOrEqual(MIN_MARKS[chart.name]);
+    }
+    expect(statSync(screenshot).size).toBeGreaterThan(50_000);
+  });
+
+  test('hostile strings stay text in a real browser', async () => {
+    const htmlPath = join(dir, 'hostile.html');
+    writeFileSync(htmlPath, await renderReport(hostileData()));
+    const result = await checkReportInBrowser(htmlPath, 'tests/.tmp/report-hostile.png');
+    expect(result.dialogs).toEqual([]);
+    expect(result.consoleErrors).toEqual([]);
+    expect(result.failedRequests).toEqual([]);
+    expect(result.charts.map((c) => c.name)).toEqual(CHARTS);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * A fixed, realistic ReportData (CDNOW-sized base: 23,570 customers, about
+ * half of them one-time buyers). Numbers are literal so the report is stable;
+ * totals are derived from the tables so that sections agree with each other.
+ */
+import type { ReportData } from '../../src/report/reportData.js';
+
+// R×F customers; F = 2 is empty because one-time buyers (51%) all tie at F = 1
+// and the two-order buyers' lowest rank lands in the third quintile.
+const RF_CUSTOMERS: Record<number, Record<number, number>> = {
+  5: { 1: 944, 3: 1230, 4: 1374, 5: 1166 },
+  4: { 1: 1720, 3: 1180, 4: 1010, 5: 804 },
+  3: { 1: 2580, 3: 1020, 4: 690, 5: 424 },
+  2: { 1: 3120, 3: 860, 4: 470, 5: 264 },
+  1: { 1: 3650, 3: 640, 4: 280, 5: 144 },
+};
+const F_MEAN_REVENUE: Record<number, number> = { 1: 38.4, 3: 84.9, 4: 151.2, 5: 418.7 };
+const R_LIFT: Record<number, number> = { 5: 1.18, 4: 1.07, 3: 1.0, 2: 0.93, 1: 0.86 };
+
+const rfmHeatmap: ReportData['rfmHeatmap'] = [];
+for (const r of [5, 4, 3, 2, 1]) {
+  for (const [f, customers] of Object.entries(RF_CUSTOMERS[r])) {
+    const meanRevenue = Math.round(F_MEAN_REVENUE[+f] * R_LIFT[r] * 100) / 100;
+    rfmHeatmap.push({ r, f: +f, customers, meanRevenue });
+  }
+}
+
+const customers = rfmHeatmap.reduce((s, c) => s + c.customers, 0); // 23,570
+const revenue = Math.round(rfmHeatmap.reduce((s, c) => s + c.customers * c.meanRevenue, 0) * 100) / 100;
+
+const SEGMENTS: [string, number, number][] = [
+  ['Champions', 2360, 1_021_400],
+  ['Loyal', 2890, 512_300],
+  ['Potential Loyalist', 2210, 168_900],
+  ['New Customers', 944, 40_100],
+  ['Promising', 1720, 62_800],
+  ['Need Attention', 1840, 121_500],
+  ['About To Sleep', 2580, 84_600],
+  ['At Risk', 1864, 287_200],
+  ["Can't Lose Them", 408, 131_700],
+  ['Hibernating', 3104, 99_800],
+  ['Lost', 3650, 121_129],
+];
+const segRevenue = SEGMENTS.reduce((s, x) => s + x[2], 0);
+const segments: ReportData['segments'] = SEGMENTS.map(([segment, n, rev]) => ({
+  segment,
+  customers: n,
+  revenue: rev,
+  customerShare: n / customers,
+  revenueShare: rev / segRevenue,
+}));
+// The segment counts must add up to the base.
+const rest = customers - segments.reduce((s, x) => s + x.customers, 0);
+segments[segments.length - 1].customers += rest;
+segments[segments.length - 1].customerShare = segments[segments.length - 1].customers / customers;
+
+const DECILE_SHARES = [0.462, 0.158, 0.102, 0.075, 0.058, 0.046, 0.036, 0.029, 0.02, 0.014];
+let cumulative = 0;
+const deciles: ReportData['deciles'] = DECILE_SHARES.map((share, i) => {
+  cumulative += share;
+  return {
+    decile: i + 1,
+    customers: i === 9 ? customers - 9 * Math.floor(customers / 10) : Math.floor(customers / 10),
+    revenue: Math.round(share * revenue * 100) / 100,
+    share,
+    cumulativeShare: Math.round(cumulative * 1000) / 1000,
+  };
+});
+
+// Right-skewed CLV (12 months, 1% monthly discount): bands of 25.
+const CLV_COUNTS = [9120, 4310, 2710, 1840, 1320, 980, 720, 560, 430, 330, 260, 205, 160, 130, 100, 82, 64, 50, 40, 139];
+const clvHistogram: NonNullable<ReportData['clvHistogram']> = CLV_COUNTS.map((n, i) => ({
+  binStart: i * 25,
+  binEnd: (i + 1) * 25,
+  customers: n,
+}));
+
+const STAGES: [string, number, number][] = [
+  ['new', 944, 40_100],
+  ['active', 4210, 398_600],
+  ['loyal', 2310, 1_102_500],
+  ['reactivated', 1020, 96_400],
+  ['at_risk', 2480, 318_900],
+  ['lapsed', 4946, 286_700],
+  ['lost', 7660, 408_229],
+];
+const stages: NonNullable<ReportData['stages']> = STAGES.map(([stage, n, rev]) => ({ stage, customers: n, revenue: rev, share: n / customers }));
+
+const clusters: NonNullable<ReportData['clusters']> = [
+  { cluster: 1, label: 'High-value regulars', customers: 2870, share: 2870 / customers, meanRecencyDays: 41, meanOrders: 11.8, meanRevenue: 612.4, meanClv: 288.6 },
+  { cluster: 2, label: 'Repeat, cooling', customers: 5140, share: 5140 / customers, meanRecencyDays: 198, meanOrders: 3.9, meanRevenue: 148.7, meanClv: 41.2 },
+  { cluster: 3, label: 'Recent one-timers', customers: 4410, share: 4410 / customers, meanRecencyDays: 96, meanOrders: 1.0, meanRevenue: 42.3, meanClv: 12.8 },
+  { cluster: 4, label: 'Dormant one-timers', customers: 11150, share: 11150 / customers, meanRecencyDays: 472, meanOrders: 1.1, meanRevenue: 31.9, meanClv: 2.1 },
+];
+
+// Segment migration run 2 → run 3: mostly stay, some drift one step worse.
+const migrationCells: NonNullable<ReportData['migration']>['cells'] = [];
+const names = SEGMENTS.map((s) => s[0]);
+names.forEach((from, i) => {
+  const base = SEGMENTS[i][1];
+  const stay = Math.round(base * 0.72);
+  const worse = Math.round(base * 0.17);
+  const better = base - stay - worse;
+  const add = (to: string, n: number) => {
+    if (n > 0) migrationCells.push({ from, to, customers: n, revenue: Math.round((SEGMENTS[i][2] / base) * n * 100) / 100 });
+  };
+  add(from, stay);
+  if (i + 1 < names.length) add(names[i + 1], worse);
+  else add(from, 0);
+  if (i > 0) add(names[i - 1], better);
+  if (i + 3 < names.length) add(names[i + 3], Math.round(base * 0.02));
+});
+
+export function sampleReportData(): ReportData {
+  return structuredClone({
+    title: 'crm report — run 3',
+    run: {
+      id: 3,
+      asOf: '1998-06-30',
+      startedAt: '2024-05-02T02:00:04.118Z',
+      finishedAt: '2024-05-02T02:00:09.902Z',
+      inputs: ['fixtures/cdnow/CDNOW_master.csv', 'data/2024-05/*.parquet'],
+    },
+    totals: { customers, revenue, rowsRead: 69_659, rowsRejected: 12, rowsExcluded: 0 },
+    fit: {
+      model: 'BG/NBD',
+      timeUnit: 'week',
+      params: { r: 0.2426, alpha: 4.4136, a: 0.7929, b: 2.4259 },
+      logLikelihood: -9582.43,
+      converged: true,
+      gammaGamma: { params: { p: 6.2488, q: 3.7443, gamma: 15.4438 }, logLikelihood: -4053.11, converged: true },
+    },
+    rfmHeatmap,
+    segments,
+    deciles,
+    clvHistogram,
+    stages,
+    clusters,
+    migration: { fromRun: 2, toRun: 3, by: 'segment', cells: migrationCells },
+  } satisfies ReportData);
+}
