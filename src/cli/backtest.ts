@@ -5,7 +5,7 @@ import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadCo
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { runBacktest, type BacktestResult } from '../pipeline/clv.js';
-import { computeFeatures } from '../pipeline/features.js';
+import { computeFeatures, resolveAsOf } from '../pipeline/features.js';
 import { loadTransactions } from '../pipeline/load.js';
 import { addCommonOptions, loggerFor, parseNumber, withEngine, type CommonOptions } from './context.js';
 import { formatTable } from './format.js';
@@ -54,11 +54,9 @@ export function backtestCommand(): Command {
     const result = await withEngine(async (engine) => {
       const loaded = await loadTransactions(engine, config);
       if (loaded.rowsRejected > 0) log.warn({ rejected: loaded.rowsRejected }, 'rows rejected while loading (run crm score to see them)');
-      const holdoutEnd =
-        options.holdoutEnd ??
-        (await engine.one<{ d: string }>(`SELECT strftime(max(order_date), '%Y-%m-%d') AS d FROM transactions`))!.d;
+      const holdoutEnd = await resolveAsOf(engine, options.holdoutEnd);
       if (holdoutEnd <= options.calibrationEnd) throw new UsageError(`--holdout-end ${holdoutEnd} must be after --calibration-end ${options.calibrationEnd}`);
-      const features = await computeFeatures(engine, options.calibrationEnd);
+      const features = await computeFeatures(engine, options.calibrationEnd, loaded, { clv: true, lifecycle: false });
       if (features.customers === 0) throw new UsageError(`no customers bought on or before ${options.calibrationEnd}`);
       return { holdoutEnd, ...(await runBacktest(engine, config.clv, options.calibrationEnd, holdoutEnd)) };
     });

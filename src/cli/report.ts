@@ -2,7 +2,6 @@ import { Command } from 'commander';
 import { writeFileAtomic } from '../io/atomic.js';
 import { gatherReportData } from '../pipeline/reportData.js';
 import { attachHistoryReadOnly } from '../pipeline/runs.js';
-import { renderReport } from '../report/renderReport.js';
 import { addCommonOptions, loggerFor, parseInteger, withEngine, type CommonOptions } from './context.js';
 
 export function reportCommand(): Command {
@@ -26,6 +25,8 @@ lifecycle funnel, cluster profiles, and the segment migration from the previous 
       await attachHistoryReadOnly(engine, options.db);
       return gatherReportData(engine, options.run);
     });
+    // vega is only loaded by the command that draws charts.
+    const { renderReport } = await import('../report/renderReport.js');
     await writeFileAtomic(options.out, await renderReport(data));
     log.info({ out: options.out, run: data.run.id }, 'wrote report');
   });

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { DateDay, Float64, Int32, Int64, tableToIPC, Utf8, vectorFromArray, type DataType, type Vector, Table } from 'apache-arrow';
+import type { DataType, Vector } from 'apache-arrow';
 import type { Engine } from '../engine/Engine.js';
 
 export type TableFormat = 'parquet' | 'csv' | 'json' | 'arrow';
@@ -21,7 +21,9 @@ export async function writeQuery(engine: Engine, query: string, format: TableFor
   }
 }
 
-const arrowType = (duckdbType: string): DataType => {
+type Arrow = typeof import('apache-arrow');
+
+const arrowType = ({ DateDay, Float64, Int64, Int32, Utf8 }: Arrow, duckdbType: string): DataType => {
   const t = duckdbType.toUpperCase();
   if (t === 'DATE') return new DateDay();
   if (t === 'DOUBLE' || t === 'FLOAT' || t.startsWith('DECIMAL')) return new Float64();
@@ -31,8 +33,11 @@ const arrowType = (duckdbType: string): DataType => {
 };
 
 async function writeArrow(engine: Engine, query: string, file: string): Promise<void> {
+  // Loaded on demand: most runs write no Arrow file, and the library is large.
+  const arrow = await import('apache-arrow');
+  const { DateDay, Float64, Int64, Table, tableToIPC, vectorFromArray } = arrow;
   const described = await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE ${query}`);
-  const types = described.map((c) => arrowType(c.column_type));
+  const types = described.map((c) => arrowType(arrow, c.column_type));
   // Dates and decimals cross as plain numbers and ISO text, converted below.
   const select = described
     .map((c, i) => {

@@ -4,7 +4,7 @@ import * as bgNbd from '../models/bgNbd.js';
 import { clvFactors } from '../models/clv.js';
 import * as gammaGamma from '../models/gammaGamma.js';
 import * as paretoNbd from '../models/paretoNbd.js';
-import type { FitResult, PurchasePatterns, SpendPatterns } from '../models/types.js';
+import type { BgNbdParams, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
 import { CLV_INPUTS_SQL, CUSTOMER_CLV_SQL, HOLDOUT_PURCHASES_SQL, PURCHASE_PATTERNS_SQL, SPEND_PATTERNS_SQL } from '../sql/clv.js';
 import type { Logger } from './effects.js';
 
@@ -31,9 +31,9 @@ export interface ClvResult {
   patterns: number;
   /** False when the purchase model did not converge: the CLV columns are then null. */
   available: boolean;
-  bgnbd?: FitFacts<bgNbd.BgNbdParams>;
-  paretonbd?: FitFacts<paretoNbd.ParetoNbdParams>;
-  gammagamma: FitFacts<gammaGamma.GammaGammaParams> | null;
+  bgnbd?: FitFacts<BgNbdParams>;
+  paretonbd?: FitFacts<ParetoNbdParams>;
+  gammagamma: FitFacts<GammaGammaParams> | null;
   populationMeanSpend: number | null;
   warnings: string[];
 }
@@ -61,7 +61,7 @@ export async function purchasePatterns(engine: Engine, timeUnit: TimeUnit): Prom
   };
 }
 
-type PurchaseFit = { model: 'bgnbd'; fit: FitResult<bgNbd.BgNbdParams> } | { model: 'paretonbd'; fit: FitResult<paretoNbd.ParetoNbdParams> };
+type PurchaseFit = { model: 'bgnbd'; fit: FitResult<BgNbdParams> } | { model: 'paretonbd'; fit: FitResult<ParetoNbdParams> };
 
 export function fitPurchaseModel(model: ClvOptions['model'], patterns: PurchasePatterns, penalty: number): PurchaseFit {
   return model === 'bgnbd'
@@ -87,7 +87,7 @@ export async function scoreClv(engine: Engine, options: ClvOptions, asOf: string
 
   const spendRows = await engine.numericColumns(SPEND_PATTERNS_SQL, ['frequency', 'monetary_value', 'weight']);
   const spend: SpendPatterns = { frequency: spendRows.frequency, monetaryValue: spendRows.monetary_value, weight: spendRows.weight };
-  let gg: FitResult<gammaGamma.GammaGammaParams> | null = null;
+  let gg: FitResult<GammaGammaParams> | null = null;
   let populationMeanSpend: number | null = null;
   if (spend.frequency.length === 0) {
     warnings.push('no repeat customers with a positive spend: Gamma-Gamma not fitted; expected_avg_value and clv are null');
@@ -99,11 +99,9 @@ export async function scoreClv(engine: Engine, options: ClvOptions, asOf: string
   }
   const spendAvailable = populationMeanSpend !== null;
 
-  const predictions = clvFactors(fitted.model, fitted.fit.params as never, patterns, {
-    horizonMonths: options.horizonMonths,
-    monthlyDiscountRate: options.discountRate,
-    timeUnit: options.timeUnit,
-  });
+  const horizon = { horizonMonths: options.horizonMonths, monthlyDiscountRate: options.discountRate, timeUnit: options.timeUnit };
+  const predictions =
+    fitted.model === 'bgnbd' ? clvFactors('bgnbd', fitted.fit.params, patterns, horizon) : clvFactors('paretonbd', fitted.fit.params, patterns, horizon);
   const nullUnless = (ok: boolean, values: Float64Array) => (ok ? values : values.map(() => Number.NaN));
   await engine.loadColumns('clv_patterns', {
     frequency: patterns.frequency,
@@ -111,7 +109,7 @@ export async function scoreClv(engine: Engine, options: ClvOptions, asOf: string
     t_days: days.T,
     p_alive: nullUnless(fitted.fit.converged, predictions.pAlive),
     expected_purchases: nullUnless(fitted.fit.converged, predictions.expectedPurchases),
-    clv_factor: nullUnless(fitted.fit.converged, predictions.discountedPurchases),
+    clv_factor: nullUnless(fitted.fit.converged, predictions.discountFactor),
   });
   const ggParams = gg?.params ?? { p: 0, q: 0, gamma: 0 };
   await engine.run(CUSTOMER_CLV_SQL, {

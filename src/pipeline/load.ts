@@ -4,27 +4,38 @@ import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import { InputError } from '../errors.js';
 import {
+  AMOUNT_TYPE,
   classifyType,
   csvLineSql,
   csvShiftsSql,
+  CLEAN_DAYS_SQL,
+  customerDaysSql,
+  DAYS_CHECK_SQL,
+  readerProjectionSql,
+  TRIM_IDS_SQL,
+  READER_REJECTS_SQL,
   readerCall,
   stageRowsSql,
-  STRUCTURAL_REJECTS_SQL,
-  WHOLE_LINE_DELIMITER,
   whitespaceFieldsSql,
+  type CsvReadOptions,
   type ReaderKind,
 } from '../sql/load.js';
 import { resolveColumns } from './columnMapping.js';
 
+/**
+ * After loading: view `customer_days` (customer_id, order_date, order_id,
+ * amount, rows) of the accepted rows, and table `rejects` (source, line,
+ * reason, customer_id, order_date, amount, raw_line).
+ */
 export interface LoadResult {
   files: string[];
-  /** Table of accepted rows: source, line, customer_id, order_date, amount, order_id. */
-  transactions: 'transactions';
-  /** Table of rejected rows: source, line, reason, customer_id, order_date, amount, raw_line. */
-  rejects: 'rejects';
   rowsRead: number;
   rowsAccepted: number;
   rowsRejected: number;
+  /** Whether any file mapped an order id column (else an order is a customer-day). */
+  hasOrderIds: boolean;
+  /** One file: customer_days has one row per customer and day already (without order ids). */
+  singleSource: boolean;
 }
 
 const GLOB_CHARS = /[*?[\]{}]/;
@@ -59,10 +70,6 @@ export async function expandInputs(engine: Engine, inputs: readonly string[]): P
   return [...new Set(files)];
 }
 
-interface FileLoad {
-  table: string;
-  structuralRejects: number;
-}
 
 const RECOGNISED_HEADER = /^(customer|cust|client|user|member|account|order|invoice|date|amount|revenue|total|price|sales|value|quantity|qty)/i;
 
@@ -73,7 +80,7 @@ const RECOGNISED_HEADER = /^(customer|cust|client|user|member|account|order|invo
  */
 async function sniffWhitespace(engine: Engine, file: string): Promise<{ fields: number; header: boolean } | null> {
   const lines = await engine.all<{ line: string }>(
-    `SELECT line FROM ${readerCall('whitespace', {}, '', engine.dialect)} WHERE trim(line) <> '' LIMIT 20`,
+    `SELECT line FROM ${readerCall('whitespace', {}, null, engine.dialect)} WHERE trim(line) <> '' LIMIT 20`,
     { path: file },
   );
   if (lines.length === 0) return null;
@@ -84,101 +91,159 @@ async function sniffWhitespace(engine: Engine, file: string): Promise<{ fields: 
   return { fields: counts[0]!, header };
 }
 
-async function loadFile(engine: Engine, config: ScoreConfig, file: string, index: number): Promise<FileLoad> {
+/** A loaded file: its customer-day table and its rejected rows. */
+interface LoadedFile {
+  file: string;
+  /** customer_id, order_date, order_id, amount, rows, rejected. */
+  days: string;
+  /** source-less rejects: line, reason, customer_id, order_date, amount, raw_line. */
+  rejects: string;
+  hasOrderIds: boolean;
+  /** Every row the file yielded, accepted or not. */
+  rowsRead: number;
+}
+
+/** How the date column is read: by DuckDB's reader when it recognised a type, else parsed from text. */
+function dateReading(config: ScoreConfig, sniffedType: string | undefined): { type: string; format?: CsvReadOptions['dateFormat'] } {
+  if (config.dateFormat) {
+    const hasTime = /%[HIMSfzZpX]/.test(config.dateFormat);
+    return hasTime
+      ? { type: 'TIMESTAMP', format: { option: 'timestampformat', format: config.dateFormat } }
+      : { type: 'DATE', format: { option: 'dateformat', format: config.dateFormat } };
+  }
+  const t = (sniffedType ?? '').toUpperCase();
+  if (t === 'DATE' || t.startsWith('TIMESTAMP')) return { type: t };
+  return { type: 'VARCHAR' };
+}
+
+async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index: number): Promise<LoadedFile> {
+  const d = engine.dialect;
+  const q = d.quoteIdentifier;
+  const days = `days_${index}`;
+  const rejectsTable = `reader_rejects_${index}`;
+  const explicitHeader = config.header === 'auto' ? undefined : config.header === 'yes';
+  const delimiter = config.delimiter === 'tab' ? '\t' : config.delimiter;
+  const base: CsvReadOptions = { delimiter, header: explicitHeader };
+
+  // DuckDB's sniffer: delimiter, quoting, header and column types from a sample.
+  let sniffed: { name: string; type: string }[];
+  try {
+    // With store_rejects the sniffer tolerates malformed lines instead of giving up on the dialect.
+    sniffed = await describe(engine, `SELECT * FROM ${readerCall('csv', base, `${rejectsTable}_sniff`, d)}`, file);
+  } catch (error) {
+    throw new InputError(`${file}: cannot be read as CSV (${firstLine((error as Error).message)})`);
+  }
+  const names = sniffed.map((c) => c.name);
+  const header = explicitHeader ?? !names.every((c) => /^column\d+$/.test(c));
+  const available = header ? names : names.map((_, i) => String(i + 1));
+  const mapping = resolveColumns(file, available, config.columns, header);
+  const real = (name: string) => names[available.indexOf(name)]!;
+  const [customer, date, amount] = [real(mapping.customer), real(mapping.date), real(mapping.amount)];
+  const order = mapping.order ? real(mapping.order) : null;
+
+  const dateRead = dateReading(config, sniffed.find((c) => c.name === date)?.type);
+  const types: Record<string, string> = Object.fromEntries(names.map((n) => [n, 'VARCHAR']));
+  types[date] = dateRead.type;
+  types[amount] = AMOUNT_TYPE;
+  const parts = selectParts(q, customer, date, amount, order, dateRead.type);
+  const readOptions = { ...base, types, dateFormat: dateRead.format };
+  try {
+    await engine.run(customerDaysSql(days, readerProjectionSql(readerCall('csv', readOptions, rejectsTable, d), parts), order !== null), { path: file });
+  } catch (error) {
+    throw new InputError(`${file}: cannot be read as CSV (${firstLine((error as Error).message)})`);
+  }
+
+  const readerRejected = (await engine.one<{ n: number }>(`SELECT count(DISTINCT line)::BIGINT AS n FROM ${rejectsTable}`))!.n;
+  const check = (await engine.one<{ rows: number; rejected: number; untrimmed: number }>(DAYS_CHECK_SQL(days)))!;
+  const valueRejected = check.rejected;
+  const rejects = `rejects_${index}`;
+  await engine.run(`CREATE OR REPLACE TEMP TABLE ${rejects} (line BIGINT, reason VARCHAR, customer_id VARCHAR, order_date VARCHAR, amount VARCHAR, raw_line VARCHAR)`);
+  if (readerRejected > 0) {
+    await engine.run(
+      `INSERT INTO ${rejects} SELECT line, reason, NULL, NULL, NULL, raw_line FROM (${READER_REJECTS_SQL(rejectsTable)})`,
+      { dateColumn: date, amountColumn: amount },
+    );
+  }
+  if (valueRejected > 0) {
+    // A second, ordered pass, only for files with rejected values: a row's
+    // position gives its line, shifted past the lines the reader set aside.
+    const staged = `staged_${index}`;
+    await engine.run(`SET preserve_insertion_order = true`);
+    await engine.run(stageRowsSql(staged, readerCall('csv', readOptions, `${rejectsTable}_again`, d), { ...parts, line: 'NULL::BIGINT' }), { path: file });
+    await engine.run(`SET preserve_insertion_order = false`);
+    const shifts = readerRejected > 0 ? `${staged}_shifts` : null;
+    if (shifts) await engine.run(csvShiftsSql(shifts, rejectsTable));
+    await engine.run(
+      `INSERT INTO ${rejects}
+       SELECT ${csvLineSql(`${staged}.rowid`, header ? 2 : 1, shifts)}, reason, raw_customer_id, raw_order_date, raw_amount, NULL
+       FROM ${staged} WHERE reason IS NOT NULL`,
+    );
+    await engine.run(`DROP TABLE ${staged}`);
+    for (const sql of CLEAN_DAYS_SQL(days)) await engine.run(sql);
+  }
+  if (check.untrimmed > 0) await engine.run(TRIM_IDS_SQL(days));
+  return { file, days, rejects, hasOrderIds: order !== null, rowsRead: check.rows + readerRejected };
+}
+
+const selectParts = (q: (n: string) => string, customer: string, date: string, amount: string, order: string | null, dateType: string) => ({
+  customer: q(customer),
+  date: q(date),
+  amount: q(amount),
+  order: order ? q(order) : null,
+  dateType: classifyType(dateType),
+  amountType: 'number' as const,
+  hasExplicitFormat: false,
+});
+
+/** Whitespace-aligned text, Parquet and NDJSON: read into a scratch table, then staged like CSV. */
+async function loadOther(engine: Engine, config: ScoreConfig, file: string, index: number, kind: ReaderKind, whitespace: WhitespaceLayout | null): Promise<LoadedFile> {
   const d = engine.dialect;
   const q = d.quoteIdentifier;
   const scratch = `raw_${index}`;
-  const rejectsTable = `raw_rejects_${index}`;
   const staged = `staged_${index}`;
-  let kind = readerKindOf(file);
-  const explicitHeader = config.header === 'auto' ? undefined : config.header === 'yes';
-  const info = await stat(file);
-  if (info.size === 0) throw new InputError(`${file}: the file is empty`);
-
-  let whitespace: { fields: number; header: boolean } | null = null;
-  if (kind === 'csv' && (config.delimiter === 'whitespace' || config.delimiter === undefined)) {
-    if (config.delimiter === 'whitespace') {
-      whitespace = await sniffWhitespace(engine, file);
-      if (!whitespace) throw new InputError(`${file}: not whitespace-separated text with a constant number of fields`);
-    } else {
-      const columns = await describe(engine, `SELECT * FROM ${readerCall('csv', { header: explicitHeader }, `${rejectsTable}_sniff`, d)}`, file);
-      if (columns.length === 1) whitespace = await sniffWhitespace(engine, file);
-    }
-    if (whitespace) kind = 'whitespace';
-  }
-
   let header = true;
-  let structuralRejects = 0;
-  let shifts: string | null = null;
   try {
     if (kind === 'whitespace') {
-      header = explicitHeader ?? whitespace!.header;
       await engine.run(
-        `CREATE OR REPLACE TEMP TABLE ${scratch}_lines AS SELECT line, ${whitespaceFieldsSql('line')} AS fields FROM ${readerCall('whitespace', {}, '', d)}`,
+        `CREATE OR REPLACE TEMP TABLE ${scratch}_lines AS SELECT line, ${whitespaceFieldsSql('line')} AS fields FROM ${readerCall('whitespace', {}, null, d)}`,
         { path: file },
       );
     } else {
-      const delimiter = config.delimiter === 'whitespace' ? undefined : config.delimiter === 'tab' ? '\t' : config.delimiter;
-      await engine.run(`CREATE OR REPLACE TEMP TABLE ${scratch} AS SELECT * FROM ${readerCall(kind, { delimiter, header: explicitHeader }, rejectsTable, d)}`, {
-        path: file,
-      });
+      await engine.run(`CREATE OR REPLACE TEMP TABLE ${scratch} AS SELECT * FROM ${readerCall(kind, {}, null, d)}`, { path: file });
     }
   } catch (error) {
     throw new InputError(`${file}: cannot be read as ${kind === 'ndjson' ? 'newline-delimited JSON' : kind} (${firstLine((error as Error).message)})`);
   }
 
   let available: string[];
-  let from = scratch;
   let line: string;
   if (kind === 'whitespace') {
-    const fieldNames = Array.from({ length: whitespace!.fields }, (_, i) => String(i + 1));
-    let headerNames = fieldNames;
+    header = config.header === 'auto' ? whitespace!.header : config.header === 'yes';
+    available = Array.from({ length: whitespace!.fields }, (_, i) => String(i + 1));
     if (header) {
-      const first = await engine.one<{ line: string }>(`SELECT line FROM ${scratch}_lines WHERE trim(line) <> '' LIMIT 1`);
-      headerNames = first!.line.trim().split(/\s+/);
+      const first = await engine.one<{ line: string }>(`SELECT line FROM ${scratch}_lines WHERE trim(line) <> '' ORDER BY rowid LIMIT 1`);
+      available = first!.line.trim().split(/\s+/);
     }
-    available = headerNames;
-    // Blank lines were kept as rows here, so the row number is the physical line.
-    const selectFields = available.map((name, i) => `fields[${i + 1}] AS ${q(name)}`).join(', ');
+    // Blank lines are rows here too, so rowid + 1 is the physical line.
     await engine.run(
       `CREATE OR REPLACE TEMP TABLE ${scratch} AS
-       SELECT rowid + 1 AS __line, len(fields) AS __fields, line AS __raw, ${selectFields}
-       FROM ${scratch}_lines WHERE trim(line) <> '' ${header ? 'AND rowid > (SELECT min(rowid) FROM ' + scratch + "_lines WHERE trim(line) <> '')" : ''}`,
+       SELECT rowid + 1 AS __line, len(fields) AS __fields, ${available.map((name, i) => `fields[${i + 1}] AS ${q(name)}`).join(', ')}
+       FROM ${scratch}_lines
+       WHERE trim(line) <> '' ${header ? `AND rowid > (SELECT min(rowid) FROM ${scratch}_lines WHERE trim(line) <> '')` : ''}`,
     );
     line = '__line';
+  } else if (kind === 'parquet') {
+    available = (await describe(engine, `SELECT * EXCLUDE (file_row_number) FROM ${scratch}`, null)).map((c) => c.name);
+    line = '(file_row_number + 1)';
   } else {
-    const columns = await describe(engine, `SELECT * FROM ${scratch}`, null);
-    available = columns.map((c) => c.name);
-    if (kind === 'csv') {
-      header = explicitHeader ?? !available.every((c) => /^column\d+$/.test(c));
-      if (!header) available = available.map((_, i) => String(i + 1));
-      if (!header) {
-        // Positional names for files without a header: "1", "2", …
-        await engine.run(
-          `CREATE OR REPLACE TEMP TABLE ${scratch} AS SELECT rowid AS __rowid, ${columns.map((c, i) => `${q(c.name)} AS ${q(String(i + 1))}`).join(', ')} FROM ${scratch}`,
-        );
-      } else {
-        await engine.run(`CREATE OR REPLACE TEMP TABLE ${scratch} AS SELECT rowid AS __rowid, * FROM ${scratch}`);
-      }
-      const rejected = await engine.one<{ n: number }>(`SELECT count(DISTINCT line)::BIGINT AS n FROM ${rejectsTable}`);
-      structuralRejects = rejected?.n ?? 0;
-      if (structuralRejects > 0) {
-        shifts = `${scratch}_shifts`;
-        await engine.run(csvShiftsSql(shifts, rejectsTable));
-      }
-      line = csvLineSql('__rowid', header ? 2 : 1, shifts);
-    } else {
-      await engine.run(`CREATE OR REPLACE TEMP TABLE ${scratch} AS SELECT rowid AS __rowid, * FROM ${scratch}`);
-      line = '(__rowid + 1)';
-    }
+    available = (await describe(engine, `SELECT * FROM ${scratch}`, null)).map((c) => c.name);
+    line = '(rowid + 1)';
   }
 
   const mapping = resolveColumns(file, available, config.columns, header);
   const types = new Map((await describe(engine, `SELECT * FROM ${scratch}`, null)).map((c) => [c.name, classifyType(c.type)] as const));
-  const params: Record<string, string> = { source: file };
-  if (config.dateFormat) params.dateFormat = config.dateFormat;
   await engine.run(
-    stageRowsSql(staged, from, {
+    stageRowsSql(staged, scratch, {
       customer: q(mapping.customer),
       date: q(mapping.date),
       amount: q(mapping.amount),
@@ -188,24 +253,53 @@ async function loadFile(engine: Engine, config: ScoreConfig, file: string, index
       line,
       hasExplicitFormat: Boolean(config.dateFormat),
     }),
-    params,
+    config.dateFormat ? { dateFormat: config.dateFormat } : undefined,
   );
-
   if (kind === 'whitespace') {
-    // A line with the wrong number of fields is malformed, like DuckDB's CSV rejects.
+    // A line with the wrong number of fields is malformed, like a CSV line with too many columns.
     await engine.run(
-      `UPDATE ${staged} SET reason = 'wrong number of fields' FROM ${scratch} WHERE ${staged}.line = ${scratch}.__line AND ${scratch}.__fields <> ${available.length}`,
-    );
-  }
-  if (structuralRejects > 0) {
-    await engine.run(
-      `INSERT INTO ${staged} (source, line, reason, raw_line)
-       SELECT source, line, lower(replace(error_type, '_', ' ')) || ': ' || message, raw_line FROM (${STRUCTURAL_REJECTS_SQL(rejectsTable)})`,
-      { source: file },
+      `UPDATE ${staged} SET reason = 'wrong number of fields: expected ${available.length}', raw_customer_id = NULL, raw_order_date = NULL, raw_amount = NULL
+       WHERE line IN (SELECT __line FROM ${scratch} WHERE __fields <> ${available.length})`,
     );
   }
   await engine.run(`DROP TABLE IF EXISTS ${scratch}; DROP TABLE IF EXISTS ${scratch}_lines`);
-  return { table: staged, structuralRejects };
+  const days = `days_${index}`;
+  const rejects = `rejects_${index}`;
+  await engine.run(customerDaysSql(days, `(SELECT * FROM ${staged} WHERE reason IS NULL)`, mapping.order !== null));
+  const rowsRead = (await engine.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${staged}`))!.n;
+  await engine.run(
+    `CREATE OR REPLACE TEMP TABLE ${rejects} AS
+     SELECT line, reason, raw_customer_id AS customer_id, raw_order_date AS order_date, raw_amount AS amount, NULL::VARCHAR AS raw_line
+     FROM ${staged} WHERE reason IS NOT NULL`,
+  );
+  await engine.run(`DROP TABLE ${staged}`);
+  return { file, days, rejects, hasOrderIds: mapping.order !== null, rowsRead };
+}
+
+interface WhitespaceLayout {
+  fields: number;
+  header: boolean;
+}
+
+async function loadFile(engine: Engine, config: ScoreConfig, file: string, index: number): Promise<LoadedFile> {
+  const info = await stat(file);
+  if (info.size === 0) throw new InputError(`${file}: the file is empty`);
+  const kind = readerKindOf(file);
+  if (kind !== 'csv') return loadOther(engine, config, file, index, kind, null);
+  if (config.delimiter === 'whitespace') {
+    const layout = await sniffWhitespace(engine, file);
+    if (!layout) throw new InputError(`${file}: not whitespace-separated text with a constant number of fields`);
+    return loadOther(engine, config, file, index, 'whitespace', layout);
+  }
+  if (config.delimiter === undefined) {
+    // The sniffer reads whitespace-aligned text (CDNOW) as a single column.
+    const columns = await describe(engine, `SELECT * FROM ${readerCall('csv', {}, `sniff_rejects_${index}`, engine.dialect)}`, file).catch(() => null);
+    if (columns?.length === 1) {
+      const layout = await sniffWhitespace(engine, file);
+      if (layout) return loadOther(engine, config, file, index, 'whitespace', layout);
+    }
+  }
+  return loadCsv(engine, config, file, index);
 }
 
 async function describe(engine: Engine, sql: string, file: string | null): Promise<{ name: string; type: string }[]> {
@@ -215,29 +309,42 @@ async function describe(engine: Engine, sql: string, file: string | null): Promi
 
 const firstLine = (message: string) => message.split('\n')[0]!.replace(/^[A-Za-z ]+Error: /, '');
 
-/** Loads every input into `transactions` (accepted) and `rejects`. */
+/**
+ * Loads every input: `transactions` (a view of the accepted rows) and
+ * `rejects` (source, line, reason, the raw fields, and the raw line for rows
+ * the reader could not split).
+ */
 export async function loadTransactions(engine: Engine, config: ScoreConfig): Promise<LoadResult> {
   const files = await expandInputs(engine, config.inputs);
-  const staged: string[] = [];
-  for (const [i, file] of files.entries()) staged.push((await loadFile(engine, config, file, i)).table);
-  const all = staged.map((t) => `SELECT * FROM ${t}`).join(' UNION ALL ');
+  // Aggregations do not need input order; the one pass that does (line numbers) turns it back on.
+  await engine.run(`SET preserve_insertion_order = false`);
+  const loaded: LoadedFile[] = [];
+  for (const [i, file] of files.entries()) loaded.push(await loadFile(engine, config, file, i));
+  const q = engine.dialect.quoteString;
   await engine.run(`
-    CREATE OR REPLACE TEMP TABLE transactions AS
-      SELECT source, line, customer_id, order_date, amount, order_id FROM (${all}) WHERE reason IS NULL;
+    CREATE OR REPLACE TEMP VIEW customer_days AS
+    ${loaded.map((f) => `SELECT customer_id, order_date, order_id, amount, rows FROM ${f.days}`).join('\nUNION ALL\n')}`);
+  await engine.run(`
     CREATE OR REPLACE TEMP TABLE rejects AS
-      SELECT source, line, reason, raw_customer_id AS customer_id, raw_order_date AS order_date, raw_amount AS amount, raw_line
-      FROM (${all}) WHERE reason IS NOT NULL;`);
-  for (const t of staged) await engine.run(`DROP TABLE ${t}`);
-  const counts = await engine.one<{ accepted: number; rejected: number }>(
-    `SELECT (SELECT count(*) FROM transactions)::BIGINT AS accepted, (SELECT count(*) FROM rejects)::BIGINT AS rejected`,
-  );
-  const rowsAccepted = counts!.accepted;
-  const rowsRejected = counts!.rejected;
-  const rowsRead = rowsAccepted + rowsRejected;
+    ${loaded.map((f) => `SELECT ${q(f.file)} AS source, line, reason, customer_id, order_date, amount, raw_line FROM ${f.rejects}`).join('\nUNION ALL\n')}`);
+  const counts = (await engine.one<{ accepted: number; rejected: number }>(
+    `SELECT (SELECT coalesce(sum(rows), 0) FROM customer_days)::BIGINT AS accepted, (SELECT count(*) FROM rejects)::BIGINT AS rejected`,
+  ))!;
+  const rowsRead = loaded.reduce((sum, f) => sum + f.rowsRead, 0);
+  if (rowsRead !== counts.accepted + counts.rejected) {
+    // Never expected: every row is either in customer_days or in rejects.
+    throw new Error(`row counts do not reconcile: ${rowsRead} read, ${counts.accepted} accepted, ${counts.rejected} rejected`);
+  }
   if (rowsRead === 0) {
     throw new InputError(`${files.length === 1 ? files[0] : files.join(', ')}: no transaction rows (the input has a header at most)`);
   }
-  return { files: files.map((f) => path.normalize(f)), transactions: 'transactions', rejects: 'rejects', rowsRead, rowsAccepted, rowsRejected };
+  return {
+    files: files.map((f) => path.normalize(f)),
+    rowsRead,
+    rowsAccepted: counts.accepted,
+    rowsRejected: counts.rejected,
+    hasOrderIds: loaded.some((f) => f.hasOrderIds),
+    singleSource: loaded.length === 1,
+  };
 }
 
-export { WHOLE_LINE_DELIMITER };

@@ -1,7 +1,7 @@
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import { UsageError } from '../errors.js';
-import { rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL } from '../sql/rfm.js';
+import { CUSTOMER_RFM_VIEW_SQL, rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL } from '../sql/rfm.js';
 import { segmentRows, type SegmentMap } from './segmentMap.js';
 
 export interface ScoreRange {
@@ -23,7 +23,7 @@ export async function loadSegmentMap(engine: Engine, map: SegmentMap): Promise<v
   await engine.run(`INSERT INTO segment_map VALUES ${rows.map(() => '(?, ?)').join(', ')}`, rows.flat());
 }
 
-export async function scoreRfm(engine: Engine, rfm: ScoreConfig['rfm'], map: SegmentMap): Promise<RfmResult> {
+export async function scoreRfm(engine: Engine, rfm: ScoreConfig['rfm'], map: SegmentMap): Promise<Omit<RfmResult, 'thresholds'>> {
   if (rfm.method === 'fixed' && !rfm.thresholds) {
     throw new UsageError('rfm.method "fixed" needs rfm.thresholds with recency, frequency and monetary cut points (4 each)');
   }
@@ -34,8 +34,14 @@ export async function scoreRfm(engine: Engine, rfm: ScoreConfig['rfm'], map: Seg
     monetaryCuts: `[${rfm.thresholds!.monetary.join(',')}]`,
   } : undefined;
   await engine.run(rfmScoresSql(rfm.method, engine.dialect.stableHash), params);
+  await engine.run(CUSTOMER_RFM_VIEW_SQL);
+  return { method: rfm.method, cutPoints: rfm.thresholds ?? null };
+}
+
+/** The value range each score covers, from the finished table (final_scores). */
+export async function rfmThresholds(engine: Engine): Promise<RfmResult['thresholds']> {
   const ranges = await engine.all<ScoreRange & { dimension: keyof RfmResult['thresholds'] }>(RFM_THRESHOLDS_SQL);
   const thresholds: RfmResult['thresholds'] = { recency: [], frequency: [], monetary: [] };
   for (const { dimension, ...range } of ranges) thresholds[dimension].push(range);
-  return { method: rfm.method, thresholds, cutPoints: rfm.thresholds ?? null };
+  return thresholds;
 }

@@ -6,22 +6,23 @@ import { InputError } from '../errors.js';
 import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { EXTENSION, writeQuery } from '../io/writers.js';
 import { DECILES_SQL, SEGMENTS_SQL } from '../sql/rfm.js';
-import { assembleScoredSql, SCORED_COLUMNS, type ScoredColumn } from '../sql/scored.js';
+import { CLUSTERS_CSV_SQL } from '../sql/segment.js';
+import { assembleScoredSql, FINAL_WITHOUT_HISTORY_SQL, SCORED_COLUMNS, type ScoredColumn } from '../sql/scored.js';
 import { scoreClv, type ClvResult } from './clv.js';
 import type { Effects } from './effects.js';
 import { computeFeatures, resolveAsOf } from './features.js';
 import { addHistoryColumns, attachHistory, detachHistory, nextRunId, recordRun } from './history.js';
 import { assignLifecycle, STAGES_SQL, type LifecycleResult } from './lifecycle.js';
 import { loadTransactions } from './load.js';
-import { scoreRfm } from './rfm.js';
-import { clustersSql, segmentCustomers, type SegmentResult } from './segment.js';
+import { rfmThresholds, scoreRfm, type RfmResult } from './rfm.js';
+import { segmentCustomers, type SegmentResult } from './segment.js';
 import { DEFAULT_SEGMENT_MAP, readSegmentMap } from './segmentMap.js';
 
 export interface ScoreSummary {
   run: { id: number | null; asOf: string; startedAt: string; finishedAt: string; inputs: string[]; options: ScoreConfig; outputs: string[] };
   rows: { read: number; accepted: number; rejected: number; excluded: number };
   customers: number;
-  rfm: Awaited<ReturnType<typeof scoreRfm>>;
+  rfm: RfmResult;
   clv: ClvResult | null;
   lifecycle: LifecycleResult | null;
   segments: SegmentResult | null;
@@ -61,7 +62,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   if (loaded.rowsAccepted === 0) throw new InputError(`all ${loaded.rowsRead} rows were rejected; see the reasons with --max-reject-rate unset and rejects.csv`);
 
   const asOf = await resolveAsOf(engine, config.asOf);
-  const features = await timed('features', () => computeFeatures(engine, asOf));
+  const features = await timed('features', () => computeFeatures(engine, asOf, loaded, { clv: config.clv.enabled, lifecycle: config.lifecycle.enabled }));
   if (features.customers === 0) throw new InputError(`no transactions on or before the as-of date ${asOf}`);
   log.info({ asOf, customers: features.customers, rowsExcluded: features.rowsExcluded }, 'computed customer features');
 
@@ -92,19 +93,21 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   try {
     let runId: number | null = null;
     let previousRun: number | null = null;
-    let table = 'scored';
     const scoredColumns = SCORED_COLUMNS.filter((c) => stages.has(c.stage)).map((c) => c.name);
     const outputColumns = [...scoredColumns];
+    // From here on, tables are read in the order they were written: sorted once, by customer_id.
+    await engine.run(`SET preserve_insertion_order = true`);
     if (dbPath) {
       await attachHistory(engine, dbPath);
       ({ runId, previousRun } = await nextRunId(engine));
       await addHistoryColumns(engine, asOf, previousRun);
-      table = 'scored_with_history';
       outputColumns.push('previous_segment', 'segment_changed_at');
+    } else {
+      await engine.run(FINAL_WITHOUT_HISTORY_SQL);
     }
     const names: string[] = [];
     await timed('write', async () => {
-      const select = `SELECT ${outputColumns.map(engine.dialect.quoteIdentifier).join(', ')} FROM ${table} ORDER BY customer_id`;
+      const select = `SELECT ${outputColumns.map(engine.dialect.quoteIdentifier).join(', ')} FROM final_scores`;
       for (const format of config.format) {
         const name = `customers.${EXTENSION[format]}`;
         await writeQuery(engine, select, format, out.staged(name));
@@ -119,10 +122,11 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
         names.push('stages.csv');
       }
       if (segments) {
-        await writeQuery(engine, clustersSql(segments), 'csv', out.staged('clusters.csv'));
+        await writeQuery(engine, CLUSTERS_CSV_SQL, 'csv', out.staged('clusters.csv'));
         names.push('clusters.csv');
       }
     });
+    const thresholds = await rfmThresholds(engine);
     const finishedAt = effects.now();
     summary = {
       run: {
@@ -136,7 +140,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       },
       rows: { read: loaded.rowsRead, accepted: loaded.rowsAccepted, rejected: loaded.rowsRejected, excluded: features.rowsExcluded },
       customers: features.customers,
-      rfm,
+      rfm: { method: rfm.method, thresholds, cutPoints: rfm.cutPoints },
       clv,
       lifecycle,
       segments,

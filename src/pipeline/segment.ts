@@ -6,7 +6,6 @@ import {
   assignClustersSql,
   CLUSTER_ORDER_SQL,
   clusterFeaturesSql,
-  clustersCsvSql,
   clusterSampleSql,
   CUSTOMER_CLUSTER_SQL,
   FEATURE_NAMES,
@@ -27,8 +26,6 @@ export interface SegmentResult {
   centroids: { cluster: number; label: string; customers: number; recency_days: number; orders: number; revenue: number; clv?: number }[];
 }
 
-/** clusters.csv for a finished segment stage. */
-export const clustersSql = (result: SegmentResult) => clustersCsvSql(result.features.includes('log_clv'));
 
 export async function segmentCustomers(engine: Engine, options: ScoreConfig['kmeans'], clvAvailable: boolean): Promise<SegmentResult> {
   const withClv = options.useClv && clvAvailable;

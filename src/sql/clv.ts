@@ -1,34 +1,18 @@
 /**
  * CLV model inputs (DESIGN §3, as in the BTYD literature): per customer, on
- * days ≤ as-of. A purchase day is a calendar day whose net amount is ≥ 0.
- * Integer day counts are kept so that per-pattern predictions join back
- * exactly; the model time unit is applied on the way out.
+ * days ≤ as-of, from the purchase-day summary in customer_features (a
+ * purchase day is a calendar day whose net amount is ≥ 0). Integer day counts
+ * are kept so that per-pattern predictions join back exactly; the model time
+ * unit is applied on the way out.
  */
 export const CLV_INPUTS_SQL = `
 CREATE OR REPLACE TEMP TABLE clv_inputs AS
-WITH purchase_days AS (
-  SELECT customer_id, order_date AS day, sum(amount) AS amount
-  FROM transactions
-  WHERE order_date <= $asOf
-  GROUP BY customer_id, order_date
-  HAVING sum(amount) >= 0
-),
-per_customer AS (
-  SELECT customer_id,
-         count(*) AS days,
-         min(day) AS first_day,
-         max(day) AS last_day,
-         sum(amount) AS total,
-         arg_min(amount, day) AS first_amount
-  FROM purchase_days
-  GROUP BY customer_id
-)
-SELECT f.customer_id,
-       coalesce(p.days - 1, 0)::BIGINT AS frequency,
-       coalesce(date_diff('day', p.first_day, p.last_day), 0)::BIGINT AS recency_days_model,
-       date_diff('day', coalesce(p.first_day, f.first_purchase), $asOf::DATE)::BIGINT AS t_days,
-       CASE WHEN p.days > 1 THEN ((p.total - p.first_amount) / (p.days - 1))::DOUBLE ELSE 0 END AS monetary_value
-FROM customer_features f LEFT JOIN per_customer p USING (customer_id)`;
+SELECT customer_id,
+       greatest(coalesce(purchase_days, 0) - 1, 0)::BIGINT AS frequency,
+       coalesce(date_diff('day', first_purchase_day, last_purchase_day), 0)::BIGINT AS recency_days_model,
+       date_diff('day', coalesce(first_purchase_day, first_purchase), $asOf::DATE)::BIGINT AS t_days,
+       CASE WHEN purchase_days > 1 THEN ((purchase_day_total - first_day_amount) / (purchase_days - 1))::DOUBLE ELSE 0 END AS monetary_value
+FROM customer_features`;
 
 /** Distinct (frequency, recency, T) patterns with their customer counts, in a fixed order. */
 export const PURCHASE_PATTERNS_SQL = `
@@ -75,7 +59,7 @@ export const HOLDOUT_PURCHASES_SQL = `
 SELECT c.customer_id, c.frequency, coalesce(h.purchases, 0)::BIGINT AS actual
 FROM clv_inputs c LEFT JOIN (
   SELECT customer_id, count(*) AS purchases FROM (
-    SELECT customer_id, order_date FROM transactions
+    SELECT customer_id, order_date FROM customer_days
     WHERE order_date > $calibrationEnd AND order_date <= $holdoutEnd
     GROUP BY customer_id, order_date HAVING sum(amount) >= 0
   ) GROUP BY customer_id

@@ -1,32 +1,84 @@
 /**
- * Per-customer features in one set-based pass over the accepted transactions
- * dated on or before the as-of date (`$asOf`).
+ * Per-customer features from `customer_days`, on or before the as-of date (`$asOf`).
  *
- * A purchase occasion is one order id when an order column is mapped,
- * otherwise one customer's transactions on one calendar day. An occasion whose
- * net amount is negative (a refund) lowers revenue but is not a purchase.
+ * A purchase occasion (an order) is one order id when an order column is
+ * mapped, otherwise one customer's transactions on one calendar day. An
+ * occasion whose net amount is negative (a refund) lowers revenue but is not
+ * a purchase. The purchase-day summary (CLV inputs, lifecycle rhythm) is
+ * gathered in the same pass: days with a net amount ≥ 0.
  */
-export const OCCASIONS_SQL = `
-CREATE OR REPLACE TEMP TABLE occasions AS
-SELECT customer_id,
-       coalesce(order_id, strftime(order_date, '%Y-%m-%d')) AS occasion,
-       min(order_date) AS order_date,
-       sum(amount) AS amount
-FROM transactions
-WHERE order_date <= $asOf
-GROUP BY customer_id, coalesce(order_id, strftime(order_date, '%Y-%m-%d'))`;
 
-export const CUSTOMER_FEATURES_SQL = `
+/**
+ * Occasions. With one source and no order ids, customer_days already has one
+ * row per customer and day, so it is used as it is.
+ */
+export const occasionsSql = (byOrderId: boolean, alreadyDaily: boolean) =>
+  byOrderId
+    ? `
+CREATE OR REPLACE TEMP TABLE occasions AS
+SELECT customer_id, min(order_date) AS order_date, sum(amount) AS amount
+FROM customer_days
+WHERE order_date <= $asOf
+-- Rows without an order id fall back to one occasion per day.
+GROUP BY customer_id, coalesce(order_id, 'day ' || CAST(order_date AS VARCHAR))`
+    : alreadyDaily
+      ? // A view cannot take a bound parameter, so the as-of date comes from run_parameters.
+        `CREATE OR REPLACE TEMP VIEW occasions AS
+         SELECT customer_id, order_date, amount FROM customer_days WHERE order_date <= (SELECT as_of FROM run_parameters)`
+      : `
+CREATE OR REPLACE TEMP TABLE occasions AS
+SELECT customer_id, order_date, sum(amount) AS amount
+FROM customer_days
+WHERE order_date <= $asOf
+GROUP BY customer_id, order_date`;
+
+/** What the later stages need from the purchase days (net ≥ 0): CLV inputs, and for lifecycle the day before the last. */
+export interface DaySummaryNeeds {
+  clv: boolean;
+  lifecycle: boolean;
+}
+
+/** Aggregates over rows of (customer_id, order_date, amount); each costs time, so only those needed. */
+const purchaseDayAggregates = (needs: DaySummaryNeeds) =>
+  [
+    'count(*) FILTER (WHERE amount >= 0) AS purchase_days',
+    'min(order_date) FILTER (WHERE amount >= 0) AS first_purchase_day',
+    needs.lifecycle ? 'max(order_date, 2) FILTER (WHERE amount >= 0) AS last_purchase_days' : '[max(order_date) FILTER (WHERE amount >= 0)] AS last_purchase_days',
+    ...(needs.clv
+      ? ['sum(amount) FILTER (WHERE amount >= 0) AS purchase_day_total', 'arg_min(amount, order_date) FILTER (WHERE amount >= 0) AS first_day_amount']
+      : ['NULL AS purchase_day_total', 'NULL AS first_day_amount']),
+  ].join(',\n         ');
+
+const hasNeeds = (needs: DaySummaryNeeds) => needs.clv || needs.lifecycle;
+
+/**
+ * One row per customer. `last_purchase_days` is [last, second last] purchase
+ * day. When orders are days, the occasions are the purchase days and one
+ * aggregate gives everything; otherwise the day summary is a second aggregate.
+ */
+export const customerFeaturesSql = (ordersAreDays: boolean, needs: DaySummaryNeeds) => {
+  const inOnePass = ordersAreDays && hasNeeds(needs);
+  const separateDays = !ordersAreDays && hasNeeds(needs);
+  return `
 CREATE OR REPLACE TEMP TABLE customer_features AS
 WITH per_customer AS (
   SELECT customer_id,
          coalesce(min(order_date) FILTER (WHERE amount >= 0), min(order_date)) AS first_purchase,
          coalesce(max(order_date) FILTER (WHERE amount >= 0), max(order_date)) AS last_purchase,
          count(*) FILTER (WHERE amount >= 0) AS orders,
-         sum(amount) AS revenue
+         sum(amount) AS revenue${inOnePass ? `,\n         ${purchaseDayAggregates(needs)}` : ''}
   FROM occasions
   GROUP BY customer_id
-)
+)${
+  separateDays
+    ? `,
+days AS (
+  SELECT customer_id, ${purchaseDayAggregates(needs)}
+  FROM (SELECT customer_id, order_date, sum(amount) AS amount FROM customer_days WHERE order_date <= $asOf GROUP BY ALL)
+  GROUP BY customer_id
+)`
+    : ''
+}
 SELECT customer_id,
        first_purchase,
        last_purchase,
@@ -34,11 +86,26 @@ SELECT customer_id,
        revenue,
        CASE WHEN orders > 0 THEN round(revenue / orders, 4) END AS avg_order_value,
        date_diff('day', last_purchase, $asOf::DATE)::BIGINT AS recency_days,
-       date_diff('day', first_purchase, $asOf::DATE)::BIGINT AS tenure_days
-FROM per_customer`;
+       date_diff('day', first_purchase, $asOf::DATE)::BIGINT AS tenure_days${
+         hasNeeds(needs)
+           ? `,
+       purchase_days::BIGINT AS purchase_days,
+       first_purchase_day,
+       last_purchase_days[1] AS last_purchase_day,
+       last_purchase_days[2] AS previous_purchase_day,
+       purchase_day_total,
+       first_day_amount`
+           : ''
+       }
+FROM per_customer${separateDays ? ' LEFT JOIN days USING (customer_id)' : ''}`;
+};
+
+/** The run's as-of date, for views (which cannot take bound parameters). */
+export const RUN_PARAMETERS_SQL = `CREATE OR REPLACE TEMP TABLE run_parameters AS SELECT $asOf::DATE AS as_of`;
 
 /** Counts for summary.json. */
 export const ROW_COUNTS_SQL = `
-SELECT count(*) FILTER (WHERE order_date > $asOf)::BIGINT AS excluded,
-       count(DISTINCT customer_id) FILTER (WHERE order_date <= $asOf)::BIGINT AS customers
-FROM transactions`;
+SELECT (SELECT coalesce(sum(rows), 0) FROM customer_days WHERE order_date > $asOf)::BIGINT AS excluded,
+       (SELECT count(*) FROM customer_features)::BIGINT AS customers`;
+
+export const LATEST_DATE_SQL = `SELECT strftime(max(order_date), '%Y-%m-%d') AS as_of FROM customer_days`;

@@ -35,7 +35,7 @@ export const PREVIOUS_RUN_SQL = `SELECT max(run_id)::BIGINT AS run_id FROM histo
  * for a customer new to the history or whose segment just changed).
  */
 export const WITH_HISTORY_SQL = `
-CREATE OR REPLACE TEMP TABLE scored_with_history AS
+CREATE OR REPLACE TEMP TABLE final_scores AS
 SELECT s.*,
        p.rfm_segment AS previous_segment,
        CASE WHEN p.customer_id IS NOT NULL AND p.rfm_segment IS NOT DISTINCT FROM s.rfm_segment AND p.segment_changed_at IS NOT NULL
@@ -45,7 +45,7 @@ LEFT JOIN (SELECT customer_id, rfm_segment, segment_changed_at FROM history.cust
 ORDER BY s.customer_id`;
 
 export const INSERT_SCORES_SQL = (columns: readonly string[], q: (n: string) => string) =>
-  `INSERT INTO history.customer_scores (run_id, ${columns.map(q).join(', ')}) SELECT $runId, ${columns.map(q).join(', ')} FROM scored_with_history`;
+  `INSERT INTO history.customer_scores (run_id, ${columns.map(q).join(', ')}) SELECT $runId, ${columns.map(q).join(', ')} FROM final_scores`;
 
 export const INSERT_RUN_SQL = `
 INSERT INTO history.runs VALUES ($runId, $asOf::DATE, $startedAt::TIMESTAMP, $finishedAt::TIMESTAMP, $duration, $inputs::JSON,

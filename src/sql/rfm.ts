@@ -15,8 +15,13 @@ const worstFirst = (d: Dimension) => `${d.value} ${d.better === 'low' ? 'DESC' :
 /**
  * Tie-aware quintile: score = 1 + ⌊5·(rank_min − 1)/n⌋. Equal values share
  * rank_min, so they always share a score (all one-time buyers get F = 1).
+ * rank_min − 1 is the number of customers with a strictly worse value, so it
+ * is computed over the distinct values (a few hundred days or order counts)
+ * and joined back, rather than by sorting every customer.
  */
-const quantileScore = (d: Dimension) => `(1 + (5 * (rank() OVER (ORDER BY ${worstFirst(d)}) - 1)) // count(*) OVER ())`;
+const quantileScoresSql = (d: Dimension, score: string) => `
+  SELECT ${d.value}, (1 + (5 * (sum(count(*)) OVER (ORDER BY ${worstFirst(d)}) - count(*))) // (SELECT count(*) FROM customer_features))::TINYINT AS ${score}
+  FROM customer_features GROUP BY ${d.value}`;
 
 /** Equal-sized groups; ties broken by a stable hash of the id, then the id itself. */
 const ntileScore = (d: Dimension, hash: (e: string) => string) =>
@@ -31,32 +36,49 @@ const fixedScore = (d: Dimension, param: string) =>
     ? `(5 - list_count(list_filter(${param}::DOUBLE[], c -> ${d.value} > c)))`
     : `(1 + list_count(list_filter(${param}::DOUBLE[], c -> ${d.value} >= c)))`;
 
+/**
+ * The scores go into a narrow table (rfm_scores); `customer_rfm` is the view
+ * of features and scores together. Copying every feature column into a new
+ * wide table would cost more than all the scoring.
+ */
 export function rfmScoresSql(method: RfmMethod, hash: (e: string) => string): string {
-  const score = (d: Dimension, param: string) =>
-    method === 'quantile' ? quantileScore(d) : method === 'ntile' ? ntileScore(d, hash) : fixedScore(d, param);
-  return `
-CREATE OR REPLACE TEMP TABLE customer_rfm AS
-WITH scored AS (
-  SELECT *,
+  const score = (d: Dimension, param: string) => (method === 'ntile' ? ntileScore(d, hash) : fixedScore(d, param));
+  const scored =
+    method === 'quantile'
+      ? `
+  SELECT customer_id, revenue, r_score, f_score, m_score FROM customer_features
+  JOIN (${quantileScoresSql(R, 'r_score')}) USING (${R.value})
+  JOIN (${quantileScoresSql(F, 'f_score')}) USING (${F.value})
+  JOIN (${quantileScoresSql(M, 'm_score')}) USING (${M.value})`
+      : `
+  SELECT customer_id, revenue,
          ${score(R, '$recencyCuts')}::TINYINT AS r_score,
          ${score(F, '$frequencyCuts')}::TINYINT AS f_score,
          ${score(M, '$monetaryCuts')}::TINYINT AS m_score
-  FROM customer_features
+  FROM customer_features`;
+  return `
+CREATE OR REPLACE TEMP TABLE rfm_scores AS
+WITH scored AS (${scored}
 )
-SELECT scored.*,
+SELECT customer_id, r_score, f_score, m_score,
        (r_score::VARCHAR || f_score::VARCHAR || m_score::VARCHAR) AS rfm_cell,
        segment_map.segment AS rfm_segment,
        ntile(10) OVER (ORDER BY revenue DESC, customer_id) AS value_decile
 FROM scored JOIN segment_map ON segment_map.cell = (r_score::VARCHAR || f_score::VARCHAR || m_score::VARCHAR)`;
 }
 
-/** The value range each score actually covers, for summary.json. */
+export const CUSTOMER_RFM_VIEW_SQL = `CREATE OR REPLACE TEMP VIEW customer_rfm AS SELECT * FROM customer_features JOIN rfm_scores USING (customer_id)`;
+
+/**
+ * The value range each score actually covers, for summary.json; like the
+ * output tables below, read from the finished, sorted `final_scores`.
+ */
 export const RFM_THRESHOLDS_SQL = `
-SELECT 'recency' AS dimension, r_score AS score, min(recency_days)::DOUBLE AS min, max(recency_days)::DOUBLE AS max, count(*)::BIGINT AS customers FROM customer_rfm GROUP BY r_score
+SELECT 'recency' AS dimension, r_score AS score, min(recency_days)::DOUBLE AS min, max(recency_days)::DOUBLE AS max, count(*)::BIGINT AS customers FROM final_scores GROUP BY r_score
 UNION ALL
-SELECT 'frequency', f_score, min(orders)::DOUBLE, max(orders)::DOUBLE, count(*)::BIGINT FROM customer_rfm GROUP BY f_score
+SELECT 'frequency', f_score, min(orders)::DOUBLE, max(orders)::DOUBLE, count(*)::BIGINT FROM final_scores GROUP BY f_score
 UNION ALL
-SELECT 'monetary', m_score, min(revenue)::DOUBLE, max(revenue)::DOUBLE, count(*)::BIGINT FROM customer_rfm GROUP BY m_score
+SELECT 'monetary', m_score, min(revenue)::DOUBLE, max(revenue)::DOUBLE, count(*)::BIGINT FROM final_scores GROUP BY m_score
 ORDER BY dimension, score`;
 
 export const SEGMENT_MAP_TABLE_SQL = `CREATE OR REPLACE TEMP TABLE segment_map (cell VARCHAR PRIMARY KEY, segment VARCHAR NOT NULL)`;
@@ -69,16 +91,16 @@ SELECT value_decile AS decile,
        round(sum(revenue) / nullif(sum(sum(revenue)) OVER (), 0), 6)::DOUBLE AS share,
        round(sum(sum(revenue)) OVER (ORDER BY value_decile) / nullif(sum(sum(revenue)) OVER (), 0), 6)::DOUBLE AS cumulative_share,
        round(avg(revenue), 4)::DOUBLE AS avg_revenue
-FROM customer_rfm GROUP BY value_decile ORDER BY value_decile`;
+FROM final_scores GROUP BY value_decile ORDER BY value_decile`;
 
 /** Customers, revenue and shares per named segment (every segment listed, even when empty). */
 export const SEGMENTS_SQL = `
 WITH names AS (SELECT segment, min(cell) AS first_cell FROM segment_map GROUP BY segment),
-per AS (SELECT rfm_segment, count(*) AS customers, sum(revenue) AS revenue FROM customer_rfm GROUP BY rfm_segment)
+per AS (SELECT rfm_segment, count(*) AS customers, sum(revenue) AS revenue FROM final_scores GROUP BY rfm_segment)
 SELECT names.segment,
        coalesce(per.customers, 0)::BIGINT AS customers,
-       round(coalesce(per.customers, 0) / (SELECT count(*) FROM customer_rfm), 6)::DOUBLE AS customer_share,
+       round(coalesce(per.customers, 0) / (SELECT count(*) FROM final_scores), 6)::DOUBLE AS customer_share,
        coalesce(per.revenue, 0)::DOUBLE AS revenue,
-       round(coalesce(per.revenue, 0) / nullif((SELECT sum(revenue) FROM customer_rfm), 0), 6)::DOUBLE AS revenue_share
+       round(coalesce(per.revenue, 0) / nullif((SELECT sum(revenue) FROM final_scores), 0), 6)::DOUBLE AS revenue_share
 FROM names LEFT JOIN per ON per.rfm_segment = names.segment
 ORDER BY customers DESC, names.segment`;

@@ -54,5 +54,11 @@ export function assembleScoredSql(stages: ReadonlySet<ScoredColumn['stage']>, q:
   const joins = Object.entries(STAGE_TABLES)
     .filter(([stage]) => stages.has(stage as ScoredColumn['stage']))
     .map(([, table]) => `LEFT JOIN ${table} USING (customer_id)`);
-  return `CREATE OR REPLACE TEMP TABLE scored AS SELECT ${columns.join(', ')} FROM customer_rfm ${joins.join(' ')} ORDER BY customer_id`;
+  return `CREATE OR REPLACE TEMP VIEW scored AS SELECT ${columns.join(', ')} FROM customer_rfm ${joins.join(' ')}`;
 }
+
+/**
+ * The scored table in customer_id order, sorted once: every output file and
+ * the history insert read it in this order (with preserve_insertion_order on).
+ */
+export const FINAL_WITHOUT_HISTORY_SQL = `CREATE OR REPLACE TEMP TABLE final_scores AS SELECT * FROM scored ORDER BY customer_id`;

@@ -13,7 +13,7 @@ SELECT r.customer_id,
        round(ln(1 + r.orders), 9)::DECIMAL(18,9) AS log_orders,
        round(ln(1 + greatest(r.revenue, 0)::DOUBLE), 9)::DECIMAL(18,9) AS log_revenue
        ${withClv ? ', round(ln(1 + greatest(coalesce(c.clv, 0), 0)), 9)::DECIMAL(18,9) AS log_clv' : ''}
-FROM customer_rfm r ${withClv ? 'LEFT JOIN customer_clv c USING (customer_id)' : ''}`;
+FROM customer_features r ${withClv ? 'LEFT JOIN customer_clv c USING (customer_id)' : ''}`;
 
 /** Population mean and standard deviation of each feature, from exact decimal sums. */
 export const featureStatsSql = (features: readonly string[]) => `
@@ -55,25 +55,24 @@ export const CLUSTER_ORDER_SQL = `
 SELECT raw_cluster, row_number() OVER (ORDER BY avg(r.revenue) DESC, raw_cluster)::INTEGER AS cluster,
        count(*)::BIGINT AS customers,
        median(r.recency_days)::DOUBLE AS median_recency_days, median(r.orders)::DOUBLE AS median_orders, median(r.revenue)::DOUBLE AS median_revenue
-FROM cluster_raw JOIN customer_rfm r USING (customer_id)
+FROM cluster_raw JOIN customer_features r USING (customer_id)
 GROUP BY raw_cluster ORDER BY cluster`;
 
 export const POPULATION_MEDIANS_SQL = `
-SELECT median(recency_days)::DOUBLE AS recency_days, median(orders)::DOUBLE AS orders, median(revenue)::DOUBLE AS revenue FROM customer_rfm`;
+SELECT median(recency_days)::DOUBLE AS recency_days, median(orders)::DOUBLE AS orders, median(revenue)::DOUBLE AS revenue FROM customer_features`;
 
 export const CUSTOMER_CLUSTER_SQL = `
 CREATE OR REPLACE TEMP TABLE customer_cluster AS
 SELECT c.customer_id, l.cluster, l.cluster_label
 FROM cluster_raw c JOIN cluster_labels l USING (raw_cluster)`;
 
-export const clustersCsvSql = (withClv: boolean) => `
-SELECT l.cluster, l.cluster_label,
+/** clusters.csv, from the finished table. */
+export const CLUSTERS_CSV_SQL = `
+SELECT cluster, cluster_label,
        count(*)::BIGINT AS customers,
-       round(count(*) / (SELECT count(*) FROM customer_cluster), 6)::DOUBLE AS share,
-       round(avg(r.recency_days), 4)::DOUBLE AS mean_recency_days, median(r.recency_days)::DOUBLE AS median_recency_days,
-       round(avg(r.orders), 4)::DOUBLE AS mean_orders, median(r.orders)::DOUBLE AS median_orders,
-       round(avg(r.revenue), 4)::DOUBLE AS mean_revenue, median(r.revenue)::DOUBLE AS median_revenue,
-       ${withClv ? 'round(avg(v.clv), 4)::DOUBLE AS mean_clv, round(median(v.clv), 4)::DOUBLE AS median_clv' : 'NULL::DOUBLE AS mean_clv, NULL::DOUBLE AS median_clv'}
-FROM customer_cluster c JOIN cluster_labels l USING (cluster, cluster_label) JOIN customer_rfm r USING (customer_id)
-${withClv ? 'LEFT JOIN customer_clv v USING (customer_id)' : ''}
-GROUP BY l.cluster, l.cluster_label ORDER BY l.cluster`;
+       round(count(*) / sum(count(*)) OVER (), 6)::DOUBLE AS share,
+       round(avg(recency_days), 4)::DOUBLE AS mean_recency_days, median(recency_days)::DOUBLE AS median_recency_days,
+       round(avg(orders), 4)::DOUBLE AS mean_orders, median(orders)::DOUBLE AS median_orders,
+       round(avg(revenue), 4)::DOUBLE AS mean_revenue, median(revenue)::DOUBLE AS median_revenue,
+       round(avg(clv), 4)::DOUBLE AS mean_clv, round(median(clv), 4)::DOUBLE AS median_clv
+FROM final_scores GROUP BY cluster, cluster_label ORDER BY cluster`;

@@ -20,6 +20,11 @@ const toJs = (value: unknown): unknown => {
 const bind = (params?: SqlParams): DuckDBValue[] | Record<string, DuckDBValue> | undefined =>
   params === undefined ? undefined : Array.isArray(params) ? ([...params] as DuckDBValue[]) : ({ ...params } as Record<string, DuckDBValue>);
 
+/** CRM_PROFILE=1 prints each statement's wall time to stderr (for benchmarks, never customer data). */
+const PROFILE = process.env.CRM_PROFILE === '1';
+const profile = (sql: string, start: number) =>
+  process.stderr.write(`[sql ${(performance.now() - start).toFixed(0).padStart(6)} ms] ${sql.replace(/\s+/g, ' ').trim().slice(0, 110)}\n`);
+
 /** The only module that imports @duckdb/node-api. */
 export class DuckDbEngine implements Engine {
   readonly dialect = duckdbDialect;
@@ -44,11 +49,15 @@ export class DuckDbEngine implements Engine {
   }
 
   async run(sql: string, params?: SqlParams): Promise<void> {
+    const start = PROFILE ? performance.now() : 0;
     await this.connection.run(sql, bind(params));
+    if (PROFILE) profile(sql, start);
   }
 
   async all<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T[]> {
+    const start = PROFILE ? performance.now() : 0;
     const reader = await this.connection.runAndReadAll(sql, bind(params));
+    if (PROFILE) profile(sql, start);
     return reader.getRowObjectsJS().map((row) => {
       const out: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(row)) out[key] = toJs(value);

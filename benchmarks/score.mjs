@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// Times `crm score` against the bare DuckDB baseline (benchmarks/baseline.mjs)
+// on the same file in the same run, and prints both, their ratio and peak RSS.
+// Machines here are shared and noisy: compare the ratio, not the seconds.
+//
+//   node benchmarks/generate.mjs                     # once: benchmarks/data/transactions.{csv,parquet}
+//   node benchmarks/score.mjs [--input csv|parquet] [--stages rfm,full] [--repeat 1] [--data DIR]
+//
+// "rfm" runs crm score with --no-clv --no-lifecycle --no-kmeans; "full" runs every stage.
+// Both write customers.parquet and record the run in a DuckDB database, as the nightly job does.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
+const { values } = parseArgs({
+  options: {
+    input: { type: 'string', default: 'csv' },
+    stages: { type: 'string', default: 'rfm,full' },
+    repeat: { type: 'string', default: '1' },
+    data: { type: 'string', default: join(root, 'benchmarks', 'data') },
+  },
+});
+const file = join(values.data, `transactions.${values.input}`);
+if (!existsSync(file)) {
+  process.stderr.write(`${file} not found: run node benchmarks/generate.mjs first\n`);
+  process.exit(2);
+}
+
+/** Runs a command, sampling /proc/<pid>/status for the peak resident set (VmHWM). */
+function measure(args) {
+  return new Promise((resolveRun, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    let peakKb = 0;
+    child.stderr.on('data', (d) => (stderr += d));
+    const sample = () => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peakKb = Math.max(peakKb, Number(m[1]));
+      } catch {
+        /* process gone */
+      }
+    };
+    const timer = setInterval(sample, 20);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      if (code !== 0) reject(new Error(`${args.join(' ')} exited ${code}: ${stderr}`));
+      else resolveRun({ seconds, peakMb: peakKb / 1024 });
+    });
+  });
+}
+
+const work = mkdtempSync(join(tmpdir(), 'crm-bench-'));
+const crm = join(root, 'bin', 'crm.js');
+const stageFlags = { rfm: ['--no-clv', '--no-lifecycle', '--no-kmeans'], full: [] };
+const stages = values.stages.split(',');
+const results = [];
+try {
+  for (let i = 0; i < Number(values.repeat); i++) {
+    const baseline = await measure([join(root, 'benchmarks', 'baseline.mjs'), file, join(work, `baseline-${i}.parquet`)]);
+    results.push({ what: 'duckdb baseline', ...baseline });
+    for (const stage of stages) {
+      const out = join(work, `crm-${stage}-${i}`);
+      const run = await measure([crm, 'score', file, '--out', out, '--format', 'parquet', '--log-level', 'warn', ...stageFlags[stage]]);
+      const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+      results.push({ what: `crm score (${stage})`, ...run, ratio: run.seconds / baseline.seconds, timings: summary.timings, customers: summary.customers, rows: summary.rows.read });
+    }
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+process.stdout.write(`input ${file}\n`);
+process.stdout.write(`${'what'.padEnd(22)} ${'seconds'.padStart(8)} ${'× baseline'.padStart(10)} ${'peak RSS MB'.padStart(12)}\n`);
+for (const r of results) {
+  process.stdout.write(`${r.what.padEnd(22)} ${r.seconds.toFixed(2).padStart(8)} ${(r.ratio ? r.ratio.toFixed(2) : '1.00').padStart(10)} ${r.peakMb.toFixed(0).padStart(12)}\n`);
+}
+for (const r of results.filter((x) => x.timings)) {
+  process.stdout.write(`${r.what}: ${r.rows} rows, ${r.customers} customers; stages (s): ${Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}\n`);
+}

@@ -1,0 +1,122 @@
+/**
+ * The standard CDNOW calibration data set (fixtures/cdnow/README.md), built
+ * straight from the raw sample so the model tests do not depend on the
+ * DuckDB pipeline: purchases on or before 1997-09-30, same-day purchases
+ * merged into one occasion, time in weeks.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PurchasePatterns, SpendPatterns } from '../../src/models/types.js';
+
+const SAMPLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/cdnow/CDNOW_sample.txt');
+const DAY_MS = 86_400_000;
+const CALIBRATION_END = Date.UTC(1997, 8, 30);
+
+export interface CdnowCustomer {
+  readonly id: string;
+  /** x: repeat purchase days. */
+  readonly frequency: number;
+  /** t_x in weeks. */
+  readonly recency: number;
+  /** T in weeks. */
+  readonly T: number;
+  /** Mean value of the repeat purchase days (0 when x = 0). */
+  readonly monetaryValue: number;
+}
+
+export interface CdnowCalibration {
+  readonly customers: readonly CdnowCustomer[];
+  /** Distinct (x, t_x, T) with customer counts as weights. */
+  readonly patterns: PurchasePatterns;
+  /** One row per repeat customer with a positive mean spend. */
+  readonly spend: SpendPatterns;
+}
+
+function parseDate(yyyymmdd: string): number {
+  return Date.UTC(Number(yyyymmdd.slice(0, 4)), Number(yyyymmdd.slice(4, 6)) - 1, Number(yyyymmdd.slice(6, 8)));
+}
+
+export function loadCdnowCalibration(): CdnowCalibration {
+  // customer → day (ms) → amount, calibration period only.
+  const byCustomer = new Map<string, Map<number, number>>();
+  for (const line of readFileSync(SAMPLE, 'utf8').split(/\r?\n/)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length !== 5) continue;
+    const [id, , date, , amount] = fields;
+    const day = parseDate(date);
+    if (day > CALIBRATION_END) continue;
+    let days = byCustomer.get(id);
+    if (!days) byCustomer.set(id, (days = new Map()));
+    days.set(day, (days.get(day) ?? 0) + Number(amount));
+  }
+
+  const customers: CdnowCustomer[] = [];
+  for (const [id, days] of byCustomer) {
+    const sorted = [...days.keys()].sort((a, b) => a - b);
+    const first = sorted[0];
+    const last = sorted[sorted.length - 1];
+    const repeats = sorted.slice(1).map((d) => days.get(d) as number);
+    customers.push({
+      id,
+      frequency: sorted.length - 1,
+      recency: (last - first) / DAY_MS / 7,
+      T: (CALIBRATION_END - first) / DAY_MS / 7,
+      monetaryValue: repeats.length > 0 ? repeats.reduce((s, v) => s + v, 0) / repeats.length : 0,
+    });
+  }
+
+  const counts = new Map<string, { x: number; tx: number; T: number; w: number }>();
+  for (const c of customers) {
+    const key = `${c.frequency}|${c.recency}|${c.T}`;
+    const entry = counts.get(key);
+    if (entry) entry.w++;
+    else counts.set(key, { x: c.frequency, tx: c.recency, T: c.T, w: 1 });
+  }
+  const rows = [...counts.values()];
+  const repeat = customers.filter((c) => c.frequency > 0 && c.monetaryValue > 0);
+  return {
+    customers,
+    patterns: {
+      frequency: Float64Array.from(rows, (r) => r.x),
+      recency: Float64Array.from(rows, (r) => r.tx),
+      T: Float64Array.from(rows, (r) => r.T),
+      weight: Float64Array.from(rows, (r) => r.w),
+    },
+    spend: {
+      frequency: Float64Array.from(repeat, (c) => c.frequency),
+      monetaryValue: Float64Array.from(repeat, (c) => c.monetaryValue),
+      weight: new Float64Array(repeat.length).fill(1),
+    },
+  };
+}
+
+/** The same patterns in a seeded random order (Fisher–Yates with mulberry32). */
+export function shuffled(p: PurchasePatterns, seed: number): PurchasePatterns {
+  let state = seed >>> 0;
+  const random = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const order = Array.from({ length: p.frequency.length }, (_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const pick = (v: Float64Array): Float64Array => Float64Array.from(order, (i) => v[i]);
+  return { frequency: pick(p.frequency), recency: pick(p.recency), T: pick(p.T), weight: pick(p.weight) };
+}
+
+/** Relative difference |a − b| / |b|. */
+export function relativeError(a: number, b: number): number {
+  return Math.abs(a - b) / Math.abs(b);
+}
+
+/** Every element finite. */
+export function allFinite(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
+}
