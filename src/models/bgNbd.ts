@@ -51,7 +51,19 @@ const POWER_RANGE = 650;
  *   product of (1 + e) ∈ [1, 2], one log per 512 patterns.
  * The ≤ 1 of e and 1/e is used, so nothing overflows.
  */
-function makeLogLikelihood(data: CompiledPatterns): (theta: Float64Array, gradient: Float64Array) => number {
+/** Tabulate the powers when the (frequency × time) table is smaller than the data. */
+function tableWorthIt(data: CompiledPatterns): boolean {
+  const repeatFrequencies = data.xValues[0] === 0 ? data.xValues.length - 1 : data.xValues.length;
+  return repeatFrequencies * data.times.length <= data.count / 2;
+}
+
+/**
+ * `useTable` defaults to whether the table pays off on `data`; the warm-start
+ * subsample is given the full data's choice, so that the JIT-compiled loop has
+ * seen the same branches before the expensive full-data passes (a branch first
+ * taken there costs a deoptimisation in the middle of a 10⁵-pattern loop).
+ */
+function makeLogLikelihood(data: CompiledPatterns, useTable = tableWorthIt(data)): (theta: Float64Array, gradient: Float64Array) => number {
   const nx = data.xValues.length;
   const nt = data.times.length;
   // Per distinct frequency.
@@ -67,8 +79,6 @@ function makeLogLikelihood(data: CompiledPatterns): (theta: Float64Array, gradie
   const logAlphaT = new Float64Array(nt);
   const invAlphaT = new Float64Array(nt);
   const { xValues, xIndex, xWeight, times, TIndex, recencyIndex, weight, count } = data;
-  const repeatFrequencies = xValues[0] === 0 ? nx - 1 : nx;
-  const useTable = repeatFrequencies * nt <= count / 2;
   // power[j·nt + k] = (α+τ_k)^−(r+x_j) · c_j and its reciprocal, scaled by c_j so that
   // values stay normal; the scale cancels in the ratio.
   const power = useTable ? new Float64Array(nx * nt) : new Float64Array(0);
@@ -299,7 +309,7 @@ export function fitBgNbd(data: PurchasePatterns, options: FitOptions<BgNbdParams
     names: NAMES,
     logLikelihood,
     totalWeight: compiled.totalWeight,
-    warmStart: sample && { logLikelihood: makeLogLikelihood(sample), totalWeight: sample.totalWeight },
+    warmStart: sample && { logLikelihood: makeLogLikelihood(sample, tableWorthIt(compiled)), totalWeight: sample.totalWeight },
     initial: [initial.r, initial.alpha, initial.a, initial.b],
     penalty: options.penalty,
     maxIterations: options.maxIterations,
@@ -490,9 +500,9 @@ export function conditionalExpectedPurchases(
   const age = T as Float64Array;
   const out = new Float64Array(frequency.length);
   const one = new Float64Array(1);
-  const horizon = [t];
+  const ifAlive = expectedPurchasesIfAliveEvaluator(params, [t]);
   for (let i = 0; i < out.length; i++) {
-    expectedPurchasesIfAlive(params, frequency[i], age[i], horizon, one);
+    ifAlive(frequency[i], age[i], one);
     out[i] = pAlive(r, alpha, a, b, frequency[i], rec[i], age[i]) * one[0];
   }
   return out;

@@ -53,15 +53,19 @@ export function distinctIndex(values: Float64Array, n = values.length): { values
  */
 export function hashUnit(a: number, b: number, c = 0): number {
   let h = 0x811c9dc5;
-  for (const v of [a, b, c]) {
-    hashView[0] = v === 0 ? 0 : v;
-    h = Math.imul(h ^ hashBits[0], 0x01000193);
-    h = Math.imul(h ^ hashBits[1], 0x01000193);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0x5bd1e995);
-    h ^= h >>> 15;
-  }
+  h = mixDouble(h, a);
+  h = mixDouble(h, b);
+  h = mixDouble(h, c);
   return (h >>> 0) / 4294967296;
+}
+
+function mixDouble(h: number, v: number): number {
+  hashView[0] = v === 0 ? 0 : v; // fold −0 into 0
+  h = Math.imul(h ^ hashBits[0], 0x01000193);
+  h = Math.imul(h ^ hashBits[1], 0x01000193);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0x5bd1e995);
+  return h ^ (h >>> 15);
 }
 
 /**

@@ -83,8 +83,6 @@ interface LineSearchState {
   value: number;
   evaluations: number;
   ok: boolean;
-  /** Sufficient decrease reached but not the curvature condition (accepted as a weak step). */
-  weak: boolean;
 }
 
 /**
@@ -122,11 +120,11 @@ function lineSearch(
     if (!Number.isFinite(f) || !allFinite(gTry)) return { f: Number.POSITIVE_INFINITY, df: Number.NaN };
     return { f, df: dot(gTry, p) };
   };
-  const accept = (step: number, f: number, weak: boolean): LineSearchState => {
+  const accept = (step: number, f: number): LineSearchState => {
     // xNew may have been overwritten by a later trial: rebuild it and the gradient.
     for (let i = 0; i < n; i++) xNew[i] = x[i] + step * p[i];
     gNew.set(gTry);
-    return { step, value: f, evaluations, ok: true, weak };
+    return { step, value: f, evaluations, ok: true };
   };
 
   // Best sufficient-decrease point seen, as a fallback when the curvature
@@ -145,9 +143,9 @@ function lineSearch(
     if (bestStep > 0) {
       for (let i = 0; i < n; i++) xNew[i] = x[i] + bestStep * p[i];
       gNew.set(bestG);
-      return { step: bestStep, value: bestF, evaluations, ok: true, weak: true };
+      return { step: bestStep, value: bestF, evaluations, ok: true };
     }
-    return { step: 0, value: f0, evaluations, ok: false, weak: false };
+    return { step: 0, value: f0, evaluations, ok: false };
   };
 
   const zoom = (
@@ -175,7 +173,7 @@ function lineSearch(
         fHi = f;
         dHi = df;
       } else {
-        if (Math.abs(df) <= -c2 * df0) return accept(step, f, false);
+        if (Math.abs(df) <= -c2 * df0) return accept(step, f);
         if (df * (hi - lo) >= 0) {
           hi = lo;
           fHi = fLo;
@@ -203,9 +201,9 @@ function lineSearch(
     }
     remember(step, f);
     if (f > f0 + c1 * step * df0 || (i > 0 && f >= prevF)) return zoom(prevStep, prevF, prevDf, step, f, df);
-    if (Math.abs(df) <= -c2 * df0) return accept(step, f, false);
+    if (Math.abs(df) <= -c2 * df0) return accept(step, f);
     if (df >= 0) return zoom(step, f, df, prevStep, prevF, prevDf);
-    if (step >= maxStep) return accept(step, f, true);
+    if (step >= maxStep) return accept(step, f);
     // Still descending: extrapolate (cubic, safeguarded to [1.1, 4]× the step).
     let next = cubicMinimizer(prevStep, prevF, prevDf, step, f, df);
     if (!(next >= 1.1 * step && next <= 4 * step)) next = 2 * step;

@@ -6,7 +6,7 @@ import { InputError } from '../errors.js';
 import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { EXTENSION, writeQuery } from '../io/writers.js';
 import { DECILES_SQL, SEGMENTS_SQL } from '../sql/rfm.js';
-import { CLUSTERS_CSV_SQL } from '../sql/segment.js';
+import { clustersCsvSql } from '../sql/segment.js';
 import { assembleScoredSql, FINAL_WITHOUT_HISTORY_SQL, SCORED_COLUMNS, type ScoredColumn } from '../sql/scored.js';
 import { scoreClv, type ClvResult } from './clv.js';
 import type { Effects } from './effects.js';
@@ -122,7 +122,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
         names.push('stages.csv');
       }
       if (segments) {
-        await writeQuery(engine, CLUSTERS_CSV_SQL, 'csv', out.staged('clusters.csv'));
+        await writeQuery(engine, clustersCsvSql(stages.has('clv')), 'csv', out.staged('clusters.csv'));
         names.push('clusters.csv');
       }
     });

@@ -67,12 +67,12 @@ SELECT c.customer_id, l.cluster, l.cluster_label
 FROM cluster_raw c JOIN cluster_labels l USING (raw_cluster)`;
 
 /** clusters.csv, from the finished table. */
-export const CLUSTERS_CSV_SQL = `
+export const clustersCsvSql = (withClv: boolean) => `
 SELECT cluster, cluster_label,
        count(*)::BIGINT AS customers,
        round(count(*) / sum(count(*)) OVER (), 6)::DOUBLE AS share,
        round(avg(recency_days), 4)::DOUBLE AS mean_recency_days, median(recency_days)::DOUBLE AS median_recency_days,
        round(avg(orders), 4)::DOUBLE AS mean_orders, median(orders)::DOUBLE AS median_orders,
        round(avg(revenue), 4)::DOUBLE AS mean_revenue, median(revenue)::DOUBLE AS median_revenue,
-       round(avg(clv), 4)::DOUBLE AS mean_clv, round(median(clv), 4)::DOUBLE AS median_clv
+       ${withClv ? 'round(avg(clv), 4)::DOUBLE AS mean_clv, round(median(clv), 4)::DOUBLE AS median_clv' : 'NULL::DOUBLE AS mean_clv, NULL::DOUBLE AS median_clv'}
 FROM final_scores GROUP BY cluster, cluster_label ORDER BY cluster`;

@@ -1,0 +1,213 @@
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CDNOW_CSV, fixture, readJson, runCli, tempDir, withEngine } from '../helpers.js';
+
+const relative = (actual: number, expected: number) => Math.abs(actual - expected) / Math.abs(expected);
+
+/** Rows of the CDNOW sample dated after the calibration end, counted from the file itself. */
+async function rowsAfter(file: string, date: string): Promise<number> {
+  const lines = (await readFile(file, 'utf8')).trim().split('\n').slice(1);
+  return lines.filter((l) => l.split(',')[1]! > date).length;
+}
+
+describe('crm score on the CDNOW sample (end to end)', () => {
+  it('scores 2,357 customers from 6,919 rows and reproduces the published BG/NBD and Gamma-Gamma fits', async () => {
+    const out = await tempDir();
+    const result = await runCli(['score', CDNOW_CSV, '--as-of', '1997-09-30', '--time-unit', 'week', '--out', out]);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = await readJson(path.join(out, 'summary.json'));
+    expect(summary.rows).toEqual({ read: 6919, accepted: 6919, rejected: 0, excluded: await rowsAfter(CDNOW_CSV, '1997-09-30') });
+    expect(summary.rows.excluded).toBe(1959);
+    expect(summary.customers).toBe(2357);
+    const bg = summary.clv.bgnbd;
+    expect(bg.converged).toBe(true);
+    expect(relative(bg.params.r, 0.2426)).toBeLessThan(1e-3);
+    expect(relative(bg.params.alpha, 4.4137)).toBeLessThan(1e-3);
+    expect(relative(bg.params.a, 0.793)).toBeLessThan(1e-3);
+    expect(relative(bg.params.b, 2.4259)).toBeLessThan(1e-3);
+    expect(Math.abs(bg.logLikelihood - -9582.43)).toBeLessThan(0.01);
+    const gg = summary.clv.gammagamma;
+    expect(relative(gg.params.p, 6.2493)).toBeLessThan(1e-3);
+    expect(relative(gg.params.q, 3.7443)).toBeLessThan(1e-3);
+    expect(relative(gg.params.gamma, 15.4443)).toBeLessThan(1e-3);
+    for (const key of ['run.id', 'run.asOf', 'run.startedAt', 'run.finishedAt', 'run.options', 'rfm.method', 'rfm.thresholds', 'clv.timeUnit', 'clv.model', 'timings']) {
+      expect(key.split('.').reduce((o, k) => o?.[k], summary), key).toBeDefined();
+    }
+    expect(Object.keys(summary.rfm.thresholds)).toEqual(['recency', 'frequency', 'monetary']);
+    const files = await readdir(out);
+    for (const f of ['customers.parquet', 'customers.csv', 'summary.json', 'rejects.csv', 'deciles.csv', 'segments.csv', 'stages.csv', 'clusters.csv', 'crm.duckdb']) {
+      expect(files).toContain(f);
+    }
+    expect(files.filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(await readFile(path.join(out, 'rejects.csv'), 'utf8')).toBe('source,line,reason,customer_id,order_date,amount,raw_line\n');
+
+    // The parquet table: one row per customer, valid cells, one segment each, ids as text.
+    await withEngine(async (engine) => {
+      const file = engine.dialect.quoteString(path.join(out, 'customers.parquet'));
+      const facts = await engine.one<Record<string, number>>(
+        `SELECT count(*)::INTEGER AS n, count(DISTINCT customer_id)::INTEGER AS ids,
+                count(*) FILTER (WHERE NOT regexp_full_match(rfm_cell, '[1-5]{3}'))::INTEGER AS bad_cells,
+                count(rfm_segment)::INTEGER AS segments, count(lifecycle_stage)::INTEGER AS stages, count(cluster)::INTEGER AS clusters,
+                count(*) FILTER (WHERE customer_id = '00004')::INTEGER AS padded,
+                count(*) FILTER (WHERE isnan(clv) OR isinf(clv) OR isnan(p_alive) OR isinf(expected_purchases))::INTEGER AS not_finite,
+                count(clv)::INTEGER AS with_clv
+         FROM read_parquet(${file})`,
+      );
+      expect(facts).toEqual({ n: 2357, ids: 2357, bad_cells: 0, segments: 2357, stages: 2357, clusters: 2357, padded: 1, not_finite: 0, with_clv: 2357 });
+      const columns = (await engine.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${file})`)).map((c) => c.column_name);
+      expect(columns.slice(0, 25)).toEqual([
+        'customer_id', 'first_purchase', 'last_purchase', 'orders', 'revenue', 'avg_order_value', 'recency_days', 'tenure_days',
+        'r_score', 'f_score', 'm_score', 'rfm_cell', 'rfm_segment', 'value_decile', 'frequency', 'recency', 'T', 'monetary_value',
+        'p_alive', 'expected_purchases', 'expected_avg_value', 'clv', 'lifecycle_stage', 'cluster', 'cluster_label',
+      ]);
+      // Customers without repeat purchases get the population mean spend.
+      const oneTimers = await engine.all<{ v: number }>(`SELECT DISTINCT round(expected_avg_value, 6) AS v FROM read_parquet(${file}) WHERE frequency = 0`);
+      expect(oneTimers).toHaveLength(1);
+      expect(oneTimers[0]!.v).toBeCloseTo(summary.clv.populationMeanSpend, 5);
+      // Paper check: customer 00004 is x = 2, t_x = 30.43, T = 38.86 → P(alive) 0.7266.
+      const c4 = await engine.one<{ p_alive: number; frequency: number }>(`SELECT p_alive, frequency FROM read_parquet(${file}) WHERE customer_id = '00004'`);
+      expect(c4!.frequency).toBe(2);
+      expect(c4!.p_alive).toBeCloseTo(0.7266, 4);
+    });
+  });
+
+  it('gives the same customers table from YYYYMMDD dates and from the raw whitespace file', async () => {
+    const [a, b, c] = [await tempDir(), await tempDir(), await tempDir()];
+    const iso = await runCli(['score', CDNOW_CSV, '--as-of', '1997-09-30', '--out', a, '--format', 'csv']);
+    const compact = await runCli(['score', fixture('cdnow', 'cdnow_yyyymmdd.csv'), '--as-of', '1997-09-30', '--out', b, '--format', 'csv']);
+    const raw = await runCli(['score', fixture('cdnow', 'CDNOW_sample.txt'), '--customer-col', '1', '--date-col', '3', '--amount-col', '5', '--as-of', '1997-09-30', '--out', c, '--format', 'csv']);
+    for (const r of [iso, compact, raw]) expect(r.code, r.stderr).toBe(0);
+    const table = await readFile(path.join(a, 'customers.csv'), 'utf8');
+    expect(await readFile(path.join(b, 'customers.csv'), 'utf8')).toBe(table);
+    expect(await readFile(path.join(c, 'customers.csv'), 'utf8')).toBe(table);
+  });
+
+  it('fits Pareto/NBD to the published values with --clv-model paretonbd', async () => {
+    const out = await tempDir();
+    const result = await runCli(['score', CDNOW_CSV, '--as-of', '1997-09-30', '--time-unit', 'week', '--clv-model', 'paretonbd', '--out', out, '--no-db', '--no-kmeans']);
+    expect(result.code, result.stderr).toBe(0);
+    const pnbd = (await readJson(path.join(out, 'summary.json'))).clv.paretonbd;
+    expect(relative(pnbd.params.r, 0.5533)).toBeLessThan(1e-3);
+    expect(relative(pnbd.params.alpha, 10.5777)).toBeLessThan(1e-3);
+    expect(relative(pnbd.params.s, 0.6062)).toBeLessThan(1e-3);
+    expect(relative(pnbd.params.beta, 11.6685)).toBeLessThan(1e-3);
+    expect(Math.abs(pnbd.logLikelihood - -9594.98)).toBeLessThan(0.01);
+  });
+
+  it('writes a byte-identical customers.csv when the input rows are shuffled', async () => {
+    const dir = await tempDir();
+    const [header, ...rows] = (await readFile(CDNOW_CSV, 'utf8')).trim().split('\n');
+    // A fixed permutation (LCG), so the test itself is repeatable.
+    let seed = 12345;
+    const shuffled = [...rows];
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      const j = seed % (i + 1);
+      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+    }
+    expect(shuffled).not.toEqual(rows);
+    const shuffledFile = path.join(dir, 'shuffled.csv');
+    await writeFile(shuffledFile, `${header}\n${shuffled.join('\n')}\n`);
+    const outs = [path.join(dir, 'a'), path.join(dir, 'b'), path.join(dir, 'c')];
+    const runs = await Promise.all([
+      runCli(['score', CDNOW_CSV, '--as-of', '1997-09-30', '--out', outs[0]!, '--format', 'csv', '--seed', '7']),
+      runCli(['score', shuffledFile, '--as-of', '1997-09-30', '--out', outs[1]!, '--format', 'csv', '--seed', '7']),
+    ]);
+    runs.push(await runCli(['score', shuffledFile, '--as-of', '1997-09-30', '--out', outs[2]!, '--format', 'csv', '--seed', '7']));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const tables = await Promise.all(outs.map((o) => readFile(path.join(o, 'customers.csv'), 'utf8')));
+    expect(tables[1]).toBe(tables[0]);
+    expect(tables[2]).toBe(tables[0]);
+    expect(tables[0]).not.toMatch(/nan|inf/i);
+  });
+
+  it('accepts good rows and rejects a bad date, a non-numeric amount and an empty id with their lines', async () => {
+    const dir = await tempDir();
+    const input = path.join(dir, 'mixed.csv');
+    await writeFile(input, ['customer_id,order_date,amount', 'A,2024-01-01,10', 'B,2024-01-02,20', 'C,2024-02-31,30', 'D,2024-01-04,ten', ',2024-01-05,50', 'A,2024-01-06,60', ''].join('\n'));
+    const out = path.join(dir, 'out');
+    const result = await runCli(['score', input, '--out', out, '--no-kmeans']);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = await readJson(path.join(out, 'summary.json'));
+    expect(summary.rows).toMatchObject({ read: 6, accepted: 3, rejected: 3 });
+    const rejects = await readFile(path.join(out, 'rejects.csv'), 'utf8');
+    expect(rejects.trim().split('\n').slice(1).map((l) => l.split(',').slice(1, 3).join(','))).toEqual([
+      '4,unparseable date',
+      '5,non-numeric amount',
+      '6,missing customer id',
+    ]);
+  });
+
+  it('an empty file: exit 1, one clear line, no outputs', async () => {
+    const dir = await tempDir();
+    const out = path.join(dir, 'out');
+    const result = await runCli(['score', fixture('bad', 'empty.csv'), '--out', out]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([`crm: ${fixture('bad', 'empty.csv')}: the file is empty`]);
+    await expect(stat(out)).rejects.toThrow();
+  });
+
+  it('usage errors exit 2: unknown flag, invalid config naming the field, a segment map with holes', async () => {
+    const dir = await tempDir();
+    expect((await runCli(['score', CDNOW_CSV, '--bogus'])).code).toBe(2);
+    const cfg = path.join(dir, 'crm.config.json');
+    await writeFile(cfg, JSON.stringify({ clv: { horizonMonths: 'twelve' } }));
+    const bad = await runCli(['score', CDNOW_CSV, '--config', cfg]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/clv\.horizonMonths/);
+    const map = path.join(dir, 'map.yaml');
+    await writeFile(map, 'Top: ["5??"]\nRest: ["[123]??"]\n');
+    const holes = await runCli(['score', CDNOW_CSV, '--segment-map', map, '--out', path.join(dir, 'o')]);
+    expect(holes.code).toBe(2);
+    expect(holes.stderr).toMatch(/cells in no segment: 411 412/);
+  });
+
+  it('takes options from a YAML config, with flags overriding it', async () => {
+    const dir = await tempDir();
+    const cfg = path.join(dir, 'crm.config.yaml');
+    await writeFile(cfg, `inputs: [${JSON.stringify(CDNOW_CSV)}]\nout: ${JSON.stringify(path.join(dir, 'from-config'))}\nasOf: "1997-09-30"\nformat: [csv]\nclv:\n  enabled: false\nkmeans:\n  k: 3\n`);
+    const result = await runCli(['score', '--config', cfg, '--k', '4', '--no-db']);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = await readJson(path.join(dir, 'from-config', 'summary.json'));
+    expect(summary.run.asOf).toBe('1997-09-30');
+    expect(summary.clv).toBeNull();
+    expect(summary.segments.k).toBe(4);
+  });
+
+  it('every command has --help with examples', async () => {
+    for (const command of [[], ['score'], ['backtest'], ['runs'], ['migration'], ['export'], ['report']]) {
+      const result = await runCli([...command, '--help']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/Examples:\n(\s+#.*\n)?\s+\$ crm/);
+    }
+  });
+
+  it('logs JSON lines to stderr when not on a terminal, and nothing on stdout', async () => {
+    const out = await tempDir();
+    const result = await runCli(['score', CDNOW_CSV, '--out', out, '--no-kmeans', '--no-clv']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.some((l) => l.msg === 'scored customers')).toBe(true);
+    // No customer data above debug level.
+    expect(result.stderr).not.toMatch(/00004/);
+  });
+});
+
+describe('crm backtest', () => {
+  it('reproduces the CDNOW holdout: 1,882 actual purchases by 2,357 customers', async () => {
+    const out = await tempDir();
+    const result = await runCli(['backtest', CDNOW_CSV, '--calibration-end', '1997-09-30', '--holdout-end', '1998-06-30', '--time-unit', 'week', '--out', out]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = await readJson(path.join(out, 'backtest.json'));
+    expect(report.customers).toBe(2357);
+    expect(report.actualTotal).toBe(1882);
+    expect(report.predictedTotal).toBeGreaterThan(1500);
+    expect(report.predictedTotal).toBeLessThan(2300);
+    expect(report.byFrequency.map((b: { frequency: string }) => b.frequency)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7+']);
+    expect(report.byFrequency.reduce((s: number, b: { customers: number }) => s + b.customers, 0)).toBe(2357);
+    expect(result.stdout).toMatch(/customers 2357 +actual purchases 1882/);
+    expect(await readFile(path.join(out, 'backtest.csv'), 'utf8')).toMatch(/^frequency,customers,actual,predicted/);
+  });
+});
