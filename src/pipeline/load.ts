@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import {
   AMOUNT_TYPE,
   classifyType,
@@ -49,7 +49,7 @@ export function readerKindOf(file: string): ReaderKind {
 
 /** Expands globs (sorted, so the run does not depend on directory order) and checks each file exists. */
 export async function expandInputs(engine: Engine, inputs: readonly string[]): Promise<string[]> {
-  if (inputs.length === 0) throw new InputError('no input files given');
+  if (inputs.length === 0) throw new UsageError('no input files given (crm score <inputs...>, or inputs: in the config file)');
   const files: string[] = [];
   for (const input of inputs) {
     if (GLOB_CHARS.test(input)) {
@@ -69,7 +69,6 @@ export async function expandInputs(engine: Engine, inputs: readonly string[]): P
   }
   return [...new Set(files)];
 }
-
 
 const RECOGNISED_HEADER = /^(customer|cust|client|user|member|account|order|invoice|date|amount|revenue|total|price|sales|value|quantity|qty)/i;
 
@@ -134,6 +133,11 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
     throw new InputError(`${file}: cannot be read as CSV (${firstLine((error as Error).message)})`);
   }
   const names = sniffed.map((c) => c.name);
+  if (names.length === 1 && config.delimiter === undefined) {
+    // The sniffer reads whitespace-aligned text (CDNOW) as a single column.
+    const layout = await sniffWhitespace(engine, file);
+    if (layout) return loadOther(engine, config, file, index, 'whitespace', layout);
+  }
   const header = explicitHeader ?? !names.every((c) => /^column\d+$/.test(c));
   const available = header ? names : names.map((_, i) => String(i + 1));
   const mapping = resolveColumns(file, available, config.columns, header);
@@ -290,14 +294,6 @@ async function loadFile(engine: Engine, config: ScoreConfig, file: string, index
     const layout = await sniffWhitespace(engine, file);
     if (!layout) throw new InputError(`${file}: not whitespace-separated text with a constant number of fields`);
     return loadOther(engine, config, file, index, 'whitespace', layout);
-  }
-  if (config.delimiter === undefined) {
-    // The sniffer reads whitespace-aligned text (CDNOW) as a single column.
-    const columns = await describe(engine, `SELECT * FROM ${readerCall('csv', {}, `sniff_rejects_${index}`, engine.dialect)}`, file).catch(() => null);
-    if (columns?.length === 1) {
-      const layout = await sniffWhitespace(engine, file);
-      if (layout) return loadOther(engine, config, file, index, 'whitespace', layout);
-    }
   }
   return loadCsv(engine, config, file, index);
 }
