@@ -4,9 +4,7 @@ import { Command, Option } from 'commander';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { runBacktest, type BacktestResult } from '../pipeline/clv.js';
-import { computeFeatures, resolveAsOf } from '../pipeline/features.js';
-import { loadTransactions } from '../pipeline/load.js';
+import type { BacktestResult } from '../pipeline/clv.js';
 import { addCommonOptions, loggerFor, parseNumber, withEngine, type CommonOptions } from './context.js';
 import { formatTable } from './format.js';
 
@@ -51,6 +49,11 @@ export function backtestCommand(): Command {
         clv: { model: options.clvModel, timeUnit: options.timeUnit, penalty: options.penalty },
       }),
     );
+    const [{ runBacktest }, { computeFeatures, resolveAsOf }, { loadTransactions }] = await Promise.all([
+      import('../pipeline/clv.js'),
+      import('../pipeline/features.js'),
+      import('../pipeline/load.js'),
+    ]);
     const result = await withEngine(async (engine) => {
       const loaded = await loadTransactions(engine, config);
       if (loaded.rowsRejected > 0) log.warn({ rejected: loaded.rowsRejected }, 'rows rejected while loading (run crm score to see them)');

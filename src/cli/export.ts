@@ -1,7 +1,9 @@
-import { rename, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
 import { writeQuery, type TableFormat } from '../io/writers.js';
 import { buildExport, type ExportFilters } from '../pipeline/export.js';
 import { attachHistoryReadOnly } from '../pipeline/runs.js';
@@ -44,7 +46,6 @@ export function exportCommand(): Command {
   addCommonOptions(command);
   command.addHelpText('after', EXAMPLES);
   command.action(async (options: Record<string, any>) => {
-    if (options.limit !== undefined && options.limit < 0) throw new UsageError('--limit must be ≥ 0');
     const filters: ExportFilters = {
       run: options.run,
       segments: options.segment ?? [],
@@ -65,17 +66,18 @@ export function exportCommand(): Command {
     const counts = await withEngine(async (engine) => {
       await attachHistoryReadOnly(engine, options.db);
       const { counts, columns } = await buildExport(engine, filters);
-      const select = `SELECT ${columns.map(engine.dialect.quoteIdentifier).join(', ')} FROM export_rows`;
-      if (out) {
-        const temp = path.join(path.dirname(out), `.${path.basename(out)}.${process.pid}.tmp`);
-        try {
-          await writeQuery(engine, select, format, temp);
-          await rename(temp, out);
-        } finally {
-          await rm(temp, { force: true });
-        }
-      } else {
-        await writeQuery(engine, select, format, '/dev/stdout');
+      const select = `SELECT ${columns.map(engine.dialect.quoteIdentifier).join(', ')} FROM export_rows ORDER BY export_rank`;
+      // Written to a temp file, then renamed into place (--out) or copied to stdout:
+      // DuckDB opening /dev/stdout itself would truncate or overwrite a redirected file.
+      const dir = out ? path.dirname(out) : await mkdtemp(path.join(tmpdir(), 'crm-export-'));
+      const temp = path.join(dir, `.${out ? path.basename(out) : 'export'}.${process.pid}.tmp`);
+      try {
+        await writeQuery(engine, select, format, temp);
+        if (out) await rename(temp, out);
+        else await copyToStdout(temp);
+      } finally {
+        await rm(temp, { force: true });
+        if (!out) await rm(dir, { recursive: true, force: true });
       }
       return counts;
     });
@@ -85,4 +87,13 @@ export function exportCommand(): Command {
     );
   });
   return command;
+}
+
+/** Copies a file to stdout; a reader that stops early (`| head`) ends the copy quietly. */
+async function copyToStdout(file: string): Promise<void> {
+  try {
+    await pipeline(createReadStream(file), process.stdout, { end: false });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+  }
 }

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../io/atomic.js';
 import { attachHistoryReadOnly, migrationBetween, type MigrationCell, type MigrationDimension } from '../pipeline/runs.js';
+import { SEGMENT_ORDER, STAGE_ORDER } from '../report/reportData.js';
 import { addCommonOptions, parseInteger, withEngine } from './context.js';
 import { formatTable } from './format.js';
 
@@ -25,7 +26,7 @@ later run, "(gone)" customers only in the earlier one.`);
       await attachHistoryReadOnly(engine, options.db);
       return migrationBetween(engine, options.by, options.from, options.to);
     });
-    process.stdout.write(`Migration by ${options.by}: run ${result.fromRun} (rows) → run ${result.toRun} (columns), customers\n${renderMatrix(result.cells)}\n`);
+    process.stdout.write(`Migration by ${options.by}: run ${result.fromRun} (rows) → run ${result.toRun} (columns), customers\n${renderMatrix(result.cells, options.by)}\n`);
     if (options.out) {
       const lines = ['from,to,customers,revenue', ...result.cells.map((c) => [csvField(c.from), csvField(c.to), c.customers, c.revenue].join(','))];
       await writeFileAtomic(options.out, `${lines.join('\n')}\n`);
@@ -36,8 +37,12 @@ later run, "(gone)" customers only in the earlier one.`);
 
 export const csvField = (value: string) => (/[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
 
-function renderMatrix(cells: readonly MigrationCell[]): string {
-  const order = (values: string[]) => [...new Set(values)].sort((a, b) => (a.startsWith('(') ? 1 : 0) - (b.startsWith('(') ? 1 : 0) || a.localeCompare(b));
+/** Canonical order where there is one (segments best → worst, the lifecycle funnel), else by name; "(new)"/"(gone)" last. */
+function renderMatrix(cells: readonly MigrationCell[], by: MigrationDimension): string {
+  const canonical: readonly string[] = by === 'segment' ? SEGMENT_ORDER : by === 'stage' ? STAGE_ORDER : [];
+  const rank = (v: string) => (v === '(new)' || v === '(gone)' ? 2 : canonical.includes(v) ? 0 : 1);
+  const position = (v: string) => canonical.indexOf(v);
+  const order = (values: string[]) => [...new Set(values)].sort((a, b) => rank(a) - rank(b) || position(a) - position(b) || a.localeCompare(b));
   const rows = order(cells.map((c) => c.from));
   const columns = order(cells.map((c) => c.to));
   const count = new Map(cells.map((c) => [`${c.from}\u0000${c.to}`, c.customers]));

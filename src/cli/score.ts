@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
 import type { ScoreConfig } from '../config/schema.js';
-import { runScore } from '../pipeline/score.js';
 import { addCommonOptions, collect, loggerFor, parseInteger, parseNumber, withEngine, type CommonOptions } from './context.js';
 import { createStageProgress } from './progress.js';
 
@@ -68,6 +67,8 @@ export function scoreCommand(): Command {
     const log = loggerFor(options as CommonOptions);
     const config = await resolveScoreConfig(inputs, options, cmd);
     const progress = createStageProgress(Boolean(process.stderr.isTTY) && !options.quiet, 8);
+    // The pipeline (models, k-means) loads only for the command that runs it.
+    const { runScore } = await import('../pipeline/score.js');
     const summary = await withEngine(
       (engine) => runScore(engine, config, { logger: log, stage: progress.stage, now: () => new Date() }),
       { timezone: config.timezone, threads: config.threads },

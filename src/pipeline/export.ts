@@ -1,9 +1,11 @@
 import type { Engine } from '../engine/Engine.js';
 import { InputError, UsageError } from '../errors.js';
 import { EXPORT_COLUMNS, ORDER_BY, placeholders, SLIPPING_SQL, type ExportOrder } from '../sql/export.js';
+import { PREVIOUS_RUN_SQL } from '../sql/history.js';
+import { LIFECYCLE_STAGES } from '../sql/lifecycle.js';
 import { readerKindOf } from './load.js';
 import { resolveRun } from './runs.js';
-import { expandCellPattern } from './segmentMap.js';
+import { DEFAULT_SEGMENT_MAP, expandCellPattern, readSegmentMap } from './segmentMap.js';
 
 export interface ExportFilters {
   run?: number;
@@ -30,9 +32,15 @@ export interface ExportCounts {
   written: number;
 }
 
-async function loadSideFile(engine: Engine, table: string, file: string): Promise<string[]> {
+async function loadSideFile(engine: Engine, table: string, file: string, options: { header?: boolean } = {}): Promise<string[]> {
   const kind = readerKindOf(file);
-  const reader = kind === 'parquet' ? 'read_parquet($path)' : kind === 'ndjson' ? "read_json($path, format = 'newline_delimited')" : 'read_csv($path, all_varchar = true)';
+  const csvOptions = options.header === false ? ', header = false' : '';
+  const reader =
+    kind === 'parquet'
+      ? 'read_parquet($path)'
+      : kind === 'ndjson'
+        ? "read_json($path, format = 'newline_delimited')"
+        : `read_csv($path, all_varchar = true${csvOptions})`;
   try {
     await engine.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * FROM ${reader}`, { path: file });
   } catch (error) {
@@ -41,12 +49,53 @@ async function loadSideFile(engine: Engine, table: string, file: string): Promis
   return (await engine.all<{ column_name: string }>(`DESCRIBE ${table}`)).map((c) => c.column_name);
 }
 
+/** Column names a suppression list is recognised by. */
+const SUPPRESS_COLUMN = /^(customer[_ ]?id|customer|id|e-?mail|email[_ ]?address|value)$/i;
+
+/**
+ * Loads a suppression list into `suppressed_values` (lower-cased, trimmed):
+ * every value of its recognised columns (customer_id, email, id, value, …),
+ * or, for a file without such a header, every field of every line — a plain
+ * list of ids or emails has no header, and its first line must not be lost.
+ */
+async function loadSuppressions(engine: Engine, file: string): Promise<void> {
+  const q = engine.dialect.quoteIdentifier;
+  let columns = await loadSideFile(engine, 'suppressions', file);
+  let use = columns.filter((c) => SUPPRESS_COLUMN.test(c));
+  if (use.length === 0) {
+    if (readerKindOf(file) === 'csv') columns = await loadSideFile(engine, 'suppressions', file, { header: false });
+    use = columns;
+  }
+  await engine.run(
+    `CREATE OR REPLACE TEMP TABLE suppressed_values AS
+     SELECT DISTINCT v FROM (${use.map((c) => `SELECT lower(trim(CAST(${q(c)} AS VARCHAR))) AS v FROM suppressions`).join(' UNION ALL ')})
+     WHERE v IS NOT NULL AND v <> ''`,
+  );
+}
+
+const union = (a: readonly string[], b: readonly string[]) => [...new Set([...a, ...b])];
+
+/**
+ * The segment names of a run's map: the default map's, or the user map the run
+ * was scored with (when it can still be read), plus any name present in the run.
+ */
+async function segmentNames(engine: Engine, runId: number): Promise<string[]> {
+  const present = await distinctValues(engine, 'rfm_segment', runId);
+  const row = await engine.one<{ map: string | null }>(`SELECT json_extract_string(options, '$.rfm.segmentMap') AS map FROM history.runs WHERE run_id = $runId`, { runId });
+  let names: string[] = [];
+  if (!row?.map) names = [...DEFAULT_SEGMENT_MAP.keys()];
+  else names = await readSegmentMap(row.map).then((map) => [...map.keys()], () => []);
+  return union(names, present);
+}
+
 const distinctValues = async (engine: Engine, column: string, runId: number) =>
   (await engine.all<{ v: string }>(`SELECT DISTINCT CAST(${column} AS VARCHAR) AS v FROM history.customer_scores WHERE run_id = $runId AND ${column} IS NOT NULL ORDER BY v`, { runId })).map((r) => r.v);
 
 /**
  * Builds the `export_rows` table: the run's customers that pass the filters,
- * joined to contacts, less suppressed ids and emails, ordered and capped.
+ * joined to contacts, less suppressed ids and emails, capped to the best
+ * `limit`; read it `ORDER BY export_rank`. Counts add up:
+ * matched = without contact + suppressed + cut by the limit + written.
  */
 export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ counts: ExportCounts; columns: string[] }> {
   const q = engine.dialect.quoteIdentifier;
@@ -54,14 +103,48 @@ export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ c
   const params: Record<string, string | number> = { runId };
   const where: string[] = ['s.run_id = $runId'];
 
-  const checkKnown = async (flag: string, column: string, values: string[]) => {
-    if (values.length === 0) return;
-    const known = await distinctValues(engine, column, runId);
+  // Valid names are those the run could have, not only those it has today: a nightly
+  // export of a segment that happens to be empty writes an empty list, it does not fail.
+  const checkKnown = async (flag: string, values: string[], known: readonly string[]) => {
     const unknown = values.filter((v) => !known.includes(v));
-    if (unknown.length) throw new UsageError(`${flag} ${unknown.map((u) => `"${u}"`).join(', ')} is not in run ${runId}; valid: ${known.join(', ')}`);
+    if (unknown.length === 0) return;
+    const valid = known.length ? known.join(', ') : 'none (the run was scored without this stage)';
+    throw new UsageError(`${flag} ${unknown.map((u) => `"${u}"`).join(', ')} is not in run ${runId}; valid: ${valid}`);
   };
-  await checkKnown('--segment', 'rfm_segment', f.segments);
-  await checkKnown('--stage', 'lifecycle_stage', f.stages);
+  if (f.segments.length) await checkKnown('--segment', f.segments, await segmentNames(engine, runId));
+  if (f.stages.length) {
+    const present = await distinctValues(engine, 'lifecycle_stage', runId);
+    await checkKnown('--stage', f.stages, present.length ? union(LIFECYCLE_STAGES, present) : []);
+  }
+  if (f.clusters.length) {
+    const clusters = await engine.all<{ cluster: string; label: string | null }>(
+      `SELECT DISTINCT CAST(cluster AS VARCHAR) AS cluster, cluster_label AS label FROM history.customer_scores WHERE run_id = $runId AND cluster IS NOT NULL ORDER BY cluster::INTEGER`,
+      { runId },
+    );
+    const unknown = f.clusters.filter((v) => !clusters.some((c) => c.cluster === v || c.label === v));
+    if (unknown.length) {
+      const valid = clusters.length ? clusters.map((c) => `${c.cluster} (${c.label})`).join(', ') : 'none (the run has no k-means clusters)';
+      throw new UsageError(`--cluster ${unknown.map((u) => `"${u}"`).join(', ')} is not in run ${runId}; valid: ${valid}`);
+    }
+  }
+  for (const [flag, value] of [['--min-p-alive', f.minPAlive], ['--max-p-alive', f.maxPAlive]] as const) {
+    if (value !== undefined && (value < 0 || value > 1)) throw new UsageError(`${flag} is a probability between 0 and 1, got ${value}`);
+  }
+  if (f.minPAlive !== undefined && f.maxPAlive !== undefined && f.minPAlive > f.maxPAlive) {
+    throw new UsageError(`--min-p-alive ${f.minPAlive} is above --max-p-alive ${f.maxPAlive}: nothing can match`);
+  }
+  if (f.limit !== undefined && f.limit < 0) throw new UsageError(`--limit must be 0 or more, got ${f.limit}`);
+  // A run scored with --no-clv has no CLV or P(alive): filtering or ordering on them would silently mean nothing.
+  const hasClv = (await engine.one<{ n: number }>(`SELECT count(clv)::BIGINT AS n FROM history.customer_scores WHERE run_id = $runId`, { runId }))!.n > 0;
+  if (!hasClv) {
+    const needsClv = [
+      f.minClv !== undefined && '--min-clv',
+      f.minPAlive !== undefined && '--min-p-alive',
+      f.maxPAlive !== undefined && '--max-p-alive',
+      (f.orderBy === 'clv' || f.orderBy === 'p_alive') && `--order-by ${f.orderBy}`,
+    ].filter(Boolean);
+    if (needsClv.length) throw new UsageError(`${needsClv.join(', ')}: run ${runId} has no CLV (it was scored with --no-clv or the fit did not converge)`);
+  }
   const bind = (prefix: string, values: readonly (string | number)[]) => {
     values.forEach((v, i) => (params[`${prefix}${i}`] = v));
     return placeholders(prefix, values.length);
@@ -74,8 +157,8 @@ export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ c
   if (f.minPAlive !== undefined) (params.minPAlive = f.minPAlive), where.push('s.p_alive >= $minPAlive');
   if (f.maxPAlive !== undefined) (params.maxPAlive = f.maxPAlive), where.push('s.p_alive <= $maxPAlive');
   if (f.preset === 'slipping') {
-    const previous = await engine.one<{ run_id: number | null }>(`SELECT max(run_id)::BIGINT AS run_id FROM history.runs WHERE run_id < $runId AND scores_kept`, { runId });
-    if (!previous?.run_id) throw new UsageError(`--preset slipping needs a previous run with scores before run ${runId}`);
+    const previous = await engine.one<{ run_id: number | null }>(PREVIOUS_RUN_SQL, { runId });
+    if (previous?.run_id == null) throw new UsageError(`--preset slipping needs a previous run with scores before run ${runId}`);
     params.previousRun = previous.run_id;
     where.push(SLIPPING_SQL);
   }
@@ -87,20 +170,23 @@ export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ c
     const columns = await loadSideFile(engine, 'contacts', f.contacts);
     const idColumn = columns.find((c) => c.toLowerCase() === 'customer_id');
     if (!idColumn) throw new InputError(`${f.contacts}: needs a customer_id column (columns: ${columns.join(', ')})`);
-    contactColumns = columns.filter((c) => c !== idColumn && !(EXPORT_COLUMNS as readonly string[]).includes(c));
-    contactJoin = `LEFT JOIN (SELECT DISTINCT ON (CAST(${q(idColumn)} AS VARCHAR)) * FROM contacts ORDER BY CAST(${q(idColumn)} AS VARCHAR)) c ON CAST(c.${q(idColumn)} AS VARCHAR) = s.customer_id`;
-    hasContact = `c.${q(idColumn)} IS NOT NULL`;
+    // Score columns win over contact columns of the same name (identifiers are case-insensitive).
+    const taken = new Set(['customer_id', 'export_rank', 'has_contact', 'is_suppressed', ...EXPORT_COLUMNS].map((c) => c.toLowerCase()));
+    contactColumns = columns.filter((c) => c !== idColumn && !taken.has(c.toLowerCase()));
+    // One contact row per id; with duplicates, the same row every time (first by its values).
+    const contactId = `trim(CAST(${q(idColumn)} AS VARCHAR))`;
+    const tieBreak = contactColumns.map((c) => `${q(c)} NULLS LAST`).join(', ');
+    contactJoin = `LEFT JOIN (SELECT DISTINCT ON (${contactId}) ${contactId} AS __crm_contact_id, * EXCLUDE (${q(idColumn)}) FROM contacts WHERE ${q(idColumn)} IS NOT NULL ORDER BY ${contactId}${tieBreak ? `, ${tieBreak}` : ''}) c ON c.__crm_contact_id = s.customer_id`;
+    hasContact = `c.__crm_contact_id IS NOT NULL`;
   }
   let suppressed = 'false';
   if (f.suppress) {
-    const columns = await loadSideFile(engine, 'suppressions', f.suppress);
-    const column = columns.find((c) => /^(customer_id|email|id|value)$/i.test(c)) ?? columns[0]!;
-    await engine.run(`CREATE OR REPLACE TEMP TABLE suppressed_values AS SELECT DISTINCT lower(trim(CAST(${q(column)} AS VARCHAR))) AS v FROM suppressions WHERE ${q(column)} IS NOT NULL`);
+    await loadSuppressions(engine, f.suppress);
     const emailColumn = contactColumns.find((c) => /^e-?mail$/i.test(c));
-    suppressed = `(lower(s.customer_id) IN (SELECT v FROM suppressed_values)${emailColumn ? ` OR lower(trim(c.${q(emailColumn)})) IN (SELECT v FROM suppressed_values)` : ''})`;
+    suppressed = `(lower(s.customer_id) IN (SELECT v FROM suppressed_values)${emailColumn ? ` OR lower(trim(CAST(c.${q(emailColumn)} AS VARCHAR))) IN (SELECT v FROM suppressed_values)` : ''})`;
   }
 
-  const orderBy = f.orderBy ?? 'clv';
+  const orderBy: ExportOrder = f.orderBy ?? (hasClv ? 'clv' : 'revenue');
   const exportColumns = [...EXPORT_COLUMNS.map((c) => `s.${q(c)}`), ...contactColumns.map((c) => `c.${q(c)}`)];
   await engine.run(
     `CREATE OR REPLACE TEMP TABLE export_candidates AS
@@ -110,12 +196,13 @@ export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ c
     params,
   );
   const limit = f.limit ?? null;
+  // export_rank is the output order: best first by --order-by, ties by customer id.
   await engine.run(
     `CREATE OR REPLACE TEMP TABLE export_rows AS
-     SELECT * EXCLUDE (has_contact, is_suppressed) FROM export_candidates
+     SELECT row_number() OVER (ORDER BY ${ORDER_BY[orderBy]}, customer_id) AS export_rank, * EXCLUDE (has_contact, is_suppressed)
+     FROM export_candidates
      WHERE has_contact AND NOT is_suppressed
-     ORDER BY ${ORDER_BY[orderBy]}, customer_id
-     ${limit !== null ? 'LIMIT $limit' : ''}`,
+     ${limit !== null ? 'QUALIFY export_rank <= $limit' : ''}`,
     limit !== null ? { limit } : undefined,
   );
   const counts = (await engine.one<{ matched: number; without_contact: number; suppressed: number; eligible: number; written: number }>(

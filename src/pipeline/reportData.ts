@@ -1,6 +1,7 @@
 import type { Engine } from '../engine/Engine.js';
 import type { ReportData } from '../report/reportData.js';
 import { STAGE_ORDER } from '../report/reportData.js';
+import { PREVIOUS_RUN_SQL } from '../sql/history.js';
 import {
   CLV_HISTOGRAM_SQL,
   REPORT_CLUSTERS_SQL,
@@ -12,6 +13,9 @@ import {
 } from '../sql/report.js';
 import { migrationBetween, resolveRun } from './runs.js';
 
+/** How the report names the purchase models (the summary keeps the option values). */
+const MODEL_NAMES: Record<string, string> = { bgnbd: 'BG/NBD', paretonbd: 'Pareto/NBD' };
+
 /** Gathers one run's figures from the history database for the HTML report. */
 export async function gatherReportData(engine: Engine, run: number | undefined): Promise<ReportData> {
   const runId = await resolveRun(engine, run);
@@ -21,8 +25,8 @@ export async function gatherReportData(engine: Engine, run: number | undefined):
   const clv = summary.clv;
   const purchase = clv ? (clv.model === 'bgnbd' ? clv.bgnbd : clv.paretonbd) : null;
 
-  const previous = await engine.one<{ run_id: number | null }>(`SELECT max(run_id)::BIGINT AS run_id FROM history.runs WHERE run_id < $runId AND scores_kept`, p);
-  const migration = previous?.run_id ? await migrationBetween(engine, 'segment', previous.run_id, runId) : null;
+  const previous = (await engine.one<{ run_id: number | null }>(PREVIOUS_RUN_SQL, p))?.run_id ?? null;
+  const migration = previous !== null ? await migrationBetween(engine, 'segment', previous, runId) : null;
 
   const stages = await engine.all<NonNullable<ReportData['stages']>[number]>(REPORT_STAGES_SQL, p);
   stages.sort((a, b) => STAGE_ORDER.indexOf(a.stage) - STAGE_ORDER.indexOf(b.stage));
@@ -35,7 +39,7 @@ export async function gatherReportData(engine: Engine, run: number | undefined):
     totals: { customers: info.customers, revenue: info.revenue, rowsRead: info.rows_read, rowsRejected: info.rows_rejected, rowsExcluded: info.rows_excluded },
     fit: purchase
       ? {
-          model: clv.model,
+          model: MODEL_NAMES[clv.model as string] ?? String(clv.model),
           timeUnit: clv.timeUnit,
           params: purchase.params,
           logLikelihood: purchase.logLikelihood,

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import type { Engine } from '../engine/Engine.js';
 import { InputError, UsageError } from '../errors.js';
-import { LAST_RUNS_SQL, LIST_RUNS_SQL, migrationSql, RUN_EXISTS_SQL } from '../sql/history.js';
+import { LAST_RUNS_SQL, LIST_RUNS_SQL, migrationSql, migrationValuesSql, PREVIOUS_RUN_SQL, RUN_EXISTS_SQL } from '../sql/history.js';
 
 /** Attaches an existing history database read-only. */
 export async function attachHistoryReadOnly(engine: Engine, dbPath: string): Promise<void> {
@@ -12,6 +12,12 @@ export async function attachHistoryReadOnly(engine: Engine, dbPath: string): Pro
   }
   try {
     await engine.run(`ATTACH ${engine.dialect.quoteString(dbPath)} AS history (READ_ONLY)`);
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0]!;
+    if (/lock/i.test(message)) throw new InputError(`${dbPath}: the database is in use by another process (a crm score still running?): ${message}`);
+    throw new InputError(`${dbPath}: cannot be opened as a DuckDB database (${message})`);
+  }
+  try {
     await engine.one('SELECT 1 FROM history.runs LIMIT 1');
   } catch (error) {
     throw new InputError(`${dbPath}: not a crm run-history database (${(error as Error).message.split('\n')[0]})`);
@@ -49,6 +55,7 @@ export async function resolveRun(engine: Engine, run: number | undefined): Promi
 
 export const MIGRATION_DIMENSIONS = { segment: 'rfm_segment', stage: 'lifecycle_stage', cluster: 'cluster_label' } as const;
 export type MigrationDimension = keyof typeof MIGRATION_DIMENSIONS;
+const MIGRATION_LABELS: Record<MigrationDimension, string> = { segment: 'RFM segments', stage: 'lifecycle stages', cluster: 'k-means clusters' };
 
 export interface MigrationCell {
   from: string;
@@ -63,16 +70,23 @@ export async function migrationBetween(
   from: number | undefined,
   to: number | undefined,
 ): Promise<{ fromRun: number; toRun: number; cells: MigrationCell[] }> {
-  let fromRun = from;
-  let toRun = to;
-  if (fromRun === undefined || toRun === undefined) {
-    const last = (await engine.all<{ run_id: number }>(LAST_RUNS_SQL)).map((r) => r.run_id);
-    toRun ??= last[0];
-    fromRun ??= last.find((id) => id !== toRun) ?? undefined;
-    if (fromRun === undefined || toRun === undefined) throw new UsageError('migration needs two runs with scores in the database');
+  // The later run first (default: the newest with scores), then the earlier one
+  // (default: the newest with scores before it), so `--to 3` alone compares 2 → 3.
+  const toRun = await resolveRun(engine, to);
+  let fromRun: number;
+  if (from === undefined) {
+    const previous = (await engine.one<{ run_id: number | null }>(PREVIOUS_RUN_SQL, { runId: toRun }))?.run_id ?? null;
+    if (previous === null) throw new UsageError(`migration needs an earlier run with scores before run ${toRun} (see crm runs)`);
+    fromRun = previous;
+  } else {
+    fromRun = await resolveRun(engine, from);
   }
-  fromRun = await resolveRun(engine, fromRun);
-  toRun = await resolveRun(engine, toRun);
-  const cells = await engine.all<MigrationCell>(migrationSql(engine.dialect.quoteIdentifier(MIGRATION_DIMENSIONS[by])), { fromRun, toRun });
+  if (fromRun === toRun) throw new UsageError(`--from and --to are the same run (${toRun}); compare two different runs (see crm runs)`);
+  const column = engine.dialect.quoteIdentifier(MIGRATION_DIMENSIONS[by]);
+  for (const runId of [fromRun, toRun]) {
+    const values = (await engine.one<{ n: number }>(migrationValuesSql(column), { runId }))!.n;
+    if (values === 0) throw new UsageError(`run ${runId} has no ${MIGRATION_LABELS[by]} (it was scored without that stage); try another --by`);
+  }
+  const cells = await engine.all<MigrationCell>(migrationSql(column), { fromRun, toRun });
   return { fromRun, toRun, cells };
 }

@@ -4,13 +4,12 @@ import { UsageError } from '../errors.js';
 import { chooseK, clusterLabel, fitKMeans, KMeansError } from '../models/kmeans.js';
 import {
   assignClustersSql,
-  CLUSTER_ORDER_SQL,
-  clusterFeaturesSql,
-  clusterSampleSql,
+  CLUSTER_LABELS_TABLE_SQL,
+  CLUSTER_PROFILES_SQL,
   CUSTOMER_CLUSTER_SQL,
   FEATURE_NAMES,
-  featureStatsSql,
-  POPULATION_MEDIANS_SQL,
+  FEATURE_SCALE,
+  featureSampleSql,
 } from '../sql/segment.js';
 
 export interface SegmentResult {
@@ -26,25 +25,33 @@ export interface SegmentResult {
   centroids: { cluster: number; label: string; customers: number; recency_days: number; orders: number; revenue: number; clv?: number }[];
 }
 
-
+/**
+ * The k-means segment stage (DESIGN §3): three passes over the customers (see
+ * src/sql/segment.ts), the fit in between on a seeded sample. Leaves the view
+ * `customer_cluster` (customer_id, cluster, cluster_label).
+ */
 export async function segmentCustomers(engine: Engine, options: ScoreConfig['kmeans'], clvAvailable: boolean): Promise<SegmentResult> {
   const withClv = options.useClv && clvAvailable;
   const features = FEATURE_NAMES.filter((f) => f !== 'log_clv' || withClv);
   const d = features.length;
-  await engine.run(clusterFeaturesSql(withClv));
 
-  const stats = (await engine.one<Record<string, number>>(featureStatsSql(features)))!;
-  const scaling: Record<string, number> = {};
-  for (const f of features) {
-    scaling[`mean_${f}`] = stats[`mean_${f}`]!;
-    scaling[`std_${f}`] = stats[`std_${f}`]!;
+  // Pass 1: the feature scaling and the z-scored fitting sample, in one query.
+  const statNames = features.flatMap((f) => [`mean_${f}`, `std_${f}`]);
+  const columns = [...features, ...statNames, 'customers'];
+  const sql = featureSampleSql(features, engine.dialect.stableHash);
+  const params = { seed: options.seed, sampleSize: options.sampleSize };
+  let sample = await engine.numericColumns(sql, columns, { ...params, oversample: 2 });
+  if (sample[features[0]!].length < Math.min(options.sampleSize, sample.customers[0] ?? Infinity)) {
+    // The hash range filter kept too few customers (only plausible for small samples): without it.
+    sample = await engine.numericColumns(sql, columns, { ...params, oversample: 0 });
   }
-  const sample = await engine.numericColumns(clusterSampleSql(features, engine.dialect.stableHash), features, {
-    ...scaling,
-    seed: options.seed,
-    sampleSize: options.sampleSize,
-  });
+  const scaling: Record<string, number> = {};
+  for (const name of statNames) scaling[name] = sample[name][0]!;
   const n = sample[features[0]!].length;
+  const customers = sample.customers[0] ?? 0;
+  if (options.k !== 'auto' && options.k > customers) {
+    throw new UsageError(`--k ${options.k}: k = ${options.k} is more than the ${customers} customers; use a k of at most ${customers}`);
+  }
   const points = new Float64Array(n * d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) points[i * d + j] = sample[features[j]!][i]!;
 
@@ -52,7 +59,13 @@ export async function segmentCustomers(engine: Engine, options: ScoreConfig['kme
   let silhouette: SegmentResult['silhouette'] = null;
   try {
     if (options.k === 'auto') {
-      const choice = chooseK(points, d, { kMin: 2, kMax: Math.min(8, n), seed: options.seed, restarts: options.restarts, sampleSize: n });
+      // Candidates 2..8, but never more clusters than distinct customers (feature vectors) in the sample.
+      const distinct = countDistinct(points, d, 8);
+      if (distinct < 2) {
+        const who = n === customers ? `all ${customers} customers` : `the ${n} customers sampled (of ${customers})`;
+        throw new UsageError(`--k auto: ${who} have the same recency, orders and revenue; there is nothing to cluster`);
+      }
+      const choice = chooseK(points, d, { kMin: 2, kMax: distinct, seed: options.seed, restarts: options.restarts, sampleSize: n });
       model = choice.model;
       silhouette = choice.scores.map((s) => ({ k: s.k, silhouette: s.silhouette }));
     } else {
@@ -65,24 +78,34 @@ export async function segmentCustomers(engine: Engine, options: ScoreConfig['kme
   const k = model.k;
   const centroidParams: Record<string, number> = { ...scaling };
   for (let i = 0; i < k; i++) for (let j = 0; j < d; j++) centroidParams[`c${i}_${features[j]}`] = model.centroids[i * d + j]!;
+  // Pass 2: every customer to the nearest centroid.
   await engine.run(assignClustersSql(features, k), centroidParams);
 
-  // Number clusters by descending mean revenue and name them from their median customer.
-  const order = await engine.all<{ raw_cluster: number; cluster: number; customers: number; median_recency_days: number; median_orders: number; median_revenue: number }>(
-    CLUSTER_ORDER_SQL,
+  // Pass 3: number clusters by descending mean revenue (ties by raw index) and name them from their median customer.
+  const profiles = await engine.all<{
+    raw_cluster: number | null;
+    customers: number;
+    mean_revenue: number;
+    median_recency_days: number;
+    median_orders: number;
+    median_revenue: number;
+  }>(CLUSTER_PROFILES_SQL);
+  const population = profiles.find((p) => p.raw_cluster === null)!;
+  const order = profiles
+    .filter((p) => p.raw_cluster !== null)
+    .sort((a, b) => b.mean_revenue - a.mean_revenue || a.raw_cluster! - b.raw_cluster!)
+    .map((p, i) => ({ ...p, raw_cluster: p.raw_cluster!, cluster: i + 1 }));
+  const labels = distinctLabels(
+    order.map((row) => ({
+      cluster: row.cluster,
+      label: clusterLabel(
+        { recencyDays: row.median_recency_days, orders: row.median_orders, revenue: row.median_revenue },
+        { recencyDays: population.median_recency_days, orders: population.median_orders, revenue: population.median_revenue },
+      ),
+      detail: `median ${Math.round(row.median_recency_days)} days since last order, ${Math.round(row.median_orders)} orders, ${Math.round(row.median_revenue)} revenue`,
+    })),
   );
-  const population = (await engine.one<{ recency_days: number; orders: number; revenue: number }>(POPULATION_MEDIANS_SQL))!;
-  const seen = new Map<string, number>();
-  const labels = order.map((row) => {
-    const base = clusterLabel(
-      { recencyDays: row.median_recency_days, orders: row.median_orders, revenue: row.median_revenue },
-      { recencyDays: population.recency_days, orders: population.orders, revenue: population.revenue },
-    );
-    const count = (seen.get(base) ?? 0) + 1;
-    seen.set(base, count);
-    return count === 1 ? base : `${base} (${count})`;
-  });
-  await engine.run(`CREATE OR REPLACE TEMP TABLE cluster_labels (raw_cluster INTEGER, cluster INTEGER, cluster_label VARCHAR)`);
+  await engine.run(CLUSTER_LABELS_TABLE_SQL);
   await engine.run(
     `INSERT INTO cluster_labels VALUES ${order.map(() => '(?, ?, ?)').join(', ')}`,
     order.flatMap((row, i) => [row.raw_cluster, row.cluster, labels[i]!]),
@@ -93,7 +116,7 @@ export async function segmentCustomers(engine: Engine, options: ScoreConfig['kme
     const at = (f: string) => {
       const j = features.indexOf(f as (typeof features)[number]);
       const z = model.centroids[row.raw_cluster * d + j]!;
-      return Math.expm1(z * scaling[`std_${f}`]! + scaling[`mean_${f}`]!);
+      return Math.expm1((z * scaling[`std_${f}`]! + scaling[`mean_${f}`]!) / FEATURE_SCALE);
     };
     return {
       cluster: row.cluster,
@@ -116,4 +139,25 @@ export async function segmentCustomers(engine: Engine, options: ScoreConfig['kme
     seed: options.seed,
     centroids,
   };
+}
+
+/** Distinct rows of an n×d matrix, counted up to `limit`. */
+function countDistinct(points: Float64Array, d: number, limit: number): number {
+  const seen = new Set<string>();
+  for (let i = 0; i < points.length / d && seen.size < limit; i++) seen.add(points.subarray(i * d, i * d + d).join(','));
+  return seen.size;
+}
+
+/**
+ * Labels compare a cluster with the whole base, so two clusters can earn the
+ * same words (both "Recent · frequent · high value"). Those get their median
+ * customer spelled out; if even that repeats, the cluster number.
+ */
+export function distinctLabels(clusters: readonly { cluster: number; label: string; detail: string }[]): string[] {
+  const count = (labels: string[]) => labels.reduce((m, l) => m.set(l, (m.get(l) ?? 0) + 1), new Map<string, number>());
+  const base = clusters.map((c) => c.label);
+  const baseCounts = count(base);
+  const detailed = clusters.map((c, i) => (baseCounts.get(base[i]!)! > 1 ? `${c.label} (${c.detail})` : c.label));
+  const detailedCounts = count(detailed);
+  return clusters.map((c, i) => (detailedCounts.get(detailed[i]!)! > 1 ? `${detailed[i]} #${c.cluster}` : detailed[i]!));
 }

@@ -29,5 +29,5 @@ s.customer_id IN (
 
 export const EXPORT_COLUMNS = [
   'rfm_segment', 'rfm_cell', 'r_score', 'f_score', 'm_score', 'lifecycle_stage', 'cluster', 'cluster_label',
-  'clv', 'p_alive', 'expected_purchases', 'revenue', 'orders', 'recency_days', 'last_purchase', 'previous_segment',
+  'clv', 'p_alive', 'expected_purchases', 'revenue', 'orders', 'recency_days', 'last_purchase', 'previous_segment', 'segment_changed_at',
 ] as const;

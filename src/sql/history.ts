@@ -58,7 +58,7 @@ export const PRUNE_SCORES_SQL = [
 ];
 
 export const LIST_RUNS_SQL = `
-SELECT run_id, strftime(as_of, '%Y-%m-%d') AS as_of, strftime(started_at, '%Y-%m-%dT%H:%M:%S') AS started_at,
+SELECT run_id, strftime(as_of, '%Y-%m-%d') AS as_of, strftime(started_at, '%Y-%m-%dT%H:%M:%SZ') AS started_at,
        round(duration_seconds, 3) AS duration_seconds, inputs::VARCHAR AS inputs, rows_read, rows_accepted, rows_rejected, rows_excluded,
        customers, scores_kept
 FROM history.runs ORDER BY run_id`;
@@ -69,12 +69,18 @@ export const LAST_RUNS_SQL = `SELECT run_id FROM history.runs WHERE scores_kept 
 /**
  * Transition matrix between two runs over one dimension (`$by` column).
  * Customers only in the later run come from "(new)"; customers only in the
- * earlier run go to "(gone)". Revenue is the later run's (the earlier for gone).
+ * earlier run go to "(gone)"; a customer present without a value is "(none)".
+ * Revenue is the later run's (the earlier for gone).
  */
 export const migrationSql = (column: string) => `
 WITH a AS (SELECT customer_id, CAST(${column} AS VARCHAR) AS v, revenue FROM history.customer_scores WHERE run_id = $fromRun),
      b AS (SELECT customer_id, CAST(${column} AS VARCHAR) AS v, revenue FROM history.customer_scores WHERE run_id = $toRun)
-SELECT coalesce(a.v, '(new)') AS "from", coalesce(b.v, '(gone)') AS "to",
+SELECT CASE WHEN a.customer_id IS NULL THEN '(new)' ELSE coalesce(a.v, '(none)') END AS "from",
+       CASE WHEN b.customer_id IS NULL THEN '(gone)' ELSE coalesce(b.v, '(none)') END AS "to",
        count(*)::BIGINT AS customers, round(sum(coalesce(b.revenue, a.revenue)), 2)::DOUBLE AS revenue
-FROM a FULL OUTER JOIN b USING (customer_id)
+FROM a FULL OUTER JOIN b ON a.customer_id = b.customer_id
 GROUP BY ALL ORDER BY "from", "to"`;
+
+/** How many of a run's customers have a value in the migration column (`$runId`). */
+export const migrationValuesSql = (column: string) =>
+  `SELECT count(${column})::BIGINT AS n FROM history.customer_scores WHERE run_id = $runId`;

@@ -8,7 +8,8 @@
  *   at_risk      overdue > $atRiskRatio, or a repeat buyer with P(alive) < $atRiskPAlive
  *   new          one purchase day, still on rhythm
  *   reactivated  the last gap was a lapse: > $lapsedRatio × the mean gap before it
- *                (the population's typical gap when there was only one gap before)
+ *                (the population's typical gap for two purchase days, when no gap
+ *                came before the last one)
  *   loyal        ≥ $loyalMinOrders purchase days, on rhythm
  *   active       everyone else on rhythm
  * Everything comes from the purchase-day summary in customer_features: no
@@ -54,6 +55,10 @@ SELECT customer_id,
        END AS lifecycle_stage
 FROM measured`;
 
+/** Customers per stage, for the run summary (no join: stages.csv's revenue comes from {@link STAGES_SQL}). */
+export const STAGE_COUNTS_SQL = `SELECT lifecycle_stage AS stage, count(*)::BIGINT AS customers FROM customer_lifecycle GROUP BY lifecycle_stage`;
+
+/** stages.csv: every stage (also empty ones) with customers, revenue and their shares. */
 export const STAGES_SQL = `
 WITH stages(stage, position) AS (VALUES ${LIFECYCLE_STAGES.map((s, i) => `('${s}', ${i})`).join(', ')}),
 per AS (

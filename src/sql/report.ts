@@ -15,10 +15,12 @@ SELECT value_decile AS decile, count(*)::BIGINT AS customers, sum(revenue)::DOUB
        (sum(sum(revenue)) OVER (ORDER BY value_decile) / nullif(sum(sum(revenue)) OVER (), 0))::DOUBLE AS "cumulativeShare"
 FROM history.customer_scores WHERE run_id = $runId GROUP BY value_decile ORDER BY decile`;
 
-/** 20 equal-width bins up to the 99th percentile; the top bin holds the tail. */
+/** 20 equal-width bins from max(min, 0) up to the 99th percentile; the top bin holds the tail. */
 export const CLV_HISTOGRAM_SQL = `
 WITH v AS (SELECT clv FROM history.customer_scores WHERE run_id = $runId AND clv IS NOT NULL),
-edges AS (SELECT greatest(min(clv), 0) AS lo, greatest(quantile_cont(clv, 0.99), 1e-9) AS hi FROM v),
+edges0 AS (SELECT greatest(min(clv), 0) AS lo, quantile_cont(clv, 0.99) AS q FROM v),
+-- An empty range (the 99th percentile not above the lowest CLV): bins of width 1/20 from the lowest.
+edges AS (SELECT lo, CASE WHEN q > lo THEN q ELSE lo + 1 END AS hi FROM edges0),
 binned AS (SELECT least(greatest(floor((clv - lo) / ((hi - lo) / 20)), 0), 19)::INTEGER AS bin, lo, hi FROM v, edges)
 SELECT bin, any_value(lo + bin * (hi - lo) / 20)::DOUBLE AS "binStart", any_value(lo + (bin + 1) * (hi - lo) / 20)::DOUBLE AS "binEnd", count(*)::BIGINT AS customers
 FROM binned GROUP BY bin ORDER BY bin`;
