@@ -77,7 +77,7 @@ export const scoreConfigSchema = z
     kmeans: z
       .object({
         enabled: z.boolean().default(true),
-        k: z.union([z.number().int().min(1).max(50), z.literal('auto')]).default(5),
+        k: z.union([z.number().int().min(1).max(50, 'at most 50 clusters'), z.literal('auto')]).default(5),
         seed: z.number().int().min(0).default(42),
         restarts: z.number().int().min(1).max(100).default(4),
         sampleSize: z.number().int().min(10).default(20_000),

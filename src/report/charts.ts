@@ -353,7 +353,8 @@ export function lifecycleSpec(stages: NonNullable<ReportData['stages']>): TopLev
 /** Cluster profiles: one small bar panel per mean feature. */
 export function clustersSpec(clusters: NonNullable<ReportData['clusters']>): TopLevelSpec {
   const sorted = [...clusters].sort((a, b) => a.cluster - b.cluster);
-  const name = (c: (typeof sorted)[number]) => `${c.cluster} · ${c.label} (${(c.share * 100).toFixed(0)}%)`;
+  // Labels can be long; the axis names the cluster and its share, the caption gives the labels.
+  const name = (c: (typeof sorted)[number]) => `Cluster ${c.cluster} (${(c.share * 100).toFixed(0)}%)`;
   const names = sorted.map(name);
   const metrics: { key: 'meanRecencyDays' | 'meanOrders' | 'meanRevenue' | 'meanClv'; title: string; format: (n: number) => string }[] = [
     { key: 'meanRecencyDays', title: 'Mean recency (days)', format: (n) => fmt.int(n) },

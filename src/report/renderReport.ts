@@ -334,7 +334,9 @@ function chartSections(data: ReportData): ChartSection[] {
     {
       name: 'clusters',
       title: 'k-means cluster profiles',
-      caption: 'Mean recency, orders and revenue (and CLV when predicted) per cluster; clusters are numbered by descending mean revenue, share of customers in brackets.',
+      caption: `Mean recency, orders and revenue (and CLV when predicted) per cluster; clusters are numbered by descending mean revenue, share of customers in brackets.${
+        has(data.clusters) ? ` ${[...data.clusters!].sort((a, b) => a.cluster - b.cluster).map((c) => `${c.cluster}: ${c.label}.`).join(' ')}` : ''
+      }`,
       spec: has(data.clusters) ? clustersSpec(data.clusters) : null,
       missing: 'This run has no k-means clusters.',
     },
