@@ -55,11 +55,7 @@ export function clvFactors(
   patterns: ClvPatterns,
   options: ClvOptions = {},
 ): ClvFactors {
-  const H = options.horizonMonths ?? 12;
-  const d = options.monthlyDiscountRate ?? 0.01;
-  const month = monthLength(options.timeUnit ?? 'week');
-  if (!Number.isInteger(H) || H < 0) throw new RangeError(`clvFactors: horizonMonths must be an integer ≥ 0, got ${H}`);
-  if (!(d > -1) || !Number.isFinite(d)) throw new RangeError(`clvFactors: monthlyDiscountRate must be a finite number > −1, got ${d}`);
+  checkHorizon('clvFactors', options);
   const { frequency, recency, T } = patterns;
   const n = frequency.length;
   if (recency.length !== n || T.length !== n) {
@@ -80,16 +76,40 @@ export function clvFactors(
       ? bgNbd.conditionalProbabilityAlive(params as BgNbdParams, frequency, recency, T)
       : paretoNbd.conditionalProbabilityAlive(params as ParetoNbdParams, frequency, recency, T);
 
-  // Month-end times k·month, k = 1..H, and discount weights (1+d)^−k.
-  const times = new Float64Array(H);
-  const discount = new Float64Array(H);
-  for (let k = 1; k <= H; k++) {
-    times[k - 1] = k * month;
-    discount[k - 1] = Math.pow(1 + d, -k);
-  }
+  const groups = frequencyTGroups(frequency, T);
+  const alive =
+    model === 'bgnbd' ? aliveFactors('bgnbd', params as BgNbdParams, groups, options) : aliveFactors('paretonbd', params as ParetoNbdParams, groups, options);
 
-  // Distinct (x, T) pairs: index T values, then combine with x into one
-  // exact integer key (x is an integer count).
+  const discountFactor = new Float64Array(n);
+  const expectedPurchases = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const j = groups.index[i];
+    discountFactor[i] = pAlive[i] * alive.discountFactor[j];
+    expectedPurchases[i] = pAlive[i] * alive.expectedPurchases[j];
+  }
+  return Object.freeze({ discountFactor, expectedPurchases, pAlive });
+}
+
+function checkHorizon(name: string, options: ClvOptions): void {
+  const H = options.horizonMonths ?? 12;
+  const d = options.monthlyDiscountRate ?? 0.01;
+  if (!Number.isInteger(H) || H < 0) throw new RangeError(`${name}: horizonMonths must be an integer ≥ 0, got ${H}`);
+  if (!(d > -1) || !Number.isFinite(d)) throw new RangeError(`${name}: monthlyDiscountRate must be a finite number > −1, got ${d}`);
+}
+
+/** Distinct (frequency, T) pairs, in order of first appearance, and each input's pair. */
+export interface FrequencyTGroups {
+  readonly frequency: Float64Array;
+  readonly T: Float64Array;
+  /** For each input element, the index of its (frequency, T) pair. */
+  readonly index: Int32Array;
+}
+
+/** The distinct (x, T) pairs of `frequency` (integers ≥ 0) and `T` (finite): O(n) by hashing. */
+export function frequencyTGroups(frequency: Float64Array, T: Float64Array): FrequencyTGroups {
+  const n = frequency.length;
+  if (T.length !== n) throw new TypeError(`frequencyTGroups: arrays must have equal lengths (frequency=${n}, T=${T.length})`);
+  // Index T values, then combine with x into one exact integer key (x is an integer count).
   const tIds = distinctIndex(T);
   const nT = tIds.values.length;
   const keys = new Float64Array(n);
@@ -102,18 +122,64 @@ export function clvFactors(
     groupFrequency[groups.index[i]] = frequency[i];
     groupT[groups.index[i]] = T[i];
   }
+  return Object.freeze({ frequency: groupFrequency, T: groupT, index: groups.index });
+}
+
+/** The P(alive)-free part of {@link ClvFactors}, per (x, T). */
+export interface AliveFactors {
+  /** Σ_{k=1..H} (g_k − g_{k−1}) / (1+d)^k with g_k = E[X(k months) | alive at T, x, T]. */
+  readonly discountFactor: Float64Array;
+  /** g_H: expected purchases over the whole horizon of a customer alive at T. */
+  readonly expectedPurchases: Float64Array;
+}
+
+/**
+ * The second factor of E[X(t) | x, t_x, T] = P(alive) · E[X(t) | alive, x, T],
+ * discounted and summed over the horizon, for each (x, T) given (typically
+ * the distinct pairs of {@link frequencyTGroups}). clvFactors = P(alive) ×
+ * these; the pipeline multiplies by P(alive) in SQL instead, so only one row
+ * per (x, T) pair has to be loaded back into the engine.
+ */
+export function aliveFactors(model: 'bgnbd', params: BgNbdParams, groups: { readonly frequency: Float64Array; readonly T: Float64Array }, options?: ClvOptions): AliveFactors;
+export function aliveFactors(model: 'paretonbd', params: ParetoNbdParams, groups: { readonly frequency: Float64Array; readonly T: Float64Array }, options?: ClvOptions): AliveFactors;
+export function aliveFactors(
+  model: 'bgnbd' | 'paretonbd',
+  params: BgNbdParams | ParetoNbdParams,
+  groups: { readonly frequency: Float64Array; readonly T: Float64Array },
+  options: ClvOptions = {},
+): AliveFactors {
+  checkHorizon('aliveFactors', options);
+  const H = options.horizonMonths ?? 12;
+  const d = options.monthlyDiscountRate ?? 0.01;
+  const month = monthLength(options.timeUnit ?? 'week');
+  const { frequency, T } = groups;
+  const nGroups = frequency.length;
+  if (T.length !== nGroups) throw new TypeError(`aliveFactors: arrays must have equal lengths (frequency=${nGroups}, T=${T.length})`);
+  for (let j = 0; j < nGroups; j++) {
+    const x = frequency[j];
+    if (!(x >= 0) || !Number.isInteger(x)) throw new RangeError(`aliveFactors: frequency[${j}] = ${x} must be an integer ≥ 0`);
+    if (!(T[j] >= 0) || !Number.isFinite(T[j])) throw new RangeError(`aliveFactors: T[${j}] = ${T[j]} must be a finite number ≥ 0`);
+  }
+
+  // Month-end times k·month, k = 1..H, and discount weights (1+d)^−k.
+  const times = new Float64Array(H);
+  const discount = new Float64Array(H);
+  for (let k = 1; k <= H; k++) {
+    times[k - 1] = k * month;
+    discount[k - 1] = Math.pow(1 + d, -k);
+  }
 
   // Per group: Σ_k (g_k − g_{k−1}) (1+d)^−k and g_H, with g_k = E[X(k months) | alive, x, T].
   const groupFactor = new Float64Array(nGroups);
   const groupTotal = new Float64Array(nGroups);
+  if (H === 0) return Object.freeze({ discountFactor: groupFactor, expectedPurchases: groupTotal });
   const g = new Float64Array(H);
   const bgNbdIfAlive = model === 'bgnbd' ? bgNbd.expectedPurchasesIfAliveEvaluator(params as BgNbdParams, times) : null;
   for (let j = 0; j < nGroups; j++) {
-    if (H === 0) break;
     if (bgNbdIfAlive) {
-      bgNbdIfAlive(groupFrequency[j], groupT[j], g);
+      bgNbdIfAlive(frequency[j], T[j], g);
     } else {
-      for (let k = 0; k < H; k++) g[k] = paretoNbd.expectedPurchasesIfAlive(params as ParetoNbdParams, groupFrequency[j], groupT[j], times[k]);
+      for (let k = 0; k < H; k++) g[k] = paretoNbd.expectedPurchasesIfAlive(params as ParetoNbdParams, frequency[j], T[j], times[k]);
     }
     let factor = 0;
     let previous = 0;
@@ -124,13 +190,5 @@ export function clvFactors(
     groupFactor[j] = factor;
     groupTotal[j] = previous;
   }
-
-  const discountFactor = new Float64Array(n);
-  const expectedPurchases = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const j = groups.index[i];
-    discountFactor[i] = pAlive[i] * groupFactor[j];
-    expectedPurchases[i] = pAlive[i] * groupTotal[j];
-  }
-  return Object.freeze({ discountFactor, expectedPurchases, pAlive });
+  return Object.freeze({ discountFactor: groupFactor, expectedPurchases: groupTotal });
 }

@@ -6,34 +6,61 @@
 import { invertSymmetricPositiveDefinite, minimizeBfgs, numericalHessian, type MinimizeResult } from './optimize.js';
 import type { PurchasePatterns } from './types.js';
 
-const hashView = new Float64Array(1);
-const hashBits = new Uint32Array(hashView.buffer);
+/** The IEEE-754 bits of a Float64Array as (low, high) 32-bit word pairs, without copying. */
+function bitsOf(values: Float64Array): Uint32Array {
+  return new Uint32Array(values.buffer, values.byteOffset, 2 * values.length);
+}
+
+/** Folds −0 (high word 0x80000000, low word 0) into +0 so the two hash alike. */
+function highWord(bits: Uint32Array, i: number): number {
+  const high = bits[2 * i + 1];
+  return high === 0x80000000 && bits[2 * i] === 0 ? 0 : high;
+}
 
 /**
  * Distinct values of `values[0..n)` (in order of first appearance) and, for
  * each element, the index of its value. Open-addressing hash table on the
- * IEEE-754 bits: O(n), several times faster than sorting for the 10⁵–10⁶
- * time values of a large customer base. −0 is folded into 0; NaN is not
- * supported (callers validate first).
+ * IEEE-754 bits, grown as distinct values appear: O(n), and for the usual
+ * few hundred or thousand distinct times the table stays in cache. NaN is
+ * not supported (callers validate first).
  */
 export function distinctIndex(values: Float64Array, n = values.length): { values: Float64Array; index: Int32Array } {
-  let capacity = 16;
-  while (capacity < 2 * n) capacity *= 2;
-  const mask = capacity - 1;
-  const slots = new Int32Array(capacity).fill(-1); // → position in `distinct`
-  const distinct = new Float64Array(n);
+  const bits = bitsOf(values);
   const index = new Int32Array(n);
+  let capacity = 1024;
+  let slots = new Int32Array(capacity).fill(-1); // → position in `distinct`
+  let hashes = new Int32Array(capacity / 2); // hash of each distinct value, for rehashing
+  let distinct = new Float64Array(capacity / 2);
   let m = 0;
   for (let i = 0; i < n; i++) {
-    const v = values[i] === 0 ? 0 : values[i];
-    hashView[0] = v;
-    let h = (Math.imul(hashBits[0], 0x9e3779b1) ^ Math.imul(hashBits[1] ^ (hashBits[1] >>> 16), 0x85ebca6b)) >>> 0;
-    h = (h ^ (h >>> 15)) & mask;
+    const v = values[i];
+    const high = highWord(bits, i);
+    const hash = Math.imul(bits[2 * i], 0x9e3779b1) ^ Math.imul(high ^ (high >>> 16), 0x85ebca6b);
+    let h = (hash ^ (hash >>> 15)) & (capacity - 1);
     for (;;) {
       const slot = slots[h];
       if (slot === -1) {
+        if (2 * (m + 1) > capacity) {
+          // Keep the load below ½: double, rehash, and probe again.
+          capacity *= 2;
+          slots = new Int32Array(capacity).fill(-1);
+          for (let k = 0; k < m; k++) {
+            let g = (hashes[k] ^ (hashes[k] >>> 15)) & (capacity - 1);
+            while (slots[g] !== -1) g = (g + 1) & (capacity - 1);
+            slots[g] = k;
+          }
+          const grownHashes = new Int32Array(capacity / 2);
+          grownHashes.set(hashes);
+          hashes = grownHashes;
+          const grownDistinct = new Float64Array(capacity / 2);
+          grownDistinct.set(distinct);
+          distinct = grownDistinct;
+          h = (hash ^ (hash >>> 15)) & (capacity - 1);
+          continue;
+        }
         slots[h] = m;
-        distinct[m] = v;
+        hashes[m] = hash;
+        distinct[m] = v === 0 ? 0 : v;
         index[i] = m++;
         break;
       }
@@ -41,31 +68,33 @@ export function distinctIndex(values: Float64Array, n = values.length): { values
         index[i] = slot;
         break;
       }
-      h = (h + 1) & mask;
+      h = (h + 1) & (capacity - 1);
     }
   }
   return { values: distinct.slice(0, m), index };
 }
 
 /**
- * A number in [0, 1) determined by the values alone (not by their position),
- * used to draw order-independent subsamples.
+ * Rows i < n whose values (columns[0][i], columns[1][i], …) hash below
+ * `fraction`: a pseudo-random subsample determined by the values alone, not
+ * by their order, so shuffled input gives the same warm start.
  */
-export function hashUnit(a: number, b: number, c = 0): number {
-  let h = 0x811c9dc5;
-  h = mixDouble(h, a);
-  h = mixDouble(h, b);
-  h = mixDouble(h, c);
-  return (h >>> 0) / 4294967296;
-}
-
-function mixDouble(h: number, v: number): number {
-  hashView[0] = v === 0 ? 0 : v; // fold −0 into 0
-  h = Math.imul(h ^ hashBits[0], 0x01000193);
-  h = Math.imul(h ^ hashBits[1], 0x01000193);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0x5bd1e995);
-  return h ^ (h >>> 15);
+export function selectByHash(columns: readonly Float64Array[], n: number, fraction: number): Int32Array {
+  const bits = columns.map(bitsOf);
+  const keep = new Int32Array(n);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    let h = 0x811c9dc5;
+    for (let c = 0; c < bits.length; c++) {
+      h = Math.imul(h ^ bits[c][2 * i], 0x01000193);
+      h = Math.imul(h ^ highWord(bits[c], i), 0x01000193);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0x5bd1e995);
+      h ^= h >>> 15;
+    }
+    if ((h >>> 0) / 4294967296 < fraction) keep[count++] = i;
+  }
+  return keep.slice(0, count);
 }
 
 /**
@@ -82,10 +111,17 @@ export interface CompiledPatterns {
   readonly frequency: Float64Array;
   readonly recency: Float64Array;
   readonly T: Float64Array;
-  /** Distinct frequencies (ascending), their per-pattern index and total weight; patterns are sorted by frequency. */
+  /**
+   * Distinct frequencies (ascending), their per-pattern index and total
+   * weight. Patterns are sorted by frequency: those with frequency
+   * xValues[j] are blockStart[j] .. blockStart[j+1] − 1.
+   */
   readonly xValues: Float64Array;
   readonly xIndex: Int32Array;
   readonly xWeight: Float64Array;
+  readonly blockStart: Int32Array;
+  /** For each compiled pattern, its row in the input arrays. */
+  readonly source: Int32Array;
   /** Distinct time values (recency ∪ T) and the per-pattern indices of recency and T. */
   readonly times: Float64Array;
   readonly recencyIndex: Int32Array;
@@ -131,6 +167,7 @@ export function compilePurchasePatterns(data: PurchasePatterns, name = 'patterns
   const x0 = new Float64Array(count);
   const r0 = new Float64Array(count);
   const t0 = new Float64Array(count);
+  const row0 = new Int32Array(count);
   let totalWeight = 0;
   let sumWeightedFrequency = 0;
   let sumWeightedT = 0;
@@ -154,6 +191,7 @@ export function compilePurchasePatterns(data: PurchasePatterns, name = 'patterns
     x0[k] = x;
     r0[k] = tx;
     t0[k] = t;
+    row0[k] = i;
     totalWeight += w;
     sumWeightedFrequency += w * x;
     sumWeightedT += w * t;
@@ -172,11 +210,13 @@ export function compilePurchasePatterns(data: PurchasePatterns, name = 'patterns
   const start = new Int32Array(nx + 1);
   for (let i = 0; i < count; i++) start[rank[xs.index[i]] + 1]++;
   for (let j = 0; j < nx; j++) start[j + 1] += start[j];
+  const blockStart = start.slice();
   const weight = new Float64Array(count);
   const frequency = new Float64Array(count);
   const recency = new Float64Array(count);
   const T = new Float64Array(count);
   const xIndex = new Int32Array(count);
+  const source = new Int32Array(count);
   const xWeight = new Float64Array(nx);
   for (let i = 0; i < count; i++) {
     const j = rank[xs.index[i]];
@@ -186,6 +226,7 @@ export function compilePurchasePatterns(data: PurchasePatterns, name = 'patterns
     recency[dest] = r0[i];
     T[dest] = t0[i];
     xIndex[dest] = j;
+    source[dest] = row0[i];
     xWeight[j] += w0[i];
   }
   // One table for both time columns: recency values are mostly also T values.
@@ -203,6 +244,8 @@ export function compilePurchasePatterns(data: PurchasePatterns, name = 'patterns
     xValues,
     xIndex,
     xWeight,
+    blockStart,
+    source,
     times: ts.values,
     recencyIndex: ts.index.subarray(0, count),
     TIndex: ts.index.subarray(count),
@@ -224,12 +267,12 @@ export const WARM_START_ROWS = 20_000;
  */
 export function subsamplePurchasePatterns(data: CompiledPatterns, target = WARM_START_ROWS): CompiledPatterns | null {
   if (data.count < WARM_START_MIN_ROWS) return null;
-  const fraction = target / data.count;
-  const keep: number[] = [];
-  for (let i = 0; i < data.count; i++) {
-    if (hashUnit(data.frequency[i], data.recency[i], data.T[i]) < fraction) keep.push(i);
-  }
-  const pick = (v: Float64Array): Float64Array => Float64Array.from(keep, (i) => v[i]);
+  const keep = selectByHash([data.frequency, data.recency, data.T], data.count, target / data.count);
+  const pick = (v: Float64Array): Float64Array => {
+    const out = new Float64Array(keep.length);
+    for (let k = 0; k < keep.length; k++) out[k] = v[keep[k]];
+    return out;
+  };
   const sub = compilePurchasePatterns({
     frequency: pick(data.frequency),
     recency: pick(data.recency),
@@ -339,7 +382,10 @@ export function fitLogSpace(spec: LogSpaceFitSpec): LogSpaceFit {
   const theta = opt.x;
   const params = new Float64Array(dim);
   for (let i = 0; i < dim; i++) params[i] = Math.exp(theta[i]);
-  const logLikelihood = spec.logLikelihood(theta, llGradient);
+  // The objective is −LL/W + penalty: recover LL without another pass over the data.
+  let penaltyTerm = 0;
+  for (let i = 0; i < dim; i++) penaltyTerm += penalty * Math.exp(2 * theta[i]);
+  let logLikelihood = Number.isFinite(opt.value) ? -W * (opt.value - penaltyTerm) : spec.logLikelihood(theta, llGradient);
 
   let converged = opt.converged;
   let message = `${spec.model}: ${opt.message} after ${opt.iterations} iterations (${opt.evaluations} evaluations)${warmNote}`;
@@ -354,12 +400,17 @@ export function fitLogSpace(spec: LogSpaceFitSpec): LogSpaceFit {
   let finite = Number.isFinite(logLikelihood);
   for (let i = 0; i < dim; i++) finite &&= Number.isFinite(params[i]);
   if (!finite) {
+    // Never hand back NaN: report the starting point, flagged as not converged.
     converged = false;
-    message = `${spec.model}: non-finite result (log-likelihood ${logLikelihood}); ${opt.message}`;
+    message = `${spec.model}: non-finite result (log-likelihood ${logLikelihood}); ${opt.message}; parameters are the starting values`;
+    for (let i = 0; i < dim; i++) params[i] = Math.exp(start[i]);
+    const startLL = spec.logLikelihood(start, llGradient);
+    logLikelihood = Number.isFinite(startLL) ? startLL : Number.NEGATIVE_INFINITY;
   }
 
   let standardErrors: Float64Array | null = null;
-  if (finite) {
+  // Standard errors only describe an interior optimum.
+  if (finite && diverged.length === 0) {
     const hessian = numericalHessian((x, out) => {
       if (!Number.isFinite(objective(x, out))) out.fill(Number.NaN);
     }, theta);
@@ -376,5 +427,5 @@ export function fitLogSpace(spec: LogSpaceFitSpec): LogSpaceFit {
       if (ok) standardErrors = se;
     }
   }
-  return { params, standardErrors, logLikelihood: finite ? logLikelihood : Number.NaN, iterations: opt.iterations, converged, message };
+  return { params, standardErrors, logLikelihood, iterations: opt.iterations, converged, message };
 }

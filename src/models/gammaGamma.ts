@@ -14,7 +14,7 @@
  * per frequency, computed once), so an evaluation costs one log and one
  * division per customer.
  */
-import { distinctIndex, fitLogSpace, hashUnit, WARM_START_MIN_ROWS, WARM_START_ROWS } from './fitting.js';
+import { distinctIndex, fitLogSpace, selectByHash, WARM_START_MIN_ROWS, WARM_START_ROWS } from './fitting.js';
 import { digamma, logGamma, logGammaRatio } from './specialFunctions.js';
 import type { FitOptions, FitResult, GammaGammaParams, SpendPatterns } from './types.js';
 
@@ -51,16 +51,13 @@ interface CompiledSpend {
 /** An order-independent subsample of about WARM_START_ROWS rows for a warm start, or null for small data. */
 function subsampleSpend(data: CompiledSpend): CompiledSpend | null {
   if (data.count < WARM_START_MIN_ROWS) return null;
-  const fraction = WARM_START_ROWS / data.count;
-  const keep: number[] = [];
-  for (let i = 0; i < data.count; i++) {
-    if (hashUnit(data.frequency[i], data.monetaryValue[i]) < fraction) keep.push(i);
-  }
-  const sub = compileSpend({
-    frequency: Float64Array.from(keep, (i) => data.frequency[i]),
-    monetaryValue: Float64Array.from(keep, (i) => data.monetaryValue[i]),
-    weight: Float64Array.from(keep, (i) => data.weight[i]),
-  });
+  const keep = selectByHash([data.frequency, data.monetaryValue], data.count, WARM_START_ROWS / data.count);
+  const pick = (v: Float64Array): Float64Array => {
+    const out = new Float64Array(keep.length);
+    for (let k = 0; k < keep.length; k++) out[k] = v[keep[k]];
+    return out;
+  };
+  const sub = compileSpend({ frequency: pick(data.frequency), monetaryValue: pick(data.monetaryValue), weight: pick(data.weight) });
   return sub.count > 0 ? sub : null;
 }
 

@@ -21,7 +21,7 @@
  * in log space; J = I(t_x)(1 − e^(log I(T) − log I(t_x))) via log1mExp.
  */
 import { compilePurchasePatterns, fitLogSpace, subsamplePurchasePatterns, type CompiledPatterns } from './fitting.js';
-import { digamma, expm1Ratio, hyp2f1A1WithDerivatives, log1mExp, logGamma } from './specialFunctions.js';
+import { digamma, expm1Ratio, hyp2f1A1WithDerivatives, logGamma } from './specialFunctions.js';
 import type { FitOptions, FitResult, ParetoNbdParams, PurchasePatterns } from './types.js';
 
 const NAMES = ['r', 'alpha', 's', 'beta'] as const;
@@ -33,23 +33,12 @@ function checkParams(params: ParetoNbdParams): void {
   }
 }
 
-/** Scratch space for one pattern evaluation, reused to avoid allocation in loops. */
-class Workspace {
-  readonly hyp = new Float64Array(4);
-  /** log I(t_x), log I(T) and their gradients w.r.t. (r, α, s, β). */
-  readonly tailR = new Float64Array(5);
-  readonly tailT = new Float64Array(5);
-  /** log of the bracket [ … ] in L, i.e. log L − log(Γ(r+x)α^r β^s/Γ(r)). */
-  logBracket = 0;
-  /** Share of the "still alive at T" term in the bracket = P(alive | x, t_x, T). */
-  pAlive = 1;
-  /** Gradient of logBracket w.r.t. (r, α, s, β) (natural parameters). */
-  readonly gradient = new Float64Array(4);
-}
+/** Entries per cached tail: log I(y) and its gradient w.r.t. (r, α, s, β). */
+const TAIL = 5;
 
 /**
- * log I(y) and its gradient w.r.t. (r, α, s, β), written to out[0..4].
- * logAlphaY = log(α+y), invAlphaY = 1/(α+y), likewise for β.
+ * log I(y) and its gradient w.r.t. (r, α, s, β), written to out[offset .. offset+4].
+ * logAlphaY = log(α+y), invAlphaY = 1/(α+y), likewise for β; `hyp` is scratch.
  */
 function logTail(
   r: number,
@@ -63,6 +52,7 @@ function logTail(
   invBetaY: number,
   hyp: Float64Array,
   out: Float64Array,
+  offset: number,
 ): void {
   const rsx = r + s + x;
   const invRsx = 1 / rsx;
@@ -73,11 +63,11 @@ function logTail(
     const Fb = hyp[1] / F;
     const Fc = hyp[2] / F;
     const Fz = hyp[3] / F;
-    out[0] = -(s + 1) * logBetaY + (1 - r - x) * logAlphaY - Math.log(rsx) + Math.log(F);
-    out[1] = -logAlphaY - invRsx + Fc;
-    out[2] = (1 - r - x) * invAlphaY - Fz * invBetaY;
-    out[3] = -logBetaY - invRsx + Fb + Fc;
-    out[4] = -(s + 1) * invBetaY + Fz * (1 - z) * invBetaY;
+    out[offset] = -(s + 1) * logBetaY + (1 - r - x) * logAlphaY - Math.log(rsx) + Math.log(F);
+    out[offset + 1] = -logAlphaY - invRsx + Fc;
+    out[offset + 2] = (1 - r - x) * invAlphaY - Fz * invBetaY;
+    out[offset + 3] = -logBetaY - invRsx + Fb + Fc;
+    out[offset + 4] = -(s + 1) * invBetaY + Fz * (1 - z) * invBetaY;
   } else {
     const z = (alpha - beta) * invAlphaY;
     hyp2f1A1WithDerivatives(r + x, rsx + 1, z, hyp);
@@ -85,102 +75,52 @@ function logTail(
     const Fb = hyp[1] / F;
     const Fc = hyp[2] / F;
     const Fz = hyp[3] / F;
-    out[0] = -(r + x) * logAlphaY - s * logBetaY - Math.log(rsx) + Math.log(F);
-    out[1] = -logAlphaY - invRsx + Fb + Fc;
-    out[2] = -(r + x) * invAlphaY + Fz * (1 - z) * invAlphaY;
-    out[3] = -logBetaY - invRsx + Fc;
-    out[4] = -s * invBetaY - Fz * invAlphaY;
+    out[offset] = -(r + x) * logAlphaY - s * logBetaY - Math.log(rsx) + Math.log(F);
+    out[offset + 1] = -logAlphaY - invRsx + Fb + Fc;
+    out[offset + 2] = -(r + x) * invAlphaY + Fz * (1 - z) * invAlphaY;
+    out[offset + 3] = -logBetaY - invRsx + Fc;
+    out[offset + 4] = -s * invBetaY - Fz * invAlphaY;
   }
 }
 
 /**
- * The pattern-specific part of the log-likelihood, log[(α+T)^−(r+x)(β+T)^−s + s·J],
- * with P(alive) and (if `withGradient`) the gradient, into `ws`.
+ * Sweeps compiled patterns: evaluates every bracket, caching log I(y) per
+ * (frequency, distinct time) — patterns are sorted by frequency, and within
+ * one frequency most times recur across patterns, so the hypergeometric
+ * functions are evaluated once per pair instead of twice per pattern.
  */
-function logBracket(
-  r: number,
-  alpha: number,
-  s: number,
-  beta: number,
-  x: number,
-  sameTime: boolean,
-  logAlphaT: number,
-  logBetaT: number,
-  invAlphaT: number,
-  invBetaT: number,
-  logAlphaR: number,
-  logBetaR: number,
-  invAlphaR: number,
-  invBetaR: number,
-  withGradient: boolean,
-  ws: Workspace,
-): void {
-  const g = ws.gradient;
-  // First term: alive at T. l₁ = −(r+x) log(α+T) − s log(β+T).
-  const l1 = -(r + x) * logAlphaT - s * logBetaT;
-  if (sameTime) {
-    // t_x = T: no room to have died after the last purchase, J = 0.
-    ws.logBracket = l1;
-    ws.pAlive = 1;
-    if (withGradient) {
-      g[0] = -logAlphaT;
-      g[1] = -(r + x) * invAlphaT;
-      g[2] = -logBetaT;
-      g[3] = -s * invBetaT;
-    }
-    return;
+class Sweeper {
+  private readonly logAlphaT: Float64Array;
+  private readonly logBetaT: Float64Array;
+  private readonly invAlphaT: Float64Array;
+  private readonly invBetaT: Float64Array;
+  private readonly tails: Float64Array;
+  private readonly mark: Int32Array;
+  private readonly hyp = new Float64Array(4);
+  private stamp = 0;
+
+  constructor(private readonly data: CompiledPatterns) {
+    const nt = data.times.length;
+    this.logAlphaT = new Float64Array(nt);
+    this.logBetaT = new Float64Array(nt);
+    this.invAlphaT = new Float64Array(nt);
+    this.invBetaT = new Float64Array(nt);
+    this.tails = new Float64Array(nt * TAIL);
+    this.mark = new Int32Array(nt);
   }
-  const tR = ws.tailR;
-  const tT = ws.tailT;
-  logTail(r, alpha, s, beta, x, logAlphaR, logBetaR, invAlphaR, invBetaR, ws.hyp, tR);
-  logTail(r, alpha, s, beta, x, logAlphaT, logBetaT, invAlphaT, invBetaT, ws.hyp, tT);
-  const delta = tT[0] - tR[0];
-  const logS = Math.log(s);
-  // log(s·J); J underflows to 0 (−Infinity) when t_x and T round together.
-  const logSJ = delta < 0 ? logS + tR[0] + log1mExp(delta) : Number.NEGATIVE_INFINITY;
-  const M = logSJ > l1 ? logSJ : l1;
-  const e1 = Math.exp(l1 - M);
-  const e2 = Math.exp(logSJ - M);
-  const W = e1 + e2;
-  ws.logBracket = M + Math.log(W);
-  ws.pAlive = e1 / W;
-  if (!withGradient) return;
-  const q1 = e1 / W;
-  const q2 = e2 / W;
-  // ∂ log(sJ) · q₂ = q₂/s ∂s + s I(t_x)/bracket · (∂log I(t_x) − e^Δ ∂log I(T)):
-  // written with I(t_x) factored out so it stays finite as J → 0.
-  const qI = delta < 0 ? Math.exp(logS + tR[0] - M) / W : 0;
-  const eDelta = delta < 0 ? Math.exp(delta) : 1;
-  g[0] = q1 * -logAlphaT + qI * (tR[1] - eDelta * tT[1]);
-  g[1] = q1 * (-(r + x) * invAlphaT) + qI * (tR[2] - eDelta * tT[2]);
-  g[2] = q1 * -logBetaT + qI * (tR[3] - eDelta * tT[3]) + q2 / s;
-  g[3] = q1 * (-s * invBetaT) + qI * (tR[4] - eDelta * tT[4]);
-}
 
-function makeLogLikelihood(data: CompiledPatterns): (theta: Float64Array, gradient: Float64Array) => number {
-  const nx = data.xValues.length;
-  const nt = data.times.length;
-  const lgK = new Float64Array(nx); // log Γ(r+x) − log Γ(r)
-  const dK = new Float64Array(nx); // ψ(r+x) − ψ(r)
-  const logAlphaT = new Float64Array(nt);
-  const logBetaT = new Float64Array(nt);
-  const invAlphaT = new Float64Array(nt);
-  const invBetaT = new Float64Array(nt);
-  const ws = new Workspace();
-  const { xValues, xIndex, xWeight, times, TIndex, recencyIndex, weight, count } = data;
-
-  return (theta, gradient) => {
-    const r = Math.exp(theta[0]);
-    const alpha = Math.exp(theta[1]);
-    const s = Math.exp(theta[2]);
-    const beta = Math.exp(theta[3]);
-    const lgR = logGamma(r);
-    const psiR = digamma(r);
-    for (let j = 0; j < nx; j++) {
-      const x = xValues[j];
-      lgK[j] = x === 0 ? 0 : logGamma(r + x) - lgR;
-      dK[j] = x === 0 ? 0 : digamma(r + x) - psiR;
-    }
+  /**
+   * The bracket of pattern i is log[(α+T)^−(r+x) (β+T)^−s + s·J] = log L − log(Γ(r+x) α^r β^s / Γ(r)).
+   * Returns Σ w · bracket; adds Σ w · ∂bracket/∂(r, α, s, β) into `gradient` when given,
+   * and writes P(alive) (the share of the alive-at-T term) per compiled pattern into `pAlive` when given.
+   *
+   * The per-pattern combination is written inline: a helper taking a dozen
+   * doubles would box each of them on the heap on every call.
+   */
+  run(r: number, alpha: number, s: number, beta: number, gradient: Float64Array | null, pAlive: Float64Array | null): number {
+    const { times, xValues, blockStart, TIndex, recencyIndex, weight } = this.data;
+    const { logAlphaT, logBetaT, invAlphaT, invBetaT, tails, mark, hyp } = this;
+    const nt = times.length;
     for (let k = 0; k < nt; k++) {
       const a = alpha + times[k];
       const b = beta + times[k];
@@ -189,51 +129,128 @@ function makeLogLikelihood(data: CompiledPatterns): (theta: Float64Array, gradie
       invAlphaT[k] = 1 / a;
       invBetaT[k] = 1 / b;
     }
-    let ll = 0;
-    let llCompensation = 0; // Neumaier: see bgNbd.ts
+    const withGradient = gradient !== null;
+    const logS = Math.log(s);
+    let sum = 0;
+    let compensation = 0; // Neumaier: see bgNbd.ts
     let g0 = 0;
     let g1 = 0;
     let g2 = 0;
     let g3 = 0;
-    const pg = ws.gradient;
-    for (let i = 0; i < count; i++) {
-      const w = weight[i];
-      const kT = TIndex[i];
-      const kR = recencyIndex[i];
-      logBracket(
-        r, alpha, s, beta, xValues[xIndex[i]], kT === kR,
-        logAlphaT[kT], logBetaT[kT], invAlphaT[kT], invBetaT[kT],
-        logAlphaT[kR], logBetaT[kR], invAlphaT[kR], invBetaT[kR],
-        true, ws,
-      );
-      const v = w * ws.logBracket;
-      const t = ll + v;
-      llCompensation += Math.abs(ll) >= Math.abs(v) ? ll - t + v : v - t + ll;
-      ll = t;
-      g0 += w * pg[0];
-      g1 += w * pg[1];
-      g2 += w * pg[2];
-      g3 += w * pg[3];
+    for (let j = 0; j < xValues.length; j++) {
+      const x = xValues[j];
+      const m = r + x;
+      // A fresh stamp per (sweep, frequency) invalidates the cached tails.
+      this.stamp = this.stamp === 0x7fffffff ? 1 : this.stamp + 1;
+      const stamp = this.stamp;
+      for (let i = blockStart[j], end = blockStart[j + 1]; i < end; i++) {
+        const w = weight[i];
+        const kT = TIndex[i];
+        const kR = recencyIndex[i];
+        const lAT = logAlphaT[kT];
+        const lBT = logBetaT[kT];
+        // Alive at T: l₁ = −(r+x) log(α+T) − s log(β+T).
+        const l1 = -m * lAT - s * lBT;
+        let delta = 0; // log I(T) − log I(t_x) < 0
+        if (kT !== kR) {
+          if (mark[kR] !== stamp) {
+            logTail(r, alpha, s, beta, x, logAlphaT[kR], logBetaT[kR], invAlphaT[kR], invBetaT[kR], hyp, tails, kR * TAIL);
+            mark[kR] = stamp;
+          }
+          if (mark[kT] !== stamp) {
+            logTail(r, alpha, s, beta, x, lAT, lBT, invAlphaT[kT], invBetaT[kT], hyp, tails, kT * TAIL);
+            mark[kT] = stamp;
+          }
+          delta = tails[kT * TAIL] - tails[kR * TAIL];
+        }
+        let bracket: number;
+        let q1 = 1; // share of the alive term = P(alive)
+        let q2 = 0; // share of the died-in-(t_x, T] term
+        let qI = 0; // q₂ / (1 − e^Δ)
+        let eDelta = 0;
+        if (!(delta < 0)) {
+          // t_x = T (or so close that J underflows): no room to die after the last purchase.
+          bracket = l1;
+        } else {
+          // J = I(t_x)(1 − e^Δ), with 1 − e^Δ from expm1 when Δ is near 0.
+          eDelta = Math.exp(delta);
+          const oneMinusEDelta = delta > -Math.LN2 ? -Math.expm1(delta) : 1 - eDelta;
+          const logSJ = logS + tails[kR * TAIL] + Math.log(oneMinusEDelta); // log(s J)
+          // log(e^l₁ + e^logSJ) with one exp: the larger term is 1 after scaling.
+          let e1 = 1;
+          let e2 = 1;
+          if (logSJ > l1) e1 = Math.exp(l1 - logSJ);
+          else e2 = Math.exp(logSJ - l1);
+          const W = e1 + e2;
+          bracket = (logSJ > l1 ? logSJ : l1) + Math.log(W);
+          q1 = e1 / W;
+          q2 = e2 / W;
+          // q₂ ∂log(sJ) = q₂/s ∂s + q₂/(1 − e^Δ) (∂log I(t_x) − e^Δ ∂log I(T)):
+          // the ratio stays finite as J → 0 (both factors vanish together).
+          qI = q2 / oneMinusEDelta;
+        }
+        const v = w * bracket;
+        const t = sum + v;
+        compensation += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
+        sum = t;
+        if (pAlive) pAlive[i] = q1;
+        if (withGradient) {
+          const oR = kR * TAIL;
+          const oT = kT * TAIL;
+          const wq1 = w * q1;
+          g0 -= wq1 * lAT;
+          g1 -= wq1 * m * invAlphaT[kT];
+          g2 -= wq1 * lBT;
+          g3 -= wq1 * s * invBetaT[kT];
+          if (qI !== 0) {
+            const wqI = w * qI;
+            g0 += wqI * (tails[oR + 1] - eDelta * tails[oT + 1]);
+            g1 += wqI * (tails[oR + 2] - eDelta * tails[oT + 2]);
+            g2 += wqI * (tails[oR + 3] - eDelta * tails[oT + 3]) + (w * q2) / s;
+            g3 += wqI * (tails[oR + 4] - eDelta * tails[oT + 4]);
+          }
+        }
+      }
     }
-    ll += llCompensation;
+    if (gradient) {
+      gradient[0] += g0;
+      gradient[1] += g1;
+      gradient[2] += g2;
+      gradient[3] += g3;
+    }
+    return sum + compensation;
+  }
+}
+
+function makeLogLikelihood(data: CompiledPatterns): (theta: Float64Array, gradient: Float64Array) => number {
+  const { xValues, xWeight } = data;
+  const sweeper = new Sweeper(data);
+  const natural = new Float64Array(4);
+  return (theta, gradient) => {
+    const r = Math.exp(theta[0]);
+    const alpha = Math.exp(theta[1]);
+    const s = Math.exp(theta[2]);
+    const beta = Math.exp(theta[3]);
+    natural.fill(0);
+    let ll = sweeper.run(r, alpha, s, beta, natural, null);
     // Γ(r+x) α^r β^s / Γ(r): per frequency, not per pattern.
+    const lgR = logGamma(r);
+    const psiR = digamma(r);
     const logAlpha = Math.log(alpha);
     const logBeta = Math.log(beta);
     let W = 0;
-    for (let j = 0; j < nx; j++) {
+    for (let j = 0; j < xValues.length; j++) {
+      const x = xValues[j];
       W += xWeight[j];
-      ll += xWeight[j] * lgK[j];
-      g0 += xWeight[j] * dK[j];
+      if (x === 0) continue;
+      ll += xWeight[j] * (logGamma(r + x) - lgR);
+      natural[0] += xWeight[j] * (digamma(r + x) - psiR);
     }
     ll += W * (r * logAlpha + s * logBeta);
-    g0 += W * logAlpha;
-    g1 += (W * r) / alpha;
-    g2 += W * logBeta;
-    g3 += (W * s) / beta;
-    gradient[0] = g0 * r;
-    gradient[1] = g1 * alpha;
-    gradient[2] = g2 * s;
-    gradient[3] = g3 * beta;
+    gradient[0] = (natural[0] + W * logAlpha) * r;
+    gradient[1] = (natural[1] + (W * r) / alpha) * alpha;
+    gradient[2] = (natural[2] + W * logBeta) * s;
+    gradient[3] = (natural[3] + (W * s) / beta) * beta;
     return ll;
   };
 }
@@ -261,25 +278,30 @@ export function paretoNbdLogLikelihoodGradient(params: ParetoNbdParams, data: Pu
   return toParams(g);
 }
 
-/** Scalar evaluation of the bracket for one history (allocates nothing but `ws`). */
-function evaluatePattern(p: ParetoNbdParams, x: number, recency: number, T: number, ws: Workspace): void {
-  const { r, alpha, s, beta } = p;
-  const tx = x === 0 ? 0 : Math.min(recency, T);
-  logBracket(
-    r, alpha, s, beta, x, tx === T,
-    Math.log(alpha + T), Math.log(beta + T), 1 / (alpha + T), 1 / (beta + T),
-    Math.log(alpha + tx), Math.log(beta + tx), 1 / (alpha + tx), 1 / (beta + tx),
-    false, ws,
-  );
+/** Bracket and P(alive) of one history (x, t_x, T): a sweep over a single pattern. */
+function evaluatePattern(p: ParetoNbdParams, x: number, recency: number, T: number): { logValue: number; pAlive: number } {
+  const one = (v: number) => Float64Array.of(v);
+  const compiled = compilePurchasePatterns({ frequency: one(x), recency: one(recency), T: one(T), weight: one(1) }, 'Pareto/NBD');
+  const pAlive = new Float64Array(1);
+  const logValue = new Sweeper(compiled).run(p.r, p.alpha, p.s, p.beta, null, pAlive);
+  return { logValue, pAlive: pAlive[0] };
+}
+
+/** P(alive) of many histories at once, through a cached sweep (input order preserved). */
+function pAliveMany(params: ParetoNbdParams, frequency: Float64Array, recency: Float64Array, T: Float64Array): Float64Array {
+  const compiled = compilePurchasePatterns({ frequency, recency, T, weight: new Float64Array(frequency.length).fill(1) }, 'Pareto/NBD');
+  const sorted = new Float64Array(compiled.count);
+  new Sweeper(compiled).run(params.r, params.alpha, params.s, params.beta, null, sorted);
+  const out = new Float64Array(frequency.length);
+  for (let i = 0; i < compiled.count; i++) out[compiled.source[i]] = sorted[i];
+  return out;
 }
 
 /** Log-likelihood of a single customer history (x, t_x, T). */
 export function paretoNbdPatternLogLikelihood(params: ParetoNbdParams, frequency: number, recency: number, T: number): number {
   checkParams(params);
   const { r, alpha, s, beta } = params;
-  const ws = new Workspace();
-  evaluatePattern(params, frequency, recency, T, ws);
-  return logGamma(r + frequency) - logGamma(r) + r * Math.log(alpha) + s * Math.log(beta) + ws.logBracket;
+  return logGamma(r + frequency) - logGamma(r) + r * Math.log(alpha) + s * Math.log(beta) + evaluatePattern(params, frequency, recency, T).logValue;
 }
 
 /**
@@ -364,19 +386,8 @@ export function conditionalProbabilityAlive(
   T: number | Float64Array,
 ): number | Float64Array {
   checkParams(params);
-  const ws = new Workspace();
-  if (typeof frequency === 'number') {
-    evaluatePattern(params, frequency, recency as number, T as number, ws);
-    return ws.pAlive;
-  }
-  const rec = recency as Float64Array;
-  const age = T as Float64Array;
-  const out = new Float64Array(frequency.length);
-  for (let i = 0; i < out.length; i++) {
-    evaluatePattern(params, frequency[i], rec[i], age[i], ws);
-    out[i] = ws.pAlive;
-  }
-  return out;
+  if (typeof frequency === 'number') return evaluatePattern(params, frequency, recency as number, T as number).pAlive;
+  return pAliveMany(params, frequency, recency as Float64Array, T as Float64Array);
 }
 
 /** E[Y(t) | x, t_x, T]: expected repeat purchases in the next t time units (note 009 eq. 41). */
@@ -396,19 +407,13 @@ export function conditionalExpectedPurchases(
   T: number | Float64Array,
 ): number | Float64Array {
   checkParams(params);
-  const ws = new Workspace();
   if (typeof frequency === 'number') {
     const age = T as number;
-    evaluatePattern(params, frequency, recency as number, age, ws);
-    return ws.pAlive * expectedPurchasesIfAlive(params, frequency, age, t);
+    return evaluatePattern(params, frequency, recency as number, age).pAlive * expectedPurchasesIfAlive(params, frequency, age, t);
   }
-  const rec = recency as Float64Array;
   const age = T as Float64Array;
-  const out = new Float64Array(frequency.length);
-  for (let i = 0; i < out.length; i++) {
-    evaluatePattern(params, frequency[i], rec[i], age[i], ws);
-    out[i] = ws.pAlive * expectedPurchasesIfAlive(params, frequency[i], age[i], t);
-  }
+  const out = pAliveMany(params, frequency, recency as Float64Array, age);
+  for (let i = 0; i < out.length; i++) out[i] *= expectedPurchasesIfAlive(params, frequency[i], age[i], t);
   return out;
 }
 
@@ -455,10 +460,8 @@ export function conditionalProbabilityNoPurchase(
   T: number | Float64Array,
 ): number | Float64Array {
   checkParams(params);
-  const ws = new Workspace();
   const one = (x: number, tx: number, age: number): number => {
-    evaluatePattern(params, x, tx, age, ws);
-    const p = ws.pAlive;
+    const p = evaluatePattern(params, x, tx, age).pAlive;
     if (!(t > 0)) return 1;
     const posterior = { r: params.r + x, alpha: params.alpha + age, s: params.s, beta: params.beta + age };
     return 1 - p + p * Math.exp(paretoNbdPatternLogLikelihood(posterior, 0, 0, t));

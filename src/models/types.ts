@@ -84,6 +84,7 @@ export interface FitResult<P> {
   readonly standardErrors: P | null;
   /** Weighted log-likelihood at `params` (without the penalty). */
   readonly logLikelihood: number;
+  /** BFGS iterations on the full data (a warm start on a subsample, for large data, is reported in `message`). */
   readonly iterations: number;
   readonly converged: boolean;
   readonly message: string;

@@ -1,11 +1,20 @@
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import * as bgNbd from '../models/bgNbd.js';
-import { clvFactors } from '../models/clv.js';
+import { aliveFactors, frequencyTGroups } from '../models/clv.js';
 import * as gammaGamma from '../models/gammaGamma.js';
 import * as paretoNbd from '../models/paretoNbd.js';
 import type { BgNbdParams, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
-import { CLV_INPUTS_SQL, CUSTOMER_CLV_SQL, HOLDOUT_PURCHASES_SQL, PURCHASE_PATTERNS_SQL, SPEND_PATTERNS_SQL } from '../sql/clv.js';
+import {
+  CLV_INPUTS_SQL,
+  customerClvSql,
+  HOLDOUT_PURCHASES_SQL,
+  PACKED_PURCHASE_PATTERNS_SQL,
+  PACKED_SPEND_PATTERNS_SQL,
+  PATTERN_KEY_BASE_SQL,
+  PURCHASE_PATTERNS_SQL,
+  SPEND_PATTERNS_SQL,
+} from '../sql/clv.js';
 import type { Logger } from './effects.js';
 
 export type TimeUnit = ScoreConfig['clv']['timeUnit'];
@@ -47,18 +56,76 @@ const facts = <P>(fit: FitResult<P>): FitFacts<P> => ({
   message: fit.message,
 });
 
-export async function purchasePatterns(engine: Engine, timeUnit: TimeUnit): Promise<{ patterns: PurchasePatterns; days: { recency: Float64Array; T: Float64Array } }> {
-  const rows = await engine.numericColumns(PURCHASE_PATTERNS_SQL, ['frequency', 'recency_days', 't_days', 'weight']);
+/** Exact integers in a double: the packed keys below stay within this. */
+const EXACT = 2 ** 53;
+
+/**
+ * The distinct (frequency, recency, T) patterns of clv_inputs with their
+ * customer counts, ordered by (frequency, recency, T), in the model time unit
+ * and (for joining back) in days; and `base`, one more than the largest T in
+ * days. Pulled as one packed key per pattern when that is exact (always,
+ * short of 570 years of history), else as columns: every value carried into
+ * JS costs a conversion, and there are up to a million of them.
+ */
+export async function purchasePatterns(
+  engine: Engine,
+  timeUnit: TimeUnit,
+): Promise<{ patterns: PurchasePatterns; days: { recency: Float64Array; T: Float64Array }; base: number }> {
   const unit = DAYS_PER_UNIT[timeUnit];
-  return {
-    patterns: {
-      frequency: rows.frequency,
-      recency: rows.recency_days.map((d) => d / unit),
-      T: rows.t_days.map((d) => d / unit),
-      weight: rows.weight,
-    },
-    days: { recency: rows.recency_days, T: rows.t_days },
-  };
+  const { base } = (await engine.one<{ base: number }>(PATTERN_KEY_BASE_SQL))!;
+  let frequency: Float64Array;
+  let recencyDays: Float64Array;
+  let tDays: Float64Array;
+  let weight: Float64Array;
+  if (base ** 3 <= EXACT) {
+    const rows = await engine.numericColumns(PACKED_PURCHASE_PATTERNS_SQL, ['pattern', 'weight'], { base });
+    const n = rows.pattern.length;
+    frequency = new Float64Array(n);
+    recencyDays = new Float64Array(n);
+    tDays = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const key = rows.pattern[i];
+      const t = key % base;
+      const rest = (key - t) / base;
+      const r = rest % base;
+      tDays[i] = t;
+      recencyDays[i] = r;
+      frequency[i] = (rest - r) / base;
+    }
+    weight = rows.weight;
+  } else {
+    ({ frequency, recency_days: recencyDays, t_days: tDays, weight } = await engine.numericColumns(PURCHASE_PATTERNS_SQL, ['frequency', 'recency_days', 't_days', 'weight']));
+  }
+  const recency = new Float64Array(recencyDays.length);
+  const T = new Float64Array(tDays.length);
+  for (let i = 0; i < T.length; i++) {
+    recency[i] = recencyDays[i] / unit;
+    T[i] = tDays[i] / unit;
+  }
+  return { patterns: { frequency, recency, T, weight }, days: { recency: recencyDays, T: tDays }, base };
+}
+
+/**
+ * Repeat customers' (frequency, mean repeat spend) with counts, for
+ * Gamma-Gamma; frequency and count packed into one value when that is exact
+ * (`customers` bounds every count, `base` every frequency).
+ */
+export async function spendPatterns(engine: Engine, base: number, customers: number): Promise<SpendPatterns> {
+  if (customers * base > EXACT) {
+    const rows = await engine.numericColumns(SPEND_PATTERNS_SQL, ['frequency', 'monetary_value', 'weight']);
+    return { frequency: rows.frequency, monetaryValue: rows.monetary_value, weight: rows.weight };
+  }
+  const rows = await engine.numericColumns(PACKED_SPEND_PATTERNS_SQL, ['monetary_value', 'packed'], { base });
+  const n = rows.packed.length;
+  const frequency = new Float64Array(n);
+  const weight = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const key = rows.packed[i];
+    const x = key % base;
+    frequency[i] = x;
+    weight[i] = (key - x) / base;
+  }
+  return { frequency, monetaryValue: rows.monetary_value, weight };
 }
 
 type PurchaseFit = { model: 'bgnbd'; fit: FitResult<BgNbdParams> } | { model: 'paretonbd'; fit: FitResult<ParetoNbdParams> };
@@ -76,17 +143,32 @@ export function predictPurchases(fitted: PurchaseFit, t: number, p: PurchasePatt
     : paretoNbd.conditionalExpectedPurchases(fitted.fit.params, t, p.frequency, p.recency, p.T);
 }
 
-/** CLV stage: model inputs in SQL, fits on patterns in JS, predictions joined back in SQL. */
+/**
+ * CLV stage: model inputs in SQL, fits on patterns in JS, predictions joined
+ * back in SQL. What crosses back into the engine is small: one row per
+ * (frequency, T) pair with the P(alive)-free part of the predictions
+ * (models/clv.ts aliveFactors), plus for Pareto/NBD one P(alive) per
+ * pattern; BG/NBD's P(alive) is closed-form and computed in SQL.
+ */
 export async function scoreClv(engine: Engine, options: ClvOptions, asOf: string, log: Logger): Promise<ClvResult> {
   await engine.run(CLV_INPUTS_SQL, { asOf });
-  const { patterns, days } = await purchasePatterns(engine, options.timeUnit);
+  const { patterns, days, base } = await purchasePatterns(engine, options.timeUnit);
   const warnings: string[] = [];
 
-  const fitted = fitPurchaseModel(options.model, patterns, options.penalty);
-  if (!fitted.fit.converged) warnings.push(`${options.model} fit did not converge (${fitted.fit.message}); p_alive, expected_purchases and clv are null`);
+  let customers = 0;
+  for (let i = 0; i < patterns.weight.length; i++) customers += patterns.weight[i];
+  // The spend query runs on DuckDB's threads while the purchase model is
+  // fitted here (synchronously, on this one); it is awaited right after.
+  const spendQuery = spendPatterns(engine, base, customers);
+  spendQuery.catch(() => {}); // still rethrown by the await below; never an unhandled rejection if the fit throws first
 
-  const spendRows = await engine.numericColumns(SPEND_PATTERNS_SQL, ['frequency', 'monetary_value', 'weight']);
-  const spend: SpendPatterns = { frequency: spendRows.frequency, monetaryValue: spendRows.monetary_value, weight: spendRows.weight };
+  const fitted = fitPurchaseModel(options.model, patterns, options.penalty);
+  // A fit that did not converge is not used at all: its parameters may be
+  // anywhere (runaway values make the prediction series needlessly slow).
+  const available = fitted.fit.converged;
+  if (!available) warnings.push(`${options.model} fit did not converge (${fitted.fit.message}); p_alive, expected_purchases and clv are null`);
+
+  const spend = await spendQuery;
   let gg: FitResult<GammaGammaParams> | null = null;
   let populationMeanSpend: number | null = null;
   if (spend.frequency.length === 0) {
@@ -99,26 +181,49 @@ export async function scoreClv(engine: Engine, options: ClvOptions, asOf: string
   }
   const spendAvailable = populationMeanSpend !== null;
 
+  // Per (frequency, T) pair, keyed in days so that it joins back exactly.
+  const unit = DAYS_PER_UNIT[options.timeUnit];
+  const empty = new Float64Array(0);
+  const groups = available ? frequencyTGroups(patterns.frequency, days.T) : { frequency: empty, T: empty };
+  const groupT = groups.T.map((d) => d / unit);
   const horizon = { horizonMonths: options.horizonMonths, monthlyDiscountRate: options.discountRate, timeUnit: options.timeUnit };
-  const predictions =
-    fitted.model === 'bgnbd' ? clvFactors('bgnbd', fitted.fit.params, patterns, horizon) : clvFactors('paretonbd', fitted.fit.params, patterns, horizon);
-  const nullUnless = (ok: boolean, values: Float64Array) => (ok ? values : values.map(() => Number.NaN));
-  await engine.loadColumns('clv_patterns', {
-    frequency: patterns.frequency,
-    recency_days: days.recency,
-    t_days: days.T,
-    p_alive: nullUnless(fitted.fit.converged, predictions.pAlive),
-    expected_purchases: nullUnless(fitted.fit.converged, predictions.expectedPurchases),
-    clv_factor: nullUnless(fitted.fit.converged, predictions.discountFactor),
+  const alive = !available
+    ? { expectedPurchases: empty, discountFactor: empty }
+    : fitted.model === 'bgnbd'
+      ? aliveFactors('bgnbd', fitted.fit.params, { frequency: groups.frequency, T: groupT }, horizon)
+      : aliveFactors('paretonbd', fitted.fit.params, { frequency: groups.frequency, T: groupT }, horizon);
+  await engine.loadColumns('clv_groups', {
+    frequency: groups.frequency,
+    t_days: groups.T,
+    expected_purchases: alive.expectedPurchases,
+    clv_factor: alive.discountFactor,
   });
+  if (fitted.model === 'paretonbd') {
+    const pAlive = available ? paretoNbd.conditionalProbabilityAlive(fitted.fit.params, patterns.frequency, patterns.recency, patterns.T) : empty;
+    const rows = available ? patterns.frequency.length : 0;
+    await engine.loadColumns('clv_patterns', {
+      frequency: patterns.frequency.subarray(0, rows),
+      recency_days: days.recency.subarray(0, rows),
+      t_days: days.T.subarray(0, rows),
+      p_alive: pAlive,
+    });
+  }
   const ggParams = gg?.params ?? { p: 0, q: 0, gamma: 0 };
-  await engine.run(CUSTOMER_CLV_SQL, {
+  let pAliveParams = {};
+  if (fitted.model === 'bgnbd') {
+    // Harmless stand-ins when the fit is not used (the SQL then gives NULL).
+    const bg = available ? fitted.fit.params : { r: 1, alpha: 1, a: 1, b: 1 };
+    // α in days: the ratio (α+T)/(α+t_x) in P(alive) is taken on day counts.
+    pAliveParams = { purchaseAvailable: available, r: bg.r, a: bg.a, b: bg.b, alphaDays: bg.alpha * unit };
+  }
+  await engine.run(customerClvSql(fitted.model === 'bgnbd' ? 'bgnbd' : 'patterns'), {
+    ...pAliveParams,
     spendAvailable,
     p: ggParams.p,
     q: ggParams.q,
     gamma: ggParams.gamma,
     populationMeanSpend: populationMeanSpend ?? 0,
-    daysPerUnit: DAYS_PER_UNIT[options.timeUnit],
+    daysPerUnit: unit,
     margin: options.margin,
   });
   for (const warning of warnings) log.warn(warning);
@@ -130,7 +235,7 @@ export async function scoreClv(engine: Engine, options: ClvOptions, asOf: string
     discountRate: options.discountRate,
     margin: options.margin,
     patterns: patterns.frequency.length,
-    available: fitted.fit.converged,
+    available,
     ...(fitted.model === 'bgnbd' ? { bgnbd: facts(fitted.fit) } : { paretonbd: facts(fitted.fit) }),
     gammagamma: gg ? facts(gg) : null,
     populationMeanSpend,

@@ -13,7 +13,7 @@ import {
 } from '../../src/models/bgNbd.js';
 import { hyp2f1 } from '../../src/models/specialFunctions.js';
 import type { BgNbdParams, PurchasePatterns } from '../../src/models/types.js';
-import { allFinite, loadCdnowCalibration, relativeError, shuffled } from './cdnowPatterns.js';
+import { allFinite, loadCdnowCalibration, relativeError, shuffled, simulateCustomerBase } from './cdnowPatterns.js';
 
 const cdnow = loadCdnowCalibration();
 // Fader, Hardie & Lee (2005), as reproduced by BTYD / CLVTools (fixtures/cdnow/README.md).
@@ -275,5 +275,47 @@ describe('BG/NBD edge cases never produce NaN or Infinity', () => {
     expect(() => fitBgNbd(patterns([[1, 1, 3, -1]]))).toThrow(RangeError);
     expect(() => fitBgNbd({ ...patterns([[1, 1, 3, 1]]), weight: new Float64Array(2) })).toThrow(TypeError);
     expect(() => conditionalProbabilityAlive({ ...PUBLISHED, r: -1 }, 1, 1, 2)).toThrow(RangeError);
+  });
+});
+
+describe('BG/NBD on a large simulated base (warm start, tabulated powers, blocked sums)', () => {
+  const truth: BgNbdParams = { r: 0.25, alpha: 4, a: 0.8, b: 2.5 };
+  const base = simulateCustomerBase(150_000, 2024, truth);
+  const p = base.patterns;
+
+  it('is large enough to take the large-data code paths', () => {
+    expect(p.frequency.length).toBeGreaterThan(50_000);
+  });
+
+  it('log-likelihood equals the per-pattern textbook sum; gradient matches central differences', () => {
+    for (const params of [truth, { r: 0.6, alpha: 9, a: 1.4, b: 0.9 }]) {
+      let sum = 0;
+      for (let i = 0; i < p.frequency.length; i++) sum += p.weight[i] * bgNbdPatternLogLikelihood(params, p.frequency[i], p.recency[i], p.T[i]);
+      expect(relativeError(bgNbdLogLikelihood(params, p), sum)).toBeLessThan(1e-11);
+    }
+    const params = { r: 0.6, alpha: 9, a: 1.4, b: 0.9 };
+    const gradient = bgNbdLogLikelihoodGradient(params, p);
+    for (const name of NAMES) {
+      const h = 1e-5;
+      const numeric =
+        (bgNbdLogLikelihood({ ...params, [name]: params[name] * Math.exp(h) }, p) -
+          bgNbdLogLikelihood({ ...params, [name]: params[name] * Math.exp(-h) }, p)) /
+        (2 * h);
+      expect(relativeError(gradient[name], numeric)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('the warm-started fit equals a cold fit and recovers the simulated parameters', () => {
+    const warm = fitBgNbd(p);
+    expect(warm.converged).toBe(true);
+    expect(warm.message).toMatch(/warm start/);
+    const cold = fitBgNbd(p, { initialParams: { r: 1, alpha: 10, a: 1, b: 1 } });
+    expect(cold.converged).toBe(true);
+    expect(warm.standardErrors).not.toBeNull();
+    for (const name of NAMES) {
+      expect(relativeError(warm.params[name], cold.params[name])).toBeLessThan(1e-8);
+      // Same-day purchases are merged as in the real data, which biases α a little.
+      expect(relativeError(warm.params[name], truth[name])).toBeLessThan(0.1);
+    }
   });
 });

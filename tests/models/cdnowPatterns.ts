@@ -120,3 +120,96 @@ export function allFinite(values: ArrayLike<number>): boolean {
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
   return true;
 }
+
+/** Seeded uniform [0, 1) generator (mulberry32). */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Gamma(shape, 1) variate (Marsaglia & Tsang 2000). */
+function gammaVariate(shape: number, random: () => number): number {
+  if (shape < 1) return gammaVariate(shape + 1, random) * Math.pow(random(), 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = random();
+    if (Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+  }
+}
+
+export interface SimulatedBase {
+  readonly patterns: PurchasePatterns;
+  readonly spend: SpendPatterns;
+}
+
+/**
+ * Customers drawn from the BG/NBD process (λ ~ Gamma(r, α) per week,
+ * p ~ Beta(a, b)) with Gamma-Gamma spend (ν ~ Gamma(q, γ), values ~ Gamma(p, ν)),
+ * first purchases spread over `days` days before the as-of date, purchase
+ * times rounded to days, time unit weeks; compressed to (x, t_x, T) patterns.
+ */
+export function simulateCustomerBase(
+  customers: number,
+  seed: number,
+  purchase = { r: 0.25, alpha: 4, a: 0.8, b: 2.5 },
+  spendParams = { p: 6, q: 4, gamma: 15 },
+  days = 730,
+): SimulatedBase {
+  const random = mulberry32(seed);
+  const counts = new Map<string, number>();
+  const sx: number[] = [];
+  const sm: number[] = [];
+  for (let c = 0; c < customers; c++) {
+    const ageDays = 1 + Math.floor(random() * days);
+    const T = ageDays / 7;
+    const lambda = gammaVariate(purchase.r, random) / purchase.alpha;
+    const g1 = gammaVariate(purchase.a, random);
+    const dropout = g1 / (g1 + gammaVariate(purchase.b, random));
+    const nu = gammaVariate(spendParams.q, random) / spendParams.gamma;
+    let t = 0;
+    let lastDay = 0;
+    let x = 0;
+    let total = 0;
+    while (lambda > 0) {
+      t += -Math.log(1 - random()) / lambda;
+      if (t > T) break;
+      const day = Math.floor(t * 7);
+      if (day > lastDay) {
+        x++;
+        lastDay = day;
+        total += gammaVariate(spendParams.p, random) / nu;
+      }
+      if (random() < dropout) break;
+    }
+    const key = `${x}|${lastDay}|${ageDays}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    if (x > 0) {
+      sx.push(x);
+      sm.push(total / x);
+    }
+  }
+  const rows = [...counts].map(([key, w]) => [...key.split('|').map(Number), w]);
+  return {
+    patterns: {
+      frequency: Float64Array.from(rows, (r) => r[0]),
+      recency: Float64Array.from(rows, (r) => r[1] / 7),
+      T: Float64Array.from(rows, (r) => r[2] / 7),
+      weight: Float64Array.from(rows, (r) => r[3]),
+    },
+    spend: { frequency: Float64Array.from(sx), monetaryValue: Float64Array.from(sm), weight: new Float64Array(sx.length).fill(1) },
+  };
+}

@@ -8,7 +8,7 @@ import {
 } from '../../src/models/gammaGamma.js';
 import { logGamma } from '../../src/models/specialFunctions.js';
 import type { GammaGammaParams, SpendPatterns } from '../../src/models/types.js';
-import { allFinite, loadCdnowCalibration, relativeError } from './cdnowPatterns.js';
+import { allFinite, loadCdnowCalibration, relativeError, simulateCustomerBase } from './cdnowPatterns.js';
 
 const cdnow = loadCdnowCalibration();
 // Fader, Hardie & Lee (2005) "RFM and CLV"; BTYD spend.LL convention.
@@ -179,5 +179,40 @@ describe('Gamma-Gamma edge cases never produce NaN', () => {
     expect(result.converged).toBe(true);
     for (const name of NAMES) expect(Number.isFinite(result.params[name])).toBe(true);
     expect(allFinite(conditionalExpectedAverageValue(result.params, Float64Array.of(500, 1), Float64Array.of(25, 1e6)))).toBe(true);
+  });
+});
+
+describe('Gamma-Gamma on a large simulated base (warm start, blocked products)', () => {
+  const truth: GammaGammaParams = { p: 6, q: 4, gamma: 15 };
+  const { spend: data } = simulateCustomerBase(150_000, 77, undefined, truth);
+
+  it('log-likelihood equals the textbook sum; gradient matches central differences', () => {
+    expect(data.frequency.length).toBeGreaterThan(50_000);
+    let sum = 0;
+    for (let i = 0; i < data.frequency.length; i++) sum += textbook(truth, data.frequency[i], data.monetaryValue[i]);
+    expect(relativeError(gammaGammaLogLikelihood(truth, data), sum)).toBeLessThan(1e-11);
+    const params = { p: 3, q: 7, gamma: 40 };
+    const gradient = gammaGammaLogLikelihoodGradient(params, data);
+    for (const name of NAMES) {
+      const h = 1e-5;
+      const numeric =
+        (gammaGammaLogLikelihood({ ...params, [name]: params[name] * Math.exp(h) }, data) -
+          gammaGammaLogLikelihood({ ...params, [name]: params[name] * Math.exp(-h) }, data)) /
+        (2 * h);
+      expect(relativeError(gradient[name], numeric)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('the warm-started fit equals a cold fit and recovers the simulated parameters', () => {
+    const warm = fitGammaGamma(data);
+    expect(warm.converged).toBe(true);
+    expect(warm.message).toMatch(/warm start/);
+    const cold = fitGammaGamma(data, { initialParams: { p: 1, q: 2, gamma: 30 } });
+    expect(cold.converged).toBe(true);
+    const se = warm.standardErrors as GammaGammaParams;
+    for (const name of NAMES) {
+      expect(relativeError(warm.params[name], cold.params[name])).toBeLessThan(1e-8);
+      expect(Math.abs(warm.params[name] - truth[name])).toBeLessThan(4 * se[name]);
+    }
   });
 });

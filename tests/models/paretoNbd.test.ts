@@ -11,7 +11,7 @@ import {
   probabilityNoPurchase,
 } from '../../src/models/paretoNbd.js';
 import type { ParetoNbdParams, PurchasePatterns } from '../../src/models/types.js';
-import { allFinite, loadCdnowCalibration, relativeError, shuffled } from './cdnowPatterns.js';
+import { allFinite, loadCdnowCalibration, relativeError, shuffled, simulateCustomerBase } from './cdnowPatterns.js';
 
 const cdnow = loadCdnowCalibration();
 // Fader, Hardie & Lee (2005) "RFM and CLV", reproduced by BTYD / CLVTools.
@@ -196,5 +196,24 @@ describe('Pareto/NBD edge cases never produce NaN or Infinity', () => {
       expect(allFinite(conditionalProbabilityNoPurchase(params, 52, f, tx, T))).toBe(true);
       expect(Number.isFinite(paretoNbdLogLikelihood(params, data))).toBe(true);
     }
+  });
+});
+
+describe('Pareto/NBD on a large base (warm start)', () => {
+  // BG/NBD-simulated data: the Pareto/NBD only has to fit it, not recover anything.
+  const { patterns: data } = simulateCustomerBase(150_000, 5);
+
+  it('log-likelihood equals the per-pattern sum, and the warm-started fit equals a cold fit', () => {
+    expect(data.frequency.length).toBeGreaterThan(50_000);
+    const params = { r: 0.3, alpha: 5, s: 0.8, beta: 20 };
+    let sum = 0;
+    for (let i = 0; i < data.frequency.length; i++) sum += data.weight[i] * paretoNbdPatternLogLikelihood(params, data.frequency[i], data.recency[i], data.T[i]);
+    expect(relativeError(paretoNbdLogLikelihood(params, data), sum)).toBeLessThan(1e-11);
+    const warm = fitParetoNbd(data);
+    expect(warm.converged).toBe(true);
+    expect(warm.message).toMatch(/warm start/);
+    const cold = fitParetoNbd(data, { initialParams: { r: 1, alpha: 10, s: 1, beta: 10 } });
+    expect(cold.converged).toBe(true);
+    for (const name of NAMES) expect(relativeError(warm.params[name], cold.params[name])).toBeLessThan(1e-8);
   });
 });

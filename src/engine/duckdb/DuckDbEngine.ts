@@ -1,4 +1,4 @@
-import { DuckDBInstance, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DOUBLE, DuckDBDataChunk, DuckDBDoubleVector, DuckDBInstance, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { Engine, NumericColumns, SqlParams } from '../Engine.js';
 import { duckdbDialect } from './dialect.js';
 
@@ -70,19 +70,51 @@ export class DuckDbEngine implements Engine {
   }
 
   async numericColumns<K extends string>(sql: string, names: readonly K[], params?: SqlParams): Promise<NumericColumns<K>> {
-    const reader = await this.connection.runAndReadAll(sql, bind(params));
-    const columns = reader.getColumnsObjectJS();
+    const start = PROFILE ? performance.now() : 0;
+    const result = await this.connection.run(sql, bind(params));
+    const columnNames = result.columnNames();
+    const indices = names.map((name) => {
+      const index = columnNames.indexOf(name);
+      if (index < 0) throw new Error(`query has no column ${name}`);
+      return index;
+    });
+    // Chunk by chunk, straight from the vectors: no per-value JS conversion.
+    let parts: Float64Array[][] = names.map(() => []);
+    let rows = 0;
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      const count = chunk.rowCount;
+      indices.forEach((column, k) => {
+        const vector = chunk.getColumnVector(column);
+        const part = new Float64Array(count);
+        if (vector instanceof DuckDBDoubleVector) {
+          for (let i = 0; i < count; i++) {
+            const v = vector.getItem(i);
+            part[i] = v === null ? Number.NaN : v;
+          }
+        } else {
+          for (let i = 0; i < count; i++) {
+            const v = vector.getItem(i);
+            part[i] = v === null || v === undefined ? Number.NaN : Number(v);
+          }
+        }
+        parts[k]!.push(part);
+      });
+      rows += count;
+    }
     const out = {} as NumericColumns<K>;
-    for (const name of names) {
-      const values = columns[name];
-      if (!values) throw new Error(`query has no column ${name}`);
-      const array = new Float64Array(values.length);
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i];
-        array[i] = v === null || v === undefined ? Number.NaN : Number(v);
+    names.forEach((name, k) => {
+      const array = new Float64Array(rows);
+      let offset = 0;
+      for (const part of parts[k]!) {
+        array.set(part, offset);
+        offset += part.length;
       }
       out[name] = array;
-    }
+    });
+    parts = [];
+    if (PROFILE) profile(sql, start);
     return out;
   }
 
@@ -92,13 +124,20 @@ export class DuckDbEngine implements Engine {
     await this.run(`CREATE OR REPLACE TEMP TABLE ${q(table)} (${names.map((n) => `${q(n)} DOUBLE`).join(', ')})`);
     const appender = await this.connection.createAppender(table, 'main', 'temp');
     const length = names.length ? columns[names[0]!]!.length : 0;
-    for (let i = 0; i < length; i++) {
-      for (const name of names) {
-        const v = columns[name]![i]!;
-        if (Number.isFinite(v)) appender.appendDouble(v);
-        else appender.appendNull();
-      }
-      appender.endRow();
+    const CHUNK = 2048;
+    for (let from = 0; from < length; from += CHUNK) {
+      const count = Math.min(CHUNK, length - from);
+      const chunk = DuckDBDataChunk.create(names.map(() => DOUBLE), count);
+      names.forEach((name, k) => {
+        const values: (number | null)[] = new Array(count);
+        const source = columns[name]!;
+        for (let i = 0; i < count; i++) {
+          const v = source[from + i]!;
+          values[i] = Number.isFinite(v) ? v : null;
+        }
+        chunk.setColumnValues(k, values);
+      });
+      appender.appendDataChunk(chunk);
     }
     appender.closeSync();
   }
