@@ -17,7 +17,7 @@
  * x and one time value: the fit precomputes them per distinct frequency and
  * per distinct time (see makeLogLikelihood for how little is left per pattern).
  */
-import { compilePurchasePatterns, fitLogSpace, subsamplePurchasePatterns, type CompiledPatterns } from './fitting.js';
+import { compilePurchasePatterns, fitLogSpace, notFitted, subsamplePurchasePatterns, toFitResult, unidentifiedPurchases, type CompiledPatterns } from './fitting.js';
 import { digamma, expm1Ratio, logGamma, logGammaRatio } from './specialFunctions.js';
 import type { BgNbdParams, FitOptions, FitResult, PurchasePatterns } from './types.js';
 
@@ -268,24 +268,10 @@ export function fitBgNbd(data: PurchasePatterns, options: FitOptions<BgNbdParams
   };
   const theta0 = toTheta(initial);
 
-  const unidentified =
-    compiled.count === 0
-      ? 'no patterns with positive weight'
-      : compiled.sumWeightedFrequency === 0
-        ? 'no repeat purchases (every frequency is 0), so purchase rates and dropout cannot be separated'
-        : compiled.maxT === 0
-          ? 'every customer has T = 0: no observation time'
-          : null;
+  const unidentified = unidentifiedPurchases(compiled, 'dropout');
   if (unidentified) {
     const ll = compiled.count === 0 ? 0 : logLikelihood(theta0, new Float64Array(4));
-    return Object.freeze({
-      params: toParams([initial.r, initial.alpha, initial.a, initial.b]),
-      standardErrors: null,
-      logLikelihood: ll,
-      iterations: 0,
-      converged: false,
-      message: `BG/NBD not fitted: ${unidentified}; parameters are the starting values`,
-    });
+    return notFitted('BG/NBD', toParams([initial.r, initial.alpha, initial.a, initial.b]), ll, unidentified);
   }
 
   const sample = options.initialParams ? null : subsamplePurchasePatterns(compiled);
@@ -300,14 +286,7 @@ export function fitBgNbd(data: PurchasePatterns, options: FitOptions<BgNbdParams
     maxIterations: options.maxIterations,
     tolerance: options.tolerance,
   });
-  return Object.freeze({
-    params: toParams(fit.params),
-    standardErrors: fit.standardErrors ? toParams(fit.standardErrors) : null,
-    logLikelihood: fit.logLikelihood,
-    iterations: fit.iterations,
-    converged: fit.converged,
-    message: fit.message,
-  });
+  return toFitResult(fit, toParams);
 }
 
 // ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * likelihood driver (BFGS, penalty, delta-method standard errors).
  */
 import { invertSymmetricPositiveDefinite, minimizeBfgs, numericalHessian, type MinimizeResult } from './optimize.js';
-import type { PurchasePatterns } from './types.js';
+import type { FitResult, PurchasePatterns } from './types.js';
 
 /** The IEEE-754 bits of a Float64Array as (low, high) 32-bit word pairs, without copying. */
 function bitsOf(values: Float64Array): Uint32Array {
@@ -312,6 +312,42 @@ export interface LogSpaceFit {
   readonly iterations: number;
   readonly converged: boolean;
   readonly message: string;
+}
+
+/** A fit's natural-parameter result as the model's immutable FitResult. */
+export function toFitResult<P>(fit: LogSpaceFit, toParams: (v: ArrayLike<number>) => P, overrides: { converged?: boolean; message?: string } = {}): FitResult<P> {
+  return Object.freeze({
+    params: toParams(fit.params),
+    standardErrors: fit.standardErrors ? toParams(fit.standardErrors) : null,
+    logLikelihood: fit.logLikelihood,
+    iterations: fit.iterations,
+    converged: overrides.converged ?? fit.converged,
+    message: overrides.message ?? fit.message,
+  });
+}
+
+/** The result when the data cannot identify the model: the starting values, flagged as not converged. */
+export function notFitted<P>(model: string, params: P, logLikelihood: number, reason: string): FitResult<P> {
+  return Object.freeze({
+    params,
+    standardErrors: null,
+    logLikelihood,
+    iterations: 0,
+    converged: false,
+    message: `${model} not fitted: ${reason}; parameters are the starting values`,
+  });
+}
+
+/**
+ * Why purchase patterns cannot identify a purchase model (null when they can).
+ * `hidden` names what repeat purchases are needed to tell apart from the
+ * purchase rates (dropout for BG/NBD, lifetimes for Pareto/NBD).
+ */
+export function unidentifiedPurchases(compiled: CompiledPatterns, hidden: string): string | null {
+  if (compiled.count === 0) return 'no patterns with positive weight';
+  if (compiled.sumWeightedFrequency === 0) return `no repeat purchases (every frequency is 0), so purchase rates and ${hidden} cannot be separated`;
+  if (compiled.maxT === 0) return 'every customer has T = 0: no observation time';
+  return null;
 }
 
 /** Log-parameters beyond ±LOG_BOUND (e^30 ≈ 1e13) are outside any sensible model: reject them. */

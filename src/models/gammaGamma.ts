@@ -14,7 +14,7 @@
  * per frequency, computed once), so an evaluation costs one log and one
  * division per customer.
  */
-import { distinctIndex, fitLogSpace, selectByHash, WARM_START_MIN_ROWS, WARM_START_ROWS } from './fitting.js';
+import { distinctIndex, fitLogSpace, notFitted, selectByHash, toFitResult, WARM_START_MIN_ROWS, WARM_START_ROWS } from './fitting.js';
 import { digamma, logGamma, logGammaRatio } from './specialFunctions.js';
 import type { FitOptions, FitResult, GammaGammaParams, SpendPatterns } from './types.js';
 
@@ -237,14 +237,7 @@ export function fitGammaGamma(data: SpendPatterns, options: FitOptions<GammaGamm
   checkParams(initial);
   const note = compiled.ignored > 0 ? ` (${compiled.ignored} rows with frequency ≤ 0 or monetary value ≤ 0 ignored)` : '';
   if (compiled.count === 0) {
-    return Object.freeze({
-      params: toParams([initial.p, initial.q, initial.gamma]),
-      standardErrors: null,
-      logLikelihood: 0,
-      iterations: 0,
-      converged: false,
-      message: `Gamma-Gamma not fitted: no repeat customers with a positive monetary value${note}; parameters are the starting values`,
-    });
+    return notFitted('Gamma-Gamma', toParams([initial.p, initial.q, initial.gamma]), 0, `no repeat customers with a positive monetary value${note}`);
   }
   const sample = options.initialParams ? null : subsampleSpend(compiled);
   const fit = fitLogSpace({
@@ -265,14 +258,7 @@ export function fitGammaGamma(data: SpendPatterns, options: FitOptions<GammaGamm
     converged = false;
     message += `; q = ${fit.params[1]} ≤ 1, so the population mean spend is undefined`;
   }
-  return Object.freeze({
-    params: toParams(fit.params),
-    standardErrors: fit.standardErrors ? toParams(fit.standardErrors) : null,
-    logLikelihood: fit.logLikelihood,
-    iterations: fit.iterations,
-    converged,
-    message,
-  });
+  return toFitResult(fit, toParams, { converged, message });
 }
 
 /** Population mean spend per transaction, E[Z] = pγ/(q−1); +Infinity when q ≤ 1. */

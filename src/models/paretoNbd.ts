@@ -20,7 +20,7 @@
  * leaves no kink in the likelihood or its gradient. Everything is combined
  * in log space; J = I(t_x)(1 − e^(log I(T) − log I(t_x))) via log1mExp.
  */
-import { compilePurchasePatterns, fitLogSpace, subsamplePurchasePatterns, type CompiledPatterns } from './fitting.js';
+import { compilePurchasePatterns, fitLogSpace, notFitted, subsamplePurchasePatterns, toFitResult, unidentifiedPurchases, type CompiledPatterns } from './fitting.js';
 import { digamma, expm1Ratio, hyp2f1A1WithDerivatives, logGamma } from './specialFunctions.js';
 import type { FitOptions, FitResult, ParetoNbdParams, PurchasePatterns } from './types.js';
 
@@ -315,25 +315,12 @@ export function fitParetoNbd(data: PurchasePatterns, options: FitOptions<ParetoN
   const scale = compiled.sumWeightedFrequency > 0 && compiled.sumWeightedT > 0 ? compiled.sumWeightedT / compiled.sumWeightedFrequency : 1;
   const initial = options.initialParams ?? { r: 1, alpha: scale, s: 1, beta: scale };
   const theta0 = toTheta(initial);
-  const unidentified =
-    compiled.count === 0
-      ? 'no patterns with positive weight'
-      : compiled.sumWeightedFrequency === 0
-        ? 'no repeat purchases (every frequency is 0), so purchase rates and lifetimes cannot be separated'
-        : compiled.maxT === 0
-          ? 'every customer has T = 0: no observation time'
-          : null;
+  const unidentified = unidentifiedPurchases(compiled, 'lifetimes');
   if (unidentified) {
     const ll = compiled.count === 0 ? 0 : logLikelihood(theta0, new Float64Array(4));
-    return Object.freeze({
-      params: toParams([initial.r, initial.alpha, initial.s, initial.beta]),
-      standardErrors: null,
-      logLikelihood: ll,
-      iterations: 0,
-      converged: false,
-      message: `Pareto/NBD not fitted: ${unidentified}; parameters are the starting values`,
-    });
+    return notFitted('Pareto/NBD', toParams([initial.r, initial.alpha, initial.s, initial.beta]), ll, unidentified);
   }
+
   const sample = options.initialParams ? null : subsamplePurchasePatterns(compiled);
   const fit = fitLogSpace({
     model: 'Pareto/NBD',
@@ -346,14 +333,7 @@ export function fitParetoNbd(data: PurchasePatterns, options: FitOptions<ParetoN
     maxIterations: options.maxIterations,
     tolerance: options.tolerance,
   });
-  return Object.freeze({
-    params: toParams(fit.params),
-    standardErrors: fit.standardErrors ? toParams(fit.standardErrors) : null,
-    logLikelihood: fit.logLikelihood,
-    iterations: fit.iterations,
-    converged: fit.converged,
-    message: fit.message,
-  });
+  return toFitResult(fit, toParams);
 }
 
 // ---------------------------------------------------------------------------
