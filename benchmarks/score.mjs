@@ -7,7 +7,8 @@
 //   node benchmarks/score.mjs [--input csv|parquet] [--stages rfm,full] [--repeat 1] [--data DIR]
 //
 // "rfm" runs crm score with --no-clv --no-lifecycle --no-kmeans; "full" runs every stage.
-// Both write customers.parquet and record the run in a DuckDB database, as the nightly job does.
+// Both write customers.parquet and record the run in a DuckDB database, as the nightly job does;
+// "rfm-nodb" (not in the default set) is "rfm" without the database.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,7 +59,8 @@ function measure(args) {
 
 const work = mkdtempSync(join(tmpdir(), 'crm-bench-'));
 const crm = join(root, 'bin', 'crm.js');
-const stageFlags = { rfm: ['--no-clv', '--no-lifecycle', '--no-kmeans'], full: [] };
+// rfm-nodb: RFM only without the history database, to show what recording the run costs.
+const stageFlags = { rfm: ['--no-clv', '--no-lifecycle', '--no-kmeans'], 'rfm-nodb': ['--no-clv', '--no-lifecycle', '--no-kmeans', '--no-db'], full: [] };
 const stages = values.stages.split(',');
 const results = [];
 try {

@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import pino from 'pino';
-import pretty from 'pino-pretty';
 import type { Logger } from '../pipeline/effects.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -10,8 +10,15 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
  * nothing is lost when the process exits with an error.
  */
 export function createLogger(level: LogLevel, stream: NodeJS.WriteStream = process.stderr): Logger {
+  // pino-pretty is loaded only for a terminal: cron and CI runs do not pay for it.
   const destination = stream.isTTY
-    ? pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' })
+    ? (createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty'))({
+        destination: 2,
+        sync: true,
+        colorize: true,
+        ignore: 'pid,hostname',
+        translateTime: 'HH:MM:ss',
+      })
     : pino.destination({ dest: 2, sync: true });
   return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, destination);
 }

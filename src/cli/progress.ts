@@ -1,4 +1,4 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
 
 /**
  * A stage progress line on an interactive terminal, shown only once a stage
@@ -6,6 +6,7 @@ import cliProgress from 'cli-progress';
  */
 export function createStageProgress(enabled: boolean, totalStages: number): { stage(name: string): () => void; stop(): void } {
   if (!enabled) return { stage: () => () => {}, stop: () => {} };
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
   const bar = new cliProgress.SingleBar(
     { format: 'crm {bar} {value}/{total} stages | {stage} {elapsed}s', stream: process.stderr, hideCursor: true, clearOnComplete: true },
     cliProgress.Presets.shades_classic,

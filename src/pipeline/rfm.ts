@@ -1,7 +1,7 @@
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import { UsageError } from '../errors.js';
-import { CUSTOMER_RFM_VIEW_SQL, rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL } from '../sql/rfm.js';
+import { CUSTOMER_RFM_VIEW_SQL, rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL, VALUE_DECILES_SQL } from '../sql/rfm.js';
 import { segmentRows, type SegmentMap } from './segmentMap.js';
 
 export interface ScoreRange {
@@ -34,6 +34,7 @@ export async function scoreRfm(engine: Engine, rfm: ScoreConfig['rfm'], map: Seg
     monetaryCuts: `[${rfm.thresholds!.monetary.join(',')}]`,
   } : undefined;
   await engine.run(rfmScoresSql(rfm.method, engine.dialect.stableHash), params);
+  await engine.run(VALUE_DECILES_SQL);
   await engine.run(CUSTOMER_RFM_VIEW_SQL);
   return { method: rfm.method, cutPoints: rfm.thresholds ?? null };
 }

@@ -56,18 +56,27 @@ export function rfmScoresSql(method: RfmMethod, hash: (e: string) => string): st
          ${score(F, '$frequencyCuts')}::TINYINT AS f_score,
          ${score(M, '$monetaryCuts')}::TINYINT AS m_score
   FROM customer_features`;
+  // The segment join is on the cell as a number (545): cheaper than on text.
   return `
 CREATE OR REPLACE TEMP TABLE rfm_scores AS
 WITH scored AS (${scored}
 )
-SELECT customer_id, r_score, f_score, m_score,
-       (r_score::VARCHAR || f_score::VARCHAR || m_score::VARCHAR) AS rfm_cell,
-       segment_map.segment AS rfm_segment,
-       ntile(10) OVER (ORDER BY revenue DESC, customer_id) AS value_decile
-FROM scored JOIN segment_map ON segment_map.cell = (r_score::VARCHAR || f_score::VARCHAR || m_score::VARCHAR)`;
+SELECT customer_id, r_score, f_score, m_score, cell::VARCHAR AS rfm_cell, m.segment AS rfm_segment
+FROM (SELECT *, r_score::SMALLINT * 100 + f_score * 10 + m_score AS cell FROM scored) s
+JOIN (SELECT cell::SMALLINT AS number, segment FROM segment_map) m ON m.number = s.cell`;
 }
 
-export const CUSTOMER_RFM_VIEW_SQL = `CREATE OR REPLACE TEMP VIEW customer_rfm AS SELECT * FROM customer_features JOIN rfm_scores USING (customer_id)`;
+/**
+ * Value deciles, in their own narrow table: a window over the joined scores
+ * costs several times the same window over the features alone.
+ */
+export const VALUE_DECILES_SQL = `
+CREATE OR REPLACE TEMP TABLE rfm_deciles AS
+SELECT customer_id, ntile(10) OVER (ORDER BY revenue DESC, customer_id) AS value_decile FROM customer_features`;
+
+export const CUSTOMER_RFM_VIEW_SQL = `
+CREATE OR REPLACE TEMP VIEW customer_rfm AS
+SELECT * FROM customer_features JOIN rfm_scores USING (customer_id) JOIN rfm_deciles USING (customer_id)`;
 
 /**
  * The value range each score actually covers, for summary.json; like the

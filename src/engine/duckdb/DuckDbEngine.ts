@@ -23,7 +23,7 @@ const bind = (params?: SqlParams): DuckDBValue[] | Record<string, DuckDBValue> |
 /** CRM_PROFILE=1 prints each statement's wall time to stderr (for benchmarks, never customer data). */
 const PROFILE = process.env.CRM_PROFILE === '1';
 const profile = (sql: string, start: number) =>
-  process.stderr.write(`[sql ${(performance.now() - start).toFixed(0).padStart(6)} ms] ${sql.replace(/\s+/g, ' ').trim().slice(0, 110)}\n`);
+  process.stderr.write(`[sql ${(performance.now() - start).toFixed(0).padStart(6)} ms @${performance.now().toFixed(0).padStart(6)}] ${sql.replace(/\s+/g, ' ').trim().slice(0, 110)}\n`);
 
 /** The only module that imports @duckdb/node-api. */
 export class DuckDbEngine implements Engine {
