@@ -50,16 +50,17 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
 
   const loaded = await timed('load', () => loadTransactions(engine, config));
   log.info({ files: loaded.files.length, rowsRead: loaded.rowsRead, rowsRejected: loaded.rowsRejected }, 'loaded transactions');
+  // A failed run writes no rejects.csv, so the error itself says why rows were refused.
+  const topReasons = async () =>
+    (await engine.all<{ reason: string; n: number }>(`SELECT reason, count(*)::BIGINT AS n FROM rejects GROUP BY reason ORDER BY n DESC, reason LIMIT 3`))
+      .map((r) => `${r.n} ${r.reason}`)
+      .join(', ');
   if (config.maxRejectRate !== undefined && loaded.rowsRejected / loaded.rowsRead > config.maxRejectRate) {
-    const reasons = await engine.all<{ reason: string; n: number }>(
-      `SELECT reason, count(*)::BIGINT AS n FROM rejects GROUP BY reason ORDER BY n DESC, reason LIMIT 3`,
-    );
     throw new InputError(
-      `${loaded.rowsRejected} of ${loaded.rowsRead} rows rejected (${((100 * loaded.rowsRejected) / loaded.rowsRead).toFixed(2)}%), above --max-reject-rate ${config.maxRejectRate}: ` +
-        reasons.map((r) => `${r.n} ${r.reason}`).join(', '),
+      `${loaded.rowsRejected} of ${loaded.rowsRead} rows rejected (${((100 * loaded.rowsRejected) / loaded.rowsRead).toFixed(2)}%), above --max-reject-rate ${config.maxRejectRate}: ${await topReasons()}`,
     );
   }
-  if (loaded.rowsAccepted === 0) throw new InputError(`all ${loaded.rowsRead} rows were rejected; see the reasons with --max-reject-rate unset and rejects.csv`);
+  if (loaded.rowsAccepted === 0) throw new InputError(`all ${loaded.rowsRead} rows were rejected: ${await topReasons()}`);
 
   const asOf = await resolveAsOf(engine, config.asOf);
   const features = await timed('features', () => computeFeatures(engine, asOf, loaded, { clv: config.clv.enabled, lifecycle: config.lifecycle.enabled }));
@@ -95,18 +96,18 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     let previousRun: number | null = null;
     const scoredColumns = SCORED_COLUMNS.filter((c) => stages.has(c.stage)).map((c) => c.name);
     const outputColumns = [...scoredColumns];
-    // From here on, tables are read in the order they were written: sorted once, by customer_id.
-    await engine.run(`SET preserve_insertion_order = true`);
-    if (dbPath) {
-      await attachHistory(engine, dbPath);
-      ({ runId, previousRun } = await nextRunId(engine));
-      await addHistoryColumns(engine, asOf, previousRun);
-      outputColumns.push('previous_segment', 'segment_changed_at');
-    } else {
-      await engine.run(FINAL_WITHOUT_HISTORY_SQL);
-    }
     const names: string[] = [];
     await timed('write', async () => {
+      // From here on, tables are read in the order they were written: sorted once, by customer_id.
+      await engine.run(`SET preserve_insertion_order = true`);
+      if (dbPath) {
+        await attachHistory(engine, dbPath);
+        ({ runId, previousRun } = await nextRunId(engine));
+        await addHistoryColumns(engine, asOf, previousRun);
+        outputColumns.push('previous_segment', 'segment_changed_at');
+      } else {
+        await engine.run(FINAL_WITHOUT_HISTORY_SQL);
+      }
       const select = `SELECT ${outputColumns.map(engine.dialect.quoteIdentifier).join(', ')} FROM final_scores`;
       for (const format of config.format) {
         const name = `customers.${EXTENSION[format]}`;

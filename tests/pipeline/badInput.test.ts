@@ -104,6 +104,17 @@ describe('bad input corpus (fixtures/bad)', () => {
     });
   });
 
+  it('a file whose every row is rejected fails with the reasons (no rejects.csv is written for a failed run)', async () => {
+    const out = await tempDir();
+    const { writeFile } = await import('node:fs/promises');
+    const file = path.join(out, 'all-bad.csv');
+    await writeFile(file, 'customer_id,order_date,amount\nA,bad,1\nB,2024-01-01,x\nC,also bad,2\n');
+    await withEngine(async (engine) => {
+      const cfg = config({ inputs: [file], out: path.join(out, 'o'), noDb: true, clv: { enabled: false }, kmeans: { enabled: false } });
+      await expect(runScore(engine, cfg, silentEffects)).rejects.toThrow(/^all 3 rows were rejected: 2 unparseable date, 1 non-numeric amount$/);
+    });
+  });
+
   it('--max-reject-rate fails the run and names the reasons', async () => {
     const out = await tempDir();
     await withEngine(async (engine) => {
