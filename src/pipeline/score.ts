@@ -98,8 +98,6 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     const outputColumns = [...scoredColumns];
     const names: string[] = [];
     await timed('write', async () => {
-      // From here on, tables are read in the order they were written: sorted once, by customer_id.
-      await engine.run(`SET preserve_insertion_order = true`);
       if (dbPath) {
         await attachHistory(engine, dbPath);
         ({ runId, previousRun } = await nextRunId(engine));
@@ -108,6 +106,9 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       } else {
         await engine.run(FINAL_WITHOUT_HISTORY_SQL);
       }
+      // final_scores was written sorted by customer_id (ORDER BY keeps its order either way);
+      // from here on, tables are read in the order they were written.
+      await engine.run(`SET preserve_insertion_order = true`);
       const select = `SELECT ${outputColumns.map(engine.dialect.quoteIdentifier).join(', ')} FROM final_scores`;
       for (const format of config.format) {
         const name = `customers.${EXTENSION[format]}`;

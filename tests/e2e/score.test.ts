@@ -105,6 +105,9 @@ describe('crm score on the CDNOW sample (end to end)', () => {
     expect(tables[1]).toBe(tables[0]);
     expect(tables[2]).toBe(tables[0]);
     expect(tables[0]).not.toMatch(/nan|inf/i);
+    // The output contract: sorted by customer_id (byte order).
+    const ids = tables[0]!.trim().split('\n').slice(1).map((l) => l.split(',')[0]!);
+    expect(ids).toEqual([...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
   });
 
   it('accepts good rows and rejects a bad date, a non-numeric amount and an empty id with their lines', async () => {
