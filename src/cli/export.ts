@@ -72,7 +72,7 @@ export function exportCommand(): Command {
       const dir = out ? path.dirname(out) : await mkdtemp(path.join(tmpdir(), 'crm-export-'));
       const temp = path.join(dir, `.${out ? path.basename(out) : 'export'}.${process.pid}.tmp`);
       try {
-        await writeQuery(engine, select, format, temp);
+        await writeQuery(engine, select, format, temp, { crlf: true });
         if (out) await rename(temp, out);
         else await copyToStdout(temp);
       } finally {

@@ -7,13 +7,18 @@ export type TableFormat = 'parquet' | 'csv' | 'json' | 'arrow';
 export const EXTENSION: Record<TableFormat, string> = { parquet: 'parquet', csv: 'csv', json: 'json', arrow: 'arrow' };
 
 /** Writes a query's result with DuckDB's COPY (parquet, csv, NDJSON) or apache-arrow (.arrow IPC file). */
-export async function writeQuery(engine: Engine, query: string, format: TableFormat, file: string): Promise<void> {
+export interface WriteOptions {
+  /** CSV records end in CRLF, as RFC 4180 has it (for files handed to mailing tools); LF otherwise. */
+  crlf?: boolean;
+}
+
+export async function writeQuery(engine: Engine, query: string, format: TableFormat, file: string, options: WriteOptions = {}): Promise<void> {
   const target = engine.dialect.quoteString(file);
   switch (format) {
     case 'parquet':
       return engine.run(`COPY (${query}) TO ${target} (FORMAT parquet, COMPRESSION zstd)`);
     case 'csv':
-      return engine.run(`COPY (${query}) TO ${target} (FORMAT csv, HEADER true)`);
+      return engine.run(`COPY (${query}) TO ${target} (FORMAT csv, HEADER true${options.crlf ? ", NEW_LINE '\r\n'" : ''})`);
     case 'json':
       return engine.run(`COPY (${query}) TO ${target} (FORMAT json)`);
     case 'arrow':

@@ -304,6 +304,9 @@ describe.concurrent('run history, migration, export and report (end to end)', { 
     // CSV: header, UTF-8, RFC 4180 quoting; exactly the expected customers in the expected order.
     const text = await readFile(csvOut, 'utf8');
     expect(text.charCodeAt(0)).not.toBe(0xfeff);
+    // RFC 4180 records end in CRLF (every line break outside quotes).
+    expect(text.endsWith('\r\n')).toBe(true);
+    expect(text.split('\r\n')[0]).toMatch(/^customer_id,email,name,/);
     const rows = parseCsv(text);
     expect(rows.length).toBeLessThanOrEqual(100);
     expect(rows.map((r) => r.customer_id)).toEqual(expectedIds);
