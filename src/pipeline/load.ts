@@ -11,6 +11,7 @@ import {
   CLEAN_DAYS_SQL,
   customerDaysSql,
   DAYS_CHECK_SQL,
+  parseAmountSql,
   readerProjectionSql,
   TRIM_IDS_SQL,
   READER_REJECTS_SQL,
@@ -40,7 +41,7 @@ export interface LoadResult {
 
 const GLOB_CHARS = /[*?[\]{}]/;
 
-export function readerKindOf(file: string): ReaderKind {
+export function readerKindOf(file: string): Exclude<ReaderKind, 'whitespace'> {
   const lower = file.toLowerCase();
   if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return 'parquet';
   if (/\.(ndjson|jsonl|json)(\.gz)?$/.test(lower)) return 'ndjson';
@@ -199,7 +200,48 @@ const selectParts = (q: (n: string) => string, customer: string, date: string, a
   hasExplicitFormat: false,
 });
 
-/** Whitespace-aligned text, Parquet and NDJSON: read into a scratch table, then staged like CSV. */
+/**
+ * Parquet and NDJSON carry their own types, so the common case is one pass:
+ * reader → customer-day groups, as for CSV. Only a file with values to
+ * reject (which need line numbers) returns null and is read again the slow
+ * way, by loadOther.
+ */
+async function loadTyped(engine: Engine, config: ScoreConfig, file: string, index: number, kind: 'parquet' | 'ndjson'): Promise<LoadedFile | null> {
+  const q = engine.dialect.quoteIdentifier;
+  const reader = readerCall(kind, {}, null, engine.dialect);
+  let columns: { name: string; type: string }[];
+  try {
+    columns = (await describe(engine, `SELECT * FROM ${reader}`, file)).filter((c) => c.name !== 'file_row_number');
+  } catch (error) {
+    throw new InputError(`${file}: cannot be read as ${kind === 'ndjson' ? 'newline-delimited JSON' : kind} (${firstLine((error as Error).message)})`);
+  }
+  const mapping = resolveColumns(file, columns.map((c) => c.name), config.columns, true);
+  const typeOf = (name: string) => classifyType(columns.find((c) => c.name === name)!.type);
+  const days = `days_${index}`;
+  const projection = readerProjectionSql(reader, {
+    customer: `CAST(${q(mapping.customer)} AS VARCHAR)`,
+    date: q(mapping.date),
+    dateType: typeOf(mapping.date),
+    amount: parseAmountSql(q(mapping.amount), typeOf(mapping.amount)),
+    amountType: 'number',
+    order: mapping.order ? q(mapping.order) : null,
+    hasExplicitFormat: Boolean(config.dateFormat),
+  });
+  const params: Record<string, string> = { path: file };
+  if (config.dateFormat && typeOf(mapping.date) === 'text') params.dateFormat = config.dateFormat;
+  await engine.run(customerDaysSql(days, projection, mapping.order !== null), params);
+  const check = (await engine.one<{ rows: number; rejected: number; untrimmed: number }>(DAYS_CHECK_SQL(days)))!;
+  if (check.rejected > 0) {
+    await engine.run(`DROP TABLE ${days}`);
+    return null;
+  }
+  if (check.untrimmed > 0) await engine.run(TRIM_IDS_SQL(days));
+  const rejects = `rejects_${index}`;
+  await engine.run(`CREATE OR REPLACE TEMP TABLE ${rejects} (line BIGINT, reason VARCHAR, customer_id VARCHAR, order_date VARCHAR, amount VARCHAR, raw_line VARCHAR)`);
+  return { file, days, rejects, hasOrderIds: mapping.order !== null, rowsRead: check.rows };
+}
+
+/** Whitespace-aligned text, and Parquet or NDJSON with values to reject: read into a scratch table, then staged. */
 async function loadOther(engine: Engine, config: ScoreConfig, file: string, index: number, kind: ReaderKind, whitespace: WhitespaceLayout | null): Promise<LoadedFile> {
   const d = engine.dialect;
   const q = d.quoteIdentifier;
@@ -289,7 +331,7 @@ async function loadFile(engine: Engine, config: ScoreConfig, file: string, index
   const info = await stat(file);
   if (info.size === 0) throw new InputError(`${file}: the file is empty`);
   const kind = readerKindOf(file);
-  if (kind !== 'csv') return loadOther(engine, config, file, index, kind, null);
+  if (kind !== 'csv') return (await loadTyped(engine, config, file, index, kind)) ?? loadOther(engine, config, file, index, kind, null);
   if (config.delimiter === 'whitespace') {
     const layout = await sniffWhitespace(engine, file);
     if (!layout) throw new InputError(`${file}: not whitespace-separated text with a constant number of fields`);

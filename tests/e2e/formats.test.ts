@@ -35,6 +35,24 @@ describe('input and output formats', () => {
     expect((await readJson(path.join(dir, 'glob', 'summary.json'))).run.inputs).toEqual([path.join(parts, 'a.csv'), path.join(parts, 'b.csv')]);
   });
 
+  it('a Parquet file with values to reject: the rows are rejected with their row numbers, ids trimmed', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'dirty.parquet');
+    await withEngine((engine) =>
+      engine.run(
+        `COPY (SELECT * FROM (VALUES ('A', DATE '2024-01-01', 10.0), ('B', NULL, 5.0), ('C', DATE '2024-01-02', NULL), (' D ', DATE '2024-01-03', 7.5)) t(customer_id, order_date, amount))
+         TO ${engine.dialect.quoteString(file)} (FORMAT parquet)`,
+      ),
+    );
+    const out = path.join(dir, 'out');
+    const result = await runCli(['score', file, '--out', out, '--no-db', '--no-clv', '--no-kmeans', '--format', 'csv']);
+    expect(result.code, result.stderr).toBe(0);
+    const rejects = (await readFile(path.join(out, 'rejects.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(',').slice(1, 3).join(','));
+    expect(rejects).toEqual(['2,missing date', '3,missing amount']);
+    const ids = (await readFile(path.join(out, 'customers.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(',')[0]);
+    expect(ids).toEqual(['A', 'D']);
+  });
+
   it('writes the customers table as Parquet, CSV, NDJSON and Arrow with the same rows', async () => {
     const out = await tempDir();
     const result = await runCli(['score', CDNOW_CSV, '--as-of', '1997-09-30', '--out', out, '-f', 'parquet', '-f', 'csv', '-f', 'json', '-f', 'arrow', '--no-db']);
