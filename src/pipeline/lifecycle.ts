@@ -1,8 +1,7 @@
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
-import { LIFECYCLE_STAGES, lifecycleSql, STAGE_COUNTS_SQL, STAGES_SQL, type LifecycleStage } from '../sql/lifecycle.js';
+import { LIFECYCLE_STAGES, lifecycleSql, STAGE_COUNTS_SQL, type LifecycleStage } from '../sql/lifecycle.js';
 
-export { STAGES_SQL };
 
 export interface LifecycleResult {
   counts: Record<LifecycleStage, number>;

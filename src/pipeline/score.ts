@@ -8,14 +8,15 @@ import { EXTENSION, writeQuery } from '../io/writers.js';
 import { DECILES_SQL, SEGMENTS_SQL } from '../sql/rfm.js';
 import { clustersCsvSql } from '../sql/segment.js';
 import { assembleScoredSql, FINAL_WITHOUT_HISTORY_SQL, SCORED_COLUMNS, type ScoredColumn } from '../sql/scored.js';
-import { scoreClv, type ClvResult } from './clv.js';
+import type { ClvResult } from './clv.js';
 import type { Effects } from './effects.js';
 import { computeFeatures, resolveAsOf } from './features.js';
 import { addHistoryColumns, attachHistory, detachHistory, nextRunId, recordRun } from './history.js';
-import { assignLifecycle, STAGES_SQL, type LifecycleResult } from './lifecycle.js';
+import type { LifecycleResult } from './lifecycle.js';
+import { STAGES_SQL } from '../sql/lifecycle.js';
 import { loadTransactions } from './load.js';
 import { rfmThresholds, scoreRfm, type RfmResult } from './rfm.js';
-import { segmentCustomers, type SegmentResult } from './segment.js';
+import type { SegmentResult } from './segment.js';
 import { DEFAULT_SEGMENT_MAP, readSegmentMap } from './segmentMap.js';
 
 export interface ScoreSummary {
@@ -72,16 +73,20 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
 
   let clv: ClvResult | null = null;
   if (config.clv.enabled) {
+    // Optional stages load their models only when they run.
+    const { scoreClv } = await import('./clv.js');
     clv = await timed('clv', () => scoreClv(engine, config.clv, asOf, log));
     stages.add('clv');
   }
   let lifecycle: LifecycleResult | null = null;
   if (config.lifecycle.enabled) {
+    const { assignLifecycle } = await import('./lifecycle.js');
     lifecycle = await timed('lifecycle', () => assignLifecycle(engine, config.lifecycle, clv !== null && clv.available));
     stages.add('lifecycle');
   }
   let segments: SegmentResult | null = null;
   if (config.kmeans.enabled) {
+    const { segmentCustomers } = await import('./segment.js');
     segments = await timed('segment', () => segmentCustomers(engine, config.kmeans, clv !== null && clv.available));
     stages.add('segment');
   }
