@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -55,17 +55,41 @@ async function rollForward(dir: string, staging: string, names: readonly string[
   }
 }
 
-export async function recoverInterruptedPublish(dir: string): Promise<boolean> {
-  let journal: { staging: string; files: string[] };
+const STAGING = /^\.crm-staging-(\d+)-/;
+
+const isAlive = (pid: number): boolean => {
   try {
-    journal = JSON.parse(await readFile(path.join(dir, JOURNAL), 'utf8'));
-  } catch {
-    return false;
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-  await rollForward(dir, journal.staging, journal.files);
-  await rm(path.join(dir, JOURNAL), { force: true });
-  await rm(path.join(dir, journal.staging), { recursive: true, force: true });
-  return true;
+};
+
+/**
+ * Finishes a publish that was cut short (roll forward from the journal), and
+ * removes staging folders left by runs that died before publishing: their
+ * files never replaced anything, so the previous outputs stand.
+ */
+export async function recoverInterruptedPublish(dir: string): Promise<boolean> {
+  let recovered = false;
+  try {
+    const journal: { staging: string; files: string[] } = JSON.parse(await readFile(path.join(dir, JOURNAL), 'utf8'));
+    await rollForward(dir, journal.staging, journal.files);
+    await rm(path.join(dir, JOURNAL), { force: true });
+    await rm(path.join(dir, journal.staging), { recursive: true, force: true });
+    recovered = true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  for (const entry of await readdir(dir).catch(() => [] as string[])) {
+    const pid = STAGING.exec(entry)?.[1];
+    // A live process may be staging into the same folder right now: leave its files alone.
+    if (pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))) {
+      await rm(path.join(dir, entry), { recursive: true, force: true });
+    }
+  }
+  return recovered;
 }
 
 /** Write to a temp file beside the target, then rename over it. */

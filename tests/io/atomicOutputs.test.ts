@@ -60,6 +60,28 @@ describe('outputs are published atomically', () => {
     expect(killed).toBeGreaterThan(2);
   });
 
+  it('the next run removes staging folders of runs that died before publishing, never those of a live run', async () => {
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    const dir = await tempDir();
+    // A pid that is surely dead: a child that has exited.
+    const dead = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, ['-e', '0']);
+      child.on('exit', () => resolve(child.pid!));
+    });
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)']);
+    try {
+      await mkdir(path.join(dir, `.crm-staging-${dead}-aaaa`));
+      await writeFile(path.join(dir, `.crm-staging-${dead}-aaaa`, 'customers.csv'), 'half a fi');
+      await mkdir(path.join(dir, `.crm-staging-${live.pid}-bbbb`));
+      await writeFile(path.join(dir, 'customers.csv'), 'the previous outputs\n');
+      expect(await recoverInterruptedPublish(dir)).toBe(false);
+      expect((await readdir(dir)).sort()).toEqual([`.crm-staging-${live.pid}-bbbb`, 'customers.csv']);
+      expect(await readFile(path.join(dir, 'customers.csv'), 'utf8')).toBe('the previous outputs\n');
+    } finally {
+      live.kill();
+    }
+  });
+
   it('a run killed while recording history leaves a readable database with whole runs only', async () => {
     const dir = await tempDir();
     const db = path.join(dir, 'history.duckdb');
