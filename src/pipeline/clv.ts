@@ -6,9 +6,9 @@ import * as gammaGamma from '../models/gammaGamma.js';
 import * as paretoNbd from '../models/paretoNbd.js';
 import type { BgNbdParams, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
 import {
+  BACKTEST_BY_FREQUENCY_SQL,
   CLV_INPUTS_SQL,
   customerClvSql,
-  HOLDOUT_PURCHASES_SQL,
   PACKED_PURCHASE_PATTERNS_SQL,
   PACKED_SPEND_PATTERNS_SQL,
   PATTERN_KEY_BASE_SQL,
@@ -22,15 +22,6 @@ export const DAYS_PER_UNIT: Record<TimeUnit, number> = { day: 1, week: 7, month:
 
 type ClvOptions = ScoreConfig['clv'];
 
-interface FitFacts<P> {
-  params: P;
-  standardErrors: P | null;
-  logLikelihood: number;
-  iterations: number;
-  converged: boolean;
-  message: string;
-}
-
 export interface ClvResult {
   timeUnit: TimeUnit;
   model: ClvOptions['model'];
@@ -40,21 +31,12 @@ export interface ClvResult {
   patterns: number;
   /** False when the purchase model did not converge: the CLV columns are then null. */
   available: boolean;
-  bgnbd?: FitFacts<BgNbdParams>;
-  paretonbd?: FitFacts<ParetoNbdParams>;
-  gammagamma: FitFacts<GammaGammaParams> | null;
+  bgnbd?: FitResult<BgNbdParams>;
+  paretonbd?: FitResult<ParetoNbdParams>;
+  gammagamma: FitResult<GammaGammaParams> | null;
   populationMeanSpend: number | null;
   warnings: string[];
 }
-
-const facts = <P>(fit: FitResult<P>): FitFacts<P> => ({
-  params: fit.params,
-  standardErrors: fit.standardErrors,
-  logLikelihood: fit.logLikelihood,
-  iterations: fit.iterations,
-  converged: fit.converged,
-  message: fit.message,
-});
 
 /** Exact integers in a double: the packed keys below stay within this. */
 const EXACT = 2 ** 53;
@@ -236,8 +218,8 @@ export async function scoreClv(engine: Engine, options: ClvOptions, asOf: string
     margin: options.margin,
     patterns: patterns.frequency.length,
     available,
-    ...(fitted.model === 'bgnbd' ? { bgnbd: facts(fitted.fit) } : { paretonbd: facts(fitted.fit) }),
-    gammagamma: gg ? facts(gg) : null,
+    ...(fitted.model === 'bgnbd' ? { bgnbd: fitted.fit } : { paretonbd: fitted.fit }),
+    gammagamma: gg,
     populationMeanSpend,
     warnings,
   };
@@ -251,7 +233,7 @@ export interface BacktestResult {
   holdoutLength: number;
   timeUnit: TimeUnit;
   model: ClvOptions['model'];
-  fit: FitFacts<unknown>;
+  fit: FitResult<unknown>;
   byFrequency: { frequency: string; customers: number; actual: number; predicted: number; actualMean: number; predictedMean: number }[];
 }
 
@@ -272,18 +254,10 @@ export async function runBacktest(
   const t = holdoutDays / DAYS_PER_UNIT[options.timeUnit];
   const predicted = predictPurchases(fitted, t, patterns);
   await engine.loadColumns('clv_patterns', { frequency: patterns.frequency, recency_days: days.recency, t_days: days.T, predicted });
-  const rows = await engine.all<{ bucket: number; customers: number; actual: number; predicted: number; abs_error: number }>(
-    `WITH per_customer AS (
-       SELECT h.frequency, h.actual, p.predicted
-       FROM (${HOLDOUT_PURCHASES_SQL}) h
-       JOIN clv_inputs c USING (customer_id)
-       JOIN clv_patterns p ON p.frequency = c.frequency AND p.recency_days = c.recency_days_model AND p.t_days = c.t_days
-     )
-     SELECT least(frequency, 7)::INTEGER AS bucket, count(*)::BIGINT AS customers, sum(actual)::DOUBLE AS actual,
-            sum(predicted) AS predicted, sum(abs(actual - predicted)) AS abs_error
-     FROM per_customer GROUP BY bucket ORDER BY bucket`,
-    { calibrationEnd, holdoutEnd },
-  );
+  const rows = await engine.all<{ bucket: number; customers: number; actual: number; predicted: number; abs_error: number }>(BACKTEST_BY_FREQUENCY_SQL, {
+    calibrationEnd,
+    holdoutEnd,
+  });
   const customers = rows.reduce((s, r) => s + r.customers, 0);
   return {
     customers,
@@ -293,7 +267,7 @@ export async function runBacktest(
     holdoutLength: t,
     timeUnit: options.timeUnit,
     model: options.model,
-    fit: facts(fitted.fit as FitResult<unknown>),
+    fit: fitted.fit as FitResult<unknown>,
     byFrequency: rows.map((r) => ({
       frequency: r.bucket === 7 ? '7+' : String(r.bucket),
       customers: r.customers,

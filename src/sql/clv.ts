@@ -119,13 +119,24 @@ FROM per_customer c
 LEFT JOIN (SELECT frequency::BIGINT AS frequency, t_days::BIGINT AS t_days, expected_purchases, clv_factor FROM clv_groups) g
   ON g.frequency = c.frequency AND g.t_days = c.t_days`;
 
-/** Purchase days in (calibration end, holdout end] per customer, for the backtest. */
-export const HOLDOUT_PURCHASES_SQL = `
-SELECT c.customer_id, c.frequency, coalesce(h.purchases, 0)::BIGINT AS actual
-FROM clv_inputs c LEFT JOIN (
-  SELECT customer_id, count(*) AS purchases FROM (
-    SELECT customer_id, order_date FROM customer_days
-    WHERE order_date > $calibrationEnd AND order_date <= $holdoutEnd
-    GROUP BY customer_id, order_date HAVING sum(amount) >= 0
-  ) GROUP BY customer_id
-) h USING (customer_id)`;
+/**
+ * Backtest by calibration frequency (0..6, 7+): purchase days in
+ * (calibration end, holdout end] per customer against the per-pattern
+ * predictions in clv_patterns.
+ */
+export const BACKTEST_BY_FREQUENCY_SQL = `
+WITH per_customer AS (
+  SELECT c.frequency, coalesce(h.purchases, 0) AS actual, p.predicted
+  FROM clv_inputs c
+  LEFT JOIN (
+    SELECT customer_id, count(*) AS purchases FROM (
+      SELECT customer_id, order_date FROM customer_days
+      WHERE order_date > $calibrationEnd AND order_date <= $holdoutEnd
+      GROUP BY customer_id, order_date HAVING sum(amount) >= 0
+    ) GROUP BY customer_id
+  ) h USING (customer_id)
+  JOIN clv_patterns p ON p.frequency = c.frequency AND p.recency_days = c.recency_days_model AND p.t_days = c.t_days
+)
+SELECT least(frequency, 7)::INTEGER AS bucket, count(*)::BIGINT AS customers, sum(actual)::DOUBLE AS actual,
+       sum(predicted) AS predicted, sum(abs(actual - predicted)) AS abs_error
+FROM per_customer GROUP BY bucket ORDER BY bucket`;
