@@ -128,7 +128,7 @@ function checkPositiveInt(value: number, name: string): void {
  * with k clusters needs at least k distinct points, and k is small, so this
  * stops after a handful of rows on real data. O(n·limit) worst case.
  */
-function countDistinctRows(points: Float64Array, d: number, limit: number): number {
+export function countDistinctRows(points: Float64Array, d: number, limit: number): number {
   const n = points.length / d;
   const found: number[] = []; // row indices of the distinct rows seen so far
   for (let i = 0; i < n && found.length < limit; i++) {

@@ -1,7 +1,7 @@
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import { UsageError } from '../errors.js';
-import { chooseK, clusterLabel, fitKMeans, KMeansError } from '../models/kmeans.js';
+import { chooseK, clusterLabel, countDistinctRows, fitKMeans, KMeansError } from '../models/kmeans.js';
 import {
   assignClustersSql,
   CLUSTER_LABELS_TABLE_SQL,
@@ -60,7 +60,7 @@ export async function segmentCustomers(engine: Engine, options: ScoreConfig['kme
   try {
     if (options.k === 'auto') {
       // Candidates 2..8, but never more clusters than distinct customers (feature vectors) in the sample.
-      const distinct = countDistinct(points, d, 8);
+      const distinct = countDistinctRows(points, d, 8);
       if (distinct < 2) {
         const who = n === customers ? `all ${customers} customers` : `the ${n} customers sampled (of ${customers})`;
         throw new UsageError(`--k auto: ${who} have the same recency, orders and revenue; there is nothing to cluster`);
@@ -139,13 +139,6 @@ export async function segmentCustomers(engine: Engine, options: ScoreConfig['kme
     seed: options.seed,
     centroids,
   };
-}
-
-/** Distinct rows of an n×d matrix, counted up to `limit`. */
-function countDistinct(points: Float64Array, d: number, limit: number): number {
-  const seen = new Set<string>();
-  for (let i = 0; i < points.length / d && seen.size < limit; i++) seen.add(points.subarray(i * d, i * d + d).join(','));
-  return seen.size;
 }
 
 /**
