@@ -1,8 +1,8 @@
 import type { Engine } from '../engine/Engine.js';
 import { InputError, UsageError } from '../errors.js';
 import { EXPORT_COLUMNS, ORDER_BY, placeholders, SLIPPING_SQL, type ExportOrder } from '../sql/export.js';
-import { PREVIOUS_RUN_SQL } from '../sql/history.js';
 import { LIFECYCLE_STAGES } from '../sql/lifecycle.js';
+import { previousRunWithScores } from './history.js';
 import { readerKindOf } from './load.js';
 import { resolveRun } from './runs.js';
 import { DEFAULT_SEGMENT_MAP, expandCellPattern, readSegmentMap } from './segmentMap.js';
@@ -157,9 +157,9 @@ export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ c
   if (f.minPAlive !== undefined) (params.minPAlive = f.minPAlive), where.push('s.p_alive >= $minPAlive');
   if (f.maxPAlive !== undefined) (params.maxPAlive = f.maxPAlive), where.push('s.p_alive <= $maxPAlive');
   if (f.preset === 'slipping') {
-    const previous = await engine.one<{ run_id: number | null }>(PREVIOUS_RUN_SQL, { runId });
-    if (previous?.run_id == null) throw new UsageError(`--preset slipping needs a previous run with scores before run ${runId}`);
-    params.previousRun = previous.run_id;
+    const previous = await previousRunWithScores(engine, runId);
+    if (previous === null) throw new UsageError(`--preset slipping needs a previous run with scores before run ${runId}`);
+    params.previousRun = previous;
     where.push(SLIPPING_SQL);
   }
 

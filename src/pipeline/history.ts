@@ -20,10 +20,14 @@ export async function detachHistory(engine: Engine): Promise<void> {
   await engine.run(`DETACH history`);
 }
 
+/** The newest run before `runId` whose customer scores are still kept, or null. */
+export async function previousRunWithScores(engine: Engine, runId: number): Promise<number | null> {
+  return (await engine.one<{ run_id: number | null }>(PREVIOUS_RUN_SQL, { runId }))?.run_id ?? null;
+}
+
 export async function nextRunId(engine: Engine): Promise<{ runId: number; previousRun: number | null }> {
   const next = (await engine.one<{ run_id: number }>(NEXT_RUN_ID_SQL))!.run_id;
-  const previous = (await engine.one<{ run_id: number | null }>(PREVIOUS_RUN_SQL, { runId: next }))!.run_id;
-  return { runId: next, previousRun: previous };
+  return { runId: next, previousRun: await previousRunWithScores(engine, next) };
 }
 
 /** Adds previous_segment and segment_changed_at from the previous run. */

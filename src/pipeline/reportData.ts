@@ -1,7 +1,6 @@
 import type { Engine } from '../engine/Engine.js';
 import type { ReportData } from '../report/reportData.js';
 import { STAGE_ORDER } from '../report/reportData.js';
-import { PREVIOUS_RUN_SQL } from '../sql/history.js';
 import {
   CLV_HISTOGRAM_SQL,
   REPORT_CLUSTERS_SQL,
@@ -11,6 +10,7 @@ import {
   REPORT_STAGES_SQL,
   RFM_HEATMAP_SQL,
 } from '../sql/report.js';
+import { previousRunWithScores } from './history.js';
 import { migrationBetween, resolveRun } from './runs.js';
 
 /** How the report names the purchase models (the summary keeps the option values). */
@@ -25,7 +25,7 @@ export async function gatherReportData(engine: Engine, run: number | undefined):
   const clv = summary.clv;
   const purchase = clv ? (clv.model === 'bgnbd' ? clv.bgnbd : clv.paretonbd) : null;
 
-  const previous = (await engine.one<{ run_id: number | null }>(PREVIOUS_RUN_SQL, p))?.run_id ?? null;
+  const previous = await previousRunWithScores(engine, runId);
   const migration = previous !== null ? await migrationBetween(engine, 'segment', previous, runId) : null;
 
   const stages = await engine.all<NonNullable<ReportData['stages']>[number]>(REPORT_STAGES_SQL, p);

@@ -1,7 +1,8 @@
 import { access } from 'node:fs/promises';
 import type { Engine } from '../engine/Engine.js';
 import { InputError, UsageError } from '../errors.js';
-import { LAST_RUNS_SQL, LIST_RUNS_SQL, migrationSql, migrationValuesSql, PREVIOUS_RUN_SQL, RUN_EXISTS_SQL } from '../sql/history.js';
+import { LAST_RUNS_SQL, LIST_RUNS_SQL, migrationSql, migrationValuesSql, RUN_EXISTS_SQL } from '../sql/history.js';
+import { previousRunWithScores } from './history.js';
 
 /** Attaches an existing history database read-only. */
 export async function attachHistoryReadOnly(engine: Engine, dbPath: string): Promise<void> {
@@ -75,7 +76,7 @@ export async function migrationBetween(
   const toRun = await resolveRun(engine, to);
   let fromRun: number;
   if (from === undefined) {
-    const previous = (await engine.one<{ run_id: number | null }>(PREVIOUS_RUN_SQL, { runId: toRun }))?.run_id ?? null;
+    const previous = await previousRunWithScores(engine, toRun);
     if (previous === null) throw new UsageError(`migration needs an earlier run with scores before run ${toRun} (see crm runs)`);
     fromRun = previous;
   } else {
