@@ -8,7 +8,6 @@ import {
   PRUNE_SCORES_SQL,
   WITH_HISTORY_SQL,
 } from '../sql/history.js';
-import { SCORED_COLUMNS } from '../sql/scored.js';
 
 /** Attaches the history database, creating its tables on first use. */
 export async function attachHistory(engine: Engine, dbPath: string): Promise<void> {
@@ -78,5 +77,3 @@ export async function recordRun(engine: Engine, record: RunRecord, scoredColumns
     throw error;
   }
 }
-
-export const HISTORY_COLUMNS = SCORED_COLUMNS.map((c) => c.name);
