@@ -42,6 +42,10 @@ export const scoreConfigSchema = z
         segmentMap: z.string().min(1).optional(),
       })
       .strict()
+      .refine((r) => r.method !== 'fixed' || r.thresholds !== undefined, {
+        message: 'method "fixed" needs thresholds with recency, frequency and monetary cut points (4 each)',
+        path: ['thresholds'],
+      })
       .default({ method: 'quantile' }),
     clv: z
       .object({

@@ -1,6 +1,5 @@
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
-import { UsageError } from '../errors.js';
 import { CUSTOMER_RFM_VIEW_SQL, rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL, VALUE_DECILES_SQL } from '../sql/rfm.js';
 import { segmentRows, type SegmentMap } from './segmentMap.js';
 
@@ -24,9 +23,6 @@ export async function loadSegmentMap(engine: Engine, map: SegmentMap): Promise<v
 }
 
 export async function scoreRfm(engine: Engine, rfm: ScoreConfig['rfm'], map: SegmentMap): Promise<Omit<RfmResult, 'thresholds'>> {
-  if (rfm.method === 'fixed' && !rfm.thresholds) {
-    throw new UsageError('rfm.method "fixed" needs rfm.thresholds with recency, frequency and monetary cut points (4 each)');
-  }
   await loadSegmentMap(engine, map);
   const params = rfm.method === 'fixed' ? {
     recencyCuts: `[${rfm.thresholds!.recency.join(',')}]`,

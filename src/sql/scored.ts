@@ -8,8 +8,6 @@ export interface ScoredColumn {
   name: string;
   type: string;
   stage: 'features' | 'rfm' | 'clv' | 'lifecycle' | 'segment' | 'history';
-  /** Expression over the joined stage tables. */
-  expression?: string;
 }
 
 export const SCORED_COLUMNS: readonly ScoredColumn[] = [

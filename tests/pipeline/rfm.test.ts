@@ -81,6 +81,10 @@ describe('RFM on a hand-computed fixture', () => {
     expect((rows.find((r) => r.customer_id === 'C04')!).f_score).toBe(5);
   });
 
+  it('fixed without cut points is refused by the config check, before any data is read', () => {
+    expect(() => config({ inputs: ['x.csv'], rfm: { method: 'fixed' } })).toThrow(/rfm\.thresholds: method "fixed" needs thresholds/);
+  });
+
   it('fixed uses the given cut points', async () => {
     const { rows, summary } = await scoreTiny({
       method: 'fixed',
