@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { scoreConfigSchema, type ScoreConfig } from './schema.js';
@@ -16,7 +15,8 @@ export async function readConfigFile(path: string): Promise<unknown> {
     throw new ConfigError(`cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   try {
-    return /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+    // yaml is loaded only for YAML files: it is a noticeable part of start-up.
+    return /\.json$/i.test(path) ? JSON.parse(text) : (await import('yaml')).parse(text);
   } catch (error) {
     throw new ConfigError(`config file ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
   }

@@ -1,6 +1,6 @@
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
-import { CUSTOMER_RFM_VIEW_SQL, rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL, VALUE_DECILES_SQL } from '../sql/rfm.js';
+import { customerRfmViewSql, DECILE_BOUNDS_SQL, rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL } from '../sql/rfm.js';
 import { segmentRows, type SegmentMap } from './segmentMap.js';
 
 export interface ScoreRange {
@@ -24,14 +24,12 @@ export async function loadSegmentMap(engine: Engine, map: SegmentMap): Promise<v
 
 export async function scoreRfm(engine: Engine, rfm: ScoreConfig['rfm'], map: SegmentMap): Promise<Omit<RfmResult, 'thresholds'>> {
   await loadSegmentMap(engine, map);
-  const params = rfm.method === 'fixed' ? {
-    recencyCuts: `[${rfm.thresholds!.recency.join(',')}]`,
-    frequencyCuts: `[${rfm.thresholds!.frequency.join(',')}]`,
-    monetaryCuts: `[${rfm.thresholds!.monetary.join(',')}]`,
-  } : undefined;
-  await engine.run(rfmScoresSql(rfm.method, engine.dialect.stableHash), params);
-  await engine.run(VALUE_DECILES_SQL);
-  await engine.run(CUSTOMER_RFM_VIEW_SQL);
+  for (const { dimension, sql } of rfmScoresSql(rfm.method, engine.dialect.stableHash)) {
+    const cuts = rfm.method === 'fixed' && dimension ? rfm.thresholds![dimension] : null;
+    await engine.run(sql, cuts ? { cuts: `[${cuts.join(',')}]` } : undefined);
+  }
+  await engine.run(DECILE_BOUNDS_SQL);
+  await engine.run(customerRfmViewSql(rfm.method));
   return { method: rfm.method, cutPoints: rfm.thresholds ?? null };
 }
 

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../errors.js';
 
 /** segment name → the RFM cells ("545") it covers. */
@@ -64,7 +63,7 @@ export function validateSegmentMap(map: SegmentMap): void {
 export async function readSegmentMap(path: string): Promise<SegmentMap> {
   let raw: unknown;
   try {
-    raw = parseYaml(await readFile(path, 'utf8'));
+    raw = (await import('yaml')).parse(await readFile(path, 'utf8'));
   } catch (error) {
     throw new UsageError(`segment map ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }

@@ -16,67 +16,93 @@ const worstFirst = (d: Dimension) => `${d.value} ${d.better === 'low' ? 'DESC' :
  * Tie-aware quintile: score = 1 + ⌊5·(rank_min − 1)/n⌋. Equal values share
  * rank_min, so they always share a score (all one-time buyers get F = 1).
  * rank_min − 1 is the number of customers with a strictly worse value, so it
- * is computed over the distinct values (a few hundred days or order counts)
- * and joined back, rather than by sorting every customer.
+ * is computed over the distinct values (a few hundred days or order counts).
  */
-const quantileScoresSql = (d: Dimension, score: string) => `
-  SELECT ${d.value}, (1 + (5 * (sum(count(*)) OVER (ORDER BY ${worstFirst(d)}) - count(*))) // (SELECT count(*) FROM customer_features))::TINYINT AS ${score}
-  FROM customer_features GROUP BY ${d.value}`;
+const quantileScore = (d: Dimension) => `(1 + (5 * (sum(count(*)) OVER (ORDER BY ${worstFirst(d)}) - count(*))) // (SELECT count(*) FROM customer_features))`;
 
 /** Equal-sized groups; ties broken by a stable hash of the id, then the id itself. */
 const ntileScore = (d: Dimension, hash: (e: string) => string) =>
   `ntile(5) OVER (ORDER BY ${worstFirst(d)}, ${hash('customer_id')}, customer_id)`;
 
 /**
- * User cut points `$<dim>Cuts` (4 ascending values). For R: days ≤ cut1 → 5 …
- * > cut4 → 1. For F and M: value ≥ cut4 → 5 … < cut1 → 1.
+ * The user's cut points for the dimension, `$cuts` (4 ascending values). For
+ * R: days ≤ cut1 → 5 … > cut4 → 1. For F and M: value ≥ cut4 → 5 … < cut1 → 1.
  */
-const fixedScore = (d: Dimension, param: string) =>
+const fixedScore = (d: Dimension) =>
   d.better === 'low'
-    ? `(5 - list_count(list_filter(${param}::DOUBLE[], c -> ${d.value} > c)))`
-    : `(1 + list_count(list_filter(${param}::DOUBLE[], c -> ${d.value} >= c)))`;
+    ? `(5 - list_count(list_filter($cuts::DOUBLE[], c -> ${d.value} > c)))`
+    : `(1 + list_count(list_filter($cuts::DOUBLE[], c -> ${d.value} >= c)))`;
+
+export type RfmDimension = 'recency' | 'frequency' | 'monetary';
+const DIMENSIONS: readonly { name: RfmDimension; d: Dimension; score: string; table: string }[] = [
+  { name: 'recency', d: R, score: 'r_score', table: 'rfm_recency_scores' },
+  { name: 'frequency', d: F, score: 'f_score', table: 'rfm_frequency_scores' },
+  { name: 'monetary', d: M, score: 'm_score', table: 'rfm_monetary_scores' },
+];
 
 /**
- * The scores go into a narrow table (rfm_scores); `customer_rfm` is the view
- * of features and scores together. Copying every feature column into a new
- * wide table would cost more than all the scoring.
+ * With `quantile` and `fixed` a score depends on the value alone, so each
+ * dimension gets a small table value → score over its distinct values (a few
+ * hundred recency days or order counts; revenue has more, still far fewer
+ * than customers), joined in by `customer_rfm`: no per-customer table.
+ * `ntile` splits ties by customer, so it scores every customer (`rfm_scores`).
  */
-export function rfmScoresSql(method: RfmMethod, hash: (e: string) => string): string {
-  const score = (d: Dimension, param: string) => (method === 'ntile' ? ntileScore(d, hash) : fixedScore(d, param));
-  const scored =
-    method === 'quantile'
-      ? `
-  SELECT customer_id, revenue, r_score, f_score, m_score FROM customer_features
-  JOIN (${quantileScoresSql(R, 'r_score')}) USING (${R.value})
-  JOIN (${quantileScoresSql(F, 'f_score')}) USING (${F.value})
-  JOIN (${quantileScoresSql(M, 'm_score')}) USING (${M.value})`
-      : `
-  SELECT customer_id, revenue,
-         ${score(R, '$recencyCuts')}::TINYINT AS r_score,
-         ${score(F, '$frequencyCuts')}::TINYINT AS f_score,
-         ${score(M, '$monetaryCuts')}::TINYINT AS m_score
-  FROM customer_features`;
-  // The segment join is on the cell as a number (545): cheaper than on text.
-  return `
-CREATE OR REPLACE TEMP TABLE rfm_scores AS
-WITH scored AS (${scored}
-)
-SELECT customer_id, r_score, f_score, m_score, cell::VARCHAR AS rfm_cell, m.segment AS rfm_segment
-FROM (SELECT *, r_score::SMALLINT * 100 + f_score * 10 + m_score AS cell FROM scored) s
-JOIN (SELECT cell::SMALLINT AS number, segment FROM segment_map) m ON m.number = s.cell`;
+export function rfmScoresSql(method: RfmMethod, hash: (e: string) => string): { dimension: RfmDimension | null; sql: string }[] {
+  if (method === 'ntile') {
+    const sql = `CREATE OR REPLACE TEMP TABLE rfm_scores AS
+SELECT customer_id, ${DIMENSIONS.map(({ d, score }) => `${ntileScore(d, hash)}::TINYINT AS ${score}`).join(',\n       ')}
+FROM customer_features`;
+    return [{ dimension: null, sql }];
+  }
+  return DIMENSIONS.map(({ name, d, score, table }) => ({
+    dimension: name,
+    sql: `CREATE OR REPLACE TEMP TABLE ${table} AS
+SELECT ${d.value}, ${method === 'quantile' ? quantileScore(d) : fixedScore(d)}::TINYINT AS ${score}
+FROM customer_features GROUP BY ${d.value}`,
+  }));
 }
 
 /**
- * Value deciles, in their own narrow table: a window over the joined scores
- * costs several times the same window over the features alone.
+ * Value deciles = ntile(10) over (revenue DESC, customer_id), without a
+ * per-customer table: ntile(10) puts the first n mod 10 deciles one customer
+ * larger, so decile j ends at position j·⌊n/10⌋ + min(j, n mod 10). Those nine
+ * boundary customers (revenue and id) are kept in one row; a customer's decile
+ * is 1 + the number of boundaries it comes after in that order.
  */
-export const VALUE_DECILES_SQL = `
-CREATE OR REPLACE TEMP TABLE rfm_deciles AS
-SELECT customer_id, ntile(10) OVER (ORDER BY revenue DESC, customer_id) AS value_decile FROM customer_features`;
+export const DECILE_BOUNDS_SQL = `
+CREATE OR REPLACE TEMP TABLE rfm_decile_bounds AS
+WITH ranked AS (
+  SELECT revenue, customer_id, row_number() OVER (ORDER BY revenue DESC, customer_id) AS position FROM customer_features
+),
+ends AS (
+  SELECT j, j * (n // 10) + least(j, n % 10) AS position
+  FROM (SELECT count(*) AS n FROM customer_features) CROSS JOIN range(1, 10) AS t(j)
+)
+SELECT ${Array.from({ length: 9 }, (_, i) => `max(r.revenue) FILTER (WHERE e.j = ${i + 1}) AS revenue_${i + 1}, max(r.customer_id) FILTER (WHERE e.j = ${i + 1}) AS customer_id_${i + 1}`).join(',\n       ')}
+FROM ends e JOIN ranked r USING (position)`;
 
-export const CUSTOMER_RFM_VIEW_SQL = `
+const valueDecile = Array.from(
+  { length: 9 },
+  (_, i) => `CASE WHEN x.revenue < b.revenue_${i + 1} OR (x.revenue = b.revenue_${i + 1} AND x.customer_id > b.customer_id_${i + 1}) THEN 1 ELSE 0 END`,
+).join('\n         + ');
+
+/**
+ * Features and RFM scores together. Every join but the ntile one is to a
+ * small table, so reading this view costs little more than reading
+ * customer_features. The segment join is on the cell as a number (545).
+ */
+export const customerRfmViewSql = (method: RfmMethod) => `
 CREATE OR REPLACE TEMP VIEW customer_rfm AS
-SELECT * FROM customer_features JOIN rfm_scores USING (customer_id) JOIN rfm_deciles USING (customer_id)`;
+SELECT x.* EXCLUDE (cell), x.cell::VARCHAR AS rfm_cell, m.segment AS rfm_segment,
+       (1 + ${valueDecile})::TINYINT AS value_decile
+FROM (
+  SELECT f.*, r_score, f_score, m_score, r_score::SMALLINT * 100 + f_score * 10 + m_score AS cell
+  FROM customer_features f ${
+    method === 'ntile' ? 'JOIN rfm_scores USING (customer_id)' : DIMENSIONS.map(({ d, table }) => `JOIN ${table} USING (${d.value})`).join(' ')
+  }
+) x
+JOIN (SELECT cell::SMALLINT AS number, segment FROM segment_map) m ON m.number = x.cell
+CROSS JOIN rfm_decile_bounds b`;
 
 /**
  * The value range each score actually covers, for summary.json; like the

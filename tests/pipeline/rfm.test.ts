@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { scoreRfm } from '../../src/pipeline/rfm.js';
 import { runScore } from '../../src/pipeline/score.js';
+import { DEFAULT_SEGMENT_MAP } from '../../src/pipeline/segmentMap.js';
 import { silentEffects } from '../../src/pipeline/effects.js';
 import { config, fixture, tempDir, withEngine } from '../helpers.js';
 
@@ -105,6 +107,31 @@ describe('RFM on a hand-computed fixture', () => {
       const summary = await runScore(engine, config({ inputs: [file], out, noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false } }), silentEffects);
       expect(summary.customers).toBe(1);
       expect(await engine.all(`SELECT rfm_cell, rfm_segment, recency_days FROM scored`)).toEqual([{ rfm_cell: '111', rfm_segment: 'Lost', recency_days: 0 }]);
+    });
+  });
+
+  it('value_decile is ntile(10) over revenue descending, ties by id, whatever the number of customers', async () => {
+    // Deciles come from nine boundary customers, not a per-customer window:
+    // checked against DuckDB's own ntile for sizes below, at and above 10 and
+    // for heavy revenue ties (five distinct revenues), ids inserted out of order.
+    await withEngine(async (engine) => {
+      for (const n of [1, 2, 3, 9, 10, 11, 19, 23, 57, 100, 1234]) {
+        await engine.run(
+          `CREATE OR REPLACE TEMP TABLE customer_features AS
+           SELECT 'C' || lpad(((i * 7919) % $n)::VARCHAR, 5, '0') AS customer_id, ((i * 37) % 5 * 10)::DECIMAL(38,4) AS revenue,
+                  (i % 3)::BIGINT AS orders, (i % 11)::BIGINT AS recency_days
+           FROM range($n) t(i)`,
+          { n },
+        );
+        await scoreRfm(engine, config({ inputs: ['x'] }).rfm, DEFAULT_SEGMENT_MAP);
+        const mismatches = await engine.all(
+          `SELECT customer_id FROM customer_rfm
+           JOIN (SELECT customer_id, ntile(10) OVER (ORDER BY revenue DESC, customer_id) AS reference FROM customer_features) USING (customer_id)
+           WHERE value_decile <> reference`,
+        );
+        expect({ n, mismatches }).toEqual({ n, mismatches: [] });
+        expect(Number((await engine.one<{ c: number }>(`SELECT count(*) AS c FROM customer_rfm`))!.c)).toBe(n);
+      }
     });
   });
 });

@@ -23,7 +23,7 @@ const bind = (params?: SqlParams): DuckDBValue[] | Record<string, DuckDBValue> |
 /** CRM_PROFILE=1 prints each statement's wall time to stderr (for benchmarks, never customer data). */
 const PROFILE = process.env.CRM_PROFILE === '1';
 const profile = (sql: string, start: number) =>
-  process.stderr.write(`[sql ${(performance.now() - start).toFixed(0).padStart(6)} ms @${performance.now().toFixed(0).padStart(6)}] ${sql.replace(/\s+/g, ' ').trim().slice(0, 110)}\n`);
+  process.stderr.write(`[sql ${(performance.now() - start).toFixed(0).padStart(6)} ms @${performance.now().toFixed(0).padStart(6)}] ${sql.replace(/\s+/g, ' ').trim().slice(0, Number(process.env.CRM_PROFILE_WIDTH ?? 110))}\n`);
 
 /** The only module that imports @duckdb/node-api. */
 export class DuckDbEngine implements Engine {
@@ -153,7 +153,9 @@ export class DuckDbEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    const start = PROFILE ? performance.now() : 0;
     this.connection.closeSync();
     this.instance.closeSync();
+    if (PROFILE) profile('(close)', start);
   }
 }
