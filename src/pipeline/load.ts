@@ -6,16 +6,22 @@ import { InputError, UsageError } from '../errors.js';
 import {
   AMOUNT_TYPE,
   classifyType,
-  csvLineSql,
-  csvShiftsSql,
   CLEAN_DAYS_SQL,
+  csvGapsSql,
+  CSV_LINE_COUNTS_SQL,
+  csvPhysicalLinesSql,
+  CSV_QUOTED_NON_BLANK_SQL,
+  csvQuotedRangesSql,
+  csvReaderRejectsSql,
+  csvSkippedRangesSql,
+  csvValueRejectsSql,
   customerDaysSql,
   DAYS_CHECK_SQL,
   parseAmountSql,
   readerProjectionSql,
   TRIM_IDS_SQL,
-  READER_REJECTS_SQL,
   readerCall,
+  stageRawTextSql,
   stageRowsSql,
   whitespaceFieldsSql,
   type CsvReadOptions,
@@ -160,34 +166,96 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
 
   const readerRejected = (await engine.one<{ n: number }>(`SELECT count(DISTINCT line)::BIGINT AS n FROM ${rejectsTable}`))!.n;
   const check = (await engine.one<{ rows: number; rejected: number; untrimmed: number }>(DAYS_CHECK_SQL(days)))!;
-  const valueRejected = check.rejected;
   const rejects = `rejects_${index}`;
   await engine.run(`CREATE OR REPLACE TEMP TABLE ${rejects} (line BIGINT, reason VARCHAR, customer_id VARCHAR, order_date VARCHAR, amount VARCHAR, raw_line VARCHAR)`);
-  if (readerRejected > 0) {
-    await engine.run(
-      `INSERT INTO ${rejects} SELECT line, reason, NULL, NULL, NULL, raw_line FROM (${READER_REJECTS_SQL(rejectsTable)})`,
-      { dateColumn: date, amountColumn: amount },
-    );
-  }
-  if (valueRejected > 0) {
-    // A second, ordered pass, only for files with rejected values: a row's
-    // position gives its line, shifted past the lines the reader set aside.
-    const staged = `staged_${index}`;
-    await engine.run(`SET preserve_insertion_order = true`);
-    await engine.run(stageRowsSql(staged, readerCall('csv', readOptions, `${rejectsTable}_again`, d), { ...parts, line: 'NULL::BIGINT' }), { path: file });
-    await engine.run(`SET preserve_insertion_order = false`);
-    const shifts = readerRejected > 0 ? `${staged}_shifts` : null;
-    if (shifts) await engine.run(csvShiftsSql(shifts, rejectsTable));
-    await engine.run(
-      `INSERT INTO ${rejects}
-       SELECT ${csvLineSql(`${staged}.rowid`, header ? 2 : 1, shifts)}, reason, raw_customer_id, raw_order_date, raw_amount, NULL
-       FROM ${staged} WHERE reason IS NOT NULL`,
-    );
-    await engine.run(`DROP TABLE ${staged}`);
-    for (const sql of CLEAN_DAYS_SQL(days)) await engine.run(sql);
+  if (readerRejected > 0 || check.rejected > 0) {
+    const allText = { ...base, header, types: Object.fromEntries(names.map((n) => [n, 'VARCHAR'])) };
+    await collectCsvRejects(engine, file, index, {
+      rejects,
+      rejectsTable,
+      readerRejected,
+      valueRejected: check.rejected,
+      rows: check.rows,
+      header,
+      typedReader: readerCall('csv', readOptions, `${rejectsTable}_again`, d),
+      textReader: readerCall('csv', allText, `${rejectsTable}_text`, d),
+      parts,
+      columns: { dateColumn: date, amountColumn: amount },
+    });
+    if (check.rejected > 0) for (const sql of CLEAN_DAYS_SQL(days)) await engine.run(sql);
   }
   if (check.untrimmed > 0) await engine.run(TRIM_IDS_SQL(days));
   return { file, days, rejects, hasOrderIds: order !== null, rowsRead: check.rows + readerRejected };
+}
+
+/**
+ * The rejected rows of a CSV file with rejects, at the physical line where
+ * their record starts (see csvPhysicalLinesSql): the lines DuckDB's reader set
+ * aside and, when some values were rejected, a second, ordered pass over the
+ * rows it yielded, plus an all-text pass for the fields as written. Only files
+ * with rejects pay for these passes.
+ */
+async function collectCsvRejects(
+  engine: Engine,
+  file: string,
+  index: number,
+  o: {
+    rejects: string;
+    /** The first pass's reader rejects. */
+    rejectsTable: string;
+    readerRejected: number;
+    valueRejected: number;
+    /** Rows the first pass's reader yielded. */
+    rows: number;
+    header: boolean;
+    typedReader: string;
+    textReader: string;
+    parts: ReturnType<typeof selectParts>;
+    columns: { dateColumn: string; amountColumn: string };
+  },
+): Promise<void> {
+  const lines = `lines_${index}`;
+  const quoted = `quoted_${index}`;
+  const staged = `staged_${index}`;
+  const text = `staged_text_${index}`;
+  // Row positions are line numbers here: these passes keep the file's order.
+  await engine.run(`SET preserve_insertion_order = true`);
+  try {
+    await engine.run(csvPhysicalLinesSql(lines, engine.dialect), { path: file });
+    if (o.valueRejected > 0) {
+      await engine.run(stageRowsSql(staged, o.typedReader, { ...o.parts, line: 'NULL::BIGINT' }), { path: file });
+      await engine.run(stageRawTextSql(text, o.textReader, o.parts), { path: file });
+    }
+  } catch (error) {
+    throw new InputError(`${file}: cannot be read as CSV (${firstLine((error as Error).message)})`);
+  } finally {
+    await engine.run(`SET preserve_insertion_order = false`);
+  }
+
+  // Quoted fields with line breaks, unless that leaves fewer lines to start a
+  // record on than the reader found records (the header included): then double
+  // quotes are not the file's quote character, or a stray one sits inside a field.
+  const counts = (await engine.one<{ non_blank: number; odd_quotes: number }>(CSV_LINE_COUNTS_SQL(lines)))!;
+  await engine.run(csvQuotedRangesSql(quoted, lines));
+  if (counts.odd_quotes > 0) {
+    const inQuotes = (await engine.one<{ n: number }>(CSV_QUOTED_NON_BLANK_SQL(lines, quoted)))!.n;
+    if (counts.non_blank - inQuotes < o.rows + o.readerRejected + (o.header ? 1 : 0)) await engine.run(`DELETE FROM ${quoted}`);
+  }
+  await engine.run(csvGapsSql(`${quoted}_gaps`, quoted));
+
+  if (o.readerRejected > 0) await engine.run(`INSERT INTO ${o.rejects} ${csvReaderRejectsSql(o.rejectsTable, `${quoted}_gaps`)}`, o.columns);
+  if (o.valueRejected > 0) {
+    // Each reader's rows fill the lines it did not skip.
+    for (const [name, readerRejects] of [[staged, o.rejectsTable], [text, `${o.rejectsTable}_text`]] as const) {
+      await engine.run(csvSkippedRangesSql(`${name}_skipped`, lines, quoted, `${quoted}_gaps`, readerRejects));
+      await engine.run(csvGapsSql(`${name}_gaps`, `${name}_skipped`));
+    }
+    await engine.run(
+      `INSERT INTO ${o.rejects} ${csvValueRejectsSql({ staged, text, lines, typedGaps: `${staged}_gaps`, textGaps: `${text}_gaps`, firstDataLine: o.header ? 2 : 1 })}`,
+    );
+    for (const name of [staged, text]) await engine.run(`DROP TABLE ${name}; DROP TABLE ${name}_skipped; DROP TABLE ${name}_gaps`);
+  }
+  await engine.run(`DROP TABLE ${lines}; DROP TABLE ${quoted}; DROP TABLE ${quoted}_gaps`);
 }
 
 const selectParts = (q: (n: string) => string, customer: string, date: string, amount: string, order: string | null, dateType: string) => ({

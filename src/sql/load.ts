@@ -194,23 +194,137 @@ SELECT trim(customer_id) AS customer_id, order_date, order_id, sum(amount) AS am
 FROM ${days} GROUP BY ALL`;
 
 /**
- * DuckDB's CSV reader drops malformed lines (too many or too few fields,
- * unterminated quotes, values that fail their column type) into its rejects
- * table, so the row positions of the ordered pass skip them. Each such line
- * shifts the later rows by one: the row at position p (0-based, counting from
- * the first data line) sits at line p + first_data_line + #{rejected lines before it}.
+ * Line numbers of rejected CSV rows, for files with rejects only (the clean
+ * path never reads a file twice). DuckDB's CSV reader yields rows without
+ * their line, skips blank lines, and numbers the lines it sets aside (its
+ * rejects table) by counting line breaks outside quoted fields: blank lines
+ * count, a quoted field's own line breaks do not. So a file with rejects is
+ * read once more as whole lines (the whole-line reader keeps blank lines, as
+ * NULL, so the row at position p is line p + 1), and each row is placed at the
+ * physical line where its record starts: the rows of a reader, in order, fill
+ * the lines that are not skipped (blank lines, continuation lines of quoted
+ * fields, lines that reader set aside). Skipped lines are few, so everything
+ * past the whole-line read works on them, not on every line.
+ *
+ * `target`: one row per physical line, in file order (read it with
+ * preserve_insertion_order on): is it blank, does it hold an odd number of
+ * double quotes. The lines are decoded as Latin-1, which accepts any byte, so
+ * a line that is not valid UTF-8 (which the CSV reader sets aside) still
+ * counts; blanks and double quotes are the same bytes in either encoding.
  */
-export function csvLineSql(rowid: string, firstDataLine: number, shiftsTable: string | null): string {
-  if (!shiftsTable) return `(${rowid} + ${firstDataLine})`;
-  return `(${rowid} + ${firstDataLine} + coalesce((SELECT max(shift) FROM ${shiftsTable} WHERE gap <= ${rowid} + ${firstDataLine} - 1), 0))`;
-}
+export const csvPhysicalLinesSql = (target: string, d: Dialect) => `
+CREATE OR REPLACE TEMP TABLE ${target} AS
+SELECT line IS NULL AS blank, (strlen(line) - strlen(replace(line, '"', ''))) % 2 = 1 AS odd_quotes
+FROM read_csv($path, columns = {'line': 'VARCHAR'}, delim = ${d.quoteString(WHOLE_LINE_DELIMITER)}, quote = '', escape = '', header = false, auto_detect = false,
+              encoding = 'latin-1')`;
 
-export function csvShiftsSql(shiftsTable: string, rejectsTable: string): string {
-  return `
-CREATE OR REPLACE TEMP TABLE ${shiftsTable} AS
-SELECT line - row_number() OVER (ORDER BY line) AS gap, row_number() OVER (ORDER BY line) AS shift
-FROM (SELECT DISTINCT line FROM ${rejectsTable})`;
-}
+/** Non-blank lines, and lines with an odd number of double quotes (none: no quoted field spans lines). */
+export const CSV_LINE_COUNTS_SQL = (lines: string) => `
+SELECT count(*) FILTER (WHERE NOT blank)::BIGINT AS non_blank, count(*) FILTER (WHERE odd_quotes)::BIGINT AS odd_quotes
+FROM ${lines}`;
+
+/**
+ * Continuation lines of quoted fields with line breaks, as ranges (first,
+ * last) of physical lines: a line with an odd number of double quotes opens a
+ * field, the next such line closes it (an unclosed one runs to the end).
+ */
+export const csvQuotedRangesSql = (target: string, lines: string) => `
+CREATE OR REPLACE TEMP TABLE ${target} AS
+WITH odd AS (SELECT rowid + 1 AS line, row_number() OVER (ORDER BY rowid) AS k FROM ${lines} WHERE odd_quotes)
+SELECT opening.line + 1 AS first, coalesce(closing.line, (SELECT count(*) FROM ${lines})) AS last
+FROM odd opening LEFT JOIN odd closing ON closing.k = opening.k + 1
+WHERE opening.k % 2 = 1 AND opening.line < (SELECT count(*) FROM ${lines})`;
+
+/** Non-blank lines inside the quoted ranges: lines that would start a record were double quotes not the quote character. */
+export const CSV_QUOTED_NON_BLANK_SQL = (lines: string, quoted: string) => `
+SELECT (coalesce((SELECT sum(last - first + 1) FROM ${quoted}), 0)
+        - (SELECT count(*) FROM ${lines} l JOIN ${quoted} q ON l.rowid + 1 BETWEEN q.first AND q.last WHERE l.blank))::BIGINT AS n`;
+
+/**
+ * Skipped ranges (first, last), disjoint, → gaps: from the rank `from_rank`
+ * (1-based, among the lines outside the ranges) on, a line sits past `shift`
+ * skipped lines in all, and `last` ends the range that puts it there.
+ */
+export const csvGapsSql = (target: string, ranges: string) => `
+CREATE OR REPLACE TEMP TABLE ${target} AS
+SELECT first - coalesce(sum(last - first + 1) OVER (ORDER BY first ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS from_rank,
+       sum(last - first + 1) OVER (ORDER BY first ROWS UNBOUNDED PRECEDING) AS shift,
+       last
+FROM ${ranges}`;
+
+/** The physical line of the `rank`-th (1-based) line outside the gaps' ranges. */
+const lineAtRankSql = (gaps: string, rank: string) => `(${rank} + coalesce((SELECT max(shift) FROM ${gaps} WHERE from_rank <= ${rank}), 0))`;
+
+/** The rank (1-based) of a line outside the gaps' ranges among those lines. */
+const rankOfLineSql = (gaps: string, line: string) => `(${line} - coalesce((SELECT max(shift) FROM ${gaps} WHERE last < ${line}), 0))`;
+
+/**
+ * The lines where no row of one reader starts, as disjoint ranges: the
+ * continuation lines of quoted fields (`quoted`), blank lines, and the lines
+ * that reader set aside, whose DuckDB line is the rank among the lines outside
+ * the quoted ranges (`quotedGaps`).
+ */
+export const csvSkippedRangesSql = (target: string, lines: string, quoted: string, quotedGaps: string, readerRejects: string) => `
+CREATE OR REPLACE TEMP TABLE ${target} AS
+SELECT first, last FROM ${quoted}
+UNION ALL
+SELECT line, line FROM (
+  SELECT rowid + 1 AS line FROM ${lines} WHERE blank
+  UNION
+  SELECT ${lineAtRankSql(quotedGaps, 'line')} FROM (SELECT DISTINCT line FROM ${readerRejects})
+) single
+WHERE NOT EXISTS (SELECT 1 FROM ${quoted} q WHERE single.line BETWEEN q.first AND q.last)`;
+
+/**
+ * How many of the lines a reader's rows could start on come before its first
+ * row: the header, and any lines the sniffer skipped at the top. Rows are
+ * matched to lines from the end, so these need no counting of their own.
+ */
+const rowOffsetSql = (lines: string, gaps: string, rows: string) =>
+  `((SELECT count(*) FROM ${lines}) - coalesce((SELECT max(shift) FROM ${gaps}), 0) - (SELECT count(*) FROM ${rows}))`;
+
+/**
+ * The value-rejected rows of the ordered typed pass (`staged`, as
+ * parsedRowsSql gives them), each with its line and its fields as written in
+ * the file, from the ordered all-text pass (`text`: customer_id, order_date,
+ * amount), found by line. The typed pass shows a parsed amount (20.0000 for
+ * 20), so its text is the fallback only, should a line not match (the customer
+ * id, text in both passes, must agree). Never expected: a row with no line
+ * gets its position plus the first data line.
+ */
+export const csvValueRejectsSql = (o: { staged: string; text: string; lines: string; typedGaps: string; textGaps: string; firstDataLine: number }) => `
+WITH typed AS (
+  SELECT rowid AS position, rowid + 1 + ${rowOffsetSql(o.lines, o.typedGaps, o.staged)} AS rank,
+         reason, raw_customer_id, raw_order_date, raw_amount
+  FROM ${o.staged} WHERE reason IS NOT NULL
+),
+placed AS (
+  SELECT *, CASE WHEN rank >= 1 THEN ${lineAtRankSql(o.typedGaps, 'rank')} END AS line FROM typed
+),
+in_text AS (
+  SELECT *, ${rankOfLineSql(o.textGaps, 'line')} - 1 - ${rowOffsetSql(o.lines, o.textGaps, o.text)} AS text_position FROM placed
+),
+matched AS (
+  SELECT p.*, t.customer_id AS text_customer_id, t.order_date AS text_order_date, t.amount AS text_amount,
+         t.rowid IS NOT NULL AND t.customer_id IS NOT DISTINCT FROM p.raw_customer_id AS found
+  FROM in_text p LEFT JOIN ${o.text} t ON t.rowid = p.text_position
+)
+SELECT coalesce(line, position + ${o.firstDataLine}) AS line, reason,
+       CASE WHEN found THEN text_customer_id ELSE raw_customer_id END AS customer_id,
+       CASE WHEN found THEN text_order_date ELSE raw_order_date END AS order_date,
+       CASE WHEN found THEN text_amount ELSE raw_amount END AS amount,
+       NULL AS raw_line
+FROM matched`;
+
+/** The mapped fields of every row as the text in the file, in file order (read every column as VARCHAR). */
+export const stageRawTextSql = (target: string, reader: string, s: Pick<StagedSelect, 'customer' | 'date' | 'amount'>) => `
+CREATE OR REPLACE TEMP TABLE ${target} AS
+SELECT ${s.customer} AS customer_id, ${s.date} AS order_date, ${s.amount} AS amount FROM ${reader}`;
+
+/** The reader's rejects (READER_REJECTS_SQL) at their physical line. */
+export const csvReaderRejectsSql = (rejectsTable: string, quotedGaps: string) => `
+SELECT ${lineAtRankSql(quotedGaps, 'line')} AS line, reason, NULL AS customer_id, NULL AS order_date, NULL AS amount, raw_line
+FROM (${READER_REJECTS_SQL(rejectsTable)})`;
 
 /** Rows DuckDB's CSV reader set aside, one per line, with our reason where the column tells it. */
 export const READER_REJECTS_SQL = (rejectsTable: string) => `
@@ -218,5 +332,6 @@ SELECT line,
        CASE WHEN any_value(error_type) = 'CAST' AND any_value(column_name) = $dateColumn THEN 'unparseable date'
             WHEN any_value(error_type) = 'CAST' AND any_value(column_name) = $amountColumn THEN 'non-numeric amount'
             ELSE lower(replace(any_value(error_type), '_', ' ')) || ': ' || any_value(error_message) END AS reason,
-       any_value(csv_line) AS raw_line
+       -- DuckDB's text of a line after blank lines starts with their line breaks.
+       ltrim(any_value(csv_line), chr(13) || chr(10)) AS raw_line
 FROM ${rejectsTable} GROUP BY line`;

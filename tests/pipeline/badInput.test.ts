@@ -55,7 +55,54 @@ const CORPUS: { file: string; options?: Record<string, unknown>; error?: RegExp;
       { line: 6, reason: /^missing columns/ },
     ],
   },
+  // Blank lines at the start, in the middle, before bad rows and at the end: lines are physical lines.
+  ...['blank_lines.csv', 'blank_lines_crlf.csv'].map((file) => ({
+    file,
+    read: 6,
+    rejected: [
+      { line: 6, reason: /^unparseable date$/ },
+      { line: 7, reason: /^too many columns/ },
+      { line: 9, reason: /^non-numeric amount$/ },
+      { line: 10, reason: /^missing customer id$/ },
+    ],
+  })),
+  // Quoted fields with line breaks (one with a blank line inside): the line where the record starts.
+  {
+    file: 'multiline_quoted.csv',
+    read: 7,
+    rejected: [
+      { line: 5, reason: /^unparseable date$/ },
+      { line: 9, reason: /^non-numeric amount$/ },
+      { line: 10, reason: /^missing date$/ },
+      { line: 12, reason: /^too many columns/ },
+    ],
+  },
+  // A double quote inside an unquoted field (12" vinyl) opens no quoted field: later lines stay where they are.
+  {
+    file: 'stray_quote.csv',
+    read: 5,
+    rejected: [
+      { line: 5, reason: /^unparseable date$/ },
+      { line: 6, reason: /^non-numeric amount$/ },
+      { line: 7, reason: /^missing date$/ },
+    ],
+  },
 ];
+
+/**
+ * What a user sees opening the file at a reported line: the record starts
+ * there. A row the reader set aside shows that line as raw_line; a row with a
+ * rejected value shows its raw fields, exactly as written (customer_id,
+ * order_date, amount lead every fixture with rejects).
+ */
+function expectRecordAtLine(text: string, reject: Record<string, string>): void {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const physical = lines[Number(reject.line) - 1];
+  if (reject.raw_line) expect(physical, `line ${reject.line}`).toBe(reject.raw_line.split(/\r?\n/)[0]);
+  else expect(physical, `line ${reject.line}`).toMatch(new RegExp(`^"?${escapeRegExp(reject.customer_id!)}"?,"?${escapeRegExp(reject.order_date!)}"?,"?${escapeRegExp(reject.amount!)}"?(,|$)`));
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('bad input corpus (fixtures/bad)', () => {
   for (const c of CORPUS) {
@@ -77,9 +124,11 @@ describe('bad input corpus (fixtures/bad)', () => {
         expect(summary.rows.read).toBe(summary.rows.accepted + summary.rows.rejected);
         expect(rejects).toHaveLength(summary.rows.rejected);
         expect(rejects.map((r) => Number(r.line))).toEqual(c.rejected!.map((r) => r.line));
+        const text = await readFile(input, 'utf8');
         rejects.forEach((r, i) => {
           expect(r.reason).toMatch(c.rejected![i]!.reason);
           expect(r.source).toBe(input);
+          expectRecordAtLine(text, r);
         });
       });
     });
@@ -93,6 +142,58 @@ describe('bad input corpus (fixtures/bad)', () => {
       expect(ids).toContain(`${'X'.repeat(300)}1`);
       expect(ids).toContain(`${'0'.repeat(250)}7`);
       expect(ids).toContain('Smith, J');
+    });
+  });
+
+  it('shows the raw text of a value-rejected row, not the value the reader parsed', async () => {
+    const out = await tempDir();
+    await withEngine(async (engine) => {
+      await runScore(engine, config({ inputs: [fixture('bad', 'bad_dates.csv')], out, noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false } }), silentEffects);
+      const rejects = parseCsv(await readFile(path.join(out, 'rejects.csv'), 'utf8'));
+      expect(rejects.map((r) => [r.line, r.customer_id, r.order_date, r.amount])).toEqual([
+        ['3', 'A2', 'not-a-date', '20'],
+        ['4', 'A3', '2024-13-45', '30'],
+        ['5', 'A4', '', '40'],
+        ['6', 'A5', '2024-02-30', '50'],
+      ]);
+    });
+  });
+
+  it('shows the raw date and amount when the reader typed both (--date-format)', async () => {
+    const out = await tempDir();
+    const { writeFile } = await import('node:fs/promises');
+    const file = path.join(out, 'typed.csv');
+    await writeFile(file, 'customer_id,order_date,amount\nA1,05/01/2024,10\n,06/01/2024,20.5\n\nA3,07/01/2024,\nA4,08/01/2024,7.10\n');
+    await withEngine(async (engine) => {
+      const cfg = config({ inputs: [file], out: path.join(out, 'o'), noDb: true, format: ['csv'], dateFormat: '%d/%m/%Y', clv: { enabled: false }, kmeans: { enabled: false } });
+      const summary = await runScore(engine, cfg, silentEffects);
+      expect(summary.rows).toMatchObject({ read: 4, accepted: 2, rejected: 2 });
+      const rejects = parseCsv(await readFile(path.join(out, 'o', 'rejects.csv'), 'utf8'));
+      expect(rejects.map((r) => [r.line, r.reason, r.customer_id, r.order_date, r.amount])).toEqual([
+        ['3', 'missing customer id', '', '06/01/2024', '20.5'],
+        ['5', 'missing amount', 'A3', '07/01/2024', ''],
+      ]);
+    });
+  });
+
+  it('counts blank lines in a file with a BOM and no header', async () => {
+    const out = await tempDir();
+    const { writeFile } = await import('node:fs/promises');
+    const file = path.join(out, 'noheader.csv');
+    // 1 A1 (after the BOM), 2 blank, 3 A2 (bad date), 4 too many fields, 5-6 blank, 7 A4 (no amount), 8 A5, 9 blank.
+    const text = '\uFEFFA1,2024-01-05,10\n\nA2,bad,20\nA3,2024-01-07,1,2\n\n\nA4,2024-01-08,\nA5,2024-01-09,5\n\n';
+    await writeFile(file, text);
+    await withEngine(async (engine) => {
+      const cfg = config({ inputs: [file], out: path.join(out, 'o'), noDb: true, format: ['csv'], header: 'no', columns: { customer: '1', date: '2', amount: '3' }, clv: { enabled: false }, kmeans: { enabled: false } });
+      const summary = await runScore(engine, cfg, silentEffects);
+      expect(summary.rows).toMatchObject({ read: 5, accepted: 2, rejected: 3 });
+      const rejects = parseCsv(await readFile(path.join(out, 'o', 'rejects.csv'), 'utf8'));
+      expect(rejects.map((r) => [r.line, r.reason.replace(/:.*/, '')])).toEqual([
+        ['3', 'unparseable date'],
+        ['4', 'too many columns'],
+        ['7', 'missing amount'],
+      ]);
+      rejects.forEach((r) => expectRecordAtLine(text, r));
     });
   });
 
