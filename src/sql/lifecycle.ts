@@ -1,3 +1,5 @@
+import { exactSum } from './sums.js';
+
 /**
  * Lifecycle stage, relative to each customer's own rhythm. The typical gap is
  * the customer's mean gap between purchase days, (last − first)/(days − 1);
@@ -55,19 +57,16 @@ SELECT customer_id,
        END AS lifecycle_stage
 FROM measured`;
 
-/** Customers per stage, for the run summary (no join: stages.csv's revenue comes from {@link STAGES_SQL}). */
+/** Customers per stage, for the run summary. */
 export const STAGE_COUNTS_SQL = `SELECT lifecycle_stage AS stage, count(*)::BIGINT AS customers FROM customer_lifecycle GROUP BY lifecycle_stage`;
 
-/** stages.csv: every stage (also empty ones) with customers, revenue and their shares. */
+/** stages.csv: every stage (also empty ones) with customers, revenue and their shares, from the finished table. */
 export const STAGES_SQL = `
 WITH stages(stage, position) AS (VALUES ${LIFECYCLE_STAGES.map((s, i) => `('${s}', ${i})`).join(', ')}),
-per AS (
-  SELECT l.lifecycle_stage AS stage, count(*) AS customers, sum(r.revenue) AS revenue
-  FROM customer_lifecycle l JOIN customer_features r USING (customer_id) GROUP BY l.lifecycle_stage
-)
+per AS (SELECT lifecycle_stage AS stage, count(*) AS customers, ${exactSum('revenue')} AS revenue FROM final_scores GROUP BY lifecycle_stage)
 SELECT stages.stage,
        coalesce(per.customers, 0)::BIGINT AS customers,
-       round(coalesce(per.customers, 0) / (SELECT count(*) FROM customer_lifecycle), 6)::DOUBLE AS customer_share,
+       round(coalesce(per.customers, 0) / (SELECT count(*) FROM final_scores), 6)::DOUBLE AS customer_share,
        coalesce(per.revenue, 0)::DOUBLE AS revenue,
-       round(coalesce(per.revenue, 0) / nullif((SELECT sum(revenue) FROM customer_features), 0), 6)::DOUBLE AS revenue_share
+       round(coalesce(per.revenue, 0) / nullif((SELECT ${exactSum('revenue')} FROM final_scores), 0), 6)::DOUBLE AS revenue_share
 FROM stages LEFT JOIN per USING (stage) ORDER BY stages.position`;

@@ -1,3 +1,5 @@
+import { exactMean, exactSum } from './sums.js';
+
 /**
  * RFM scores (1..5, 5 = best) as window functions over `customer_features`.
  * R is scored on recency_days (fewer days is better), F on orders, M on revenue.
@@ -122,20 +124,20 @@ export const SEGMENT_MAP_TABLE_SQL = `CREATE OR REPLACE TEMP TABLE segment_map (
 export const DECILES_SQL = `
 SELECT value_decile AS decile,
        count(*)::BIGINT AS customers,
-       sum(revenue)::DOUBLE AS revenue,
-       round(sum(revenue) / nullif(sum(sum(revenue)) OVER (), 0), 6)::DOUBLE AS share,
-       round(sum(sum(revenue)) OVER (ORDER BY value_decile) / nullif(sum(sum(revenue)) OVER (), 0), 6)::DOUBLE AS cumulative_share,
-       round(avg(revenue), 4)::DOUBLE AS avg_revenue
+       ${exactSum('revenue')}::DOUBLE AS revenue,
+       round(${exactSum('revenue')} / nullif(sum(${exactSum('revenue')}) OVER (), 0), 6)::DOUBLE AS share,
+       round(sum(${exactSum('revenue')}) OVER (ORDER BY value_decile) / nullif(sum(${exactSum('revenue')}) OVER (), 0), 6)::DOUBLE AS cumulative_share,
+       round(${exactMean('revenue')}, 4)::DOUBLE AS avg_revenue
 FROM final_scores GROUP BY value_decile ORDER BY value_decile`;
 
 /** Customers, revenue and shares per named segment (every segment listed, even when empty). */
 export const SEGMENTS_SQL = `
 WITH names AS (SELECT segment, min(cell) AS first_cell FROM segment_map GROUP BY segment),
-per AS (SELECT rfm_segment, count(*) AS customers, sum(revenue) AS revenue FROM final_scores GROUP BY rfm_segment)
+per AS (SELECT rfm_segment, count(*) AS customers, ${exactSum('revenue')} AS revenue FROM final_scores GROUP BY rfm_segment)
 SELECT names.segment,
        coalesce(per.customers, 0)::BIGINT AS customers,
        round(coalesce(per.customers, 0) / (SELECT count(*) FROM final_scores), 6)::DOUBLE AS customer_share,
        coalesce(per.revenue, 0)::DOUBLE AS revenue,
-       round(coalesce(per.revenue, 0) / nullif((SELECT sum(revenue) FROM final_scores), 0), 6)::DOUBLE AS revenue_share
+       round(coalesce(per.revenue, 0) / nullif((SELECT ${exactSum('revenue')} FROM final_scores), 0), 6)::DOUBLE AS revenue_share
 FROM names LEFT JOIN per ON per.rfm_segment = names.segment
 ORDER BY customers DESC, names.segment`;

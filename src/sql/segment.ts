@@ -1,3 +1,5 @@
+import { exactMean } from './sums.js';
+
 /**
  * k-means segment (DESIGN §3). Features: log1p of recency_days, orders and
  * max(revenue, 0) (and optionally max(clv, 0)), z-scored over all customers.
@@ -141,6 +143,6 @@ SELECT cluster, cluster_label,
        round(count(*) / sum(count(*)) OVER (), 6)::DOUBLE AS share,
        round(avg(recency_days), 4)::DOUBLE AS mean_recency_days, median(recency_days)::DOUBLE AS median_recency_days,
        round(avg(orders), 4)::DOUBLE AS mean_orders, median(orders)::DOUBLE AS median_orders,
-       round(avg(revenue), 4)::DOUBLE AS mean_revenue, median(revenue)::DOUBLE AS median_revenue,
-       ${withClv ? 'round(avg(clv), 4)::DOUBLE AS mean_clv, round(median(clv), 4)::DOUBLE AS median_clv' : 'NULL::DOUBLE AS mean_clv, NULL::DOUBLE AS median_clv'}
+       round(${exactMean('revenue')}, 4)::DOUBLE AS mean_revenue, median(revenue)::DOUBLE AS median_revenue,
+       ${withClv ? `round(${exactMean('clv', 6)}, 4)::DOUBLE AS mean_clv, round(median(clv), 4)::DOUBLE AS median_clv` : 'NULL::DOUBLE AS mean_clv, NULL::DOUBLE AS median_clv'}
 FROM final_scores GROUP BY cluster, cluster_label ORDER BY cluster`;
