@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Times the CLV stage on a large customer base (default: the 1M customers of
 // benchmarks/data/transactions.parquet, made by `node benchmarks/generate.mjs`),
-// using the compiled dist/ (run `npx tsc -p tsconfig.json` first):
+// using the compiled dist/ (run `npm run build` first):
 //
 //   (a) stage  — scoreClv as the pipeline runs it: model inputs in SQL, the
 //                pattern and spend pulls, BG/NBD (or Pareto/NBD) + Gamma-Gamma
@@ -49,7 +49,7 @@ if (!existsSync(values.input)) {
   process.exit(2);
 }
 if (!existsSync(dist('pipeline/clv.js'))) {
-  process.stderr.write('dist/ not found: run npx tsc -p tsconfig.json first\n');
+  process.stderr.write('dist/ not found: run npm run build first\n');
   process.exit(2);
 }
 

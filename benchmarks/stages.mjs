@@ -3,7 +3,7 @@
 // data (1M customers by default), through the compiled pipeline in dist/.
 // The target: the k-means stage < 1 s on 1M customers on a 2-core machine.
 //
-//   npx tsc -p tsconfig.json                      # dist/ must be current
+//   npm run build                                # dist/ must be current
 //   node benchmarks/generate.mjs                  # once: benchmarks/data/transactions.{csv,parquet}
 //   node benchmarks/stages.mjs [--repeat 5] [--k 5|auto] [--input parquet|csv] [--threads N] [--data DIR]
 //   CRM_PROFILE=1 node benchmarks/stages.mjs --repeat 1   # every SQL statement's time on stderr
@@ -36,7 +36,7 @@ if (!existsSync(file)) {
   process.exit(2);
 }
 if (!existsSync(join(root, 'dist', 'pipeline', 'segment.js'))) {
-  process.stderr.write('dist/ not found: run npx tsc -p tsconfig.json first\n');
+  process.stderr.write('dist/ not found: run npm run build first\n');
   process.exit(2);
 }
 

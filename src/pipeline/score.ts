@@ -30,6 +30,12 @@ export interface ScoreSummary {
   timings: Record<string, number>;
 }
 
+/** A promise awaited later: marked handled now, so a failure before that await is never an unhandled rejection. */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}
+
 /** The nightly job: load → validate → features → RFM → CLV → lifecycle → segment → write. */
 export async function runScore(engine: Engine, config: ScoreConfig, effects: Effects): Promise<ScoreSummary> {
   const startedAt = effects.now();
@@ -48,6 +54,14 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
 
   // Checked before any data is read, so a bad map costs nothing.
   const segmentMap = config.rfm.segmentMap ? await readSegmentMap(config.rfm.segmentMap) : DEFAULT_SEGMENT_MAP;
+
+  // The optional stages' modules (k-means pulls in ml-kmeans and some 250 files
+  // behind it) load while DuckDB reads the input, rather than after it.
+  const modules = {
+    clv: config.clv.enabled ? quiet(import('./clv.js')) : null,
+    lifecycle: config.lifecycle.enabled ? quiet(import('./lifecycle.js')) : null,
+    segment: config.kmeans.enabled ? quiet(import('./segment.js')) : null,
+  };
 
   const loaded = await timed('load', () => loadTransactions(engine, config));
   log.info({ files: loaded.files.length, rowsRead: loaded.rowsRead, rowsRejected: loaded.rowsRejected }, 'loaded transactions');
@@ -72,21 +86,20 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   const stages = new Set<ScoredColumn['stage']>(['features', 'rfm']);
 
   let clv: ClvResult | null = null;
-  if (config.clv.enabled) {
-    // Optional stages load their models only when they run.
-    const { scoreClv } = await import('./clv.js');
+  if (modules.clv) {
+    const { scoreClv } = await modules.clv;
     clv = await timed('clv', () => scoreClv(engine, config.clv, asOf, log));
     stages.add('clv');
   }
   let lifecycle: LifecycleResult | null = null;
-  if (config.lifecycle.enabled) {
-    const { assignLifecycle } = await import('./lifecycle.js');
+  if (modules.lifecycle) {
+    const { assignLifecycle } = await modules.lifecycle;
     lifecycle = await timed('lifecycle', () => assignLifecycle(engine, config.lifecycle, clv !== null && clv.available));
     stages.add('lifecycle');
   }
   let segments: SegmentResult | null = null;
-  if (config.kmeans.enabled) {
-    const { segmentCustomers } = await import('./segment.js');
+  if (modules.segment) {
+    const { segmentCustomers } = await modules.segment;
     segments = await timed('segment', () => segmentCustomers(engine, config.kmeans, clv !== null && clv.available));
     stages.add('segment');
   }

@@ -69,7 +69,7 @@ FROM customer_features GROUP BY ${d.value}`,
  * per-customer table: ntile(10) puts the first n mod 10 deciles one customer
  * larger, so decile j ends at position j·⌊n/10⌋ + min(j, n mod 10). Those nine
  * boundary customers (revenue and id) are kept in one row; a customer's decile
- * is 1 + the number of boundaries it comes after in that order.
+ * is the first boundary it is at or before in that order.
  */
 export const DECILE_BOUNDS_SQL = `
 CREATE OR REPLACE TEMP TABLE rfm_decile_bounds AS
@@ -83,10 +83,12 @@ ends AS (
 SELECT ${Array.from({ length: 9 }, (_, i) => `max(r.revenue) FILTER (WHERE e.j = ${i + 1}) AS revenue_${i + 1}, max(r.customer_id) FILTER (WHERE e.j = ${i + 1}) AS customer_id_${i + 1}`).join(',\n       ')}
 FROM ends e JOIN ranked r USING (position)`;
 
-const valueDecile = Array.from(
+/** The first boundary the customer is at or before, in (revenue DESC, customer_id) order; CASE stops at the first match. */
+const valueDecile = `CASE ${Array.from(
   { length: 9 },
-  (_, i) => `CASE WHEN x.revenue < b.revenue_${i + 1} OR (x.revenue = b.revenue_${i + 1} AND x.customer_id > b.customer_id_${i + 1}) THEN 1 ELSE 0 END`,
-).join('\n         + ');
+  (_, i) => `WHEN x.revenue > b.revenue_${i + 1} OR (x.revenue = b.revenue_${i + 1} AND x.customer_id <= b.customer_id_${i + 1}) THEN ${i + 1}`,
+).join('\n              ')}
+              ELSE 10 END`;
 
 /**
  * Features and RFM scores together. Every join but the ntile one is to a
@@ -96,7 +98,7 @@ const valueDecile = Array.from(
 export const customerRfmViewSql = (method: RfmMethod) => `
 CREATE OR REPLACE TEMP VIEW customer_rfm AS
 SELECT x.* EXCLUDE (cell), x.cell::VARCHAR AS rfm_cell, m.segment AS rfm_segment,
-       (1 + ${valueDecile})::TINYINT AS value_decile
+       (${valueDecile})::TINYINT AS value_decile
 FROM (
   SELECT f.*, r_score, f_score, m_score, r_score::SMALLINT * 100 + f_score * 10 + m_score AS cell
   FROM customer_features f ${
