@@ -5,14 +5,14 @@ import type { Engine } from '../engine/Engine.js';
 import { InputError } from '../errors.js';
 import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { EXTENSION, writeQuery } from '../io/writers.js';
-import { DECILES_SQL, SEGMENTS_SQL } from '../sql/rfm.js';
+import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
 import { clustersCsvSql } from '../sql/segment.js';
-import { assembleScoredSql, FINAL_WITHOUT_HISTORY_SQL, SCORED_COLUMNS, type ScoredColumn } from '../sql/scored.js';
+import { assembleScoredSql, FINAL_WITHOUT_HISTORY_SQL, SCORED_COLUMNS, type Layer, type ScoredColumn } from '../sql/scored.js';
 import type { ClvResult } from './clv.js';
 import type { Effects } from './effects.js';
 import { computeFeatures, resolveAsOf } from './features.js';
 import { addHistoryColumns, attachHistory, detachHistory, nextRunId, recordRun } from './history.js';
-import type { LifecycleResult } from './lifecycle.js';
+import { stageCounts, type LifecycleResult } from './lifecycle.js';
 import { STAGES_SQL } from '../sql/lifecycle.js';
 import { loadTransactions } from './load.js';
 import { rfmThresholds, scoreRfm, type RfmResult } from './rfm.js';
@@ -84,26 +84,39 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
 
   const rfm = await timed('rfm', () => scoreRfm(engine, config.rfm, segmentMap));
   const stages = new Set<ScoredColumn['stage']>(['features', 'rfm']);
+  // Each stage adds its columns as a layer over the customers (sql/scored.ts):
+  // the scored table is then one pass over customer_features.
+  const layers: Layer[] = [];
 
   let clv: ClvResult | null = null;
+  let clvLayer: Layer | null = null;
   if (modules.clv) {
     const { scoreClv } = await modules.clv;
-    clv = await timed('clv', () => scoreClv(engine, config.clv, asOf, log));
+    const stage = await timed('clv', () => scoreClv(engine, config.clv, log));
+    clv = stage.result;
+    // An unconverged purchase model leaves the CLV columns null: no P(alive) or clv for the later stages.
+    if (clv.available) clvLayer = stage.layer;
+    layers.push(stage.layer);
     stages.add('clv');
   }
-  let lifecycle: LifecycleResult | null = null;
+  let lifecycle: Omit<LifecycleResult, 'counts'> | null = null;
   if (modules.lifecycle) {
     const { assignLifecycle } = await modules.lifecycle;
-    lifecycle = await timed('lifecycle', () => assignLifecycle(engine, config.lifecycle, clv !== null && clv.available));
+    const stage = await timed('lifecycle', () => assignLifecycle(engine, config.lifecycle, clvLayer !== null));
+    lifecycle = stage.result;
+    layers.push(stage.layer);
     stages.add('lifecycle');
   }
   let segments: SegmentResult | null = null;
   if (modules.segment) {
     const { segmentCustomers } = await modules.segment;
-    segments = await timed('segment', () => segmentCustomers(engine, config.kmeans, clv !== null && clv.available));
+    const stage = await timed('segment', () => segmentCustomers(engine, config.kmeans, clvLayer));
+    segments = stage.result;
+    layers.push(stage.layer);
     stages.add('segment');
   }
-  await engine.run(assembleScoredSql(stages, engine.dialect.quoteIdentifier));
+  layers.push(rfmLayerSql(config.rfm.method));
+  await engine.run(assembleScoredSql(stages, layers, engine.dialect.quoteIdentifier));
 
   // Outputs: staged, then published together.
   const out = await OutputSet.begin(config.out, `${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -146,7 +159,9 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
         names.push('clusters.csv');
       }
     });
+    // Read from the finished table, like the output files.
     const thresholds = await rfmThresholds(engine);
+    const lifecycleSummary: LifecycleResult | null = lifecycle ? { counts: await stageCounts(engine), ...lifecycle } : null;
     const finishedAt = effects.now();
     summary = {
       run: {
@@ -162,7 +177,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       customers: features.customers,
       rfm: { method: rfm.method, thresholds, cutPoints: rfm.cutPoints },
       clv,
-      lifecycle,
+      lifecycle: lifecycleSummary,
       segments,
       timings,
     };

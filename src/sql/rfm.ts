@@ -46,7 +46,7 @@ const DIMENSIONS: readonly { name: RfmDimension; d: Dimension; score: string; ta
  * With `quantile` and `fixed` a score depends on the value alone, so each
  * dimension gets a small table value → score over its distinct values (a few
  * hundred recency days or order counts; revenue has more, still far fewer
- * than customers), joined in by `customer_rfm`: no per-customer table.
+ * than customers), joined in by the RFM layer: no per-customer table.
  * `ntile` splits ties by customer, so it scores every customer (`rfm_scores`).
  */
 export function rfmScoresSql(method: RfmMethod, hash: (e: string) => string): { dimension: RfmDimension | null; sql: string }[] {
@@ -91,17 +91,18 @@ const valueDecile = `CASE ${Array.from(
               ELSE 10 END`;
 
 /**
- * Features and RFM scores together. Every join but the ntile one is to a
- * small table, so reading this view costs little more than reading
- * customer_features. The segment join is on the cell as a number (545).
+ * The RFM columns as a layer over the customers. Every join but the ntile one
+ * is to a small table, so they cost little more than reading the customers.
+ * The segment join is on the cell as a number (545).
  */
-export const customerRfmViewSql = (method: RfmMethod) => `
-CREATE OR REPLACE TEMP VIEW customer_rfm AS
+export const rfmLayerSql =
+  (method: RfmMethod) =>
+  (source: string) => `
 SELECT x.* EXCLUDE (cell), x.cell::VARCHAR AS rfm_cell, m.segment AS rfm_segment,
        (${valueDecile})::TINYINT AS value_decile
 FROM (
   SELECT f.*, r_score, f_score, m_score, r_score::SMALLINT * 100 + f_score * 10 + m_score AS cell
-  FROM customer_features f ${
+  FROM (${source}) f ${
     method === 'ntile' ? 'JOIN rfm_scores USING (customer_id)' : DIMENSIONS.map(({ d, table }) => `JOIN ${table} USING (${d.value})`).join(' ')
   }
 ) x
