@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Tiny launcher into the compiled CLI (npm ci runs `prepare`, which compiles src/ to dist/).
-import { main } from '../dist/cli/main.js';
+// Tiny launcher into the CLI, bundled into dist/bundle/ (npm ci runs `prepare`,
+// which compiles src/ with tsc and bundles it; see scripts/bundle.mjs).
+import { main } from '../dist/bundle/main.js';
 
 process.exitCode = await main(process.argv.slice(2));

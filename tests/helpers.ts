@@ -34,7 +34,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real CLI (bin/crm.js, the compiled dist/) in a child process. */
+/** Runs the real CLI (bin/crm.js, the bundle `npm run build` writes to dist/bundle/) in a child process. */
 export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'crm.js'), ...args], {

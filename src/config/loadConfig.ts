@@ -16,7 +16,7 @@ export async function readConfigFile(path: string): Promise<unknown> {
   }
   try {
     // yaml is loaded only for YAML files: it is a noticeable part of start-up.
-    return /\.json$/i.test(path) ? JSON.parse(text) : (await import('yaml')).parse(text);
+    return /\.json$/i.test(path) ? JSON.parse(text) : (await import('./yaml.js')).parseYaml(text);
   } catch (error) {
     throw new ConfigError(`config file ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
   }

@@ -8,13 +8,15 @@ import type { BgNbdParams, FitResult, GammaGammaParams, ParetoNbdParams, Purchas
 import {
   BACKTEST_BY_FREQUENCY_SQL,
   CLV_INPUTS_SQL,
-  customerClvSql,
+  CLV_PARAMETERS_SQL,
+  clvLayerSql,
   PACKED_PURCHASE_PATTERNS_SQL,
   PACKED_SPEND_PATTERNS_SQL,
   PATTERN_KEY_BASE_SQL,
   PURCHASE_PATTERNS_SQL,
   SPEND_PATTERNS_SQL,
 } from '../sql/clv.js';
+import type { Layer } from '../sql/scored.js';
 import type { Logger } from './effects.js';
 
 export type TimeUnit = ScoreConfig['clv']['timeUnit'];
@@ -127,13 +129,14 @@ export function predictPurchases(fitted: PurchaseFit, t: number, p: PurchasePatt
 
 /**
  * CLV stage: model inputs in SQL, fits on patterns in JS, predictions joined
- * back in SQL. What crosses back into the engine is small: one row per
- * (frequency, T) pair with the P(alive)-free part of the predictions
- * (models/clv.ts aliveFactors), plus for Pareto/NBD one P(alive) per
- * pattern; BG/NBD's P(alive) is closed-form and computed in SQL.
+ * back in SQL by the stage's layer. What crosses back into the engine is
+ * small: one row per (frequency, T) pair with the P(alive)-free part of the
+ * predictions (models/clv.ts aliveFactors), plus for Pareto/NBD one P(alive)
+ * per pattern; BG/NBD's P(alive) is closed-form and computed in SQL. The
+ * as-of date is run_parameters'.
  */
-export async function scoreClv(engine: Engine, options: ClvOptions, asOf: string, log: Logger): Promise<ClvResult> {
-  await engine.run(CLV_INPUTS_SQL, { asOf });
+export async function scoreClv(engine: Engine, options: ClvOptions, log: Logger): Promise<{ result: ClvResult; layer: Layer }> {
+  await engine.run(CLV_INPUTS_SQL);
   const { patterns, days, base } = await purchasePatterns(engine, options.timeUnit);
   const warnings: string[] = [];
 
@@ -191,14 +194,11 @@ export async function scoreClv(engine: Engine, options: ClvOptions, asOf: string
     });
   }
   const ggParams = gg?.params ?? { p: 0, q: 0, gamma: 0 };
-  let pAliveParams = {};
-  if (fitted.model === 'bgnbd') {
-    // Harmless stand-ins when the fit is not used (the SQL then gives NULL).
-    const bg = available ? fitted.fit.params : { r: 1, alpha: 1, a: 1, b: 1 };
-    // α in days: the ratio (α+T)/(α+t_x) in P(alive) is taken on day counts.
-    pAliveParams = { purchaseAvailable: available, r: bg.r, a: bg.a, b: bg.b, alphaDays: bg.alpha * unit };
-  }
-  await engine.run(customerClvSql(fitted.model === 'bgnbd' ? 'bgnbd' : 'patterns'), {
+  // Harmless stand-ins when the fit is not used (the SQL then gives NULL), and for Pareto/NBD (P(alive) per pattern).
+  const bg = fitted.model === 'bgnbd' && available ? fitted.fit.params : { r: 1, alpha: 1, a: 1, b: 1 };
+  // α in days: the ratio (α+T)/(α+t_x) in P(alive) is taken on day counts.
+  const pAliveParams = { purchaseAvailable: available, r: bg.r, a: bg.a, b: bg.b, alphaDays: bg.alpha * unit };
+  await engine.run(CLV_PARAMETERS_SQL, {
     ...pAliveParams,
     spendAvailable,
     p: ggParams.p,
@@ -210,7 +210,7 @@ export async function scoreClv(engine: Engine, options: ClvOptions, asOf: string
   });
   for (const warning of warnings) log.warn(warning);
 
-  return {
+  const result: ClvResult = {
     timeUnit: options.timeUnit,
     model: options.model,
     horizonMonths: options.horizonMonths,
@@ -223,6 +223,7 @@ export async function scoreClv(engine: Engine, options: ClvOptions, asOf: string
     populationMeanSpend,
     warnings,
   };
+  return { result, layer: clvLayerSql(fitted.model === 'bgnbd' ? 'bgnbd' : 'patterns') };
 }
 
 export interface BacktestResult {
@@ -247,7 +248,8 @@ export async function runBacktest(
   calibrationEnd: string,
   holdoutEnd: string,
 ): Promise<BacktestResult> {
-  await engine.run(CLV_INPUTS_SQL, { asOf: calibrationEnd });
+  // computeFeatures ran as of the calibration end, so clv_inputs is as of then.
+  await engine.run(CLV_INPUTS_SQL);
   const { patterns, days } = await purchasePatterns(engine, options.timeUnit);
   const fitted = fitPurchaseModel(options.model, patterns, options.penalty);
   const holdoutDays = (Date.parse(holdoutEnd) - Date.parse(calibrationEnd)) / 86_400_000;

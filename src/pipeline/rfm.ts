@@ -1,6 +1,6 @@
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
-import { customerRfmViewSql, DECILE_BOUNDS_SQL, rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL } from '../sql/rfm.js';
+import { DECILE_BOUNDS_SQL, rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL } from '../sql/rfm.js';
 import { segmentRows, type SegmentMap } from './segmentMap.js';
 
 export interface ScoreRange {
@@ -29,7 +29,6 @@ export async function scoreRfm(engine: Engine, rfm: ScoreConfig['rfm'], map: Seg
     await engine.run(sql, cuts ? { cuts: `[${cuts.join(',')}]` } : undefined);
   }
   await engine.run(DECILE_BOUNDS_SQL);
-  await engine.run(customerRfmViewSql(rfm.method));
   return { method: rfm.method, cutPoints: rfm.thresholds ?? null };
 }
 

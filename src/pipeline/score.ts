@@ -5,14 +5,14 @@ import type { Engine } from '../engine/Engine.js';
 import { InputError } from '../errors.js';
 import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { EXTENSION, writeQuery } from '../io/writers.js';
-import { DECILES_SQL, SEGMENTS_SQL } from '../sql/rfm.js';
+import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
 import { clustersCsvSql } from '../sql/segment.js';
-import { assembleScoredSql, FINAL_WITHOUT_HISTORY_SQL, SCORED_COLUMNS, type ScoredColumn } from '../sql/scored.js';
+import { assembleScoredSql, FINAL_WITHOUT_HISTORY_SQL, SCORED_COLUMNS, type Layer, type ScoredColumn } from '../sql/scored.js';
 import type { ClvResult } from './clv.js';
 import type { Effects } from './effects.js';
 import { computeFeatures, resolveAsOf } from './features.js';
 import { addHistoryColumns, attachHistory, detachHistory, nextRunId, recordRun } from './history.js';
-import type { LifecycleResult } from './lifecycle.js';
+import { stageCounts, type LifecycleResult } from './lifecycle.js';
 import { STAGES_SQL } from '../sql/lifecycle.js';
 import { loadTransactions } from './load.js';
 import { rfmThresholds, scoreRfm, type RfmResult } from './rfm.js';
@@ -28,6 +28,12 @@ export interface ScoreSummary {
   lifecycle: LifecycleResult | null;
   segments: SegmentResult | null;
   timings: Record<string, number>;
+}
+
+/** A promise awaited later: marked handled now, so a failure before that await is never an unhandled rejection. */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
 }
 
 /** The nightly job: load → validate → features → RFM → CLV → lifecycle → segment → write. */
@@ -48,6 +54,14 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
 
   // Checked before any data is read, so a bad map costs nothing.
   const segmentMap = config.rfm.segmentMap ? await readSegmentMap(config.rfm.segmentMap) : DEFAULT_SEGMENT_MAP;
+
+  // The optional stages' modules (k-means pulls in ml-kmeans and some 250 files
+  // behind it) load while DuckDB reads the input, rather than after it.
+  const modules = {
+    clv: config.clv.enabled ? quiet(import('./clv.js')) : null,
+    lifecycle: config.lifecycle.enabled ? quiet(import('./lifecycle.js')) : null,
+    segment: config.kmeans.enabled ? quiet(import('./segment.js')) : null,
+  };
 
   const loaded = await timed('load', () => loadTransactions(engine, config));
   log.info({ files: loaded.files.length, rowsRead: loaded.rowsRead, rowsRejected: loaded.rowsRejected }, 'loaded transactions');
@@ -70,27 +84,39 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
 
   const rfm = await timed('rfm', () => scoreRfm(engine, config.rfm, segmentMap));
   const stages = new Set<ScoredColumn['stage']>(['features', 'rfm']);
+  // Each stage adds its columns as a layer over the customers (sql/scored.ts):
+  // the scored table is then one pass over customer_features.
+  const layers: Layer[] = [];
 
   let clv: ClvResult | null = null;
-  if (config.clv.enabled) {
-    // Optional stages load their models only when they run.
-    const { scoreClv } = await import('./clv.js');
-    clv = await timed('clv', () => scoreClv(engine, config.clv, asOf, log));
+  let clvLayer: Layer | null = null;
+  if (modules.clv) {
+    const { scoreClv } = await modules.clv;
+    const stage = await timed('clv', () => scoreClv(engine, config.clv, log));
+    clv = stage.result;
+    // An unconverged purchase model leaves the CLV columns null: no P(alive) or clv for the later stages.
+    if (clv.available) clvLayer = stage.layer;
+    layers.push(stage.layer);
     stages.add('clv');
   }
-  let lifecycle: LifecycleResult | null = null;
-  if (config.lifecycle.enabled) {
-    const { assignLifecycle } = await import('./lifecycle.js');
-    lifecycle = await timed('lifecycle', () => assignLifecycle(engine, config.lifecycle, clv !== null && clv.available));
+  let lifecycle: Omit<LifecycleResult, 'counts'> | null = null;
+  if (modules.lifecycle) {
+    const { assignLifecycle } = await modules.lifecycle;
+    const stage = await timed('lifecycle', () => assignLifecycle(engine, config.lifecycle, clvLayer !== null));
+    lifecycle = stage.result;
+    layers.push(stage.layer);
     stages.add('lifecycle');
   }
   let segments: SegmentResult | null = null;
-  if (config.kmeans.enabled) {
-    const { segmentCustomers } = await import('./segment.js');
-    segments = await timed('segment', () => segmentCustomers(engine, config.kmeans, clv !== null && clv.available));
+  if (modules.segment) {
+    const { segmentCustomers } = await modules.segment;
+    const stage = await timed('segment', () => segmentCustomers(engine, config.kmeans, clvLayer));
+    segments = stage.result;
+    layers.push(stage.layer);
     stages.add('segment');
   }
-  await engine.run(assembleScoredSql(stages, engine.dialect.quoteIdentifier));
+  layers.push(rfmLayerSql(config.rfm.method));
+  await engine.run(assembleScoredSql(stages, layers, engine.dialect.quoteIdentifier));
 
   // Outputs: staged, then published together.
   const out = await OutputSet.begin(config.out, `${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -133,7 +159,9 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
         names.push('clusters.csv');
       }
     });
+    // Read from the finished table, like the output files.
     const thresholds = await rfmThresholds(engine);
+    const lifecycleSummary: LifecycleResult | null = lifecycle ? { counts: await stageCounts(engine), ...lifecycle } : null;
     const finishedAt = effects.now();
     summary = {
       run: {
@@ -149,7 +177,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       customers: features.customers,
       rfm: { method: rfm.method, thresholds, cutPoints: rfm.cutPoints },
       clv,
-      lifecycle,
+      lifecycle: lifecycleSummary,
       segments,
       timings,
     };

@@ -2,14 +2,15 @@ import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import { UsageError } from '../errors.js';
 import { chooseK, clusterLabel, countDistinctRows, fitKMeans, KMeansError } from '../models/kmeans.js';
+import { CUSTOMERS, stack, type Layer } from '../sql/scored.js';
 import {
-  assignClustersSql,
   CLUSTER_LABELS_TABLE_SQL,
-  CLUSTER_PROFILES_SQL,
-  CUSTOMER_CLUSTER_SQL,
+  clusterModelSql,
+  clusterProfilesSql,
   FEATURE_NAMES,
   FEATURE_SCALE,
   featureSampleSql,
+  segmentLayerSql,
 } from '../sql/segment.js';
 
 export interface SegmentResult {
@@ -26,19 +27,25 @@ export interface SegmentResult {
 }
 
 /**
- * The k-means segment stage (DESIGN §3): three passes over the customers (see
- * src/sql/segment.ts), the fit in between on a seeded sample. Leaves the view
- * `customer_cluster` (customer_id, cluster, cluster_label).
+ * The k-means segment stage (DESIGN §3): two passes over the customers (see
+ * src/sql/segment.ts), the fit in between on a seeded sample, and the layer
+ * that gives every customer its cluster (columns cluster, cluster_label).
+ * `clv`: the CLV stage's layer when it gave usable values, for the clv feature.
  */
-export async function segmentCustomers(engine: Engine, options: ScoreConfig['kmeans'], clvAvailable: boolean): Promise<SegmentResult> {
-  const withClv = options.useClv && clvAvailable;
+export async function segmentCustomers(
+  engine: Engine,
+  options: ScoreConfig['kmeans'],
+  clv: Layer | null,
+): Promise<{ result: SegmentResult; layer: Layer }> {
+  const withClv = options.useClv && clv !== null;
   const features = FEATURE_NAMES.filter((f) => f !== 'log_clv' || withClv);
   const d = features.length;
+  const source = withClv ? stack([clv]) : CUSTOMERS;
 
   // Pass 1: the feature scaling and the z-scored fitting sample, in one query.
   const statNames = features.flatMap((f) => [`mean_${f}`, `std_${f}`]);
   const columns = [...features, ...statNames, 'customers'];
-  const sql = featureSampleSql(features, engine.dialect.stableHash);
+  const sql = featureSampleSql(features, engine.dialect.stableHash, source);
   const params = { seed: options.seed, sampleSize: options.sampleSize };
   let sample = await engine.numericColumns(sql, columns, { ...params, oversample: 2 });
   if (sample[features[0]!].length < Math.min(options.sampleSize, sample.customers[0] ?? Infinity)) {
@@ -76,12 +83,11 @@ export async function segmentCustomers(engine: Engine, options: ScoreConfig['kme
     throw error;
   }
   const k = model.k;
-  const centroidParams: Record<string, number> = { ...scaling };
-  for (let i = 0; i < k; i++) for (let j = 0; j < d; j++) centroidParams[`c${i}_${features[j]}`] = model.centroids[i * d + j]!;
-  // Pass 2: every customer to the nearest centroid.
-  await engine.run(assignClustersSql(features, k), centroidParams);
+  const modelParams: Record<string, number> = { ...scaling };
+  for (let i = 0; i < k; i++) for (let j = 0; j < d; j++) modelParams[`c${i}_${features[j]}`] = model.centroids[i * d + j]!;
+  await engine.run(clusterModelSql(features, k), modelParams);
 
-  // Pass 3: number clusters by descending mean revenue (ties by raw index) and name them from their median customer.
+  // Pass 2: every customer to the nearest centroid; clusters numbered by descending mean revenue (ties by raw index) and named from their median customer.
   const profiles = await engine.all<{
     raw_cluster: number | null;
     customers: number;
@@ -89,7 +95,7 @@ export async function segmentCustomers(engine: Engine, options: ScoreConfig['kme
     median_recency_days: number;
     median_orders: number;
     median_revenue: number;
-  }>(CLUSTER_PROFILES_SQL);
+  }>(clusterProfilesSql(features, k, source));
   const population = profiles.find((p) => p.raw_cluster === null)!;
   const order = profiles
     .filter((p) => p.raw_cluster !== null)
@@ -110,7 +116,6 @@ export async function segmentCustomers(engine: Engine, options: ScoreConfig['kme
     `INSERT INTO cluster_labels VALUES ${order.map(() => '(?, ?, ?)').join(', ')}`,
     order.flatMap((row, i) => [row.raw_cluster, row.cluster, labels[i]!]),
   );
-  await engine.run(CUSTOMER_CLUSTER_SQL);
 
   const centroids = order.map((row, i) => {
     const at = (f: string) => {
@@ -128,7 +133,7 @@ export async function segmentCustomers(engine: Engine, options: ScoreConfig['kme
       ...(withClv ? { clv: at('log_clv') } : {}),
     };
   });
-  return {
+  const result: SegmentResult = {
     k,
     kChosen: options.k === 'auto' ? 'auto' : 'fixed',
     silhouette,
@@ -139,6 +144,7 @@ export async function segmentCustomers(engine: Engine, options: ScoreConfig['kme
     seed: options.seed,
     centroids,
   };
+  return { result, layer: segmentLayerSql(features, k) };
 }
 
 /**

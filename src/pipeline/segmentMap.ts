@@ -63,7 +63,7 @@ export function validateSegmentMap(map: SegmentMap): void {
 export async function readSegmentMap(path: string): Promise<SegmentMap> {
   let raw: unknown;
   try {
-    raw = (await import('yaml')).parse(await readFile(path, 'utf8'));
+    raw = (await import('../config/yaml.js')).parseYaml(await readFile(path, 'utf8'));
   } catch (error) {
     throw new UsageError(`segment map ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }

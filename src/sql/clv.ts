@@ -1,20 +1,25 @@
 /**
  * CLV model inputs (DESIGN §3, as in the BTYD literature): per customer, on
- * days ≤ as-of, from the purchase-day summary in customer_features (a
- * purchase day is a calendar day whose net amount is ≥ 0). Integer day counts
- * are kept so that per-pattern predictions join back exactly; the model time
- * unit is applied on the way out.
+ * days ≤ as-of (run_parameters), from the purchase-day summary in
+ * customer_features (a purchase day is a calendar day whose net amount is
+ * ≥ 0). Integer day counts are kept so that per-pattern predictions join back
+ * exactly; the model time unit is applied on the way out. A customer with
+ * refunds only has no first purchase: the model does not describe them, and
+ * their inputs (so every CLV column) are NULL.
  */
+const clvInputColumns = (s: string, asOf: string) => `
+       CASE WHEN ${s}.purchase_days > 0 THEN (${s}.purchase_days - 1)::BIGINT END AS frequency,
+       CASE WHEN ${s}.purchase_days > 0 THEN coalesce(date_diff('day', ${s}.first_purchase_day, ${s}.last_purchase_day), 0)::BIGINT END AS recency_days_model,
+       CASE WHEN ${s}.purchase_days > 0 THEN date_diff('day', ${s}.first_purchase_day, ${asOf})::BIGINT END AS t_days,
+       CASE WHEN ${s}.purchase_days > 1 THEN ((${s}.purchase_day_total - ${s}.first_day_amount) / (${s}.purchase_days - 1))::DOUBLE
+            WHEN ${s}.purchase_days = 1 THEN 0 END AS monetary_value`;
+
+/** The inputs of the customers the model describes, for the fits (pulled into JS as patterns) and the backtest. */
 export const CLV_INPUTS_SQL = `
 CREATE OR REPLACE TEMP TABLE clv_inputs AS
-SELECT customer_id,
-       (purchase_days - 1)::BIGINT AS frequency,
-       coalesce(date_diff('day', first_purchase_day, last_purchase_day), 0)::BIGINT AS recency_days_model,
-       date_diff('day', first_purchase_day, $asOf::DATE)::BIGINT AS t_days,
-       CASE WHEN purchase_days > 1 THEN ((purchase_day_total - first_day_amount) / (purchase_days - 1))::DOUBLE ELSE 0 END AS monetary_value
-FROM customer_features
--- A customer with refunds only has no first purchase: the model does not describe them (their CLV columns are null).
-WHERE purchase_days > 0`;
+SELECT f.customer_id, ${clvInputColumns('f', 'p.as_of')}
+FROM customer_features f CROSS JOIN run_parameters p
+WHERE f.purchase_days > 0`;
 
 /** Distinct (frequency, recency, T) patterns with their customer counts, in a fixed order. */
 export const PURCHASE_PATTERNS_SQL = `
@@ -64,13 +69,27 @@ FROM clv_inputs WHERE frequency > 0 AND monetary_value > 0 GROUP BY frequency, m
  * log1p: ln(1+u)·u/((1+u)−1) is Goldberg's exact substitute. exp overflows
  * to +Infinity, which gives P(alive) = 0, as in JS.
  */
-const BG_NBD_P_ALIVE = `CASE WHEN NOT $purchaseAvailable THEN NULL
-              WHEN frequency = 0 THEN 1.0
-              ELSE 1 / (1 + exp(ln($a / ($b + frequency - 1)) + ($r + frequency) * CASE WHEN 1 + u = 1 THEN u ELSE ln(1 + u) * u / ((1 + u) - 1) END))
+const BG_NBD_P_ALIVE = `CASE WHEN NOT x.purchase_available THEN NULL
+              WHEN x.frequency = 0 THEN 1.0
+              ELSE 1 / (1 + exp(ln(x.bg_a / (x.bg_b + x.frequency - 1)) + (x.bg_r + x.frequency) * CASE WHEN 1 + x.u = 1 THEN x.u ELSE ln(1 + x.u) * x.u / ((1 + x.u) - 1) END))
          END`;
 
 /**
- * Customer CLV columns from the model inputs and what JS computed:
+ * What the fits give the SQL side, one row (`clv_parameters`, from bound
+ * values): whether each model is usable, BG/NBD's r, a, b and α in days,
+ * Gamma-Gamma's p, q, γ and population mean spend, the days per model time
+ * unit and the margin.
+ */
+export const CLV_PARAMETERS_SQL = `
+CREATE OR REPLACE TEMP TABLE clv_parameters AS
+SELECT $purchaseAvailable::BOOLEAN AS purchase_available, $r::DOUBLE AS bg_r, $a::DOUBLE AS bg_a, $b::DOUBLE AS bg_b, $alphaDays::DOUBLE AS bg_alpha_days,
+       $spendAvailable::BOOLEAN AS spend_available, $p::DOUBLE AS gg_p, $q::DOUBLE AS gg_q, $gamma::DOUBLE AS gg_gamma,
+       $populationMeanSpend::DOUBLE AS population_mean_spend, $daysPerUnit::DOUBLE AS days_per_unit, $margin::DOUBLE AS margin`;
+const PARAMETER_COLUMNS = 'purchase_available, bg_r, bg_a, bg_b, bg_alpha_days, spend_available, gg_p, gg_q, gg_gamma, population_mean_spend, days_per_unit, margin';
+
+/**
+ * The CLV columns added to the rows of `source` (which has customer_features'
+ * columns), computed on the fly from the inputs above and what JS computed:
  * - table clv_groups, one row per (frequency, T) pair: E[X(H) | alive] and
  *   Σ_k (E[X(k) | alive] − E[X(k−1) | alive]) / (1+d)^k (models/clv.ts aliveFactors);
  * - P(alive): for BG/NBD in closed form here; for Pareto/NBD from table
@@ -81,43 +100,39 @@ const BG_NBD_P_ALIVE = `CASE WHEN NOT $purchaseAvailable THEN NULL
  * Gamma-Gamma's conditional mean spend is closed-form, so it is computed here too:
  * E[M | x, m̄] = (p·γ + p·x·m̄) / (p·x + q − 1); customers without a positive
  * repeat spend get the population mean p·γ / (q − 1).
+ *
+ * Only small tables are joined (clv_groups, clv_patterns, the one-row
+ * clv_parameters), so the columns cost a pass over `source`, not a join of
+ * two per-customer tables.
  */
-export const customerClvSql = (pAlive: 'bgnbd' | 'patterns') => `
-CREATE OR REPLACE TEMP TABLE customer_clv AS
-WITH inputs AS (
-  SELECT customer_id, frequency, recency_days_model, t_days, monetary_value${
-    pAlive === 'bgnbd' ? ',\n         (t_days - recency_days_model) / ($alphaDays + recency_days_model) AS u' : ''
-  }
-  FROM clv_inputs
-),
-per_customer AS (
-  SELECT i.customer_id, i.frequency, i.recency_days_model, i.t_days, i.monetary_value,
-         ${pAlive === 'bgnbd' ? BG_NBD_P_ALIVE : 'p.p_alive'} AS p_alive,
-         CASE WHEN $spendAvailable THEN
-           CASE WHEN i.frequency > 0 AND i.monetary_value > 0
-                THEN ($p * $gamma + $p * i.frequency * i.monetary_value) / ($p * i.frequency + $q - 1)
-                ELSE $populationMeanSpend END
+export const clvLayerSql = (pAlive: 'bgnbd' | 'patterns') => (source: string) => `
+SELECT y.* EXCLUDE (recency_days_model, t_days, u, ${PARAMETER_COLUMNS}),
+       y.recency_days_model / y.days_per_unit AS recency,
+       y.t_days / y.days_per_unit AS "T",
+       y.p_alive * g.expected_purchases AS expected_purchases,
+       y.margin * y.expected_avg_value * (y.p_alive * g.clv_factor) AS clv
+FROM (
+  SELECT x.*,
+         ${pAlive === 'bgnbd' ? BG_NBD_P_ALIVE : 'CASE WHEN x.purchase_available THEN pp.p_alive END'} AS p_alive,
+         CASE WHEN x.spend_available AND x.frequency IS NOT NULL THEN
+           CASE WHEN x.frequency > 0 AND x.monetary_value > 0
+                THEN (x.gg_p * x.gg_gamma + x.gg_p * x.frequency * x.monetary_value) / (x.gg_p * x.frequency + x.gg_q - 1)
+                ELSE x.population_mean_spend END
          END AS expected_avg_value
-  FROM inputs i${
+  FROM (
+    SELECT s.*, c.*, ${clvInputColumns('s', 'r.as_of')},
+           (t_days - recency_days_model) / (c.bg_alpha_days + recency_days_model) AS u
+    FROM (${source}) s CROSS JOIN clv_parameters c CROSS JOIN run_parameters r
+  ) x${
     pAlive === 'patterns'
       ? `
-  LEFT JOIN (SELECT frequency::BIGINT AS frequency, recency_days::BIGINT AS recency_days, t_days::BIGINT AS t_days, p_alive FROM clv_patterns) p
-    ON p.frequency = i.frequency AND p.recency_days = i.recency_days_model AND p.t_days = i.t_days`
+  LEFT JOIN (SELECT frequency::BIGINT AS frequency, recency_days::BIGINT AS recency_days, t_days::BIGINT AS t_days, p_alive FROM clv_patterns) pp
+    ON pp.frequency = x.frequency AND pp.recency_days = x.recency_days_model AND pp.t_days = x.t_days`
       : ''
   }
-)
-SELECT c.customer_id,
-       c.frequency,
-       c.recency_days_model / $daysPerUnit AS recency,
-       c.t_days / $daysPerUnit AS "T",
-       c.monetary_value,
-       c.p_alive,
-       c.p_alive * g.expected_purchases AS expected_purchases,
-       c.expected_avg_value,
-       $margin * c.expected_avg_value * (c.p_alive * g.clv_factor) AS clv
-FROM per_customer c
+) y
 LEFT JOIN (SELECT frequency::BIGINT AS frequency, t_days::BIGINT AS t_days, expected_purchases, clv_factor FROM clv_groups) g
-  ON g.frequency = c.frequency AND g.t_days = c.t_days`;
+  ON g.frequency = y.frequency AND g.t_days = y.t_days`;
 
 /**
  * Backtest by calibration frequency (0..6, 7+): purchase days in

@@ -1,4 +1,5 @@
 import { SCORED_COLUMNS } from './scored.js';
+import { exactSum } from './sums.js';
 
 /**
  * Run history in the user's database file (attached as `history`): one row
@@ -77,7 +78,7 @@ WITH a AS (SELECT customer_id, CAST(${column} AS VARCHAR) AS v, revenue FROM his
      b AS (SELECT customer_id, CAST(${column} AS VARCHAR) AS v, revenue FROM history.customer_scores WHERE run_id = $toRun)
 SELECT CASE WHEN a.customer_id IS NULL THEN '(new)' ELSE coalesce(a.v, '(none)') END AS "from",
        CASE WHEN b.customer_id IS NULL THEN '(gone)' ELSE coalesce(b.v, '(none)') END AS "to",
-       count(*)::BIGINT AS customers, round(sum(coalesce(b.revenue, a.revenue)), 2)::DOUBLE AS revenue
+       count(*)::BIGINT AS customers, round(${exactSum('coalesce(b.revenue, a.revenue)')}, 2)::DOUBLE AS revenue
 FROM a FULL OUTER JOIN b ON a.customer_id = b.customer_id
 GROUP BY ALL ORDER BY "from", "to"`;
 

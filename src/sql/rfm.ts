@@ -1,3 +1,5 @@
+import { exactMean, exactSum } from './sums.js';
+
 /**
  * RFM scores (1..5, 5 = best) as window functions over `customer_features`.
  * R is scored on recency_days (fewer days is better), F on orders, M on revenue.
@@ -44,7 +46,7 @@ const DIMENSIONS: readonly { name: RfmDimension; d: Dimension; score: string; ta
  * With `quantile` and `fixed` a score depends on the value alone, so each
  * dimension gets a small table value → score over its distinct values (a few
  * hundred recency days or order counts; revenue has more, still far fewer
- * than customers), joined in by `customer_rfm`: no per-customer table.
+ * than customers), joined in by the RFM layer: no per-customer table.
  * `ntile` splits ties by customer, so it scores every customer (`rfm_scores`).
  */
 export function rfmScoresSql(method: RfmMethod, hash: (e: string) => string): { dimension: RfmDimension | null; sql: string }[] {
@@ -67,7 +69,7 @@ FROM customer_features GROUP BY ${d.value}`,
  * per-customer table: ntile(10) puts the first n mod 10 deciles one customer
  * larger, so decile j ends at position j·⌊n/10⌋ + min(j, n mod 10). Those nine
  * boundary customers (revenue and id) are kept in one row; a customer's decile
- * is 1 + the number of boundaries it comes after in that order.
+ * is the first boundary it is at or before in that order.
  */
 export const DECILE_BOUNDS_SQL = `
 CREATE OR REPLACE TEMP TABLE rfm_decile_bounds AS
@@ -81,23 +83,26 @@ ends AS (
 SELECT ${Array.from({ length: 9 }, (_, i) => `max(r.revenue) FILTER (WHERE e.j = ${i + 1}) AS revenue_${i + 1}, max(r.customer_id) FILTER (WHERE e.j = ${i + 1}) AS customer_id_${i + 1}`).join(',\n       ')}
 FROM ends e JOIN ranked r USING (position)`;
 
-const valueDecile = Array.from(
+/** The first boundary the customer is at or before, in (revenue DESC, customer_id) order; CASE stops at the first match. */
+const valueDecile = `CASE ${Array.from(
   { length: 9 },
-  (_, i) => `CASE WHEN x.revenue < b.revenue_${i + 1} OR (x.revenue = b.revenue_${i + 1} AND x.customer_id > b.customer_id_${i + 1}) THEN 1 ELSE 0 END`,
-).join('\n         + ');
+  (_, i) => `WHEN x.revenue > b.revenue_${i + 1} OR (x.revenue = b.revenue_${i + 1} AND x.customer_id <= b.customer_id_${i + 1}) THEN ${i + 1}`,
+).join('\n              ')}
+              ELSE 10 END`;
 
 /**
- * Features and RFM scores together. Every join but the ntile one is to a
- * small table, so reading this view costs little more than reading
- * customer_features. The segment join is on the cell as a number (545).
+ * The RFM columns as a layer over the customers. Every join but the ntile one
+ * is to a small table, so they cost little more than reading the customers.
+ * The segment join is on the cell as a number (545).
  */
-export const customerRfmViewSql = (method: RfmMethod) => `
-CREATE OR REPLACE TEMP VIEW customer_rfm AS
+export const rfmLayerSql =
+  (method: RfmMethod) =>
+  (source: string) => `
 SELECT x.* EXCLUDE (cell), x.cell::VARCHAR AS rfm_cell, m.segment AS rfm_segment,
-       (1 + ${valueDecile})::TINYINT AS value_decile
+       (${valueDecile})::TINYINT AS value_decile
 FROM (
   SELECT f.*, r_score, f_score, m_score, r_score::SMALLINT * 100 + f_score * 10 + m_score AS cell
-  FROM customer_features f ${
+  FROM (${source}) f ${
     method === 'ntile' ? 'JOIN rfm_scores USING (customer_id)' : DIMENSIONS.map(({ d, table }) => `JOIN ${table} USING (${d.value})`).join(' ')
   }
 ) x
@@ -122,20 +127,20 @@ export const SEGMENT_MAP_TABLE_SQL = `CREATE OR REPLACE TEMP TABLE segment_map (
 export const DECILES_SQL = `
 SELECT value_decile AS decile,
        count(*)::BIGINT AS customers,
-       sum(revenue)::DOUBLE AS revenue,
-       round(sum(revenue) / nullif(sum(sum(revenue)) OVER (), 0), 6)::DOUBLE AS share,
-       round(sum(sum(revenue)) OVER (ORDER BY value_decile) / nullif(sum(sum(revenue)) OVER (), 0), 6)::DOUBLE AS cumulative_share,
-       round(avg(revenue), 4)::DOUBLE AS avg_revenue
+       ${exactSum('revenue')}::DOUBLE AS revenue,
+       round(${exactSum('revenue')} / nullif(sum(${exactSum('revenue')}) OVER (), 0), 6)::DOUBLE AS share,
+       round(sum(${exactSum('revenue')}) OVER (ORDER BY value_decile) / nullif(sum(${exactSum('revenue')}) OVER (), 0), 6)::DOUBLE AS cumulative_share,
+       round(${exactMean('revenue')}, 4)::DOUBLE AS avg_revenue
 FROM final_scores GROUP BY value_decile ORDER BY value_decile`;
 
 /** Customers, revenue and shares per named segment (every segment listed, even when empty). */
 export const SEGMENTS_SQL = `
 WITH names AS (SELECT segment, min(cell) AS first_cell FROM segment_map GROUP BY segment),
-per AS (SELECT rfm_segment, count(*) AS customers, sum(revenue) AS revenue FROM final_scores GROUP BY rfm_segment)
+per AS (SELECT rfm_segment, count(*) AS customers, ${exactSum('revenue')} AS revenue FROM final_scores GROUP BY rfm_segment)
 SELECT names.segment,
        coalesce(per.customers, 0)::BIGINT AS customers,
        round(coalesce(per.customers, 0) / (SELECT count(*) FROM final_scores), 6)::DOUBLE AS customer_share,
        coalesce(per.revenue, 0)::DOUBLE AS revenue,
-       round(coalesce(per.revenue, 0) / nullif((SELECT sum(revenue) FROM final_scores), 0), 6)::DOUBLE AS revenue_share
+       round(coalesce(per.revenue, 0) / nullif((SELECT ${exactSum('revenue')} FROM final_scores), 0), 6)::DOUBLE AS revenue_share
 FROM names LEFT JOIN per ON per.rfm_segment = names.segment
 ORDER BY customers DESC, names.segment`;

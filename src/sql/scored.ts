@@ -1,8 +1,8 @@
 /**
  * The scored customer table: the output contract's columns, in its order
- * (DESIGN §2). Each stage adds its own table keyed by customer_id; this
- * assembles them. A stage that did not run leaves its columns NULL in the
- * database and absent from the output files.
+ * (DESIGN §2). Each stage adds its columns as a {@link Layer} over
+ * customer_features; this assembles them. A stage that did not run leaves its
+ * columns NULL in the database and absent from the output files.
  */
 export interface ScoredColumn {
   name: string;
@@ -40,19 +40,23 @@ export const SCORED_COLUMNS: readonly ScoredColumn[] = [
   { name: 'segment_changed_at', type: 'DATE', stage: 'history' },
 ];
 
-/** The stage tables joined on customer_id; `customer_rfm` carries features and RFM. */
-const STAGE_TABLES: Partial<Record<ScoredColumn['stage'], string>> = {
-  clv: 'customer_clv',
-  lifecycle: 'customer_lifecycle',
-  segment: 'customer_cluster',
-};
+/**
+ * A stage's columns as SQL over a source relation: the rows of `source` (a
+ * SELECT with customer_features' columns, and those of earlier layers) with the
+ * stage's columns added, one output row per source row. A layer joins only
+ * small tables (model parameters, score lookups), so the stages stack into one
+ * pass over the customers instead of per-stage tables joined on customer_id.
+ */
+export type Layer = (source: string) => string;
 
-export function assembleScoredSql(stages: ReadonlySet<ScoredColumn['stage']>, q: (name: string) => string): string {
+export const CUSTOMERS = 'SELECT * FROM customer_features';
+
+/** The layers applied in order over customer_features. */
+export const stack = (layers: readonly Layer[], source = CUSTOMERS): string => layers.reduce((inner, layer) => layer(inner), source);
+
+export function assembleScoredSql(stages: ReadonlySet<ScoredColumn['stage']>, layers: readonly Layer[], q: (name: string) => string): string {
   const columns = SCORED_COLUMNS.filter((c) => c.stage !== 'history' && stages.has(c.stage)).map((c) => `CAST(${q(c.name)} AS ${c.type}) AS ${q(c.name)}`);
-  const joins = Object.entries(STAGE_TABLES)
-    .filter(([stage]) => stages.has(stage as ScoredColumn['stage']))
-    .map(([, table]) => `LEFT JOIN ${table} USING (customer_id)`);
-  return `CREATE OR REPLACE TEMP VIEW scored AS SELECT ${columns.join(', ')} FROM customer_rfm ${joins.join(' ')}`;
+  return `CREATE OR REPLACE TEMP VIEW scored AS SELECT ${columns.join(', ')} FROM (${stack(layers)})`;
 }
 
 /**

@@ -1,3 +1,5 @@
+import { exactMean } from './sums.js';
+
 /**
  * k-means segment (DESIGN §3). Features: log1p of recency_days, orders and
  * max(revenue, 0) (and optionally max(clv, 0)), z-scored over all customers.
@@ -8,14 +10,16 @@
  * split among threads; every other step is per customer (no floating-point
  * aggregate), and the sample is chosen by a seeded hash of the id.
  *
- * Three passes over the customers, none of them materialising the features:
+ * `source` is the customers with their features (and clv, when used): two
+ * passes over it, then the stage's layer assigns every customer in the
+ * final pass:
  *   1. {@link featureSampleSql}: the feature means and standard deviations and
  *      the seeded fitting sample, z-scored, in one query;
- *   2. {@link assignClustersSql}: every customer to the nearest centroid;
- *   3. {@link CLUSTER_PROFILES_SQL}: size, mean revenue and medians per
- *      cluster and for the whole base, from the table pass 2 wrote.
- * `customer_cluster` is then a view joining pass 2's table to the 1-row-per-
- * cluster `cluster_labels`.
+ *   2. {@link clusterProfilesSql}: every customer to the nearest centroid
+ *      (table cluster_model), and size, mean revenue and medians per cluster
+ *      and for the whole base;
+ *   3. {@link segmentLayerSql}: the same assignment, numbered and labelled by
+ *      the 1-row-per-cluster `cluster_labels`.
  */
 export const FEATURE_NAMES = ['log_recency_days', 'log_orders', 'log_revenue', 'log_clv'] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
@@ -29,17 +33,13 @@ export const FEATURE_SCALE = 1e9;
 
 const scaled = (logExpression: string) => `round(${logExpression} * ${FEATURE_SCALE})::BIGINT`;
 const FEATURE_SQL: Record<FeatureName, string> = {
-  log_recency_days: scaled('ln(1 + r.recency_days)'),
-  log_orders: scaled('ln(1 + r.orders)'),
-  log_revenue: scaled('ln(1 + greatest(r.revenue, 0)::DOUBLE)'),
-  log_clv: scaled('ln(1 + greatest(coalesce(c.clv, 0), 0))'),
+  log_recency_days: scaled('ln(1 + s.recency_days)'),
+  log_orders: scaled('ln(1 + s.orders)'),
+  log_revenue: scaled('ln(1 + greatest(s.revenue, 0)::DOUBLE)'),
+  log_clv: scaled('ln(1 + greatest(coalesce(s.clv, 0), 0))'),
 };
 
-const withClv = (features: readonly FeatureName[]) => features.includes('log_clv');
-const customersFrom = (features: readonly FeatureName[]) =>
-  `customer_features r${withClv(features) ? ' LEFT JOIN customer_clv c USING (customer_id)' : ''}`;
-
-/** z-score of a feature column, given its mean and standard deviation (columns or `$` parameters). */
+/** z-score of a feature column, given its mean and standard deviation. */
 const zExpression = (f: string, mean: string, std: string) => `CASE WHEN ${std} > 0 THEN (${f}::DOUBLE - ${mean}) / ${std} ELSE 0 END`;
 
 /**
@@ -58,8 +58,8 @@ const zExpression = (f: string, mean: string, std: string) => `CASE WHEN ${std} 
  * (rare, small samples), the caller runs the query again with
  * `$oversample = 0`, which turns the filter off.
  */
-export const featureSampleSql = (features: readonly FeatureName[], hash: (e: string) => string) => {
-  const key = hash(`r.customer_id || '#' || $seed::VARCHAR`);
+export const featureSampleSql = (features: readonly FeatureName[], hash: (e: string) => string, source: string) => {
+  const key = hash(`s.customer_id || '#' || $seed::VARCHAR`);
   return `
 WITH stats AS (
   SELECT count(*)::BIGINT AS customers,
@@ -69,14 +69,14 @@ WITH stats AS (
          sqrt(((count(*) * sum(${f}::HUGEINT * ${f}) - sum(${f}) * sum(${f})) / (count(*)::DOUBLE * count(*)))::DOUBLE) AS std_${f}`,
            )
            .join(',\n         ')}
-  FROM (SELECT ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')} FROM ${customersFrom(features)})
+  FROM (SELECT ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')} FROM (${source}) s)
 ),
 sample AS (
-  SELECT r.customer_id, ${key} AS sample_key, ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')}
-  FROM ${customersFrom(features)}
+  SELECT s.customer_id, ${key} AS sample_key, ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')}
+  FROM (${source}) s
   WHERE $oversample = 0
      OR ${key}::DOUBLE <= ($oversample * $sampleSize + 100) / (SELECT count(*) FROM customer_features) * 18446744073709551616.0
-  ORDER BY sample_key, r.customer_id
+  ORDER BY sample_key, s.customer_id
   LIMIT $sampleSize
 )
 SELECT ${features.map((f) => `${zExpression(`sample.${f}`, `stats.mean_${f}`, `stats.std_${f}`)} AS ${f}`).join(', ')},
@@ -85,54 +85,59 @@ FROM sample CROSS JOIN stats
 ORDER BY sample.sample_key, sample.customer_id`;
 };
 
+/** The fitted model's columns in `cluster_model`: each feature's mean and standard deviation, and each centroid (z-scored). */
+export const clusterModelColumns = (features: readonly FeatureName[], k: number): string[] => [
+  ...features.flatMap((f) => [`mean_${f}`, `std_${f}`]),
+  ...Array.from({ length: k }, (_, i) => features.map((f) => `c${i}_${f}`)).flat(),
+];
+
+/** One row: the fitted model, from bound values named as its columns. */
+export const clusterModelSql = (features: readonly FeatureName[], k: number) =>
+  `CREATE OR REPLACE TEMP TABLE cluster_model AS SELECT ${clusterModelColumns(features, k).map((c) => `$${c}::DOUBLE AS ${c}`).join(', ')}`;
+
 /**
- * Pass 2. Every customer to the nearest centroid (`$c<i>_<f>`; features
- * z-scored with `$mean_<f>` / `$std_<f>` exactly as in the sample) by squared
- * Euclidean distance; ties go to the lowest index. Keeps the columns the
- * cluster profiles need, so pass 3 reads this table alone.
+ * The rows of `source` with `raw_cluster`: the nearest centroid by squared
+ * Euclidean distance, features z-scored exactly as in the sample; ties go to
+ * the lowest index.
  */
-export const assignClustersSql = (features: readonly FeatureName[], k: number) => {
+const nearestClusterSql = (features: readonly FeatureName[], k: number, source: string) => {
   const clusters = Array.from({ length: k }, (_, i) => i);
+  const distances = clusters.map((i) => `d${i}`);
   const nearest = k === 1 ? '0' : `CASE ${clusters.slice(0, -1).map((i) => `WHEN d${i} = d_min THEN ${i}`).join(' ')} ELSE ${k - 1} END`;
   return `
-CREATE OR REPLACE TEMP TABLE cluster_raw AS
-SELECT customer_id, recency_days, orders, revenue, (${nearest})::INTEGER AS raw_cluster
+SELECT * EXCLUDE (${distances.join(', ')}, d_min), (${nearest})::INTEGER AS raw_cluster
 FROM (
-  SELECT customer_id, recency_days, orders, revenue, ${clusters.map((i) => `d${i}`).join(', ')}, least(${clusters.map((i) => `d${i}`).join(', ')}) AS d_min
+  SELECT *, least(${distances.join(', ')}) AS d_min
   FROM (
-    SELECT customer_id, recency_days, orders, revenue,
-           ${clusters.map((i) => `${features.map((f) => `e${i}_${f} * e${i}_${f}`).join(' + ')} AS d${i}`).join(',\n           ')}
+    SELECT * EXCLUDE (${[...features.map((f) => `z_${f}`), ...clusterModelColumns(features, k)].join(', ')}),
+           ${clusters.map((i) => `${features.map((f) => `(z_${f} - c${i}_${f}) * (z_${f} - c${i}_${f})`).join(' + ')} AS d${i}`).join(',\n           ')}
     FROM (
-      SELECT customer_id, recency_days, orders, revenue,
-             ${clusters.map((i) => features.map((f) => `z_${f} - $c${i}_${f} AS e${i}_${f}`).join(', ')).join(',\n             ')}
-      FROM (
-        SELECT r.customer_id, r.recency_days, r.orders, r.revenue,
-               ${features.map((f) => `${zExpression(FEATURE_SQL[f], `$mean_${f}`, `$std_${f}`)} AS z_${f}`).join(',\n               ')}
-        FROM ${customersFrom(features)}
-      )
+      SELECT s.*, m.*, ${features.map((f) => `${zExpression(FEATURE_SQL[f], `m.mean_${f}`, `m.std_${f}`)} AS z_${f}`).join(',\n             ')}
+      FROM (${source}) s CROSS JOIN cluster_model m
     )
   )
 )`;
 };
 
 /**
- * Pass 3. Per raw cluster (and, with raw_cluster NULL, for the whole base):
+ * Pass 2. Per raw cluster (and, with raw_cluster NULL, for the whole base):
  * customers, mean revenue (exact decimal mean) and the median customer.
  */
-export const CLUSTER_PROFILES_SQL = `
+export const clusterProfilesSql = (features: readonly FeatureName[], k: number, source: string) => `
 SELECT raw_cluster, count(*)::BIGINT AS customers, avg(revenue)::DOUBLE AS mean_revenue,
        median(recency_days)::DOUBLE AS median_recency_days, median(orders)::DOUBLE AS median_orders, median(revenue)::DOUBLE AS median_revenue
-FROM cluster_raw
+FROM (${nearestClusterSql(features, k, `SELECT customer_id, recency_days, orders, revenue${features.includes('log_clv') ? ', clv' : ''} FROM (${source})`)})
 GROUP BY GROUPING SETS ((raw_cluster), ())
 ORDER BY raw_cluster NULLS FIRST`;
 
 export const CLUSTER_LABELS_TABLE_SQL = `CREATE OR REPLACE TEMP TABLE cluster_labels (raw_cluster INTEGER, cluster INTEGER, cluster_label VARCHAR)`;
 
-/** The stage's output table: a view, so the 1M-row assignment is written once. */
-export const CUSTOMER_CLUSTER_SQL = `
-CREATE OR REPLACE TEMP VIEW customer_cluster AS
-SELECT c.customer_id, l.cluster, l.cluster_label
-FROM cluster_raw c JOIN cluster_labels l USING (raw_cluster)`;
+/** The stage's layer: every customer's cluster number and label. */
+export const segmentLayerSql =
+  (features: readonly FeatureName[], k: number) =>
+  (source: string) => `
+SELECT a.* EXCLUDE (raw_cluster), l.cluster, l.cluster_label
+FROM (${nearestClusterSql(features, k, source)}) a JOIN cluster_labels l USING (raw_cluster)`;
 
 /** clusters.csv, from the finished table. */
 export const clustersCsvSql = (withClv: boolean) => `
@@ -141,6 +146,6 @@ SELECT cluster, cluster_label,
        round(count(*) / sum(count(*)) OVER (), 6)::DOUBLE AS share,
        round(avg(recency_days), 4)::DOUBLE AS mean_recency_days, median(recency_days)::DOUBLE AS median_recency_days,
        round(avg(orders), 4)::DOUBLE AS mean_orders, median(orders)::DOUBLE AS median_orders,
-       round(avg(revenue), 4)::DOUBLE AS mean_revenue, median(revenue)::DOUBLE AS median_revenue,
-       ${withClv ? 'round(avg(clv), 4)::DOUBLE AS mean_clv, round(median(clv), 4)::DOUBLE AS median_clv' : 'NULL::DOUBLE AS mean_clv, NULL::DOUBLE AS median_clv'}
+       round(${exactMean('revenue')}, 4)::DOUBLE AS mean_revenue, median(revenue)::DOUBLE AS median_revenue,
+       ${withClv ? `round(${exactMean('clv', 6)}, 4)::DOUBLE AS mean_clv, round(median(clv), 4)::DOUBLE AS median_clv` : 'NULL::DOUBLE AS mean_clv, NULL::DOUBLE AS median_clv'}
 FROM final_scores GROUP BY cluster, cluster_label ORDER BY cluster`;

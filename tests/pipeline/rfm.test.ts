@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scoreRfm } from '../../src/pipeline/rfm.js';
+import { rfmLayerSql } from '../../src/sql/rfm.js';
+import { CUSTOMERS } from '../../src/sql/scored.js';
 import { runScore } from '../../src/pipeline/score.js';
 import { DEFAULT_SEGMENT_MAP } from '../../src/pipeline/segmentMap.js';
 import { silentEffects } from '../../src/pipeline/effects.js';
@@ -125,12 +127,12 @@ describe('RFM on a hand-computed fixture', () => {
         );
         await scoreRfm(engine, config({ inputs: ['x'] }).rfm, DEFAULT_SEGMENT_MAP);
         const mismatches = await engine.all(
-          `SELECT customer_id FROM customer_rfm
+          `SELECT customer_id FROM (${rfmLayerSql('quantile')(CUSTOMERS)})
            JOIN (SELECT customer_id, ntile(10) OVER (ORDER BY revenue DESC, customer_id) AS reference FROM customer_features) USING (customer_id)
            WHERE value_decile <> reference`,
         );
         expect({ n, mismatches }).toEqual({ n, mismatches: [] });
-        expect(Number((await engine.one<{ c: number }>(`SELECT count(*) AS c FROM customer_rfm`))!.c)).toBe(n);
+        expect(Number((await engine.one<{ c: number }>(`SELECT count(*) AS c FROM (${rfmLayerSql('quantile')(CUSTOMERS)})`))!.c)).toBe(n);
       }
     });
   });

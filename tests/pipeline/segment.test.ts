@@ -7,6 +7,7 @@ import { adjustedRandIndex, assignNearest, kMeansPlusPlus } from '../../src/mode
 import { silentEffects } from '../../src/pipeline/effects.js';
 import { runScore, type ScoreSummary } from '../../src/pipeline/score.js';
 import { FEATURE_SCALE, featureSampleSql } from '../../src/sql/segment.js';
+import { CUSTOMERS } from '../../src/sql/scored.js';
 import { CDNOW_CSV, config, fixture, parseCsv, tempDir, withEngine } from '../helpers.js';
 
 /**
@@ -127,7 +128,7 @@ describe('k-means segment stage on well-separated blobs', () => {
     await segment(BLOBS4, { k: 4 }, async (engine) => {
       const features = ['log_recency_days', 'log_orders', 'log_revenue'] as const;
       const names = [...features, 'customers', ...features.flatMap((f) => [`mean_${f}`, `std_${f}`])];
-      const sql = featureSampleSql(features, engine.dialect.stableHash);
+      const sql = featureSampleSql(features, engine.dialect.stableHash, CUSTOMERS);
       for (const sampleSize of [10, 50, 400, 2000]) {
         const filtered = await engine.numericColumns(sql, names, { seed: 5, sampleSize, oversample: 2 });
         const all = await engine.numericColumns(sql, names, { seed: 5, sampleSize, oversample: 0 });
