@@ -43,10 +43,14 @@ const DIMENSIONS: readonly { name: RfmDimension; d: Dimension; score: string; ta
 ];
 
 /**
- * With `quantile` and `fixed` a score depends on the value alone, so each
- * dimension gets a small table value → score over its distinct values (a few
- * hundred recency days or order counts; revenue has more, still far fewer
- * than customers), joined in by the RFM layer: no per-customer table.
+ * With `quantile` and `fixed` a score depends on the value alone, and never
+ * drops as the value gets better. So each dimension gets a small table
+ * value → score over its distinct values (a few hundred recency days or order
+ * counts; revenue has more, still far fewer than customers), and from those
+ * the one-row `rfm_score_bounds`: for each score 2..5 the worst value that
+ * earns it. The RFM layer then scores each customer by comparing with these
+ * twelve values: no per-customer table, and no join (a join on revenue with
+ * its 10⁵ distinct values cost more than all the rest of the layer).
  * `ntile` splits ties by customer, so it scores every customer (`rfm_scores`).
  */
 export function rfmScoresSql(method: RfmMethod, hash: (e: string) => string): { dimension: RfmDimension | null; sql: string }[] {
@@ -56,13 +60,26 @@ SELECT customer_id, ${DIMENSIONS.map(({ d, score }) => `${ntileScore(d, hash)}::
 FROM customer_features`;
     return [{ dimension: null, sql }];
   }
-  return DIMENSIONS.map(({ name, d, score, table }) => ({
+  const perValue = DIMENSIONS.map(({ name, d, score, table }) => ({
     dimension: name,
     sql: `CREATE OR REPLACE TEMP TABLE ${table} AS
 SELECT ${d.value}, ${method === 'quantile' ? quantileScore(d) : fixedScore(d)}::TINYINT AS ${score}
 FROM customer_features GROUP BY ${d.value}`,
   }));
+  const bounds = `CREATE OR REPLACE TEMP TABLE rfm_score_bounds AS
+SELECT * FROM ${DIMENSIONS.map(
+    ({ d, score, table }) =>
+      `(SELECT ${SCORES_ABOVE_1.map((k) => `${d.better === 'low' ? 'max' : 'min'}(${d.value}) FILTER (WHERE ${score} >= ${k}) AS ${boundColumn(score, k)}`).join(', ')} FROM ${table})`,
+  ).join(',\n     ')}`;
+  return [...perValue, { dimension: null, sql: bounds }];
 }
+
+const SCORES_ABOVE_1 = [2, 3, 4, 5] as const;
+const boundColumn = (score: string, k: number) => `${score}_bound_${k}`;
+
+/** 1 + the number of bounds the value reaches (a score no value earns has a NULL bound, never reached). */
+const scoreFromBounds = ({ d, score }: (typeof DIMENSIONS)[number]) =>
+  `(1 + ${SCORES_ABOVE_1.map((k) => `coalesce(f.${d.value} ${d.better === 'low' ? '<=' : '>='} s.${boundColumn(score, k)}, false)::TINYINT`).join(' + ')})::TINYINT AS ${score}`;
 
 /**
  * Value deciles = ntile(10) over (revenue DESC, customer_id), without a
@@ -91,9 +108,9 @@ const valueDecile = `CASE ${Array.from(
               ELSE 10 END`;
 
 /**
- * The RFM columns as a layer over the customers. Every join but the ntile one
- * is to a small table, so they cost little more than reading the customers.
- * The segment join is on the cell as a number (545).
+ * The RFM columns as a layer over the customers: scores from the bounds (or,
+ * for ntile, joined per customer), the segment by a join on the cell as a
+ * number (545) with the 125-row map, the value decile from its bounds.
  */
 export const rfmLayerSql =
   (method: RfmMethod) =>
@@ -101,10 +118,12 @@ export const rfmLayerSql =
 SELECT x.* EXCLUDE (cell), x.cell::VARCHAR AS rfm_cell, m.segment AS rfm_segment,
        (${valueDecile})::TINYINT AS value_decile
 FROM (
-  SELECT f.*, r_score, f_score, m_score, r_score::SMALLINT * 100 + f_score * 10 + m_score AS cell
-  FROM (${source}) f ${
-    method === 'ntile' ? 'JOIN rfm_scores USING (customer_id)' : DIMENSIONS.map(({ d, table }) => `JOIN ${table} USING (${d.value})`).join(' ')
-  }
+  SELECT y.*, r_score::SMALLINT * 100 + f_score * 10 + m_score AS cell
+  FROM (${
+    method === 'ntile'
+      ? `SELECT f.*, r_score, f_score, m_score FROM (${source}) f JOIN rfm_scores USING (customer_id)`
+      : `SELECT f.*, ${DIMENSIONS.map(scoreFromBounds).join(', ')} FROM (${source}) f CROSS JOIN rfm_score_bounds s`
+  }) y
 ) x
 JOIN (SELECT cell::SMALLINT AS number, segment FROM segment_map) m ON m.number = x.cell
 CROSS JOIN rfm_decile_bounds b`;

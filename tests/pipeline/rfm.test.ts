@@ -136,4 +136,29 @@ describe('RFM on a hand-computed fixture', () => {
       }
     });
   });
+
+  it('scores from the score bounds equal the per-value scores, for quantile and fixed', async () => {
+    // The layer compares each value with the worst value earning each score,
+    // rather than joining the value → score tables: checked against that join.
+    await withEngine(async (engine) => {
+      for (const rfm of [{}, { method: 'fixed', thresholds: { recency: [5, 20, 40, 90], frequency: [2, 3, 5, 8], monetary: [10, 50, 100, 500] } }]) {
+        for (const n of [1, 7, 500]) {
+          await engine.run(
+            `CREATE OR REPLACE TEMP TABLE customer_features AS
+             SELECT 'C' || i AS customer_id, ((hash(i) % 40) * 7.25)::DECIMAL(38,4) AS revenue, (1 + hash(i * 3) % 9)::BIGINT AS orders,
+                    (hash(i * 5) % 120)::BIGINT AS recency_days
+             FROM range($n) t(i)`,
+            { n },
+          );
+          await scoreRfm(engine, config({ inputs: ['x'], rfm }).rfm, DEFAULT_SEGMENT_MAP);
+          const mismatches = await engine.all(
+            `SELECT l.customer_id FROM (${rfmLayerSql(config({ inputs: ['x'], rfm }).rfm.method)(CUSTOMERS)}) l
+             JOIN rfm_recency_scores r USING (recency_days) JOIN rfm_frequency_scores f USING (orders) JOIN rfm_monetary_scores m USING (revenue)
+             WHERE l.r_score <> r.r_score OR l.f_score <> f.f_score OR l.m_score <> m.m_score`,
+          );
+          expect({ rfm, n, mismatches }).toEqual({ rfm, n, mismatches: [] });
+        }
+      }
+    });
+  });
 });
