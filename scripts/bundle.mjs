@@ -3,7 +3,11 @@
 // bin/crm.js: Node then resolves and reads a handful of files at start-up
 // instead of several hundred (zod, pino, commander, ...), which is most of the
 // CLI's start-up time. Optional stages stay in chunks loaded when they run.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+// Chunk names carry content hashes: without a clean directory, old chunks would pile up.
+rmSync('dist/bundle', { recursive: true, force: true });
 
 await build({
   entryPoints: ['dist/cli/main.js'],

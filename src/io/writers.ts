@@ -16,7 +16,7 @@ export async function writeQuery(engine: Engine, query: string, format: TableFor
   const target = engine.dialect.quoteString(file);
   switch (format) {
     case 'parquet':
-      return engine.run(`COPY (${query}) TO ${target} (FORMAT parquet, COMPRESSION zstd)`);
+      return engine.run(`COPY (${query}) TO ${target} (FORMAT parquet, COMPRESSION snappy)`);
     case 'csv':
       return engine.run(`COPY (${query}) TO ${target} (FORMAT csv, HEADER true${options.crlf ? ", NEW_LINE '\r\n'" : ''})`);
     case 'json':
