@@ -83,22 +83,36 @@ const scoreFromBounds = ({ d, score }: (typeof DIMENSIONS)[number]) =>
 
 /**
  * Value deciles = ntile(10) over (revenue DESC, customer_id), without a
- * per-customer table: ntile(10) puts the first n mod 10 deciles one customer
- * larger, so decile j ends at position j·⌊n/10⌋ + min(j, n mod 10). Those nine
+ * per-customer table or a sort of every customer: ntile(10) puts the first
+ * n mod 10 deciles one customer larger, so decile j ends at position
+ * j·⌊n/10⌋ + min(j, n mod 10), found from the customer counts per distinct
+ * revenue, then among the customers tied on that revenue by id. Those nine
  * boundary customers (revenue and id) are kept in one row; a customer's decile
  * is the first boundary it is at or before in that order.
  */
 export const DECILE_BOUNDS_SQL = `
 CREATE OR REPLACE TEMP TABLE rfm_decile_bounds AS
-WITH ranked AS (
-  SELECT revenue, customer_id, row_number() OVER (ORDER BY revenue DESC, customer_id) AS position FROM customer_features
-),
-ends AS (
+WITH ends AS (
   SELECT j, j * (n // 10) + least(j, n % 10) AS position
   FROM (SELECT count(*) AS n FROM customer_features) CROSS JOIN range(1, 10) AS t(j)
+),
+-- Positions (revenue DESC) first..last taken by each distinct revenue.
+revenues AS (
+  SELECT revenue, sum(count(*)) OVER (ORDER BY revenue DESC) - count(*) + 1 AS first, sum(count(*)) OVER (ORDER BY revenue DESC) AS last
+  FROM customer_features GROUP BY revenue
+),
+-- The revenue at each boundary position, and the boundary's rank among the customers tied on it.
+located AS (
+  SELECT e.j, r.revenue, e.position - r.first + 1 AS rank_in_tie
+  FROM ends e JOIN revenues r ON e.position BETWEEN r.first AND r.last
+),
+-- Ties are ordered by id: only the customers with a boundary revenue are sorted, not all of them.
+tied AS (
+  SELECT revenue, customer_id, row_number() OVER (PARTITION BY revenue ORDER BY customer_id) AS rank_in_tie
+  FROM customer_features WHERE revenue IN (SELECT revenue FROM located)
 )
-SELECT ${Array.from({ length: 9 }, (_, i) => `max(r.revenue) FILTER (WHERE e.j = ${i + 1}) AS revenue_${i + 1}, max(r.customer_id) FILTER (WHERE e.j = ${i + 1}) AS customer_id_${i + 1}`).join(',\n       ')}
-FROM ends e JOIN ranked r USING (position)`;
+SELECT ${Array.from({ length: 9 }, (_, i) => `max(l.revenue) FILTER (WHERE l.j = ${i + 1}) AS revenue_${i + 1}, max(t.customer_id) FILTER (WHERE l.j = ${i + 1}) AS customer_id_${i + 1}`).join(',\n       ')}
+FROM located l JOIN tied t USING (revenue, rank_in_tie)`;
 
 /** The first boundary the customer is at or before, in (revenue DESC, customer_id) order; CASE stops at the first match. */
 const valueDecile = `CASE ${Array.from(
