@@ -12,7 +12,7 @@ import type { ClvResult } from './clv.js';
 import type { Effects } from './effects.js';
 import { computeFeatures, resolveAsOf } from './features.js';
 import { addHistoryColumns, attachHistory, detachHistory, nextRunId, recordRun } from './history.js';
-import { stageCounts, type LifecycleResult } from './lifecycle.js';
+import { assignLifecycle, stageCounts, type LifecycleResult } from './lifecycle.js';
 import { STAGES_SQL } from '../sql/lifecycle.js';
 import { loadTransactions } from './load.js';
 import { rfmThresholds, scoreRfm, type RfmResult } from './rfm.js';
@@ -55,11 +55,10 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   // Checked before any data is read, so a bad map costs nothing.
   const segmentMap = config.rfm.segmentMap ? await readSegmentMap(config.rfm.segmentMap) : DEFAULT_SEGMENT_MAP;
 
-  // The optional stages' modules (k-means pulls in ml-kmeans and some 250 files
+  // The model stages' modules (k-means pulls in ml-kmeans and some 250 files
   // behind it) load while DuckDB reads the input, rather than after it.
   const modules = {
     clv: config.clv.enabled ? quiet(import('./clv.js')) : null,
-    lifecycle: config.lifecycle.enabled ? quiet(import('./lifecycle.js')) : null,
     segment: config.kmeans.enabled ? quiet(import('./segment.js')) : null,
   };
 
@@ -100,8 +99,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     stages.add('clv');
   }
   let lifecycle: Omit<LifecycleResult, 'counts'> | null = null;
-  if (modules.lifecycle) {
-    const { assignLifecycle } = await modules.lifecycle;
+  if (config.lifecycle.enabled) {
     const stage = await timed('lifecycle', () => assignLifecycle(engine, config.lifecycle, clvLayer !== null));
     lifecycle = stage.result;
     layers.push(stage.layer);
