@@ -13,7 +13,11 @@ import {
   CSV_QUOTED_NON_BLANK_SQL,
   csvQuotedRangesSql,
   csvReaderRejectsSql,
+  csvRejectedIdsSql,
+  csvRejectPassesSql,
   csvSkippedRangesSql,
+  csvTextRowsSql,
+  csvTypedRejectsSql,
   csvValueRejectsSql,
   customerDaysSql,
   DAYS_CHECK_SQL,
@@ -21,7 +25,6 @@ import {
   readerProjectionSql,
   TRIM_IDS_SQL,
   readerCall,
-  stageRawTextSql,
   stageRowsSql,
   whitespaceFieldsSql,
   type CsvReadOptions,
@@ -172,6 +175,7 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
     const allText = { ...base, header, types: Object.fromEntries(names.map((n) => [n, 'VARCHAR'])) };
     await collectCsvRejects(engine, file, index, {
       rejects,
+      days,
       rejectsTable,
       readerRejected,
       valueRejected: check.rejected,
@@ -192,8 +196,9 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
  * The rejected rows of a CSV file with rejects, at the physical line where
  * their record starts (see csvPhysicalLinesSql): the lines DuckDB's reader set
  * aside and, when some values were rejected, a second, ordered pass over the
- * rows it yielded, plus an all-text pass for the fields as written. Only files
- * with rejects pay for these passes.
+ * rows it yielded, plus an all-text pass for the fields as written, both
+ * keeping only the few rows they need (csvRejectPassesSql). Only files with
+ * rejects pay for these passes.
  */
 async function collectCsvRejects(
   engine: Engine,
@@ -201,6 +206,8 @@ async function collectCsvRejects(
   index: number,
   o: {
     rejects: string;
+    /** The first pass's customer-day groups, before the rejected rows leave them. */
+    days: string;
     /** The first pass's reader rejects. */
     rejectsTable: string;
     readerRejected: number;
@@ -218,13 +225,15 @@ async function collectCsvRejects(
   const quoted = `quoted_${index}`;
   const staged = `staged_${index}`;
   const text = `staged_text_${index}`;
+  const ids = `rejected_ids_${index}`;
+  const passes = `reject_passes_${index}`;
   // Row positions are line numbers here: these passes keep the file's order.
   await engine.run(`SET preserve_insertion_order = true`);
   try {
     await engine.run(csvPhysicalLinesSql(lines, engine.dialect), { path: file });
     if (o.valueRejected > 0) {
-      await engine.run(stageRowsSql(staged, o.typedReader, { ...o.parts, line: 'NULL::BIGINT' }), { path: file });
-      await engine.run(stageRawTextSql(text, o.textReader, o.parts), { path: file });
+      await engine.run(csvRejectedIdsSql(ids, o.days));
+      await engine.run(csvRejectPassesSql(passes, { typedReader: o.typedReader, textReader: o.textReader, ids, parts: o.parts }), { path: file });
     }
   } catch (error) {
     throw new InputError(`${file}: cannot be read as CSV (${firstLine((error as Error).message)})`);
@@ -245,15 +254,18 @@ async function collectCsvRejects(
 
   if (o.readerRejected > 0) await engine.run(`INSERT INTO ${o.rejects} ${csvReaderRejectsSql(o.rejectsTable, `${quoted}_gaps`)}`, o.columns);
   if (o.valueRejected > 0) {
+    await engine.run(csvTypedRejectsSql(staged, passes, o.parts));
+    await engine.run(csvTextRowsSql(text, passes));
     // Each reader's rows fill the lines it did not skip.
     for (const [name, readerRejects] of [[staged, o.rejectsTable], [text, `${o.rejectsTable}_text`]] as const) {
       await engine.run(csvSkippedRangesSql(`${name}_skipped`, lines, quoted, `${quoted}_gaps`, readerRejects));
       await engine.run(csvGapsSql(`${name}_gaps`, `${name}_skipped`));
     }
     await engine.run(
-      `INSERT INTO ${o.rejects} ${csvValueRejectsSql({ staged, text, lines, typedGaps: `${staged}_gaps`, textGaps: `${text}_gaps`, firstDataLine: o.header ? 2 : 1 })}`,
+      `INSERT INTO ${o.rejects} ${csvValueRejectsSql({ staged, text, passes, lines, typedGaps: `${staged}_gaps`, textGaps: `${text}_gaps`, firstDataLine: o.header ? 2 : 1 })}`,
     );
     for (const name of [staged, text]) await engine.run(`DROP TABLE ${name}; DROP TABLE ${name}_skipped; DROP TABLE ${name}_gaps`);
+    await engine.run(`DROP TABLE ${ids}; DROP TABLE ${passes}`);
   }
   await engine.run(`DROP TABLE ${lines}; DROP TABLE ${quoted}; DROP TABLE ${quoted}_gaps`);
 }

@@ -217,10 +217,13 @@ FROM ${days} GROUP BY ALL`;
  * double quotes. The lines are decoded as Latin-1, which accepts any byte, so
  * a line that is not valid UTF-8 (which the CSV reader sets aside) still
  * counts; blanks and double quotes are the same bytes in either encoding.
+ * Quotes are counted only on lines that have one: counting them on every
+ * line (replace() copies each line) took half the time of this pass.
  */
 export const csvPhysicalLinesSql = (target: string, d: Dialect) => `
 CREATE OR REPLACE TEMP TABLE ${target} AS
-SELECT line IS NULL AS blank, (strlen(line) - strlen(replace(line, '"', ''))) % 2 = 1 AS odd_quotes
+SELECT line IS NULL AS blank,
+       CASE WHEN contains(line, '"') THEN (strlen(line) - strlen(replace(line, '"', ''))) % 2 = 1 ELSE false END AS odd_quotes
 FROM read_csv($path, columns = {'line': 'VARCHAR'}, delim = ${d.quoteString(WHOLE_LINE_DELIMITER)}, quote = '', escape = '', header = false, auto_detect = false,
               encoding = 'latin-1')`;
 
@@ -285,35 +288,145 @@ WHERE NOT EXISTS (SELECT 1 FROM ${quoted} q WHERE single.line BETWEEN q.first AN
  * How many of the lines a reader's rows could start on come before its first
  * row: the header, and any lines the sniffer skipped at the top. Rows are
  * matched to lines from the end, so these need no counting of their own.
+ * `rowCount`: an expression for the number of rows the reader yielded.
  */
-const rowOffsetSql = (lines: string, gaps: string, rows: string) =>
-  `((SELECT count(*) FROM ${lines}) - coalesce((SELECT max(shift) FROM ${gaps}), 0) - (SELECT count(*) FROM ${rows}))`;
+const rowOffsetSql = (lines: string, gaps: string, rowCount: string) =>
+  `((SELECT count(*) FROM ${lines}) - coalesce((SELECT max(shift) FROM ${gaps}), 0) - ${rowCount})`;
 
 /**
- * The value-rejected rows of the ordered typed pass (`staged`, as
- * parsedRowsSql gives them), each with its line and its fields as written in
- * the file, from the ordered all-text pass (`text`: customer_id, order_date,
- * amount), found by line. The typed pass shows a parsed amount (20.0000 for
- * 20), so its text is the fallback only, should a line not match (the customer
- * id, text in both passes, must agree). Never expected: a row with no line
- * gets its position plus the first data line.
+ * The customer ids (as the reader gave them, untrimmed) of the groups in which
+ * the first pass found rows to reject (see DAYS_CHECK_SQL): a blank id, no
+ * date, or fewer amounts than rows. Every value-rejected row has one of these
+ * ids or none (NULL): the ordered passes parse a row (csvRejectPassesSql)
+ * only when its id is one of them.
  */
-export const csvValueRejectsSql = (o: { staged: string; text: string; lines: string; typedGaps: string; textGaps: string; firstDataLine: number }) => `
+export const csvRejectedIdsSql = (target: string, days: string) => `
+CREATE OR REPLACE TEMP TABLE ${target} AS
+SELECT DISTINCT customer_id FROM ${days}
+WHERE customer_id IS NOT NULL AND (trim(customer_id) = '' OR order_date IS NULL OR amount_rows < rows)`;
+
+/**
+ * One ordered pass over a reader that keeps only some of its rows:
+ * `row_count`, every row the reader yielded, and `kept`, a list of the rows
+ * `keep` selects, each with its `position` (0-based) among all the rows.
+ *
+ * A window with an empty OVER clause numbers the rows in the reader's order
+ * (DuckDB's order preservation, with preserve_insertion_order on) as they
+ * stream by, so nothing but the kept rows is held: a table of every row, whose
+ * rowid gave the position, took gigabytes for a large file. The count comes
+ * from the same aggregate, so the file is read once. `fields`: output name →
+ * expression over the reader's columns; `keep` sees the output names.
+ */
+const keptRowsSql = (reader: string, fields: Record<string, string>, keep: string) => `
+SELECT count(*)::BIGINT AS row_count,
+       list({position: position, ${Object.keys(fields).map((name) => `${name}: ${name}`).join(', ')}}) FILTER (WHERE ${keep}) AS kept
+FROM (SELECT row_number() OVER () - 1 AS position, ${Object.entries(fields).map(([name, expr]) => `${expr} AS ${name}`).join(', ')}
+      FROM ${reader})`;
+
+/**
+ * The ordered passes of a CSV file with value rejects, in one statement (DuckDB
+ * runs the two branches side by side, a thread each):
+ *
+ * - the typed reader (the first pass's types, so the first pass's rows),
+ *   keeping the rows parsedRowsSql rejects: no id, a blank id, no date, no
+ *   amount. Only rows whose id is one of `ids` (csvRejectedIdsSql) can have a
+ *   blank id or no date, so only those are trimmed and have their date parsed
+ *   (the costly part, and these passes number rows on one thread).
+ * - the all-text reader (every column VARCHAR: the fields as written),
+ *   keeping the rows that can be a rejected typed row as written: the same
+ *   checks on the text, where a date the typed reader parsed itself (DATE or
+ *   TIMESTAMP) is missing when its text is, as is an amount (DECIMAL). Other
+ *   rows can only fail to match (csvValueRejectsSql matches on the id too).
+ *
+ * So both hold about as many rows as were rejected. One row per reader (UNION
+ * ALL BY NAME fills the other's columns with NULL): typed_count and
+ * typed_kept (position, customer_id, order_date, amount[, order_id], typed as
+ * the reader types them), or text_count and text_kept (position, customer_id,
+ * order_date, amount, as text). The typed reader reads the mapped columns,
+ * as the first pass does: it sets aside a line whose value it cannot cast
+ * only when it reads that column.
+ */
+export const csvRejectPassesSql = (
+  target: string,
+  o: {
+    typedReader: string;
+    textReader: string;
+    ids: string;
+    parts: Pick<StagedSelect, 'customer' | 'date' | 'amount' | 'order' | 'dateType' | 'hasExplicitFormat'>;
+  },
+) => {
+  const fields = { customer_id: o.parts.customer, order_date: o.parts.date, amount: o.parts.amount };
+  const listed = `customer_id IN (SELECT customer_id FROM ${o.ids})`;
+  const noDate = `${parseDateSql('order_date', o.parts.dateType, o.parts.hasExplicitFormat)} IS NULL`;
+  const typedKeep = `customer_id IS NULL OR amount IS NULL OR CASE WHEN ${listed} THEN trim(customer_id) = '' OR ${noDate} ELSE false END`;
+  const textNoDate = o.parts.dateType === 'text' ? noDate : `order_date IS NULL OR trim(order_date) = ''`;
+  const textKeep = `customer_id IS NULL OR CASE WHEN ${listed} THEN trim(customer_id) = '' OR amount IS NULL OR trim(amount) = '' OR ${textNoDate} ELSE false END`;
+  return `
+CREATE OR REPLACE TEMP TABLE ${target} AS
+SELECT row_count AS typed_count, kept AS typed_kept
+FROM (${keptRowsSql(o.typedReader, o.parts.order ? { ...fields, order_id: o.parts.order } : fields, typedKeep)})
+UNION ALL BY NAME
+SELECT row_count AS text_count, kept AS text_kept
+FROM (${keptRowsSql(o.textReader, fields, textKeep)})`;
+};
+
+/**
+ * The typed pass's rejected rows (csvRejectPassesSql): position, reason and
+ * the raw fields, parsed and checked as parsedRowsSql does every row.
+ */
+export const csvTypedRejectsSql = (target: string, passes: string, s: Pick<StagedSelect, 'order' | 'dateType' | 'amountType' | 'hasExplicitFormat'>) => `
+CREATE OR REPLACE TEMP TABLE ${target} AS
+SELECT line AS position, reason, raw_customer_id, raw_order_date, raw_amount
+FROM (${parsedRowsSql(`(SELECT unnest(typed_kept, recursive := true) FROM ${passes})`, {
+  ...s,
+  customer: 'customer_id',
+  date: 'order_date',
+  amount: 'amount',
+  order: s.order ? 'order_id' : null,
+  // parsedRowsSql's line column carries the position here.
+  line: 'position',
+})})
+WHERE reason IS NOT NULL`;
+
+/** The all-text pass's kept rows (csvRejectPassesSql): position, customer_id, order_date, amount. */
+export const csvTextRowsSql = (target: string, passes: string) => `
+CREATE OR REPLACE TEMP TABLE ${target} AS
+SELECT unnest(text_kept, recursive := true) FROM ${passes}`;
+
+/**
+ * The value-rejected rows of the typed pass (`staged`: position, reason and
+ * raw fields, csvTypedRejectsSql), each with its line and its fields as
+ * written in the file, from the all-text pass (`text`, csvTextRowsSql), found
+ * by position. Row positions count every row a reader yielded (`passes` has
+ * the counts), whether kept or not. The typed pass shows a parsed amount
+ * (20.0000 for 20), so its text is the fallback only, should a line not match
+ * (the customer id, text in both passes, must agree). Never expected: a row
+ * with no line gets its position plus the first data line.
+ */
+export const csvValueRejectsSql = (o: {
+  staged: string;
+  text: string;
+  passes: string;
+  lines: string;
+  typedGaps: string;
+  textGaps: string;
+  firstDataLine: number;
+}) => `
 WITH typed AS (
-  SELECT rowid AS position, rowid + 1 + ${rowOffsetSql(o.lines, o.typedGaps, o.staged)} AS rank,
+  SELECT position, position + 1 + ${rowOffsetSql(o.lines, o.typedGaps, `(SELECT max(typed_count) FROM ${o.passes})`)} AS rank,
          reason, raw_customer_id, raw_order_date, raw_amount
-  FROM ${o.staged} WHERE reason IS NOT NULL
+  FROM ${o.staged}
 ),
 placed AS (
   SELECT *, CASE WHEN rank >= 1 THEN ${lineAtRankSql(o.typedGaps, 'rank')} END AS line FROM typed
 ),
 in_text AS (
-  SELECT *, ${rankOfLineSql(o.textGaps, 'line')} - 1 - ${rowOffsetSql(o.lines, o.textGaps, o.text)} AS text_position FROM placed
+  SELECT *, ${rankOfLineSql(o.textGaps, 'line')} - 1 - ${rowOffsetSql(o.lines, o.textGaps, `(SELECT max(text_count) FROM ${o.passes})`)} AS text_position FROM placed
 ),
 matched AS (
   SELECT p.*, t.customer_id AS text_customer_id, t.order_date AS text_order_date, t.amount AS text_amount,
-         t.rowid IS NOT NULL AND t.customer_id IS NOT DISTINCT FROM p.raw_customer_id AS found
-  FROM in_text p LEFT JOIN ${o.text} t ON t.rowid = p.text_position
+         t.position IS NOT NULL AND t.customer_id IS NOT DISTINCT FROM p.raw_customer_id AS found
+  FROM in_text p LEFT JOIN ${o.text} t ON t.position = p.text_position
 )
 SELECT coalesce(line, position + ${o.firstDataLine}) AS line, reason,
        CASE WHEN found THEN text_customer_id ELSE raw_customer_id END AS customer_id,
@@ -321,11 +434,6 @@ SELECT coalesce(line, position + ${o.firstDataLine}) AS line, reason,
        CASE WHEN found THEN text_amount ELSE raw_amount END AS amount,
        NULL AS raw_line
 FROM matched`;
-
-/** The mapped fields of every row as the text in the file, in file order (read every column as VARCHAR). */
-export const stageRawTextSql = (target: string, reader: string, s: Pick<StagedSelect, 'customer' | 'date' | 'amount'>) => `
-CREATE OR REPLACE TEMP TABLE ${target} AS
-SELECT ${s.customer} AS customer_id, ${s.date} AS order_date, ${s.amount} AS amount FROM ${reader}`;
 
 /** The reader's rejects (READER_REJECTS_SQL) at their physical line. */
 export const csvReaderRejectsSql = (rejectsTable: string, quotedGaps: string) => `

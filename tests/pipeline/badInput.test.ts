@@ -197,6 +197,60 @@ describe('bad input corpus (fixtures/bad)', () => {
     });
   });
 
+  // The ordered passes that place value rejects keep only the rows that look
+  // rejected, and number them among all rows: here the same customers have
+  // many accepted rows around each rejected one, past many blank lines and
+  // quoted fields with line breaks, and reader rejects shift the typed rows.
+  // With --date-format the reader parses the dates itself, and sets aside the bad ones.
+  for (const [name, eol, dateFormat] of [['LF', '\n', undefined], ['CRLF', '\r\n', undefined], ['--date-format', '\n', '%Y-%m-%d']] as const) {
+    it(`places reader and value rejects after many blank lines and multi-line quoted fields (${name})`, async () => {
+      const out = await tempDir();
+      const { writeFile } = await import('node:fs/promises');
+      const records: string[] = ['customer_id,order_date,amount,note'];
+      let line = 1;
+      const expected: string[][] = [];
+      /** Appends a record (or a blank line); a rejected one with its reason and the fields rejects.csv must show. */
+      const add = (record: string, reject?: [reason: string, customer: string, date: string, amount: string]) => {
+        records.push(record);
+        if (reject) expected.push([String(line + 1), ...reject]);
+        line += record.split(eol).length;
+      };
+      /** A bad date is the reader's reject (no fields, the raw line) when it parses dates. */
+      const badDate = (customer: string, date: string, amount: string): [string, string, string, string] =>
+        dateFormat ? ['unparseable date', '', '', ''] : ['unparseable date', customer, date, amount];
+      const bad: Record<number, () => void> = {
+        3: () => add('C3,not-a-date,12.50,x', badDate('C3', 'not-a-date', '12.50')),
+        1003: () => add(`C1,2024-13-01,4.00,"note${eol}${eol}continued"`, badDate('C1', '2024-13-01', '4.00')),
+        1104: () => add(',2024-02-01,7.50,x', ['missing customer id', '', '2024-02-01', '7.50']),
+        1105: () => add('   ,2024-02-02,2.00,x', ['missing customer id', '   ', '2024-02-02', '2.00']),
+        1205: () => add('C5,2024-02-04,1,x,extra', ['too many columns', '', '', '']),
+        1206: () => add('C2,2024-02-03,,x', ['missing amount', 'C2', '2024-02-03', '']),
+        1207: () => add('C3,2024-02-03,"",x', ['missing amount', 'C3', '2024-02-03', '']),
+        1307: () => add('C6,2024-02-05,abc,x', ['non-numeric amount', '', '', '']),
+        1308: () => add('C4,,9.90,"a ""quoted"" note"', ['missing date', 'C4', '', '9.90']),
+        1499: () => add('C0,2024-99-99,3.30,x', badDate('C0', '2024-99-99', '3.30')),
+      };
+      for (let i = 0; i < 1500; i++) {
+        if (i % 97 === 0) for (let b = 0; b < 12; b++) add('');
+        if (bad[i]) bad[i]!();
+        else if (i % 50 === 0) add(`C${i % 7},2024-03-${10 + (i % 19)},20.50,"two${eol}lines${eol}${eol}and a blank one"`);
+        else add(`C${i % 7},2024-03-${10 + (i % 19)},${(i % 40) + 0.25},plain`);
+      }
+      add('');
+      const text = records.join(eol) + eol;
+      const file = path.join(out, 'late.csv');
+      await writeFile(file, text);
+      await withEngine(async (engine) => {
+        const cfg = config({ inputs: [file], out: path.join(out, 'o'), noDb: true, format: ['csv'], dateFormat, clv: { enabled: false }, kmeans: { enabled: false } });
+        const summary = await runScore(engine, cfg, silentEffects);
+        expect(summary.rows).toMatchObject({ read: 1500, rejected: expected.length });
+        const rejects = parseCsv(await readFile(path.join(out, 'o', 'rejects.csv'), 'utf8'));
+        expect(rejects.map((r) => [r.line, r.reason.replace(/:.*/, ''), r.customer_id, r.order_date, r.amount])).toEqual(expected);
+        rejects.forEach((r) => expectRecordAtLine(text, r));
+      });
+    });
+  }
+
   it('reads the BOM file header as customer_id, not as a BOM-prefixed name', async () => {
     const out = await tempDir();
     await withEngine(async (engine) => {
