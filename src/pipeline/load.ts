@@ -230,7 +230,12 @@ async function collectCsvRejects(
   // Row positions are line numbers here: these passes keep the file's order.
   await engine.run(`SET preserve_insertion_order = true`);
   try {
-    await engine.run(csvPhysicalLinesSql(lines, engine.dialect), { path: file });
+    try {
+      await engine.run(csvPhysicalLinesSql(lines, engine.dialect, 'utf-8'), { path: file });
+    } catch {
+      // A line that is not UTF-8: see csvPhysicalLinesSql.
+      await engine.run(csvPhysicalLinesSql(lines, engine.dialect, 'latin-1'), { path: file });
+    }
     if (o.valueRejected > 0) {
       await engine.run(csvRejectedIdsSql(ids, o.days));
       await engine.run(csvRejectPassesSql(passes, { typedReader: o.typedReader, textReader: o.textReader, ids, parts: o.parts }), { path: file });

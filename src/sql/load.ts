@@ -214,18 +214,21 @@ FROM ${days} GROUP BY ALL`;
  *
  * `target`: one row per physical line, in file order (read it with
  * preserve_insertion_order on): is it blank, does it hold an odd number of
- * double quotes. The lines are decoded as Latin-1, which accepts any byte, so
- * a line that is not valid UTF-8 (which the CSV reader sets aside) still
- * counts; blanks and double quotes are the same bytes in either encoding.
+ * double quotes. The lines are decoded as UTF-8, like the CSV reader does; a
+ * file with a line that is not valid UTF-8 (which the CSV reader sets aside)
+ * is read again as Latin-1, so that line still counts: blanks and double
+ * quotes are the same bytes in either encoding. Latin-1 is not the first
+ * choice: DuckDB's decoder refuses the bytes 0x80-0x9F, which are common in
+ * valid UTF-8 (€ is E2 82 AC).
  * Quotes are counted only on lines that have one: counting them on every
  * line (replace() copies each line) took half the time of this pass.
  */
-export const csvPhysicalLinesSql = (target: string, d: Dialect) => `
+export const csvPhysicalLinesSql = (target: string, d: Dialect, encoding: 'utf-8' | 'latin-1') => `
 CREATE OR REPLACE TEMP TABLE ${target} AS
 SELECT line IS NULL AS blank,
        CASE WHEN contains(line, '"') THEN (strlen(line) - strlen(replace(line, '"', ''))) % 2 = 1 ELSE false END AS odd_quotes
 FROM read_csv($path, columns = {'line': 'VARCHAR'}, delim = ${d.quoteString(WHOLE_LINE_DELIMITER)}, quote = '', escape = '', header = false, auto_detect = false,
-              encoding = 'latin-1')`;
+              encoding = '${encoding}')`;
 
 /** Non-blank lines, and lines with an odd number of double quotes (none: no quoted field spans lines). */
 export const CSV_LINE_COUNTS_SQL = (lines: string) => `

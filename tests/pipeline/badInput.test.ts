@@ -251,6 +251,19 @@ describe('bad input corpus (fixtures/bad)', () => {
     });
   }
 
+  it('finds the lines of rejects in a UTF-8 file whose text has bytes 0x80-0x9F (€ is E2 82 AC)', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const file = path.join(await tempDir(), 'euro.csv');
+    await writeFile(file, 'customer_id,order_date,amount\nC€1,2024-01-02,5\n\nC2,not-a-date,3\nC€1,2024-01-03,4\n');
+    const out = await tempDir();
+    await withEngine(async (engine) => {
+      await runScore(engine, config({ inputs: [file], out, noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false } }), silentEffects);
+      const rejects = parseCsv(await readFile(path.join(out, 'rejects.csv'), 'utf8')).map((r) => [r.line, r.reason, r.order_date]);
+      expect(rejects).toEqual([['4', 'unparseable date', 'not-a-date']]);
+      expect(parseCsv(await readFile(path.join(out, 'customers.csv'), 'utf8')).map((r) => [r.customer_id, r.orders])).toEqual([['C€1', '2']]);
+    });
+  });
+
   it('reads the BOM file header as customer_id, not as a BOM-prefixed name', async () => {
     const out = await tempDir();
     await withEngine(async (engine) => {
