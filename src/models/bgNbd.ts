@@ -17,18 +17,21 @@
  * x and one time value: the fit precomputes them per distinct frequency and
  * per distinct time (see makeLogLikelihood for how little is left per pattern).
  */
-import { compilePurchasePatterns, fitLogSpace, notFitted, subsamplePurchasePatterns, toFitResult, unidentifiedPurchases, type CompiledPatterns } from './fitting.js';
+import {
+  compilePurchasePatterns,
+  fitLogSpace,
+  notFitted,
+  positiveParameters,
+  subsamplePurchasePatterns,
+  toFitResult,
+  unidentifiedPurchases,
+  type CompiledPatterns,
+} from './fitting.js';
 import { digamma, expm1Ratio, logGamma, logGammaRatio } from './specialFunctions.js';
 import type { BgNbdParams, FitOptions, FitResult, PurchasePatterns } from './types.js';
 
-const NAMES = ['r', 'alpha', 'a', 'b'] as const;
-
-function checkParams(params: BgNbdParams): void {
-  for (const name of NAMES) {
-    const v = params[name];
-    if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`BG/NBD: parameter ${name} = ${v} must be a finite number > 0`);
-  }
-}
+const PARAMETERS = positiveParameters('BG/NBD', ['r', 'alpha', 'a', 'b']);
+const checkParams = PARAMETERS.check;
 
 /** Patterns per block: the running product of ≤ 512 factors in [1, 2] stays below 2^512 ≪ 1e308. */
 const BLOCK = 512;
@@ -216,27 +219,14 @@ function makeLogLikelihood(data: CompiledPatterns, useTable = tableWorthIt(data)
   };
 }
 
-function toTheta(params: BgNbdParams): Float64Array {
-  checkParams(params);
-  return Float64Array.of(Math.log(params.r), Math.log(params.alpha), Math.log(params.a), Math.log(params.b));
-}
-
-function toParams(v: ArrayLike<number>): BgNbdParams {
-  return Object.freeze({ r: v[0], alpha: v[1], a: v[2], b: v[3] });
-}
-
 /** Weighted sum of the per-pattern log-likelihoods. */
 export function bgNbdLogLikelihood(params: BgNbdParams, data: PurchasePatterns): number {
-  const ll = makeLogLikelihood(compilePurchasePatterns(data, 'BG/NBD'));
-  return ll(toTheta(params), new Float64Array(4));
+  return PARAMETERS.valueAt(makeLogLikelihood(compilePurchasePatterns(data, 'BG/NBD')), params);
 }
 
 /** Gradient of {@link bgNbdLogLikelihood} w.r.t. the log-parameters: ∂LL/∂log θ = θ ∂LL/∂θ. */
 export function bgNbdLogLikelihoodGradient(params: BgNbdParams, data: PurchasePatterns): BgNbdParams {
-  const ll = makeLogLikelihood(compilePurchasePatterns(data, 'BG/NBD'));
-  const g = new Float64Array(4);
-  ll(toTheta(params), g);
-  return toParams(g);
+  return PARAMETERS.gradientAt(makeLogLikelihood(compilePurchasePatterns(data, 'BG/NBD')), params);
 }
 
 /** Log-likelihood of a single customer history (x, t_x, T); the textbook formula, unvectorised. */
@@ -266,27 +256,27 @@ export function fitBgNbd(data: PurchasePatterns, options: FitOptions<BgNbdParams
     a: 1,
     b: 1,
   };
-  const theta0 = toTheta(initial);
+  PARAMETERS.check(initial);
 
   const unidentified = unidentifiedPurchases(compiled, 'dropout');
   if (unidentified) {
-    const ll = compiled.count === 0 ? 0 : logLikelihood(theta0, new Float64Array(4));
-    return notFitted('BG/NBD', toParams([initial.r, initial.alpha, initial.a, initial.b]), ll, unidentified);
+    const ll = compiled.count === 0 ? 0 : PARAMETERS.valueAt(logLikelihood, initial);
+    return notFitted('BG/NBD', PARAMETERS.fromVector(PARAMETERS.values(initial)), ll, unidentified);
   }
 
   const sample = options.initialParams ? null : subsamplePurchasePatterns(compiled);
   const fit = fitLogSpace({
     model: 'BG/NBD',
-    names: NAMES,
+    names: PARAMETERS.names,
     logLikelihood,
     totalWeight: compiled.totalWeight,
     warmStart: sample && { logLikelihood: makeLogLikelihood(sample, tableWorthIt(compiled)), totalWeight: sample.totalWeight },
-    initial: [initial.r, initial.alpha, initial.a, initial.b],
+    initial: PARAMETERS.values(initial),
     penalty: options.penalty,
     maxIterations: options.maxIterations,
     tolerance: options.tolerance,
   });
-  return toFitResult(fit, toParams);
+  return toFitResult(fit, PARAMETERS.fromVector);
 }
 
 // ---------------------------------------------------------------------------

@@ -314,6 +314,55 @@ export interface LogSpaceFit {
   readonly message: string;
 }
 
+/**
+ * A model's parameters: positive numbers with names in a fixed order. The
+ * fits work on their logarithms, a vector in that order; results come back as
+ * frozen objects with the names in that order (as summary.json shows them).
+ */
+export interface ModelParameters<P> {
+  readonly names: readonly string[];
+  /** Throws a RangeError naming the model and the parameter unless every value is finite and > 0. */
+  check(params: P): void;
+  /** The values in name order. */
+  values(params: P): number[];
+  /** Checked, then the log of each value, in name order. */
+  toTheta(params: P): Float64Array;
+  fromVector(v: ArrayLike<number>): P;
+  /** A log-likelihood over log-parameters, at `params`. */
+  valueAt(logLikelihood: LogLikelihoodWithGradient, params: P): number;
+  /** Its gradient w.r.t. the log-parameters (∂LL/∂log θ = θ ∂LL/∂θ), named like the parameters. */
+  gradientAt(logLikelihood: LogLikelihoodWithGradient, params: P): P;
+}
+
+export function positiveParameters<N extends string>(model: string, names: readonly N[]): ModelParameters<Readonly<Record<N, number>>> {
+  type P = Readonly<Record<N, number>>;
+  const values = (params: P) => names.map((name) => params[name]);
+  const check = (params: P) => {
+    for (const name of names) {
+      const v = params[name];
+      if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`${model}: parameter ${name} = ${v} must be a finite number > 0`);
+    }
+  };
+  const toTheta = (params: P) => {
+    check(params);
+    return Float64Array.from(values(params), Math.log);
+  };
+  const fromVector = (v: ArrayLike<number>) => Object.freeze(Object.fromEntries(names.map((name, i) => [name, v[i]]))) as P;
+  return {
+    names,
+    check,
+    values,
+    toTheta,
+    fromVector,
+    valueAt: (logLikelihood, params) => logLikelihood(toTheta(params), new Float64Array(names.length)),
+    gradientAt: (logLikelihood, params) => {
+      const gradient = new Float64Array(names.length);
+      logLikelihood(toTheta(params), gradient);
+      return fromVector(gradient);
+    },
+  };
+}
+
 /** A fit's natural-parameter result as the model's immutable FitResult. */
 export function toFitResult<P>(fit: LogSpaceFit, toParams: (v: ArrayLike<number>) => P, overrides: { converged?: boolean; message?: string } = {}): FitResult<P> {
   return Object.freeze({

@@ -14,18 +14,12 @@
  * per frequency, computed once), so an evaluation costs one log and one
  * division per customer.
  */
-import { distinctIndex, fitLogSpace, notFitted, selectByHash, toFitResult, WARM_START_MIN_ROWS, WARM_START_ROWS } from './fitting.js';
+import { distinctIndex, fitLogSpace, notFitted, positiveParameters, selectByHash, toFitResult, WARM_START_MIN_ROWS, WARM_START_ROWS } from './fitting.js';
 import { digamma, logGamma, logGammaRatio } from './specialFunctions.js';
 import type { FitOptions, FitResult, GammaGammaParams, SpendPatterns } from './types.js';
 
-const NAMES = ['p', 'q', 'gamma'] as const;
-
-function checkParams(params: GammaGammaParams): void {
-  for (const name of NAMES) {
-    const v = params[name];
-    if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`Gamma-Gamma: parameter ${name} = ${v} must be a finite number > 0`);
-  }
-}
+const PARAMETERS = positiveParameters('Gamma-Gamma', ['p', 'q', 'gamma']);
+const checkParams = PARAMETERS.check;
 
 /** Repeat customers' spend, validated and sorted by frequency for block-wise evaluation. */
 interface CompiledSpend {
@@ -205,25 +199,14 @@ function makeLogLikelihood(data: CompiledSpend): (theta: Float64Array, gradient:
   };
 }
 
-function toTheta(params: GammaGammaParams): Float64Array {
-  checkParams(params);
-  return Float64Array.of(Math.log(params.p), Math.log(params.q), Math.log(params.gamma));
-}
-
-function toParams(v: ArrayLike<number>): GammaGammaParams {
-  return Object.freeze({ p: v[0], q: v[1], gamma: v[2] });
-}
-
 /** Weighted log-likelihood of the repeat customers' mean spends (rows with x ≤ 0 or m_x ≤ 0 ignored). */
 export function gammaGammaLogLikelihood(params: GammaGammaParams, data: SpendPatterns): number {
-  return makeLogLikelihood(compileSpend(data))(toTheta(params), new Float64Array(3));
+  return PARAMETERS.valueAt(makeLogLikelihood(compileSpend(data)), params);
 }
 
 /** Gradient of {@link gammaGammaLogLikelihood} w.r.t. the log-parameters: ∂LL/∂log θ = θ ∂LL/∂θ. */
 export function gammaGammaLogLikelihoodGradient(params: GammaGammaParams, data: SpendPatterns): GammaGammaParams {
-  const g = new Float64Array(3);
-  makeLogLikelihood(compileSpend(data))(toTheta(params), g);
-  return toParams(g);
+  return PARAMETERS.gradientAt(makeLogLikelihood(compileSpend(data)), params);
 }
 
 /**
@@ -237,16 +220,16 @@ export function fitGammaGamma(data: SpendPatterns, options: FitOptions<GammaGamm
   checkParams(initial);
   const note = compiled.ignored > 0 ? ` (${compiled.ignored} rows with frequency ≤ 0 or monetary value ≤ 0 ignored)` : '';
   if (compiled.count === 0) {
-    return notFitted('Gamma-Gamma', toParams([initial.p, initial.q, initial.gamma]), 0, `no repeat customers with a positive monetary value${note}`);
+    return notFitted('Gamma-Gamma', PARAMETERS.fromVector(PARAMETERS.values(initial)), 0, `no repeat customers with a positive monetary value${note}`);
   }
   const sample = options.initialParams ? null : subsampleSpend(compiled);
   const fit = fitLogSpace({
     model: 'Gamma-Gamma',
-    names: NAMES,
+    names: PARAMETERS.names,
     logLikelihood,
     totalWeight: compiled.totalWeight,
     warmStart: sample && { logLikelihood: makeLogLikelihood(sample), totalWeight: sample.totalWeight },
-    initial: [initial.p, initial.q, initial.gamma],
+    initial: PARAMETERS.values(initial),
     penalty: options.penalty,
     maxIterations: options.maxIterations,
     tolerance: options.tolerance,
@@ -258,7 +241,7 @@ export function fitGammaGamma(data: SpendPatterns, options: FitOptions<GammaGamm
     converged = false;
     message += `; q = ${fit.params[1]} ≤ 1, so the population mean spend is undefined`;
   }
-  return toFitResult(fit, toParams, { converged, message });
+  return toFitResult(fit, PARAMETERS.fromVector, { converged, message });
 }
 
 /** Population mean spend per transaction, E[Z] = pγ/(q−1); +Infinity when q ≤ 1. */

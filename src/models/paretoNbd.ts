@@ -20,18 +20,12 @@
  * leaves no kink in the likelihood or its gradient. Everything is combined
  * in log space; J = I(t_x)(1 − e^(log I(T) − log I(t_x))) via log1mExp.
  */
-import { compilePurchasePatterns, fitLogSpace, notFitted, subsamplePurchasePatterns, toFitResult, unidentifiedPurchases, type CompiledPatterns } from './fitting.js';
+import { compilePurchasePatterns, fitLogSpace, notFitted, positiveParameters, subsamplePurchasePatterns, toFitResult, unidentifiedPurchases, type CompiledPatterns } from './fitting.js';
 import { digamma, expm1Ratio, hyp2f1A1WithDerivatives, logGamma } from './specialFunctions.js';
 import type { FitOptions, FitResult, ParetoNbdParams, PurchasePatterns } from './types.js';
 
-const NAMES = ['r', 'alpha', 's', 'beta'] as const;
-
-function checkParams(params: ParetoNbdParams): void {
-  for (const name of NAMES) {
-    const v = params[name];
-    if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`Pareto/NBD: parameter ${name} = ${v} must be a finite number > 0`);
-  }
-}
+const PARAMETERS = positiveParameters('Pareto/NBD', ['r', 'alpha', 's', 'beta']);
+const checkParams = PARAMETERS.check;
 
 /** Entries per cached tail: log I(y) and its gradient w.r.t. (r, α, s, β). */
 const TAIL = 5;
@@ -255,27 +249,14 @@ function makeLogLikelihood(data: CompiledPatterns): (theta: Float64Array, gradie
   };
 }
 
-function toTheta(params: ParetoNbdParams): Float64Array {
-  checkParams(params);
-  return Float64Array.of(Math.log(params.r), Math.log(params.alpha), Math.log(params.s), Math.log(params.beta));
-}
-
-function toParams(v: ArrayLike<number>): ParetoNbdParams {
-  return Object.freeze({ r: v[0], alpha: v[1], s: v[2], beta: v[3] });
-}
-
 /** Weighted sum of the per-pattern log-likelihoods. */
 export function paretoNbdLogLikelihood(params: ParetoNbdParams, data: PurchasePatterns): number {
-  const ll = makeLogLikelihood(compilePurchasePatterns(data, 'Pareto/NBD'));
-  return ll(toTheta(params), new Float64Array(4));
+  return PARAMETERS.valueAt(makeLogLikelihood(compilePurchasePatterns(data, 'Pareto/NBD')), params);
 }
 
 /** Gradient of {@link paretoNbdLogLikelihood} w.r.t. the log-parameters: ∂LL/∂log θ = θ ∂LL/∂θ. */
 export function paretoNbdLogLikelihoodGradient(params: ParetoNbdParams, data: PurchasePatterns): ParetoNbdParams {
-  const ll = makeLogLikelihood(compilePurchasePatterns(data, 'Pareto/NBD'));
-  const g = new Float64Array(4);
-  ll(toTheta(params), g);
-  return toParams(g);
+  return PARAMETERS.gradientAt(makeLogLikelihood(compilePurchasePatterns(data, 'Pareto/NBD')), params);
 }
 
 /** Bracket and P(alive) of one history (x, t_x, T): a sweep over a single pattern. */
@@ -314,26 +295,26 @@ export function fitParetoNbd(data: PurchasePatterns, options: FitOptions<ParetoN
   const logLikelihood = makeLogLikelihood(compiled);
   const scale = compiled.sumWeightedFrequency > 0 && compiled.sumWeightedT > 0 ? compiled.sumWeightedT / compiled.sumWeightedFrequency : 1;
   const initial = options.initialParams ?? { r: 1, alpha: scale, s: 1, beta: scale };
-  const theta0 = toTheta(initial);
+  PARAMETERS.check(initial);
   const unidentified = unidentifiedPurchases(compiled, 'lifetimes');
   if (unidentified) {
-    const ll = compiled.count === 0 ? 0 : logLikelihood(theta0, new Float64Array(4));
-    return notFitted('Pareto/NBD', toParams([initial.r, initial.alpha, initial.s, initial.beta]), ll, unidentified);
+    const ll = compiled.count === 0 ? 0 : PARAMETERS.valueAt(logLikelihood, initial);
+    return notFitted('Pareto/NBD', PARAMETERS.fromVector(PARAMETERS.values(initial)), ll, unidentified);
   }
 
   const sample = options.initialParams ? null : subsamplePurchasePatterns(compiled);
   const fit = fitLogSpace({
     model: 'Pareto/NBD',
-    names: NAMES,
+    names: PARAMETERS.names,
     logLikelihood,
     totalWeight: compiled.totalWeight,
     warmStart: sample && { logLikelihood: makeLogLikelihood(sample), totalWeight: sample.totalWeight },
-    initial: [initial.r, initial.alpha, initial.s, initial.beta],
+    initial: PARAMETERS.values(initial),
     penalty: options.penalty,
     maxIterations: options.maxIterations,
     tolerance: options.tolerance,
   });
-  return toFitResult(fit, toParams);
+  return toFitResult(fit, PARAMETERS.fromVector);
 }
 
 // ---------------------------------------------------------------------------
