@@ -1,6 +1,6 @@
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
-import { DECILE_BOUNDS_SQL, rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL } from '../sql/rfm.js';
+import { DECILE_BOUNDS_SQL, REVENUE_CUSTOMERS_SQL, rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL } from '../sql/rfm.js';
 import { segmentRows, type SegmentMap } from './segmentMap.js';
 
 export interface ScoreRange {
@@ -24,6 +24,7 @@ export async function loadSegmentMap(engine: Engine, map: SegmentMap): Promise<v
 
 export async function scoreRfm(engine: Engine, rfm: ScoreConfig['rfm'], map: SegmentMap): Promise<Omit<RfmResult, 'thresholds'>> {
   await loadSegmentMap(engine, map);
+  await engine.run(REVENUE_CUSTOMERS_SQL);
   for (const { dimension, sql } of rfmScoresSql(rfm.method, engine.dialect.stableHash)) {
     const cuts = rfm.method === 'fixed' && dimension ? rfm.thresholds![dimension] : null;
     await engine.run(sql, cuts ? { cuts: `[${cuts.join(',')}]` } : undefined);

@@ -18,9 +18,10 @@ const worstFirst = (d: Dimension) => `${d.value} ${d.better === 'low' ? 'DESC' :
  * Tie-aware quintile: score = 1 + ⌊5·(rank_min − 1)/n⌋. Equal values share
  * rank_min, so they always share a score (all one-time buyers get F = 1).
  * rank_min − 1 is the number of customers with a strictly worse value, so it
- * is computed over the distinct values (a few hundred days or order counts).
+ * is computed over the distinct values with their `customers` (a few hundred
+ * days or order counts).
  */
-const quantileScore = (d: Dimension) => `(1 + (5 * (sum(count(*)) OVER (ORDER BY ${worstFirst(d)}) - count(*))) // (SELECT count(*) FROM customer_features))`;
+const quantileScore = (d: Dimension) => `(1 + (5 * (sum(customers) OVER (ORDER BY ${worstFirst(d)}) - customers)) // (SELECT count(*) FROM customer_features))`;
 
 /** Equal-sized groups; ties broken by a stable hash of the id, then the id itself. */
 const ntileScore = (d: Dimension, hash: (e: string) => string) =>
@@ -36,10 +37,20 @@ const fixedScore = (d: Dimension) =>
     : `(1 + list_count(list_filter($cuts::DOUBLE[], c -> ${d.value} >= c)))`;
 
 export type RfmDimension = 'recency' | 'frequency' | 'monetary';
-const DIMENSIONS: readonly { name: RfmDimension; d: Dimension; score: string; table: string }[] = [
-  { name: 'recency', d: R, score: 'r_score', table: 'rfm_recency_scores' },
-  { name: 'frequency', d: F, score: 'f_score', table: 'rfm_frequency_scores' },
-  { name: 'monetary', d: M, score: 'm_score', table: 'rfm_monetary_scores' },
+/** Customers per distinct value of a dimension. */
+const customersPerValue = (d: Dimension) => `(SELECT ${d.value}, count(*) AS customers FROM customer_features GROUP BY ${d.value})`;
+
+/**
+ * Customers per distinct revenue, kept as a table: both the M scores and the
+ * value deciles ({@link DECILE_BOUNDS_SQL}) read it, and grouping the
+ * customers by revenue is the costly part of either.
+ */
+export const REVENUE_CUSTOMERS_SQL = `CREATE OR REPLACE TEMP TABLE rfm_revenue_customers AS ${customersPerValue(M)}`;
+
+const DIMENSIONS: readonly { name: RfmDimension; d: Dimension; score: string; table: string; values: string }[] = [
+  { name: 'recency', d: R, score: 'r_score', table: 'rfm_recency_scores', values: customersPerValue(R) },
+  { name: 'frequency', d: F, score: 'f_score', table: 'rfm_frequency_scores', values: customersPerValue(F) },
+  { name: 'monetary', d: M, score: 'm_score', table: 'rfm_monetary_scores', values: 'rfm_revenue_customers' },
 ];
 
 /**
@@ -60,11 +71,11 @@ SELECT customer_id, ${DIMENSIONS.map(({ d, score }) => `${ntileScore(d, hash)}::
 FROM customer_features`;
     return [{ dimension: null, sql }];
   }
-  const perValue = DIMENSIONS.map(({ name, d, score, table }) => ({
+  const perValue = DIMENSIONS.map(({ name, d, score, table, values }) => ({
     dimension: name,
     sql: `CREATE OR REPLACE TEMP TABLE ${table} AS
 SELECT ${d.value}, ${method === 'quantile' ? quantileScore(d) : fixedScore(d)}::TINYINT AS ${score}
-FROM customer_features GROUP BY ${d.value}`,
+FROM ${values}`,
   }));
   const bounds = `CREATE OR REPLACE TEMP TABLE rfm_score_bounds AS
 SELECT * FROM ${DIMENSIONS.map(
@@ -98,8 +109,8 @@ WITH ends AS (
 ),
 -- Positions (revenue DESC) first..last taken by each distinct revenue.
 revenues AS (
-  SELECT revenue, sum(count(*)) OVER (ORDER BY revenue DESC) - count(*) + 1 AS first, sum(count(*)) OVER (ORDER BY revenue DESC) AS last
-  FROM customer_features GROUP BY revenue
+  SELECT revenue, sum(customers) OVER (ORDER BY revenue DESC) - customers + 1 AS first, sum(customers) OVER (ORDER BY revenue DESC) AS last
+  FROM rfm_revenue_customers
 ),
 -- The revenue at each boundary position, and the boundary's rank among the customers tied on it.
 located AS (
