@@ -21,6 +21,7 @@ import {
   compilePurchasePatterns,
   fitLogSpace,
   notFitted,
+  perHistory,
   positiveParameters,
   subsamplePurchasePatterns,
   toFitResult,
@@ -509,10 +510,5 @@ export function conditionalProbabilityNoPurchase(
     const p = pAlive(r, alpha, a, b, x, tx, age);
     return 1 - p + p * Math.exp(-(r + x) * Math.log1p(t / (alpha + age)));
   };
-  if (typeof frequency === 'number') return one(frequency, recency as number, T as number);
-  const rec = recency as Float64Array;
-  const age = T as Float64Array;
-  const out = new Float64Array(frequency.length);
-  for (let i = 0; i < out.length; i++) out[i] = one(frequency[i], rec[i], age[i]);
-  return out;
+  return perHistory(one, frequency, recency, T);
 }

@@ -314,6 +314,21 @@ export interface LogSpaceFit {
   readonly message: string;
 }
 
+/** `one` of a customer history (x, t_x, T): for one customer given as numbers, else element by element over the arrays. */
+export function perHistory(
+  one: (frequency: number, recency: number, T: number) => number,
+  frequency: number | Float64Array,
+  recency: number | Float64Array,
+  T: number | Float64Array,
+): number | Float64Array {
+  if (typeof frequency === 'number') return one(frequency, recency as number, T as number);
+  const rec = recency as Float64Array;
+  const age = T as Float64Array;
+  const out = new Float64Array(frequency.length);
+  for (let i = 0; i < out.length; i++) out[i] = one(frequency[i], rec[i], age[i]);
+  return out;
+}
+
 /**
  * A model's parameters: positive numbers with names in a fixed order. The
  * fits work on their logarithms, a vector in that order; results come back as

@@ -20,7 +20,7 @@
  * leaves no kink in the likelihood or its gradient. Everything is combined
  * in log space; J = I(t_x)(1 − e^(log I(T) − log I(t_x))) via log1mExp.
  */
-import { compilePurchasePatterns, fitLogSpace, notFitted, positiveParameters, subsamplePurchasePatterns, toFitResult, unidentifiedPurchases, type CompiledPatterns } from './fitting.js';
+import { compilePurchasePatterns, fitLogSpace, notFitted, perHistory, positiveParameters, subsamplePurchasePatterns, toFitResult, unidentifiedPurchases, type CompiledPatterns } from './fitting.js';
 import { digamma, expm1Ratio, hyp2f1A1WithDerivatives, logGamma } from './specialFunctions.js';
 import type { FitOptions, FitResult, ParetoNbdParams, PurchasePatterns } from './types.js';
 
@@ -427,10 +427,5 @@ export function conditionalProbabilityNoPurchase(
     const posterior = { r: params.r + x, alpha: params.alpha + age, s: params.s, beta: params.beta + age };
     return 1 - p + p * Math.exp(paretoNbdPatternLogLikelihood(posterior, 0, 0, t));
   };
-  if (typeof frequency === 'number') return one(frequency, recency as number, T as number);
-  const rec = recency as Float64Array;
-  const age = T as Float64Array;
-  const out = new Float64Array(frequency.length);
-  for (let i = 0; i < out.length; i++) out[i] = one(frequency[i], rec[i], age[i]);
-  return out;
+  return perHistory(one, frequency, recency, T);
 }
