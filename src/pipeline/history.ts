@@ -1,13 +1,5 @@
 import type { Engine } from '../engine/Engine.js';
-import {
-  HISTORY_SCHEMA_SQL,
-  INSERT_RUN_SQL,
-  INSERT_SCORES_SQL,
-  NEXT_RUN_ID_SQL,
-  PREVIOUS_RUN_SQL,
-  PRUNE_SCORES_SQL,
-  WITH_HISTORY_SQL,
-} from '../sql/history.js';
+import { finalScoresViewSql, HISTORY_SCHEMA_SQL, INSERT_RUN_SQL, insertScoresSql, NEXT_RUN_ID_SQL, PREVIOUS_RUN_SQL, PRUNE_SCORES_SQL } from '../sql/history.js';
 
 /** Attaches the history database, creating its tables on first use. */
 export async function attachHistory(engine: Engine, dbPath: string): Promise<void> {
@@ -29,9 +21,25 @@ export async function nextRunId(engine: Engine): Promise<{ runId: number; previo
   return { runId: next, previousRun: await previousRunWithScores(engine, next) };
 }
 
-/** Adds previous_segment and segment_changed_at from the previous run. */
-export async function addHistoryColumns(engine: Engine, asOf: string, previousRun: number | null): Promise<void> {
-  await engine.run(WITH_HISTORY_SQL, { asOf, previousRun: previousRun ?? -1 });
+/**
+ * Opens the run's transaction and writes its scored customers (with
+ * previous_segment and segment_changed_at) into the history; `final_scores`
+ * is then a view of those rows. Ends with recordRun (commit) or abandonRun.
+ */
+export async function beginRun(engine: Engine, run: { runId: number; asOf: string; previousRun: number | null }, scoredColumns: readonly string[]): Promise<void> {
+  await engine.run('BEGIN TRANSACTION');
+  try {
+    await engine.run(insertScoresSql(scoredColumns, engine.dialect.quoteIdentifier), { runId: run.runId, asOf: run.asOf, previousRun: run.previousRun ?? -1 });
+    await engine.run(finalScoresViewSql(run.runId));
+  } catch (error) {
+    await abandonRun(engine);
+    throw error;
+  }
+}
+
+/** A run that failed after beginRun leaves the database as it was. */
+export async function abandonRun(engine: Engine): Promise<void> {
+  await engine.run('ROLLBACK');
 }
 
 export interface RunRecord {
@@ -50,11 +58,9 @@ export interface RunRecord {
   summary: unknown;
 }
 
-/** One transaction: a crash leaves the database as it was before the run. */
-export async function recordRun(engine: Engine, record: RunRecord, scoredColumns: readonly string[], keepRuns: number | undefined): Promise<void> {
-  await engine.run('BEGIN TRANSACTION');
+/** Adds the run's row and commits the transaction beginRun opened: a crash before this leaves the database as it was. */
+export async function recordRun(engine: Engine, record: RunRecord, keepRuns: number | undefined): Promise<void> {
   try {
-    await engine.run(INSERT_SCORES_SQL([...scoredColumns, 'previous_segment', 'segment_changed_at'], engine.dialect.quoteIdentifier), { runId: record.runId });
     await engine.run(INSERT_RUN_SQL, {
       runId: record.runId,
       asOf: record.asOf,
@@ -73,7 +79,7 @@ export async function recordRun(engine: Engine, record: RunRecord, scoredColumns
     if (keepRuns !== undefined) for (const sql of PRUNE_SCORES_SQL) await engine.run(sql, { keep: keepRuns });
     await engine.run('COMMIT');
   } catch (error) {
-    await engine.run('ROLLBACK');
+    await abandonRun(engine);
     throw error;
   }
 }

@@ -11,7 +11,7 @@ import { assembleScoredSql, FINAL_WITHOUT_HISTORY_SQL, SCORED_COLUMNS, type Laye
 import type { ClvResult } from './clv.js';
 import type { Effects } from './effects.js';
 import { computeFeatures, resolveAsOf } from './features.js';
-import { addHistoryColumns, attachHistory, detachHistory, nextRunId, recordRun } from './history.js';
+import { abandonRun, attachHistory, beginRun, detachHistory, nextRunId, recordRun } from './history.js';
 import { assignLifecycle, stageCounts, type LifecycleResult } from './lifecycle.js';
 import { STAGES_SQL } from '../sql/lifecycle.js';
 import { loadTransactions } from './load.js';
@@ -120,6 +120,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   const out = await OutputSet.begin(config.out, `${process.pid}-${randomBytes(4).toString('hex')}`);
   const dbPath = config.noDb ? null : (config.db ?? path.join(config.out, 'crm.duckdb'));
   let summary: ScoreSummary;
+  let runOpen = false;
   try {
     let runId: number | null = null;
     let previousRun: number | null = null;
@@ -127,17 +128,18 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     const outputColumns = [...scoredColumns];
     const names: string[] = [];
     await timed('write', async () => {
+      // final_scores is written sorted by customer_id; from here on, tables
+      // are written and read in that order.
+      await engine.run(`SET preserve_insertion_order = true`);
       if (dbPath) {
         await attachHistory(engine, dbPath);
         ({ runId, previousRun } = await nextRunId(engine));
-        await addHistoryColumns(engine, asOf, previousRun);
+        await beginRun(engine, { runId, asOf, previousRun }, scoredColumns);
+        runOpen = true;
         outputColumns.push('previous_segment', 'segment_changed_at');
       } else {
         await engine.run(FINAL_WITHOUT_HISTORY_SQL);
       }
-      // final_scores was written sorted by customer_id (ORDER BY keeps its order either way);
-      // from here on, tables are read in the order they were written.
-      await engine.run(`SET preserve_insertion_order = true`);
       const select = `SELECT ${outputColumns.map(engine.dialect.quoteIdentifier).join(', ')} FROM final_scores`;
       for (const format of config.format) {
         const name = `customers.${EXTENSION[format]}`;
@@ -180,6 +182,8 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       timings,
     };
     if (dbPath && runId !== null) {
+      // recordRun commits, or rolls back itself when it fails.
+      runOpen = false;
       await timed('history', () =>
         recordRun(
           engine,
@@ -198,7 +202,6 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
             options: config,
             summary,
           },
-          scoredColumns,
           config.keepRuns,
         ),
       );
@@ -208,6 +211,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     // summary.json goes last: a reader that sees the new summary sees every new file.
     await out.publish([...names, 'summary.json']);
   } catch (error) {
+    if (runOpen) await abandonRun(engine).catch(() => {});
     await out.abandon();
     throw error;
   }

@@ -24,20 +24,25 @@ CREATE TABLE IF NOT EXISTS history.runs (
 );
 CREATE TABLE IF NOT EXISTS history.customer_scores (
   run_id BIGINT NOT NULL,
-  ${SCORED_COLUMNS.map((c) => `${q(c.name)} ${c.type}`).join(',\n  ')}
+  ${SCORED_COLUMNS.map((c) => `${q(c.name)} ${c.type}${c.compression ? ` USING COMPRESSION ${c.compression}` : ''}`).join(',\n  ')}
 );`;
 
 export const NEXT_RUN_ID_SQL = `SELECT coalesce(max(run_id), 0)::BIGINT + 1 AS run_id FROM history.runs`;
 export const PREVIOUS_RUN_SQL = `SELECT max(run_id)::BIGINT AS run_id FROM history.runs WHERE run_id < $runId AND scores_kept`;
 
 /**
+ * The run's scored customers, sorted by customer_id, written straight into
+ * the history (inside the run's transaction): the output files then read
+ * them back from there, so the 1M-row scored table is written once, not to a
+ * scratch table and again to the database.
+ *
  * previous_segment is the segment in the previous run; segment_changed_at is
  * the as-of date of the run where the current segment began (this run's as-of
  * for a customer new to the history or whose segment just changed).
  */
-export const WITH_HISTORY_SQL = `
-CREATE OR REPLACE TEMP TABLE final_scores AS
-SELECT s.*,
+export const insertScoresSql = (columns: readonly string[], q: (n: string) => string) => `
+INSERT INTO history.customer_scores (run_id, ${[...columns, 'previous_segment', 'segment_changed_at'].map(q).join(', ')})
+SELECT $runId, ${columns.map((c) => `s.${q(c)}`).join(', ')},
        p.rfm_segment AS previous_segment,
        CASE WHEN p.customer_id IS NOT NULL AND p.rfm_segment IS NOT DISTINCT FROM s.rfm_segment AND p.segment_changed_at IS NOT NULL
             THEN p.segment_changed_at ELSE $asOf::DATE END AS segment_changed_at
@@ -45,8 +50,11 @@ FROM scored s
 LEFT JOIN (SELECT customer_id, rfm_segment, segment_changed_at FROM history.customer_scores WHERE run_id = $previousRun) p USING (customer_id)
 ORDER BY s.customer_id`;
 
-export const INSERT_SCORES_SQL = (columns: readonly string[], q: (n: string) => string) =>
-  `INSERT INTO history.customer_scores (run_id, ${columns.map(q).join(', ')}) SELECT $runId, ${columns.map(q).join(', ')} FROM final_scores`;
+/** The run's rows, in the order they were written. A view takes no parameters: the run id is a number this process chose. */
+export const finalScoresViewSql = (runId: number) => {
+  if (!Number.isSafeInteger(runId)) throw new Error(`bad run id ${runId}`);
+  return `CREATE OR REPLACE TEMP VIEW final_scores AS SELECT * EXCLUDE (run_id) FROM history.customer_scores WHERE run_id = ${runId}`;
+};
 
 export const INSERT_RUN_SQL = `
 INSERT INTO history.runs VALUES ($runId, $asOf::DATE, $startedAt::TIMESTAMP, $finishedAt::TIMESTAMP, $duration, $inputs::JSON,
