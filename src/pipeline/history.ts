@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/Engine.js';
-import { finalScoresViewSql, HISTORY_SCHEMA_SQL, INSERT_RUN_SQL, insertScoresSql, NEXT_RUN_ID_SQL, PREVIOUS_RUN_SQL, PRUNE_SCORES_SQL } from '../sql/history.js';
+import { HISTORY_SCHEMA_SQL, INSERT_RUN_SQL, insertScoresSql, NEXT_RUN_ID_SQL, PREVIOUS_RUN_SQL, PRUNE_SCORES_SQL } from '../sql/history.js';
 
 /** Attaches the history database, creating its tables on first use. */
 export async function attachHistory(engine: Engine, dbPath: string): Promise<void> {
@@ -22,15 +22,14 @@ export async function nextRunId(engine: Engine): Promise<{ runId: number; previo
 }
 
 /**
- * Opens the run's transaction and writes its scored customers (with
- * previous_segment and segment_changed_at) into the history; `final_scores`
- * is then a view of those rows. Ends with recordRun (commit) or abandonRun.
+ * Opens the run's transaction and copies its scored customers (final_scores,
+ * with previous_segment and segment_changed_at) into the history. Ends with
+ * recordRun (commit) or abandonRun.
  */
-export async function beginRun(engine: Engine, run: { runId: number; asOf: string; previousRun: number | null }, scoredColumns: readonly string[]): Promise<void> {
+export async function beginRun(engine: Engine, runId: number, columns: readonly string[]): Promise<void> {
   await engine.run('BEGIN TRANSACTION');
   try {
-    await engine.run(insertScoresSql(scoredColumns, engine.dialect.quoteIdentifier), { runId: run.runId, asOf: run.asOf, previousRun: run.previousRun ?? -1 });
-    await engine.run(finalScoresViewSql(run.runId));
+    await engine.run(insertScoresSql(columns, engine.dialect.quoteIdentifier), { runId });
   } catch (error) {
     await abandonRun(engine);
     throw error;

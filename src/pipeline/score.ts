@@ -7,7 +7,8 @@ import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { EXTENSION, writeQuery } from '../io/writers.js';
 import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
 import { clustersCsvSql } from '../sql/segment.js';
-import { assembleScoredSql, FINAL_WITHOUT_HISTORY_SQL, SCORED_COLUMNS, type Layer, type ScoredColumn } from '../sql/scored.js';
+import { assembleScoredSql, finalScoresViewSql, SCORED_COLUMNS, SORTED_SCORES_SQL, type Layer, type ScoredColumn } from '../sql/scored.js';
+import { scoredWithHistorySql } from '../sql/history.js';
 import type { ClvResult } from './clv.js';
 import type { Effects } from './effects.js';
 import { computeFeatures, resolveAsOf } from './features.js';
@@ -128,22 +129,27 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     const outputColumns = [...scoredColumns];
     const names: string[] = [];
     await timed('write', async () => {
-      // final_scores is written sorted by customer_id; from here on, tables
-      // are written and read in that order.
+      // The scores are sorted once, into Parquet; from here on, files and
+      // tables are written and read in that order.
       await engine.run(`SET preserve_insertion_order = true`);
       if (dbPath) {
         await attachHistory(engine, dbPath);
         ({ runId, previousRun } = await nextRunId(engine));
-        await beginRun(engine, { runId, asOf, previousRun }, scoredColumns);
-        runOpen = true;
         outputColumns.push('previous_segment', 'segment_changed_at');
-      } else {
-        await engine.run(FINAL_WITHOUT_HISTORY_SQL);
       }
-      const select = `SELECT ${outputColumns.map(engine.dialect.quoteIdentifier).join(', ')} FROM final_scores`;
+      const q = engine.dialect.quoteIdentifier;
+      const sorted = dbPath ? scoredWithHistorySql(scoredColumns, previousRun, q) : SORTED_SCORES_SQL;
+      const parquet = config.format.includes('parquet') ? 'customers.parquet' : 'scratch-scores.parquet';
+      await writeQuery(engine, sorted, 'parquet', out.staged(parquet));
+      await engine.run(finalScoresViewSql(out.staged(parquet), engine.dialect.quoteString));
+      if (dbPath) {
+        await beginRun(engine, runId!, outputColumns);
+        runOpen = true;
+      }
+      const select = `SELECT ${outputColumns.map(q).join(', ')} FROM final_scores`;
       for (const format of config.format) {
         const name = `customers.${EXTENSION[format]}`;
-        await writeQuery(engine, select, format, out.staged(name));
+        if (format !== 'parquet') await writeQuery(engine, select, format, out.staged(name));
         names.push(name);
       }
       await writeQuery(engine, `SELECT * FROM rejects ORDER BY source, line`, 'csv', out.staged('rejects.csv'));

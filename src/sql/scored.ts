@@ -67,8 +67,13 @@ export function assembleScoredSql(stages: ReadonlySet<ScoredColumn['stage']>, la
 }
 
 /**
- * The scored table in customer_id order, sorted once: every output file
- * reads it in this order (with preserve_insertion_order on). With a history
- * database the run's rows there are that table instead (sql/history.ts).
+ * The scored table in customer_id order, sorted once. It is written to
+ * Parquet (customers.parquet, or a scratch file when that format was not
+ * asked for), and `final_scores` is a view of that file: every other output
+ * and the history insert read it there, in file order (with
+ * preserve_insertion_order on), in parallel.
  */
-export const FINAL_WITHOUT_HISTORY_SQL = `CREATE OR REPLACE TEMP TABLE final_scores AS SELECT * FROM scored ORDER BY customer_id`;
+export const SORTED_SCORES_SQL = `SELECT * FROM scored ORDER BY customer_id`;
+
+export const finalScoresViewSql = (parquetFile: string, quote: (s: string) => string) =>
+  `CREATE OR REPLACE TEMP VIEW final_scores AS SELECT * FROM read_parquet(${quote(parquetFile)})`;

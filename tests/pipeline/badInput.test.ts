@@ -138,11 +138,11 @@ describe('bad input corpus (fixtures/bad)', () => {
     const out = await tempDir();
     await withEngine(async (engine) => {
       await runScore(engine, config({ inputs: [fixture('bad', 'long_ids.csv'), fixture('bad', 'quoted_delimiters.csv')], out, noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false } }), silentEffects);
-      const ids = (await engine.all<{ customer_id: string }>(`SELECT customer_id FROM final_scores`)).map((r) => r.customer_id);
-      expect(ids).toContain(`${'X'.repeat(300)}1`);
-      expect(ids).toContain(`${'0'.repeat(250)}7`);
-      expect(ids).toContain('Smith, J');
     });
+    const ids = parseCsv(await readFile(path.join(out, 'customers.csv'), 'utf8')).map((r) => r.customer_id);
+    expect(ids).toContain(`${'X'.repeat(300)}1`);
+    expect(ids).toContain(`${'0'.repeat(250)}7`);
+    expect(ids).toContain('Smith, J');
   });
 
   it('shows the raw text of a value-rejected row, not the value the reader parsed', async () => {
