@@ -7,7 +7,7 @@ import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { EXTENSION, writeQuery } from '../io/writers.js';
 import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
 import { clustersCsvSql } from '../sql/segment.js';
-import { assembleScoredSql, finalScoresViewSql, SCORED_COLUMNS, SORTED_SCORES_SQL, type Layer, type ScoredColumn } from '../sql/scored.js';
+import { assembleScoredSql, finalScoresSql, SCORED_COLUMNS, SORTED_SCORES_SQL, type Layer, type ScoredColumn } from '../sql/scored.js';
 import { scoredWithHistorySql } from '../sql/history.js';
 import type { ClvResult } from './clv.js';
 import type { Effects } from './effects.js';
@@ -129,8 +129,8 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     const outputColumns = [...scoredColumns];
     const names: string[] = [];
     await timed('write', async () => {
-      // The scores are sorted once, into Parquet; from here on, files and
-      // tables are written and read in that order.
+      // The scores are sorted once, into final_scores; from here on, tables
+      // and files are written and read in that order.
       await engine.run(`SET preserve_insertion_order = true`);
       if (dbPath) {
         await attachHistory(engine, dbPath);
@@ -138,18 +138,11 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
         outputColumns.push('previous_segment', 'segment_changed_at');
       }
       const q = engine.dialect.quoteIdentifier;
-      const sorted = dbPath ? scoredWithHistorySql(scoredColumns, previousRun, q) : SORTED_SCORES_SQL;
-      const parquet = config.format.includes('parquet') ? 'customers.parquet' : 'scratch-scores.parquet';
-      await writeQuery(engine, sorted, 'parquet', out.staged(parquet));
-      await engine.run(finalScoresViewSql(out.staged(parquet), engine.dialect.quoteString));
-      if (dbPath) {
-        await beginRun(engine, runId!, outputColumns);
-        runOpen = true;
-      }
+      await engine.run(finalScoresSql(dbPath ? scoredWithHistorySql(scoredColumns, previousRun, q) : SORTED_SCORES_SQL));
       const select = `SELECT ${outputColumns.map(q).join(', ')} FROM final_scores`;
       for (const format of config.format) {
         const name = `customers.${EXTENSION[format]}`;
-        if (format !== 'parquet') await writeQuery(engine, select, format, out.staged(name));
+        await writeQuery(engine, select, format, out.staged(name));
         names.push(name);
       }
       await writeQuery(engine, `SELECT * FROM rejects ORDER BY source, line`, 'csv', out.staged('rejects.csv'));
@@ -163,6 +156,10 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       if (segments) {
         await writeQuery(engine, clustersCsvSql(stages.has('clv')), 'csv', out.staged('clusters.csv'));
         names.push('clusters.csv');
+      }
+      if (dbPath) {
+        await beginRun(engine, runId!, outputColumns);
+        runOpen = true;
       }
     });
     // Read from the finished table, like the output files.

@@ -36,7 +36,7 @@ export const PREVIOUS_RUN_SQL = `SELECT max(run_id)::BIGINT AS run_id FROM histo
  * the run where the current segment began: this run's as-of for a customer
  * new to the history or whose segment just changed). The as-of date comes
  * from run_parameters; the previous run id is a number this process read
- * from the database (-1: none), so the SQL can be a COPY source.
+ * from the database (-1: none).
  */
 export const scoredWithHistorySql = (columns: readonly string[], previousRun: number | null, q: (n: string) => string) => {
   const previous = previousRun ?? -1;

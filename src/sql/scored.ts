@@ -67,13 +67,11 @@ export function assembleScoredSql(stages: ReadonlySet<ScoredColumn['stage']>, la
 }
 
 /**
- * The scored table in customer_id order, sorted once. It is written to
- * Parquet (customers.parquet, or a scratch file when that format was not
- * asked for), and `final_scores` is a view of that file: every other output
- * and the history insert read it there, in file order (with
- * preserve_insertion_order on), in parallel.
+ * The scored table in customer_id order, sorted once into `final_scores`:
+ * every output file and the history insert read it in this order (with
+ * preserve_insertion_order on). With a history database the source adds
+ * the history columns (sql/history.ts, scoredWithHistorySql).
  */
 export const SORTED_SCORES_SQL = `SELECT * FROM scored ORDER BY customer_id`;
 
-export const finalScoresViewSql = (parquetFile: string, quote: (s: string) => string) =>
-  `CREATE OR REPLACE TEMP VIEW final_scores AS SELECT * FROM read_parquet(${quote(parquetFile)})`;
+export const finalScoresSql = (sortedScores: string) => `CREATE OR REPLACE TEMP TABLE final_scores AS ${sortedScores}`;
