@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import type { ZodError } from 'zod';
 import { UsageError } from '../errors.js';
 import { scoreConfigSchema, type ScoreConfig } from './schema.js';
 
@@ -35,7 +35,7 @@ export function mergeOptions(base: unknown, override: Record<string, unknown>): 
 }
 
 /** One readable line per problem, naming the field: `clv.horizonMonths: expected a number`. */
-export function describeZodError(error: z.ZodError): string {
+export function describeZodError(error: ZodError): string {
   return error.issues
     .map((issue) => `${issue.path.length ? issue.path.join('.') : '(config)'}: ${issue.message}`)
     .join('; ');
