@@ -93,6 +93,15 @@ export function parseAmountSql(value: string, type: SourceType): string {
   return type === 'number' ? `try_cast(${value} AS ${AMOUNT_TYPE})` : `try_cast(trim(${value}) AS ${AMOUNT_TYPE})`;
 }
 
+/**
+ * A customer id without the spaces around it. Only ASCII spaces: DuckDB's
+ * trim() also strips Unicode spaces (U+00A0, U+2000..., U+3000), which the
+ * cheap `LIKE ' %'` test of the clean path (DAYS_CHECK_SQL) cannot see, so an
+ * id of a non-breaking space was accepted by that path and rejected by the
+ * one that files have when they have rejects. Other whitespace is part of the id.
+ */
+export const trimIdSql = (value: string) => `trim(${value}, ' ')`;
+
 export interface StagedSelect {
   /** Expression giving the raw text of each mapped field (for rejects.csv). */
   customer: string;
@@ -117,7 +126,7 @@ export function parsedRowsSql(from: string, s: StagedSelect): string {
 WITH parsed AS (
   SELECT
     ${s.line} AS line,
-    trim(CAST(${s.customer} AS VARCHAR)) AS customer_id,
+    ${trimIdSql(`CAST(${s.customer} AS VARCHAR)`)} AS customer_id,
     ${date} AS order_date,
     ${amount} AS amount,
     ${s.order ? `NULLIF(trim(CAST(${s.order} AS VARCHAR)), '')` : 'NULL::VARCHAR'} AS order_id,
@@ -182,21 +191,21 @@ export const DAYS_CHECK_SQL = (days: string) => `
 SELECT coalesce(sum(rows), 0)::BIGINT AS rows,
        coalesce(sum(CASE WHEN customer_id IS NULL OR customer_id = '' OR order_date IS NULL THEN rows
                          -- trim() only where a blank shows at either end: it is the costly part of this scan
-                         WHEN (customer_id LIKE ' %' OR customer_id LIKE '% ') AND trim(customer_id) = '' THEN rows
+                         WHEN (customer_id LIKE ' %' OR customer_id LIKE '% ') AND ${trimIdSql('customer_id')} = '' THEN rows
                          ELSE rows - amount_rows END), 0)::BIGINT AS rejected,
        count(*) FILTER (WHERE customer_id LIKE ' %' OR customer_id LIKE '% ')::BIGINT AS untrimmed
 FROM ${days}`;
 
 /** Drops what DAYS_CHECK_SQL counted as rejected (the rows themselves are in the rejects table by then). */
 export const CLEAN_DAYS_SQL = (days: string) => [
-  `DELETE FROM ${days} WHERE customer_id IS NULL OR trim(customer_id) = '' OR order_date IS NULL OR amount_rows = 0`,
+  `DELETE FROM ${days} WHERE customer_id IS NULL OR ${trimIdSql('customer_id')} = '' OR order_date IS NULL OR amount_rows = 0`,
   `UPDATE ${days} SET rows = amount_rows WHERE amount_rows < rows`,
 ];
 
 /** Ids with surrounding blanks are the same customer as without: regroup, only when some exist. */
 export const TRIM_IDS_SQL = (days: string) => `
 CREATE OR REPLACE TEMP TABLE ${days} AS
-SELECT trim(customer_id) AS customer_id, order_date, order_id, sum(amount)::${AMOUNT_TYPE} AS amount, sum(rows)::BIGINT AS rows, sum(amount_rows)::BIGINT AS amount_rows
+SELECT ${trimIdSql('customer_id')} AS customer_id, order_date, order_id, sum(amount)::${AMOUNT_TYPE} AS amount, sum(rows)::BIGINT AS rows, sum(amount_rows)::BIGINT AS amount_rows
 FROM ${days} GROUP BY ALL`;
 
 /**
@@ -306,7 +315,7 @@ const rowOffsetSql = (lines: string, gaps: string, rowCount: string) =>
 export const csvRejectedIdsSql = (target: string, days: string) => `
 CREATE OR REPLACE TEMP TABLE ${target} AS
 SELECT DISTINCT customer_id FROM ${days}
-WHERE customer_id IS NOT NULL AND (trim(customer_id) = '' OR order_date IS NULL OR amount_rows < rows)`;
+WHERE customer_id IS NOT NULL AND (${trimIdSql('customer_id')} = '' OR order_date IS NULL OR amount_rows < rows)`;
 
 /**
  * One ordered pass over a reader that keeps only some of its rows:
@@ -361,9 +370,9 @@ export const csvRejectPassesSql = (
   const fields = { customer_id: o.parts.customer, order_date: o.parts.date, amount: o.parts.amount };
   const listed = `customer_id IN (SELECT customer_id FROM ${o.ids})`;
   const noDate = `${parseDateSql('order_date', o.parts.dateType, o.parts.hasExplicitFormat)} IS NULL`;
-  const typedKeep = `customer_id IS NULL OR amount IS NULL OR CASE WHEN ${listed} THEN trim(customer_id) = '' OR ${noDate} ELSE false END`;
+  const typedKeep = `customer_id IS NULL OR amount IS NULL OR CASE WHEN ${listed} THEN ${trimIdSql('customer_id')} = '' OR ${noDate} ELSE false END`;
   const textNoDate = o.parts.dateType === 'text' ? noDate : `order_date IS NULL OR trim(order_date) = ''`;
-  const textKeep = `customer_id IS NULL OR CASE WHEN ${listed} THEN trim(customer_id) = '' OR amount IS NULL OR trim(amount) = '' OR ${textNoDate} ELSE false END`;
+  const textKeep = `customer_id IS NULL OR CASE WHEN ${listed} THEN ${trimIdSql('customer_id')} = '' OR amount IS NULL OR trim(amount) = '' OR ${textNoDate} ELSE false END`;
   return `
 CREATE OR REPLACE TEMP TABLE ${target} AS
 SELECT row_count AS typed_count, kept AS typed_kept

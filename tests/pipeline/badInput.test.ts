@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
@@ -262,6 +262,28 @@ describe('bad input corpus (fixtures/bad)', () => {
       expect(rejects).toEqual([['4', 'unparseable date', 'not-a-date']]);
       expect(parseCsv(await readFile(path.join(out, 'customers.csv'), 'utf8')).map((r) => [r.customer_id, r.orders])).toEqual([['C€1', '2']]);
     });
+  });
+
+  it('treats ids with non-breaking spaces the same in a file with or without rejected values', async () => {
+    // Only ASCII spaces around an id are trimmed; a non-breaking space (U+00A0) is part of the id.
+    // The clean path and the path of a file with rejects used to disagree on it.
+    const dir = await tempDir();
+    const rows = ['customer_id,order_date,amount', 'C1,2024-01-01,10', '\u00a0,2024-01-02,5', '\u00a0C2,2024-01-03,7', ' C3 ,2024-01-04,8', 'C3,2024-01-05,9'];
+    const clean = path.join(dir, 'clean.csv');
+    const withReject = path.join(dir, 'with-reject.csv');
+    await writeFile(clean, `${rows.join('\n')}\n`);
+    await writeFile(withReject, `${[...rows, 'C5,2024-01-06,'].join('\n')}\n`);
+    const customers: string[][] = [];
+    for (const input of [clean, withReject]) {
+      const out = await tempDir();
+      const summary = await withEngine((engine) =>
+        runScore(engine, config({ inputs: [input], out, noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false } }), silentEffects),
+      );
+      expect(summary.rows.read).toBe(summary.rows.accepted + summary.rows.rejected);
+      customers.push(parseCsv(await readFile(path.join(out, 'customers.csv'), 'utf8')).map((r) => `${r.customer_id}:${r.orders}:${r.revenue}`));
+    }
+    expect(customers[0]).toEqual(['C1:1:10.0', 'C3:2:17.0', '\u00a0:1:5.0', '\u00a0C2:1:7.0']);
+    expect(customers[1]).toEqual(customers[0]);
   });
 
   it('reads the BOM file header as customer_id, not as a BOM-prefixed name', async () => {
