@@ -3,15 +3,19 @@
 // bin/crm.js: Node then resolves and reads a handful of files at start-up
 // instead of several hundred (zod, pino, commander, ...), which is most of the
 // CLI's start-up time. Optional stages stay in chunks loaded when they run.
-import { rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-// Chunk names carry content hashes: without a clean directory, old chunks would pile up.
-rmSync('dist/bundle', { recursive: true, force: true });
+// Chunk names carry content hashes, so each build goes to a fresh folder
+// (old chunks would pile up otherwise), which then replaces dist/bundle: a
+// crm started during a rebuild finds a whole bundle, the old or the new one,
+// never an empty folder.
+const next = `dist/bundle-${process.pid}`;
+rmSync(next, { recursive: true, force: true });
 
 await build({
   entryPoints: ['dist/cli/main.js'],
-  outdir: 'dist/bundle',
+  outdir: next,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -24,3 +28,8 @@ await build({
   banner: { js: "import { createRequire as __crmCreateRequire } from 'node:module'; const require = __crmCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+const previous = `dist/bundle-old-${process.pid}`;
+if (existsSync('dist/bundle')) renameSync('dist/bundle', previous);
+renameSync(next, 'dist/bundle');
+rmSync(previous, { recursive: true, force: true });
