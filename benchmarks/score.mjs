@@ -83,6 +83,21 @@ process.stdout.write(`${'what'.padEnd(22)} ${'seconds'.padStart(8)} ${'× baseli
 for (const r of results) {
   process.stdout.write(`${r.what.padEnd(22)} ${r.seconds.toFixed(2).padStart(8)} ${(r.ratio ? r.ratio.toFixed(2) : '1.00').padStart(10)} ${r.peakMb.toFixed(0).padStart(12)}\n`);
 }
+// On a shared machine one pair can be off by a quarter either way: with --repeat, the median ratio per stage.
+if (Number(values.repeat) > 1) {
+  const median = (xs) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+  for (const stage of stages) {
+    const runs = results.filter((r) => r.what === `crm score (${stage})`);
+    const ratios = runs.map((r) => r.ratio);
+    process.stdout.write(
+      `crm score (${stage}): median ${median(ratios).toFixed(2)}× baseline over ${runs.length} pairs (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}), median ${median(runs.map((r) => r.seconds)).toFixed(2)} s, peak RSS ${Math.max(...runs.map((r) => r.peakMb)).toFixed(0)} MB at most\n`,
+    );
+  }
+}
 for (const r of results.filter((x) => x.timings)) {
   process.stdout.write(`${r.what}: ${r.rows} rows, ${r.customers} customers; stages (s): ${Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}\n`);
 }
