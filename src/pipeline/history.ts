@@ -1,5 +1,13 @@
 import type { Engine } from '../engine/Engine.js';
-import { HISTORY_SCHEMA_SQL, INSERT_RUN_SQL, insertScoresSql, NEXT_RUN_ID_SQL, PREVIOUS_RUN_SQL, PRUNE_SCORES_SQL } from '../sql/history.js';
+import {
+  HISTORY_SCHEMA_SQL,
+  INSERT_RUN_SQL,
+  INSERT_SCORES_SQL,
+  NEXT_RUN_ID_SQL,
+  PREVIOUS_RUN_SQL,
+  PRUNE_SCORES_SQL,
+  WITH_HISTORY_SQL,
+} from '../sql/history.js';
 
 /** Attaches the history database, creating its tables on first use. */
 export async function attachHistory(engine: Engine, dbPath: string): Promise<void> {
@@ -21,24 +29,9 @@ export async function nextRunId(engine: Engine): Promise<{ runId: number; previo
   return { runId: next, previousRun: await previousRunWithScores(engine, next) };
 }
 
-/**
- * Opens the run's transaction and copies its scored customers (final_scores,
- * with previous_segment and segment_changed_at) into the history. Ends with
- * recordRun (commit) or abandonRun.
- */
-export async function beginRun(engine: Engine, runId: number, columns: readonly string[]): Promise<void> {
-  await engine.run('BEGIN TRANSACTION');
-  try {
-    await engine.run(insertScoresSql(columns, engine.dialect.quoteIdentifier), { runId });
-  } catch (error) {
-    await abandonRun(engine);
-    throw error;
-  }
-}
-
-/** A run that failed after beginRun leaves the database as it was. */
-export async function abandonRun(engine: Engine): Promise<void> {
-  await engine.run('ROLLBACK');
+/** Adds previous_segment and segment_changed_at from the previous run. */
+export async function addHistoryColumns(engine: Engine, asOf: string, previousRun: number | null): Promise<void> {
+  await engine.run(WITH_HISTORY_SQL, { asOf, previousRun: previousRun ?? -1 });
 }
 
 export interface RunRecord {
@@ -57,9 +50,11 @@ export interface RunRecord {
   summary: unknown;
 }
 
-/** Adds the run's row and commits the transaction beginRun opened: a crash before this leaves the database as it was. */
-export async function recordRun(engine: Engine, record: RunRecord, keepRuns: number | undefined): Promise<void> {
+/** One transaction: a crash leaves the database as it was before the run. */
+export async function recordRun(engine: Engine, record: RunRecord, scoredColumns: readonly string[], keepRuns: number | undefined): Promise<void> {
+  await engine.run('BEGIN TRANSACTION');
   try {
+    await engine.run(INSERT_SCORES_SQL([...scoredColumns, 'previous_segment', 'segment_changed_at'], engine.dialect.quoteIdentifier), { runId: record.runId });
     await engine.run(INSERT_RUN_SQL, {
       runId: record.runId,
       asOf: record.asOf,
@@ -78,7 +73,7 @@ export async function recordRun(engine: Engine, record: RunRecord, keepRuns: num
     if (keepRuns !== undefined) for (const sql of PRUNE_SCORES_SQL) await engine.run(sql, { keep: keepRuns });
     await engine.run('COMMIT');
   } catch (error) {
-    await abandonRun(engine);
+    await engine.run('ROLLBACK');
     throw error;
   }
 }

@@ -7,12 +7,11 @@ import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { EXTENSION, writeQuery } from '../io/writers.js';
 import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
 import { clustersCsvSql } from '../sql/segment.js';
-import { assembleScoredSql, finalScoresSql, SCORED_COLUMNS, SORTED_SCORES_SQL, type Layer, type ScoredColumn } from '../sql/scored.js';
-import { scoredWithHistorySql } from '../sql/history.js';
+import { assembleScoredSql, FINAL_WITHOUT_HISTORY_SQL, SCORED_COLUMNS, type Layer, type ScoredColumn } from '../sql/scored.js';
 import type { ClvResult } from './clv.js';
 import type { Effects } from './effects.js';
 import { computeFeatures, resolveAsOf } from './features.js';
-import { abandonRun, attachHistory, beginRun, detachHistory, nextRunId, recordRun } from './history.js';
+import { addHistoryColumns, attachHistory, detachHistory, nextRunId, recordRun } from './history.js';
 import { assignLifecycle, stageCounts, type LifecycleResult } from './lifecycle.js';
 import { STAGES_SQL } from '../sql/lifecycle.js';
 import { loadTransactions } from './load.js';
@@ -121,7 +120,6 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   const out = await OutputSet.begin(config.out, `${process.pid}-${randomBytes(4).toString('hex')}`);
   const dbPath = config.noDb ? null : (config.db ?? path.join(config.out, 'crm.duckdb'));
   let summary: ScoreSummary;
-  let runOpen = false;
   try {
     let runId: number | null = null;
     let previousRun: number | null = null;
@@ -129,17 +127,18 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     const outputColumns = [...scoredColumns];
     const names: string[] = [];
     await timed('write', async () => {
-      // The scores are sorted once, into final_scores; from here on, tables
-      // and files are written and read in that order.
-      await engine.run(`SET preserve_insertion_order = true`);
       if (dbPath) {
         await attachHistory(engine, dbPath);
         ({ runId, previousRun } = await nextRunId(engine));
+        await addHistoryColumns(engine, asOf, previousRun);
         outputColumns.push('previous_segment', 'segment_changed_at');
+      } else {
+        await engine.run(FINAL_WITHOUT_HISTORY_SQL);
       }
-      const q = engine.dialect.quoteIdentifier;
-      await engine.run(finalScoresSql(dbPath ? scoredWithHistorySql(scoredColumns, previousRun, q) : SORTED_SCORES_SQL));
-      const select = `SELECT ${outputColumns.map(q).join(', ')} FROM final_scores`;
+      // final_scores was written sorted by customer_id (ORDER BY keeps its order either way);
+      // from here on, tables are read in the order they were written.
+      await engine.run(`SET preserve_insertion_order = true`);
+      const select = `SELECT ${outputColumns.map(engine.dialect.quoteIdentifier).join(', ')} FROM final_scores`;
       for (const format of config.format) {
         const name = `customers.${EXTENSION[format]}`;
         await writeQuery(engine, select, format, out.staged(name));
@@ -156,10 +155,6 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       if (segments) {
         await writeQuery(engine, clustersCsvSql(stages.has('clv')), 'csv', out.staged('clusters.csv'));
         names.push('clusters.csv');
-      }
-      if (dbPath) {
-        await beginRun(engine, runId!, outputColumns);
-        runOpen = true;
       }
     });
     // Read from the finished table, like the output files.
@@ -185,8 +180,6 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       timings,
     };
     if (dbPath && runId !== null) {
-      // recordRun commits, or rolls back itself when it fails.
-      runOpen = false;
       await timed('history', () =>
         recordRun(
           engine,
@@ -205,6 +198,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
             options: config,
             summary,
           },
+          scoredColumns,
           config.keepRuns,
         ),
       );
@@ -214,7 +208,6 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     // summary.json goes last: a reader that sees the new summary sees every new file.
     await out.publish([...names, 'summary.json']);
   } catch (error) {
-    if (runOpen) await abandonRun(engine).catch(() => {});
     await out.abandon();
     throw error;
   }

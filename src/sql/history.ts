@@ -31,29 +31,21 @@ export const NEXT_RUN_ID_SQL = `SELECT coalesce(max(run_id), 0)::BIGINT + 1 AS r
 export const PREVIOUS_RUN_SQL = `SELECT max(run_id)::BIGINT AS run_id FROM history.runs WHERE run_id < $runId AND scores_kept`;
 
 /**
- * The run's scored customers in customer_id order, with previous_segment
- * (the segment in the previous run) and segment_changed_at (the as-of date of
- * the run where the current segment began: this run's as-of for a customer
- * new to the history or whose segment just changed). The as-of date comes
- * from run_parameters; the previous run id is a number this process read
- * from the database (-1: none).
+ * previous_segment is the segment in the previous run; segment_changed_at is
+ * the as-of date of the run where the current segment began (this run's as-of
+ * for a customer new to the history or whose segment just changed).
  */
-export const scoredWithHistorySql = (columns: readonly string[], previousRun: number | null, q: (n: string) => string) => {
-  const previous = previousRun ?? -1;
-  if (!Number.isSafeInteger(previous)) throw new Error(`bad run id ${previousRun}`);
-  return `
-SELECT ${columns.map((c) => `s.${q(c)}`).join(', ')},
+export const WITH_HISTORY_SQL = `
+CREATE OR REPLACE TEMP TABLE final_scores AS
+SELECT s.*,
        p.rfm_segment AS previous_segment,
        CASE WHEN p.customer_id IS NOT NULL AND p.rfm_segment IS NOT DISTINCT FROM s.rfm_segment AND p.segment_changed_at IS NOT NULL
-            THEN p.segment_changed_at ELSE r.as_of END AS segment_changed_at
+            THEN p.segment_changed_at ELSE $asOf::DATE END AS segment_changed_at
 FROM scored s
-CROSS JOIN run_parameters r
-LEFT JOIN (SELECT customer_id, rfm_segment, segment_changed_at FROM history.customer_scores WHERE run_id = ${previous}) p USING (customer_id)
+LEFT JOIN (SELECT customer_id, rfm_segment, segment_changed_at FROM history.customer_scores WHERE run_id = $previousRun) p USING (customer_id)
 ORDER BY s.customer_id`;
-};
 
-/** The run's scores into the history, in the order of final_scores. */
-export const insertScoresSql = (columns: readonly string[], q: (n: string) => string) =>
+export const INSERT_SCORES_SQL = (columns: readonly string[], q: (n: string) => string) =>
   `INSERT INTO history.customer_scores (run_id, ${columns.map(q).join(', ')}) SELECT $runId, ${columns.map(q).join(', ')} FROM final_scores`;
 
 export const INSERT_RUN_SQL = `

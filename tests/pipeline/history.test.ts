@@ -1,7 +1,7 @@
 /**
- * The run's scores go into the history database inside one transaction that
- * is committed only when the run is recorded: a run that fails after writing
- * them leaves the database as it was.
+ * A run is recorded in the history database (its row in runs and its
+ * customers' scores) in one transaction, after its outputs are written: a run
+ * that fails on the way leaves the database as it was.
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { CDNOW_CSV, config, tempDir, withEngine } from '../helpers.js';
 const CUSTOMERS_1997_09_30 = 2357;
 
 describe('run history', () => {
-  it('a run that fails after its scores were written to the history leaves the database as it was', async () => {
+  it('a run that fails after writing its outputs leaves the database as it was', async () => {
     const dir = await tempDir();
     const db = path.join(dir, 'crm.duckdb');
     const score = (asOf: string, out: string, effects: Effects = silentEffects) =>
@@ -20,7 +20,7 @@ describe('run history', () => {
 
     const first = await score('1997-09-30', 'first');
     expect(first.run.id).toBe(1);
-    // Fails once the outputs are written: the scores are in the database, the run is not yet recorded.
+    // Fails once the outputs are written, before the run is recorded.
     const failing: Effects = { ...silentEffects, stage: (name) => () => { if (name === 'write') throw new Error('disk full'); } };
     await expect(score('1998-06-30', 'failed', failing)).rejects.toThrow('disk full');
 
