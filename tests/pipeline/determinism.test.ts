@@ -34,7 +34,7 @@ describe('determinism at scale', () => {
     const [inOrder, shuffled] = [path.join(dir, 'in-order.csv'), path.join(dir, 'shuffled.csv')];
     await writeTransactions(inOrder, 'i');
     await writeTransactions(shuffled, 'hash(i * 31 + 5)');
-    // The nightly path (scores read back from the history database) twice, then the --no-db path.
+    // With a history database, as the nightly job runs, in both row orders; then with --no-db.
     const runs = [
       { input: inOrder, noDb: false },
       { input: shuffled, noDb: false },
