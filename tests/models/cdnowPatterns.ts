@@ -115,6 +115,25 @@ export function relativeError(a: number, b: number): number {
   return Math.abs(a - b) / Math.abs(b);
 }
 
+/**
+ * ∂LL/∂log θ for each named parameter by central differences in log θ (step
+ * h): what an analytic gradient w.r.t. the log-parameters is checked against.
+ */
+export function centralDifferenceGradient<P extends Record<string, number>, K extends keyof P & string>(
+  logLikelihood: (params: P) => number,
+  params: P,
+  names: readonly K[],
+  h = 1e-5,
+): Record<K, number> {
+  const out = {} as Record<K, number>;
+  for (const name of names) {
+    const up = { ...params, [name]: params[name] * Math.exp(h) };
+    const down = { ...params, [name]: params[name] * Math.exp(-h) };
+    out[name] = (logLikelihood(up) - logLikelihood(down)) / (2 * h);
+  }
+  return out;
+}
+
 /** Every element finite. */
 export function allFinite(values: ArrayLike<number>): boolean {
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
