@@ -25,10 +25,10 @@
 //
 // CRM_PROFILE=1 also prints each SQL statement's wall time to stderr.
 // Machines here are shared and noisy: the median of the repeats is reported.
-import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { median, NO_DATA, NO_DIST, requireFile } from './common.mjs';
 
 const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
 const { values } = parseArgs({
@@ -44,14 +44,8 @@ const { values } = parseArgs({
   },
 });
 const dist = (p) => join(resolve(values.dist), p);
-if (!existsSync(values.input)) {
-  process.stderr.write(`${values.input} not found: run node benchmarks/generate.mjs first\n`);
-  process.exit(2);
-}
-if (!existsSync(dist('pipeline/clv.js'))) {
-  process.stderr.write('dist/ not found: run npm run build first\n');
-  process.exit(2);
-}
+requireFile(values.input, NO_DATA);
+requireFile(dist('pipeline/clv.js'), NO_DIST);
 
 const { parseScoreConfig } = await import(dist('config/loadConfig.js'));
 const { DuckDbEngine } = await import(dist('engine/duckdb/DuckDbEngine.js'));
@@ -78,10 +72,6 @@ const seconds = (start) => Number(process.hrtime.bigint() - start) / 1e9;
 const cpuSeconds = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
-};
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const fmt = (x) => x.toFixed(3).padStart(7);
 

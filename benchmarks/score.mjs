@@ -10,10 +10,11 @@
 // Both write customers.parquet and record the run in a DuckDB database, as the nightly job does;
 // "rfm-nodb" (not in the default set) is "rfm" without the database.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { median, NO_DATA, requireFile } from './common.mjs';
 
 const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
 const { values } = parseArgs({
@@ -25,10 +26,7 @@ const { values } = parseArgs({
   },
 });
 const file = join(values.data, `transactions.${values.input}`);
-if (!existsSync(file)) {
-  process.stderr.write(`${file} not found: run node benchmarks/generate.mjs first\n`);
-  process.exit(2);
-}
+requireFile(file, NO_DATA);
 
 /** Runs a command, sampling /proc/<pid>/status for the peak resident set (VmHWM). */
 function measure(args) {
@@ -85,11 +83,6 @@ for (const r of results) {
 }
 // On a shared machine one pair can be off by a quarter either way: with --repeat, the median ratio per stage.
 if (Number(values.repeat) > 1) {
-  const median = (xs) => {
-    const sorted = [...xs].sort((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  };
   for (const stage of stages) {
     const runs = results.filter((r) => r.what === `crm score (${stage})`);
     const ratios = runs.map((r) => r.ratio);

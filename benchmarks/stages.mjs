@@ -14,10 +14,10 @@
 // CPU seconds of the process (JS plus DuckDB's threads). Machines here are
 // shared and noisy: look at the median over several repeats, and at the load
 // average printed with them.
-import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { median, NO_DATA, NO_DIST, requireFile } from './common.mjs';
 
 const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
 const dist = (p) => new URL(`../dist/${p}`, import.meta.url).href;
@@ -31,14 +31,8 @@ const { values } = parseArgs({
   },
 });
 const file = join(values.data, `transactions.${values.input}`);
-if (!existsSync(file)) {
-  process.stderr.write(`${file} not found: run node benchmarks/generate.mjs first\n`);
-  process.exit(2);
-}
-if (!existsSync(join(root, 'dist', 'pipeline', 'segment.js'))) {
-  process.stderr.write('dist/ not found: run npm run build first\n');
-  process.exit(2);
-}
+requireFile(file, NO_DATA);
+requireFile(join(root, 'dist', 'pipeline', 'segment.js'), NO_DIST);
 
 const { DuckDbEngine } = await import(dist('engine/duckdb/DuckDbEngine.js'));
 const { parseScoreConfig } = await import(dist('config/loadConfig.js'));
@@ -67,10 +61,6 @@ const seconds = async (work) => {
   const result = await work();
   const cpu = process.cpuUsage(cpuStart);
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9, cpu: (cpu.user + cpu.system) / 1e6, result };
-};
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const line = (name, runs) => {
   const xs = runs.map((r) => r.seconds);
