@@ -21,6 +21,7 @@ import {
   csvValueRejectsSql,
   customerDaysSql,
   DAYS_CHECK_SQL,
+  EMPTY_REJECTS_SQL,
   parseAmountSql,
   readerProjectionSql,
   TRIM_IDS_SQL,
@@ -168,9 +169,9 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
   }
 
   const readerRejected = (await engine.one<{ n: number }>(`SELECT count(DISTINCT line)::BIGINT AS n FROM ${rejectsTable}`))!.n;
-  const check = (await engine.one<{ rows: number; rejected: number; untrimmed: number }>(DAYS_CHECK_SQL(days)))!;
+  const check = await checkDays(engine, days);
   const rejects = `rejects_${index}`;
-  await engine.run(`CREATE OR REPLACE TEMP TABLE ${rejects} (line BIGINT, reason VARCHAR, customer_id VARCHAR, order_date VARCHAR, amount VARCHAR, raw_line VARCHAR)`);
+  await engine.run(EMPTY_REJECTS_SQL(rejects));
   if (readerRejected > 0 || check.rejected > 0) {
     const allText = { ...base, header, types: Object.fromEntries(names.map((n) => [n, 'VARCHAR'])) };
     await collectCsvRejects(engine, file, index, {
@@ -275,6 +276,11 @@ async function collectCsvRejects(
   await engine.run(`DROP TABLE ${lines}; DROP TABLE ${quoted}; DROP TABLE ${quoted}_gaps`);
 }
 
+/** DAYS_CHECK_SQL's counts for one file's customer-day table. */
+async function checkDays(engine: Engine, days: string): Promise<{ rows: number; rejected: number; untrimmed: number }> {
+  return (await engine.one<{ rows: number; rejected: number; untrimmed: number }>(DAYS_CHECK_SQL(days)))!;
+}
+
 const selectParts = (q: (n: string) => string, customer: string, date: string, amount: string, order: string | null, dateType: string) => ({
   customer: q(customer),
   date: q(date),
@@ -315,14 +321,14 @@ async function loadTyped(engine: Engine, config: ScoreConfig, file: string, inde
   const params: Record<string, string> = { path: file };
   if (config.dateFormat && typeOf(mapping.date) === 'text') params.dateFormat = config.dateFormat;
   await engine.run(customerDaysSql(days, projection, mapping.order !== null), params);
-  const check = (await engine.one<{ rows: number; rejected: number; untrimmed: number }>(DAYS_CHECK_SQL(days)))!;
+  const check = await checkDays(engine, days);
   if (check.rejected > 0) {
     await engine.run(`DROP TABLE ${days}`);
     return null;
   }
   if (check.untrimmed > 0) await engine.run(TRIM_IDS_SQL(days));
   const rejects = `rejects_${index}`;
-  await engine.run(`CREATE OR REPLACE TEMP TABLE ${rejects} (line BIGINT, reason VARCHAR, customer_id VARCHAR, order_date VARCHAR, amount VARCHAR, raw_line VARCHAR)`);
+  await engine.run(EMPTY_REJECTS_SQL(rejects));
   return { file, days, rejects, hasOrderIds: mapping.order !== null, rowsRead: check.rows };
 }
 

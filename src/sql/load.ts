@@ -196,6 +196,10 @@ SELECT coalesce(sum(rows), 0)::BIGINT AS rows,
        count(*) FILTER (WHERE customer_id LIKE ' %' OR customer_id LIKE '% ')::BIGINT AS untrimmed
 FROM ${days}`;
 
+/** A file's rejects table, empty: rows are added by the passes that find them. */
+export const EMPTY_REJECTS_SQL = (target: string) =>
+  `CREATE OR REPLACE TEMP TABLE ${target} (line BIGINT, reason VARCHAR, customer_id VARCHAR, order_date VARCHAR, amount VARCHAR, raw_line VARCHAR)`;
+
 /** Drops what DAYS_CHECK_SQL counted as rejected (the rows themselves are in the rejects table by then). */
 export const CLEAN_DAYS_SQL = (days: string) => [
   `DELETE FROM ${days} WHERE customer_id IS NULL OR ${trimIdSql('customer_id')} = '' OR order_date IS NULL OR amount_rows = 0`,
