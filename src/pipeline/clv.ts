@@ -18,6 +18,7 @@ import {
 } from '../sql/clv.js';
 import type { Layer } from '../sql/scored.js';
 import type { Logger } from './effects.js';
+import { awaitedLater } from '../promises.js';
 
 export type TimeUnit = ScoreConfig['clv']['timeUnit'];
 export const DAYS_PER_UNIT: Record<TimeUnit, number> = { day: 1, week: 7, month: 30 };
@@ -144,8 +145,7 @@ export async function scoreClv(engine: Engine, options: ClvOptions, log: Logger)
   for (let i = 0; i < patterns.weight.length; i++) customers += patterns.weight[i];
   // The spend query runs on DuckDB's threads while the purchase model is
   // fitted here (synchronously, on this one); it is awaited right after.
-  const spendQuery = spendPatterns(engine, base, customers);
-  spendQuery.catch(() => {}); // still rethrown by the await below; never an unhandled rejection if the fit throws first
+  const spendQuery = awaitedLater(spendPatterns(engine, base, customers));
 
   const fitted = fitPurchaseModel(options.model, patterns, options.penalty);
   // A fit that did not converge is not used at all: its parameters may be

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import { InputError } from '../errors.js';
+import { awaitedLater } from '../promises.js';
 import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { EXTENSION, writeQuery } from '../io/writers.js';
 import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
@@ -30,12 +31,6 @@ export interface ScoreSummary {
   timings: Record<string, number>;
 }
 
-/** A promise awaited later: marked handled now, so a failure before that await is never an unhandled rejection. */
-function quiet<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => {});
-  return promise;
-}
-
 /** The nightly job: load → validate → features → RFM → CLV → lifecycle → segment → write. */
 export async function runScore(engine: Engine, config: ScoreConfig, effects: Effects): Promise<ScoreSummary> {
   const startedAt = effects.now();
@@ -58,8 +53,8 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   // The model stages' modules (k-means pulls in ml-kmeans and some 250 files
   // behind it) load while DuckDB reads the input, rather than after it.
   const modules = {
-    clv: config.clv.enabled ? quiet(import('./clv.js')) : null,
-    segment: config.kmeans.enabled ? quiet(import('./segment.js')) : null,
+    clv: config.clv.enabled ? awaitedLater(import('./clv.js')) : null,
+    segment: config.kmeans.enabled ? awaitedLater(import('./segment.js')) : null,
   };
 
   const loaded = await timed('load', () => loadTransactions(engine, config));
