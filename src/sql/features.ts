@@ -38,36 +38,51 @@ export interface DaySummaryNeeds {
   lifecycle: boolean;
 }
 
-/** Aggregates over rows of (customer_id, order_date, amount); each costs time, so only those needed. */
+/**
+ * The purchase-day summary, as aggregates over purchase days (rows of
+ * customer_id, order_date, amount with amount ≥ 0); each costs time, so only
+ * those needed.
+ */
 const purchaseDayAggregates = (needs: DaySummaryNeeds) =>
   [
-    'count(*) FILTER (WHERE amount >= 0) AS purchase_days',
-    'min(order_date) FILTER (WHERE amount >= 0) AS first_purchase_day',
-    needs.lifecycle ? 'max(order_date, 2) FILTER (WHERE amount >= 0) AS last_purchase_days' : '[max(order_date) FILTER (WHERE amount >= 0)] AS last_purchase_days',
-    ...(needs.clv
-      ? ['sum(amount) FILTER (WHERE amount >= 0) AS purchase_day_total', 'arg_min(amount, order_date) FILTER (WHERE amount >= 0) AS first_day_amount']
-      : ['NULL AS purchase_day_total', 'NULL AS first_day_amount']),
+    'count(*) AS purchase_days',
+    'min(order_date) AS first_purchase_day',
+    needs.lifecycle ? 'max(order_date, 2) AS last_purchase_days' : '[max(order_date)] AS last_purchase_days',
+    ...(needs.clv ? ['sum(amount) AS purchase_day_total', 'arg_min(amount, order_date) AS first_day_amount'] : ['NULL AS purchase_day_total', 'NULL AS first_day_amount']),
   ].join(',\n         ');
 
 const hasNeeds = (needs: DaySummaryNeeds) => needs.clv || needs.lifecycle;
 
 /**
- * One row per customer. `last_purchase_days` is [last, second last] purchase
- * day. When orders are days, the occasions are the purchase days and one
- * aggregate gives everything; otherwise the day summary is a second aggregate.
+ * One row per customer. Purchases (occasions with a net amount ≥ 0) and
+ * refunds are aggregated apart and joined: every aggregate then runs on the
+ * rows it is about, where aggregates over all occasions with a FILTER each
+ * evaluated the filter again (a fifth of the time of the full summary). A
+ * customer with refunds only still gets first and last dates (of the refunds)
+ * and a revenue, with no orders.
+ *
+ * `last_purchase_days` is [last, second last] purchase day. When orders are
+ * days, the purchases are the purchase days and one aggregate gives
+ * everything; otherwise the day summary is a second aggregate over days.
  */
 export const customerFeaturesSql = (ordersAreDays: boolean, needs: DaySummaryNeeds) => {
   const inOnePass = ordersAreDays && hasNeeds(needs);
   const separateDays = !ordersAreDays && hasNeeds(needs);
   return `
 CREATE OR REPLACE TEMP TABLE customer_features AS
-WITH per_customer AS (
+WITH purchases AS (
   SELECT customer_id,
-         coalesce(min(order_date) FILTER (WHERE amount >= 0), min(order_date)) AS first_purchase,
-         coalesce(max(order_date) FILTER (WHERE amount >= 0), max(order_date)) AS last_purchase,
-         count(*) FILTER (WHERE amount >= 0) AS orders,
-         sum(amount) AS revenue${inOnePass ? `,\n         ${purchaseDayAggregates(needs)}` : ''}
+         count(*) AS orders,
+         min(order_date) AS first_order_day,
+         ${inOnePass ? '' : 'max(order_date) AS last_order_day,\n         '}sum(amount) AS purchase_total${inOnePass ? `,\n         ${purchaseDayAggregates(needs)}` : ''}
   FROM occasions
+  WHERE amount >= 0
+  GROUP BY customer_id
+),
+refunds AS (
+  SELECT customer_id, sum(amount) AS refunded, min(order_date) AS first_refund_day, max(order_date) AS last_refund_day
+  FROM occasions
+  WHERE amount < 0
   GROUP BY customer_id
 )${
   separateDays
@@ -75,10 +90,24 @@ WITH per_customer AS (
 days AS (
   SELECT customer_id, ${purchaseDayAggregates(needs)}
   FROM (SELECT customer_id, order_date, sum(amount) AS amount FROM customer_days WHERE order_date <= $asOf GROUP BY ALL)
+  WHERE amount >= 0
   GROUP BY customer_id
 )`
     : ''
-}
+},
+per_customer AS (
+  SELECT customer_id,
+         coalesce(p.first_order_day, r.first_refund_day) AS first_purchase,
+         coalesce(${inOnePass ? 'p.last_purchase_days[1]' : 'p.last_order_day'}, r.last_refund_day) AS last_purchase,
+         coalesce(p.orders, 0) AS orders,
+         coalesce(p.purchase_total, 0) + coalesce(r.refunded, 0) AS revenue${
+           inOnePass
+             ? `,
+         coalesce(p.purchase_days, 0) AS purchase_days, p.first_purchase_day, p.last_purchase_days, p.purchase_day_total, p.first_day_amount`
+             : ''
+         }
+  FROM purchases p FULL OUTER JOIN refunds r USING (customer_id)
+)
 SELECT customer_id,
        first_purchase,
        last_purchase,
@@ -89,7 +118,7 @@ SELECT customer_id,
        date_diff('day', first_purchase, $asOf::DATE)::BIGINT AS tenure_days${
          hasNeeds(needs)
            ? `,
-       purchase_days::BIGINT AS purchase_days,
+       coalesce(purchase_days, 0)::BIGINT AS purchase_days,
        first_purchase_day,
        last_purchase_days[1] AS last_purchase_day,
        last_purchase_days[2] AS previous_purchase_day,

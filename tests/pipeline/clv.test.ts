@@ -377,6 +377,10 @@ describe('CLV stage edge cases: never NaN or Infinity, a warning instead of garb
     expect(get('R3')).toMatchObject({ frequency: null, monetary_value: null, p_alive: null, clv: null, revenue: -5, orders: 0 });
     expect(get('R4')).toMatchObject({ frequency: 1, monetary_value: 0, revenue: 0 });
     expect(get('R5')).toMatchObject({ frequency: 1, monetary_value: 0, revenue: -30 });
+    // Dates come from purchase days; only a customer without any (R3) is dated by the refunds.
+    expect(get('R1')).toMatchObject({ recency_days: 178, tenure_days: 237, orders: 2 });
+    expect(get('R3')).toMatchObject({ recency_days: 241, tenure_days: 241 });
+    expect(get('R5')).toMatchObject({ recency_days: 241, tenure_days: 272, orders: 2 });
     // No positive repeat spend → the population mean, not a credibility mix with $0.
     for (const id of ['R2', 'R4', 'R5']) expect(get(id).expected_avg_value).toBe(s.summary.clv!.populationMeanSpend);
     for (const id of ['R1', 'R2', 'R4', 'R5']) for (const c of CLV_COLUMNS) expect(Number.isFinite(get(id)[c]), `${id}.${c}`).toBe(true);
