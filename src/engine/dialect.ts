@@ -13,6 +13,8 @@ export interface Dialect {
   daysBetween(start: string, end: string): string;
   /** A deterministic 64-bit hash of a text expression, for tie-breaking and sampling. */
   stableHash(expression: string): string;
+  /** The id of a label column's value: its code in the run's label ENUM, which lists the labels in id order (src/sql/labels.ts). */
+  labelId(expression: string): string;
 }
 
 export const quoteIdentifierAnsi = (name: string): string => `"${name.replaceAll('"', '""')}"`;

@@ -3,16 +3,39 @@ import {
   HISTORY_SCHEMA_SQL,
   INSERT_RUN_SQL,
   INSERT_SCORES_SQL,
+  MIGRATE_OLD_LAYOUT_SQL,
   NEXT_RUN_ID_SQL,
+  OLD_LAYOUT_SQL,
   PREVIOUS_RUN_SQL,
   PRUNE_SCORES_SQL,
   WITH_HISTORY_SQL,
 } from '../sql/history.js';
+import { NEW_LABELS_SQL } from '../sql/labels.js';
 
-/** Attaches the history database, creating its tables on first use. */
+/**
+ * Attaches the history database, creating its tables on first use and
+ * moving a database of the old layout (labels as text) to the current one.
+ */
 export async function attachHistory(engine: Engine, dbPath: string): Promise<void> {
+  const q = engine.dialect.quoteIdentifier;
   await engine.run(`ATTACH ${engine.dialect.quoteString(dbPath)} AS history`);
-  await engine.run(HISTORY_SCHEMA_SQL(engine.dialect.quoteIdentifier));
+  if ((await engine.one<{ n: number }>(OLD_LAYOUT_SQL))!.n > 0) {
+    await inTransaction(engine, async () => {
+      for (const sql of MIGRATE_OLD_LAYOUT_SQL(q)) await engine.run(sql);
+    });
+  }
+  for (const sql of HISTORY_SCHEMA_SQL(q)) await engine.run(sql);
+}
+
+async function inTransaction(engine: Engine, work: () => Promise<void>): Promise<void> {
+  await engine.run('BEGIN TRANSACTION');
+  try {
+    await work();
+    await engine.run('COMMIT');
+  } catch (error) {
+    await engine.run('ROLLBACK');
+    throw error;
+  }
 }
 
 export async function detachHistory(engine: Engine): Promise<void> {
@@ -50,11 +73,20 @@ export interface RunRecord {
   summary: unknown;
 }
 
-/** One transaction: a crash leaves the database as it was before the run. */
-export async function recordRun(engine: Engine, record: RunRecord, scoredColumns: readonly string[], keepRuns: number | undefined): Promise<void> {
-  await engine.run('BEGIN TRANSACTION');
-  try {
-    await engine.run(INSERT_SCORES_SQL([...scoredColumns, 'previous_segment', 'segment_changed_at'], engine.dialect.quoteIdentifier), { runId: record.runId });
+/**
+ * One transaction: a crash leaves the database as it was before the run.
+ * `knownLabels`: how many labels the database had; the run's new ones follow.
+ */
+export async function recordRun(
+  engine: Engine,
+  record: RunRecord,
+  scoredColumns: readonly string[],
+  keepRuns: number | undefined,
+  knownLabels: number,
+): Promise<void> {
+  await inTransaction(engine, async () => {
+    await engine.run(NEW_LABELS_SQL, { known: knownLabels });
+    await engine.run(INSERT_SCORES_SQL([...scoredColumns, 'previous_segment', 'segment_changed_at'], engine.dialect), { runId: record.runId });
     await engine.run(INSERT_RUN_SQL, {
       runId: record.runId,
       asOf: record.asOf,
@@ -71,9 +103,5 @@ export async function recordRun(engine: Engine, record: RunRecord, scoredColumns
       summary: JSON.stringify(record.summary),
     });
     if (keepRuns !== undefined) for (const sql of PRUNE_SCORES_SQL) await engine.run(sql, { keep: keepRuns });
-    await engine.run('COMMIT');
-  } catch (error) {
-    await engine.run('ROLLBACK');
-    throw error;
-  }
+  });
 }

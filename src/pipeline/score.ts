@@ -8,17 +8,18 @@ import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { EXTENSION, writeQuery } from '../io/writers.js';
 import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
 import { clustersCsvSql } from '../sql/segment.js';
-import { assembleScoredSql, FINAL_WITHOUT_HISTORY_SQL, SCORED_COLUMNS, type Layer, type ScoredColumn } from '../sql/scored.js';
+import { assembleScoredSql, FINAL_WITHOUT_HISTORY_SQL, outputColumnsSql, SCORED_COLUMNS, type Layer, type ScoredColumn } from '../sql/scored.js';
 import type { ClvResult } from './clv.js';
 import type { Effects } from './effects.js';
 import { computeFeatures, resolveAsOf } from './features.js';
 import { addHistoryColumns, attachHistory, detachHistory, nextRunId, recordRun } from './history.js';
 import { assignLifecycle, stageCounts, type LifecycleResult } from './lifecycle.js';
-import { STAGES_SQL } from '../sql/lifecycle.js';
+import { LIFECYCLE_STAGES, STAGES_SQL } from '../sql/lifecycle.js';
+import { defineLabels } from './labels.js';
 import { loadTransactions } from './load.js';
 import { rfmThresholds, scoreRfm, type RfmResult } from './rfm.js';
 import type { SegmentResult } from './segment.js';
-import { DEFAULT_SEGMENT_MAP, readSegmentMap } from './segmentMap.js';
+import { ALL_CELLS, DEFAULT_SEGMENT_MAP, readSegmentMap } from './segmentMap.js';
 
 export interface ScoreSummary {
   run: { id: number | null; asOf: string; startedAt: string; finishedAt: string; inputs: string[]; options: ScoreConfig; outputs: string[] };
@@ -109,7 +110,13 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     stages.add('segment');
   }
   layers.push(rfmLayerSql(config.rfm.method));
-  await engine.run(assembleScoredSql(stages, layers, engine.dialect.quoteIdentifier));
+  // Every text a label column of this run can hold (src/sql/labels.ts).
+  const vocabulary = [
+    ...ALL_CELLS,
+    ...segmentMap.keys(),
+    ...(lifecycle ? LIFECYCLE_STAGES : []),
+    ...(segments ? segments.centroids.map((c) => c.label) : []),
+  ];
 
   // Outputs: staged, then published together.
   const out = await OutputSet.begin(config.out, `${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -118,12 +125,15 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   try {
     let runId: number | null = null;
     let previousRun: number | null = null;
+    let knownLabels = 0;
     const scoredColumns = SCORED_COLUMNS.filter((c) => stages.has(c.stage)).map((c) => c.name);
     const outputColumns = [...scoredColumns];
     const names: string[] = [];
     await timed('write', async () => {
+      if (dbPath) await attachHistory(engine, dbPath);
+      ({ known: knownLabels } = await defineLabels(engine, vocabulary, dbPath !== null));
+      await engine.run(assembleScoredSql(stages, layers, engine.dialect.quoteIdentifier));
       if (dbPath) {
-        await attachHistory(engine, dbPath);
         ({ runId, previousRun } = await nextRunId(engine));
         await addHistoryColumns(engine, asOf, previousRun);
         outputColumns.push('previous_segment', 'segment_changed_at');
@@ -133,7 +143,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       // final_scores was written sorted by customer_id (ORDER BY keeps its order either way);
       // from here on, tables are read in the order they were written.
       await engine.run(`SET preserve_insertion_order = true`);
-      const select = `SELECT ${outputColumns.map(engine.dialect.quoteIdentifier).join(', ')} FROM final_scores`;
+      const select = `SELECT ${outputColumnsSql(outputColumns, engine.dialect.quoteIdentifier)} FROM final_scores`;
       for (const format of config.format) {
         const name = `customers.${EXTENSION[format]}`;
         await writeQuery(engine, select, format, out.staged(name));
@@ -195,6 +205,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
           },
           scoredColumns,
           config.keepRuns,
+          knownLabels,
         ),
       );
       await detachHistory(engine);

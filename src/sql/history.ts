@@ -1,11 +1,19 @@
-import { SCORED_COLUMNS } from './scored.js';
+import type { Dialect } from '../engine/dialect.js';
+import { SCORED_COLUMNS, type ScoredColumn } from './scored.js';
 import { exactSum } from './sums.js';
 
 /**
  * Run history in the user's database file (attached as `history`): one row
- * per run, and that run's scored customers under its run id.
+ * per run (`runs`), and that run's scored customers (`customer_scores`).
+ *
+ * `customer_scores` is a view: the rows are in `scores`, where each label
+ * column (cell, segment, stage, cluster label) holds the id of its text in
+ * `labels`, one table of every label any run has written. Stored as text,
+ * those few distinct values cost more to compress on every run than all the
+ * numeric columns together; as ids they cost next to nothing. The view's
+ * names are unqualified, so it works under any alias the file is opened with.
  */
-export const HISTORY_SCHEMA_SQL = (q: (n: string) => string) => `
+const RUNS_SQL = `
 CREATE TABLE IF NOT EXISTS history.runs (
   run_id BIGINT PRIMARY KEY,
   as_of DATE NOT NULL,
@@ -21,11 +29,51 @@ CREATE TABLE IF NOT EXISTS history.runs (
   scores_kept BOOLEAN NOT NULL DEFAULT true,
   options JSON NOT NULL,
   summary JSON NOT NULL
-);
-CREATE TABLE IF NOT EXISTS history.customer_scores (
+)`;
+
+const LABELS_SQL = `CREATE TABLE IF NOT EXISTS history.labels (label_id INTEGER PRIMARY KEY, label VARCHAR NOT NULL UNIQUE)`;
+
+const LABEL_COLUMNS = SCORED_COLUMNS.filter((c) => c.label);
+
+const SCORES_SQL = (q: (n: string) => string) => `
+CREATE TABLE IF NOT EXISTS history.scores (
   run_id BIGINT NOT NULL,
-  ${SCORED_COLUMNS.map((c) => `${q(c.name)} ${c.type}${c.compression ? ` USING COMPRESSION ${c.compression}` : ''}`).join(',\n  ')}
-);`;
+  ${SCORED_COLUMNS.map((c) => `${q(c.name)} ${c.label ? 'INTEGER' : c.type}${c.compression ? ` USING COMPRESSION ${c.compression}` : ''}`).join(',\n  ')}
+)`;
+
+const labelAlias = (c: ScoredColumn) => `label_${c.name}`;
+
+const CUSTOMER_SCORES_VIEW_SQL = (q: (n: string) => string) => `
+CREATE VIEW IF NOT EXISTS history.customer_scores AS
+SELECT s.run_id,
+       ${SCORED_COLUMNS.map((c) => (c.label ? `${labelAlias(c)}.label AS ${q(c.name)}` : `s.${q(c.name)}`)).join(',\n       ')}
+FROM scores s
+${LABEL_COLUMNS.map((c) => `LEFT JOIN labels ${labelAlias(c)} ON ${labelAlias(c)}.label_id = s.${q(c.name)}`).join('\n')}`;
+
+export const HISTORY_SCHEMA_SQL = (q: (n: string) => string) => [RUNS_SQL, LABELS_SQL, SCORES_SQL(q), CUSTOMER_SCORES_VIEW_SQL(q)];
+
+/** A database written before labels were stored as ids has customer_scores as a table. */
+export const OLD_LAYOUT_SQL = `
+SELECT count(*)::BIGINT AS n FROM duckdb_tables() WHERE database_name = 'history' AND schema_name = 'main' AND table_name = 'customer_scores'`;
+
+/**
+ * Moves an old database to the layout above, in one transaction: the labels
+ * found in the old table (ids in text order), the rows with ids, then the
+ * old table goes and the view takes its name.
+ */
+export const MIGRATE_OLD_LAYOUT_SQL = (q: (n: string) => string) => [
+  LABELS_SQL,
+  `INSERT INTO history.labels
+   SELECT (row_number() OVER (ORDER BY label) - 1)::INTEGER, label
+   FROM (SELECT DISTINCT unnest([${LABEL_COLUMNS.map((c) => `CAST(${q(c.name)} AS VARCHAR)`).join(', ')}]) AS label FROM history.customer_scores)
+   WHERE label IS NOT NULL`,
+  SCORES_SQL(q),
+  `INSERT INTO history.scores
+   SELECT o.run_id, ${SCORED_COLUMNS.map((c) => (c.label ? `${labelAlias(c)}.label_id` : `o.${q(c.name)}`)).join(', ')}
+   FROM history.customer_scores o
+   ${LABEL_COLUMNS.map((c) => `LEFT JOIN history.labels ${labelAlias(c)} ON ${labelAlias(c)}.label = o.${q(c.name)}`).join('\n   ')}`,
+  `DROP TABLE history.customer_scores`,
+];
 
 export const NEXT_RUN_ID_SQL = `SELECT coalesce(max(run_id), 0)::BIGINT + 1 AS run_id FROM history.runs`;
 export const PREVIOUS_RUN_SQL = `SELECT max(run_id)::BIGINT AS run_id FROM history.runs WHERE run_id < $runId AND scores_kept`;
@@ -33,7 +81,8 @@ export const PREVIOUS_RUN_SQL = `SELECT max(run_id)::BIGINT AS run_id FROM histo
 /**
  * previous_segment is the segment in the previous run; segment_changed_at is
  * the as-of date of the run where the current segment began (this run's as-of
- * for a customer new to the history or whose segment just changed).
+ * for a customer new to the history or whose segment just changed). The
+ * previous run's segment ids become labels through `label_values`.
  */
 export const WITH_HISTORY_SQL = `
 CREATE OR REPLACE TEMP TABLE final_scores AS
@@ -42,11 +91,20 @@ SELECT s.*,
        CASE WHEN p.customer_id IS NOT NULL AND p.rfm_segment IS NOT DISTINCT FROM s.rfm_segment AND p.segment_changed_at IS NOT NULL
             THEN p.segment_changed_at ELSE $asOf::DATE END AS segment_changed_at
 FROM scored s
-LEFT JOIN (SELECT customer_id, rfm_segment, segment_changed_at FROM history.customer_scores WHERE run_id = $previousRun) p USING (customer_id)
+LEFT JOIN (
+  SELECT h.customer_id, v.label AS rfm_segment, h.segment_changed_at
+  FROM history.scores h LEFT JOIN label_values v ON v.label_id = h.rfm_segment
+  WHERE h.run_id = $previousRun
+) p USING (customer_id)
 ORDER BY s.customer_id`;
 
-export const INSERT_SCORES_SQL = (columns: readonly string[], q: (n: string) => string) =>
-  `INSERT INTO history.customer_scores (run_id, ${columns.map(q).join(', ')}) SELECT $runId, ${columns.map(q).join(', ')} FROM final_scores`;
+/** A run's rows: label columns as their ids (the ENUM code of the run's label type is the id). */
+export const INSERT_SCORES_SQL = (columns: readonly string[], dialect: Dialect) => {
+  const q = dialect.quoteIdentifier;
+  const labels = new Set(SCORED_COLUMNS.filter((c) => c.label).map((c) => c.name));
+  return `INSERT INTO history.scores (run_id, ${columns.map(q).join(', ')})
+SELECT $runId, ${columns.map((c) => (labels.has(c) ? dialect.labelId(q(c)) : q(c))).join(', ')} FROM final_scores`;
+};
 
 export const INSERT_RUN_SQL = `
 INSERT INTO history.runs VALUES ($runId, $asOf::DATE, $startedAt::TIMESTAMP, $finishedAt::TIMESTAMP, $duration, $inputs::JSON,
@@ -54,7 +112,7 @@ INSERT INTO history.runs VALUES ($runId, $asOf::DATE, $startedAt::TIMESTAMP, $fi
 
 /** Keeps the scores of the newest `$keep` runs; older runs keep their summary row. */
 export const PRUNE_SCORES_SQL = [
-  `DELETE FROM history.customer_scores WHERE run_id <= (SELECT max(run_id) FROM history.runs) - $keep`,
+  `DELETE FROM history.scores WHERE run_id <= (SELECT max(run_id) FROM history.runs) - $keep`,
   `UPDATE history.runs SET scores_kept = false WHERE run_id <= (SELECT max(run_id) FROM history.runs) - $keep`,
 ];
 

@@ -1,3 +1,4 @@
+import { labelConstant } from './scored.js';
 import { exactSum } from './sums.js';
 
 /**
@@ -19,6 +20,9 @@ import { exactSum } from './sums.js';
  */
 export const LIFECYCLE_STAGES = ['new', 'active', 'loyal', 'reactivated', 'at_risk', 'lapsed', 'lost'] as const;
 export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
+
+/** A stage name as a constant of the run's label type. */
+const stage = (name: LifecycleStage) => labelConstant(`'${name}'`);
 
 /** When nobody has bought twice there is no rhythm to measure against. */
 export const FALLBACK_GAP_DAYS = 30;
@@ -49,13 +53,13 @@ export const lifecycleLayerSql =
   (source: string) => `
 SELECT m.* EXCLUDE (overdue, last_gap, prior_gap_days, lifecycle_p_alive, lost_ratio, lapsed_ratio, at_risk_ratio, loyal_min_orders, lost_p_alive, at_risk_p_alive),
        CASE
-         WHEN overdue > lost_ratio OR lifecycle_p_alive < lost_p_alive THEN 'lost'
-         WHEN overdue > lapsed_ratio THEN 'lapsed'
-         WHEN overdue > at_risk_ratio OR (coalesce(purchase_days, 0) >= 2 AND lifecycle_p_alive < at_risk_p_alive) THEN 'at_risk'
-         WHEN coalesce(purchase_days, 0) <= 1 THEN 'new'
-         WHEN last_gap > lapsed_ratio * prior_gap_days THEN 'reactivated'
-         WHEN purchase_days >= loyal_min_orders THEN 'loyal'
-         ELSE 'active'
+         WHEN overdue > lost_ratio OR lifecycle_p_alive < lost_p_alive THEN ${stage('lost')}
+         WHEN overdue > lapsed_ratio THEN ${stage('lapsed')}
+         WHEN overdue > at_risk_ratio OR (coalesce(purchase_days, 0) >= 2 AND lifecycle_p_alive < at_risk_p_alive) THEN ${stage('at_risk')}
+         WHEN coalesce(purchase_days, 0) <= 1 THEN ${stage('new')}
+         WHEN last_gap > lapsed_ratio * prior_gap_days THEN ${stage('reactivated')}
+         WHEN purchase_days >= loyal_min_orders THEN ${stage('loyal')}
+         ELSE ${stage('active')}
        END AS lifecycle_stage
 FROM (
   SELECT r.* EXCLUDE (typical_gap, prior_gap, population_gap),
@@ -66,12 +70,12 @@ FROM (
 ) m`;
 
 /** Customers per stage, for the run summary, from the finished table. */
-export const STAGE_COUNTS_SQL = `SELECT lifecycle_stage AS stage, count(*)::BIGINT AS customers FROM final_scores GROUP BY lifecycle_stage`;
+export const STAGE_COUNTS_SQL = `SELECT CAST(lifecycle_stage AS VARCHAR) AS stage, count(*)::BIGINT AS customers FROM final_scores GROUP BY lifecycle_stage`;
 
 /** stages.csv: every stage (also empty ones) with customers, revenue and their shares, from the finished table. */
 export const STAGES_SQL = `
 WITH stages(stage, position) AS (VALUES ${LIFECYCLE_STAGES.map((s, i) => `('${s}', ${i})`).join(', ')}),
-per AS (SELECT lifecycle_stage AS stage, count(*) AS customers, ${exactSum('revenue')} AS revenue FROM final_scores GROUP BY lifecycle_stage)
+per AS (SELECT CAST(lifecycle_stage AS VARCHAR) AS stage, count(*) AS customers, ${exactSum('revenue')} AS revenue FROM final_scores GROUP BY lifecycle_stage)
 SELECT stages.stage,
        coalesce(per.customers, 0)::BIGINT AS customers,
        round(coalesce(per.customers, 0) / (SELECT count(*) FROM final_scores), 6)::DOUBLE AS customer_share,

@@ -1,3 +1,4 @@
+import { LABEL_TYPE } from './scored.js';
 import { exactMean, exactSum } from './sums.js';
 
 /**
@@ -134,13 +135,14 @@ const valueDecile = `CASE ${Array.from(
 
 /**
  * The RFM columns as a layer over the customers: scores from the bounds (or,
- * for ntile, joined per customer), the segment by a join on the cell as a
- * number (545) with the 125-row map, the value decile from its bounds.
+ * for ntile, joined per customer), the cell and segment labels by a join on
+ * the cell as a number (545) with the 125-row map, the value decile from its
+ * bounds.
  */
 export const rfmLayerSql =
   (method: RfmMethod) =>
   (source: string) => `
-SELECT x.* EXCLUDE (cell), x.cell::VARCHAR AS rfm_cell, m.segment AS rfm_segment,
+SELECT x.* EXCLUDE (cell), m.rfm_cell, m.rfm_segment,
        (${valueDecile})::TINYINT AS value_decile
 FROM (
   SELECT y.*, r_score::SMALLINT * 100 + f_score * 10 + m_score AS cell
@@ -150,7 +152,7 @@ FROM (
       : `SELECT f.*, ${DIMENSIONS.map(scoreFromBounds).join(', ')} FROM (${source}) f CROSS JOIN rfm_score_bounds s`
   }) y
 ) x
-JOIN (SELECT cell::SMALLINT AS number, segment FROM segment_map) m ON m.number = x.cell
+JOIN (SELECT cell::SMALLINT AS number, cell::${LABEL_TYPE} AS rfm_cell, segment::${LABEL_TYPE} AS rfm_segment FROM segment_map) m ON m.number = x.cell
 CROSS JOIN rfm_decile_bounds b`;
 
 /**
@@ -180,7 +182,7 @@ FROM final_scores GROUP BY value_decile ORDER BY value_decile`;
 /** Customers, revenue and shares per named segment (every segment listed, even when empty). */
 export const SEGMENTS_SQL = `
 WITH names AS (SELECT segment, min(cell) AS first_cell FROM segment_map GROUP BY segment),
-per AS (SELECT rfm_segment, count(*) AS customers, ${exactSum('revenue')} AS revenue FROM final_scores GROUP BY rfm_segment)
+per AS (SELECT CAST(rfm_segment AS VARCHAR) AS rfm_segment, count(*) AS customers, ${exactSum('revenue')} AS revenue FROM final_scores GROUP BY rfm_segment)
 SELECT names.segment,
        coalesce(per.customers, 0)::BIGINT AS customers,
        round(coalesce(per.customers, 0) / (SELECT count(*) FROM final_scores), 6)::DOUBLE AS customer_share,

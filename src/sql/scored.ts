@@ -6,14 +6,24 @@
  */
 export interface ScoredColumn {
   name: string;
+  /** The type in the output files and in the history view. */
   type: string;
   /**
-   * How the history database stores the column. DuckDB otherwise tries every
-   * string compression on every row group of every run; naming the one that
-   * wins (FSST for ids, a dictionary for the few distinct labels) makes the
-   * insert of a run 10-15% faster with the same file size.
+   * A text column with a few distinct values (cells, segment, stage and
+   * cluster names). While scoring, it holds the run's label ENUM
+   * ({@link LABEL_TYPE}): one byte per customer instead of a string, which
+   * the sort, the summaries and above all the history insert feel (DuckDB
+   * compressing a string column with a dictionary cost more than writing all
+   * the numeric columns). The output files get text; the history database
+   * stores the label's id (sql/history.ts).
    */
-  compression?: 'fsst' | 'dictionary';
+  label?: true;
+  /**
+   * How the history database stores a string column that is not a label:
+   * FSST for ids, rather than DuckDB trying every string compression on
+   * every row group of every run.
+   */
+  compression?: 'fsst';
   stage: 'features' | 'rfm' | 'clv' | 'lifecycle' | 'segment' | 'history';
 }
 
@@ -29,8 +39,8 @@ export const SCORED_COLUMNS: readonly ScoredColumn[] = [
   { name: 'r_score', type: 'TINYINT', stage: 'rfm' },
   { name: 'f_score', type: 'TINYINT', stage: 'rfm' },
   { name: 'm_score', type: 'TINYINT', stage: 'rfm' },
-  { name: 'rfm_cell', type: 'VARCHAR', compression: 'dictionary', stage: 'rfm' },
-  { name: 'rfm_segment', type: 'VARCHAR', compression: 'dictionary', stage: 'rfm' },
+  { name: 'rfm_cell', type: 'VARCHAR', label: true, stage: 'rfm' },
+  { name: 'rfm_segment', type: 'VARCHAR', label: true, stage: 'rfm' },
   { name: 'value_decile', type: 'TINYINT', stage: 'rfm' },
   { name: 'frequency', type: 'BIGINT', stage: 'clv' },
   { name: 'recency', type: 'DOUBLE', stage: 'clv' },
@@ -40,10 +50,10 @@ export const SCORED_COLUMNS: readonly ScoredColumn[] = [
   { name: 'expected_purchases', type: 'DOUBLE', stage: 'clv' },
   { name: 'expected_avg_value', type: 'DOUBLE', stage: 'clv' },
   { name: 'clv', type: 'DOUBLE', stage: 'clv' },
-  { name: 'lifecycle_stage', type: 'VARCHAR', compression: 'dictionary', stage: 'lifecycle' },
+  { name: 'lifecycle_stage', type: 'VARCHAR', label: true, stage: 'lifecycle' },
   { name: 'cluster', type: 'INTEGER', stage: 'segment' },
-  { name: 'cluster_label', type: 'VARCHAR', compression: 'dictionary', stage: 'segment' },
-  { name: 'previous_segment', type: 'VARCHAR', compression: 'dictionary', stage: 'history' },
+  { name: 'cluster_label', type: 'VARCHAR', label: true, stage: 'segment' },
+  { name: 'previous_segment', type: 'VARCHAR', label: true, stage: 'history' },
   { name: 'segment_changed_at', type: 'DATE', stage: 'history' },
 ];
 
@@ -61,9 +71,26 @@ export const CUSTOMERS = 'SELECT * FROM customer_features';
 /** The layers applied in order over customer_features. */
 export const stack = (layers: readonly Layer[], source = CUSTOMERS): string => layers.reduce((inner, layer) => layer(inner), source);
 
+/**
+ * The ENUM of every label a run can write (src/sql/labels.ts), in label-id
+ * order: a label column's code is the label's id in the history database.
+ */
+export const LABEL_TYPE = 'crm_label';
+
+/** A label value as a constant of the label type, for the layers (constants are cast once, when the query is planned). */
+export const labelConstant = (quoted: string) => `${quoted}::${LABEL_TYPE}`;
+
 export function assembleScoredSql(stages: ReadonlySet<ScoredColumn['stage']>, layers: readonly Layer[], q: (name: string) => string): string {
-  const columns = SCORED_COLUMNS.filter((c) => c.stage !== 'history' && stages.has(c.stage)).map((c) => `CAST(${q(c.name)} AS ${c.type}) AS ${q(c.name)}`);
+  const columns = SCORED_COLUMNS.filter((c) => c.stage !== 'history' && stages.has(c.stage)).map(
+    (c) => `CAST(${q(c.name)} AS ${c.label ? LABEL_TYPE : c.type}) AS ${q(c.name)}`,
+  );
   return `CREATE OR REPLACE TEMP VIEW scored AS SELECT ${columns.join(', ')} FROM (${stack(layers)})`;
+}
+
+/** The output files' columns from final_scores: labels as text. */
+export function outputColumnsSql(names: readonly string[], q: (name: string) => string): string {
+  const labels = new Set(SCORED_COLUMNS.filter((c) => c.label).map((c) => c.name));
+  return names.map((n) => (labels.has(n) ? `CAST(${q(n)} AS VARCHAR) AS ${q(n)}` : q(n))).join(', ');
 }
 
 /**

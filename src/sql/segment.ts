@@ -1,3 +1,4 @@
+import { LABEL_TYPE } from './scored.js';
 import { exactMean } from './sums.js';
 
 /**
@@ -137,11 +138,12 @@ export const segmentLayerSql =
   (features: readonly FeatureName[], k: number) =>
   (source: string) => `
 SELECT a.* EXCLUDE (raw_cluster), l.cluster, l.cluster_label
-FROM (${nearestClusterSql(features, k, source)}) a JOIN cluster_labels l USING (raw_cluster)`;
+FROM (${nearestClusterSql(features, k, source)}) a
+JOIN (SELECT raw_cluster, cluster, cluster_label::${LABEL_TYPE} AS cluster_label FROM cluster_labels) l USING (raw_cluster)`;
 
 /** clusters.csv, from the finished table. */
 export const clustersCsvSql = (withClv: boolean) => `
-SELECT cluster, cluster_label,
+SELECT cluster, CAST(cluster_label AS VARCHAR) AS cluster_label,
        count(*)::BIGINT AS customers,
        round(count(*) / sum(count(*)) OVER (), 6)::DOUBLE AS share,
        round(avg(recency_days), 4)::DOUBLE AS mean_recency_days, median(recency_days)::DOUBLE AS median_recency_days,

@@ -3,8 +3,10 @@
  * customers' scores) in one transaction, after its outputs are written: a run
  * that fails on the way leaves the database as it was.
  */
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Engine } from '../../src/engine/Engine.js';
 import { silentEffects, type Effects } from '../../src/pipeline/effects.js';
 import { runScore } from '../../src/pipeline/score.js';
 import { CDNOW_CSV, config, tempDir, withEngine } from '../helpers.js';
@@ -44,5 +46,76 @@ describe('run history', () => {
       ))!.n;
     });
     expect(carried).toBe(CUSTOMERS_1997_09_30);
+  });
+
+  it('stores labels as ids: a renamed segment gets a new label, and every run reads back as written', async () => {
+    const dir = await tempDir();
+    const db = path.join(dir, 'crm.duckdb');
+    const map = path.join(dir, 'map.yaml');
+    // Names with a quote and non-ASCII letters, bound as values like every label.
+    await writeFile(map, `"Top 'A' — Spitze": ["5??", "4??"]\nRest: ["[123]??"]\n`);
+    const score = (out: string, segmentMap?: string) =>
+      withEngine((engine) =>
+        runScore(engine, config({ inputs: [CDNOW_CSV], out: path.join(dir, out), asOf: '1997-09-30', db, format: ['csv'], rfm: { segmentMap } }), silentEffects),
+      );
+    await score('first');
+    await score('second', map);
+    const history = await withEngine(async (engine) => {
+      await engine.run(`ATTACH ${engine.dialect.quoteString(db)} AS h (READ_ONLY)`);
+      return {
+        segments: await engine.all<{ run_id: number; rfm_segment: string; previous_segment: string | null }>(
+          `SELECT DISTINCT run_id::INTEGER AS run_id, rfm_segment, previous_segment FROM h.customer_scores WHERE customer_id = '00004' ORDER BY run_id`,
+        ),
+        dense: (await engine.one<{ ok: boolean }>(`SELECT count(*) = max(label_id) + 1 AND count(DISTINCT label) = count(*) AS ok FROM h.labels`))!.ok,
+        renamed: (await engine.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM h.customer_scores WHERE run_id = 2 AND rfm_segment = 'Top ''A'' — Spitze'`))!.n,
+      };
+    });
+    // 00004 is a Champion (cell 544) in the first run, in the renamed top segment in the second.
+    expect(history.segments).toEqual([
+      { run_id: 1, rfm_segment: 'Champions', previous_segment: null },
+      { run_id: 2, rfm_segment: "Top 'A' — Spitze", previous_segment: 'Champions' },
+    ]);
+    expect(history.dense).toBe(true);
+    expect(history.renamed).toBeGreaterThan(0);
+  });
+
+  it('moves a database of the old layout (labels as text in a customer_scores table) to ids, losing nothing', async () => {
+    const dir = await tempDir();
+    const db = path.join(dir, 'crm.duckdb');
+    const score = (out: string, asOf: string) =>
+      withEngine((engine) => runScore(engine, config({ inputs: [CDNOW_CSV], out: path.join(dir, out), asOf, db, format: ['csv'] }), silentEffects));
+    const open = <T>(work: (engine: Engine) => Promise<T>) =>
+      withEngine(async (engine) => {
+        await engine.run(`ATTACH ${engine.dialect.quoteString(db)} AS h`);
+        return work(engine);
+      });
+    const rows = (engine: Engine, runId: number) =>
+      engine.all(`SELECT * EXCLUDE (run_id) FROM h.customer_scores WHERE run_id = ${runId} ORDER BY customer_id`);
+    await score('first', '1997-09-30');
+    // The layout databases had before labels were ids: the same columns, labels as text, in a table.
+    const before = await open(async (engine) => {
+      const written = await rows(engine, 1);
+      await engine.run(`CREATE TABLE h.old_scores AS SELECT * FROM h.customer_scores`);
+      await engine.run(`DROP VIEW h.customer_scores`);
+      await engine.run(`DROP TABLE h.scores`);
+      await engine.run(`DROP TABLE h.labels`);
+      await engine.run(`ALTER TABLE h.old_scores RENAME TO customer_scores`);
+      return written;
+    });
+    expect(before).toHaveLength(CUSTOMERS_1997_09_30);
+
+    const next = await score('second', '1998-06-30');
+    expect(next.run.id).toBe(2);
+    const after = await open(async (engine) => ({
+      first: await rows(engine, 1),
+      kind: (await engine.one<{ kind: string }>(`SELECT table_type AS kind FROM information_schema.tables WHERE table_catalog = 'h' AND table_name = 'customer_scores'`))!.kind,
+      carried: (await engine.one<{ n: number }>(
+        `SELECT count(*)::INTEGER AS n FROM h.customer_scores a JOIN h.customer_scores b USING (customer_id)
+         WHERE a.run_id = 1 AND b.run_id = 2 AND b.previous_segment = a.rfm_segment`,
+      ))!.n,
+    }));
+    expect(after.kind).toBe('VIEW');
+    expect(after.first).toEqual(before);
+    expect(after.carried).toBe(CUSTOMERS_1997_09_30);
   });
 });

@@ -3,7 +3,8 @@ import { scoreRfm } from '../../src/pipeline/rfm.js';
 import { rfmLayerSql } from '../../src/sql/rfm.js';
 import { CUSTOMERS } from '../../src/sql/scored.js';
 import { runScore } from '../../src/pipeline/score.js';
-import { DEFAULT_SEGMENT_MAP } from '../../src/pipeline/segmentMap.js';
+import { defineLabels } from '../../src/pipeline/labels.js';
+import { ALL_CELLS, DEFAULT_SEGMENT_MAP } from '../../src/pipeline/segmentMap.js';
 import { silentEffects } from '../../src/pipeline/effects.js';
 import { config, fixture, tempDir, withEngine } from '../helpers.js';
 
@@ -126,6 +127,7 @@ describe('RFM on a hand-computed fixture', () => {
           { n },
         );
         await scoreRfm(engine, config({ inputs: ['x'] }).rfm, DEFAULT_SEGMENT_MAP);
+        await defineLabels(engine, [...ALL_CELLS, ...DEFAULT_SEGMENT_MAP.keys()], false);
         const mismatches = await engine.all(
           `SELECT customer_id FROM (${rfmLayerSql('quantile')(CUSTOMERS)})
            JOIN (SELECT customer_id, ntile(10) OVER (ORDER BY revenue DESC, customer_id) AS reference FROM customer_features) USING (customer_id)
@@ -151,6 +153,7 @@ describe('RFM on a hand-computed fixture', () => {
             { n },
           );
           await scoreRfm(engine, config({ inputs: ['x'], rfm }).rfm, DEFAULT_SEGMENT_MAP);
+          await defineLabels(engine, [...ALL_CELLS, ...DEFAULT_SEGMENT_MAP.keys()], false);
           const mismatches = await engine.all(
             `SELECT l.customer_id FROM (${rfmLayerSql(config({ inputs: ['x'], rfm }).rfm.method)(CUSTOMERS)}) l
              JOIN rfm_recency_scores r USING (recency_days) JOIN rfm_frequency_scores f USING (orders) JOIN rfm_monetary_scores m USING (revenue)

@@ -1,0 +1,43 @@
+import { LABEL_TYPE } from './scored.js';
+
+/**
+ * The run's labels: every text value a label column can take (the 125 cells,
+ * the segment names, the lifecycle stages, the cluster labels, and the labels
+ * of earlier runs, which previous_segment can hold), each with its id. With a
+ * history database the ids are its `labels` table's, new labels appended
+ * after them; without one they are simply 0, 1, 2, ...
+ *
+ * `run_labels` starts with the known labels (`KNOWN_LABELS_SQL`), then
+ * `vocabulary` (this run's labels in a fixed order, bound values) adds those
+ * not known yet.
+ */
+export const RUN_LABELS_TABLE_SQL = `CREATE OR REPLACE TEMP TABLE run_labels (label_id INTEGER NOT NULL, label VARCHAR NOT NULL)`;
+export const KNOWN_LABELS_SQL = `INSERT INTO run_labels SELECT label_id, label FROM history.labels`;
+export const VOCABULARY_TABLE_SQL = `CREATE OR REPLACE TEMP TABLE vocabulary (position INTEGER NOT NULL, label VARCHAR NOT NULL)`;
+
+/** New labels get the next ids, in vocabulary order; ids stay dense (0..n−1), as the ENUM codes below need. */
+export const ADD_NEW_LABELS_SQL = `
+INSERT INTO run_labels
+SELECT ((SELECT count(*) FROM run_labels) + row_number() OVER (ORDER BY min(position)) - 1)::INTEGER, label
+FROM vocabulary
+WHERE label NOT IN (SELECT label FROM run_labels)
+GROUP BY label`;
+
+export const LABELS_ARE_DENSE_SQL = `SELECT count(*) = coalesce(max(label_id) + 1, 0) AS dense FROM run_labels`;
+
+/**
+ * The label ENUM in id order, so that a value's code is its label id
+ * (DuckDB's enum_code). DuckDB-specific: CREATE TYPE ... AS ENUM (SELECT ...).
+ * `label_values` gives the ENUM value of an id, to read earlier runs' codes.
+ */
+export const LABEL_TYPE_SQL = [
+  `DROP VIEW IF EXISTS scored`,
+  `DROP TABLE IF EXISTS final_scores`,
+  `DROP TABLE IF EXISTS label_values`,
+  `DROP TYPE IF EXISTS ${LABEL_TYPE}`,
+  `CREATE TYPE ${LABEL_TYPE} AS ENUM (SELECT label FROM run_labels ORDER BY label_id)`,
+  `CREATE TEMP TABLE label_values AS SELECT label_id, label::${LABEL_TYPE} AS label FROM run_labels`,
+];
+
+/** The labels this run adds to the history database's `labels` (ids from `$known` on). */
+export const NEW_LABELS_SQL = `INSERT INTO history.labels SELECT label_id, label FROM run_labels WHERE label_id >= $known ORDER BY label_id`;
