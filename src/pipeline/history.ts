@@ -11,6 +11,7 @@ import {
   WITH_HISTORY_SQL,
 } from '../sql/history.js';
 import { NEW_LABELS_SQL } from '../sql/labels.js';
+import type { AfterScoring } from '../sql/scored.js';
 
 /**
  * Attaches the history database, creating its tables on first use and
@@ -76,6 +77,7 @@ export interface RunRecord {
 /**
  * One transaction: a crash leaves the database as it was before the run.
  * `knownLabels`: how many labels the database had; the run's new ones follow.
+ * `after`: the columns given after scoring, as expressions for the database.
  */
 export async function recordRun(
   engine: Engine,
@@ -83,10 +85,11 @@ export async function recordRun(
   scoredColumns: readonly string[],
   keepRuns: number | undefined,
   knownLabels: number,
+  after: AfterScoring = {},
 ): Promise<void> {
   await inTransaction(engine, async () => {
     await engine.run(NEW_LABELS_SQL, { known: knownLabels });
-    await engine.run(INSERT_SCORES_SQL([...scoredColumns, 'previous_segment', 'segment_changed_at'], engine.dialect), { runId: record.runId });
+    await engine.run(INSERT_SCORES_SQL([...scoredColumns, 'previous_segment', 'segment_changed_at'], engine.dialect, after), { runId: record.runId });
     await engine.run(INSERT_RUN_SQL, {
       runId: record.runId,
       asOf: record.asOf,

@@ -24,14 +24,34 @@ export async function defineLabels(engine: Engine, vocabulary: readonly string[]
     throw new Error('the history database is damaged: the label ids in its labels table are not 0, 1, 2, ...');
   }
   await engine.run(VOCABULARY_TABLE_SQL);
-  for (let start = 0; start < vocabulary.length; start += BATCH) {
-    const batch = vocabulary.slice(start, start + BATCH);
+  await addLabels(engine, vocabulary);
+  for (const sql of LABEL_TYPE_SQL) await engine.run(sql);
+  return { known };
+}
+
+/** Adds labels to the run's (after those it has, in this order) and gives each one's id. */
+export async function labelIds(engine: Engine, labels: readonly string[]): Promise<Map<string, number>> {
+  await addLabels(engine, labels);
+  const ids = new Map<string, number>();
+  for (let start = 0; start < labels.length; start += BATCH) {
+    const batch = labels.slice(start, start + BATCH);
+    const rows = await engine.all<{ label: string; label_id: number }>(
+      `SELECT label, label_id FROM run_labels WHERE label IN (${batch.map(() => '?').join(', ')})`,
+      batch,
+    );
+    for (const row of rows) ids.set(row.label, row.label_id);
+  }
+  return ids;
+}
+
+async function addLabels(engine: Engine, labels: readonly string[]): Promise<void> {
+  const first = (await engine.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM vocabulary`))!.n;
+  for (let start = 0; start < labels.length; start += BATCH) {
+    const batch = labels.slice(start, start + BATCH);
     await engine.run(
       `INSERT INTO vocabulary VALUES ${batch.map(() => '(?, ?)').join(', ')}`,
-      batch.flatMap((label, i) => [start + i, label]),
+      batch.flatMap((label, i) => [first + start + i, label]),
     );
   }
   await engine.run(ADD_NEW_LABELS_SQL);
-  for (const sql of LABEL_TYPE_SQL) await engine.run(sql);
-  return { known };
 }

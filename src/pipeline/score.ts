@@ -7,8 +7,8 @@ import { awaitedLater } from '../promises.js';
 import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { EXTENSION, writeQuery } from '../io/writers.js';
 import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
-import { clustersCsvSql } from '../sql/segment.js';
-import { assembleScoredSql, FINAL_WITHOUT_HISTORY_SQL, outputColumnsSql, SCORED_COLUMNS, type Layer, type ScoredColumn } from '../sql/scored.js';
+import { CLUSTERS_CSV_SQL } from '../sql/segment.js';
+import { assembleScoredSql, FINAL_WITHOUT_HISTORY_SQL, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../sql/scored.js';
 import type { ClvResult } from './clv.js';
 import type { Effects } from './effects.js';
 import { computeFeatures, resolveAsOf } from './features.js';
@@ -18,7 +18,7 @@ import { LIFECYCLE_STAGES, STAGES_SQL } from '../sql/lifecycle.js';
 import { defineLabels } from './labels.js';
 import { loadTransactions } from './load.js';
 import { rfmThresholds, scoreRfm, type RfmResult } from './rfm.js';
-import type { SegmentResult } from './segment.js';
+import type { FittedSegment, SegmentResult } from './segment.js';
 import { ALL_CELLS, DEFAULT_SEGMENT_MAP, readSegmentMap } from './segmentMap.js';
 
 export interface ScoreSummary {
@@ -101,22 +101,19 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     layers.push(stage.layer);
     stages.add('lifecycle');
   }
-  let segments: SegmentResult | null = null;
+  let fittedSegment: FittedSegment | null = null;
   if (modules.segment) {
     const { segmentCustomers } = await modules.segment;
     const stage = await timed('segment', () => segmentCustomers(engine, config.kmeans, clvLayer));
-    segments = stage.result;
+    fittedSegment = stage.fitted;
     layers.push(stage.layer);
     stages.add('segment');
   }
   layers.push(rfmLayerSql(config.rfm.method));
-  // Every text a label column of this run can hold (src/sql/labels.ts).
-  const vocabulary = [
-    ...ALL_CELLS,
-    ...segmentMap.keys(),
-    ...(lifecycle ? LIFECYCLE_STAGES : []),
-    ...(segments ? segments.centroids.map((c) => c.label) : []),
-  ];
+  // Every text a label column of this run can hold (src/sql/labels.ts); cluster names come after scoring.
+  const vocabulary = [...ALL_CELLS, ...segmentMap.keys(), ...(lifecycle ? LIFECYCLE_STAGES : [])];
+  let segments: SegmentResult | null = null;
+  let clusterColumns: { output: AfterScoring; history: AfterScoring } = { output: {}, history: {} };
 
   // Outputs: staged, then published together.
   const out = await OutputSet.begin(config.out, `${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -132,7 +129,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     await timed('write', async () => {
       if (dbPath) await attachHistory(engine, dbPath);
       ({ known: knownLabels } = await defineLabels(engine, vocabulary, dbPath !== null));
-      await engine.run(assembleScoredSql(stages, layers, engine.dialect.quoteIdentifier));
+      await engine.run(assembleScoredSql(stages, layers, engine.dialect.quoteIdentifier, fittedSegment ? ['raw_cluster'] : []));
       if (dbPath) {
         ({ runId, previousRun } = await nextRunId(engine));
         await addHistoryColumns(engine, asOf, previousRun);
@@ -143,7 +140,11 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       // final_scores was written sorted by customer_id (ORDER BY keeps its order either way);
       // from here on, tables are read in the order they were written.
       await engine.run(`SET preserve_insertion_order = true`);
-      const select = `SELECT ${outputColumnsSql(outputColumns, engine.dialect.quoteIdentifier)} FROM final_scores`;
+      if (fittedSegment) {
+        const { describeClusters } = await modules.segment!;
+        ({ result: segments, columns: clusterColumns } = await describeClusters(engine, fittedSegment, config.kmeans, stages.has('clv')));
+      }
+      const select = `SELECT ${outputColumnsSql(outputColumns, engine.dialect.quoteIdentifier, clusterColumns.output)} FROM final_scores`;
       for (const format of config.format) {
         const name = `customers.${EXTENSION[format]}`;
         await writeQuery(engine, select, format, out.staged(name));
@@ -158,7 +159,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
         names.push('stages.csv');
       }
       if (segments) {
-        await writeQuery(engine, clustersCsvSql(stages.has('clv')), 'csv', out.staged('clusters.csv'));
+        await writeQuery(engine, CLUSTERS_CSV_SQL, 'csv', out.staged('clusters.csv'));
         names.push('clusters.csv');
       }
     });
@@ -206,6 +207,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
           scoredColumns,
           config.keepRuns,
           knownLabels,
+          clusterColumns.history,
         ),
       );
       await detachHistory(engine);

@@ -1,17 +1,21 @@
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import { UsageError } from '../errors.js';
-import { chooseK, clusterLabel, countDistinctRows, fitKMeans, KMeansError } from '../models/kmeans.js';
+import { chooseK, clusterLabel, countDistinctRows, fitKMeans, KMeansError, type KMeansModel } from '../models/kmeans.js';
 import { CUSTOMERS, stack, type Layer } from '../sql/scored.js';
 import {
   CLUSTER_LABELS_TABLE_SQL,
+  CLUSTER_PROFILES_ROWS_SQL,
+  CLUSTER_PROFILES_SQL,
+  clusterColumnsSql,
   clusterModelSql,
-  clusterProfilesSql,
   FEATURE_NAMES,
   FEATURE_SCALE,
   featureSampleSql,
   segmentLayerSql,
+  type FeatureName,
 } from '../sql/segment.js';
+import { labelIds } from './labels.js';
 
 export interface SegmentResult {
   k: number;
@@ -27,16 +31,17 @@ export interface SegmentResult {
 }
 
 /**
- * The k-means segment stage (DESIGN §3): two passes over the customers (see
- * src/sql/segment.ts), the fit in between on a seeded sample, and the layer
- * that gives every customer its cluster (columns cluster, cluster_label).
+ * The k-means segment stage (DESIGN §3, src/sql/segment.ts): one pass over
+ * the customers, the fit on a seeded sample, and the layer that gives every
+ * customer its raw cluster; {@link describeClusters} numbers and names the
+ * clusters once the customers are scored.
  * `clv`: the CLV stage's layer when it gave usable values, for the clv feature.
  */
 export async function segmentCustomers(
   engine: Engine,
   options: ScoreConfig['kmeans'],
   clv: Layer | null,
-): Promise<{ result: SegmentResult; layer: Layer }> {
+): Promise<{ fitted: FittedSegment; layer: Layer }> {
   const withClv = options.useClv && clv !== null;
   const features = FEATURE_NAMES.filter((f) => f !== 'log_clv' || withClv);
   const d = features.length;
@@ -87,7 +92,37 @@ export async function segmentCustomers(
   for (let i = 0; i < k; i++) for (let j = 0; j < d; j++) modelParams[`c${i}_${features[j]}`] = model.centroids[i * d + j]!;
   await engine.run(clusterModelSql(features, k), modelParams);
 
-  // Pass 2: every customer to the nearest centroid; clusters numbered by descending mean revenue (ties by raw index) and named from their median customer.
+  return { fitted: { features, k, model, scaling, silhouette, sampleSize: n, withClv }, layer: segmentLayerSql(features, k) };
+}
+
+/** What the fit leaves for {@link describeClusters}, once the customers are scored. */
+export interface FittedSegment {
+  features: FeatureName[];
+  k: number;
+  model: KMeansModel;
+  scaling: Record<string, number>;
+  silhouette: SegmentResult['silhouette'];
+  sampleSize: number;
+  withClv: boolean;
+}
+
+/**
+ * From the finished table (final_scores, with each customer's raw_cluster):
+ * the clusters numbered by descending mean revenue (ties by raw index) and
+ * named from their median customer against the whole base; table
+ * cluster_labels and the profiles for clusters.csv; the stage's summary; and
+ * the output columns cluster and cluster_label as expressions of raw_cluster.
+ * `clvColumn`: final_scores has clv (the CLV stage ran), for clusters.csv.
+ */
+export async function describeClusters(
+  engine: Engine,
+  fitted: FittedSegment,
+  options: ScoreConfig['kmeans'],
+  clvColumn: boolean,
+): Promise<{ result: SegmentResult; columns: ReturnType<typeof clusterColumnsSql> }> {
+  const { features, k, model, scaling, withClv } = fitted;
+  const d = features.length;
+  await engine.run(CLUSTER_PROFILES_SQL(clvColumn));
   const profiles = await engine.all<{
     raw_cluster: number | null;
     customers: number;
@@ -95,7 +130,7 @@ export async function segmentCustomers(
     median_recency_days: number;
     median_orders: number;
     median_revenue: number;
-  }>(clusterProfilesSql(features, k, source));
+  }>(CLUSTER_PROFILES_ROWS_SQL);
   const population = profiles.find((p) => p.raw_cluster === null)!;
   const order = profiles
     .filter((p) => p.raw_cluster !== null)
@@ -116,10 +151,12 @@ export async function segmentCustomers(
     `INSERT INTO cluster_labels VALUES ${order.map(() => '(?, ?, ?)').join(', ')}`,
     order.flatMap((row, i) => [row.raw_cluster, row.cluster, labels[i]!]),
   );
+  const ids = await labelIds(engine, labels);
+  const named = order.map((row, i) => ({ rawCluster: row.raw_cluster, cluster: row.cluster, label: labels[i]!, labelId: ids.get(labels[i]!)! }));
 
   const centroids = order.map((row, i) => {
     const at = (f: string) => {
-      const j = features.indexOf(f as (typeof features)[number]);
+      const j = features.indexOf(f as FeatureName);
       const z = model.centroids[row.raw_cluster * d + j]!;
       return Math.expm1((z * scaling[`std_${f}`]! + scaling[`mean_${f}`]!) / FEATURE_SCALE);
     };
@@ -136,15 +173,15 @@ export async function segmentCustomers(
   const result: SegmentResult = {
     k,
     kChosen: options.k === 'auto' ? 'auto' : 'fixed',
-    silhouette,
+    silhouette: fitted.silhouette,
     features: [...features],
-    sampleSize: n,
+    sampleSize: fitted.sampleSize,
     inertia: model.inertia,
     iterations: model.iterations,
     seed: options.seed,
     centroids,
   };
-  return { result, layer: segmentLayerSql(features, k) };
+  return { result, columns: clusterColumnsSql(named, engine.dialect.quoteString) };
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Dialect } from '../engine/dialect.js';
-import { SCORED_COLUMNS, type ScoredColumn } from './scored.js';
+import { SCORED_COLUMNS, type AfterScoring, type ScoredColumn } from './scored.js';
 import { exactSum } from './sums.js';
 
 /**
@@ -98,12 +98,16 @@ LEFT JOIN (
 ) p USING (customer_id)
 ORDER BY s.customer_id`;
 
-/** A run's rows: label columns as their ids (the ENUM code of the run's label type is the id). */
-export const INSERT_SCORES_SQL = (columns: readonly string[], dialect: Dialect) => {
+/**
+ * A run's rows: label columns as their ids (the ENUM code of the run's label
+ * type is the id); columns given after scoring from `after` (ids for labels).
+ */
+export const INSERT_SCORES_SQL = (columns: readonly string[], dialect: Dialect, after: AfterScoring = {}) => {
   const q = dialect.quoteIdentifier;
   const labels = new Set(SCORED_COLUMNS.filter((c) => c.label).map((c) => c.name));
+  const value = (c: string) => after[c] ?? (labels.has(c) ? dialect.labelId(q(c)) : q(c));
   return `INSERT INTO history.scores (run_id, ${columns.map(q).join(', ')})
-SELECT $runId, ${columns.map((c) => (labels.has(c) ? dialect.labelId(q(c)) : q(c))).join(', ')} FROM final_scores`;
+SELECT $runId, ${columns.map(value).join(', ')} FROM final_scores`;
 };
 
 export const INSERT_RUN_SQL = `

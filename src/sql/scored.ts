@@ -24,6 +24,12 @@ export interface ScoredColumn {
    * every row group of every run.
    */
   compression?: 'fsst';
+  /**
+   * Given its value after scoring, from the finished table: final_scores has
+   * the stage's internal column instead (raw_cluster), and the outputs an
+   * expression of it (src/sql/segment.ts clusterColumnsSql).
+   */
+  afterScoring?: true;
   stage: 'features' | 'rfm' | 'clv' | 'lifecycle' | 'segment' | 'history';
 }
 
@@ -51,8 +57,8 @@ export const SCORED_COLUMNS: readonly ScoredColumn[] = [
   { name: 'expected_avg_value', type: 'DOUBLE', stage: 'clv' },
   { name: 'clv', type: 'DOUBLE', stage: 'clv' },
   { name: 'lifecycle_stage', type: 'VARCHAR', label: true, stage: 'lifecycle' },
-  { name: 'cluster', type: 'INTEGER', stage: 'segment' },
-  { name: 'cluster_label', type: 'VARCHAR', label: true, stage: 'segment' },
+  { name: 'cluster', type: 'INTEGER', afterScoring: true, stage: 'segment' },
+  { name: 'cluster_label', type: 'VARCHAR', label: true, afterScoring: true, stage: 'segment' },
   { name: 'previous_segment', type: 'VARCHAR', label: true, stage: 'history' },
   { name: 'segment_changed_at', type: 'DATE', stage: 'history' },
 ];
@@ -80,17 +86,31 @@ export const LABEL_TYPE = 'crm_label';
 /** A label value as a constant of the label type, for the layers (constants are cast once, when the query is planned). */
 export const labelConstant = (quoted: string) => `${quoted}::${LABEL_TYPE}`;
 
-export function assembleScoredSql(stages: ReadonlySet<ScoredColumn['stage']>, layers: readonly Layer[], q: (name: string) => string): string {
-  const columns = SCORED_COLUMNS.filter((c) => c.stage !== 'history' && stages.has(c.stage)).map(
+/**
+ * The scored view: the run's stages' columns over the stacked layers, and the
+ * `internal` columns that later steps need (raw_cluster).
+ */
+export function assembleScoredSql(
+  stages: ReadonlySet<ScoredColumn['stage']>,
+  layers: readonly Layer[],
+  q: (name: string) => string,
+  internal: readonly string[] = [],
+): string {
+  const columns = SCORED_COLUMNS.filter((c) => c.stage !== 'history' && !c.afterScoring && stages.has(c.stage)).map(
     (c) => `CAST(${q(c.name)} AS ${c.label ? LABEL_TYPE : c.type}) AS ${q(c.name)}`,
   );
-  return `CREATE OR REPLACE TEMP VIEW scored AS SELECT ${columns.join(', ')} FROM (${stack(layers)})`;
+  return `CREATE OR REPLACE TEMP VIEW scored AS SELECT ${[...columns, ...internal.map(q)].join(', ')} FROM (${stack(layers)})`;
 }
 
-/** The output files' columns from final_scores: labels as text. */
-export function outputColumnsSql(names: readonly string[], q: (name: string) => string): string {
+/** Expressions over final_scores for the columns given after scoring, by name. */
+export type AfterScoring = Readonly<Record<string, string>>;
+
+/** The output files' columns from final_scores: labels as text, columns given after scoring from their expressions. */
+export function outputColumnsSql(names: readonly string[], q: (name: string) => string, after: AfterScoring = {}): string {
   const labels = new Set(SCORED_COLUMNS.filter((c) => c.label).map((c) => c.name));
-  return names.map((n) => (labels.has(n) ? `CAST(${q(n)} AS VARCHAR) AS ${q(n)}` : q(n))).join(', ');
+  return names
+    .map((n) => (after[n] !== undefined ? `${after[n]} AS ${q(n)}` : labels.has(n) ? `CAST(${q(n)} AS VARCHAR) AS ${q(n)}` : q(n)))
+    .join(', ');
 }
 
 /**

@@ -1,4 +1,3 @@
-import { LABEL_TYPE } from './scored.js';
 import { exactMean } from './sums.js';
 
 /**
@@ -11,16 +10,19 @@ import { exactMean } from './sums.js';
  * split among threads; every other step is per customer (no floating-point
  * aggregate), and the sample is chosen by a seeded hash of the id.
  *
- * `source` is the customers with their features (and clv, when used): two
- * passes over it, then the stage's layer assigns every customer in the
- * final pass:
+ * `source` is the customers with their features (and clv, when used): one
+ * pass over it before the fit, then the stage's layer assigns every customer
+ * in the final pass, and the clusters are described from the finished table:
  *   1. {@link featureSampleSql}: the feature means and standard deviations and
  *      the seeded fitting sample, z-scored, in one query;
- *   2. {@link clusterProfilesSql}: every customer to the nearest centroid
- *      (table cluster_model), and size, mean revenue and medians per cluster
- *      and for the whole base;
- *   3. {@link segmentLayerSql}: the same assignment, numbered and labelled by
- *      the 1-row-per-cluster `cluster_labels`.
+ *   2. {@link segmentLayerSql}: every customer's `raw_cluster`, the nearest
+ *      centroid (table cluster_model);
+ *   3. {@link CLUSTER_PROFILES_SQL}: size, means and medians per raw cluster
+ *      and for the whole base, from final_scores. From those, the clusters are
+ *      numbered and labelled, and the output columns cluster and
+ *      cluster_label are expressions of raw_cluster ({@link clusterColumnsSql}):
+ *      describing the clusters from the finished table instead of assigning
+ *      every customer twice saves a pass.
  */
 export const FEATURE_NAMES = ['log_recency_days', 'log_orders', 'log_revenue', 'log_clv'] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
@@ -120,34 +122,59 @@ FROM (
 )`;
 };
 
+/** The stage's layer: every customer's nearest centroid, `raw_cluster` (numbered and named after scoring). */
+export const segmentLayerSql =
+  (features: readonly FeatureName[], k: number) =>
+  (source: string) =>
+    nearestClusterSql(features, k, source);
+
 /**
- * Pass 2. Per raw cluster (and, with raw_cluster NULL, for the whole base):
- * customers, mean revenue (exact decimal mean) and the median customer.
+ * Per raw cluster (and, with raw_cluster NULL, for the whole base), from the
+ * finished table: customers, exact mean revenue (to number the clusters), the
+ * median customer (to name them), and what clusters.csv shows.
  */
-export const clusterProfilesSql = (features: readonly FeatureName[], k: number, source: string) => `
-SELECT raw_cluster, count(*)::BIGINT AS customers, avg(revenue)::DOUBLE AS mean_revenue,
-       median(recency_days)::DOUBLE AS median_recency_days, median(orders)::DOUBLE AS median_orders, median(revenue)::DOUBLE AS median_revenue
-FROM (${nearestClusterSql(features, k, `SELECT customer_id, recency_days, orders, revenue${features.includes('log_clv') ? ', clv' : ''} FROM (${source})`)})
-GROUP BY GROUPING SETS ((raw_cluster), ())
-ORDER BY raw_cluster NULLS FIRST`;
+export const CLUSTER_PROFILES_SQL = (withClv: boolean) => `
+CREATE OR REPLACE TEMP TABLE cluster_profiles AS
+SELECT raw_cluster,
+       count(*)::BIGINT AS customers,
+       ${exactMean('revenue')} AS mean_revenue,
+       round(avg(recency_days), 4)::DOUBLE AS mean_recency_days, median(recency_days)::DOUBLE AS median_recency_days,
+       round(avg(orders), 4)::DOUBLE AS mean_orders, median(orders)::DOUBLE AS median_orders,
+       median(revenue)::DOUBLE AS median_revenue,
+       ${withClv ? `round(${exactMean('clv', 6)}, 4)::DOUBLE AS mean_clv, round(median(clv), 4)::DOUBLE AS median_clv` : 'NULL::DOUBLE AS mean_clv, NULL::DOUBLE AS median_clv'}
+FROM final_scores
+GROUP BY GROUPING SETS ((raw_cluster), ())`;
+
+export const CLUSTER_PROFILES_ROWS_SQL = `
+SELECT raw_cluster, customers, mean_revenue::DOUBLE AS mean_revenue, median_recency_days, median_orders, median_revenue FROM cluster_profiles ORDER BY raw_cluster NULLS FIRST`;
 
 export const CLUSTER_LABELS_TABLE_SQL = `CREATE OR REPLACE TEMP TABLE cluster_labels (raw_cluster INTEGER, cluster INTEGER, cluster_label VARCHAR)`;
 
-/** The stage's layer: every customer's cluster number and label. */
-export const segmentLayerSql =
-  (features: readonly FeatureName[], k: number) =>
-  (source: string) => `
-SELECT a.* EXCLUDE (raw_cluster), l.cluster, l.cluster_label
-FROM (${nearestClusterSql(features, k, source)}) a
-JOIN (SELECT raw_cluster, cluster, cluster_label::${LABEL_TYPE} AS cluster_label FROM cluster_labels) l USING (raw_cluster)`;
+/** A numbered, named cluster, and the id of its name among the run's labels. */
+export interface NamedCluster {
+  rawCluster: number;
+  cluster: number;
+  label: string;
+  labelId: number;
+}
 
-/** clusters.csv, from the finished table. */
-export const clustersCsvSql = (withClv: boolean) => `
-SELECT cluster, CAST(cluster_label AS VARCHAR) AS cluster_label,
-       count(*)::BIGINT AS customers,
-       round(count(*) / sum(count(*)) OVER (), 6)::DOUBLE AS share,
-       round(avg(recency_days), 4)::DOUBLE AS mean_recency_days, median(recency_days)::DOUBLE AS median_recency_days,
-       round(avg(orders), 4)::DOUBLE AS mean_orders, median(orders)::DOUBLE AS median_orders,
-       round(${exactMean('revenue')}, 4)::DOUBLE AS mean_revenue, median(revenue)::DOUBLE AS median_revenue,
-       ${withClv ? `round(${exactMean('clv', 6)}, 4)::DOUBLE AS mean_clv, round(median(clv), 4)::DOUBLE AS median_clv` : 'NULL::DOUBLE AS mean_clv, NULL::DOUBLE AS median_clv'}
-FROM final_scores GROUP BY cluster, cluster_label ORDER BY cluster`;
+/**
+ * The output columns cluster and cluster_label as expressions of raw_cluster
+ * (in final_scores); for the history database, the label's id.
+ */
+export const clusterColumnsSql = (clusters: readonly NamedCluster[], quote: (value: string) => string) => {
+  const mapping = (value: (c: NamedCluster) => string) => `CASE raw_cluster ${clusters.map((c) => `WHEN ${c.rawCluster} THEN ${value(c)}`).join(' ')} END`;
+  return {
+    output: { cluster: mapping((c) => String(c.cluster)), cluster_label: mapping((c) => quote(c.label)) },
+    history: { cluster: mapping((c) => String(c.cluster)), cluster_label: mapping((c) => String(c.labelId)) },
+  };
+};
+
+/** clusters.csv, from the profiles of the finished table. */
+export const CLUSTERS_CSV_SQL = `
+SELECT l.cluster, l.cluster_label, p.customers,
+       round(p.customers / (SELECT customers FROM cluster_profiles WHERE raw_cluster IS NULL), 6)::DOUBLE AS share,
+       p.mean_recency_days, p.median_recency_days, p.mean_orders, p.median_orders,
+       round(p.mean_revenue, 4)::DOUBLE AS mean_revenue, p.median_revenue, p.mean_clv, p.median_clv
+FROM cluster_profiles p JOIN cluster_labels l USING (raw_cluster)
+ORDER BY l.cluster`;

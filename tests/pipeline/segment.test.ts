@@ -36,7 +36,14 @@ async function segment(input: string, kmeans: Record<string, unknown>, inspect?:
       config({ inputs: [input], out, asOf, noDb: true, format: ['csv'], clv: { enabled: false }, lifecycle: { enabled: false }, kmeans }),
       silentEffects,
     );
-    const rows = await engine.all<Run['rows'][number]>(`SELECT customer_id, cluster, cluster_label, recency_days, orders, revenue FROM scored ORDER BY customer_id`);
+    const rows = parseCsv(await readFile(path.join(out, 'customers.csv'), 'utf8')).map((r) => ({
+      customer_id: r.customer_id!,
+      cluster: Number(r.cluster),
+      cluster_label: r.cluster_label!,
+      recency_days: Number(r.recency_days),
+      orders: Number(r.orders),
+      revenue: Number(r.revenue),
+    }));
     await inspect?.(engine);
     return { summary, rows, out };
   });
