@@ -9,8 +9,10 @@
 //   CRM_PROFILE=1 node benchmarks/stages.mjs --repeat 1   # every SQL statement's time on stderr
 //
 // Load → features → RFM → CLV run once (untimed, except as context); then
-// assignLifecycle and segmentCustomers are each run --repeat times on the same
-// tables and the median (and min/max) wall seconds printed, with the median
+// the lifecycle stage (assignLifecycle and its column for every customer) and
+// the k-means stage (segmentCustomers, every customer's raw cluster, then
+// describeClusters numbering and naming them) are each run --repeat times on
+// the same tables and the median (and min/max) wall seconds printed, with the median
 // CPU seconds of the process (JS plus DuckDB's threads). Machines here are
 // shared and noisy: look at the median over several repeats, and at the load
 // average printed with them.
@@ -42,7 +44,10 @@ const { scoreRfm } = await import(dist('pipeline/rfm.js'));
 const { DEFAULT_SEGMENT_MAP } = await import(dist('pipeline/segmentMap.js'));
 const { scoreClv } = await import(dist('pipeline/clv.js'));
 const { assignLifecycle } = await import(dist('pipeline/lifecycle.js'));
-const { segmentCustomers } = await import(dist('pipeline/segment.js'));
+const { describeClusters, segmentCustomers } = await import(dist('pipeline/segment.js'));
+const { defineLabels } = await import(dist('pipeline/labels.js'));
+const { ALL_CELLS } = await import(dist('pipeline/segmentMap.js'));
+const { LIFECYCLE_STAGES } = await import(dist('sql/lifecycle.js'));
 const { silentLogger } = await import(dist('pipeline/effects.js'));
 const { stack } = await import(dist('sql/scored.js'));
 
@@ -80,6 +85,8 @@ try {
   setup.rfm = await seconds(() => scoreRfm(engine, config.rfm, DEFAULT_SEGMENT_MAP));
   const clv = (setup.clv = await seconds(() => scoreClv(engine, config.clv, silentLogger))).result;
   const clvLayer = clv.result.available ? clv.layer : null;
+  // The run's label type, which the lifecycle layer's stage names are constants of.
+  await defineLabels(engine, [...ALL_CELLS, ...DEFAULT_SEGMENT_MAP.keys(), ...LIFECYCLE_STAGES], false);
   // A stage's per-customer column comes from its layer in the final pass; each
   // timing below includes writing that column for every customer, as the stage did before layers.
   const materialize = (layer, column) => engine.run(`CREATE OR REPLACE TEMP TABLE stage_output AS SELECT customer_id, ${column} FROM (${stack(clvLayer ? [clvLayer, layer] : [layer])})`);
@@ -94,10 +101,14 @@ try {
         await materialize(stage.layer, 'lifecycle_stage');
       }),
     );
+    // The whole stage: the fit, every customer's raw cluster (as in final_scores), and the clusters numbered and named from it.
     const run = await seconds(async () => {
       const stage = await segmentCustomers(engine, config.kmeans, clvLayer);
-      await materialize(stage.layer, 'cluster');
-      return stage.result;
+      await engine.run(
+        `CREATE OR REPLACE TEMP TABLE final_scores AS SELECT customer_id, recency_days, orders, revenue, ${clvLayer ? 'clv' : 'NULL::DOUBLE AS clv'}, raw_cluster
+         FROM (${stack(clvLayer ? [clvLayer, stage.layer] : [stage.layer])})`,
+      );
+      return (await describeClusters(engine, stage.fitted, config.kmeans, clvLayer !== null)).result;
     });
     segment.push(run);
     lastSegment = run.result;
