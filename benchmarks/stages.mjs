@@ -97,8 +97,8 @@ try {
   for (let i = 0; i < repeat; i++) {
     lifecycle.push(
       await seconds(async () => {
-        const stage = await assignLifecycle(engine, config.lifecycle, clvLayer !== null);
-        await materialize(stage.layer, 'lifecycle_stage');
+        const stage = await assignLifecycle(engine, config.lifecycle);
+        await materialize(stage.layer(clvLayer !== null), 'lifecycle_stage');
       }),
     );
     // The whole stage: the fit, every customer's raw cluster (as in final_scores), and the clusters numbered and named from it.

@@ -14,7 +14,8 @@ const next = `dist/bundle-${process.pid}`;
 rmSync(next, { recursive: true, force: true });
 
 await build({
-  entryPoints: ['dist/cli/main.js'],
+  // The CLV fit worker is an entry of its own: pipeline/clv.ts starts it from beside its own chunk.
+  entryPoints: { main: 'dist/cli/main.js', clvWorker: 'dist/pipeline/clvWorker.js' },
   outdir: next,
   bundle: true,
   splitting: true,

@@ -1,10 +1,9 @@
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
-import * as bgNbd from '../models/bgNbd.js';
-import { aliveFactors, frequencyTGroups } from '../models/clv.js';
-import * as gammaGamma from '../models/gammaGamma.js';
-import * as paretoNbd from '../models/paretoNbd.js';
 import type { BgNbdParams, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
+import { DAYS_PER_UNIT, fitClvModels, fitPurchaseModel, predictPurchases, type ClvFitInput, type ClvFits, type TimeUnit } from './clvFits.js';
 import {
   BACKTEST_BY_FREQUENCY_SQL,
   CLV_INPUTS_SQL,
@@ -20,8 +19,7 @@ import type { Layer } from '../sql/scored.js';
 import type { Logger } from './effects.js';
 import { awaitedLater } from '../promises.js';
 
-export type TimeUnit = ScoreConfig['clv']['timeUnit'];
-export const DAYS_PER_UNIT: Record<TimeUnit, number> = { day: 1, week: 7, month: 30 };
+export { DAYS_PER_UNIT, type TimeUnit };
 
 type ClvOptions = ScoreConfig['clv'];
 
@@ -113,19 +111,60 @@ export async function spendPatterns(engine: Engine, base: number, customers: num
   return { frequency, monetaryValue: rows.monetary_value, weight };
 }
 
-type PurchaseFit = { model: 'bgnbd'; fit: FitResult<BgNbdParams> } | { model: 'paretonbd'; fit: FitResult<ParetoNbdParams> };
-
-export function fitPurchaseModel(model: ClvOptions['model'], patterns: PurchasePatterns, penalty: number): PurchaseFit {
-  return model === 'bgnbd'
-    ? { model, fit: bgNbd.fitBgNbd(patterns, { penalty }) }
-    : { model, fit: paretoNbd.fitParetoNbd(patterns, { penalty }) };
+/**
+ * Runs fitClvModels in a worker thread, so that the engine can serve the next
+ * stages meanwhile, when the compiled worker is there (dist/ and the bundle);
+ * in this thread otherwise (tests run the TypeScript sources). Same function,
+ * same inputs: the same numbers either way. The worker is started before its
+ * input is ready, so that it boots while the engine pulls the patterns.
+ */
+export interface Fitter {
+  /** Hands the fits their input. */
+  start(input: ClvFitInput): void;
+  /** The fits, once started. */
+  result(): Promise<ClvFits>;
+  /** Stops a worker that is no longer wanted. */
+  cancel(): void;
 }
 
-/** Conditional expected purchases in the next t time units, per pattern. */
-export function predictPurchases(fitted: PurchaseFit, t: number, p: PurchasePatterns): Float64Array {
-  return fitted.model === 'bgnbd'
-    ? bgNbd.conditionalExpectedPurchases(fitted.fit.params, t, p.frequency, p.recency, p.T)
-    : paretoNbd.conditionalExpectedPurchases(fitted.fit.params, t, p.frequency, p.recency, p.T);
+export function backgroundFitter(log: Logger, script: URL = new URL('./clvWorker.js', import.meta.url)): Fitter {
+  if (!existsSync(script)) {
+    let fits: Promise<ClvFits> | null = null;
+    return {
+      start: (input) => {
+        log.debug('fitting the CLV models in this thread');
+        fits = awaitedLater(new Promise((resolve) => resolve(fitClvModels(input))));
+      },
+      result: () => fits!,
+      cancel: () => {},
+    };
+  }
+  const worker = new Worker(script);
+  // Not a reason to keep the process alive by itself (a run that fails
+  // meanwhile exits at once); held only while its answer is awaited.
+  worker.unref();
+  const reply = awaitedLater(
+    new Promise<ClvFits>((resolve, reject) => {
+      worker.once('message', (message: { fits?: ClvFits; error?: { message: string; stack?: string } }) => {
+        if (message.fits) resolve(message.fits);
+        else reject(Object.assign(new Error(message.error!.message), { stack: message.error!.stack }));
+      });
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the CLV fit worker exited with code ${code} before it answered`)));
+    }),
+  );
+  const cancel = () => void worker.terminate();
+  return {
+    start: (input) => {
+      log.debug({ patterns: input.patterns.frequency.length, spendPatterns: input.spend.frequency.length }, 'fitting the CLV models in a worker thread');
+      worker.postMessage(input);
+    },
+    result: () => {
+      worker.ref();
+      return reply.finally(cancel);
+    },
+    cancel,
+  };
 }
 
 /**
@@ -135,95 +174,88 @@ export function predictPurchases(fitted: PurchaseFit, t: number, p: PurchasePatt
  * predictions (models/clv.ts aliveFactors), plus for Pareto/NBD one P(alive)
  * per pattern; BG/NBD's P(alive) is closed-form and computed in SQL. The
  * as-of date is run_parameters'.
+ *
+ * In two steps: this pulls the patterns and starts the fits (clvFits.ts) in
+ * the background; `finish` waits for them and gives the engine their
+ * results. Between the two the engine is free for stages that do not need
+ * the CLV columns.
  */
-export async function scoreClv(engine: Engine, options: ClvOptions, log: Logger): Promise<{ result: ClvResult; layer: Layer }> {
-  await engine.run(CLV_INPUTS_SQL);
-  const { patterns, days, base } = await purchasePatterns(engine, options.timeUnit);
-  const warnings: string[] = [];
-
-  let customers = 0;
-  for (let i = 0; i < patterns.weight.length; i++) customers += patterns.weight[i];
-  // The spend query runs on DuckDB's threads while the purchase model is
-  // fitted here (synchronously, on this one); it is awaited right after.
-  const spendQuery = awaitedLater(spendPatterns(engine, base, customers));
-
-  const fitted = fitPurchaseModel(options.model, patterns, options.penalty);
-  // A fit that did not converge is not used at all: its parameters may be
-  // anywhere (runaway values make the prediction series needlessly slow).
-  const available = fitted.fit.converged;
-  if (!available) warnings.push(`${options.model} fit did not converge (${fitted.fit.message}); p_alive, expected_purchases and clv are null`);
-
-  const spend = await spendQuery;
-  let gg: FitResult<GammaGammaParams> | null = null;
-  let populationMeanSpend: number | null = null;
-  if (spend.frequency.length === 0) {
-    warnings.push('no repeat customers with a positive spend: Gamma-Gamma not fitted; expected_avg_value and clv are null');
-  } else {
-    gg = gammaGamma.fitGammaGamma(spend, { penalty: options.penalty });
-    if (!gg.converged) warnings.push(`Gamma-Gamma fit did not converge (${gg.message}); expected_avg_value and clv are null`);
-    else if (!(gg.params.q > 1)) warnings.push(`Gamma-Gamma q = ${gg.params.q} ≤ 1: the mean spend is undefined; expected_avg_value and clv are null`);
-    else populationMeanSpend = gammaGamma.populationMeanSpend(gg.params);
+export async function startClv(engine: Engine, options: ClvOptions, log: Logger): Promise<{ layer: Layer; finish: () => Promise<ClvResult> }> {
+  const fitter = backgroundFitter(log);
+  let patterns: PurchasePatterns;
+  let days: { recency: Float64Array; T: Float64Array };
+  try {
+    await engine.run(CLV_INPUTS_SQL);
+    let base: number;
+    ({ patterns, days, base } = await purchasePatterns(engine, options.timeUnit));
+    let customers = 0;
+    for (let i = 0; i < patterns.weight.length; i++) customers += patterns.weight[i];
+    const spend = await spendPatterns(engine, base, customers);
+    fitter.start({ options, patterns, tDays: days.T, spend });
+  } catch (error) {
+    fitter.cancel();
+    throw error;
   }
-  const spendAvailable = populationMeanSpend !== null;
 
-  // Per (frequency, T) pair, keyed in days so that it joins back exactly.
-  const unit = DAYS_PER_UNIT[options.timeUnit];
-  const empty = new Float64Array(0);
-  const groups = available ? frequencyTGroups(patterns.frequency, days.T) : { frequency: empty, T: empty };
-  const groupT = groups.T.map((d) => d / unit);
-  const horizon = { horizonMonths: options.horizonMonths, monthlyDiscountRate: options.discountRate, timeUnit: options.timeUnit };
-  const alive = !available
-    ? { expectedPurchases: empty, discountFactor: empty }
-    : fitted.model === 'bgnbd'
-      ? aliveFactors('bgnbd', fitted.fit.params, { frequency: groups.frequency, T: groupT }, horizon)
-      : aliveFactors('paretonbd', fitted.fit.params, { frequency: groups.frequency, T: groupT }, horizon);
-  await engine.loadColumns('clv_groups', {
-    frequency: groups.frequency,
-    t_days: groups.T,
-    expected_purchases: alive.expectedPurchases,
-    clv_factor: alive.discountFactor,
-  });
-  if (fitted.model === 'paretonbd') {
-    const pAlive = available ? paretoNbd.conditionalProbabilityAlive(fitted.fit.params, patterns.frequency, patterns.recency, patterns.T) : empty;
-    const rows = available ? patterns.frequency.length : 0;
-    await engine.loadColumns('clv_patterns', {
-      frequency: patterns.frequency.subarray(0, rows),
-      recency_days: days.recency.subarray(0, rows),
-      t_days: days.T.subarray(0, rows),
-      p_alive: pAlive,
+  const finish = async (): Promise<ClvResult> => {
+    const fits = await fitter.result();
+    const { purchase, available, groups } = fits;
+    const unit = DAYS_PER_UNIT[options.timeUnit];
+    await engine.loadColumns('clv_groups', {
+      frequency: groups.frequency,
+      t_days: groups.tDays,
+      expected_purchases: groups.expectedPurchases,
+      clv_factor: groups.discountFactor,
     });
-  }
-  const ggParams = gg?.params ?? { p: 0, q: 0, gamma: 0 };
-  // Harmless stand-ins when the fit is not used (the SQL then gives NULL), and for Pareto/NBD (P(alive) per pattern).
-  const bg = fitted.model === 'bgnbd' && available ? fitted.fit.params : { r: 1, alpha: 1, a: 1, b: 1 };
-  // α in days: the ratio (α+T)/(α+t_x) in P(alive) is taken on day counts.
-  const pAliveParams = { purchaseAvailable: available, r: bg.r, a: bg.a, b: bg.b, alphaDays: bg.alpha * unit };
-  await engine.run(CLV_PARAMETERS_SQL, {
-    ...pAliveParams,
-    spendAvailable,
-    p: ggParams.p,
-    q: ggParams.q,
-    gamma: ggParams.gamma,
-    populationMeanSpend: populationMeanSpend ?? 0,
-    daysPerUnit: unit,
-    margin: options.margin,
-  });
-  for (const warning of warnings) log.warn(warning);
-
-  const result: ClvResult = {
-    timeUnit: options.timeUnit,
-    model: options.model,
-    horizonMonths: options.horizonMonths,
-    discountRate: options.discountRate,
-    margin: options.margin,
-    patterns: patterns.frequency.length,
-    available,
-    ...(fitted.model === 'bgnbd' ? { bgnbd: fitted.fit } : { paretonbd: fitted.fit }),
-    gammagamma: gg,
-    populationMeanSpend,
-    warnings,
+    if (purchase.model === 'paretonbd') {
+      const rows = available ? patterns.frequency.length : 0;
+      await engine.loadColumns('clv_patterns', {
+        frequency: patterns.frequency.subarray(0, rows),
+        recency_days: days.recency.subarray(0, rows),
+        t_days: days.T.subarray(0, rows),
+        p_alive: fits.patternPAlive,
+      });
+    }
+    const ggParams = fits.gammaGamma?.params ?? { p: 0, q: 0, gamma: 0 };
+    // Harmless stand-ins when the fit is not used (the SQL then gives NULL), and for Pareto/NBD (P(alive) per pattern).
+    const bg = purchase.model === 'bgnbd' && available ? purchase.fit.params : { r: 1, alpha: 1, a: 1, b: 1 };
+    // α in days: the ratio (α+T)/(α+t_x) in P(alive) is taken on day counts.
+    await engine.run(CLV_PARAMETERS_SQL, {
+      purchaseAvailable: available,
+      r: bg.r,
+      a: bg.a,
+      b: bg.b,
+      alphaDays: bg.alpha * unit,
+      spendAvailable: fits.populationMeanSpend !== null,
+      p: ggParams.p,
+      q: ggParams.q,
+      gamma: ggParams.gamma,
+      populationMeanSpend: fits.populationMeanSpend ?? 0,
+      daysPerUnit: unit,
+      margin: options.margin,
+    });
+    for (const warning of fits.warnings) log.warn(warning);
+    return {
+      timeUnit: options.timeUnit,
+      model: options.model,
+      horizonMonths: options.horizonMonths,
+      discountRate: options.discountRate,
+      margin: options.margin,
+      patterns: patterns.frequency.length,
+      available,
+      ...(purchase.model === 'bgnbd' ? { bgnbd: purchase.fit } : { paretonbd: purchase.fit }),
+      gammagamma: fits.gammaGamma,
+      populationMeanSpend: fits.populationMeanSpend,
+      warnings: fits.warnings,
+    };
   };
-  return { result, layer: clvLayerSql(fitted.model === 'bgnbd' ? 'bgnbd' : 'patterns') };
+  return { layer: clvLayerSql(options.model === 'bgnbd' ? 'bgnbd' : 'patterns'), finish };
+}
+
+/** The CLV stage in one step (start, then finish). */
+export async function scoreClv(engine: Engine, options: ClvOptions, log: Logger): Promise<{ result: ClvResult; layer: Layer }> {
+  const { layer, finish } = await startClv(engine, options, log);
+  return { result: await finish(), layer };
 }
 
 export interface BacktestResult {

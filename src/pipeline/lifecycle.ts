@@ -12,21 +12,22 @@ export interface LifecycleResult {
 /**
  * The lifecycle stage: its parameters (thresholds and the population's
  * typical gap) in one pass over the customers, and the layer that assigns the
- * stage. `withPAlive`: the layer's source will carry the CLV stage's p_alive.
+ * stage, given whether its source will carry the CLV stage's p_alive (the
+ * P(alive) rules then apply; without it they never match).
  */
 export async function assignLifecycle(
   engine: Engine,
   options: ScoreConfig['lifecycle'],
-  withPAlive: boolean,
-): Promise<{ result: Omit<LifecycleResult, 'counts'>; layer: Layer }> {
+): Promise<{ thresholds: ScoreConfig['lifecycle']; layer: (withPAlive: boolean) => Layer }> {
   await engine.run(LIFECYCLE_PARAMETERS_SQL, {
     lostRatio: options.lostRatio,
     lapsedRatio: options.lapsedRatio,
     atRiskRatio: options.atRiskRatio,
     loyalMinOrders: options.loyalMinOrders,
-    ...(withPAlive ? { lostPAlive: options.lostPAlive, atRiskPAlive: options.atRiskPAlive } : { lostPAlive: -1, atRiskPAlive: -1 }),
+    lostPAlive: options.lostPAlive,
+    atRiskPAlive: options.atRiskPAlive,
   });
-  return { result: { thresholds: options, usedPAlive: withPAlive }, layer: lifecycleLayerSql(withPAlive) };
+  return { thresholds: options, layer: lifecycleLayerSql };
 }
 
 /** Customers per stage (every stage listed), from the finished table. */

@@ -43,7 +43,8 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       return await work();
     } finally {
       end();
-      timings[name] = Number(process.hrtime.bigint() - start) / 1e9;
+      // A stage timed in two steps (clv: started, then finished) adds them up.
+      timings[name] = (timings[name] ?? 0) + Number(process.hrtime.bigint() - start) / 1e9;
     }
   };
   const log = effects.logger;
@@ -85,28 +86,38 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
 
   let clv: ClvResult | null = null;
   let clvLayer: Layer | null = null;
+  let clvStage: Awaited<ReturnType<typeof import('./clv.js').startClv>> | null = null;
   if (modules.clv) {
-    const { scoreClv } = await modules.clv;
-    const stage = await timed('clv', () => scoreClv(engine, config.clv, log));
-    clv = stage.result;
-    // An unconverged purchase model leaves the CLV columns null: no P(alive) or clv for the later stages.
-    if (clv.available) clvLayer = stage.layer;
-    layers.push(stage.layer);
+    const { startClv } = await modules.clv;
+    clvStage = await timed('clv', () => startClv(engine, config.clv, log));
     stages.add('clv');
   }
+  // The lifecycle parameters and (unless it clusters on clv) the k-means fit
+  // need nothing from the CLV fits: they run while those finish in a worker
+  // thread (pipeline/clv.ts).
+  const lifecycleStage = config.lifecycle.enabled ? await timed('lifecycle', () => assignLifecycle(engine, config.lifecycle)) : null;
+  const fitSegment = async () => {
+    const { segmentCustomers } = await modules.segment!;
+    return timed('segment', () => segmentCustomers(engine, config.kmeans, clvLayer));
+  };
+  let segmentStage = modules.segment && !config.kmeans.useClv ? await fitSegment() : null;
+  if (clvStage) {
+    clv = await timed('clv', clvStage.finish);
+    // An unconverged purchase model leaves the CLV columns null: no P(alive) or clv for the later stages.
+    if (clv.available) clvLayer = clvStage.layer;
+    layers.push(clvStage.layer);
+  }
   let lifecycle: Omit<LifecycleResult, 'counts'> | null = null;
-  if (config.lifecycle.enabled) {
-    const stage = await timed('lifecycle', () => assignLifecycle(engine, config.lifecycle, clvLayer !== null));
-    lifecycle = stage.result;
-    layers.push(stage.layer);
+  if (lifecycleStage) {
+    lifecycle = { thresholds: lifecycleStage.thresholds, usedPAlive: clvLayer !== null };
+    layers.push(lifecycleStage.layer(clvLayer !== null));
     stages.add('lifecycle');
   }
   let fittedSegment: FittedSegment | null = null;
   if (modules.segment) {
-    const { segmentCustomers } = await modules.segment;
-    const stage = await timed('segment', () => segmentCustomers(engine, config.kmeans, clvLayer));
-    fittedSegment = stage.fitted;
-    layers.push(stage.layer);
+    segmentStage ??= await fitSegment();
+    fittedSegment = segmentStage.fitted;
+    layers.push(segmentStage.layer);
     stages.add('segment');
   }
   layers.push(rfmLayerSql(config.rfm.method));

@@ -1,0 +1,96 @@
+/**
+ * The CLV stage's model work, from the patterns pulled out of the engine to
+ * what goes back into it: the purchase model and Gamma-Gamma fits and the
+ * per-(frequency, T) predictions. No engine here, so that it can run in a
+ * worker thread (clvWorker.ts) while the engine serves the later stages.
+ */
+import type { ScoreConfig } from '../config/schema.js';
+import * as bgNbd from '../models/bgNbd.js';
+import { aliveFactors, frequencyTGroups } from '../models/clv.js';
+import * as gammaGamma from '../models/gammaGamma.js';
+import * as paretoNbd from '../models/paretoNbd.js';
+import type { BgNbdParams, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
+
+type ClvOptions = ScoreConfig['clv'];
+export type TimeUnit = ClvOptions['timeUnit'];
+export const DAYS_PER_UNIT: Record<TimeUnit, number> = { day: 1, week: 7, month: 30 };
+
+export type PurchaseFit = { model: 'bgnbd'; fit: FitResult<BgNbdParams> } | { model: 'paretonbd'; fit: FitResult<ParetoNbdParams> };
+
+export function fitPurchaseModel(model: ClvOptions['model'], patterns: PurchasePatterns, penalty: number): PurchaseFit {
+  return model === 'bgnbd'
+    ? { model, fit: bgNbd.fitBgNbd(patterns, { penalty }) }
+    : { model, fit: paretoNbd.fitParetoNbd(patterns, { penalty }) };
+}
+
+/** Conditional expected purchases in the next t time units, per pattern. */
+export function predictPurchases(fitted: PurchaseFit, t: number, p: PurchasePatterns): Float64Array {
+  return fitted.model === 'bgnbd'
+    ? bgNbd.conditionalExpectedPurchases(fitted.fit.params, t, p.frequency, p.recency, p.T)
+    : paretoNbd.conditionalExpectedPurchases(fitted.fit.params, t, p.frequency, p.recency, p.T);
+}
+
+export interface ClvFitInput {
+  options: Pick<ClvOptions, 'model' | 'penalty' | 'timeUnit' | 'horizonMonths' | 'discountRate'>;
+  /** Purchase patterns in the model time unit, and each pattern's T in days (to key the groups). */
+  patterns: PurchasePatterns;
+  tDays: Float64Array;
+  spend: SpendPatterns;
+}
+
+export interface ClvFits {
+  purchase: PurchaseFit;
+  /** False when the purchase model did not converge: its predictions are then left out. */
+  available: boolean;
+  gammaGamma: FitResult<GammaGammaParams> | null;
+  populationMeanSpend: number | null;
+  warnings: string[];
+  /** Per (frequency, T in days) pair: E[X(H) | alive] and the discounted sum (models/clv.ts aliveFactors); empty when not available. */
+  groups: { frequency: Float64Array; tDays: Float64Array; expectedPurchases: Float64Array; discountFactor: Float64Array };
+  /** Pareto/NBD's P(alive) per pattern (BG/NBD's is closed-form, in SQL); empty otherwise. */
+  patternPAlive: Float64Array;
+}
+
+export function fitClvModels({ options, patterns, tDays, spend }: ClvFitInput): ClvFits {
+  const warnings: string[] = [];
+  const purchase = fitPurchaseModel(options.model, patterns, options.penalty);
+  // A fit that did not converge is not used at all: its parameters may be
+  // anywhere (runaway values make the prediction series needlessly slow).
+  const available = purchase.fit.converged;
+  if (!available) warnings.push(`${options.model} fit did not converge (${purchase.fit.message}); p_alive, expected_purchases and clv are null`);
+
+  let gg: FitResult<GammaGammaParams> | null = null;
+  let populationMeanSpend: number | null = null;
+  if (spend.frequency.length === 0) {
+    warnings.push('no repeat customers with a positive spend: Gamma-Gamma not fitted; expected_avg_value and clv are null');
+  } else {
+    gg = gammaGamma.fitGammaGamma(spend, { penalty: options.penalty });
+    if (!gg.converged) warnings.push(`Gamma-Gamma fit did not converge (${gg.message}); expected_avg_value and clv are null`);
+    else if (!(gg.params.q > 1)) warnings.push(`Gamma-Gamma q = ${gg.params.q} ≤ 1: the mean spend is undefined; expected_avg_value and clv are null`);
+    else populationMeanSpend = gammaGamma.populationMeanSpend(gg.params);
+  }
+
+  const unit = DAYS_PER_UNIT[options.timeUnit];
+  const empty = new Float64Array(0);
+  const pairs = available ? frequencyTGroups(patterns.frequency, tDays) : { frequency: empty, T: empty };
+  const pairT = pairs.T.map((d) => d / unit);
+  const horizon = { horizonMonths: options.horizonMonths, monthlyDiscountRate: options.discountRate, timeUnit: options.timeUnit };
+  const alive = !available
+    ? { expectedPurchases: empty, discountFactor: empty }
+    : purchase.model === 'bgnbd'
+      ? aliveFactors('bgnbd', purchase.fit.params, { frequency: pairs.frequency, T: pairT }, horizon)
+      : aliveFactors('paretonbd', purchase.fit.params, { frequency: pairs.frequency, T: pairT }, horizon);
+  const patternPAlive =
+    purchase.model === 'paretonbd' && available
+      ? paretoNbd.conditionalProbabilityAlive(purchase.fit.params, patterns.frequency, patterns.recency, patterns.T)
+      : empty;
+  return {
+    purchase,
+    available,
+    gammaGamma: gg,
+    populationMeanSpend,
+    warnings,
+    groups: { frequency: pairs.frequency, tDays: pairs.T, expectedPurchases: alive.expectedPurchases, discountFactor: alive.discountFactor },
+    patternPAlive,
+  };
+}

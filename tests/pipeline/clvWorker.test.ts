@@ -1,0 +1,67 @@
+/**
+ * The CLV fits run in a worker thread (the compiled dist/pipeline/clvWorker.js,
+ * which `npm test` builds first) while the engine serves the next stages; in
+ * this thread when the worker script is not there (these tests import the
+ * TypeScript sources). Both must give the same numbers, and a failure in the
+ * worker must reach the run as an error.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { backgroundFitter, purchasePatterns, spendPatterns } from '../../src/pipeline/clv.js';
+import type { ClvFitInput } from '../../src/pipeline/clvFits.js';
+import { silentLogger } from '../../src/pipeline/effects.js';
+import { computeFeatures } from '../../src/pipeline/features.js';
+import { loadTransactions } from '../../src/pipeline/load.js';
+import { CLV_INPUTS_SQL } from '../../src/sql/clv.js';
+import { CDNOW_CSV, config, ROOT, withEngine } from '../helpers.js';
+
+const WORKER = pathToFileURL(`${ROOT}/dist/pipeline/clvWorker.js`);
+
+async function cdnowInput(model: 'bgnbd' | 'paretonbd'): Promise<ClvFitInput> {
+  return withEngine(async (engine) => {
+    const cfg = config({ inputs: [CDNOW_CSV], asOf: '1997-09-30', clv: { model } });
+    const loaded = await loadTransactions(engine, cfg);
+    await computeFeatures(engine, '1997-09-30', loaded, { clv: true, lifecycle: false });
+    await engine.run(CLV_INPUTS_SQL);
+    const { patterns, days, base } = await purchasePatterns(engine, cfg.clv.timeUnit);
+    const spend = await spendPatterns(engine, base, 2357);
+    return { options: cfg.clv, patterns, tDays: days.T, spend };
+  });
+}
+
+describe('CLV fits in a worker thread', () => {
+  it('the compiled worker is there (else every test below would run in this thread)', () => {
+    expect(existsSync(fileURLToPath(WORKER))).toBe(true);
+  });
+
+  it.each(['bgnbd', 'paretonbd'] as const)('%s: the worker gives exactly what this thread computes', async (model) => {
+    const input = await cdnowInput(model);
+    const here = backgroundFitter(silentLogger, new URL('file:///nonexistent/clvWorker.js'));
+    here.start(input);
+    const worker = backgroundFitter(silentLogger, WORKER);
+    worker.start(input);
+    const [a, b] = [await here.result(), await worker.result()];
+    expect(b.groups.frequency.length).toBeGreaterThan(0);
+    expect(b).toEqual(a);
+  });
+
+  it('an error in the worker fails the run with its message', async () => {
+    const input = await cdnowInput('bgnbd');
+    // Patterns whose columns differ in length: the fit refuses them.
+    const broken = { ...input, patterns: { ...input.patterns, recency: input.patterns.recency.subarray(1) } };
+    const worker = backgroundFitter(silentLogger, WORKER);
+    worker.start(broken);
+    const here = backgroundFitter(silentLogger, new URL('file:///nonexistent/clvWorker.js'));
+    here.start(broken);
+    const message = await here.result().then(() => 'no error', (error: Error) => error.message);
+    expect(message).not.toBe('no error');
+    await expect(worker.result()).rejects.toThrow(message);
+  });
+
+  it('a cancelled worker answers with an error, not never', async () => {
+    const worker = backgroundFitter(silentLogger, WORKER);
+    worker.cancel();
+    await expect(worker.result()).rejects.toThrow(/exited with code \d+ before it answered/);
+  });
+});
