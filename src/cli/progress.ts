@@ -11,6 +11,8 @@ export function createStageProgress(enabled: boolean, totalStages: number): { st
     { format: 'crm {bar} {value}/{total} stages | {stage} {elapsed}s', stream: process.stderr, hideCursor: true, clearOnComplete: true },
     cliProgress.Presets.shades_classic,
   );
+  // Stages by name: one timed in two steps (clv) counts once.
+  const finished = new Set<string>();
   let done = 0;
   let started = false;
   return {
@@ -26,7 +28,8 @@ export function createStageProgress(enabled: boolean, totalStages: number): { st
       }, 1000);
       return () => {
         clearInterval(tick);
-        done += 1;
+        finished.add(name);
+        done = finished.size;
         if (started) bar.update(done, { stage: name, elapsed: ((Date.now() - begin) / 1000).toFixed(0) });
       };
     },

@@ -111,13 +111,7 @@ export async function spendPatterns(engine: Engine, base: number, customers: num
   return { frequency, monetaryValue: rows.monetary_value, weight };
 }
 
-/**
- * Runs fitClvModels in a worker thread, so that the engine can serve the next
- * stages meanwhile, when the compiled worker is there (dist/ and the bundle);
- * in this thread otherwise (tests run the TypeScript sources). Same function,
- * same inputs: the same numbers either way. The worker is started before its
- * input is ready, so that it boots while the engine pulls the patterns.
- */
+/** The CLV fits (clvFits.ts), run apart from the engine's work. */
 export interface Fitter {
   /** Hands the fits their input. */
   start(input: ClvFitInput): void;
@@ -127,6 +121,14 @@ export interface Fitter {
   cancel(): void;
 }
 
+/**
+ * Runs fitClvModels in a worker thread, so that the engine can serve the next
+ * stages meanwhile, when the compiled worker `script` is there (dist/ and the
+ * bundle); in this thread otherwise (tests run the TypeScript sources). Same
+ * function, same inputs: the same numbers either way. The worker is started
+ * before its input is ready, so that it boots while the engine pulls the
+ * patterns.
+ */
 export function backgroundFitter(log: Logger, script: URL = new URL('./clvWorker.js', import.meta.url)): Fitter {
   if (!existsSync(script)) {
     let fits: Promise<ClvFits> | null = null;
