@@ -3,14 +3,17 @@
 // bin/crm.js: Node then resolves and reads a handful of files at start-up
 // instead of several hundred (zod, pino, commander, ...), which is most of the
 // CLI's start-up time. Optional stages stay in chunks loaded when they run.
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { build } from 'esbuild';
 
-// Chunk names carry content hashes, so each build goes to a fresh folder
-// (old chunks would pile up otherwise), which then replaces dist/bundle: a
-// crm started during a rebuild finds a whole bundle, the old or the new one,
-// never an empty folder.
-const next = `dist/bundle-${process.pid}`;
+// Each build goes to a fresh folder dist/bundle-<time>-<pid> (chunk names carry
+// content hashes; old chunks would pile up otherwise), and dist/bundle is a
+// symlink to the current one, replaced in one rename: a crm started at any
+// moment of a rebuild finds a whole bundle. Node loads modules by their real
+// path, so a crm that started on the previous folder keeps loading its lazy
+// chunks from there: that folder stays until the next build.
+const stamp = `${Date.now()}-${process.pid}`;
+const next = `dist/bundle-${stamp}`;
 rmSync(next, { recursive: true, force: true });
 
 await build({
@@ -30,7 +33,21 @@ await build({
   logLevel: 'warning',
 });
 
-const previous = `dist/bundle-old-${process.pid}`;
-if (existsSync('dist/bundle')) renameSync('dist/bundle', previous);
-renameSync(next, 'dist/bundle');
-rmSync(previous, { recursive: true, force: true });
+const kind = (path) => {
+  try {
+    return lstatSync(path).isSymbolicLink() ? 'link' : 'folder';
+  } catch {
+    return 'none';
+  }
+};
+const current = kind('dist/bundle');
+const previous = current === 'link' ? readlinkSync('dist/bundle') : null;
+// A bundle from before the symlink was a folder: it goes once, not atomically.
+if (current === 'folder') rmSync('dist/bundle', { recursive: true, force: true });
+const link = `dist/bundle.link-${stamp}`;
+symlinkSync(`bundle-${stamp}`, link);
+renameSync(link, 'dist/bundle');
+// Older folders, and links left by a build that was killed.
+for (const entry of readdirSync('dist')) {
+  if (/^bundle[-.]/.test(entry) && entry !== `bundle-${stamp}` && entry !== previous) rmSync(`dist/${entry}`, { recursive: true, force: true });
+}
