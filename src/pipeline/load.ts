@@ -439,6 +439,25 @@ async function describe(engine: Engine, sql: string, file: string | null): Promi
 const firstLine = (message: string) => message.split('\n')[0]!.replace(/^[A-Za-z ]+Error: /, '');
 
 /**
+ * Reading and aggregating the input runs with one DuckDB thread more than
+ * there are cores, unless the user chose the number of threads: on a 2-core
+ * machine the CSV read and day aggregation of 10M rows took a fifth less time
+ * and less CPU with 3 threads than with 2 (measured in one process, the two
+ * settings alternating: 1.5 s against 1.8-2.2 s), while the later stages do
+ * not gain from it. The setting is restored afterwards.
+ */
+async function withLoadThreads(engine: Engine, chosen: number | undefined, work: () => Promise<void>): Promise<void> {
+  if (chosen !== undefined) return work();
+  const { threads } = (await engine.one<{ threads: number }>(`SELECT current_setting('threads')::INTEGER AS threads`))!;
+  await engine.run(`SET threads = ${threads + 1}`);
+  try {
+    await work();
+  } finally {
+    await engine.run(`SET threads = ${threads}`);
+  }
+}
+
+/**
  * Loads every input: `transactions` (a view of the accepted rows) and
  * `rejects` (source, line, reason, the raw fields, and the raw line for rows
  * the reader could not split).
@@ -448,7 +467,9 @@ export async function loadTransactions(engine: Engine, config: ScoreConfig): Pro
   // Aggregations do not need input order; the one pass that does (line numbers) turns it back on.
   await engine.run(`SET preserve_insertion_order = false`);
   const loaded: LoadedFile[] = [];
-  for (const [i, file] of files.entries()) loaded.push(await loadFile(engine, config, file, i));
+  await withLoadThreads(engine, config.threads, async () => {
+    for (const [i, file] of files.entries()) loaded.push(await loadFile(engine, config, file, i));
+  });
   const q = engine.dialect.quoteString;
   await engine.run(`
     CREATE OR REPLACE TEMP VIEW customer_days AS

@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
+import { loadTransactions } from '../../src/pipeline/load.js';
 import { silentEffects } from '../../src/pipeline/effects.js';
 import { runScore } from '../../src/pipeline/score.js';
 import { config, fixture, parseCsv, tempDir, withEngine } from '../helpers.js';
@@ -133,6 +134,21 @@ describe('bad input corpus (fixtures/bad)', () => {
       });
     });
   }
+
+  it('the load (run with one DuckDB thread more) gives the engine back its number of threads, also when the input is refused', async () => {
+    await withEngine(async (engine) => {
+      const threads = async () => (await engine.one<{ n: number }>(`SELECT current_setting('threads')::INTEGER AS n`))!.n;
+      const before = await threads();
+      await loadTransactions(engine, config({ inputs: [fixture('tiny', 'transactions.csv')] }));
+      expect(await threads()).toBe(before);
+      await expect(loadTransactions(engine, config({ inputs: [fixture('bad', 'empty.csv')] }))).rejects.toThrow(InputError);
+      expect(await threads()).toBe(before);
+      // A number of threads the user chose is left alone.
+      await engine.run('SET threads = 1');
+      await loadTransactions(engine, config({ inputs: [fixture('tiny', 'transactions.csv')], threads: 1 }));
+      expect(await threads()).toBe(1);
+    });
+  });
 
   it('keeps long ids and quoted delimiters inside ids intact', async () => {
     const out = await tempDir();
