@@ -4,7 +4,11 @@
 // Machines here are shared and noisy: compare the ratio, not the seconds.
 //
 //   node benchmarks/generate.mjs                     # once: benchmarks/data/transactions.{csv,parquet}
-//   node benchmarks/score.mjs [--input csv|parquet] [--stages rfm,full] [--repeat 1] [--data DIR]
+//   node benchmarks/score.mjs [--input csv|parquet] [--stages rfm,full] [--repeat 1] [--data DIR] [--compare DIR]
+//
+// --compare DIR also runs another checkout's crm (DIR/bin/crm.js, built) right
+// after this one's, stage by stage, and prints the median of the per-pair
+// ratios this/that: a before/after under the same machine load.
 //
 // "rfm" runs crm score with --no-clv --no-lifecycle --no-kmeans; "full" runs every stage.
 // Both write customers.parquet and record the run in a DuckDB database, as the nightly job does;
@@ -23,6 +27,7 @@ const { values } = parseArgs({
     stages: { type: 'string', default: 'rfm,full' },
     repeat: { type: 'string', default: '1' },
     data: { type: 'string', default: join(root, 'benchmarks', 'data') },
+    compare: { type: 'string' },
   },
 });
 const file = join(values.data, `transactions.${values.input}`);
@@ -57,6 +62,8 @@ function measure(args) {
 
 const work = mkdtempSync(join(tmpdir(), 'crm-bench-'));
 const crm = join(root, 'bin', 'crm.js');
+const other = values.compare ? join(resolve(values.compare), 'bin', 'crm.js') : null;
+if (other) requireFile(other, 'give --compare a checkout with bin/crm.js, built (npm ci or npm run build)');
 // rfm-nodb: RFM only without the history database, to show what recording the run costs.
 const stageFlags = { rfm: ['--no-clv', '--no-lifecycle', '--no-kmeans'], 'rfm-nodb': ['--no-clv', '--no-lifecycle', '--no-kmeans', '--no-db'], full: [] };
 const stages = values.stages.split(',');
@@ -70,6 +77,10 @@ try {
       const run = await measure([crm, 'score', file, '--out', out, '--format', 'parquet', '--log-level', 'warn', ...stageFlags[stage]]);
       const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
       results.push({ what: `crm score (${stage})`, ...run, ratio: run.seconds / baseline.seconds, timings: summary.timings, customers: summary.customers, rows: summary.rows.read });
+      if (other) {
+        const then = await measure([other, 'score', file, '--out', `${out}-compare`, '--format', 'parquet', '--log-level', 'warn', ...stageFlags[stage]]);
+        results.push({ what: `compare (${stage})`, ...then, ratio: then.seconds / baseline.seconds, versus: run.seconds / then.seconds });
+      }
     }
   }
 } finally {
@@ -88,6 +99,14 @@ if (Number(values.repeat) > 1) {
     const ratios = runs.map((r) => r.ratio);
     process.stdout.write(
       `crm score (${stage}): median ${median(ratios).toFixed(2)}× baseline over ${runs.length} pairs (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}), median ${median(runs.map((r) => r.seconds)).toFixed(2)} s, peak RSS ${Math.max(...runs.map((r) => r.peakMb)).toFixed(0)} MB at most\n`,
+    );
+  }
+}
+if (other) {
+  for (const stage of stages) {
+    const pairs = results.filter((r) => r.what === `compare (${stage})`).map((r) => r.versus);
+    process.stdout.write(
+      `crm score (${stage}) against ${values.compare}: median ${median(pairs).toFixed(3)}× its time over ${pairs.length} pairs (${Math.min(...pairs).toFixed(3)}–${Math.max(...pairs).toFixed(3)})\n`,
     );
   }
 }
