@@ -11,7 +11,7 @@ export interface ScoredColumn {
   /**
    * A text column with a few distinct values (cells, segment, stage and
    * cluster names). While scoring, it holds the run's label ENUM
-   * ({@link LABEL_TYPE}): one byte per customer instead of a string, which
+   * ({@link LABEL_TYPE}): a byte or two per customer instead of a string, which
    * the sort, the summaries and above all the history insert feel (DuckDB
    * compressing a string column with a dictionary cost more than writing all
    * the numeric columns). The output files get text; the history database
