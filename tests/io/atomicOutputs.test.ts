@@ -11,10 +11,14 @@ const TABLES = ['customers.csv', 'customers.parquet', 'rejects.csv', 'deciles.cs
 const sha = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
 const hashes = async (dir: string) => Object.fromEntries(await Promise.all(TABLES.map(async (f) => [f, await sha(path.join(dir, f))] as const)));
 
-/** Starts `crm score` and SIGKILLs it after `ms` milliseconds (or lets it finish first). */
-function scoreAndKill(args: string[], ms: number): Promise<NodeJS.Signals | null> {
+/**
+ * Starts `crm score` and SIGKILLs it after `ms` milliseconds (or lets it
+ * finish first). A killed run cannot remove its (empty) DuckDB spill folder:
+ * `tmp` keeps those out of the system's temporary directory.
+ */
+function scoreAndKill(args: string[], ms: number, tmp: string): Promise<NodeJS.Signals | null> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'crm.js'), ...args], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'crm.js'), ...args], { stdio: 'ignore', env: { ...process.env, TMPDIR: tmp } });
     const timer = setTimeout(() => child.kill('SIGKILL'), ms);
     child.on('exit', (_code, signal) => {
       clearTimeout(timer);
@@ -45,7 +49,7 @@ describe('outputs are published atomically', () => {
 
     let killed = 0;
     for (const ms of [100, 300, 500, 700, 900, 1200]) {
-      const signal = await scoreAndKill(newArgs, ms);
+      const signal = await scoreAndKill(newArgs, ms, dir);
       if (signal === 'SIGKILL') killed++;
       // What the next run does first: finish a publish that was cut short.
       await recoverInterruptedPublish(out);
@@ -88,7 +92,7 @@ describe('outputs are published atomically', () => {
     const ok = await runCli(['score', CDNOW_CSV, '--as-of', '1997-09-30', '--out', path.join(dir, 'a'), '--db', db, '--no-kmeans']);
     expect(ok.code, ok.stderr).toBe(0);
     for (const ms of [300, 600, 900, 1200]) {
-      await scoreAndKill(['score', CDNOW_CSV, '--out', path.join(dir, `k${ms}`), '--db', db, '--no-kmeans'], ms);
+      await scoreAndKill(['score', CDNOW_CSV, '--out', path.join(dir, `k${ms}`), '--db', db, '--no-kmeans'], ms, dir);
     }
     await withEngine(async (engine) => {
       await engine.run(`ATTACH ${engine.dialect.quoteString(db)} AS h (READ_ONLY)`);

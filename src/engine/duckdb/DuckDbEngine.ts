@@ -1,4 +1,7 @@
 import { DOUBLE, DuckDBDataChunk, DuckDBDoubleVector, DuckDBInstance, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Engine, NumericColumns, SqlParams } from '../Engine.js';
 import { duckdbDialect } from './dialect.js';
 
@@ -9,6 +12,15 @@ export interface DuckDbEngineOptions {
   memoryLimit?: string;
   timezone?: string;
 }
+
+/**
+ * Where DuckDB spills when a query needs more memory than it may use. Its
+ * default for an in-memory database is `.tmp` in the working directory: a
+ * nightly job started from `/` or a read-only folder would fail the first
+ * time it spilled, and any other would leave `.tmp` behind. A fresh folder
+ * under the system's temporary directory (TMPDIR) instead, removed on close.
+ */
+const spillDirectory = () => mkdtemp(path.join(tmpdir(), 'crm-duckdb-'));
 
 const toJs = (value: unknown): unknown => {
   if (typeof value === 'bigint') {
@@ -42,6 +54,7 @@ export class DuckDbEngine implements Engine {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
+    private readonly spillTo: string,
   ) {}
 
   static async create(options: DuckDbEngineOptions = {}): Promise<DuckDbEngine> {
@@ -51,9 +64,17 @@ export class DuckDbEngine implements Engine {
     // No network at run time: never download extensions.
     config.autoinstall_known_extensions = 'false';
     config.autoload_known_extensions = 'false';
-    const instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
+    const spillTo = await spillDirectory();
+    config.temp_directory = spillTo;
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
+    } catch (error) {
+      await rm(spillTo, { recursive: true, force: true });
+      throw error;
+    }
     const connection = await instance.connect();
-    const engine = new DuckDbEngine(instance, connection);
+    const engine = new DuckDbEngine(instance, connection, spillTo);
     await engine.run(`SET TimeZone = ${duckdbDialect.quoteString(options.timezone ?? 'UTC')}`);
     return engine;
   }
@@ -166,6 +187,7 @@ export class DuckDbEngine implements Engine {
     const start = PROFILE ? performance.now() : 0;
     this.connection.closeSync();
     this.instance.closeSync();
+    await rm(this.spillTo, { recursive: true, force: true });
     if (PROFILE) profile('(close)', start);
   }
 }
