@@ -169,6 +169,12 @@ export function backgroundFitter(log: Logger, script: URL = new URL('./clvWorker
   };
 }
 
+/** A CLV stage started: its layer, and the step that waits for the fits and hands them to the engine. */
+export interface StartedClv {
+  layer: Layer;
+  finish: () => Promise<ClvResult>;
+}
+
 /**
  * CLV stage: model inputs in SQL, fits on patterns in JS, predictions joined
  * back in SQL by the stage's layer. What crosses back into the engine is
@@ -182,7 +188,7 @@ export function backgroundFitter(log: Logger, script: URL = new URL('./clvWorker
  * results. Between the two the engine is free for stages that do not need
  * the CLV columns.
  */
-export async function startClv(engine: Engine, options: ClvOptions, log: Logger): Promise<{ layer: Layer; finish: () => Promise<ClvResult> }> {
+export async function startClv(engine: Engine, options: ClvOptions, log: Logger): Promise<StartedClv> {
   const fitter = backgroundFitter(log);
   let patterns: PurchasePatterns;
   let days: { recency: Float64Array; T: Float64Array };

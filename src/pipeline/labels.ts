@@ -1,9 +1,9 @@
 import type { Engine } from '../engine/Engine.js';
 import {
   ADD_NEW_LABELS_SQL,
+  KNOWN_LABEL_COUNT_SQL,
   KNOWN_LABELS_SQL,
   LABEL_TYPE_SQL,
-  LABELS_ARE_DENSE_SQL,
   RUN_LABELS_TABLE_SQL,
   VOCABULARY_TABLE_SQL,
 } from '../sql/labels.js';
@@ -19,8 +19,8 @@ const BATCH = 500;
 export async function defineLabels(engine: Engine, vocabulary: readonly string[], withHistory: boolean): Promise<{ known: number }> {
   await engine.run(RUN_LABELS_TABLE_SQL);
   if (withHistory) await engine.run(KNOWN_LABELS_SQL);
-  const known = (await engine.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM run_labels`))!.n;
-  if (!(await engine.one<{ dense: boolean }>(LABELS_ARE_DENSE_SQL))!.dense) {
+  const { known, dense } = (await engine.one<{ known: number; dense: boolean }>(KNOWN_LABEL_COUNT_SQL))!;
+  if (!dense) {
     throw new Error('the history database is damaged: the label ids in its labels table are not 0, 1, 2, ...');
   }
   await engine.run(VOCABULARY_TABLE_SQL);

@@ -9,7 +9,7 @@ import { EXTENSION, writeQuery } from '../io/writers.js';
 import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
 import { CLUSTERS_CSV_SQL } from '../sql/segment.js';
 import { assembleScoredSql, FINAL_WITHOUT_HISTORY_SQL, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../sql/scored.js';
-import type { ClvResult } from './clv.js';
+import type { ClvResult, StartedClv } from './clv.js';
 import type { Effects } from './effects.js';
 import { computeFeatures, resolveAsOf } from './features.js';
 import { addHistoryColumns, attachHistory, detachHistory, nextRunId, recordRun } from './history.js';
@@ -86,7 +86,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
 
   let clv: ClvResult | null = null;
   let clvLayer: Layer | null = null;
-  let clvStage: Awaited<ReturnType<typeof import('./clv.js').startClv>> | null = null;
+  let clvStage: StartedClv | null = null;
   if (modules.clv) {
     const { startClv } = await modules.clv;
     clvStage = await timed('clv', () => startClv(engine, config.clv, log));

@@ -23,7 +23,8 @@ FROM vocabulary
 WHERE label NOT IN (SELECT label FROM run_labels)
 GROUP BY label`;
 
-export const LABELS_ARE_DENSE_SQL = `SELECT count(*) = coalesce(max(label_id) + 1, 0) AS dense FROM run_labels`;
+/** How many labels are known, and whether their ids are 0..n−1 as the ENUM codes need. */
+export const KNOWN_LABEL_COUNT_SQL = `SELECT count(*)::BIGINT AS known, count(*) = coalesce(max(label_id) + 1, 0) AS dense FROM run_labels`;
 
 /**
  * The label ENUM in id order, so that a value's code is its label id
