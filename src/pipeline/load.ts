@@ -47,6 +47,8 @@ export interface LoadResult {
   hasOrderIds: boolean;
   /** One file: customer_days has one row per customer and day already (without order ids). */
   singleSource: boolean;
+  /** The per-file tables behind customer_days. */
+  dayTables: string[];
 }
 
 const GLOB_CHARS = /[*?[\]{}]/;
@@ -495,6 +497,13 @@ export async function loadTransactions(engine: Engine, config: ScoreConfig): Pro
     rowsRejected: counts.rejected,
     hasOrderIds: loaded.some((f) => f.hasOrderIds),
     singleSource: loaded.length === 1,
+    dayTables: loaded.map((f) => f.days),
   };
+}
+
+/** Drops customer_days and the tables behind it, for a job that needs no per-day rows any more. */
+export async function dropCustomerDays(engine: Engine, loaded: Pick<LoadResult, 'dayTables'>): Promise<void> {
+  await engine.run(`DROP VIEW IF EXISTS customer_days`);
+  for (const table of loaded.dayTables) await engine.run(`DROP TABLE IF EXISTS ${engine.dialect.quoteIdentifier(table)}`);
 }
 

@@ -138,3 +138,6 @@ SELECT (SELECT coalesce(sum(rows), 0) FROM customer_days WHERE order_date > $asO
        (SELECT count(*) FROM customer_features)::BIGINT AS customers`;
 
 export const LATEST_DATE_SQL = `SELECT strftime(max(order_date), '%Y-%m-%d') AS as_of FROM customer_days`;
+
+/** occasionsSql made a view or a table. */
+export const dropOccasionsSql = (isView: boolean) => `DROP ${isView ? 'VIEW' : 'TABLE'} IF EXISTS occasions`;
