@@ -57,7 +57,8 @@ async function rollForward(dir: string, staging: string, names: readonly string[
 
 const STAGING = /^\.crm-staging-(\d+)-/;
 
-const isAlive = (pid: number): boolean => {
+/** Whether a process with this id exists on this machine (one of another user counts: it cannot be signalled, but it lives). */
+export const isAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;

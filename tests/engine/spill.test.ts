@@ -3,10 +3,12 @@
  * an in-memory database its default spill folder is `.tmp` in the working
  * directory, which a cron job started from `/` cannot write; the engine
  * spills to a fresh folder under the system's temporary directory instead,
- * and removes it on close.
+ * and removes it on close; the folders of killed runs are removed by the next one.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../../src/engine/duckdb/DuckDbEngine.js';
@@ -34,5 +36,41 @@ describe('the engine spill folder', () => {
     }
     expect(existsSync(folder!)).toBe(false);
     expect(readdirSync(tmpdir()).filter((f) => f === path.basename(folder!))).toEqual([]);
+  });
+
+  it('of a killed run is removed by the next engine on the machine, never that of a live process or of another machine', async () => {
+    const tmp = await mkdtemp(path.join(tmpdir(), 'crm-spill-test-'));
+    // A pid that is surely dead: a child that has exited.
+    const dead = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, ['-e', '0']);
+      child.on('exit', () => resolve(child.pid!));
+    });
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)']);
+    const host = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
+    const killed = `crm-duckdb-${host}-${dead}-aB3xY9`;
+    const running = `crm-duckdb-${host}-${live.pid}-Qw12Er`;
+    const elsewhere = `crm-duckdb-another-host-${dead}-Zx98Cv`;
+    const notOurs = `crm-duckdb-notes`;
+    for (const folder of [killed, running, elsewhere, notOurs]) {
+      await mkdir(path.join(tmp, folder));
+      await writeFile(path.join(tmp, folder, 'duckdb_temp_storage_DEFAULT-0.tmp'), 'spilled blocks');
+    }
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      const engine = await DuckDbEngine.create();
+      try {
+        const own = path.basename((await engine.one<{ dir: string }>(`SELECT current_setting('temp_directory') AS dir`))!.dir);
+        expect(own).toMatch(new RegExp(`^crm-duckdb-${host.replace(/\./g, '\\.')}-${process.pid}-`));
+        expect(readdirSync(tmp).sort()).toEqual([own, running, elsewhere, notOurs].sort());
+      } finally {
+        await engine.close();
+      }
+      expect(readdirSync(tmp).sort()).toEqual([running, elsewhere, notOurs].sort());
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      live.kill();
+    }
   });
 });

@@ -13,8 +13,8 @@ const hashes = async (dir: string) => Object.fromEntries(await Promise.all(TABLE
 
 /**
  * Starts `crm score` and SIGKILLs it after `ms` milliseconds (or lets it
- * finish first). A killed run cannot remove its (empty) DuckDB spill folder:
- * `tmp` keeps those out of the system's temporary directory.
+ * finish first), with its temporary directory `tmp`: a killed run cannot
+ * remove its DuckDB spill folder, the next run on the machine does.
  */
 function scoreAndKill(args: string[], ms: number, tmp: string): Promise<NodeJS.Signals | null> {
   return new Promise((resolve) => {
@@ -62,6 +62,12 @@ describe('outputs are published atomically', () => {
       await cp(oldCopy, out, { recursive: true });
     }
     expect(killed).toBeGreaterThan(2);
+    // Each run removes the spill folders of the killed runs before it (in `dir`): they never pile
+    // up, and the next run leaves none.
+    expect((await readdir(dir)).filter((f) => f.startsWith('crm-duckdb-')).length).toBeLessThanOrEqual(1);
+    const next = await runCli(oldArgs, { env: { TMPDIR: dir } });
+    expect(next.code, next.stderr).toBe(0);
+    expect((await readdir(dir)).filter((f) => f.startsWith('crm-duckdb-'))).toEqual([]);
   });
 
   it('the next run removes staging folders of runs that died before publishing, never those of a live run', async () => {

@@ -1,7 +1,8 @@
 import { DOUBLE, DuckDBDataChunk, DuckDBDoubleVector, DuckDBInstance, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
+import { isAlive } from '../../io/atomic.js';
 import type { Engine, NumericColumns, SqlParams } from '../Engine.js';
 import { duckdbDialect } from './dialect.js';
 
@@ -19,8 +20,28 @@ export interface DuckDbEngineOptions {
  * nightly job started from `/` or a read-only folder would fail the first
  * time it spilled, and any other would leave `.tmp` behind. A fresh folder
  * under the system's temporary directory (TMPDIR) instead, removed on close.
+ *
+ * A run that is killed (SIGKILL, the out-of-memory killer) cannot remove it,
+ * and it may hold gigabytes of spilled blocks: the folder is named after the
+ * machine and the process, and the next engine on this machine removes the
+ * folders of processes that are gone. The machine's name is in it because
+ * containers sharing a temporary directory see each other's process ids as dead.
  */
-const spillDirectory = () => mkdtemp(path.join(tmpdir(), 'crm-duckdb-'));
+const SPILL_FOLDER = /^crm-duckdb-(.*)-(\d+)-[A-Za-z0-9]{6}$/;
+const thisMachine = () => hostname().replace(/[^A-Za-z0-9.-]/g, '_');
+
+const spillDirectory = () => mkdtemp(path.join(tmpdir(), `crm-duckdb-${thisMachine()}-${process.pid}-`));
+
+async function removeAbandonedSpillFolders(): Promise<void> {
+  const dir = tmpdir();
+  for (const entry of await readdir(dir).catch(() => [] as string[])) {
+    const match = SPILL_FOLDER.exec(entry);
+    if (!match || match[1] !== thisMachine()) continue;
+    const pid = Number(match[2]);
+    // Another user's folder cannot be removed: left alone, as any error here must not stop a run.
+    if (pid !== process.pid && !isAlive(pid)) await rm(path.join(dir, entry), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
 
 const toJs = (value: unknown): unknown => {
   if (typeof value === 'bigint') {
@@ -64,6 +85,7 @@ export class DuckDbEngine implements Engine {
     // No network at run time: never download extensions.
     config.autoinstall_known_extensions = 'false';
     config.autoload_known_extensions = 'false';
+    await removeAbandonedSpillFolders();
     const spillTo = await spillDirectory();
     config.temp_directory = spillTo;
     let instance: DuckDBInstance;
