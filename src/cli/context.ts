@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { DuckDbEngine } from '../engine/duckdb/DuckDbEngine.js';
 import type { Engine } from '../engine/Engine.js';
+import { DEFAULT_DB_WAIT_SECONDS } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../pipeline/effects.js';
 import { createLogger, type LogLevel } from './logger.js';
@@ -47,3 +48,11 @@ export const parseInteger = (name: string) => (value: string) => {
 };
 
 export const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/** --db-wait, for the commands that open the run-history database. */
+export const dbWaitOption = () =>
+  new Option('--db-wait <seconds>', `seconds to wait while another process holds the database (default: ${DEFAULT_DB_WAIT_SECONDS})`).argParser((value: string) => {
+    const n = parseNumber('--db-wait')(value);
+    if (n < 0) throw new UsageError(`--db-wait expects 0 or more seconds, got "${value}"`);
+    return n;
+  });

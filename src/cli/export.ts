@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { writeQuery, type TableFormat } from '../io/writers.js';
 import { buildExport, type ExportFilters } from '../pipeline/export.js';
 import { attachHistoryReadOnly } from '../pipeline/runs.js';
-import { addCommonOptions, collect, parseInteger, parseNumber, withEngine } from './context.js';
+import { addCommonOptions, dbWaitOption, collect, loggerFor, parseInteger, parseNumber, withEngine } from './context.js';
 
 const EXAMPLES = `
 Examples:
@@ -28,6 +28,7 @@ export function exportCommand(): Command {
   const command = new Command('export')
     .description('a customer list for a mailing: filter a run by segment, cell, stage, cluster or value; join contacts; drop suppressed; cap to a budget')
     .requiredOption('--db <file>', 'the run-history database written by crm score')
+    .addOption(dbWaitOption())
     .option('--run <id>', 'run to export from (default: the newest)', parseInteger('--run'))
     .option('--segment <name>', 'RFM segment, repeatable', collect)
     .option('--cell <pattern>', "RFM cell pattern, repeatable: 555, 5??, '[45][45]?'", collect)
@@ -64,7 +65,7 @@ export function exportCommand(): Command {
     const out: string | undefined = options.out;
     const format: TableFormat = options.format ?? (out?.endsWith('.parquet') ? 'parquet' : out && /\.(json|ndjson|jsonl)$/.test(out) ? 'json' : 'csv');
     const counts = await withEngine(async (engine) => {
-      await attachHistoryReadOnly(engine, options.db);
+      await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log: loggerFor(options) });
       const { counts, columns } = await buildExport(engine, filters);
       const select = `SELECT ${columns.map(engine.dialect.quoteIdentifier).join(', ')} FROM export_rows ORDER BY export_rank`;
       // Written to a temp file, then renamed into place (--out) or copied to stdout:

@@ -2,13 +2,14 @@ import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../io/atomic.js';
 import { attachHistoryReadOnly, migrationBetween, type MigrationCell, type MigrationDimension } from '../pipeline/runs.js';
 import { SEGMENT_ORDER, STAGE_ORDER } from '../report/reportData.js';
-import { addCommonOptions, parseInteger, withEngine } from './context.js';
+import { addCommonOptions, dbWaitOption, loggerFor, parseInteger, withEngine, type CommonOptions } from './context.js';
 import { formatTable } from './format.js';
 
 export function migrationCommand(): Command {
   const command = new Command('migration')
     .description('how customers moved between segments, lifecycle stages or clusters from one run to another')
     .requiredOption('--db <file>', 'the run-history database written by crm score')
+    .addOption(dbWaitOption())
     .option('--from <run>', 'earlier run id (default: the second newest)', parseInteger('--from'))
     .option('--to <run>', 'later run id (default: the newest)', parseInteger('--to'))
     .addOption(new Option('--by <dimension>', 'what to compare').choices(['segment', 'stage', 'cluster']).default('segment'))
@@ -21,9 +22,9 @@ Examples:
 
 Rows are the earlier run, columns the later one; "(new)" are customers only in the
 later run, "(gone)" customers only in the earlier one.`);
-  command.action(async (options: { db: string; from?: number; to?: number; by: MigrationDimension; out?: string }) => {
+  command.action(async (options: { db: string; dbWait?: number; from?: number; to?: number; by: MigrationDimension; out?: string } & CommonOptions) => {
     const result = await withEngine(async (engine) => {
-      await attachHistoryReadOnly(engine, options.db);
+      await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log: loggerFor(options) });
       return migrationBetween(engine, options.by, options.from, options.to);
     });
     process.stdout.write(`Migration by ${options.by}: run ${result.fromRun} (rows) → run ${result.toRun} (columns), customers\n${renderMatrix(result.cells, options.by)}\n`);

@@ -2,12 +2,13 @@ import { Command } from 'commander';
 import { writeFileAtomic } from '../io/atomic.js';
 import { gatherReportData } from '../pipeline/reportData.js';
 import { attachHistoryReadOnly } from '../pipeline/runs.js';
-import { addCommonOptions, loggerFor, parseInteger, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, dbWaitOption, loggerFor, parseInteger, withEngine, type CommonOptions } from './context.js';
 
 export function reportCommand(): Command {
   const command = new Command('report')
     .description('a self-contained HTML report of one run: key numbers, model fit and charts')
     .requiredOption('--db <file>', 'the run-history database written by crm score')
+    .addOption(dbWaitOption())
     .option('--run <id>', 'run to report on (default: the newest)', parseInteger('--run'))
     .requiredOption('-o, --out <file.html>', 'where to write the report');
   addCommonOptions(command);
@@ -19,10 +20,10 @@ Examples:
 The file has no external references: it can be mailed or opened offline. Charts:
 RFM heatmap, segment sizes and revenue share, Pareto curve, CLV distribution,
 lifecycle funnel, cluster profiles, and the segment migration from the previous run.`);
-  command.action(async (options: { db: string; run?: number; out: string } & CommonOptions) => {
+  command.action(async (options: { db: string; dbWait?: number; run?: number; out: string } & CommonOptions) => {
     const log = loggerFor(options);
     const data = await withEngine(async (engine) => {
-      await attachHistoryReadOnly(engine, options.db);
+      await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log });
       return gatherReportData(engine, options.run);
     });
     // vega is only loaded by the command that draws charts.

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
 import type { ScoreConfig } from '../config/schema.js';
-import { addCommonOptions, collect, loggerFor, parseInteger, parseNumber, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, collect, dbWaitOption, loggerFor, parseInteger, parseNumber, withEngine, type CommonOptions } from './context.js';
 import { createStageProgress } from './progress.js';
 
 const EXAMPLES = `
@@ -33,6 +33,7 @@ export function scoreCommand(): Command {
     .option('-o, --out <dir>', 'output folder (default: crm-out)')
     .option('--db <file>', 'DuckDB database that keeps the run history (default: DIR/crm.duckdb)')
     .option('--no-db', 'do not record the run in a database')
+    .addOption(dbWaitOption())
     .addOption(new Option('-f, --format <format>', 'customer table format, repeatable (default: parquet and csv)').choices(['parquet', 'csv', 'json', 'arrow']).argParser(collect as never))
     .option('--customer-col <name|n>', 'customer id column (name, or 1-based position)')
     .option('--date-col <name|n>', 'order date column')
@@ -92,6 +93,7 @@ async function resolveScoreConfig(inputs: string[], options: Record<string, unkn
     out: flag('out'),
     db: typeof options.db === 'string' ? options.db : undefined,
     noDb: options.db === false ? true : undefined,
+    dbWait: flag('dbWait'),
     format: flag('format'),
     columns: { customer: flag('customerCol'), date: flag('dateCol'), amount: flag('amountCol'), order: flag('orderCol') },
     delimiter: flag('delimiter'),

@@ -13,6 +13,9 @@ const cutPoints = array(number()).length(4, 'expected 4 ascending cut points').r
   'cut points must be strictly ascending',
 );
 
+/** How long a command waits, by default, for another process to let go of the history database (a run holds it while it records itself, a second or two). */
+export const DEFAULT_DB_WAIT_SECONDS = 30;
+
 export const columnMappingSchema = object({
   customer: string().min(1).optional(),
   date: string().min(1).optional(),
@@ -26,6 +29,8 @@ export const scoreConfigSchema = object({
   out: string().min(1).default('crm-out'),
   db: string().min(1).optional(),
   noDb: boolean().default(false),
+  /** Seconds to wait while another process holds the history database. */
+  dbWait: number().min(0).default(DEFAULT_DB_WAIT_SECONDS),
   format: array(enumOf(['parquet', 'csv', 'json', 'arrow'])).min(1).default(['parquet', 'csv']),
   columns: columnMappingSchema.default({}),
   delimiter: string().min(1).optional(),

@@ -1,4 +1,10 @@
+import { access, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Engine } from '../engine/Engine.js';
+import { DEFAULT_DB_WAIT_SECONDS } from '../config/schema.js';
+import { InputError } from '../errors.js';
+import type { Logger } from './effects.js';
 import {
   HISTORY_SCHEMA_SQL,
   INSERT_RUN_SQL,
@@ -13,13 +19,70 @@ import {
 import { NEW_LABELS_SQL } from '../sql/labels.js';
 import type { AfterScoring } from '../sql/scored.js';
 
+const isLockError = (message: string) => /could not set lock|conflicting lock/i.test(message);
+
+export interface AttachOptions {
+  readOnly?: boolean;
+  /** Seconds to wait while another process holds the database. */
+  waitSeconds?: number;
+  log?: Logger;
+}
+
+/**
+ * Attaches the database at `dbPath` as `history`. DuckDB lets one process
+ * open a database file for writing (and none read it meanwhile): when another
+ * holds it (a run recording its history, a report being made), this retries
+ * for up to `waitSeconds` before it fails with an error that says so.
+ */
+export async function attachDatabase(engine: Engine, dbPath: string, options: AttachOptions = {}): Promise<void> {
+  const sql = `ATTACH ${engine.dialect.quoteString(dbPath)} AS history${options.readOnly ? ' (READ_ONLY)' : ''}`;
+  const waitSeconds = options.waitSeconds ?? DEFAULT_DB_WAIT_SECONDS;
+  const deadline = Date.now() + waitSeconds * 1000;
+  let warned = false;
+  for (;;) {
+    try {
+      await engine.run(sql);
+      return;
+    } catch (error) {
+      const message = (error as Error).message.split('\n')[0]!;
+      if (!isLockError(message)) throw new InputError(`${dbPath}: cannot be opened as a DuckDB database (${message})`);
+      if (Date.now() >= deadline) {
+        throw new InputError(
+          `${dbPath}: the database is in use by another process${waitSeconds > 0 ? ` (waited ${waitSeconds} s; --db-wait sets how long)` : ''}: ${message}`,
+        );
+      }
+      if (!warned) options.log?.warn({ db: dbPath, waitSeconds }, 'the history database is in use by another process; waiting for it');
+      warned = true;
+      await sleep(200);
+    }
+  }
+}
+
+/**
+ * Checks, before a run reads any data, that an existing database opens (a
+ * DuckDB file, not held by another process for longer than the wait): a run
+ * then fails in a moment instead of after scoring every customer. A new one
+ * is left to attachHistory, so that a run which fails creates nothing.
+ */
+export async function checkHistoryDatabase(engine: Engine, dbPath: string, options: AttachOptions): Promise<void> {
+  try {
+    await access(dbPath);
+  } catch {
+    return;
+  }
+  await attachDatabase(engine, dbPath, options);
+  await detachHistory(engine);
+}
+
 /**
  * Attaches the history database, creating its tables on first use and
  * moving a database of the old layout (labels as text) to the current one.
  */
-export async function attachHistory(engine: Engine, dbPath: string): Promise<void> {
+export async function attachHistory(engine: Engine, dbPath: string, options: AttachOptions = {}): Promise<void> {
   const q = engine.dialect.quoteIdentifier;
-  await engine.run(`ATTACH ${engine.dialect.quoteString(dbPath)} AS history`);
+  // Like --out, a new database's folder is created.
+  await mkdir(path.dirname(path.resolve(dbPath)), { recursive: true });
+  await attachDatabase(engine, dbPath, options);
   if ((await engine.one<{ n: number }>(OLD_LAYOUT_SQL))!.n > 0) {
     await inTransaction(engine, async () => {
       for (const sql of MIGRATE_OLD_LAYOUT_SQL(q)) await engine.run(sql);

@@ -2,22 +2,17 @@ import { access } from 'node:fs/promises';
 import type { Engine } from '../engine/Engine.js';
 import { InputError, UsageError } from '../errors.js';
 import { LAST_RUNS_SQL, LIST_RUNS_SQL, migrationSql, migrationValuesSql, RUN_EXISTS_SQL } from '../sql/history.js';
-import { previousRunWithScores } from './history.js';
+import type { Logger } from './effects.js';
+import { attachDatabase, previousRunWithScores } from './history.js';
 
-/** Attaches an existing history database read-only. */
-export async function attachHistoryReadOnly(engine: Engine, dbPath: string): Promise<void> {
+/** Attaches an existing history database read-only (waiting, as attachDatabase does, while a run records itself). */
+export async function attachHistoryReadOnly(engine: Engine, dbPath: string, options: { waitSeconds?: number; log?: Logger } = {}): Promise<void> {
   try {
     await access(dbPath);
   } catch {
     throw new InputError(`${dbPath}: no such database (run crm score with --db first)`);
   }
-  try {
-    await engine.run(`ATTACH ${engine.dialect.quoteString(dbPath)} AS history (READ_ONLY)`);
-  } catch (error) {
-    const message = (error as Error).message.split('\n')[0]!;
-    if (/lock/i.test(message)) throw new InputError(`${dbPath}: the database is in use by another process (a crm score still running?): ${message}`);
-    throw new InputError(`${dbPath}: cannot be opened as a DuckDB database (${message})`);
-  }
+  await attachDatabase(engine, dbPath, { ...options, readOnly: true });
   try {
     await engine.one('SELECT 1 FROM history.runs LIMIT 1');
   } catch (error) {

@@ -12,7 +12,7 @@ import { assembleScoredSql, FINAL_WITHOUT_HISTORY_SQL, outputColumnsSql, SCORED_
 import type { ClvResult, StartedClv } from './clv.js';
 import type { Effects } from './effects.js';
 import { computeFeatures, dropOccasions, resolveAsOf } from './features.js';
-import { addHistoryColumns, attachHistory, detachHistory, nextRunId, recordRun } from './history.js';
+import { addHistoryColumns, attachHistory, checkHistoryDatabase, detachHistory, nextRunId, recordRun } from './history.js';
 import { assignLifecycle, stageCounts, type LifecycleResult } from './lifecycle.js';
 import { LIFECYCLE_STAGES, STAGES_SQL } from '../sql/lifecycle.js';
 import { defineLabels } from './labels.js';
@@ -49,8 +49,11 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   };
   const log = effects.logger;
 
-  // Checked before any data is read, so a bad map costs nothing.
+  // Checked before any data is read, so a bad map or a history database the run could not record itself in costs nothing.
   const segmentMap = config.rfm.segmentMap ? await readSegmentMap(config.rfm.segmentMap) : DEFAULT_SEGMENT_MAP;
+  const dbPath = config.noDb ? null : (config.db ?? path.join(config.out, 'crm.duckdb'));
+  const dbOptions = { waitSeconds: config.dbWait, log };
+  if (dbPath) await checkHistoryDatabase(engine, dbPath, dbOptions);
 
   // The model stages' modules (k-means pulls in ml-kmeans and some 250 files
   // behind it) load while DuckDB reads the input, rather than after it.
@@ -131,7 +134,6 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
 
   // Outputs: staged, then published together.
   const out = await OutputSet.begin(config.out, `${process.pid}-${randomBytes(4).toString('hex')}`);
-  const dbPath = config.noDb ? null : (config.db ?? path.join(config.out, 'crm.duckdb'));
   let summary: ScoreSummary;
   try {
     let runId: number | null = null;
@@ -141,7 +143,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     const outputColumns = [...scoredColumns];
     const names: string[] = [];
     await timed('write', async () => {
-      if (dbPath) await attachHistory(engine, dbPath);
+      if (dbPath) await attachHistory(engine, dbPath, dbOptions);
       ({ known: knownLabels } = await defineLabels(engine, vocabulary, dbPath !== null));
       await engine.run(assembleScoredSql(stages, layers, engine.dialect.quoteIdentifier, fittedSegment ? ['raw_cluster'] : []));
       if (dbPath) {

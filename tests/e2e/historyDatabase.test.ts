@@ -1,0 +1,114 @@
+/**
+ * The history database a run opens. DuckDB lets one process at a time open a
+ * database file for writing, and none read it meanwhile. A nightly run
+ * records itself in the history database for a second or two; a report, an
+ * export or an overlapping run in that moment waits for it (--db-wait) rather
+ * than failing, and a database that stays busy, or is no database, fails the
+ * run before it reads any data. A new database's folder is created. Real CLI
+ * processes; the holder is a second process with its own DuckDB.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CDNOW_CSV, ROOT, runCli, tempDir } from '../helpers.js';
+
+/** A process that opens `db` for writing and holds it for `ms` milliseconds; resolves once it holds it. */
+function holdDatabase(db: string, ms: number): Promise<ChildProcess> {
+  const script = `
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const instance = await DuckDBInstance.create(${JSON.stringify(db)});
+    const connection = await instance.connect();
+    await connection.run('CREATE TABLE IF NOT EXISTS held (x INTEGER)');
+    process.stdout.write('holding\\n');
+    setTimeout(() => { connection.closeSync(); instance.closeSync(); }, ${ms});`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('holding')) resolve(child);
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`the holder exited (${code}) before holding the database`)));
+  });
+}
+
+const score = (out: string, db: string, ...more: string[]) =>
+  runCli(['score', CDNOW_CSV, '--as-of', '1997-09-30', '--out', out, '--db', db, '--no-kmeans', '--format', 'csv', '--log-level', 'info', ...more]);
+
+describe.concurrent('the history database a run records itself in', { timeout: 60_000 }, () => {
+  it('a run waits while another process holds the database, then records itself', async () => {
+    const dir = await tempDir();
+    const db = path.join(dir, 'history.duckdb');
+    const first = await score(path.join(dir, 'a'), db);
+    expect(first.code, first.stderr).toBe(0);
+    const holder = await holdDatabase(db, 2_000);
+    try {
+      const second = await score(path.join(dir, 'b'), db);
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stderr).toContain('in use by another process; waiting for it');
+      // What the failing runs below must not have logged.
+      expect(second.stderr).toContain('loaded transactions');
+      const runs = await runCli(['runs', '--db', db, '--json']);
+      expect(runs.code, runs.stderr).toBe(0);
+      expect(runs.stdout.trim().split('\n').map((line) => JSON.parse(line).run_id)).toEqual([1, 2]);
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it('crm runs (read-only) waits for it too', async () => {
+    const dir = await tempDir();
+    const db = path.join(dir, 'history.duckdb');
+    const first = await score(path.join(dir, 'a'), db);
+    expect(first.code, first.stderr).toBe(0);
+    const holder = await holdDatabase(db, 1_500);
+    try {
+      const runs = await runCli(['runs', '--db', db, '--json', '--log-level', 'info']);
+      expect(runs.code, runs.stderr).toBe(0);
+      expect(runs.stderr).toContain('in use by another process; waiting for it');
+      expect(JSON.parse(runs.stdout.trim()).run_id).toBe(1);
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it('a run fails before reading any data when the database stays busy longer than --db-wait', async () => {
+    const dir = await tempDir();
+    const db = path.join(dir, 'history.duckdb');
+    const holder = await holdDatabase(db, 30_000);
+    try {
+      const run = await score(path.join(dir, 'out'), db, '--db-wait', '0.5');
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/history\.duckdb: the database is in use by another process \(waited 0\.5 s; --db-wait sets how long\)/);
+      expect(run.stderr).not.toContain('loaded transactions');
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it('a --db that is not a DuckDB database fails the run before it reads any data', async () => {
+    const dir = await tempDir();
+    const db = path.join(dir, 'notes.txt');
+    await writeFile(db, 'customer_id,order_date,amount\nthis is not a database\n');
+    const run = await score(path.join(dir, 'out'), db);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('notes.txt: cannot be opened as a DuckDB database');
+    expect(run.stderr).not.toContain('loaded transactions');
+  });
+
+  it('a --db in a folder that does not exist yet: the folder is created, as for --out', async () => {
+    const dir = await tempDir();
+    const db = path.join(dir, 'history', 'nightly', 'crm.duckdb');
+    const run = await score(path.join(dir, 'out'), db);
+    expect(run.code, run.stderr).toBe(0);
+    const runs = await runCli(['runs', '--db', db, '--json']);
+    expect(runs.code, runs.stderr).toBe(0);
+    expect(JSON.parse(runs.stdout.trim()).run_id).toBe(1);
+  });
+
+  it('--db-wait takes seconds, 0 or more', async () => {
+    const run = await runCli(['score', CDNOW_CSV, '--db-wait', '-1']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--db-wait expects 0 or more seconds');
+  });
+});
