@@ -7,8 +7,11 @@
 //
 // Writes OUT/transactions.csv (header customer_id,order_date,amount) and
 // OUT/transactions.parquet with the same rows in the same order (by
-// order_date, then customer_id). Each file is written under a temporary name
-// and renamed into place.
+// order_date, then customer_id), and OUT/transactions-dirty.csv: the CSV with
+// a few bad rows spread through it (DIRTY_ROWS: a missing customer id, an
+// unparseable date, a non-numeric and a missing amount, each a few times),
+// for timing the path of a file with rejects. Each file is written under a
+// temporary name and renamed into place.
 //
 // The data (all randomness is a hash of (customer, row-of-customer, seed,
 // purpose), never random(), so the same arguments give the same files with
@@ -36,6 +39,14 @@ const PARETO_ALPHA = 1.2;
 const WEIGHT_CAP = 2_000; // caps the heaviest customer's weight (× the scale below)
 const WEIGHT_SCALE = 1_000; // integer weights: exact, order-independent sums
 const ACTIVE_SPAN_MEAN_DAYS = 300;
+// The bad rows of transactions-dirty.csv (customer_id, order_date, amount as written), each put in DIRTY_COPIES times.
+const DIRTY_ROWS = [
+  ['', '2024-05-01', '7.50'],
+  ['C0000001', 'not-a-date', '5.00'],
+  ['C0000002', '2024-06-01', 'n/a'],
+  ['C0000003', '2024-07-01', ''],
+];
+const DIRTY_COPIES = 3;
 
 function usage(message) {
   process.stderr.write(
@@ -91,8 +102,10 @@ const started = performance.now();
 mkdirSync(outDir, { recursive: true });
 const csvPath = join(outDir, 'transactions.csv');
 const parquetPath = join(outDir, 'transactions.parquet');
+const dirtyPath = join(outDir, 'transactions-dirty.csv');
 const csvTmp = `${csvPath}.tmp-${process.pid}`;
 const parquetTmp = `${parquetPath}.tmp-${process.pid}`;
+const dirtyTmp = `${dirtyPath}.tmp-${process.pid}`;
 
 const instance = await DuckDBInstance.create(':memory:');
 const connection = await instance.connect();
@@ -164,6 +177,22 @@ try {
 
   await run(`COPY transactions TO ${sqlString(csvTmp)} (FORMAT csv, HEADER true)`);
   await run(`COPY transactions TO ${sqlString(parquetTmp)} (FORMAT parquet, COMPRESSION zstd)`);
+  // The bad rows go between rows spread evenly through the file (the table keeps its insertion order).
+  const bad = DIRTY_ROWS.flatMap((row, i) =>
+    Array.from({ length: DIRTY_COPIES }, (_, copy) => {
+      const slot = copy * DIRTY_ROWS.length + i + 1;
+      const position = Math.floor((slot * rows) / (DIRTY_ROWS.length * DIRTY_COPIES + 1)) + 0.5;
+      return `(${row.map(sqlString).join(', ')}, ${position})`;
+    }),
+  );
+  await run(`
+    COPY (
+      SELECT customer_id, order_date, amount FROM (
+        SELECT customer_id, CAST(order_date AS VARCHAR) AS order_date, CAST(amount AS VARCHAR) AS amount, row_number() OVER () AS position FROM transactions
+        UNION ALL
+        SELECT * FROM (VALUES ${bad.join(', ')}) b(customer_id, order_date, amount, position)
+      ) ORDER BY position
+    ) TO ${sqlString(dirtyTmp)} (FORMAT csv, HEADER true)`);
 
   const facts = await one(`
     WITH per_customer AS (
@@ -185,6 +214,7 @@ try {
 
   renameSync(csvTmp, csvPath);
   renameSync(parquetTmp, parquetPath);
+  renameSync(dirtyTmp, dirtyPath);
   const seconds = (performance.now() - started) / 1000;
   const mb = (path) => (statSync(path).size / 1e6).toFixed(1);
   process.stdout.write(
@@ -195,6 +225,7 @@ try {
       `dates       ${facts.first_date} … ${facts.last_date}`,
       `csv         ${csvPath} ${mb(csvPath)} MB`,
       `parquet     ${parquetPath} ${mb(parquetPath)} MB`,
+      `dirty csv   ${dirtyPath} ${mb(dirtyPath)} MB (${DIRTY_ROWS.length * DIRTY_COPIES} bad rows)`,
       `seconds     ${seconds.toFixed(1)}`,
       '',
     ].join('\n'),
@@ -202,6 +233,7 @@ try {
 } catch (error) {
   rmSync(csvTmp, { force: true });
   rmSync(parquetTmp, { force: true });
+  rmSync(dirtyTmp, { force: true });
   process.stderr.write(`generate failed: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
 } finally {

@@ -4,7 +4,11 @@
 // Machines here are shared and noisy: compare the ratio, not the seconds.
 //
 //   node benchmarks/generate.mjs                     # once: benchmarks/data/transactions.{csv,parquet}
-//   node benchmarks/score.mjs [--input csv|parquet] [--stages rfm,full] [--repeat 1] [--data DIR] [--compare DIR]
+//   node benchmarks/score.mjs [--input csv|parquet|dirty] [--stages rfm,full] [--repeat 1] [--data DIR] [--compare DIR]
+//
+// --input dirty scores transactions-dirty.csv, the CSV with a dozen bad rows
+// (what rejecting them costs); the baseline, which would stop at the first bad
+// row, reads the clean CSV.
 //
 // --compare DIR also runs another checkout's crm (DIR/bin/crm.js, built) right
 // after this one's, stage by stage, and prints the median of the per-pair
@@ -30,8 +34,10 @@ const { values } = parseArgs({
     compare: { type: 'string' },
   },
 });
-const file = join(values.data, `transactions.${values.input}`);
+const file = join(values.data, values.input === 'dirty' ? 'transactions-dirty.csv' : `transactions.${values.input}`);
+const baselineFile = values.input === 'dirty' ? join(values.data, 'transactions.csv') : file;
 requireFile(file, NO_DATA);
+requireFile(baselineFile, NO_DATA);
 
 /** Runs a command, sampling /proc/<pid>/status for the peak resident set (VmHWM). */
 function measure(args) {
@@ -70,13 +76,13 @@ const stages = values.stages.split(',');
 const results = [];
 try {
   for (let i = 0; i < Number(values.repeat); i++) {
-    const baseline = await measure([join(root, 'benchmarks', 'baseline.mjs'), file, join(work, `baseline-${i}.parquet`)]);
+    const baseline = await measure([join(root, 'benchmarks', 'baseline.mjs'), baselineFile, join(work, `baseline-${i}.parquet`)]);
     results.push({ what: 'duckdb baseline', ...baseline });
     for (const stage of stages) {
       const out = join(work, `crm-${stage}-${i}`);
       const run = await measure([crm, 'score', file, '--out', out, '--format', 'parquet', '--log-level', 'warn', ...stageFlags[stage]]);
       const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-      results.push({ what: `crm score (${stage})`, ...run, ratio: run.seconds / baseline.seconds, timings: summary.timings, customers: summary.customers, rows: summary.rows.read });
+      results.push({ what: `crm score (${stage})`, ...run, ratio: run.seconds / baseline.seconds, timings: summary.timings, customers: summary.customers, rows: summary.rows.read, rejected: summary.rows.rejected });
       if (other) {
         const then = await measure([other, 'score', file, '--out', `${out}-compare`, '--format', 'parquet', '--log-level', 'warn', ...stageFlags[stage]]);
         results.push({ what: `compare (${stage})`, ...then, ratio: then.seconds / baseline.seconds, versus: run.seconds / then.seconds });
@@ -111,5 +117,5 @@ if (other) {
   }
 }
 for (const r of results.filter((x) => x.timings)) {
-  process.stdout.write(`${r.what}: ${r.rows} rows, ${r.customers} customers; stages (s): ${Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}\n`);
+  process.stdout.write(`${r.what}: ${r.rows} rows (${r.rejected} rejected), ${r.customers} customers; stages (s): ${Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}\n`);
 }

@@ -25,6 +25,7 @@ import {
   parseAmountSql,
   readerProjectionSql,
   TRIM_IDS_SQL,
+  csvSampleHasQuoteSql,
   readerCall,
   stageRowsSql,
   whitespaceFieldsSql,
@@ -142,6 +143,10 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
   try {
     // With store_rejects the sniffer tolerates malformed lines instead of giving up on the dialect.
     sniffed = await describe(engine, `SELECT * FROM ${readerCall('csv', base, `${rejectsTable}_sniff`, d)}`, file);
+    // A sample without a quote character gets no quoting at all, and a quoted field further
+    // down would keep its quotes ("C5" another customer than C5, "" an id): such a file is
+    // read with RFC 4180's double quote. A sample with quotes keeps the sniffer's choice.
+    if (!(await engine.one<{ quoted: boolean }>(csvSampleHasQuoteSql(d), { path: file }))!.quoted) base.quote = base.escape = '"';
   } catch (error) {
     throw new InputError(`${file}: cannot be read as CSV (${firstLine((error as Error).message)})`);
   }

@@ -18,7 +18,35 @@ export interface CsvReadOptions {
   /** Column name → DuckDB type; every column gets one so unrelated columns never fail a cast. */
   types?: Record<string, string>;
   dateFormat?: { option: 'dateformat' | 'timestampformat'; format: string };
+  /** Quote and escape characters, when not left to DuckDB's sniffer. */
+  quote?: string;
+  escape?: string;
 }
+
+/** read_csv's (and sniff_csv's) options for a CSV file, each as `name = value`. */
+function csvOptions(csv: CsvReadOptions, rejectsTable: string | null, d: Dialect): string[] {
+  const options: string[] = [];
+  if (rejectsTable) {
+    options.push('store_rejects = true', `rejects_table = ${d.quoteString(rejectsTable)}`, `rejects_scan = ${d.quoteString(`${rejectsTable}_scan`)}`);
+  }
+  if (csv.types) {
+    options.push(`types = {${Object.entries(csv.types).map(([name, type]) => `${d.quoteString(name)}: ${d.quoteString(type)}`).join(', ')}}`);
+  }
+  if (csv.dateFormat) options.push(`${csv.dateFormat.option} = ${d.quoteString(csv.dateFormat.format)}`);
+  if (csv.delimiter !== undefined) options.push(`delim = ${d.quoteString(csv.delimiter)}`);
+  if (csv.header !== undefined) options.push(`header = ${csv.header}`);
+  if (csv.quote !== undefined) options.push(`quote = ${d.quoteString(csv.quote)}`);
+  if (csv.escape !== undefined) options.push(`escape = ${d.quoteString(csv.escape)}`);
+  return options;
+}
+
+/** Lines DuckDB's CSV sniffer reads by default (its sample_size). */
+export const CSV_SNIFF_SAMPLE_LINES = 20_480;
+
+/** Whether a double quote shows in the lines the sniffer samples (the first ones) of `$path`. */
+export const csvSampleHasQuoteSql = (d: Dialect) => `
+SELECT coalesce(bool_or(contains(line, '"')), false) AS quoted
+FROM (SELECT line FROM ${readerCall('whitespace', {}, null, d)} LIMIT ${CSV_SNIFF_SAMPLE_LINES + 1})`;
 
 /** The reader call for one file. `$path` is the path. */
 export function readerCall(kind: ReaderKind, csv: CsvReadOptions, rejectsTable: string | null, d: Dialect): string {
@@ -29,19 +57,10 @@ export function readerCall(kind: ReaderKind, csv: CsvReadOptions, rejectsTable: 
       return `read_json($path, format = 'newline_delimited')`;
     case 'whitespace':
       return `read_csv($path, columns = {'line': 'VARCHAR'}, delim = ${d.quoteString(WHOLE_LINE_DELIMITER)}, quote = '', escape = '', header = false, auto_detect = false)`;
-    case 'csv': {
-      const options: string[] = [];
-      if (rejectsTable) {
-        options.push('store_rejects = true', `rejects_table = ${d.quoteString(rejectsTable)}`, `rejects_scan = ${d.quoteString(`${rejectsTable}_scan`)}`);
-      }
-      if (csv.types) {
-        options.push(`types = {${Object.entries(csv.types).map(([name, type]) => `${d.quoteString(name)}: ${d.quoteString(type)}`).join(', ')}}`);
-      }
-      if (csv.dateFormat) options.push(`${csv.dateFormat.option} = ${d.quoteString(csv.dateFormat.format)}`);
-      if (csv.delimiter !== undefined) options.push(`delim = ${d.quoteString(csv.delimiter)}`);
-      if (csv.header !== undefined) options.push(`header = ${csv.header}`);
-      return `read_csv($path${options.map((o) => `, ${o}`).join('')})`;
-    }
+    case 'csv':
+      return `read_csv($path${csvOptions(csv, rejectsTable, d)
+        .map((o) => `, ${o}`)
+        .join('')})`;
   }
 }
 

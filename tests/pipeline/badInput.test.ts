@@ -161,6 +161,30 @@ describe('bad input corpus (fixtures/bad)', () => {
     expect(ids).toContain('Smith, J');
   });
 
+  it('reads quoted fields that first appear past the lines DuckDB samples as quoted (RFC 4180), not with their quotes', async () => {
+    const out = await tempDir();
+    const file = path.join(out, 'late_quotes.csv');
+    // 25,000 plain lines (DuckDB's sniffer samples 20,480), then the first quotes of the file.
+    const plain = Array.from({ length: 25_000 }, (_, i) => `P${i % 5000},2024-01-${String(1 + (i % 28)).padStart(2, '0')},10,plain`);
+    const late = ['"C5",2024-02-01,"12.50","Smith, J"', 'C5,2024-02-02,7.50,x', '"",2024-02-03,3,"no id"', 'C6,2024-02-04,"",x'];
+    await writeFile(file, `customer_id,order_date,amount,note\n${[...plain, ...late].join('\n')}\n`);
+    await withEngine(async (engine) => {
+      const cfg = config({ inputs: [file], out: path.join(out, 'o'), asOf: '2024-02-28', noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } });
+      const summary = await runScore(engine, cfg, silentEffects);
+      expect(summary.rows).toMatchObject({ read: 25_004, accepted: 25_002, rejected: 2 });
+      // "C5" is C5: one customer with both orders, 12.50 + 7.50; no customer is called "" or "C5" with its quotes.
+      expect(summary.customers).toBe(5001);
+      const customers = parseCsv(await readFile(path.join(out, 'o', 'customers.csv'), 'utf8'));
+      expect(customers.filter((c) => c.customer_id.includes('"'))).toEqual([]);
+      expect(customers.find((c) => c.customer_id === 'C5')).toMatchObject({ orders: '2', revenue: '20.0' });
+      const rejects = parseCsv(await readFile(path.join(out, 'o', 'rejects.csv'), 'utf8'));
+      expect(rejects.map((r) => [r.line, r.reason])).toEqual([
+        ['25004', 'missing customer id'],
+        ['25005', 'missing amount'],
+      ]);
+    });
+  });
+
   it('shows the raw text of a value-rejected row, not the value the reader parsed', async () => {
     const out = await tempDir();
     await withEngine(async (engine) => {
