@@ -118,3 +118,10 @@ export function outputColumnsSql(names: readonly string[], q: (name: string) => 
  * the history insert read it in this order (with preserve_insertion_order on).
  */
 export const FINAL_WITHOUT_HISTORY_SQL = `CREATE OR REPLACE TEMP TABLE final_scores AS SELECT * FROM scored ORDER BY customer_id`;
+
+/**
+ * Once final_scores is written, the outputs, summaries and history read only
+ * it: the scored view and the customer table it stacks on go, the biggest
+ * table left by then (the smaller model tables stay).
+ */
+export const DROP_SCORING_INPUTS_SQL = [`DROP VIEW IF EXISTS scored`, `DROP TABLE IF EXISTS customer_features`];

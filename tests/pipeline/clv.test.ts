@@ -51,7 +51,7 @@ async function score(file: string, options: { clv?: Record<string, unknown>; asO
       config({ inputs: [file], out, asOf: options.asOf ?? AS_OF, noDb: true, format: ['csv'], clv: options.clv ?? {}, kmeans: { enabled: false } }),
       silentEffects,
     );
-    const rows = await engine.all<Row>(`SELECT * EXCLUDE (first_purchase, last_purchase) FROM scored ORDER BY customer_id`);
+    const rows = await engine.all<Row>(`SELECT * EXCLUDE (first_purchase, last_purchase) FROM final_scores ORDER BY customer_id`);
     const inputs = await engine.all<Row>(`SELECT customer_id, frequency, recency_days_model, t_days, monetary_value FROM clv_inputs ORDER BY customer_id`);
     const csv = await readFile(path.join(out, 'customers.csv'), 'utf8');
     return { summary, rows, byId: new Map(rows.map((r) => [r.customer_id as string, r])), inputs, csv, notFinite: { table: await notFiniteInTable(engine), csv: notFiniteInCsv(csv) } };
@@ -61,7 +61,7 @@ async function score(file: string, options: { clv?: Record<string, unknown>; asO
 async function notFiniteInTable(engine: Engine): Promise<number> {
   const q = engine.dialect.quoteIdentifier;
   const tests = NUMERIC_COLUMNS.map((c) => `isnan(CAST(${q(c)} AS DOUBLE)) OR isinf(CAST(${q(c)} AS DOUBLE))`).join(' OR ');
-  return (await engine.one<{ n: number }>(`SELECT count(*) FILTER (WHERE ${tests})::INTEGER AS n FROM scored`))!.n;
+  return (await engine.one<{ n: number }>(`SELECT count(*) FILTER (WHERE ${tests})::INTEGER AS n FROM final_scores`))!.n;
 }
 
 /** Cells that are not a finite number (empty = NULL is fine) in numeric columns, and any nan/inf token anywhere. */

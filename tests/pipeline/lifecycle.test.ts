@@ -94,7 +94,7 @@ async function score(input: string, options: { clv?: boolean; lifecycle?: Record
       silentEffects,
     );
     const rows = await engine.all<Scored['rows'][number]>(
-      `SELECT customer_id, lifecycle_stage, ${options.clv ? 'frequency, p_alive' : 'NULL AS frequency, NULL AS p_alive'} FROM scored ORDER BY customer_id`,
+      `SELECT customer_id, lifecycle_stage, ${options.clv ? 'frequency, p_alive' : 'NULL AS frequency, NULL AS p_alive'} FROM final_scores ORDER BY customer_id`,
     );
     return { summary, rows, stages: Object.fromEntries(rows.map((r) => [r.customer_id, r.lifecycle_stage])), out };
   });

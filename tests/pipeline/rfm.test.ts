@@ -42,7 +42,7 @@ async function scoreTiny(rfm: Record<string, unknown> = {}) {
     const rows = await engine.all<Record<string, unknown>>(
       `SELECT customer_id, orders, revenue, recency_days, r_score, f_score, m_score, rfm_cell, rfm_segment, value_decile, tenure_days, avg_order_value,
               strftime(first_purchase, '%Y-%m-%d') AS first_purchase, strftime(last_purchase, '%Y-%m-%d') AS last_purchase
-       FROM scored ORDER BY customer_id`,
+       FROM final_scores ORDER BY customer_id`,
     );
     return { summary, rows };
   });
@@ -109,7 +109,7 @@ describe('RFM on a hand-computed fixture', () => {
     await withEngine(async (engine) => {
       const summary = await runScore(engine, config({ inputs: [file], out, noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false } }), silentEffects);
       expect(summary.customers).toBe(1);
-      expect(await engine.all(`SELECT rfm_cell, rfm_segment, recency_days FROM scored`)).toEqual([{ rfm_cell: '111', rfm_segment: 'Lost', recency_days: 0 }]);
+      expect(await engine.all(`SELECT rfm_cell, rfm_segment, recency_days FROM final_scores`)).toEqual([{ rfm_cell: '111', rfm_segment: 'Lost', recency_days: 0 }]);
     });
   });
 

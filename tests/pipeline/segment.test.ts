@@ -133,6 +133,8 @@ describe('k-means segment stage on well-separated blobs', () => {
 
   it('the sample query gives the same rows with and without its hash-range prefilter', async () => {
     await segment(BLOBS4, { k: 4 }, async (engine) => {
+      // A run frees customer_features once the scored table is written; that table has the same customers and features.
+      await engine.run(`CREATE TEMP TABLE customer_features AS SELECT * FROM final_scores`);
       const features = ['log_recency_days', 'log_orders', 'log_revenue'] as const;
       const names = [...features, 'customers', ...features.flatMap((f) => [`mean_${f}`, `std_${f}`])];
       const sql = featureSampleSql(features, engine.dialect.stableHash, CUSTOMERS);
