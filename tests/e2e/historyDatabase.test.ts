@@ -35,12 +35,18 @@ function holdDatabase(db: string, ms: number): Promise<ChildProcess> {
 const score = (out: string, db: string, ...more: string[]) =>
   runCli(['score', CDNOW_CSV, '--as-of', '1997-09-30', '--out', out, '--db', db, '--no-kmeans', '--format', 'csv', '--log-level', 'info', ...more]);
 
+/** A fresh database with one run recorded in it. */
+async function databaseWithOneRun(): Promise<{ dir: string; db: string }> {
+  const dir = await tempDir();
+  const db = path.join(dir, 'history.duckdb');
+  const first = await score(path.join(dir, 'a'), db);
+  expect(first.code, first.stderr).toBe(0);
+  return { dir, db };
+}
+
 describe.concurrent('the history database a run records itself in', { timeout: 60_000 }, () => {
   it('a run waits while another process holds the database, then records itself', async () => {
-    const dir = await tempDir();
-    const db = path.join(dir, 'history.duckdb');
-    const first = await score(path.join(dir, 'a'), db);
-    expect(first.code, first.stderr).toBe(0);
+    const { dir, db } = await databaseWithOneRun();
     const holder = await holdDatabase(db, 2_000);
     try {
       const second = await score(path.join(dir, 'b'), db);
@@ -57,10 +63,7 @@ describe.concurrent('the history database a run records itself in', { timeout: 6
   });
 
   it('crm runs (read-only) waits for it too', async () => {
-    const dir = await tempDir();
-    const db = path.join(dir, 'history.duckdb');
-    const first = await score(path.join(dir, 'a'), db);
-    expect(first.code, first.stderr).toBe(0);
+    const { db } = await databaseWithOneRun();
     const holder = await holdDatabase(db, 1_500);
     try {
       const runs = await runCli(['runs', '--db', db, '--json', '--log-level', 'info']);
