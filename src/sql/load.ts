@@ -23,7 +23,7 @@ export interface CsvReadOptions {
   escape?: string;
 }
 
-/** read_csv's (and sniff_csv's) options for a CSV file, each as `name = value`. */
+/** read_csv's options for a CSV file, each as `name = value`. */
 function csvOptions(csv: CsvReadOptions, rejectsTable: string | null, d: Dialect): string[] {
   const options: string[] = [];
   if (rejectsTable) {
@@ -43,7 +43,7 @@ function csvOptions(csv: CsvReadOptions, rejectsTable: string | null, d: Dialect
 /** Lines DuckDB's CSV sniffer reads by default (its sample_size). */
 export const CSV_SNIFF_SAMPLE_LINES = 20_480;
 
-/** Whether a double quote shows in the lines the sniffer samples (the first ones) of `$path`. */
+/** Whether a double quote shows in the first lines of `$path`, those DuckDB's sniffer samples. */
 export const csvSampleHasQuoteSql = (d: Dialect) => `
 SELECT coalesce(bool_or(contains(line, '"')), false) AS quoted
 FROM (SELECT line FROM ${readerCall('whitespace', {}, null, d)} LIMIT ${CSV_SNIFF_SAMPLE_LINES + 1})`;
