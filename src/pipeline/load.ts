@@ -146,7 +146,7 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
     // A sample without a quote character gets no quoting at all, and a quoted field further
     // down would keep its quotes ("C5" another customer than C5, "" an id): such a file is
     // read with RFC 4180's double quote. A sample with quotes keeps the sniffer's choice.
-    if (!(await engine.one<{ quoted: boolean }>(csvSampleHasQuoteSql(d), { path: file }))!.quoted) base.quote = base.escape = '"';
+    if (!(await sampleHasQuote(engine, file))) base.quote = base.escape = '"';
   } catch (error) {
     throw new InputError(`${file}: cannot be read as CSV (${firstLine((error as Error).message)})`);
   }
@@ -436,6 +436,22 @@ async function loadFile(engine: Engine, config: ScoreConfig, file: string, index
     return loadOther(engine, config, file, index, 'whitespace', layout);
   }
   return loadCsv(engine, config, file, index);
+}
+
+/**
+ * Whether the lines DuckDB's sniffer sampled have a double quote. A file that
+ * is not UTF-8 is looked at as Latin-1; one neither decodes (its bad lines are
+ * rejects later) counts as quoted, which leaves the sniffer's choice alone.
+ */
+async function sampleHasQuote(engine: Engine, file: string): Promise<boolean> {
+  for (const encoding of ['utf-8', 'latin-1'] as const) {
+    try {
+      return (await engine.one<{ quoted: boolean }>(csvSampleHasQuoteSql(engine.dialect, encoding), { path: file }))!.quoted;
+    } catch {
+      // Not in this encoding: the next one.
+    }
+  }
+  return true;
 }
 
 async function describe(engine: Engine, sql: string, file: string | null): Promise<{ name: string; type: string }[]> {

@@ -43,10 +43,13 @@ function csvOptions(csv: CsvReadOptions, rejectsTable: string | null, d: Dialect
 /** Lines DuckDB's CSV sniffer reads by default (its sample_size). */
 export const CSV_SNIFF_SAMPLE_LINES = 20_480;
 
-/** Whether a double quote shows in the first lines of `$path`, those DuckDB's sniffer samples. */
-export const csvSampleHasQuoteSql = (d: Dialect) => `
+/** Whether a double quote shows in the first lines of `$path`, those DuckDB's sniffer samples, read as `encoding`. */
+export const csvSampleHasQuoteSql = (d: Dialect, encoding: 'utf-8' | 'latin-1') => `
 SELECT coalesce(bool_or(contains(line, '"')), false) AS quoted
-FROM (SELECT line FROM ${readerCall('whitespace', {}, null, d)} LIMIT ${CSV_SNIFF_SAMPLE_LINES + 1})`;
+FROM (SELECT line
+      FROM read_csv($path, columns = {'line': 'VARCHAR'}, delim = ${d.quoteString(WHOLE_LINE_DELIMITER)}, quote = '', escape = '', header = false, auto_detect = false,
+                    encoding = '${encoding}')
+      LIMIT ${CSV_SNIFF_SAMPLE_LINES + 1})`;
 
 /** The reader call for one file. `$path` is the path. */
 export function readerCall(kind: ReaderKind, csv: CsvReadOptions, rejectsTable: string | null, d: Dialect): string {

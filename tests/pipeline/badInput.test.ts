@@ -185,6 +185,19 @@ describe('bad input corpus (fixtures/bad)', () => {
     });
   });
 
+  it('a file that is not UTF-8 (Latin-1) loses only its undecodable lines, as rejects, and is read', async () => {
+    const out = await tempDir();
+    const file = path.join(out, 'latin1.csv');
+    await writeFile(file, Buffer.from('customer_id,order_date,amount\nCaf\xe9,2024-01-01,5\nC2,2024-01-02,3\n', 'latin1'));
+    await withEngine(async (engine) => {
+      const cfg = config({ inputs: [file], out: path.join(out, 'o'), noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } });
+      const summary = await runScore(engine, cfg, silentEffects);
+      expect(summary.rows).toMatchObject({ read: 2, accepted: 1, rejected: 1 });
+      const rejects = parseCsv(await readFile(path.join(out, 'o', 'rejects.csv'), 'utf8'));
+      expect(rejects.map((r) => [r.line, r.reason.split(':')[0]])).toEqual([['2', 'invalid encoding']]);
+    });
+  });
+
   it('shows the raw text of a value-rejected row, not the value the reader parsed', async () => {
     const out = await tempDir();
     await withEngine(async (engine) => {
