@@ -1,5 +1,5 @@
 import type { Dialect } from '../engine/dialect.js';
-import { SCORED_COLUMNS, type AfterScoring, type ScoredColumn } from './scored.js';
+import { LABEL_COLUMN_NAMES, LABEL_COLUMNS, SCORED_COLUMNS, type AfterScoring, type ScoredColumn } from './scored.js';
 import { exactSum } from './sums.js';
 
 /**
@@ -32,8 +32,6 @@ CREATE TABLE IF NOT EXISTS history.runs (
 )`;
 
 const LABELS_SQL = `CREATE TABLE IF NOT EXISTS history.labels (label_id INTEGER PRIMARY KEY, label VARCHAR NOT NULL UNIQUE)`;
-
-const LABEL_COLUMNS = SCORED_COLUMNS.filter((c) => c.label);
 
 const SCORES_SQL = (q: (n: string) => string) => `
 CREATE TABLE IF NOT EXISTS history.scores (
@@ -104,8 +102,7 @@ ORDER BY s.customer_id`;
  */
 export const INSERT_SCORES_SQL = (columns: readonly string[], dialect: Dialect, after: AfterScoring = {}) => {
   const q = dialect.quoteIdentifier;
-  const labels = new Set(SCORED_COLUMNS.filter((c) => c.label).map((c) => c.name));
-  const value = (c: string) => after[c] ?? (labels.has(c) ? dialect.labelId(q(c)) : q(c));
+  const value = (c: string) => after[c] ?? (LABEL_COLUMN_NAMES.has(c) ? dialect.labelId(q(c)) : q(c));
   return `INSERT INTO history.scores (run_id, ${columns.map(q).join(', ')})
 SELECT $runId, ${columns.map(value).join(', ')} FROM final_scores`;
 };

@@ -23,6 +23,12 @@ export interface CsvReadOptions {
   escape?: string;
 }
 
+/** Each line of `$path` as one text field, `line` (NULL when blank), in file order; in `encoding` when given. */
+const wholeLineReader = (d: Dialect, encoding?: 'utf-8' | 'latin-1') =>
+  `read_csv($path, columns = {'line': 'VARCHAR'}, delim = ${d.quoteString(WHOLE_LINE_DELIMITER)}, quote = '', escape = '', header = false, auto_detect = false${
+    encoding ? `, encoding = '${encoding}'` : ''
+  })`;
+
 /** read_csv's options for a CSV file, each as `name = value`. */
 function csvOptions(csv: CsvReadOptions, rejectsTable: string | null, d: Dialect): string[] {
   const options: string[] = [];
@@ -46,10 +52,7 @@ export const CSV_SNIFF_SAMPLE_LINES = 20_480;
 /** Whether a double quote shows in the first lines of `$path`, those DuckDB's sniffer samples, read as `encoding`. */
 export const csvSampleHasQuoteSql = (d: Dialect, encoding: 'utf-8' | 'latin-1') => `
 SELECT coalesce(bool_or(contains(line, '"')), false) AS quoted
-FROM (SELECT line
-      FROM read_csv($path, columns = {'line': 'VARCHAR'}, delim = ${d.quoteString(WHOLE_LINE_DELIMITER)}, quote = '', escape = '', header = false, auto_detect = false,
-                    encoding = '${encoding}')
-      LIMIT ${CSV_SNIFF_SAMPLE_LINES + 1})`;
+FROM (SELECT line FROM ${wholeLineReader(d, encoding)} LIMIT ${CSV_SNIFF_SAMPLE_LINES + 1})`;
 
 /** The reader call for one file. `$path` is the path. */
 export function readerCall(kind: ReaderKind, csv: CsvReadOptions, rejectsTable: string | null, d: Dialect): string {
@@ -59,7 +62,7 @@ export function readerCall(kind: ReaderKind, csv: CsvReadOptions, rejectsTable: 
     case 'ndjson':
       return `read_json($path, format = 'newline_delimited')`;
     case 'whitespace':
-      return `read_csv($path, columns = {'line': 'VARCHAR'}, delim = ${d.quoteString(WHOLE_LINE_DELIMITER)}, quote = '', escape = '', header = false, auto_detect = false)`;
+      return wholeLineReader(d);
     case 'csv':
       return `read_csv($path${csvOptions(csv, rejectsTable, d)
         .map((o) => `, ${o}`)
@@ -262,8 +265,7 @@ export const csvPhysicalLinesSql = (target: string, d: Dialect, encoding: 'utf-8
 CREATE OR REPLACE TEMP TABLE ${target} AS
 SELECT line IS NULL AS blank,
        CASE WHEN contains(line, '"') THEN (strlen(line) - strlen(replace(line, '"', ''))) % 2 = 1 ELSE false END AS odd_quotes
-FROM read_csv($path, columns = {'line': 'VARCHAR'}, delim = ${d.quoteString(WHOLE_LINE_DELIMITER)}, quote = '', escape = '', header = false, auto_detect = false,
-              encoding = '${encoding}')`;
+FROM ${wholeLineReader(d, encoding)}`;
 
 /** Non-blank lines, and lines with an odd number of double quotes (none: no quoted field spans lines). */
 export const CSV_LINE_COUNTS_SQL = (lines: string) => `

@@ -63,6 +63,10 @@ export const SCORED_COLUMNS: readonly ScoredColumn[] = [
   { name: 'segment_changed_at', type: 'DATE', stage: 'history' },
 ];
 
+/** The label columns (see ScoredColumn.label), and their names. */
+export const LABEL_COLUMNS = SCORED_COLUMNS.filter((c) => c.label);
+export const LABEL_COLUMN_NAMES: ReadonlySet<string> = new Set(LABEL_COLUMNS.map((c) => c.name));
+
 /**
  * A stage's columns as SQL over a source relation: the rows of `source` (a
  * SELECT with customer_features' columns, and those of earlier layers) with the
@@ -107,9 +111,8 @@ export type AfterScoring = Readonly<Record<string, string>>;
 
 /** The output files' columns from final_scores: labels as text, columns given after scoring from their expressions. */
 export function outputColumnsSql(names: readonly string[], q: (name: string) => string, after: AfterScoring = {}): string {
-  const labels = new Set(SCORED_COLUMNS.filter((c) => c.label).map((c) => c.name));
   return names
-    .map((n) => (after[n] !== undefined ? `${after[n]} AS ${q(n)}` : labels.has(n) ? `CAST(${q(n)} AS VARCHAR) AS ${q(n)}` : q(n)))
+    .map((n) => (after[n] !== undefined ? `${after[n]} AS ${q(n)}` : LABEL_COLUMN_NAMES.has(n) ? `CAST(${q(n)} AS VARCHAR) AS ${q(n)}` : q(n)))
     .join(', ');
 }
 

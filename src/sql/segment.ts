@@ -164,9 +164,10 @@ export interface NamedCluster {
  */
 export const clusterColumnsSql = (clusters: readonly NamedCluster[], quote: (value: string) => string) => {
   const mapping = (value: (c: NamedCluster) => string) => `CASE raw_cluster ${clusters.map((c) => `WHEN ${c.rawCluster} THEN ${value(c)}`).join(' ')} END`;
+  const cluster = mapping((c) => String(c.cluster));
   return {
-    output: { cluster: mapping((c) => String(c.cluster)), cluster_label: mapping((c) => quote(c.label)) },
-    history: { cluster: mapping((c) => String(c.cluster)), cluster_label: mapping((c) => String(c.labelId)) },
+    output: { cluster, cluster_label: mapping((c) => quote(c.label)) },
+    history: { cluster, cluster_label: mapping((c) => String(c.labelId)) },
   };
 };
 
