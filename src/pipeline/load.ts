@@ -7,10 +7,12 @@ import {
   AMOUNT_TYPE,
   classifyType,
   CLEAN_DAYS_SQL,
-  csvGapsSql,
   CSV_LINE_COUNTS_SQL,
-  csvPhysicalLinesSql,
   CSV_QUOTED_NON_BLANK_SQL,
+  csvDecodedLinesSql,
+  csvGapsSql,
+  csvPhysicalLinesSql,
+  csvPhysicalLinesWithUndecodedSql,
   csvQuotedRangesSql,
   csvReaderRejectsSql,
   csvRejectedIdsSql,
@@ -24,13 +26,13 @@ import {
   DAYS_CHECK_SQL,
   EMPTY_REJECTS_SQL,
   parseAmountSql,
-  readerProjectionSql,
-  TRIM_IDS_SQL,
   readerCall,
+  readerProjectionSql,
   stageRowsSql,
-  whitespaceFieldsSql,
+  TRIM_IDS_SQL,
   type CsvReadOptions,
   type ReaderKind,
+  whitespaceFieldsSql,
 } from '../sql/load.js';
 import { resolveColumns } from './columnMapping.js';
 
@@ -239,10 +241,13 @@ async function collectCsvRejects(
   await engine.run(`SET preserve_insertion_order = true`);
   try {
     try {
-      await engine.run(csvPhysicalLinesSql(lines, engine.dialect, 'utf-8'), { path: file });
+      await engine.run(csvPhysicalLinesSql(lines, engine.dialect), { path: file });
     } catch {
       // A line that is not UTF-8: see csvPhysicalLinesSql.
-      await engine.run(csvPhysicalLinesSql(lines, engine.dialect, 'latin-1'), { path: file });
+      const [decoded, undecoded] = [`${lines}_decoded`, `${lines}_undecoded`];
+      await engine.run(csvDecodedLinesSql(decoded, engine.dialect, undecoded), { path: file });
+      await engine.run(csvPhysicalLinesWithUndecodedSql(lines, decoded, undecoded));
+      await engine.run(`DROP TABLE ${decoded}; DROP TABLE ${undecoded}; DROP TABLE ${undecoded}_scan`);
     }
     if (o.valueRejected > 0) {
       await engine.run(csvRejectedIdsSql(ids, o.days));

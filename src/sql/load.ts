@@ -23,11 +23,15 @@ export interface CsvReadOptions {
   escape?: string;
 }
 
-/** Each line of `$path` as one text field, `line` (NULL when blank), in file order; in `encoding` when given. */
-const wholeLineReader = (d: Dialect, encoding?: 'utf-8' | 'latin-1') =>
+/**
+ * Each line of `$path` as one text field, `line` (NULL when blank), in file
+ * order; in `encoding` when given. With `rejectsTable`, a line the reader
+ * cannot take (bytes that do not decode) goes there instead of failing the read.
+ */
+const wholeLineReader = (d: Dialect, encoding?: 'utf-8' | 'latin-1', rejectsTable?: string) =>
   `read_csv($path, columns = {'line': 'VARCHAR'}, delim = ${d.quoteString(WHOLE_LINE_DELIMITER)}, quote = '', escape = '', header = false, auto_detect = false${
     encoding ? `, encoding = '${encoding}'` : ''
-  })`;
+  }${rejectsTable ? `, store_rejects = true, rejects_table = ${d.quoteString(rejectsTable)}, rejects_scan = ${d.quoteString(`${rejectsTable}_scan`)}` : ''})`;
 
 /** read_csv's options for a CSV file, each as `name = value`. */
 function csvOptions(csv: CsvReadOptions, rejectsTable: string | null, d: Dialect): string[] {
@@ -252,20 +256,52 @@ FROM ${days} GROUP BY ALL`;
  *
  * `target`: one row per physical line, in file order (read it with
  * preserve_insertion_order on): is it blank, does it hold an odd number of
- * double quotes. The lines are decoded as UTF-8, like the CSV reader does; a
- * file with a line that is not valid UTF-8 (which the CSV reader sets aside)
- * is read again as Latin-1, so that line still counts: blanks and double
- * quotes are the same bytes in either encoding. Latin-1 is not the first
- * choice: DuckDB's decoder refuses the bytes 0x80-0x9F, which are common in
- * valid UTF-8 (€ is E2 82 AC).
+ * double quotes. The lines are decoded as UTF-8, like the CSV reader does. A
+ * file with lines that are not UTF-8 (which the CSV reader set aside) is read
+ * with {@link csvDecodedLinesSql} and {@link csvPhysicalLinesWithUndecodedSql}
+ * instead, so those lines still count: blanks and double quotes are the same
+ * bytes in any encoding a CSV export uses.
  * Quotes are counted only on lines that have one: counting them on every
  * line (replace() copies each line) took half the time of this pass.
  */
-export const csvPhysicalLinesSql = (target: string, d: Dialect, encoding: 'utf-8' | 'latin-1') => `
+const LINE_FLAGS_SQL = `line IS NULL AS blank,
+       CASE WHEN contains(line, '"') THEN (strlen(line) - strlen(replace(line, '"', ''))) % 2 = 1 ELSE false END AS odd_quotes`;
+
+export const csvPhysicalLinesSql = (target: string, d: Dialect) => `
 CREATE OR REPLACE TEMP TABLE ${target} AS
-SELECT line IS NULL AS blank,
-       CASE WHEN contains(line, '"') THEN (strlen(line) - strlen(replace(line, '"', ''))) % 2 = 1 ELSE false END AS odd_quotes
-FROM ${wholeLineReader(d, encoding)}`;
+SELECT ${LINE_FLAGS_SQL}
+FROM ${wholeLineReader(d, 'utf-8')}`;
+
+/**
+ * For a file with lines that are not UTF-8 (Windows-1252's curly quotes, a
+ * stray byte; DuckDB's Latin-1 decoder refuses 0x80-0x9F too): the lines that
+ * decode, `k` their rank in file order; the others go to `rejectsTable`, with
+ * their line number and their text (undecodable bytes as '?').
+ */
+export const csvDecodedLinesSql = (target: string, d: Dialect, rejectsTable: string) => `
+CREATE OR REPLACE TEMP TABLE ${target} AS
+SELECT row_number() OVER () AS k, line FROM ${wholeLineReader(d, 'utf-8', rejectsTable)}`;
+
+/**
+ * csvPhysicalLinesSql's table from csvDecodedLinesSql's: the undecoded lines
+ * put back in their places. The j-th undecoded line (by line number p) has
+ * p - j decoded lines before it, so decoded line k moves down by the number of
+ * undecoded lines with p - j < k.
+ */
+export const csvPhysicalLinesWithUndecodedSql = (target: string, decoded: string, rejectsTable: string) => `
+CREATE OR REPLACE TEMP TABLE ${target} AS
+WITH undecoded AS (SELECT line AS physical, any_value(csv_line) AS line FROM ${rejectsTable} GROUP BY line),
+shifts AS (
+  SELECT physical - j AS decoded_before, max(j) AS shift
+  FROM (SELECT physical, row_number() OVER (ORDER BY physical) AS j FROM undecoded)
+  GROUP BY ALL
+),
+placed AS (
+  SELECT d.k + coalesce(s.shift, 0) AS physical, d.line FROM ${decoded} d ASOF LEFT JOIN shifts s ON d.k > s.decoded_before
+  UNION ALL
+  SELECT physical, line FROM undecoded
+)
+SELECT ${LINE_FLAGS_SQL} FROM placed ORDER BY physical`;
 
 /** Non-blank lines, and lines with an odd number of double quotes (none: no quoted field spans lines). */
 export const CSV_LINE_COUNTS_SQL = (lines: string) => `

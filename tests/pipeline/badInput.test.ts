@@ -198,6 +198,25 @@ describe('bad input corpus (fixtures/bad)', () => {
     });
   });
 
+  it('a Windows-1252 file (curly quotes, which neither UTF-8 nor Latin-1 decodes) loses only those lines, at their line numbers', async () => {
+    const out = await tempDir();
+    const file = path.join(out, 'cp1252.csv');
+    // Line 1 header, 2 blank, 3-4 one record (a quoted line break), 5 curly quotes (0x93 0x94) in the id,
+    // 6 a non-numeric amount, 7 blank, 8 a euro sign (0x80) in a column that is not read, 9 fine.
+    const lines = ['customer_id,order_date,amount,note', '', 'A1,2024-01-01,5,"two', 'lines"', '\x93B\x94,2024-01-02,3,x', 'A2,2024-01-03,bad,y', '', 'A3,2024-01-04,2,\x80', 'A4,2024-01-05,1,z'];
+    await writeFile(file, Buffer.from(`${lines.join('\n')}\n`, 'latin1'));
+    await withEngine(async (engine) => {
+      const cfg = config({ inputs: [file], out: path.join(out, 'o'), noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } });
+      const summary = await runScore(engine, cfg, silentEffects);
+      expect(summary.rows).toMatchObject({ read: 5, accepted: 3, rejected: 2 });
+      const rejects = parseCsv(await readFile(path.join(out, 'o', 'rejects.csv'), 'utf8'));
+      expect(rejects.map((r) => [r.line, r.reason.split(':')[0]])).toEqual([
+        ['5', 'invalid encoding'],
+        ['6', 'non-numeric amount'],
+      ]);
+    });
+  });
+
   it('shows the raw text of a value-rejected row, not the value the reader parsed', async () => {
     const out = await tempDir();
     await withEngine(async (engine) => {
