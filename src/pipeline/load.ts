@@ -9,10 +9,9 @@ import {
   CLEAN_DAYS_SQL,
   CSV_LINE_COUNTS_SQL,
   CSV_QUOTED_NON_BLANK_SQL,
-  csvDecodedLinesSql,
   csvGapsSql,
+  csvLineFlagsSql,
   csvPhysicalLinesSql,
-  csvPhysicalLinesWithUndecodedSql,
   csvQuotedRangesSql,
   csvReaderRejectsSql,
   csvRejectedIdsSql,
@@ -24,7 +23,9 @@ import {
   csvValueRejectsSql,
   customerDaysSql,
   DAYS_CHECK_SQL,
+  decodedLinesSql,
   EMPTY_REJECTS_SQL,
+  INVALID_ENCODING_REASON,
   parseAmountSql,
   readerCall,
   readerProjectionSql,
@@ -32,7 +33,9 @@ import {
   TRIM_IDS_SQL,
   type CsvReadOptions,
   type ReaderKind,
+  WHOLE_LINES_SQL,
   whitespaceFieldsSql,
+  wholeLinesWithUndecodedSql,
 } from '../sql/load.js';
 import { resolveColumns } from './columnMapping.js';
 
@@ -94,10 +97,13 @@ const RECOGNISED_HEADER = /^(customer|cust|client|user|member|account|order|invo
  * it names a known column.
  */
 async function sniffWhitespace(engine: Engine, file: string): Promise<{ fields: number; header: boolean } | null> {
+  // Lines that are not UTF-8 are set aside (and rejected later), not a reason to fail.
+  const undecoded = 'whitespace_sniff_undecoded';
   const lines = await engine.all<{ line: string }>(
-    `SELECT line FROM ${readerCall('whitespace', {}, null, engine.dialect)} WHERE trim(line) <> '' LIMIT 20`,
+    `SELECT line FROM ${readerCall('whitespace', {}, undecoded, engine.dialect)} WHERE trim(line) <> '' LIMIT 20`,
     { path: file },
   );
+  await engine.run(`DROP TABLE IF EXISTS ${undecoded}; DROP TABLE IF EXISTS ${undecoded}_scan`);
   if (lines.length === 0) return null;
   const counts = lines.map((l) => l.line.trim().split(/\s+/).length);
   if (counts[0]! < 3 || counts.some((c) => c !== counts[0])) return null;
@@ -150,6 +156,9 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
     // read with RFC 4180's double quote. A sample with quotes keeps the sniffer's choice.
     if (!(await sampleHasQuote(engine, file))) base.quote = base.escape = '"';
   } catch (error) {
+    // The sniffer gives up on whitespace-aligned text with a line that is not UTF-8 in its sample.
+    const layout = config.delimiter === undefined ? await sniffWhitespace(engine, file).catch(() => null) : null;
+    if (layout) return loadOther(engine, config, file, index, 'whitespace', layout);
     throw new InputError(`${file}: cannot be read as CSV (${firstLine((error as Error).message)})`);
   }
   const names = sniffed.map((c) => c.name);
@@ -203,6 +212,27 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
 }
 
 /**
+ * Every line of `file` into `target` (line, undecodable), in file order: rowid
+ * + 1 is the physical line. Lines that are not UTF-8 are kept, undecodable,
+ * with the text DuckDB's reader kept of them. Needs preserve_insertion_order on.
+ */
+async function readWholeLines(engine: Engine, file: string, target: string): Promise<void> {
+  try {
+    await engine.run(WHOLE_LINES_SQL(target, engine.dialect), { path: file });
+  } catch {
+    await readWholeLinesAnyBytes(engine, file, target);
+  }
+}
+
+/** readWholeLines for a file known to have lines that are not UTF-8. */
+async function readWholeLinesAnyBytes(engine: Engine, file: string, target: string): Promise<void> {
+  const [decoded, undecoded] = [`${target}_decoded`, `${target}_undecoded`];
+  await engine.run(decodedLinesSql(decoded, engine.dialect, undecoded), { path: file });
+  await engine.run(wholeLinesWithUndecodedSql(target, decoded, undecoded));
+  await engine.run(`DROP TABLE ${decoded}; DROP TABLE ${undecoded}; DROP TABLE ${undecoded}_scan`);
+}
+
+/**
  * The rejected rows of a CSV file with rejects, at the physical line where
  * their record starts (see csvPhysicalLinesSql): the lines DuckDB's reader set
  * aside and, when some values were rejected, a second, ordered pass over the
@@ -244,10 +274,9 @@ async function collectCsvRejects(
       await engine.run(csvPhysicalLinesSql(lines, engine.dialect), { path: file });
     } catch {
       // A line that is not UTF-8: see csvPhysicalLinesSql.
-      const [decoded, undecoded] = [`${lines}_decoded`, `${lines}_undecoded`];
-      await engine.run(csvDecodedLinesSql(decoded, engine.dialect, undecoded), { path: file });
-      await engine.run(csvPhysicalLinesWithUndecodedSql(lines, decoded, undecoded));
-      await engine.run(`DROP TABLE ${decoded}; DROP TABLE ${undecoded}; DROP TABLE ${undecoded}_scan`);
+      await readWholeLinesAnyBytes(engine, file, `${lines}_text`);
+      await engine.run(csvLineFlagsSql(lines, `${lines}_text`));
+      await engine.run(`DROP TABLE ${lines}_text`);
     }
     if (o.valueRejected > 0) {
       await engine.run(csvRejectedIdsSql(ids, o.days));
@@ -353,12 +382,25 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
   let header = true;
   try {
     if (kind === 'whitespace') {
+      // In file order, so that rowid + 1 is the physical line.
+      await engine.run(`SET preserve_insertion_order = true`);
+      try {
+        await readWholeLines(engine, file, `${scratch}_text`);
+      } finally {
+        await engine.run(`SET preserve_insertion_order = false`);
+      }
       await engine.run(
-        `CREATE OR REPLACE TEMP TABLE ${scratch}_lines AS SELECT line, ${whitespaceFieldsSql('line')} AS fields FROM ${readerCall('whitespace', {}, null, d)}`,
-        { path: file },
+        `CREATE OR REPLACE TEMP TABLE ${scratch}_lines AS SELECT rowid + 1 AS __line, line, undecodable, ${whitespaceFieldsSql('line')} AS fields FROM ${scratch}_text`,
       );
+      await engine.run(`DROP TABLE ${scratch}_text`);
     } else {
-      await engine.run(`CREATE OR REPLACE TEMP TABLE ${scratch} AS SELECT * FROM ${readerCall(kind, {}, null, d)}`, { path: file });
+      // In file order: for NDJSON, rowid + 1 is the record's line (Parquet has file_row_number).
+      await engine.run(`SET preserve_insertion_order = true`);
+      try {
+        await engine.run(`CREATE OR REPLACE TEMP TABLE ${scratch} AS SELECT * FROM ${readerCall(kind, {}, null, d)}`, { path: file });
+      } finally {
+        await engine.run(`SET preserve_insertion_order = false`);
+      }
     }
   } catch (error) {
     throw new InputError(`${file}: cannot be read as ${kind === 'ndjson' ? 'newline-delimited JSON' : kind} (${firstLine((error as Error).message)})`);
@@ -370,15 +412,15 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
     header = config.header === 'auto' ? whitespace!.header : config.header === 'yes';
     available = Array.from({ length: whitespace!.fields }, (_, i) => String(i + 1));
     if (header) {
-      const first = await engine.one<{ line: string }>(`SELECT line FROM ${scratch}_lines WHERE trim(line) <> '' ORDER BY rowid LIMIT 1`);
+      const first = await engine.one<{ line: string }>(`SELECT line FROM ${scratch}_lines WHERE trim(line) <> '' ORDER BY __line LIMIT 1`);
       available = first!.line.trim().split(/\s+/);
     }
-    // Blank lines are rows here too, so rowid + 1 is the physical line.
+    // Blank lines are rows here too, so __line is the physical line.
     await engine.run(
       `CREATE OR REPLACE TEMP TABLE ${scratch} AS
-       SELECT rowid + 1 AS __line, len(fields) AS __fields, ${available.map((name, i) => `fields[${i + 1}] AS ${q(name)}`).join(', ')}
+       SELECT __line, undecodable AS __undecodable, len(fields) AS __fields, ${available.map((name, i) => `fields[${i + 1}] AS ${q(name)}`).join(', ')}
        FROM ${scratch}_lines
-       WHERE trim(line) <> '' ${header ? `AND rowid > (SELECT min(rowid) FROM ${scratch}_lines WHERE trim(line) <> '')` : ''}`,
+       WHERE trim(line) <> '' ${header ? `AND __line > (SELECT min(__line) FROM ${scratch}_lines WHERE trim(line) <> '')` : ''}`,
     );
     line = '__line';
   } else if (kind === 'parquet') {
@@ -405,23 +447,30 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
     config.dateFormat ? { dateFormat: config.dateFormat } : undefined,
   );
   if (kind === 'whitespace') {
-    // A line with the wrong number of fields is malformed, like a CSV line with too many columns.
+    // A line with the wrong number of fields is malformed, like a CSV line with too many columns;
+    // one that is not UTF-8 is rejected as the CSV reader rejects it.
     await engine.run(
       `UPDATE ${staged} SET reason = 'wrong number of fields: expected ${available.length}', raw_customer_id = NULL, raw_order_date = NULL, raw_amount = NULL
        WHERE line IN (SELECT __line FROM ${scratch} WHERE __fields <> ${available.length})`,
     );
+    await engine.run(
+      `UPDATE ${staged} SET reason = '${INVALID_ENCODING_REASON}', raw_customer_id = NULL, raw_order_date = NULL, raw_amount = NULL
+       WHERE line IN (SELECT __line FROM ${scratch} WHERE __undecodable)`,
+    );
   }
-  await engine.run(`DROP TABLE IF EXISTS ${scratch}; DROP TABLE IF EXISTS ${scratch}_lines`);
   const days = `days_${index}`;
   const rejects = `rejects_${index}`;
   await engine.run(customerDaysSql(days, `(SELECT * FROM ${staged} WHERE reason IS NULL)`, mapping.order !== null));
   const rowsRead = (await engine.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${staged}`))!.n;
+  // Whitespace text has its lines: a rejected one shows as written (what DuckDB kept of one that is not UTF-8).
   await engine.run(
     `CREATE OR REPLACE TEMP TABLE ${rejects} AS
-     SELECT line, reason, raw_customer_id AS customer_id, raw_order_date AS order_date, raw_amount AS amount, NULL::VARCHAR AS raw_line
-     FROM ${staged} WHERE reason IS NOT NULL`,
+     SELECT s.line, s.reason, s.raw_customer_id AS customer_id, s.raw_order_date AS order_date, s.raw_amount AS amount,
+            ${kind === 'whitespace' ? 'l.line' : 'NULL::VARCHAR'} AS raw_line
+     FROM ${staged} s ${kind === 'whitespace' ? `LEFT JOIN ${scratch}_lines l ON l.__line = s.line` : ''}
+     WHERE s.reason IS NOT NULL`,
   );
-  await engine.run(`DROP TABLE ${staged}`);
+  await engine.run(`DROP TABLE ${staged}; DROP TABLE IF EXISTS ${scratch}; DROP TABLE IF EXISTS ${scratch}_lines`);
   return { file, days, rejects, hasOrderIds: mapping.order !== null, rowsRead };
 }
 

@@ -50,6 +50,9 @@ function csvOptions(csv: CsvReadOptions, rejectsTable: string | null, d: Dialect
   return options;
 }
 
+/** A whitespace-separated line that is not UTF-8 (DuckDB's CSV reader gives such lines its own message). */
+export const INVALID_ENCODING_REASON = 'invalid encoding: the line is not UTF-8';
+
 /** Lines DuckDB's CSV sniffer reads by default (its sample_size). */
 export const CSV_SNIFF_SAMPLE_LINES = 20_480;
 
@@ -66,7 +69,7 @@ export function readerCall(kind: ReaderKind, csv: CsvReadOptions, rejectsTable: 
     case 'ndjson':
       return `read_json($path, format = 'newline_delimited')`;
     case 'whitespace':
-      return wholeLineReader(d);
+      return wholeLineReader(d, undefined, rejectsTable ?? undefined);
     case 'csv':
       return `read_csv($path${csvOptions(csv, rejectsTable, d)
         .map((o) => `, ${o}`)
@@ -258,9 +261,10 @@ FROM ${days} GROUP BY ALL`;
  * preserve_insertion_order on): is it blank, does it hold an odd number of
  * double quotes. The lines are decoded as UTF-8, like the CSV reader does. A
  * file with lines that are not UTF-8 (which the CSV reader set aside) is read
- * with {@link csvDecodedLinesSql} and {@link csvPhysicalLinesWithUndecodedSql}
- * instead, so those lines still count: blanks and double quotes are the same
- * bytes in any encoding a CSV export uses.
+ * into a table by {@link decodedLinesSql} and {@link wholeLinesWithUndecodedSql}
+ * instead, so those lines still count (blanks and double quotes are the same
+ * bytes in any encoding a CSV export uses), and its flags come from
+ * {@link csvLineFlagsSql}.
  * Quotes are counted only on lines that have one: counting them on every
  * line (replace() copies each line) took half the time of this pass.
  */
@@ -272,36 +276,53 @@ CREATE OR REPLACE TEMP TABLE ${target} AS
 SELECT ${LINE_FLAGS_SQL}
 FROM ${wholeLineReader(d, 'utf-8')}`;
 
+/** csvPhysicalLinesSql's table from a table of whole lines in file order. */
+export const csvLineFlagsSql = (target: string, lines: string) => `
+CREATE OR REPLACE TEMP TABLE ${target} AS
+SELECT ${LINE_FLAGS_SQL} FROM ${lines} ORDER BY rowid`;
+
+/**
+ * Every line of `$path` in file order (`line`, NULL when blank), as text:
+ * `undecodable` is false on every line. When a line is not UTF-8 this fails,
+ * and {@link decodedLinesSql} and {@link wholeLinesWithUndecodedSql} make the
+ * same table instead.
+ */
+export const WHOLE_LINES_SQL = (target: string, d: Dialect) => `
+CREATE OR REPLACE TEMP TABLE ${target} AS
+SELECT line, false AS undecodable FROM ${wholeLineReader(d, 'utf-8')}`;
+
 /**
  * For a file with lines that are not UTF-8 (Windows-1252's curly quotes, a
  * stray byte; DuckDB's Latin-1 decoder refuses 0x80-0x9F too): the lines that
  * decode, `k` their rank in file order; the others go to `rejectsTable`, with
  * their line number and their text (undecodable bytes as '?').
  */
-export const csvDecodedLinesSql = (target: string, d: Dialect, rejectsTable: string) => `
+export const decodedLinesSql = (target: string, d: Dialect, rejectsTable: string) => `
 CREATE OR REPLACE TEMP TABLE ${target} AS
 SELECT row_number() OVER () AS k, line FROM ${wholeLineReader(d, 'utf-8', rejectsTable)}`;
 
 /**
- * csvPhysicalLinesSql's table from csvDecodedLinesSql's: the undecoded lines
- * put back in their places. The j-th undecoded line (by line number p) has
- * p - j decoded lines before it, so decoded line k moves down by the number of
- * undecoded lines with p - j < k.
+ * WHOLE_LINES_SQL's table from decodedLinesSql's: the undecoded lines put back
+ * in their places, `undecodable`, with the text the reader kept. The j-th
+ * undecoded line (by line number p) has p - j decoded lines before it, so
+ * decoded line k moves down by the number of undecoded lines with p - j < k.
  */
-export const csvPhysicalLinesWithUndecodedSql = (target: string, decoded: string, rejectsTable: string) => `
+export const wholeLinesWithUndecodedSql = (target: string, decoded: string, rejectsTable: string) => `
 CREATE OR REPLACE TEMP TABLE ${target} AS
-WITH undecoded AS (SELECT line AS physical, any_value(csv_line) AS line FROM ${rejectsTable} GROUP BY line),
+-- DuckDB's text of a line after blank lines (or a CRLF break) starts with line breaks.
+WITH undecoded AS (SELECT line AS physical, ltrim(any_value(csv_line), chr(13) || chr(10)) AS line FROM ${rejectsTable} GROUP BY line),
 shifts AS (
   SELECT physical - j AS decoded_before, max(j) AS shift
   FROM (SELECT physical, row_number() OVER (ORDER BY physical) AS j FROM undecoded)
   GROUP BY ALL
 ),
 placed AS (
-  SELECT d.k + coalesce(s.shift, 0) AS physical, d.line FROM ${decoded} d ASOF LEFT JOIN shifts s ON d.k > s.decoded_before
+  SELECT d.k + coalesce(s.shift, 0) AS physical, d.line, false AS undecodable
+  FROM ${decoded} d ASOF LEFT JOIN shifts s ON d.k > s.decoded_before
   UNION ALL
-  SELECT physical, line FROM undecoded
+  SELECT physical, line, true FROM undecoded
 )
-SELECT ${LINE_FLAGS_SQL} FROM placed ORDER BY physical`;
+SELECT line, undecodable FROM placed ORDER BY physical`;
 
 /** Non-blank lines, and lines with an odd number of double quotes (none: no quoted field spans lines). */
 export const CSV_LINE_COUNTS_SQL = (lines: string) => `

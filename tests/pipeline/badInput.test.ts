@@ -217,6 +217,46 @@ describe('bad input corpus (fixtures/bad)', () => {
     });
   });
 
+  describe('whitespace-aligned text (the CDNOW layout)', () => {
+    const byPosition = { customer: '1', date: '3', amount: '5' };
+    const cdnowLine = (id: number) => ` ${String(id).padStart(5, '0')} 0001 19970101  2   29.33`;
+    const score = async (file: string, out: string) =>
+      withEngine((engine) =>
+        runScore(
+          engine,
+          config({ inputs: [file], out, columns: byPosition, noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } }),
+          silentEffects,
+        ),
+      );
+
+    it('a line that is not UTF-8 is rejected at its line, as written, and the rest is read (first line or later)', async () => {
+      const out = await tempDir();
+      for (const [name, lines, badLine] of [
+        ['later.txt', [cdnowLine(1), cdnowLine(2), '', ` 00\x937 0001 19970101  2   29.33`, cdnowLine(3)], 4],
+        ['first.txt', [` 00\x937 0001 19970101  2   29.33`, cdnowLine(1), cdnowLine(2), cdnowLine(3)], 1],
+      ] as const) {
+        const file = path.join(out, name);
+        await writeFile(file, Buffer.from(`${lines.join('\r\n')}\r\n`, 'latin1'));
+        const summary = await score(file, path.join(out, `${name}-out`));
+        expect(summary.rows).toMatchObject({ read: 4, accepted: 3, rejected: 1 });
+        const rejects = parseCsv(await readFile(path.join(out, `${name}-out`, 'rejects.csv'), 'utf8'));
+        expect(rejects.map((r) => [r.line, r.reason, r.raw_line])).toEqual([[String(badLine), 'invalid encoding: the line is not UTF-8', ' 00?7 0001 19970101  2   29.33']]);
+      }
+    });
+
+    it('numbers a rejected line by its place in a file big enough to be read in parallel', async () => {
+      const out = await tempDir();
+      const file = path.join(out, 'big.txt');
+      // 400,000 lines (13 MB): read in parallel with insertion order off, rows came back out of order (line 148,300 for 399,000).
+      const lines = Array.from({ length: 400_000 }, (_, i) => (i + 1 === 399_000 ? ' 00999 0001 19970105' : cdnowLine(1 + (i % 20_000))));
+      await writeFile(file, `${lines.join('\n')}\n`);
+      const summary = await score(file, path.join(out, 'o'));
+      expect(summary.rows).toMatchObject({ read: 400_000, rejected: 1 });
+      const rejects = parseCsv(await readFile(path.join(out, 'o', 'rejects.csv'), 'utf8'));
+      expect(rejects.map((r) => [r.line, r.reason, r.raw_line])).toEqual([['399000', 'wrong number of fields: expected 5', ' 00999 0001 19970105']]);
+    });
+  });
+
   it('shows the raw text of a value-rejected row, not the value the reader parsed', async () => {
     const out = await tempDir();
     await withEngine(async (engine) => {
