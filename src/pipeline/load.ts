@@ -336,7 +336,8 @@ const selectParts = (q: (n: string) => string, customer: string, date: string, a
  * Parquet and NDJSON carry their own types, so the common case is one pass:
  * reader → customer-day groups, as for CSV. Only a file with values to
  * reject (which need line numbers) returns null and is read again the slow
- * way, by loadOther.
+ * way, by loadOther; so does an NDJSON file DuckDB's reader gives up on (a
+ * line that is not JSON, a text where its sample found numbers).
  */
 async function loadTyped(engine: Engine, config: ScoreConfig, file: string, index: number, kind: 'parquet' | 'ndjson'): Promise<LoadedFile | null> {
   const q = engine.dialect.quoteIdentifier;
@@ -345,7 +346,8 @@ async function loadTyped(engine: Engine, config: ScoreConfig, file: string, inde
   try {
     columns = (await describe(engine, `SELECT * FROM ${reader}`, file)).filter((c) => c.name !== 'file_row_number');
   } catch (error) {
-    throw new InputError(`${file}: cannot be read as ${kind === 'ndjson' ? 'newline-delimited JSON' : kind} (${firstLine((error as Error).message)})`);
+    if (kind === 'ndjson') return null;
+    throw new InputError(`${file}: cannot be read as ${kind} (${firstLine((error as Error).message)})`);
   }
   const mapping = resolveColumns(file, columns.map((c) => c.name), config.columns, true);
   const typeOf = (name: string) => classifyType(columns.find((c) => c.name === name)!.type);
@@ -361,7 +363,12 @@ async function loadTyped(engine: Engine, config: ScoreConfig, file: string, inde
   });
   const params: Record<string, string> = { path: file };
   if (config.dateFormat && typeOf(mapping.date) === 'text') params.dateFormat = config.dateFormat;
-  await engine.run(customerDaysSql(days, projection, mapping.order !== null), params);
+  try {
+    await engine.run(customerDaysSql(days, projection, mapping.order !== null), params);
+  } catch (error) {
+    if (kind === 'ndjson') return null;
+    throw error;
+  }
   const check = await checkDays(engine, days);
   if (check.rejected > 0) {
     await engine.run(`DROP TABLE ${days}`);
@@ -373,62 +380,81 @@ async function loadTyped(engine: Engine, config: ScoreConfig, file: string, inde
   return { file, days, rejects, hasOrderIds: mapping.order !== null, rowsRead: check.rows };
 }
 
-/** Whitespace-aligned text, and Parquet or NDJSON with values to reject: read into a scratch table, then staged. */
+/**
+ * Whitespace-aligned text, and Parquet or NDJSON with values to reject: read
+ * into a scratch table, then staged. Text formats are read as whole lines in
+ * file order (`__line` the physical line, blank lines counted), so a line
+ * that cannot be a row (not UTF-8, the wrong number of fields, not a JSON
+ * object) is a reject at its line (`__problem`), never a failed run or a
+ * silently dropped row.
+ */
 async function loadOther(engine: Engine, config: ScoreConfig, file: string, index: number, kind: ReaderKind, whitespace: WhitespaceLayout | null): Promise<LoadedFile> {
   const d = engine.dialect;
   const q = d.quoteIdentifier;
   const scratch = `raw_${index}`;
+  const lines = `${scratch}_lines`;
   const staged = `staged_${index}`;
   let header = true;
   try {
-    if (kind === 'whitespace') {
-      // In file order, so that rowid + 1 is the physical line.
+    if (kind === 'parquet') {
+      await engine.run(`CREATE OR REPLACE TEMP TABLE ${scratch} AS SELECT * FROM ${readerCall(kind, {}, null, d)}`, { path: file });
+    } else {
       await engine.run(`SET preserve_insertion_order = true`);
       try {
         await readWholeLines(engine, file, `${scratch}_text`);
       } finally {
         await engine.run(`SET preserve_insertion_order = false`);
       }
-      await engine.run(
-        `CREATE OR REPLACE TEMP TABLE ${scratch}_lines AS SELECT rowid + 1 AS __line, line, undecodable, ${whitespaceFieldsSql('line')} AS fields FROM ${scratch}_text`,
-      );
+      await engine.run(`CREATE OR REPLACE TEMP TABLE ${lines} AS SELECT rowid + 1 AS __line, line, undecodable FROM ${scratch}_text WHERE trim(line) <> ''`);
       await engine.run(`DROP TABLE ${scratch}_text`);
-    } else {
-      // In file order: for NDJSON, rowid + 1 is the record's line (Parquet has file_row_number).
-      await engine.run(`SET preserve_insertion_order = true`);
-      try {
-        await engine.run(`CREATE OR REPLACE TEMP TABLE ${scratch} AS SELECT * FROM ${readerCall(kind, {}, null, d)}`, { path: file });
-      } finally {
-        await engine.run(`SET preserve_insertion_order = false`);
-      }
     }
   } catch (error) {
     throw new InputError(`${file}: cannot be read as ${kind === 'ndjson' ? 'newline-delimited JSON' : kind} (${firstLine((error as Error).message)})`);
   }
 
   let available: string[];
-  let line: string;
+  let line = '__line';
   if (kind === 'whitespace') {
     header = config.header === 'auto' ? whitespace!.header : config.header === 'yes';
     available = Array.from({ length: whitespace!.fields }, (_, i) => String(i + 1));
     if (header) {
-      const first = await engine.one<{ line: string }>(`SELECT line FROM ${scratch}_lines WHERE trim(line) <> '' ORDER BY __line LIMIT 1`);
+      const first = await engine.one<{ line: string }>(`SELECT line FROM ${lines} ORDER BY __line LIMIT 1`);
       available = first!.line.trim().split(/\s+/);
     }
-    // Blank lines are rows here too, so __line is the physical line.
+    // A line with the wrong number of fields is malformed, like a CSV line with too many columns.
     await engine.run(
       `CREATE OR REPLACE TEMP TABLE ${scratch} AS
-       SELECT __line, undecodable AS __undecodable, len(fields) AS __fields, ${available.map((name, i) => `fields[${i + 1}] AS ${q(name)}`).join(', ')}
-       FROM ${scratch}_lines
-       WHERE trim(line) <> '' ${header ? `AND __line > (SELECT min(__line) FROM ${scratch}_lines WHERE trim(line) <> '')` : ''}`,
+       SELECT __line,
+              CASE WHEN undecodable THEN '${INVALID_ENCODING_REASON}'
+                   WHEN len(fields) <> ${available.length} THEN 'wrong number of fields: expected ${available.length}' END AS __problem,
+              ${available.map((name, i) => `fields[${i + 1}] AS ${q(name)}`).join(', ')}
+       FROM (SELECT __line, undecodable, ${whitespaceFieldsSql('line')} AS fields FROM ${lines})
+       ${header ? `WHERE __line > (SELECT min(__line) FROM ${lines})` : ''}`,
     );
-    line = '__line';
-  } else if (kind === 'parquet') {
+  } else if (kind === 'ndjson') {
+    // Every key of every object, in order of first appearance; values as text, parsed when staged.
+    // CASE, not AND: json_type() must not see a line that is not JSON.
+    const object = `CASE WHEN NOT undecodable AND json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END`;
+    available = (
+      await engine.all<{ key: string }>(
+        `SELECT key FROM (SELECT __line, unnest(json_keys(line)) AS key, generate_subscripts(json_keys(line), 1) AS position FROM ${lines} WHERE ${object})
+         GROUP BY key ORDER BY min({'line': __line, 'position': position})`,
+      )
+    ).map((r) => r.key);
+    if (available.length === 0) throw new InputError(`${file}: not newline-delimited JSON (no line holds a JSON object; one object per line is expected)`);
+    const pointer = (key: string) => d.quoteString(`/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`);
+    await engine.run(
+      `CREATE OR REPLACE TEMP TABLE ${scratch} AS
+       SELECT __line,
+              CASE WHEN undecodable THEN '${INVALID_ENCODING_REASON}'
+                   WHEN NOT json_valid(line) THEN 'malformed JSON'
+                   WHEN NOT is_object THEN 'malformed JSON: not an object' END AS __problem
+              ${available.map((key) => `, CASE WHEN is_object THEN json_extract_string(line, ${pointer(key)}) END AS ${q(key)}`).join('')}
+       FROM (SELECT __line, line, undecodable, ${object} AS is_object FROM ${lines})`,
+    );
+  } else {
     available = (await describe(engine, `SELECT * EXCLUDE (file_row_number) FROM ${scratch}`, null)).map((c) => c.name);
     line = '(file_row_number + 1)';
-  } else {
-    available = (await describe(engine, `SELECT * FROM ${scratch}`, null)).map((c) => c.name);
-    line = '(rowid + 1)';
   }
 
   const mapping = resolveColumns(file, available, config.columns, header);
@@ -446,31 +472,25 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
     }),
     config.dateFormat ? { dateFormat: config.dateFormat } : undefined,
   );
-  if (kind === 'whitespace') {
-    // A line with the wrong number of fields is malformed, like a CSV line with too many columns;
-    // one that is not UTF-8 is rejected as the CSV reader rejects it.
+  if (kind !== 'parquet') {
     await engine.run(
-      `UPDATE ${staged} SET reason = 'wrong number of fields: expected ${available.length}', raw_customer_id = NULL, raw_order_date = NULL, raw_amount = NULL
-       WHERE line IN (SELECT __line FROM ${scratch} WHERE __fields <> ${available.length})`,
-    );
-    await engine.run(
-      `UPDATE ${staged} SET reason = '${INVALID_ENCODING_REASON}', raw_customer_id = NULL, raw_order_date = NULL, raw_amount = NULL
-       WHERE line IN (SELECT __line FROM ${scratch} WHERE __undecodable)`,
+      `UPDATE ${staged} SET reason = p.__problem, raw_customer_id = NULL, raw_order_date = NULL, raw_amount = NULL
+       FROM ${scratch} p WHERE p.__line = ${staged}.line AND p.__problem IS NOT NULL`,
     );
   }
   const days = `days_${index}`;
   const rejects = `rejects_${index}`;
   await engine.run(customerDaysSql(days, `(SELECT * FROM ${staged} WHERE reason IS NULL)`, mapping.order !== null));
   const rowsRead = (await engine.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${staged}`))!.n;
-  // Whitespace text has its lines: a rejected one shows as written (what DuckDB kept of one that is not UTF-8).
+  // Text formats have their lines: a rejected one shows as written (what DuckDB kept of one that is not UTF-8).
   await engine.run(
     `CREATE OR REPLACE TEMP TABLE ${rejects} AS
      SELECT s.line, s.reason, s.raw_customer_id AS customer_id, s.raw_order_date AS order_date, s.raw_amount AS amount,
-            ${kind === 'whitespace' ? 'l.line' : 'NULL::VARCHAR'} AS raw_line
-     FROM ${staged} s ${kind === 'whitespace' ? `LEFT JOIN ${scratch}_lines l ON l.__line = s.line` : ''}
+            ${kind === 'parquet' ? 'NULL::VARCHAR' : 'l.line'} AS raw_line
+     FROM ${staged} s ${kind === 'parquet' ? '' : `LEFT JOIN ${lines} l ON l.__line = s.line`}
      WHERE s.reason IS NOT NULL`,
   );
-  await engine.run(`DROP TABLE ${staged}; DROP TABLE IF EXISTS ${scratch}; DROP TABLE IF EXISTS ${scratch}_lines`);
+  await engine.run(`DROP TABLE ${staged}; DROP TABLE IF EXISTS ${scratch}; DROP TABLE IF EXISTS ${lines}`);
   return { file, days, rejects, hasOrderIds: mapping.order !== null, rowsRead };
 }
 

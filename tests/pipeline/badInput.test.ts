@@ -257,6 +257,46 @@ describe('bad input corpus (fixtures/bad)', () => {
     });
   });
 
+  it('NDJSON: lines that are not JSON objects, not UTF-8, or hold text where numbers were found are rejects at their lines', async () => {
+    const out = await tempDir();
+    const file = path.join(out, 'orders.ndjson');
+    const record = (id: string, date: string, amount: string) => `{"customer_id":"${id}","order_date":"${date}","amount":${amount}}`;
+    const lines = [
+      record('A', '2024-01-01', '5'), // 1
+      '', // 2: blank lines count
+      'not json', // 3
+      record('B', '2024-01-02', '"7.5"'), // 4: a number written as text is a number
+      '[1, 2]', // 5
+      record('\x93C\x94', '2024-01-02', '3'), // 6: Windows-1252 curly quotes
+      record('', '2024-01-03', '4'), // 7
+      record('D', '2024-01-03', '"N/A"'), // 8: DuckDB's reader typed amount as a number from the lines above
+    ];
+    await writeFile(file, Buffer.from(`${lines.join('\n')}\n`, 'latin1'));
+    await withEngine(async (engine) => {
+      const cfg = config({ inputs: [file], out: path.join(out, 'o'), noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } });
+      const summary = await runScore(engine, cfg, silentEffects);
+      expect(summary.rows).toMatchObject({ read: 7, accepted: 2, rejected: 5 });
+      const rejects = parseCsv(await readFile(path.join(out, 'o', 'rejects.csv'), 'utf8'));
+      expect(rejects.map((r) => [r.line, r.reason])).toEqual([
+        ['3', 'malformed JSON'],
+        ['5', 'malformed JSON: not an object'],
+        ['6', 'invalid encoding: the line is not UTF-8'],
+        ['7', 'missing customer id'],
+        ['8', 'non-numeric amount'],
+      ]);
+      expect(rejects.at(-1)).toMatchObject({ customer_id: 'D', amount: 'N/A', raw_line: record('D', '2024-01-03', '"N/A"') });
+      const customers = parseCsv(await readFile(path.join(out, 'o', 'customers.csv'), 'utf8'));
+      expect(customers.map((c) => [c.customer_id, c.revenue])).toEqual([
+        ['A', '5.0'],
+        ['B', '7.5'],
+      ]);
+      // A JSON array over several lines is not NDJSON: said so, not "missing customer column".
+      const array = path.join(out, 'array.json');
+      await writeFile(array, `[${record('A', '2024-01-01', '5')},\n ${record('B', '2024-01-02', '7')}]\n`);
+      await expect(runScore(engine, { ...cfg, inputs: [array] }, silentEffects)).rejects.toThrow(/array\.json: not newline-delimited JSON \(no line holds a JSON object/);
+    });
+  });
+
   it('shows the raw text of a value-rejected row, not the value the reader parsed', async () => {
     const out = await tempDir();
     await withEngine(async (engine) => {
