@@ -134,6 +134,13 @@ export function parseAmountSql(value: string, type: SourceType): string {
  */
 export const trimIdSql = (value: string) => `trim(${value}, ' ')`;
 
+/**
+ * Whether a (non-NULL) id column is empty once trimmed, calling trim() only
+ * where a blank shows at either end: trim() on every id was the costly part of
+ * the scans over the customer days that look for rejected rows.
+ */
+export const blankIdSql = (column: string) => `(${column} = '' OR ((${column} LIKE ' %' OR ${column} LIKE '% ') AND ${trimIdSql(column)} = ''))`;
+
 export interface StagedSelect {
   /** Expression giving the raw text of each mapped field (for rejects.csv). */
   customer: string;
@@ -221,9 +228,7 @@ GROUP BY customer_id, order_date${byOrderId ? ', order_id' : ''}`;
  */
 export const DAYS_CHECK_SQL = (days: string) => `
 SELECT coalesce(sum(rows), 0)::BIGINT AS rows,
-       coalesce(sum(CASE WHEN customer_id IS NULL OR customer_id = '' OR order_date IS NULL THEN rows
-                         -- trim() only where a blank shows at either end: it is the costly part of this scan
-                         WHEN (customer_id LIKE ' %' OR customer_id LIKE '% ') AND ${trimIdSql('customer_id')} = '' THEN rows
+       coalesce(sum(CASE WHEN customer_id IS NULL OR order_date IS NULL OR ${blankIdSql('customer_id')} THEN rows
                          ELSE rows - amount_rows END), 0)::BIGINT AS rejected,
        count(*) FILTER (WHERE customer_id LIKE ' %' OR customer_id LIKE '% ')::BIGINT AS untrimmed
 FROM ${days}`;
@@ -234,7 +239,7 @@ export const EMPTY_REJECTS_SQL = (target: string) =>
 
 /** Drops what DAYS_CHECK_SQL counted as rejected (the rows themselves are in the rejects table by then). */
 export const CLEAN_DAYS_SQL = (days: string) => [
-  `DELETE FROM ${days} WHERE customer_id IS NULL OR ${trimIdSql('customer_id')} = '' OR order_date IS NULL OR amount_rows = 0`,
+  `DELETE FROM ${days} WHERE customer_id IS NULL OR order_date IS NULL OR amount_rows = 0 OR ${blankIdSql('customer_id')}`,
   `UPDATE ${days} SET rows = amount_rows WHERE amount_rows < rows`,
 ];
 
@@ -400,7 +405,7 @@ const rowOffsetSql = (lines: string, gaps: string, rowCount: string) =>
 export const csvRejectedIdsSql = (target: string, days: string) => `
 CREATE OR REPLACE TEMP TABLE ${target} AS
 SELECT DISTINCT customer_id FROM ${days}
-WHERE customer_id IS NOT NULL AND (${trimIdSql('customer_id')} = '' OR order_date IS NULL OR amount_rows < rows)`;
+WHERE customer_id IS NOT NULL AND (order_date IS NULL OR amount_rows < rows OR ${blankIdSql('customer_id')})`;
 
 /**
  * One ordered pass over a reader that keeps only some of its rows:
