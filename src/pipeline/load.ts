@@ -1,10 +1,13 @@
-import { stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import { InputError, UsageError } from '../errors.js';
 import {
   AMOUNT_TYPE,
+  castRejectFieldsSql,
+  castRejectLinesSql,
   classifyType,
   CLEAN_DAYS_SQL,
   CSV_LINE_COUNTS_SQL,
@@ -25,9 +28,11 @@ import {
   DAYS_CHECK_SQL,
   decodedLinesSql,
   EMPTY_REJECTS_SQL,
+  FILL_CAST_REJECT_FIELDS_SQL,
   INVALID_ENCODING_REASON,
   parseAmountSql,
   readerCall,
+  READER_DIALECT_SQL,
   readerProjectionSql,
   stageRowsSql,
   TRIM_IDS_SQL,
@@ -206,6 +211,10 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
       columns: { dateColumn: date, amountColumn: amount },
     });
     if (check.rejected > 0) for (const sql of CLEAN_DAYS_SQL(days)) await engine.run(sql);
+    if (readerRejected > 0) {
+      const position = (column: string) => names.indexOf(column) + 1;
+      await fillCastRejectFields(engine, rejects, rejectsTable, names.length, { customer: position(customer), date: position(date), amount: position(amount) });
+    }
   }
   if (check.untrimmed > 0) await engine.run(TRIM_IDS_SQL(days));
   return { file, days, rejects, hasOrderIds: order !== null, rowsRead: check.rows + readerRejected };
@@ -315,6 +324,43 @@ async function collectCsvRejects(
     await engine.run(`DROP TABLE ${ids}; DROP TABLE ${passes}`);
   }
   await engine.run(`DROP TABLE ${lines}; DROP TABLE ${quoted}; DROP TABLE ${quoted}_gaps`);
+}
+
+/**
+ * The reader's rejects for a bad date or amount carry only their line: their
+ * fields are read from those lines (a scratch file of just them, in the
+ * dialect that reader used), so rejects.csv shows customer_id, order_date and
+ * amount as written for them too. Best effort: should that read fail, the
+ * fields stay empty and raw_line has the line.
+ */
+async function fillCastRejectFields(
+  engine: Engine,
+  rejects: string,
+  readerRejects: string,
+  fields: number,
+  positions: { customer: number; date: number; amount: number },
+): Promise<void> {
+  const lines = `${rejects}_cast_lines`;
+  const parsed = `${rejects}_cast_fields`;
+  await engine.run(castRejectLinesSql(lines, rejects));
+  const rows = await engine.all<{ raw_line: string }>(`SELECT raw_line FROM ${lines} ORDER BY k`);
+  const folder = rows.length > 0 ? await mkdtemp(path.join(tmpdir(), 'crm-rejects-')) : null;
+  try {
+    if (folder) {
+      const used = (await engine.one<{ delimiter: string; quote: string; escape: string }>(READER_DIALECT_SQL(readerRejects)))!;
+      const character = (c: string) => (c === '(empty)' ? '' : c);
+      const dialect = { delimiter: character(used.delimiter), quote: character(used.quote), escape: character(used.escape) };
+      const scratch = path.join(folder, 'lines.csv');
+      await writeFile(scratch, rows.map((r) => `${r.raw_line.replace(/\r$/, '')}\n`).join(''));
+      await engine.run(castRejectFieldsSql(parsed, engine.dialect, dialect, fields, positions), { path: scratch });
+      await engine.run(FILL_CAST_REJECT_FIELDS_SQL(rejects, lines, parsed));
+    }
+  } catch {
+    // The fields stay empty; raw_line has the line.
+  } finally {
+    if (folder) await rm(folder, { recursive: true, force: true });
+    await engine.run(`DROP TABLE IF EXISTS ${lines}; DROP TABLE IF EXISTS ${parsed}`);
+  }
 }
 
 /** DAYS_CHECK_SQL's counts for one file's customer-day table. */

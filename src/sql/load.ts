@@ -542,6 +542,43 @@ export const csvReaderRejectsSql = (rejectsTable: string, quotedGaps: string) =>
 SELECT ${lineAtRankSql(quotedGaps, 'line')} AS line, reason, NULL AS customer_id, NULL AS order_date, NULL AS amount, raw_line
 FROM (${READER_REJECTS_SQL(rejectsTable)})`;
 
+/**
+ * The reader's rejects that a bad date or amount made (DuckDB's reader could
+ * split the line, not cast a value): numbered `k` in line order. The reader
+ * keeps only their line, so their fields are read again from it
+ * ({@link castRejectFieldsSql}) to show them as written, like other rejects.
+ */
+export const castRejectLinesSql = (target: string, rejects: string) => `
+CREATE OR REPLACE TEMP TABLE ${target} AS
+SELECT row_number() OVER (ORDER BY line) AS k, line, raw_line FROM ${rejects}
+WHERE reason IN ('unparseable date', 'non-numeric amount') AND raw_line IS NOT NULL AND customer_id IS NULL AND order_date IS NULL AND amount IS NULL`;
+
+/** The delimiter, quote and escape the reader that set rows aside used ('(empty)' for none), from its scan table. */
+export const READER_DIALECT_SQL = (rejectsTable: string) => `SELECT delimiter, quote, escape FROM ${rejectsTable}_scan LIMIT 1`;
+
+/**
+ * `$path` holds the lines of castRejectLinesSql's table, in order, without a
+ * header: each as text fields in the file's dialect, `k` its rank, and the
+ * mapped columns by position.
+ */
+export const castRejectFieldsSql = (
+  target: string,
+  d: Dialect,
+  dialect: { delimiter: string; quote: string; escape: string },
+  fields: number,
+  positions: { customer: number; date: number; amount: number },
+) => `
+CREATE OR REPLACE TEMP TABLE ${target} AS
+SELECT row_number() OVER () AS k, c${positions.customer} AS customer_id, c${positions.date} AS order_date, c${positions.amount} AS amount
+FROM read_csv($path, columns = {${Array.from({ length: fields }, (_, i) => `'c${i + 1}': 'VARCHAR'`).join(', ')}}, header = false, auto_detect = false,
+     delim = ${d.quoteString(dialect.delimiter)}, quote = ${d.quoteString(dialect.quote)}, escape = ${d.quoteString(dialect.escape)})`;
+
+/** The reader's cast rejects get the fields read from their lines. */
+export const FILL_CAST_REJECT_FIELDS_SQL = (rejects: string, lines: string, fields: string) => `
+UPDATE ${rejects} SET customer_id = f.customer_id, order_date = f.order_date, amount = f.amount
+FROM ${lines} l JOIN ${fields} f USING (k)
+WHERE ${rejects}.line = l.line`;
+
 /** Rows DuckDB's CSV reader set aside, one per line, with our reason where the column tells it. */
 export const READER_REJECTS_SQL = (rejectsTable: string) => `
 SELECT line,

@@ -297,6 +297,27 @@ describe('bad input corpus (fixtures/bad)', () => {
     });
   });
 
+  it("shows the fields of a row DuckDB's reader could not cast (a bad amount or date) as written, not only its raw line", async () => {
+    const out = await tempDir();
+    const fields = async (file: string) => {
+      const o = path.join(out, file);
+      await withEngine((engine) =>
+        runScore(engine, config({ inputs: [fixture('bad', file)], out: o, noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } }), silentEffects),
+      );
+      return parseCsv(await readFile(path.join(o, 'rejects.csv'), 'utf8')).map((r) => [r.line, r.customer_id, r.order_date, r.amount]);
+    };
+    expect(await fields('non_numeric_amounts.csv')).toEqual([
+      ['3', 'A2', '2024-01-06', 'abc'],
+      ['4', 'A3', '2024-01-07', ''],
+      ['5', 'A4', '2024-01-08', '12.5.3'],
+      ['6', 'A5', '2024-01-09', 'NaN'],
+    ]);
+    // Quoted fields unquoted; CRLF lines after blank lines; a line after a quoted line break.
+    expect(await fields('quoted_delimiters.csv')).toEqual([['3', 'A2', '2024-01-06', '1,234.50']]);
+    expect((await fields('blank_lines_crlf.csv')).find((r) => r[0] === '9')).toEqual(['9', 'A4', '2024-01-08', 'abc']);
+    expect((await fields('multiline_quoted.csv')).find((r) => r[0] === '9')).toEqual(['9', 'A4', '2024-01-08', 'abc']);
+  });
+
   it('shows the raw text of a value-rejected row, not the value the reader parsed', async () => {
     const out = await tempDir();
     await withEngine(async (engine) => {
@@ -367,9 +388,8 @@ describe('bad input corpus (fixtures/bad)', () => {
         if (reject) expected.push([String(line + 1), ...reject]);
         line += record.split(eol).length;
       };
-      /** A bad date is the reader's reject (no fields, the raw line) when it parses dates. */
-      const badDate = (customer: string, date: string, amount: string): [string, string, string, string] =>
-        dateFormat ? ['unparseable date', '', '', ''] : ['unparseable date', customer, date, amount];
+      /** A bad date (the reader's reject when it parses dates) shows its fields as written either way. */
+      const badDate = (customer: string, date: string, amount: string): [string, string, string, string] => ['unparseable date', customer, date, amount];
       const bad: Record<number, () => void> = {
         3: () => add('C3,not-a-date,12.50,x', badDate('C3', 'not-a-date', '12.50')),
         1003: () => add(`C1,2024-13-01,4.00,"note${eol}${eol}continued"`, badDate('C1', '2024-13-01', '4.00')),
@@ -378,7 +398,7 @@ describe('bad input corpus (fixtures/bad)', () => {
         1205: () => add('C5,2024-02-04,1,x,extra', ['too many columns', '', '', '']),
         1206: () => add('C2,2024-02-03,,x', ['missing amount', 'C2', '2024-02-03', '']),
         1207: () => add('C3,2024-02-03,"",x', ['missing amount', 'C3', '2024-02-03', '']),
-        1307: () => add('C6,2024-02-05,abc,x', ['non-numeric amount', '', '', '']),
+        1307: () => add('C6,2024-02-05,abc,x', ['non-numeric amount', 'C6', '2024-02-05', 'abc']),
         1308: () => add('C4,,9.90,"a ""quoted"" note"', ['missing date', 'C4', '', '9.90']),
         1499: () => add('C0,2024-99-99,3.30,x', badDate('C0', '2024-99-99', '3.30')),
       };
