@@ -14,6 +14,11 @@ export type NumericColumns<K extends string> = Record<K, Float64Array>;
  */
 export interface Engine {
   readonly dialect: Dialect;
+  /**
+   * A private folder for this run's scratch files (the engine's spill folder):
+   * removed on close, and by the next run if this one is killed.
+   */
+  readonly scratchFolder: string;
   /** Runs one or more statements for their effect. */
   run(sql: string, params?: SqlParams): Promise<void>;
   /** Runs a query and returns its rows as plain JS objects (BIGINT as number when safe). */

@@ -1,5 +1,4 @@
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
@@ -344,13 +343,13 @@ async function fillCastRejectFields(
   const parsed = `${rejects}_cast_fields`;
   await engine.run(castRejectLinesSql(lines, rejects));
   const rows = await engine.all<{ raw_line: string }>(`SELECT raw_line FROM ${lines} ORDER BY k`);
-  const folder = rows.length > 0 ? await mkdtemp(path.join(tmpdir(), 'crm-rejects-')) : null;
+  // Customer data: in the engine's own folder, which goes even if this run is killed.
+  const scratch = path.join(engine.scratchFolder, `${rejects}_cast_lines.csv`);
   try {
-    if (folder) {
+    if (rows.length > 0) {
       const used = (await engine.one<{ delimiter: string; quote: string; escape: string }>(READER_DIALECT_SQL(readerRejects)))!;
       const character = (c: string) => (c === '(empty)' ? '' : c);
       const dialect = { delimiter: character(used.delimiter), quote: character(used.quote), escape: character(used.escape) };
-      const scratch = path.join(folder, 'lines.csv');
       await writeFile(scratch, rows.map((r) => `${r.raw_line.replace(/\r$/, '')}\n`).join(''));
       await engine.run(castRejectFieldsSql(parsed, engine.dialect, dialect, fields, positions), { path: scratch });
       await engine.run(FILL_CAST_REJECT_FIELDS_SQL(rejects, lines, parsed));
@@ -358,7 +357,7 @@ async function fillCastRejectFields(
   } catch {
     // The fields stay empty; raw_line has the line.
   } finally {
-    if (folder) await rm(folder, { recursive: true, force: true });
+    await rm(scratch, { force: true });
     await engine.run(`DROP TABLE IF EXISTS ${lines}; DROP TABLE IF EXISTS ${parsed}`);
   }
 }

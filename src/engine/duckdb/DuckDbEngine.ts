@@ -78,6 +78,10 @@ export class DuckDbEngine implements Engine {
     private readonly spillTo: string,
   ) {}
 
+  get scratchFolder(): string {
+    return this.spillTo;
+  }
+
   static async create(options: DuckDbEngineOptions = {}): Promise<DuckDbEngine> {
     const config: Record<string, string> = {};
     if (options.threads) config.threads = String(options.threads);
