@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import { InputError, UsageError } from '../errors.js';
+import { countLineEndings } from '../io/lineEndings.js';
 import {
   AMOUNT_TYPE,
   castRejectFieldsSql,
@@ -163,7 +164,7 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
     // The sniffer gives up on whitespace-aligned text with a line that is not UTF-8 in its sample.
     const layout = config.delimiter === undefined ? await sniffWhitespace(engine, file).catch(() => null) : null;
     if (layout) return loadOther(engine, config, file, index, 'whitespace', layout);
-    throw new InputError(`${file}: cannot be read as CSV (${firstLine((error as Error).message)})`);
+    throw await textReadError(file, error);
   }
   const names = sniffed.map((c) => c.name);
   if (names.length === 1 && config.delimiter === undefined) {
@@ -187,7 +188,7 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
   try {
     await engine.run(customerDaysSql(days, readerProjectionSql(readerCall('csv', readOptions, rejectsTable, d), parts), order !== null), { path: file });
   } catch (error) {
-    throw new InputError(`${file}: cannot be read as CSV (${firstLine((error as Error).message)})`);
+    throw await textReadError(file, error);
   }
 
   const readerRejected = (await engine.one<{ n: number }>(`SELECT count(DISTINCT line)::BIGINT AS n FROM ${rejectsTable}`))!.n;
@@ -291,7 +292,7 @@ async function collectCsvRejects(
       await engine.run(csvRejectPassesSql(passes, { typedReader: o.typedReader, textReader: o.textReader, ids, parts: o.parts }), { path: file });
     }
   } catch (error) {
-    throw new InputError(`${file}: cannot be read as CSV (${firstLine((error as Error).message)})`);
+    throw await textReadError(file, error);
   } finally {
     await engine.run(`SET preserve_insertion_order = false`);
   }
@@ -454,7 +455,7 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
       await engine.run(`DROP TABLE ${scratch}_text`);
     }
   } catch (error) {
-    throw new InputError(`${file}: cannot be read as ${kind === 'ndjson' ? 'newline-delimited JSON' : kind} (${firstLine((error as Error).message)})`);
+    throw await textReadError(file, error, kind === 'ndjson' ? 'newline-delimited JSON' : kind);
   }
 
   let available: string[];
@@ -576,6 +577,23 @@ async function sampleHasQuote(engine: Engine, file: string): Promise<boolean> {
 async function describe(engine: Engine, sql: string, file: string | null): Promise<{ name: string; type: string }[]> {
   const rows = await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE ${sql}`, file ? { path: file } : undefined);
   return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
+}
+
+/**
+ * The error for a text file DuckDB's reader failed on: the reader's own words,
+ * unless the file mixes CRLF and LF line endings, which that reader cannot
+ * read and does not name.
+ */
+async function textReadError(file: string, error: unknown, what = 'CSV'): Promise<InputError> {
+  if (!/\.gz$/i.test(file)) {
+    const endings = await countLineEndings(file).catch(() => ({ crlf: 0, lf: 0 }));
+    if (endings.crlf > 0 && endings.lf > 0) {
+      return new InputError(
+        `${file}: mixes Windows (CRLF, ${endings.crlf} lines) and Unix (LF, ${endings.lf} lines) line endings, which DuckDB's CSV reader cannot read; convert the file to one of them (e.g. dos2unix) and run again`,
+      );
+    }
+  }
+  return new InputError(`${file}: cannot be read as ${what} (${firstLine((error as Error).message)})`);
 }
 
 const firstLine = (message: string) => message.split('\n')[0]!.replace(/^[A-Za-z ]+Error: /, '');

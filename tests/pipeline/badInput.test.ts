@@ -297,6 +297,21 @@ describe('bad input corpus (fixtures/bad)', () => {
     });
   });
 
+  it('a file mixing CRLF and LF line endings (two exports concatenated) fails with an error that says so', async () => {
+    const out = await tempDir();
+    const early = path.join(out, 'early.csv');
+    await writeFile(early, 'customer_id,order_date,amount\r\nA1,2024-01-01,5\r\nA2,2024-01-02,3\nA3,2024-01-03,4\n');
+    // Past the lines DuckDB's sniffer samples: the read itself fails.
+    const late = path.join(out, 'late.csv');
+    await writeFile(late, `customer_id,order_date,amount\n${Array.from({ length: 30_000 }, (_, i) => `A${i},2024-01-01,5\n`).join('')}B1,2024-01-02,3\r\nB2,2024-01-03,4\r\n`);
+    await withEngine(async (engine) => {
+      for (const [file, crlf, lf] of [[early, 2, 2], [late, 2, 30_001]] as const) {
+        const cfg = config({ inputs: [file], out: path.join(out, 'o'), noDb: true, clv: { enabled: false }, kmeans: { enabled: false } });
+        await expect(runScore(engine, cfg, silentEffects)).rejects.toThrow(`${file}: mixes Windows (CRLF, ${crlf} lines) and Unix (LF, ${lf} lines) line endings`);
+      }
+    });
+  });
+
   it("shows the fields of a row DuckDB's reader could not cast (a bad amount or date) as written, not only its raw line", async () => {
     const out = await tempDir();
     const fields = async (file: string) => {
