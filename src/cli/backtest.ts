@@ -29,6 +29,7 @@ export function backtestCommand(): Command {
     .option('--amount-col <name|n>', 'amount column')
     .option('--delimiter <char>', "field delimiter ('tab', 'whitespace', or a character)")
     .option('--date-format <format>', 'strptime format for dates')
+    .addOption(new Option('--decimal-separator <char>', "decimal mark of amounts written as text (default: '.')").choices(['.', ',']))
     .addOption(new Option('--clv-model <model>', 'purchase model (default: bgnbd)').choices(['bgnbd', 'paretonbd']))
     .addOption(new Option('--time-unit <unit>', 'model time unit (default: week)').choices(['day', 'week', 'month']))
     .option('--penalty <l2>', 'L2 penalty on model parameters', parseNumber('--penalty'));
@@ -46,6 +47,7 @@ export function backtestCommand(): Command {
         columns: { customer: options.customerCol, date: options.dateCol, amount: options.amountCol },
         delimiter: options.delimiter,
         dateFormat: options.dateFormat,
+        decimalSeparator: options.decimalSeparator,
         clv: { model: options.clvModel, timeUnit: options.timeUnit, penalty: options.penalty },
       }),
     );

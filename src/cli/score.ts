@@ -15,6 +15,9 @@ Examples:
   # Whitespace-separated file without a header (CDNOW), columns by position
   $ crm score fixtures/cdnow/CDNOW_sample.txt --customer-col 1 --date-col 3 --amount-col 5 --as-of 1997-09-30 --out out/cdnow
 
+  # A European export: amounts with a decimal comma (12,50), fields separated by semicolons (detected)
+  $ crm score export.csv --decimal-separator , --out out/
+
   # Pareto/NBD instead of BG/NBD, 24-month CLV at 1% a month and a 30% margin
   $ crm score tx.csv --clv-model paretonbd --horizon 24 --discount-rate 0.01 --margin 0.3 --out out/
 
@@ -42,6 +45,7 @@ export function scoreCommand(): Command {
     .option('--delimiter <char>', "field delimiter ('tab', 'whitespace', or a character; default: detected)")
     .addOption(new Option('--header <mode>', 'first line is a header (default: detected)').choices(['auto', 'yes', 'no']))
     .option('--date-format <format>', 'strptime format for dates, e.g. %d/%m/%Y (default: ISO, YYYYMMDD or timestamps)')
+    .addOption(new Option('--decimal-separator <char>', "decimal mark of amounts written as text (default: '.'; ',' for 12,50)").choices(['.', ',']))
     .option('--timezone <tz>', 'time zone that timestamps are reduced to dates in (default: UTC)')
     .option('--as-of <date>', 'score as of this date, YYYY-MM-DD (default: the latest transaction date)')
     .option('--max-reject-rate <rate>', 'fail (exit 1) when more than this share of rows is rejected, 0..1', parseNumber('--max-reject-rate'))
@@ -99,6 +103,7 @@ async function resolveScoreConfig(inputs: string[], options: Record<string, unkn
     delimiter: flag('delimiter'),
     header: flag('header'),
     dateFormat: flag('dateFormat'),
+    decimalSeparator: flag('decimalSeparator'),
     timezone: flag('timezone'),
     asOf: flag('asOf'),
     maxRejectRate: flag('maxRejectRate'),

@@ -36,6 +36,8 @@ export const scoreConfigSchema = object({
   delimiter: string().min(1).optional(),
   header: enumOf(['auto', 'yes', 'no']).default('auto'),
   dateFormat: string().min(1).optional(),
+  /** The decimal mark of amounts written as text: '.' (12.50) or ',' (12,50, as in many European exports). */
+  decimalSeparator: enumOf(['.', ',']).default('.'),
   timezone: string().min(1).default('UTC'),
   asOf: isoDate.optional(),
   maxRejectRate: number().min(0).max(1).optional(),

@@ -149,7 +149,9 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
   const rejectsTable = `reader_rejects_${index}`;
   const explicitHeader = config.header === 'auto' ? undefined : config.header === 'yes';
   const delimiter = config.delimiter === 'tab' ? '\t' : config.delimiter;
-  const base: CsvReadOptions = { delimiter, header: explicitHeader };
+  const base: CsvReadOptions = { delimiter, header: explicitHeader, ...(config.decimalSeparator === ',' ? { decimalSeparator: ',' as const } : {}) };
+  // DuckDB adds to a rejects table that exists: one left by an earlier run in this engine would count again.
+  await dropReaderRejects(engine, rejectsTable);
 
   // DuckDB's sniffer: delimiter, quoting, header and column types from a sample.
   let sniffed: { name: string; type: string }[];
@@ -217,7 +219,15 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
     }
   }
   if (check.untrimmed > 0) await engine.run(TRIM_IDS_SQL(days));
+  await dropReaderRejects(engine, rejectsTable);
   return { file, days, rejects, hasOrderIds: order !== null, rowsRead: check.rows + readerRejected };
+}
+
+/** The tables DuckDB's CSV readers of one file set rows aside in (see loadCsv and collectCsvRejects). */
+async function dropReaderRejects(engine: Engine, rejectsTable: string): Promise<void> {
+  for (const reader of ['', '_sniff', '_again', '_text']) {
+    await engine.run(`DROP TABLE IF EXISTS ${rejectsTable}${reader}; DROP TABLE IF EXISTS ${rejectsTable}${reader}_scan`);
+  }
 }
 
 /**
@@ -402,7 +412,7 @@ async function loadTyped(engine: Engine, config: ScoreConfig, file: string, inde
     customer: `CAST(${q(mapping.customer)} AS VARCHAR)`,
     date: q(mapping.date),
     dateType: typeOf(mapping.date),
-    amount: parseAmountSql(q(mapping.amount), typeOf(mapping.amount)),
+    amount: parseAmountSql(q(mapping.amount), typeOf(mapping.amount), config.decimalSeparator),
     amountType: 'number',
     order: mapping.order ? q(mapping.order) : null,
     hasExplicitFormat: Boolean(config.dateFormat),
@@ -513,6 +523,7 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
       order: mapping.order ? q(mapping.order) : null,
       dateType: types.get(mapping.date) ?? 'text',
       amountType: types.get(mapping.amount) ?? 'text',
+      decimalSeparator: config.decimalSeparator,
       line,
       hasExplicitFormat: Boolean(config.dateFormat),
     }),

@@ -7,6 +7,7 @@ import { awaitedLater } from '../promises.js';
 import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { EXTENSION, writeQuery } from '../io/writers.js';
 import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
+import { DECIMAL_COMMA_AMOUNT_SQL } from '../sql/load.js';
 import { CLUSTERS_CSV_SQL } from '../sql/segment.js';
 import { assembleScoredSql, DROP_SCORING_INPUTS_SQL, FINAL_WITHOUT_HISTORY_SQL, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../sql/scored.js';
 import type { ClvResult, StartedClv } from './clv.js';
@@ -65,10 +66,13 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   const loaded = await timed('load', () => loadTransactions(engine, config));
   log.info({ files: loaded.files.length, rowsRead: loaded.rowsRead, rowsRejected: loaded.rowsRejected }, 'loaded transactions');
   // A failed run writes no rejects.csv, so the error itself says why rows were refused.
-  const topReasons = async () =>
-    (await engine.all<{ reason: string; n: number }>(`SELECT reason, count(*)::BIGINT AS n FROM rejects GROUP BY reason ORDER BY n DESC, reason LIMIT 3`))
+  const topReasons = async () => {
+    const reasons = (await engine.all<{ reason: string; n: number }>(`SELECT reason, count(*)::BIGINT AS n FROM rejects GROUP BY reason ORDER BY n DESC, reason LIMIT 3`))
       .map((r) => `${r.n} ${r.reason}`)
       .join(', ');
+    const comma = config.decimalSeparator === '.' ? (await engine.one<{ amount: string }>(DECIMAL_COMMA_AMOUNT_SQL))?.amount : undefined;
+    return comma === undefined ? reasons : `${reasons} (amounts such as ${JSON.stringify(comma)} have a decimal comma: run with --decimal-separator ,)`;
+  };
   if (config.maxRejectRate !== undefined && loaded.rowsRejected / loaded.rowsRead > config.maxRejectRate) {
     throw new InputError(
       `${loaded.rowsRejected} of ${loaded.rowsRead} rows rejected (${((100 * loaded.rowsRejected) / loaded.rowsRead).toFixed(2)}%), above --max-reject-rate ${config.maxRejectRate}: ${await topReasons()}`,

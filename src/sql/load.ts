@@ -21,6 +21,8 @@ export interface CsvReadOptions {
   /** Quote and escape characters, when not left to DuckDB's sniffer. */
   quote?: string;
   escape?: string;
+  /** The decimal mark of numbers, when not '.'. */
+  decimalSeparator?: ',';
 }
 
 /**
@@ -47,6 +49,7 @@ function csvOptions(csv: CsvReadOptions, rejectsTable: string | null, d: Dialect
   if (csv.header !== undefined) options.push(`header = ${csv.header}`);
   if (csv.quote !== undefined) options.push(`quote = ${d.quoteString(csv.quote)}`);
   if (csv.escape !== undefined) options.push(`escape = ${d.quoteString(csv.escape)}`);
+  if (csv.decimalSeparator !== undefined) options.push(`decimal_separator = ${d.quoteString(csv.decimalSeparator)}`);
   return options;
 }
 
@@ -118,11 +121,22 @@ export function parseDateSql(value: string, type: SourceType, hasExplicitFormat:
   }
 }
 
+/**
+ * A rejected amount that reads as a number with a decimal comma (12,50 or
+ * 1.234,50), if any: the hint to run with --decimal-separator ','.
+ */
+export const DECIMAL_COMMA_AMOUNT_SQL = `
+SELECT trim(amount) AS amount FROM rejects
+WHERE reason = 'non-numeric amount' AND regexp_full_match(trim(amount), '-?[0-9][0-9.]*,[0-9]+')
+ORDER BY source, line LIMIT 1`;
+
 /** Amounts are exact decimals, so sums do not depend on row order. */
 export const AMOUNT_TYPE = 'DECIMAL(18,4)';
 
-export function parseAmountSql(value: string, type: SourceType): string {
-  return type === 'number' ? `try_cast(${value} AS ${AMOUNT_TYPE})` : `try_cast(trim(${value}) AS ${AMOUNT_TYPE})`;
+/** An amount from a number, or from text with `decimalSeparator` as its decimal mark. */
+export function parseAmountSql(value: string, type: SourceType, decimalSeparator: '.' | ',' = '.'): string {
+  if (type === 'number') return `try_cast(${value} AS ${AMOUNT_TYPE})`;
+  return decimalSeparator === ',' ? `try_cast(replace(trim(${value}), ',', '.') AS ${AMOUNT_TYPE})` : `try_cast(trim(${value}) AS ${AMOUNT_TYPE})`;
 }
 
 /**
@@ -149,6 +163,8 @@ export interface StagedSelect {
   order: string | null;
   dateType: SourceType;
   amountType: SourceType;
+  /** The decimal mark of amounts given as text (default '.'). */
+  decimalSeparator?: '.' | ',';
   /** Expression for the line number of the row in its file; NULL when it is derived later from the row position. */
   line: string;
   hasExplicitFormat: boolean;
@@ -160,7 +176,7 @@ export interface StagedSelect {
  */
 export function parsedRowsSql(from: string, s: StagedSelect): string {
   const date = parseDateSql(s.date, s.dateType, s.hasExplicitFormat);
-  const amount = parseAmountSql(s.amount, s.amountType);
+  const amount = parseAmountSql(s.amount, s.amountType, s.decimalSeparator);
   return `
 WITH parsed AS (
   SELECT

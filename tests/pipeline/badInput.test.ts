@@ -297,6 +297,51 @@ describe('bad input corpus (fixtures/bad)', () => {
     });
   });
 
+  it("reads amounts with a decimal comma (12,50) with decimalSeparator ',', and says to use it when every amount is refused", async () => {
+    const out = await tempDir();
+    const csv = path.join(out, 'europe.csv');
+    await writeFile(csv, 'customer_id;order_date;amount\nA1;2024-01-01;12,50\nA2;2024-01-02;-3,25\nA3;2024-01-03;1.234,75\nA4;2024-01-04;7\n');
+    // NDJSON amounts as text take the same decimal mark.
+    const ndjson = path.join(out, 'europe.ndjson');
+    await writeFile(ndjson, '{"customer_id":"B1","order_date":"2024-01-05","amount":"4,75"}\n{"customer_id":"B2","order_date":"2024-01-06","amount":"x"}\n');
+    const options = { noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } };
+    await withEngine(async (engine) => {
+      const summary = await runScore(engine, config({ inputs: [csv, ndjson], out: path.join(out, 'o'), decimalSeparator: ',', ...options }), silentEffects);
+      expect(summary.rows).toMatchObject({ read: 6, accepted: 4, rejected: 2 });
+      const customers = parseCsv(await readFile(path.join(out, 'o', 'customers.csv'), 'utf8'));
+      expect(customers.map((c) => [c.customer_id, c.revenue])).toEqual([
+        ['A1', '12.5'],
+        ['A2', '-3.25'],
+        ['A4', '7.0'],
+        ['B1', '4.75'],
+      ]);
+      // No thousands separator is guessed: 1.234,75 is refused, never read as 1.23475 or 1234.75.
+      const rejects = parseCsv(await readFile(path.join(out, 'o', 'rejects.csv'), 'utf8'));
+      expect(rejects.map((r) => [path.basename(r.source), r.line, r.reason, r.amount])).toEqual([
+        ['europe.csv', '4', 'non-numeric amount', '1.234,75'],
+        ['europe.ndjson', '2', 'non-numeric amount', 'x'],
+      ]);
+      // Without it, a file of decimal-comma amounts is refused whole, and the error says what to do.
+      const commas = path.join(out, 'commas.csv');
+      await writeFile(commas, 'customer_id;order_date;amount\nA1;2024-01-01;12,50\nA2;2024-01-02;3,00\n');
+      await expect(runScore(engine, config({ inputs: [commas], out: path.join(out, 'p'), ...options }), silentEffects)).rejects.toThrow(
+        /rows were rejected: \d+ non-numeric amount.* \(amounts such as "12,50" have a decimal comma: run with --decimal-separator ,\)$/,
+      );
+    });
+  });
+
+  it('counts the rows of each run when one engine scores files with rejects one after the other (none left over from the run before)', async () => {
+    const out = await tempDir();
+    await withEngine(async (engine) => {
+      const run = (file: string, o: string) =>
+        runScore(engine, config({ inputs: [fixture('bad', file)], out: path.join(out, o), noDb: true, clv: { enabled: false }, kmeans: { enabled: false } }), silentEffects);
+      // DuckDB adds to a rejects table that exists: the second run counted the first one's reader rejects too (8 rows read, not 6).
+      expect((await run('blank_lines.csv', 'a')).rows).toMatchObject({ read: 6, rejected: 4 });
+      expect((await run('non_numeric_amounts.csv', 'b')).rows).toMatchObject({ read: 6, rejected: 4 });
+      expect((await run('blank_lines.csv', 'c')).rows).toMatchObject({ read: 6, rejected: 4 });
+    });
+  });
+
   it('a file mixing CRLF and LF line endings (two exports concatenated) fails with an error that says so', async () => {
     const out = await tempDir();
     const early = path.join(out, 'early.csv');
