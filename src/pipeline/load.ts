@@ -19,7 +19,7 @@ import {
   csvReaderRejectsSql,
   csvRejectedIdsSql,
   csvRejectPassesSql,
-  csvSampleHasQuoteSql,
+  csvSampleProbeSql,
   csvSkippedRangesSql,
   csvTextRowsSql,
   csvTypedRejectsSql,
@@ -34,6 +34,8 @@ import {
   readerCall,
   READER_DIALECT_SQL,
   readerProjectionSql,
+  sampleFitsDateFormatSql,
+  SNIFFED_DATE_FORMATS_SQL,
   stageRowsSql,
   TRIM_IDS_SQL,
   type CsvReadOptions,
@@ -155,13 +157,15 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
 
   // DuckDB's sniffer: delimiter, quoting, header and column types from a sample.
   let sniffed: { name: string; type: string }[];
+  let probe: SampleProbe;
   try {
     // With store_rejects the sniffer tolerates malformed lines instead of giving up on the dialect.
     sniffed = await describe(engine, `SELECT * FROM ${readerCall('csv', base, `${rejectsTable}_sniff`, d)}`, file);
     // A sample without a quote character gets no quoting at all, and a quoted field further
     // down would keep its quotes ("C5" another customer than C5, "" an id): such a file is
     // read with RFC 4180's double quote. A sample with quotes keeps the sniffer's choice.
-    if (!(await sampleHasQuote(engine, file))) base.quote = base.escape = '"';
+    probe = await probeSample(engine, file);
+    if (!probe.quoted) base.quote = base.escape = '"';
   } catch (error) {
     // The sniffer gives up on whitespace-aligned text with a line that is not UTF-8 in its sample.
     const layout = config.delimiter === undefined ? await sniffWhitespace(engine, file).catch(() => null) : null;
@@ -182,6 +186,10 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
   const order = mapping.order ? real(mapping.order) : null;
 
   const dateRead = dateReading(config, sniffed.find((c) => c.name === date)?.type);
+  if (!config.dateFormat && dateRead.type !== 'VARCHAR' && probe.dayMonthDates) {
+    const allText = { ...base, types: Object.fromEntries(names.map((n) => [n, 'VARCHAR'])) };
+    await refuseAmbiguousDates(engine, file, date, dateRead.type, readerCall('csv', allText, null, d));
+  }
   const types: Record<string, string> = Object.fromEntries(names.map((n) => [n, 'VARCHAR']));
   types[date] = dateRead.type;
   types[amount] = AMOUNT_TYPE;
@@ -569,20 +577,58 @@ async function loadFile(engine: Engine, config: ScoreConfig, file: string, index
   return loadCsv(engine, config, file, index);
 }
 
+interface SampleProbe {
+  /** A double quote shows in the lines DuckDB's sniffer sampled. */
+  quoted: boolean;
+  /** Something like a day-and-month date (01/02/2024) does. */
+  dayMonthDates: boolean;
+}
+
 /**
- * Whether the lines DuckDB's sniffer sampled have a double quote. A file that
- * is not UTF-8 is looked at as Latin-1; one neither decodes (its bad lines are
- * rejects later) counts as quoted, which leaves the sniffer's choice alone.
+ * csvSampleProbeSql on the lines DuckDB's sniffer sampled. A file that is not
+ * UTF-8 is looked at as Latin-1; one neither decodes (its bad lines are
+ * rejects later) counts as quoted, which leaves the sniffer's choice alone,
+ * and as having such dates, which has its date format checked.
  */
-async function sampleHasQuote(engine: Engine, file: string): Promise<boolean> {
+async function probeSample(engine: Engine, file: string): Promise<SampleProbe> {
   for (const encoding of ['utf-8', 'latin-1'] as const) {
     try {
-      return (await engine.one<{ quoted: boolean }>(csvSampleHasQuoteSql(engine.dialect, encoding), { path: file }))!.quoted;
+      const row = (await engine.one<{ quoted: boolean; day_month_dates: boolean }>(csvSampleProbeSql(engine.dialect, encoding), { path: file }))!;
+      return { quoted: row.quoted, dayMonthDates: row.day_month_dates };
     } catch {
       // Not in this encoding: the next one.
     }
   }
-  return true;
+  return { quoted: true, dayMonthDates: true };
+}
+
+/**
+ * DuckDB's sniffer reads dates such as 01/02/2024 with whichever of
+ * day-first and month-first fits its sample first, and says nothing: for a
+ * US export of early-month dates, 2 January becomes 1 February, and every
+ * recency with it. A day-and-month format it chose is kept only when its
+ * swap (%d and %m exchanged) does not fit the sample too; otherwise the run
+ * stops and asks for --date-format. Year-first formats are not ambiguous.
+ */
+async function refuseAmbiguousDates(engine: Engine, file: string, column: string, type: string, textReader: string): Promise<void> {
+  let check: { fits: boolean; example: string | null } | undefined;
+  let format: string | null | undefined;
+  let swapped = '';
+  try {
+    const formats = await engine.one<{ date_format: string | null; timestamp_format: string | null }>(SNIFFED_DATE_FORMATS_SQL, { path: file });
+    format = type === 'DATE' ? formats?.date_format : formats?.timestamp_format;
+    if (!format || !/^%[dm]/.test(format)) return;
+    swapped = format.replace(/%([dm])/g, (_, c: string) => (c === 'd' ? '%m' : '%d'));
+    check = await engine.one(sampleFitsDateFormatSql(textReader, engine.dialect.quoteIdentifier(column)), { path: file, format: swapped });
+  } catch {
+    // The sample cannot be sniffed or read again (the load reports why, if it matters): no check.
+    return;
+  }
+  if (check?.fits) {
+    throw new InputError(
+      `${file}: dates in ${column} such as ${JSON.stringify(check.example)} read as day-first or month-first alike (DuckDB would guess ${format}); say which with --date-format '${format}' or --date-format '${swapped}'`,
+    );
+  }
 }
 
 async function describe(engine: Engine, sql: string, file: string | null): Promise<{ name: string; type: string }[]> {

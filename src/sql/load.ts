@@ -59,10 +59,29 @@ export const INVALID_ENCODING_REASON = 'invalid encoding: the line is not UTF-8'
 /** Lines DuckDB's CSV sniffer reads by default (its sample_size). */
 export const CSV_SNIFF_SAMPLE_LINES = 20_480;
 
-/** Whether a double quote shows in the first lines of `$path`, those DuckDB's sniffer samples, read as `encoding`. */
-export const csvSampleHasQuoteSql = (d: Dialect, encoding: 'utf-8' | 'latin-1') => `
-SELECT coalesce(bool_or(contains(line, '"')), false) AS quoted
+/**
+ * In the first lines of `$path`, those DuckDB's sniffer samples, read as
+ * `encoding`: whether a double quote shows (`quoted`), and whether something
+ * like a day-and-month date does (01/02/2024, 1.2.24: `day_month_dates`).
+ */
+export const csvSampleProbeSql = (d: Dialect, encoding: 'utf-8' | 'latin-1') => `
+SELECT coalesce(bool_or(contains(line, '"')), false) AS quoted,
+       coalesce(bool_or(regexp_matches(line, '(^|[^0-9])[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}([^0-9]|$)')), false) AS day_month_dates
 FROM (SELECT line FROM ${wholeLineReader(d, encoding)} LIMIT ${CSV_SNIFF_SAMPLE_LINES + 1})`;
+
+/** The date and timestamp formats DuckDB's sniffer finds in `$path` (NULL when none). */
+export const SNIFFED_DATE_FORMATS_SQL = `SELECT "DateFormat" AS date_format, "TimestampFormat" AS timestamp_format FROM sniff_csv($path)`;
+
+/**
+ * Whether every value of a column in the first lines of `$path` (read by
+ * `textReader`, every column as text) parses with `$format`, and the first
+ * such value: a date format the sniffer chose is ambiguous when its day and
+ * month swapped fit just as well.
+ */
+export const sampleFitsDateFormatSql = (textReader: string, column: string) => `
+SELECT coalesce(bool_and(try_strptime(value, $format) IS NOT NULL), false) AS fits, min(value) AS example
+FROM (SELECT trim(${column}) AS value FROM ${textReader} LIMIT ${CSV_SNIFF_SAMPLE_LINES})
+WHERE value IS NOT NULL AND value <> ''`;
 
 /** The reader call for one file. `$path` is the path. */
 export function readerCall(kind: ReaderKind, csv: CsvReadOptions, rejectsTable: string | null, d: Dialect): string {

@@ -342,6 +342,32 @@ describe('bad input corpus (fixtures/bad)', () => {
     });
   });
 
+  it('refuses dates that read as day-first and month-first alike (01/02/2024) unless --date-format says which; reads them when the sample decides', async () => {
+    const out = await tempDir();
+    const options = { noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } };
+    const ambiguous = path.join(out, 'ambiguous.csv');
+    await writeFile(ambiguous, 'customer_id,order_date,amount\nA1,01/02/2024,5\nA2,03/01/2024,3\n');
+    const us = path.join(out, 'us.csv');
+    await writeFile(us, 'customer_id,order_date,amount\nA1,01/02/2024,5\nA2,12/31/2024,3\n');
+    const firstDays = async (file: string, o: string, dateFormat?: string) => {
+      await withEngine((engine) => runScore(engine, config({ inputs: [file], out: path.join(out, o), dateFormat, ...options }), silentEffects));
+      return parseCsv(await readFile(path.join(out, o, 'customers.csv'), 'utf8')).map((c) => [c.customer_id, c.first_purchase]);
+    };
+    // DuckDB alone read these as 1 February and 3 January, without a word.
+    await expect(withEngine((engine) => runScore(engine, config({ inputs: [ambiguous], out: path.join(out, 'a'), ...options }), silentEffects))).rejects.toThrow(
+      `${ambiguous}: dates in order_date such as "01/02/2024" read as day-first or month-first alike (DuckDB would guess %d/%m/%Y); say which with --date-format '%d/%m/%Y' or --date-format '%m/%d/%Y'`,
+    );
+    expect(await firstDays(ambiguous, 'b', '%m/%d/%Y')).toEqual([
+      ['A1', '2024-01-02'],
+      ['A2', '2024-03-01'],
+    ]);
+    // 12/31 can only be month-first: the sniffer's reading stands.
+    expect(await firstDays(us, 'c')).toEqual([
+      ['A1', '2024-01-02'],
+      ['A2', '2024-12-31'],
+    ]);
+  });
+
   it('a file mixing CRLF and LF line endings (two exports concatenated) fails with an error that says so', async () => {
     const out = await tempDir();
     const early = path.join(out, 'early.csv');
