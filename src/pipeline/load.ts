@@ -473,6 +473,8 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
       await engine.run(`DROP TABLE ${scratch}_text`);
     }
   } catch (error) {
+    // Parquet is not text: its bytes say nothing about line endings.
+    if (kind === 'parquet') throw new InputError(`${file}: cannot be read as parquet (${firstLine((error as Error).message)})`);
     throw await textReadError(file, error, kind === 'ndjson' ? 'newline-delimited JSON' : kind);
   }
 

@@ -53,7 +53,7 @@ function csvOptions(csv: CsvReadOptions, rejectsTable: string | null, d: Dialect
   return options;
 }
 
-/** A whitespace-separated line that is not UTF-8 (DuckDB's CSV reader gives such lines its own message). */
+/** A line of whitespace-aligned text or NDJSON that is not UTF-8 (DuckDB's CSV reader gives such lines its own message). */
 export const INVALID_ENCODING_REASON = 'invalid encoding: the line is not UTF-8';
 
 /** Lines DuckDB's CSV sniffer reads by default (its sample_size). */
