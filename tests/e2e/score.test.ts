@@ -136,7 +136,7 @@ describe('crm score on the CDNOW sample (end to end)', () => {
     await expect(stat(out)).rejects.toThrow();
   });
 
-  it('usage errors exit 2: unknown flag, invalid config naming the field, a segment map with holes', async () => {
+  it('usage errors exit 2: unknown flag, invalid config naming the field, a segment map with holes, an --out that is a file', async () => {
     const dir = await tempDir();
     expect((await runCli(['score', CDNOW_CSV, '--bogus'])).code).toBe(2);
     const cfg = path.join(dir, 'crm.config.json');
@@ -149,6 +149,12 @@ describe('crm score on the CDNOW sample (end to end)', () => {
     const holes = await runCli(['score', CDNOW_CSV, '--segment-map', map, '--out', path.join(dir, 'o')]);
     expect(holes.code).toBe(2);
     expect(holes.stderr).toMatch(/cells in no segment: 411 412/);
+    // Said before any scoring, not as DuckDB's or Node's mkdir error after it.
+    const file = path.join(dir, 'not-a-folder');
+    await writeFile(file, 'x');
+    const outFile = await runCli(['score', CDNOW_CSV, '--out', file, '--no-clv', '--no-kmeans']);
+    expect(outFile.code).toBe(2);
+    expect(outFile.stderr.trim()).toBe(`crm: --out ${file}: a file is there, not a folder`);
   });
 
   it('takes options from a YAML config, with flags overriding it', async () => {
