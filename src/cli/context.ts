@@ -1,3 +1,5 @@
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { DuckDbEngine } from '../engine/duckdb/DuckDbEngine.js';
 import type { Engine } from '../engine/Engine.js';
@@ -23,6 +25,16 @@ export interface CommonOptions {
 export function loggerFor(options: CommonOptions): Logger {
   const level: LogLevel = options.logLevel ?? (options.debug ? 'debug' : options.quiet ? 'warn' : 'info');
   return createLogger(level);
+}
+
+/**
+ * Readies an output file named by --out before any work: a folder there is a
+ * usage error (said now, not as EISDIR after the work), and a parent folder
+ * that does not exist yet is created, as `crm score --out` creates its folder.
+ */
+export async function prepareOutputFile(out: string, example: string): Promise<void> {
+  if ((await stat(out).catch(() => null))?.isDirectory()) throw new UsageError(`--out ${out}: a folder is there; give a file name, e.g. ${path.join(out, example)}`);
+  await mkdir(path.dirname(path.resolve(out)), { recursive: true });
 }
 
 /** Runs `work` with a scratch DuckDB engine, closed whatever happens. */

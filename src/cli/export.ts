@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { writeQuery, type TableFormat } from '../io/writers.js';
 import { buildExport, type ExportFilters } from '../pipeline/export.js';
 import { attachHistoryReadOnly } from '../pipeline/runs.js';
-import { addCommonOptions, dbWaitOption, collect, loggerFor, parseInteger, parseNumber, withEngine } from './context.js';
+import { addCommonOptions, dbWaitOption, collect, loggerFor, parseInteger, parseNumber, prepareOutputFile, withEngine } from './context.js';
 
 const EXAMPLES = `
 Examples:
@@ -63,6 +63,7 @@ export function exportCommand(): Command {
       orderBy: options.orderBy,
     };
     const out: string | undefined = options.out;
+    if (out) await prepareOutputFile(out, 'mailing.csv');
     const format: TableFormat = options.format ?? (out?.endsWith('.parquet') ? 'parquet' : out && /\.(json|ndjson|jsonl)$/.test(out) ? 'json' : 'csv');
     const counts = await withEngine(async (engine) => {
       await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log: loggerFor(options) });

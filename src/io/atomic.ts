@@ -96,6 +96,12 @@ export async function recoverInterruptedPublish(dir: string): Promise<boolean> {
 /** Write to a temp file beside the target, then rename over it. */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
-  await writeFile(temp, data);
-  await rename(temp, target);
+  try {
+    await writeFile(temp, data);
+    await rename(temp, target);
+  } catch (error) {
+    // A failed write or rename leaves no temp file behind.
+    await rm(temp, { force: true });
+    throw error;
+  }
 }

@@ -6,7 +6,7 @@
  * this test writes, never with the code under test.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserSkipReason, checkReportInBrowser } from '../report/browser.js';
@@ -445,6 +445,27 @@ describe.concurrent('run history, migration, export and report (end to end)', { 
     expect(cells.filter((c) => c.from === '(new)').reduce((s, c) => s + Number(c.customers), 0)).toBe(1);
     expect(cells.filter((c) => c.to === '(gone)').reduce((s, c) => s + Number(c.customers), 0)).toBe(gone);
     expect(cells.reduce((s, c) => s + Number(c.customers), 0)).toBe(CUSTOMERS + 1);
+  });
+
+  it('export and report --out: a folder not made yet is made (reports/run-12.html), a folder in its place is a usage error said up front', async () => {
+    const nested = path.join(dir, 'out-files', 'reports');
+    const [report, mailing, reportOnFolder, exportOnFolder] = await Promise.all([
+      runCli(['report', '--db', db, '--out', path.join(nested, 'run-2.html'), '--quiet']),
+      runCli(['export', '--db', db, '--segment', 'Champions', '--out', path.join(dir, 'out-files', 'mailings', 'champions.csv')]),
+      runCli(['report', '--db', db, '--out', dir, '--quiet']),
+      runCli(['export', '--db', db, '--segment', 'Champions', '--out', dir]),
+    ]);
+    // Both failed before: ENOENT opening the temp file in a folder that was not there.
+    expect(report.code, why(report)).toBe(0);
+    expect((await readFile(path.join(nested, 'run-2.html'), 'utf8')).startsWith('<!doctype html>')).toBe(true);
+    expect(mailing.code, why(mailing)).toBe(0);
+    expect(exportCounts(mailing.stderr).written).toBeGreaterThan(0);
+    // Before: EISDIR on the rename, after all the work, with the temp file left beside the folder.
+    expect(reportOnFolder.code, why(reportOnFolder)).toBe(2);
+    expect(reportOnFolder.stderr.trim()).toBe(`crm: --out ${dir}: a folder is there; give a file name, e.g. ${path.join(dir, 'report.html')}`);
+    expect(exportOnFolder.code, why(exportOnFolder)).toBe(2);
+    expect(exportOnFolder.stderr.trim()).toBe(`crm: --out ${dir}: a folder is there; give a file name, e.g. ${path.join(dir, 'mailing.csv')}`);
+    expect((await readdir(path.dirname(dir))).filter((name) => name.startsWith(`.${path.basename(dir)}.`))).toEqual([]);
   });
 
   it('keeps SQL in filter values inert: refused, nothing written, the database unchanged', async () => {

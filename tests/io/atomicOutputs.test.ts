@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { recoverInterruptedPublish } from '../../src/io/atomic.js';
+import { recoverInterruptedPublish, writeFileAtomic } from '../../src/io/atomic.js';
 import { CDNOW_CSV, ROOT, runCli, tempDir, withEngine } from '../helpers.js';
 
 const TABLES = ['customers.csv', 'customers.parquet', 'rejects.csv', 'deciles.csv', 'segments.csv', 'stages.csv', 'clusters.csv'];
@@ -26,6 +26,15 @@ function scoreAndKill(args: string[], ms: number, tmp: string): Promise<NodeJS.S
     });
   });
 }
+
+describe('writeFileAtomic', () => {
+  it('leaves no temp file behind when the rename fails (a folder where the file should go)', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'report.html'));
+    await expect(writeFileAtomic(path.join(dir, 'report.html'), '<!doctype html>')).rejects.toThrow(/EISDIR|EEXIST|ENOTEMPTY/);
+    expect((await readdir(dir)).sort()).toEqual(['report.html']);
+  });
+});
 
 describe('outputs are published atomically', () => {
   it('a run killed at any moment leaves the previous outputs or the new ones, never a mix or a partial file', async () => {
