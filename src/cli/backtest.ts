@@ -1,11 +1,10 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { BacktestResult } from '../pipeline/clv.js';
-import { addCommonOptions, loggerFor, parseNumber, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, loggerFor, parseNumber, prepareOutputFolder, withEngine, type CommonOptions } from './context.js';
 import { formatTable } from './format.js';
 
 const EXAMPLES = `
@@ -40,6 +39,7 @@ export function backtestCommand(): Command {
     for (const key of ['calibrationEnd', 'holdoutEnd'] as const) {
       if (options[key] !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(options[key])) throw new UsageError(`--${key === 'calibrationEnd' ? 'calibration-end' : 'holdout-end'} expects YYYY-MM-DD`);
     }
+    if (options.out) await prepareOutputFolder(options.out);
     const file = options.config ? await readConfigFile(options.config) : {};
     const config = parseScoreConfig(
       mergeOptions(file, {
@@ -68,7 +68,6 @@ export function backtestCommand(): Command {
     if (!result.fit.converged) log.warn({ message: result.fit.message }, 'the purchase model did not converge; predictions are unreliable');
     process.stdout.write(renderBacktest(result, options.calibrationEnd));
     if (options.out) {
-      await mkdir(options.out, { recursive: true });
       const { byFrequency, ...rest } = result;
       await writeFileAtomic(path.join(options.out, 'backtest.json'), `${JSON.stringify({ calibrationEnd: options.calibrationEnd, ...rest, byFrequency }, null, 2)}\n`);
       const csv = ['frequency,customers,actual,predicted,actual_mean,predicted_mean', ...byFrequency.map((b) => [b.frequency, b.customers, b.actual, round(b.predicted), round(b.actualMean), round(b.predictedMean)].join(','))];

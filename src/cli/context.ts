@@ -37,6 +37,13 @@ export async function prepareOutputFile(out: string, example: string): Promise<v
   await mkdir(path.dirname(path.resolve(out)), { recursive: true });
 }
 
+/** Readies an output folder named by --out before any work: a file there is a usage error; the folder is created. */
+export async function prepareOutputFolder(out: string): Promise<void> {
+  const found = await stat(out).catch(() => null);
+  if (found && !found.isDirectory()) throw new UsageError(`--out ${out}: a file is there, not a folder`);
+  await mkdir(out, { recursive: true });
+}
+
 /** Runs `work` with a scratch DuckDB engine, closed whatever happens. */
 export async function withEngine<T>(work: (engine: Engine) => Promise<T>, options: { timezone?: string; threads?: number } = {}): Promise<T> {
   const engine = await DuckDbEngine.create({ timezone: options.timezone, threads: options.threads });

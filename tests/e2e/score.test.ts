@@ -152,9 +152,11 @@ describe('crm score on the CDNOW sample (end to end)', () => {
     // Said before any scoring, not as DuckDB's or Node's mkdir error after it.
     const file = path.join(dir, 'not-a-folder');
     await writeFile(file, 'x');
-    const outFile = await runCli(['score', CDNOW_CSV, '--out', file, '--no-clv', '--no-kmeans']);
-    expect(outFile.code).toBe(2);
-    expect(outFile.stderr.trim()).toBe(`crm: --out ${file}: a file is there, not a folder`);
+    for (const command of [['score', CDNOW_CSV, '--no-clv', '--no-kmeans'], ['backtest', CDNOW_CSV, '--calibration-end', '1997-09-30']]) {
+      const outFile = await runCli([...command, '--out', file]);
+      expect(outFile.code, command[0]).toBe(2);
+      expect(outFile.stderr.trim()).toBe(`crm: --out ${file}: a file is there, not a folder`);
+    }
   });
 
   it('takes options from a YAML config, with flags overriding it', async () => {
