@@ -4,7 +4,7 @@ import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadCo
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { BacktestResult } from '../pipeline/clv.js';
-import { addCommonOptions, loggerFor, parseNumber, prepareOutputFolder, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, loggerFor, parseNumber, checkOutputFolder, withEngine, type CommonOptions } from './context.js';
 import { formatTable } from './format.js';
 
 const EXAMPLES = `
@@ -39,7 +39,7 @@ export function backtestCommand(): Command {
     for (const key of ['calibrationEnd', 'holdoutEnd'] as const) {
       if (options[key] !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(options[key])) throw new UsageError(`--${key === 'calibrationEnd' ? 'calibration-end' : 'holdout-end'} expects YYYY-MM-DD`);
     }
-    if (options.out) await prepareOutputFolder(options.out);
+    if (options.out) await checkOutputFolder(options.out);
     const file = options.config ? await readConfigFile(options.config) : {};
     const config = parseScoreConfig(
       mergeOptions(file, {

@@ -1,4 +1,4 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { DuckDbEngine } from '../engine/duckdb/DuckDbEngine.js';
@@ -28,20 +28,18 @@ export function loggerFor(options: CommonOptions): Logger {
 }
 
 /**
- * Readies an output file named by --out before any work: a folder there is a
- * usage error (said now, not as EISDIR after the work), and a parent folder
- * that does not exist yet is created, as `crm score --out` creates its folder.
+ * Checks an output file named by --out before any work: a folder there is a
+ * usage error, said now rather than as EISDIR after the work. (A parent
+ * folder that does not exist yet is created when the file is written.)
  */
-export async function prepareOutputFile(out: string, example: string): Promise<void> {
+export async function checkOutputFile(out: string, example: string): Promise<void> {
   if ((await stat(out).catch(() => null))?.isDirectory()) throw new UsageError(`--out ${out}: a folder is there; give a file name, e.g. ${path.join(out, example)}`);
-  await mkdir(path.dirname(path.resolve(out)), { recursive: true });
 }
 
-/** Readies an output folder named by --out before any work: a file there is a usage error; the folder is created. */
-export async function prepareOutputFolder(out: string): Promise<void> {
+/** Checks an output folder named by --out before any work: a file there is a usage error. (The folder is created when written to.) */
+export async function checkOutputFolder(out: string): Promise<void> {
   const found = await stat(out).catch(() => null);
   if (found && !found.isDirectory()) throw new UsageError(`--out ${out}: a file is there, not a folder`);
-  await mkdir(out, { recursive: true });
 }
 
 /** Runs `work` with a scratch DuckDB engine, closed whatever happens. */

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { writeQuery, type TableFormat } from '../io/writers.js';
 import { buildExport, type ExportFilters } from '../pipeline/export.js';
 import { attachHistoryReadOnly } from '../pipeline/runs.js';
-import { addCommonOptions, dbWaitOption, collect, loggerFor, parseInteger, parseNumber, prepareOutputFile, withEngine } from './context.js';
+import { addCommonOptions, dbWaitOption, collect, loggerFor, parseInteger, parseNumber, checkOutputFile, withEngine } from './context.js';
 
 const EXAMPLES = `
 Examples:
@@ -63,7 +63,7 @@ export function exportCommand(): Command {
       orderBy: options.orderBy,
     };
     const out: string | undefined = options.out;
-    if (out) await prepareOutputFile(out, 'mailing.csv');
+    if (out) await checkOutputFile(out, 'mailing.csv');
     const format: TableFormat = options.format ?? (out?.endsWith('.parquet') ? 'parquet' : out && /\.(json|ndjson|jsonl)$/.test(out) ? 'json' : 'csv');
     const counts = await withEngine(async (engine) => {
       await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log: loggerFor(options) });
@@ -72,6 +72,7 @@ export function exportCommand(): Command {
       // Written to a temp file, then renamed into place (--out) or copied to stdout:
       // DuckDB opening /dev/stdout itself would truncate or overwrite a redirected file.
       const dir = out ? path.dirname(out) : await mkdtemp(path.join(tmpdir(), 'crm-export-'));
+      if (out) await mkdir(dir, { recursive: true });
       const temp = path.join(dir, `.${out ? path.basename(out) : 'export'}.${process.pid}.tmp`);
       try {
         await writeQuery(engine, select, format, temp, { crlf: true });

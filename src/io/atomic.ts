@@ -93,9 +93,10 @@ export async function recoverInterruptedPublish(dir: string): Promise<boolean> {
   return recovered;
 }
 
-/** Write to a temp file beside the target, then rename over it. */
+/** Write to a temp file beside the target (its folder created if need be), then rename over it. */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
+  await mkdir(path.dirname(target), { recursive: true });
   try {
     await writeFile(temp, data);
     await rename(temp, target);
