@@ -8,6 +8,17 @@ import { array, boolean, enum as enumOf, literal, number, object, string, union,
  * Defaults live here and nowhere else.
  */
 const isoDate = string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
+/** An IANA time zone name; Node's ICU and DuckDB's know the same ones. */
+const timeZone = string()
+  .min(1)
+  .refine((name) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: name });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'unknown time zone; expected an IANA name such as UTC or Europe/Paris');
 const cutPoints = array(number()).length(4, 'expected 4 ascending cut points').refine(
   (points) => points.every((p, i) => i === 0 || p > points[i - 1]!),
   'cut points must be strictly ascending',
@@ -38,7 +49,7 @@ export const scoreConfigSchema = object({
   dateFormat: string().min(1).optional(),
   /** The decimal mark of amounts written as text: '.' (12.50) or ',' (12,50, as in many European exports). */
   decimalSeparator: enumOf(['.', ',']).default('.'),
-  timezone: string().min(1).default('UTC'),
+  timezone: timeZone.default('UTC'),
   asOf: isoDate.optional(),
   maxRejectRate: number().min(0).max(1).optional(),
   rfm: object({

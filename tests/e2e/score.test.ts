@@ -136,7 +136,7 @@ describe('crm score on the CDNOW sample (end to end)', () => {
     await expect(stat(out)).rejects.toThrow();
   });
 
-  it('usage errors exit 2: unknown flag, invalid config naming the field, a segment map with holes, an --out that is a file', async () => {
+  it('usage errors exit 2: unknown flag, invalid config naming the field, a segment map with holes, an unknown time zone, an --out that is a file', async () => {
     const dir = await tempDir();
     expect((await runCli(['score', CDNOW_CSV, '--bogus'])).code).toBe(2);
     const cfg = path.join(dir, 'crm.config.json');
@@ -149,6 +149,10 @@ describe('crm score on the CDNOW sample (end to end)', () => {
     const holes = await runCli(['score', CDNOW_CSV, '--segment-map', map, '--out', path.join(dir, 'o')]);
     expect(holes.code).toBe(2);
     expect(holes.stderr).toMatch(/cells in no segment: 411 412/);
+    // An unknown time zone names the option; it was DuckDB's 'Not implemented Error: Unknown TimeZone' (exit 1).
+    const zone = await runCli(['score', CDNOW_CSV, '--timezone', 'Mars/Olympus', '--out', path.join(dir, 'z')]);
+    expect(zone.code).toBe(2);
+    expect(zone.stderr.trim()).toBe('crm: invalid options: timezone: unknown time zone; expected an IANA name such as UTC or Europe/Paris');
     // Said before any scoring, not as DuckDB's or Node's mkdir error after it.
     const file = path.join(dir, 'not-a-folder');
     await writeFile(file, 'x');
