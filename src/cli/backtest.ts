@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
+import { isCalendarDate } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { BacktestResult } from '../pipeline/clv.js';
@@ -37,7 +38,7 @@ export function backtestCommand(): Command {
   command.action(async (inputs: string[], options: Record<string, any>) => {
     const log = loggerFor(options as CommonOptions);
     for (const key of ['calibrationEnd', 'holdoutEnd'] as const) {
-      if (options[key] !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(options[key])) throw new UsageError(`--${key === 'calibrationEnd' ? 'calibration-end' : 'holdout-end'} expects YYYY-MM-DD`);
+      if (options[key] !== undefined && !isCalendarDate(options[key])) throw new UsageError(`--${key === 'calibrationEnd' ? 'calibration-end' : 'holdout-end'} expects a day as YYYY-MM-DD`);
     }
     if (options.out) await checkOutputFolder(options.out);
     const file = options.config ? await readConfigFile(options.config) : {};

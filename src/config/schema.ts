@@ -7,7 +7,9 @@ import { array, boolean, enum as enumOf, literal, number, object, string, union,
  * Every option of `crm score`, whether it comes from a flag or a config file.
  * Defaults live here and nowhere else.
  */
-const isoDate = string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
+/** YYYY-MM-DD naming a day that exists (not 2024-02-30). */
+export const isCalendarDate = (text: string) => /^\d{4}-\d{2}-\d{2}$/.test(text) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
+const isoDate = string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD').refine(isCalendarDate, 'not a day of the calendar');
 /** An IANA time zone name; Node's ICU and DuckDB's know the same ones. */
 const timeZone = string()
   .min(1)

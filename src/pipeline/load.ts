@@ -25,6 +25,7 @@ import {
   csvTypedRejectsSql,
   csvValueRejectsSql,
   customerDaysSql,
+  DATE_FORMAT_CHECK_SQL,
   DAYS_CHECK_SQL,
   decodedLinesSql,
   EMPTY_REJECTS_SQL,
@@ -676,12 +677,22 @@ async function withLoadThreads(engine: Engine, chosen: number | undefined, work:
   }
 }
 
+/** A --date-format DuckDB cannot parse is a usage error, said before any file is read. */
+async function checkDateFormat(engine: Engine, format: string): Promise<void> {
+  try {
+    await engine.one(DATE_FORMAT_CHECK_SQL, { format });
+  } catch (error) {
+    throw new UsageError(`--date-format ${format}: ${firstLine((error as Error).message)}`);
+  }
+}
+
 /**
  * Loads every input: `transactions` (a view of the accepted rows) and
  * `rejects` (source, line, reason, the raw fields, and the raw line for rows
  * the reader could not split).
  */
 export async function loadTransactions(engine: Engine, config: ScoreConfig): Promise<LoadResult> {
+  if (config.dateFormat) await checkDateFormat(engine, config.dateFormat);
   const files = await expandInputs(engine, config.inputs);
   // Aggregations do not need input order; the one pass that does (line numbers) turns it back on.
   await engine.run(`SET preserve_insertion_order = false`);

@@ -149,6 +149,9 @@ SELECT trim(amount) AS amount FROM rejects
 WHERE reason = 'non-numeric amount' AND regexp_full_match(trim(amount), '-?[0-9][0-9.]*,[0-9]+')
 ORDER BY source, line LIMIT 1`;
 
+/** Fails when DuckDB cannot parse the strptime format `$format` (a date need not match it). */
+export const DATE_FORMAT_CHECK_SQL = `SELECT try_strptime('2024-01-31', $format) AS parsed`;
+
 /** Amounts are exact decimals, so sums do not depend on row order. */
 export const AMOUNT_TYPE = 'DECIMAL(18,4)';
 

@@ -136,7 +136,7 @@ describe('crm score on the CDNOW sample (end to end)', () => {
     await expect(stat(out)).rejects.toThrow();
   });
 
-  it('usage errors exit 2: unknown flag, invalid config naming the field, a segment map with holes, an unknown time zone, an --out that is a file', async () => {
+  it('usage errors exit 2: unknown flag, invalid config naming the field, a segment map with holes, an unknown time zone, a day or date format that does not exist, an --out that is a file', async () => {
     const dir = await tempDir();
     expect((await runCli(['score', CDNOW_CSV, '--bogus'])).code).toBe(2);
     const cfg = path.join(dir, 'crm.config.json');
@@ -153,6 +153,14 @@ describe('crm score on the CDNOW sample (end to end)', () => {
     const zone = await runCli(['score', CDNOW_CSV, '--timezone', 'Mars/Olympus', '--out', path.join(dir, 'z')]);
     expect(zone.code).toBe(2);
     expect(zone.stderr.trim()).toBe('crm: invalid options: timezone: unknown time zone; expected an IANA name such as UTC or Europe/Paris');
+    // A day that does not exist, and a date format DuckDB cannot parse: DuckDB's conversion errors (exit 1) before.
+    const noDay = await runCli(['score', CDNOW_CSV, '--as-of', '1997-02-30', '--out', path.join(dir, 'd')]);
+    expect([noDay.code, noDay.stderr.trim()]).toEqual([2, 'crm: invalid options: asOf: not a day of the calendar']);
+    const badFormat = await runCli(['score', CDNOW_CSV, '--date-format', '%Q', '--out', path.join(dir, 'f')]);
+    expect(badFormat.code).toBe(2);
+    expect(badFormat.stderr.trim()).toMatch(/^crm: --date-format %Q: .*Unrecognized format for strftime\/strptime: %Q$/);
+    const noCalibrationDay = await runCli(['backtest', CDNOW_CSV, '--calibration-end', '1997-02-30']);
+    expect([noCalibrationDay.code, noCalibrationDay.stderr.trim()]).toEqual([2, 'crm: --calibration-end expects a day as YYYY-MM-DD']);
     // Said before any scoring, not as DuckDB's or Node's mkdir error after it.
     const file = path.join(dir, 'not-a-folder');
     await writeFile(file, 'x');
