@@ -8,7 +8,7 @@ import { awaitedLater } from '../promises.js';
 import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { EXTENSION, writeQuery } from '../io/writers.js';
 import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
-import { DECIMAL_COMMA_AMOUNT_SQL } from '../sql/load.js';
+import { DAY_MONTH_DATE_SQL, DECIMAL_COMMA_AMOUNT_SQL } from '../sql/load.js';
 import { CLUSTERS_CSV_SQL } from '../sql/segment.js';
 import { assembleScoredSql, DROP_SCORING_INPUTS_SQL, FINAL_WITHOUT_HISTORY_SQL, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../sql/scored.js';
 import type { ClvResult, StartedClv } from './clv.js';
@@ -73,8 +73,13 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     const reasons = (await engine.all<{ reason: string; n: number }>(`SELECT reason, count(*)::BIGINT AS n FROM rejects GROUP BY reason ORDER BY n DESC, reason LIMIT 3`))
       .map((r) => `${r.n} ${r.reason}`)
       .join(', ');
+    // What to do about the two refusals a setting fixes.
+    const hints: string[] = [];
     const comma = config.decimalSeparator === '.' ? (await engine.one<{ amount: string }>(DECIMAL_COMMA_AMOUNT_SQL))?.amount : undefined;
-    return comma === undefined ? reasons : `${reasons} (amounts such as ${JSON.stringify(comma)} have a decimal comma: run with --decimal-separator ,)`;
+    if (comma !== undefined) hints.push(`amounts such as ${JSON.stringify(comma)} have a decimal comma: run with --decimal-separator ,`);
+    const dayMonth = config.dateFormat ? undefined : (await engine.one<{ order_date: string }>(DAY_MONTH_DATE_SQL))?.order_date;
+    if (dayMonth !== undefined) hints.push(`dates such as ${JSON.stringify(dayMonth)} need --date-format, e.g. '%d/%m/%Y' or '%m/%d/%Y'`);
+    return hints.length ? `${reasons} (${hints.join('; ')})` : reasons;
   };
   if (config.maxRejectRate !== undefined && loaded.rowsRejected / loaded.rowsRead > config.maxRejectRate) {
     throw new InputError(

@@ -149,6 +149,12 @@ SELECT trim(amount) AS amount FROM rejects
 WHERE reason = 'non-numeric amount' AND regexp_full_match(trim(amount), '-?[0-9][0-9.]*,[0-9]+')
 ORDER BY source, line LIMIT 1`;
 
+/** A rejected date written day-and-month (01/02/2024), if any: the hint to run with --date-format. */
+export const DAY_MONTH_DATE_SQL = `
+SELECT trim(order_date) AS order_date FROM rejects
+WHERE reason = 'unparseable date' AND regexp_full_match(trim(order_date), '[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}')
+ORDER BY source, line LIMIT 1`;
+
 /** Fails when DuckDB cannot parse the strptime format `$format` (a date need not match it). */
 export const DATE_FORMAT_CHECK_SQL = `SELECT try_strptime('2024-01-31', $format) AS parsed`;
 

@@ -342,6 +342,20 @@ describe('bad input corpus (fixtures/bad)', () => {
     });
   });
 
+  it('a run refused for day-and-month dates it was not told how to read (text dates in NDJSON) says to give --date-format', async () => {
+    const out = await tempDir();
+    const file = path.join(out, 'dates.ndjson');
+    await writeFile(file, '{"customer_id":"A1","order_date":"01/02/2024","amount":5}\n{"customer_id":"A2","order_date":"13/01/2024","amount":3}\n');
+    const options = { noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } };
+    await withEngine(async (engine) => {
+      await expect(runScore(engine, config({ inputs: [file], out: path.join(out, 'a'), ...options }), silentEffects)).rejects.toThrow(
+        `all 2 rows were rejected: 2 unparseable date (dates such as "01/02/2024" need --date-format, e.g. '%d/%m/%Y' or '%m/%d/%Y')`,
+      );
+      const summary = await runScore(engine, config({ inputs: [file], out: path.join(out, 'b'), dateFormat: '%d/%m/%Y', ...options }), silentEffects);
+      expect(summary.rows).toMatchObject({ read: 2, accepted: 2 });
+    });
+  });
+
   it('refuses dates that read as day-first and month-first alike (01/02/2024) unless --date-format says which; reads them when the sample decides', async () => {
     const out = await tempDir();
     const options = { noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } };
