@@ -111,7 +111,7 @@ async function sniffWhitespace(engine: Engine, file: string): Promise<{ fields: 
     `SELECT line FROM ${readerCall('whitespace', {}, undecoded, engine.dialect)} WHERE trim(line) <> '' LIMIT 20`,
     { path: file },
   );
-  await engine.run(`DROP TABLE IF EXISTS ${undecoded}; DROP TABLE IF EXISTS ${undecoded}_scan`);
+  await dropRejectsTables(engine, [undecoded]);
   if (lines.length === 0) return null;
   const counts = lines.map((l) => l.line.trim().split(/\s+/).length);
   if (counts[0]! < 3 || counts.some((c) => c !== counts[0])) return null;
@@ -233,11 +233,12 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
 }
 
 /** The tables DuckDB's CSV readers of one file set rows aside in (see loadCsv and collectCsvRejects). */
-async function dropReaderRejects(engine: Engine, rejectsTable: string): Promise<void> {
-  for (const reader of ['', '_sniff', '_again', '_text']) {
-    await engine.run(`DROP TABLE IF EXISTS ${rejectsTable}${reader}; DROP TABLE IF EXISTS ${rejectsTable}${reader}_scan`);
-  }
-}
+const dropReaderRejects = (engine: Engine, rejectsTable: string) =>
+  dropRejectsTables(engine, ['', '_sniff', '_again', '_text'].map((reader) => `${rejectsTable}${reader}`));
+
+/** Drops rejects tables a reader with store_rejects made: each named one and its `_scan` table, in one statement. */
+const dropRejectsTables = (engine: Engine, tables: readonly string[]) =>
+  engine.run(tables.flatMap((t) => [`DROP TABLE IF EXISTS ${t}`, `DROP TABLE IF EXISTS ${t}_scan`]).join('; '));
 
 /**
  * Every line of `file` into `target` (line, undecodable), in file order: rowid
@@ -257,7 +258,8 @@ async function readWholeLinesAnyBytes(engine: Engine, file: string, target: stri
   const [decoded, undecoded] = [`${target}_decoded`, `${target}_undecoded`];
   await engine.run(decodedLinesSql(decoded, engine.dialect, undecoded), { path: file });
   await engine.run(wholeLinesWithUndecodedSql(target, decoded, undecoded));
-  await engine.run(`DROP TABLE ${decoded}; DROP TABLE ${undecoded}; DROP TABLE ${undecoded}_scan`);
+  await engine.run(`DROP TABLE ${decoded}`);
+  await dropRejectsTables(engine, [undecoded]);
 }
 
 /**
@@ -412,7 +414,7 @@ async function loadTyped(engine: Engine, config: ScoreConfig, file: string, inde
     columns = (await describe(engine, `SELECT * FROM ${reader}`, file)).filter((c) => c.name !== 'file_row_number');
   } catch (error) {
     if (kind === 'ndjson') return null;
-    throw new InputError(`${file}: cannot be read as ${kind} (${firstLine((error as Error).message)})`);
+    throw cannotRead(file, kind, error);
   }
   const mapping = resolveColumns(file, columns.map((c) => c.name), config.columns, true);
   const typeOf = (name: string) => classifyType(columns.find((c) => c.name === name)!.type);
@@ -475,7 +477,7 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
     }
   } catch (error) {
     // Parquet is not text: its bytes say nothing about line endings.
-    if (kind === 'parquet') throw new InputError(`${file}: cannot be read as parquet (${firstLine((error as Error).message)})`);
+    if (kind === 'parquet') throw cannotRead(file, kind, error);
     throw await textReadError(file, error, kind === 'ndjson' ? 'newline-delimited JSON' : kind);
   }
 
@@ -653,8 +655,10 @@ async function textReadError(file: string, error: unknown, what = 'CSV'): Promis
       );
     }
   }
-  return new InputError(`${file}: cannot be read as ${what} (${firstLine((error as Error).message)})`);
+  return cannotRead(file, what, error);
 }
+
+const cannotRead = (file: string, what: string, error: unknown) => new InputError(`${file}: cannot be read as ${what} (${firstLine((error as Error).message)})`);
 
 const firstLine = (message: string) => message.split('\n')[0]!.replace(/^[A-Za-z ]+Error: /, '');
 
