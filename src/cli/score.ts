@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
 import type { ScoreConfig } from '../config/schema.js';
-import { addCommonOptions, collect, dbWaitOption, loggerFor, parseInteger, parseNumber, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, checkOutputFolder, collect, dbWaitOption, loggerFor, parseInteger, parseNumber, withEngine, type CommonOptions } from './context.js';
 import { createStageProgress } from './progress.js';
 
 const EXAMPLES = `
@@ -71,6 +71,7 @@ export function scoreCommand(): Command {
   command.action(async (inputs: string[], options: Record<string, unknown>, cmd: Command) => {
     const log = loggerFor(options as CommonOptions);
     const config = await resolveScoreConfig(inputs, options, cmd);
+    await checkOutputFolder(config.out);
     const progress = createStageProgress(Boolean(process.stderr.isTTY) && !options.quiet, 8);
     // The pipeline (models, k-means) loads only for the command that runs it.
     const { runScore } = await import('../pipeline/score.js');

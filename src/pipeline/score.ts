@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
-import { InputError, UsageError } from '../errors.js';
+import { InputError } from '../errors.js';
 import { awaitedLater } from '../promises.js';
 import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { EXTENSION, writeQuery } from '../io/writers.js';
@@ -52,8 +51,6 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   const log = effects.logger;
 
   // Checked before any data is read, so a bad map or a history database the run could not record itself in costs nothing.
-  const outStat = await stat(config.out).catch(() => null);
-  if (outStat && !outStat.isDirectory()) throw new UsageError(`--out ${config.out}: a file is there, not a folder`);
   const segmentMap = config.rfm.segmentMap ? await readSegmentMap(config.rfm.segmentMap) : DEFAULT_SEGMENT_MAP;
   const dbPath = config.noDb ? null : (config.db ?? path.join(config.out, 'crm.duckdb'));
   const dbOptions = { waitSeconds: config.dbWait, log };

@@ -75,12 +75,9 @@ export class DuckDbEngine implements Engine {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
-    private readonly spillTo: string,
+    /** DuckDB's spill folder (temp_directory), also the run's scratch folder. */
+    readonly scratchFolder: string,
   ) {}
-
-  get scratchFolder(): string {
-    return this.spillTo;
-  }
 
   static async create(options: DuckDbEngineOptions = {}): Promise<DuckDbEngine> {
     const config: Record<string, string> = {};
@@ -213,7 +210,7 @@ export class DuckDbEngine implements Engine {
     const start = PROFILE ? performance.now() : 0;
     this.connection.closeSync();
     this.instance.closeSync();
-    await rm(this.spillTo, { recursive: true, force: true });
+    await rm(this.scratchFolder, { recursive: true, force: true });
     if (PROFILE) profile('(close)', start);
   }
 }
