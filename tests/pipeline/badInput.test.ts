@@ -7,6 +7,12 @@ import { silentEffects } from '../../src/pipeline/effects.js';
 import { runScore } from '../../src/pipeline/score.js';
 import { config, fixture, parseCsv, tempDir, withEngine } from '../helpers.js';
 
+/** Options of the runs here that look at loading only: RFM scores, a CSV table, no database. */
+const LOAD_ONLY = { noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } };
+
+/** A run's output table (rejects.csv, customers.csv), parsed. */
+const readOutput = async (dir: string, table: 'rejects' | 'customers') => parseCsv(await readFile(path.join(dir, `${table}.csv`), 'utf8'));
+
 /** fixtures/bad/: each file with what must happen to it. */
 const CORPUS: { file: string; options?: Record<string, unknown>; error?: RegExp; read?: number; rejected?: { line: number; reason: RegExp }[] }[] = [
   { file: 'wrong_delimiter.csv', read: 3, rejected: [] },
@@ -120,7 +126,7 @@ describe('bad input corpus (fixtures/bad)', () => {
           return;
         }
         const summary = await runScore(engine, cfg, silentEffects);
-        const rejects = parseCsv(await readFile(path.join(out, 'rejects.csv'), 'utf8'));
+        const rejects = await readOutput(out, 'rejects');
         expect(summary.rows.read).toBe(c.read);
         expect(summary.rows.read).toBe(summary.rows.accepted + summary.rows.rejected);
         expect(rejects).toHaveLength(summary.rows.rejected);
@@ -155,7 +161,7 @@ describe('bad input corpus (fixtures/bad)', () => {
     await withEngine(async (engine) => {
       await runScore(engine, config({ inputs: [fixture('bad', 'long_ids.csv'), fixture('bad', 'quoted_delimiters.csv')], out, noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false } }), silentEffects);
     });
-    const ids = parseCsv(await readFile(path.join(out, 'customers.csv'), 'utf8')).map((r) => r.customer_id);
+    const ids = (await readOutput(out, 'customers')).map((r) => r.customer_id);
     expect(ids).toContain(`${'X'.repeat(300)}1`);
     expect(ids).toContain(`${'0'.repeat(250)}7`);
     expect(ids).toContain('Smith, J');
@@ -169,15 +175,15 @@ describe('bad input corpus (fixtures/bad)', () => {
     const late = ['"C5",2024-02-01,"12.50","Smith, J"', 'C5,2024-02-02,7.50,x', '"",2024-02-03,3,"no id"', 'C6,2024-02-04,"",x'];
     await writeFile(file, `customer_id,order_date,amount,note\n${[...plain, ...late].join('\n')}\n`);
     await withEngine(async (engine) => {
-      const cfg = config({ inputs: [file], out: path.join(out, 'o'), asOf: '2024-02-28', noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } });
+      const cfg = config({ inputs: [file], out: path.join(out, 'o'), asOf: '2024-02-28', ...LOAD_ONLY });
       const summary = await runScore(engine, cfg, silentEffects);
       expect(summary.rows).toMatchObject({ read: 25_004, accepted: 25_002, rejected: 2 });
       // "C5" is C5: one customer with both orders, 12.50 + 7.50; no customer is called "" or "C5" with its quotes.
       expect(summary.customers).toBe(5001);
-      const customers = parseCsv(await readFile(path.join(out, 'o', 'customers.csv'), 'utf8'));
+      const customers = await readOutput(path.join(out, 'o'), 'customers');
       expect(customers.filter((c) => c.customer_id.includes('"'))).toEqual([]);
       expect(customers.find((c) => c.customer_id === 'C5')).toMatchObject({ orders: '2', revenue: '20.0' });
-      const rejects = parseCsv(await readFile(path.join(out, 'o', 'rejects.csv'), 'utf8'));
+      const rejects = await readOutput(path.join(out, 'o'), 'rejects');
       expect(rejects.map((r) => [r.line, r.reason])).toEqual([
         ['25004', 'missing customer id'],
         ['25005', 'missing amount'],
@@ -190,10 +196,10 @@ describe('bad input corpus (fixtures/bad)', () => {
     const file = path.join(out, 'latin1.csv');
     await writeFile(file, Buffer.from('customer_id,order_date,amount\nCaf\xe9,2024-01-01,5\nC2,2024-01-02,3\n', 'latin1'));
     await withEngine(async (engine) => {
-      const cfg = config({ inputs: [file], out: path.join(out, 'o'), noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } });
+      const cfg = config({ inputs: [file], out: path.join(out, 'o'), ...LOAD_ONLY });
       const summary = await runScore(engine, cfg, silentEffects);
       expect(summary.rows).toMatchObject({ read: 2, accepted: 1, rejected: 1 });
-      const rejects = parseCsv(await readFile(path.join(out, 'o', 'rejects.csv'), 'utf8'));
+      const rejects = await readOutput(path.join(out, 'o'), 'rejects');
       expect(rejects.map((r) => [r.line, r.reason.split(':')[0]])).toEqual([['2', 'invalid encoding']]);
     });
   });
@@ -206,10 +212,10 @@ describe('bad input corpus (fixtures/bad)', () => {
     const lines = ['customer_id,order_date,amount,note', '', 'A1,2024-01-01,5,"two', 'lines"', '\x93B\x94,2024-01-02,3,x', 'A2,2024-01-03,bad,y', '', 'A3,2024-01-04,2,\x80', 'A4,2024-01-05,1,z'];
     await writeFile(file, Buffer.from(`${lines.join('\n')}\n`, 'latin1'));
     await withEngine(async (engine) => {
-      const cfg = config({ inputs: [file], out: path.join(out, 'o'), noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } });
+      const cfg = config({ inputs: [file], out: path.join(out, 'o'), ...LOAD_ONLY });
       const summary = await runScore(engine, cfg, silentEffects);
       expect(summary.rows).toMatchObject({ read: 5, accepted: 3, rejected: 2 });
-      const rejects = parseCsv(await readFile(path.join(out, 'o', 'rejects.csv'), 'utf8'));
+      const rejects = await readOutput(path.join(out, 'o'), 'rejects');
       expect(rejects.map((r) => [r.line, r.reason.split(':')[0]])).toEqual([
         ['5', 'invalid encoding'],
         ['6', 'non-numeric amount'],
@@ -224,7 +230,7 @@ describe('bad input corpus (fixtures/bad)', () => {
       withEngine((engine) =>
         runScore(
           engine,
-          config({ inputs: [file], out, columns: byPosition, noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } }),
+          config({ inputs: [file], out, columns: byPosition, ...LOAD_ONLY }),
           silentEffects,
         ),
       );
@@ -239,7 +245,7 @@ describe('bad input corpus (fixtures/bad)', () => {
         await writeFile(file, Buffer.from(`${lines.join('\r\n')}\r\n`, 'latin1'));
         const summary = await score(file, path.join(out, `${name}-out`));
         expect(summary.rows).toMatchObject({ read: 4, accepted: 3, rejected: 1 });
-        const rejects = parseCsv(await readFile(path.join(out, `${name}-out`, 'rejects.csv'), 'utf8'));
+        const rejects = await readOutput(path.join(out, `${name}-out`), 'rejects');
         expect(rejects.map((r) => [r.line, r.reason, r.raw_line])).toEqual([[String(badLine), 'invalid encoding: the line is not UTF-8', ' 00?7 0001 19970101  2   29.33']]);
       }
     });
@@ -252,7 +258,7 @@ describe('bad input corpus (fixtures/bad)', () => {
       await writeFile(file, `${lines.join('\n')}\n`);
       const summary = await score(file, path.join(out, 'o'));
       expect(summary.rows).toMatchObject({ read: 400_000, rejected: 1 });
-      const rejects = parseCsv(await readFile(path.join(out, 'o', 'rejects.csv'), 'utf8'));
+      const rejects = await readOutput(path.join(out, 'o'), 'rejects');
       expect(rejects.map((r) => [r.line, r.reason, r.raw_line])).toEqual([['399000', 'wrong number of fields: expected 5', ' 00999 0001 19970105']]);
     });
   });
@@ -273,10 +279,10 @@ describe('bad input corpus (fixtures/bad)', () => {
     ];
     await writeFile(file, Buffer.from(`${lines.join('\n')}\n`, 'latin1'));
     await withEngine(async (engine) => {
-      const cfg = config({ inputs: [file], out: path.join(out, 'o'), noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } });
+      const cfg = config({ inputs: [file], out: path.join(out, 'o'), ...LOAD_ONLY });
       const summary = await runScore(engine, cfg, silentEffects);
       expect(summary.rows).toMatchObject({ read: 7, accepted: 2, rejected: 5 });
-      const rejects = parseCsv(await readFile(path.join(out, 'o', 'rejects.csv'), 'utf8'));
+      const rejects = await readOutput(path.join(out, 'o'), 'rejects');
       expect(rejects.map((r) => [r.line, r.reason])).toEqual([
         ['3', 'malformed JSON'],
         ['5', 'malformed JSON: not an object'],
@@ -285,7 +291,7 @@ describe('bad input corpus (fixtures/bad)', () => {
         ['8', 'non-numeric amount'],
       ]);
       expect(rejects.at(-1)).toMatchObject({ customer_id: 'D', amount: 'N/A', raw_line: record('D', '2024-01-03', '"N/A"') });
-      const customers = parseCsv(await readFile(path.join(out, 'o', 'customers.csv'), 'utf8'));
+      const customers = await readOutput(path.join(out, 'o'), 'customers');
       expect(customers.map((c) => [c.customer_id, c.revenue])).toEqual([
         ['A', '5.0'],
         ['B', '7.5'],
@@ -304,11 +310,10 @@ describe('bad input corpus (fixtures/bad)', () => {
     // NDJSON amounts as text take the same decimal mark.
     const ndjson = path.join(out, 'europe.ndjson');
     await writeFile(ndjson, '{"customer_id":"B1","order_date":"2024-01-05","amount":"4,75"}\n{"customer_id":"B2","order_date":"2024-01-06","amount":"x"}\n');
-    const options = { noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } };
     await withEngine(async (engine) => {
-      const summary = await runScore(engine, config({ inputs: [csv, ndjson], out: path.join(out, 'o'), decimalSeparator: ',', ...options }), silentEffects);
+      const summary = await runScore(engine, config({ inputs: [csv, ndjson], out: path.join(out, 'o'), decimalSeparator: ',', ...LOAD_ONLY }), silentEffects);
       expect(summary.rows).toMatchObject({ read: 6, accepted: 4, rejected: 2 });
-      const customers = parseCsv(await readFile(path.join(out, 'o', 'customers.csv'), 'utf8'));
+      const customers = await readOutput(path.join(out, 'o'), 'customers');
       expect(customers.map((c) => [c.customer_id, c.revenue])).toEqual([
         ['A1', '12.5'],
         ['A2', '-3.25'],
@@ -316,7 +321,7 @@ describe('bad input corpus (fixtures/bad)', () => {
         ['B1', '4.75'],
       ]);
       // No thousands separator is guessed: 1.234,75 is refused, never read as 1.23475 or 1234.75.
-      const rejects = parseCsv(await readFile(path.join(out, 'o', 'rejects.csv'), 'utf8'));
+      const rejects = await readOutput(path.join(out, 'o'), 'rejects');
       expect(rejects.map((r) => [path.basename(r.source), r.line, r.reason, r.amount])).toEqual([
         ['europe.csv', '4', 'non-numeric amount', '1.234,75'],
         ['europe.ndjson', '2', 'non-numeric amount', 'x'],
@@ -324,7 +329,7 @@ describe('bad input corpus (fixtures/bad)', () => {
       // Without it, a file of decimal-comma amounts is refused whole, and the error says what to do.
       const commas = path.join(out, 'commas.csv');
       await writeFile(commas, 'customer_id;order_date;amount\nA1;2024-01-01;12,50\nA2;2024-01-02;3,00\n');
-      await expect(runScore(engine, config({ inputs: [commas], out: path.join(out, 'p'), ...options }), silentEffects)).rejects.toThrow(
+      await expect(runScore(engine, config({ inputs: [commas], out: path.join(out, 'p'), ...LOAD_ONLY }), silentEffects)).rejects.toThrow(
         /rows were rejected: \d+ non-numeric amount.* \(amounts such as "12,50" have a decimal comma: run with --decimal-separator ,\)$/,
       );
     });
@@ -346,29 +351,27 @@ describe('bad input corpus (fixtures/bad)', () => {
     const out = await tempDir();
     const file = path.join(out, 'dates.ndjson');
     await writeFile(file, '{"customer_id":"A1","order_date":"01/02/2024","amount":5}\n{"customer_id":"A2","order_date":"13/01/2024","amount":3}\n');
-    const options = { noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } };
     await withEngine(async (engine) => {
-      await expect(runScore(engine, config({ inputs: [file], out: path.join(out, 'a'), ...options }), silentEffects)).rejects.toThrow(
+      await expect(runScore(engine, config({ inputs: [file], out: path.join(out, 'a'), ...LOAD_ONLY }), silentEffects)).rejects.toThrow(
         `all 2 rows were rejected: 2 unparseable date (dates such as "01/02/2024" need --date-format, e.g. '%d/%m/%Y' or '%m/%d/%Y')`,
       );
-      const summary = await runScore(engine, config({ inputs: [file], out: path.join(out, 'b'), dateFormat: '%d/%m/%Y', ...options }), silentEffects);
+      const summary = await runScore(engine, config({ inputs: [file], out: path.join(out, 'b'), dateFormat: '%d/%m/%Y', ...LOAD_ONLY }), silentEffects);
       expect(summary.rows).toMatchObject({ read: 2, accepted: 2 });
     });
   });
 
   it('refuses dates that read as day-first and month-first alike (01/02/2024) unless --date-format says which; reads them when the sample decides', async () => {
     const out = await tempDir();
-    const options = { noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } };
     const ambiguous = path.join(out, 'ambiguous.csv');
     await writeFile(ambiguous, 'customer_id,order_date,amount\nA1,01/02/2024,5\nA2,03/01/2024,3\n');
     const us = path.join(out, 'us.csv');
     await writeFile(us, 'customer_id,order_date,amount\nA1,01/02/2024,5\nA2,12/31/2024,3\n');
     const firstDays = async (file: string, o: string, dateFormat?: string) => {
-      await withEngine((engine) => runScore(engine, config({ inputs: [file], out: path.join(out, o), dateFormat, ...options }), silentEffects));
-      return parseCsv(await readFile(path.join(out, o, 'customers.csv'), 'utf8')).map((c) => [c.customer_id, c.first_purchase]);
+      await withEngine((engine) => runScore(engine, config({ inputs: [file], out: path.join(out, o), dateFormat, ...LOAD_ONLY }), silentEffects));
+      return (await readOutput(path.join(out, o), 'customers')).map((c) => [c.customer_id, c.first_purchase]);
     };
     // DuckDB alone read these as 1 February and 3 January, without a word.
-    await expect(withEngine((engine) => runScore(engine, config({ inputs: [ambiguous], out: path.join(out, 'a'), ...options }), silentEffects))).rejects.toThrow(
+    await expect(withEngine((engine) => runScore(engine, config({ inputs: [ambiguous], out: path.join(out, 'a'), ...LOAD_ONLY }), silentEffects))).rejects.toThrow(
       `${ambiguous}: dates in order_date such as "01/02/2024" read as day-first or month-first alike (DuckDB would guess %d/%m/%Y); say which with --date-format '%d/%m/%Y' or --date-format '%m/%d/%Y'`,
     );
     expect(await firstDays(ambiguous, 'b', '%m/%d/%Y')).toEqual([
@@ -402,9 +405,9 @@ describe('bad input corpus (fixtures/bad)', () => {
     const fields = async (file: string) => {
       const o = path.join(out, file);
       await withEngine((engine) =>
-        runScore(engine, config({ inputs: [fixture('bad', file)], out: o, noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } }), silentEffects),
+        runScore(engine, config({ inputs: [fixture('bad', file)], out: o, ...LOAD_ONLY }), silentEffects),
       );
-      return parseCsv(await readFile(path.join(o, 'rejects.csv'), 'utf8')).map((r) => [r.line, r.customer_id, r.order_date, r.amount]);
+      return (await readOutput(o, 'rejects')).map((r) => [r.line, r.customer_id, r.order_date, r.amount]);
     };
     expect(await fields('non_numeric_amounts.csv')).toEqual([
       ['3', 'A2', '2024-01-06', 'abc'],
@@ -422,7 +425,7 @@ describe('bad input corpus (fixtures/bad)', () => {
     const out = await tempDir();
     await withEngine(async (engine) => {
       await runScore(engine, config({ inputs: [fixture('bad', 'bad_dates.csv')], out, noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false } }), silentEffects);
-      const rejects = parseCsv(await readFile(path.join(out, 'rejects.csv'), 'utf8'));
+      const rejects = await readOutput(out, 'rejects');
       expect(rejects.map((r) => [r.line, r.customer_id, r.order_date, r.amount])).toEqual([
         ['3', 'A2', 'not-a-date', '20'],
         ['4', 'A3', '2024-13-45', '30'],
@@ -441,7 +444,7 @@ describe('bad input corpus (fixtures/bad)', () => {
       const cfg = config({ inputs: [file], out: path.join(out, 'o'), noDb: true, format: ['csv'], dateFormat: '%d/%m/%Y', clv: { enabled: false }, kmeans: { enabled: false } });
       const summary = await runScore(engine, cfg, silentEffects);
       expect(summary.rows).toMatchObject({ read: 4, accepted: 2, rejected: 2 });
-      const rejects = parseCsv(await readFile(path.join(out, 'o', 'rejects.csv'), 'utf8'));
+      const rejects = await readOutput(path.join(out, 'o'), 'rejects');
       expect(rejects.map((r) => [r.line, r.reason, r.customer_id, r.order_date, r.amount])).toEqual([
         ['3', 'missing customer id', '', '06/01/2024', '20.5'],
         ['5', 'missing amount', 'A3', '07/01/2024', ''],
@@ -460,7 +463,7 @@ describe('bad input corpus (fixtures/bad)', () => {
       const cfg = config({ inputs: [file], out: path.join(out, 'o'), noDb: true, format: ['csv'], header: 'no', columns: { customer: '1', date: '2', amount: '3' }, clv: { enabled: false }, kmeans: { enabled: false } });
       const summary = await runScore(engine, cfg, silentEffects);
       expect(summary.rows).toMatchObject({ read: 5, accepted: 2, rejected: 3 });
-      const rejects = parseCsv(await readFile(path.join(out, 'o', 'rejects.csv'), 'utf8'));
+      const rejects = await readOutput(path.join(out, 'o'), 'rejects');
       expect(rejects.map((r) => [r.line, r.reason.replace(/:.*/, '')])).toEqual([
         ['3', 'unparseable date'],
         ['4', 'too many columns'],
@@ -516,7 +519,7 @@ describe('bad input corpus (fixtures/bad)', () => {
         const cfg = config({ inputs: [file], out: path.join(out, 'o'), noDb: true, format: ['csv'], dateFormat, clv: { enabled: false }, kmeans: { enabled: false } });
         const summary = await runScore(engine, cfg, silentEffects);
         expect(summary.rows).toMatchObject({ read: 1500, rejected: expected.length });
-        const rejects = parseCsv(await readFile(path.join(out, 'o', 'rejects.csv'), 'utf8'));
+        const rejects = await readOutput(path.join(out, 'o'), 'rejects');
         expect(rejects.map((r) => [r.line, r.reason.replace(/:.*/, ''), r.customer_id, r.order_date, r.amount])).toEqual(expected);
         rejects.forEach((r) => expectRecordAtLine(text, r));
       });
@@ -530,9 +533,9 @@ describe('bad input corpus (fixtures/bad)', () => {
     const out = await tempDir();
     await withEngine(async (engine) => {
       await runScore(engine, config({ inputs: [file], out, noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false } }), silentEffects);
-      const rejects = parseCsv(await readFile(path.join(out, 'rejects.csv'), 'utf8')).map((r) => [r.line, r.reason, r.order_date]);
+      const rejects = (await readOutput(out, 'rejects')).map((r) => [r.line, r.reason, r.order_date]);
       expect(rejects).toEqual([['4', 'unparseable date', 'not-a-date']]);
-      expect(parseCsv(await readFile(path.join(out, 'customers.csv'), 'utf8')).map((r) => [r.customer_id, r.orders])).toEqual([['C€1', '2']]);
+      expect((await readOutput(out, 'customers')).map((r) => [r.customer_id, r.orders])).toEqual([['C€1', '2']]);
     });
   });
 
@@ -552,7 +555,7 @@ describe('bad input corpus (fixtures/bad)', () => {
         runScore(engine, config({ inputs: [input], out, noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false } }), silentEffects),
       );
       expect(summary.rows.read).toBe(summary.rows.accepted + summary.rows.rejected);
-      customers.push(parseCsv(await readFile(path.join(out, 'customers.csv'), 'utf8')).map((r) => `${r.customer_id}:${r.orders}:${r.revenue}`));
+      customers.push((await readOutput(out, 'customers')).map((r) => `${r.customer_id}:${r.orders}:${r.revenue}`));
     }
     expect(customers[0]).toEqual(['C1:1:10.0', 'C3:2:17.0', '\u00a0:1:5.0', '\u00a0C2:1:7.0']);
     expect(customers[1]).toEqual(customers[0]);
