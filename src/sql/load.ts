@@ -617,9 +617,19 @@ SELECT row_number() OVER () AS k, c${positions.customer} AS customer_id, c${posi
 FROM read_csv($path, columns = {${Array.from({ length: fields }, (_, i) => `'c${i + 1}': 'VARCHAR'`).join(', ')}}, header = false, auto_detect = false,
      delim = ${d.quoteString(dialect.delimiter)}, quote = ${d.quoteString(dialect.quote)}, escape = ${d.quoteString(dialect.escape)})`;
 
-/** The reader's cast rejects get the fields read from their lines. */
+/**
+ * The reader's cast rejects get the fields read from their lines. A field of
+ * spaces only failed the reader's cast, but it is missing, not malformed: such
+ * a row gets the reason parsedRowsSql gives it, blank id first, then date,
+ * then amount (the reader names only the column it failed to cast).
+ */
 export const FILL_CAST_REJECT_FIELDS_SQL = (rejects: string, lines: string, fields: string) => `
-UPDATE ${rejects} SET customer_id = f.customer_id, order_date = f.order_date, amount = f.amount
+UPDATE ${rejects} SET customer_id = f.customer_id, order_date = f.order_date, amount = f.amount,
+  reason = CASE
+    WHEN ${trimIdSql(`coalesce(f.customer_id, '')`)} = '' THEN 'missing customer id'
+    WHEN trim(coalesce(f.order_date, '')) = '' THEN 'missing date'
+    WHEN reason = 'non-numeric amount' AND trim(coalesce(f.amount, '')) = '' THEN 'missing amount'
+    ELSE reason END
 FROM ${lines} l JOIN ${fields} f USING (k)
 WHERE ${rejects}.line = l.line`;
 

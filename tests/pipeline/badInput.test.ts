@@ -539,6 +539,36 @@ describe('bad input corpus (fixtures/bad)', () => {
     });
   });
 
+  // A field of spaces only is missing, not malformed: "missing date", not "unparseable date".
+  for (const [name, extension, dateFormat] of [['CSV', 'csv', undefined], ['CSV with --date-format', 'csv', '%Y-%m-%d'], ['NDJSON', 'ndjson', undefined]] as const) {
+    it(`rejects a whitespace-only id, date or amount as missing (${name})`, async () => {
+      const dir = await tempDir();
+      // [id, date, amount] as written; the reason each must get, by DESIGN's rule "missing" for a blank field.
+      const rows: [string, string, string, string | null][] = [
+        ['C1', '2024-01-01', '5', null],
+        ['C2', '   ', '5', 'missing date'],
+        ['C3', '2024-01-02', '   ', 'missing amount'],
+        ['   ', '2024-01-03', '5', 'missing customer id'],
+        ['C4', ' ', '6', 'missing date'],
+        ['   ', '  ', '  ', 'missing customer id'],
+        ['C1', '2024-01-05', '8', null],
+      ];
+      const file = path.join(dir, `blank.${extension}`);
+      const body =
+        extension === 'csv'
+          ? ['customer_id,order_date,amount', ...rows.map(([id, date, amount]) => `${id},${date},${amount}`)]
+          : rows.map(([customer_id, order_date, amount]) => JSON.stringify({ customer_id, order_date, amount }));
+      await writeFile(file, `${body.join('\n')}\n`);
+      const out = path.join(dir, 'o');
+      const summary = await withEngine((engine) => runScore(engine, config({ inputs: [file], out, dateFormat, ...LOAD_ONLY }), silentEffects));
+      const firstLine = extension === 'csv' ? 2 : 1;
+      const expected = rows.flatMap(([id, date, amount, reason], i) => (reason ? [[String(firstLine + i), reason, id, date, amount]] : []));
+      expect(summary.rows).toMatchObject({ read: 7, accepted: 2, rejected: 5 });
+      expect((await readOutput(out, 'rejects')).map((r) => [r.line, r.reason, r.customer_id, r.order_date, r.amount])).toEqual(expected);
+      expect((await readOutput(out, 'customers')).map((r) => [r.customer_id, r.orders, r.revenue])).toEqual([['C1', '2', '13.0']]);
+    });
+  }
+
   it('treats ids with non-breaking spaces the same in a file with or without rejected values', async () => {
     // Only ASCII spaces around an id are trimmed; a non-breaking space (U+00A0) is part of the id.
     // The clean path and the path of a file with rejects used to disagree on it.
