@@ -1,6 +1,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DESIGN_SEGMENTS, designSegment } from '../designSegments.js';
 import { CDNOW_CSV, fixture, parseCsv, readJson, runCli, tempDir, type CliResult } from '../helpers.js';
 
 const STAGES = ['new', 'active', 'loyal', 'reactivated', 'at_risk', 'lapsed', 'lost'];
@@ -76,6 +77,23 @@ describe('crm score lifecycle and k-means segments on the CDNOW sample (end to e
     expect([...meanRevenue].sort((x, y) => y - x)).toEqual(meanRevenue);
     expect(summary.segments.kChosen).toBe('auto');
     expect(summary.segments.silhouette.map((s: { k: number }) => s.k)).toEqual([2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('names the RFM segment of every customer from their scores by the map of DESIGN §3; segments.csv counts them, all 11 listed', async () => {
+    const customers = parseCsv(await readFile(path.join(out('k5'), 'customers.csv'), 'utf8'));
+    const segmentOf = (c: Record<string, string>) => designSegment(Number(c.r_score), Number(c.f_score), Number(c.m_score));
+    expect(customers.filter((c) => c.rfm_segment !== segmentOf(c)).map((c) => `${c.customer_id} ${c.rfm_cell} ${c.rfm_segment}`)).toEqual([]);
+    // Sizes and revenue (in cents, amounts have two decimals) per segment, counted here from the scores.
+    const expected = DESIGN_SEGMENTS.map((segment) => {
+      const members = customers.filter((c) => segmentOf(c) === segment);
+      return [segment, members.length, members.reduce((s, c) => s + Math.round(Number(c.revenue) * 100), 0)] as const;
+    });
+    const written = parseCsv(await readFile(path.join(out('k5'), 'segments.csv'), 'utf8'));
+    const bySegment = new Map(written.map((r) => [r.segment, [r.segment, Number(r.customers), Math.round(Number(r.revenue) * 100)] as const]));
+    expect(DESIGN_SEGMENTS.map((segment) => bySegment.get(segment))).toEqual(expected);
+    expect(written).toHaveLength(11);
+    // A cell of every FM for R = 4 is present on CDNOW, so a cell moved between segments changes a size.
+    expect(new Set(customers.filter((c) => c.r_score === '4').map((c) => Math.floor((Number(c.f_score) + Number(c.m_score)) / 2 + 0.5)))).toEqual(new Set([1, 2, 3, 4, 5]));
   });
 
   it('writes a byte-identical customers.csv for the same --seed when the rows are shuffled, also with --k auto', async () => {

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { ALL_CELLS, DEFAULT_SEGMENT_MAP, expandCellPattern, fmScore, readSegmentMap, validateSegmentMap } from '../../src/pipeline/segmentMap.js';
+import { DESIGN_SEGMENTS, designSegment } from '../designSegments.js';
 import { tempDir } from '../helpers.js';
 
 describe('segment map', () => {
@@ -11,6 +12,18 @@ describe('segment map', () => {
     expect(all).toHaveLength(125);
     expect(new Set(all)).toEqual(new Set(ALL_CELLS));
     expect([...DEFAULT_SEGMENT_MAP.keys()]).toHaveLength(11);
+  });
+
+  it('puts each of the 125 cells in the segment DESIGN §3 names for its R and FM', () => {
+    const segmentOf = new Map([...DEFAULT_SEGMENT_MAP].flatMap(([segment, cells]) => cells.map((cell) => [cell, segment] as const)));
+    const cells: string[] = [];
+    for (let r = 1; r <= 5; r++) for (let f = 1; f <= 5; f++) for (let m = 1; m <= 5; m++) cells.push(`${r}${f}${m}`);
+    expect(Object.fromEntries(cells.map((cell) => [cell, segmentOf.get(cell)]))).toEqual(
+      Object.fromEntries(cells.map((cell) => [cell, designSegment(Number(cell[0]), Number(cell[1]), Number(cell[2]))])),
+    );
+    expect([...DEFAULT_SEGMENT_MAP.keys()]).toEqual(DESIGN_SEGMENTS);
+    // A few worked by hand: FM of 4 and 3 is ⌊3.5 + 0.5⌋ = 4; of 3 and 2 is ⌊3⌋ = 3.
+    expect(['443', '434', '432', '423', '352'].map((cell) => segmentOf.get(cell))).toEqual(['Loyal', 'Loyal', 'Potential Loyalist', 'Potential Loyalist', 'Loyal']);
   });
 
   it('rounds (F + M)/2 half up', () => {
