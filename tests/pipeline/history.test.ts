@@ -3,15 +3,42 @@
  * customers' scores) in one transaction, after its outputs are written: a run
  * that fails on the way leaves the database as it was.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/Engine.js';
 import { silentEffects, type Effects } from '../../src/pipeline/effects.js';
 import { runScore } from '../../src/pipeline/score.js';
+import { designSegment } from '../designSegments.js';
 import { CDNOW_CSV, config, tempDir, withEngine } from '../helpers.js';
 
 const CUSTOMERS_1997_09_30 = 2357;
+
+/**
+ * DESIGN §3's quantile R/F/M scores of every customer, computed here from the
+ * CDNOW rows on or before `asOf` (no refunds in the sample: every purchase
+ * day is an order): score = 1 + ⌊5·(customers with a worse value)/n⌋.
+ */
+async function cdnowQuantileScores(asOf: string): Promise<Map<string, [r: number, f: number, m: number]>> {
+  const days = new Map<string, Set<string>>();
+  const cents = new Map<string, number>();
+  for (const line of (await readFile(CDNOW_CSV, 'utf8')).trim().split('\n').slice(1)) {
+    const [id, date, amount] = line.split(',') as [string, string, string];
+    if (date > asOf) continue;
+    if (Number(amount) < 0) throw new Error('a refund: these scores assume none');
+    days.set(id, (days.get(id) ?? new Set()).add(date));
+    cents.set(id, (cents.get(id) ?? 0) + Math.round(Number(amount) * 100));
+  }
+  const ids = [...days.keys()];
+  const dayNumber = (date: string) => Date.parse(`${date}T00:00:00Z`) / 86_400_000;
+  const recency = ids.map((id) => dayNumber(asOf) - Math.max(...[...days.get(id)!].map(dayNumber)));
+  const orders = ids.map((id) => days.get(id)!.size);
+  const revenue = ids.map((id) => cents.get(id)!);
+  const score = (values: number[], worse: (a: number, b: number) => boolean) =>
+    values.map((v) => 1 + Math.floor((5 * values.filter((w) => worse(w, v)).length) / values.length));
+  const [r, f, m] = [score(recency, (a, b) => a > b), score(orders, (a, b) => a < b), score(revenue, (a, b) => a < b)];
+  return new Map(ids.map((id, i) => [id, [r[i]!, f[i]!, m[i]!]]));
+}
 
 describe('run history', () => {
   it('a run that fails after writing its outputs leaves the database as it was', async () => {
@@ -70,13 +97,17 @@ describe('run history', () => {
         renamed: (await engine.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM h.customer_scores WHERE run_id = 2 AND rfm_segment = 'Top ''A'' — Spitze'`))!.n,
       };
     });
-    // 00004 is a Champion (cell 544) in the first run, in the renamed top segment in the second.
+    // 00004 (3 orders, 74.02, last on 1997-08-02: 59 days) scores 544, a Champion by DESIGN's map;
+    // R 5 puts it in the renamed top segment (R 4 or 5) of the second run.
+    const scores = await cdnowQuantileScores('1997-09-30');
+    expect(scores.get('00004')).toEqual([5, 4, 4]);
+    expect(designSegment(...scores.get('00004')!)).toBe('Champions');
     expect(history.segments).toEqual([
       { run_id: 1, rfm_segment: 'Champions', previous_segment: null },
       { run_id: 2, rfm_segment: "Top 'A' — Spitze", previous_segment: 'Champions' },
     ]);
     expect(history.dense).toBe(true);
-    expect(history.renamed).toBeGreaterThan(0);
+    expect(history.renamed).toBe([...scores.values()].filter(([r]) => r >= 4).length);
   });
 
   it('moves a database of the old layout (labels as text in a customer_scores table) to ids, losing nothing', async () => {

@@ -210,9 +210,18 @@ describe('helpers', () => {
     expect(sanitizeSvg('<svg><text>&lt;img src=x onerror=alert(1)&gt;</text></svg>', 'x')).toContain('onerror=alert(1)');
   });
 
-  test('measureText uses Helvetica advance widths', () => {
-    expect(measureText({ fontSize: 10 }, '0000')).toBeCloseTo(4 * 5.56 * 1.03, 5);
-    expect(measureText({ fontSize: 10, fontWeight: 'bold' }, 'm')).toBeGreaterThan(measureText({ fontSize: 10 }, 'm'));
+  test('measureText uses Helvetica advance widths, with a little headroom and never narrower', () => {
+    // Helvetica's published metrics (Adobe's Core 14 AFM), in 1/1000 em: '0' 556, 'm' 833, 'i' 222, 'W' 944; bold 'm' 889.
+    const regular = (text: string) => measureText({ fontSize: 10 }, text);
+    const bold = (text: string) => measureText({ fontSize: 10, fontWeight: 'bold' }, text);
+    const font0000 = ((4 * 556) / 1000) * 10;
+    expect(regular('0000')).toBeGreaterThanOrEqual(font0000);
+    expect(regular('0000')).toBeLessThanOrEqual(font0000 * 1.05);
+    // Ratios cancel the headroom: they are the font's own.
+    expect(regular('mmmm') / regular('iiii')).toBeCloseTo(833 / 222, 10);
+    expect(regular('W') / regular('0')).toBeCloseTo(944 / 556, 10);
+    expect(bold('m') / regular('m')).toBeCloseTo(889 / 833, 10);
+    expect(measureText({ fontSize: 20 }, 'Champions') / regular('Champions')).toBeCloseTo(2, 10);
     expect(measureText({}, '')).toBe(0);
   });
 });
