@@ -34,8 +34,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real CLI (bin/crm.js, the bundle `npm run build` writes to dist/bundle/) in a child process. */
-export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+/**
+ * Runs the real CLI (bin/crm.js, the bundle `npm run build` writes to dist/bundle/) in a child process.
+ * `onStderr` sees the stderr written so far each time more arrives (to act when the CLI says something).
+ */
+export function runCli(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; onStderr?: (stderr: string) => void } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'crm.js'), ...args], {
       cwd: options.cwd ?? ROOT,
@@ -45,7 +51,10 @@ export function runCli(args: readonly string[], options: { cwd?: string; env?: N
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      options.onStderr?.(stderr);
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });

@@ -13,27 +13,44 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CDNOW_CSV, ROOT, runCli, tempDir } from '../helpers.js';
 
-/** A process that opens `db` for writing and holds it for `ms` milliseconds; resolves once it holds it. */
-function holdDatabase(db: string, ms: number): Promise<ChildProcess> {
+/** A process holding `db` open for writing: say `release()` to make it let go (it does, then exits). */
+interface Holder {
+  release(): void;
+  kill(): void;
+}
+
+/** Starts a process that opens `db` for writing; resolves once it holds it (it says so on stdout) and keeps it until released. */
+function holdDatabase(db: string): Promise<Holder> {
   const script = `
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const instance = await DuckDBInstance.create(${JSON.stringify(db)});
     const connection = await instance.connect();
     await connection.run('CREATE TABLE IF NOT EXISTS held (x INTEGER)');
     process.stdout.write('holding\\n');
-    setTimeout(() => { connection.closeSync(); instance.closeSync(); }, ${ms});`;
+    process.stdin.once('data', () => { connection.closeSync(); instance.closeSync(); process.exit(0); });`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+    const holder: Holder = { release: () => child.stdin!.write('release\n'), kill: () => child.kill() };
     child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('holding')) resolve(child);
+      if (d.toString().includes('holding')) resolve(holder);
     });
     child.on('error', reject);
     child.on('exit', (code) => reject(new Error(`the holder exited (${code}) before holding the database`)));
   });
 }
 
-const score = (out: string, db: string, ...more: string[]) =>
-  runCli(['score', CDNOW_CSV, '--as-of', '1997-09-30', '--out', out, '--db', db, '--no-kmeans', '--format', 'csv', '--log-level', 'info', ...more]);
+const WAITING = 'in use by another process; waiting for it';
+
+/** Releases the holder once the CLI says it is waiting for the database (for runCli's onStderr). */
+const releaseWhenWaiting = (holder: Holder) => {
+  let released = false;
+  return (stderr: string) => {
+    if (!released && stderr.includes(WAITING)) (released = true), holder.release();
+  };
+};
+
+const score = (out: string, db: string, more: string[] = [], onStderr?: (stderr: string) => void) =>
+  runCli(['score', CDNOW_CSV, '--as-of', '1997-09-30', '--out', out, '--db', db, '--no-kmeans', '--format', 'csv', '--log-level', 'info', ...more], { onStderr });
 
 /** A fresh database with one run recorded in it. */
 async function databaseWithOneRun(): Promise<{ dir: string; db: string }> {
@@ -47,11 +64,11 @@ async function databaseWithOneRun(): Promise<{ dir: string; db: string }> {
 describe.concurrent('the history database a run records itself in', { timeout: 60_000 }, () => {
   it('a run waits while another process holds the database, then records itself', async () => {
     const { dir, db } = await databaseWithOneRun();
-    const holder = await holdDatabase(db, 2_000);
+    const holder = await holdDatabase(db);
     try {
-      const second = await score(path.join(dir, 'b'), db);
+      const second = await score(path.join(dir, 'b'), db, [], releaseWhenWaiting(holder));
       expect(second.code, second.stderr).toBe(0);
-      expect(second.stderr).toContain('in use by another process; waiting for it');
+      expect(second.stderr).toContain(WAITING);
       // What the failing runs below must not have logged.
       expect(second.stderr).toContain('loaded transactions');
       const runs = await runCli(['runs', '--db', db, '--json']);
@@ -64,11 +81,11 @@ describe.concurrent('the history database a run records itself in', { timeout: 6
 
   it('crm runs (read-only) waits for it too', async () => {
     const { db } = await databaseWithOneRun();
-    const holder = await holdDatabase(db, 1_500);
+    const holder = await holdDatabase(db);
     try {
-      const runs = await runCli(['runs', '--db', db, '--json', '--log-level', 'info']);
+      const runs = await runCli(['runs', '--db', db, '--json', '--log-level', 'info'], { onStderr: releaseWhenWaiting(holder) });
       expect(runs.code, runs.stderr).toBe(0);
-      expect(runs.stderr).toContain('in use by another process; waiting for it');
+      expect(runs.stderr).toContain(WAITING);
       expect(JSON.parse(runs.stdout.trim()).run_id).toBe(1);
     } finally {
       holder.kill();
@@ -78,9 +95,9 @@ describe.concurrent('the history database a run records itself in', { timeout: 6
   it('a run fails before reading any data when the database stays busy longer than --db-wait', async () => {
     const dir = await tempDir();
     const db = path.join(dir, 'history.duckdb');
-    const holder = await holdDatabase(db, 30_000);
+    const holder = await holdDatabase(db);
     try {
-      const run = await score(path.join(dir, 'out'), db, '--db-wait', '0.5');
+      const run = await score(path.join(dir, 'out'), db, ['--db-wait', '0.5']);
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/history\.duckdb: the database is in use by another process \(waited 0\.5 s; --db-wait sets how long\)/);
       expect(run.stderr).not.toContain('loaded transactions');
