@@ -36,14 +36,15 @@ export interface CliResult {
 
 /**
  * Runs the real CLI (bin/crm.js, the bundle `npm run build` writes to dist/bundle/) in a child process.
- * `onStderr` sees the stderr written so far each time more arrives (to act when the CLI says something).
+ * `onStderr` sees the stderr written so far each time more arrives (to act when the CLI says something);
+ * `root` runs another copy of the checkout's bin/ and dist/.
  */
 export function runCli(
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; onStderr?: (stderr: string) => void } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; onStderr?: (stderr: string) => void; root?: string } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'crm.js'), ...args], {
+    const child = spawn(process.execPath, [path.join(options.root ?? ROOT, 'bin', 'crm.js'), ...args], {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
