@@ -10,7 +10,7 @@ import { copyFile, readdir, readFile, rm, stat, writeFile } from 'node:fs/promis
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserSkipReason, checkReportInBrowser } from '../report/browser.js';
-import { CDNOW_CSV, parseCsv, readJson, ROOT, runCli, tempDir, withEngine, type CliResult } from '../helpers.js';
+import { CDNOW_CSV, parseCsv, readJson, runCli, tempDir, withEngine, type CliResult } from '../helpers.js';
 
 const AS_OF_1 = '1997-09-30';
 const AS_OF_2 = '1998-06-30';
@@ -523,7 +523,7 @@ describe.concurrent('run history, migration, export and report (end to end)', { 
     expect(page).toContain('BG/NBD');
     expect(page).not.toMatch(/<(script|link|img)[^>]+(src|href)=["']?https?:/i);
 
-    const check = await checkReportInBrowser(html, path.join(ROOT, 'tests', '.tmp', 'report-e2e.png'));
+    const check = await checkReportInBrowser(html, path.join(dir, 'report.png'));
     expect(check.consoleErrors).toEqual([]);
     expect(check.failedRequests).toEqual([]);
     expect(check.dialogs).toEqual([]);

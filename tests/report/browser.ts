@@ -52,7 +52,7 @@ export interface BrowserCheck {
   dialogs: string[];
 }
 
-/** Open `htmlPath` via file://, collect problems, count drawn marks per chart, save a full-page screenshot. */
+/** Open `htmlPath` via file://, collect problems, count drawn marks per chart, save a full-page screenshot (in the caller's temporary folder, not the repository). */
 export async function checkReportInBrowser(htmlPath: string, screenshotPath: string): Promise<BrowserCheck> {
   const url = pathToFileURL(resolve(htmlPath)).href;
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });

@@ -252,7 +252,7 @@ describe.skipIf(skipReason != null)('report in headless Chromium', () => {
   test('opens from file:// with no errors or requests, every chart drawn', async () => {
     const htmlPath = join(dir, 'report.html');
     writeFileSync(htmlPath, await renderReport(sampleReportData()));
-    const screenshot = 'tests/.tmp/report.png';
+    const screenshot = join(dir, 'report.png');
     const result = await checkReportInBrowser(htmlPath, screenshot);
     expect(result.consoleErrors).toEqual([]);
     expect(result.failedRequests).toEqual([]);
@@ -269,7 +269,7 @@ describe.skipIf(skipReason != null)('report in headless Chromium', () => {
   test('hostile strings stay text in a real browser', async () => {
     const htmlPath = join(dir, 'hostile.html');
     writeFileSync(htmlPath, await renderReport(hostileData()));
-    const result = await checkReportInBrowser(htmlPath, 'tests/.tmp/report-hostile.png');
+    const result = await checkReportInBrowser(htmlPath, join(dir, 'report-hostile.png'));
     expect(result.dialogs).toEqual([]);
     expect(result.consoleErrors).toEqual([]);
     expect(result.failedRequests).toEqual([]);
