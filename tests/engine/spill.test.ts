@@ -45,7 +45,8 @@ describe('the engine spill folder', () => {
       const child = spawn(process.execPath, ['-e', '0']);
       child.on('exit', () => resolve(child.pid!));
     });
-    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)']);
+    // A process that lives until it is killed (it waits on its stdin), however long the test takes.
+    const live = spawn(process.execPath, ['-e', 'process.stdin.resume()'], { stdio: ['pipe', 'ignore', 'ignore'] });
     const host = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
     const killed = `crm-duckdb-${host}-${dead}-aB3xY9`;
     const running = `crm-duckdb-${host}-${live.pid}-Qw12Er`;
