@@ -21,7 +21,7 @@ export function backtestCommand(): Command {
     .description('calibration/holdout check of the CLV purchase model: predicted vs actual purchases per customer')
     .argument('<inputs...>', 'transaction files or globs')
     .requiredOption('--calibration-end <date>', 'last day of the calibration period (YYYY-MM-DD)')
-    .option('--holdout-end <date>', 'last day of the holdout period (default: the latest transaction date)')
+    .option('--holdout-end <date>', 'last day of the holdout period, not in the future (default: the latest transaction date up to today)')
     .option('-o, --out <dir>', 'write backtest.json and backtest.csv here')
     .option('-c, --config <file>', 'column mapping and model options from a config file')
     .option('--customer-col <name|n>', 'customer id column')
@@ -29,6 +29,7 @@ export function backtestCommand(): Command {
     .option('--amount-col <name|n>', 'amount column')
     .option('--delimiter <char>', "field delimiter ('tab', 'whitespace', or a character)")
     .option('--date-format <format>', 'strptime format for dates')
+    .option('--timezone <tz>', "time zone that timestamps are reduced to dates in, and of today's date (default: UTC)")
     .addOption(new Option('--decimal-separator <char>', "decimal mark of amounts written as text (default: '.')").choices(['.', ',']))
     .addOption(new Option('--clv-model <model>', 'purchase model (default: bgnbd)').choices(['bgnbd', 'paretonbd']))
     .addOption(new Option('--time-unit <unit>', 'model time unit (default: week)').choices(['day', 'week', 'month']))
@@ -48,24 +49,31 @@ export function backtestCommand(): Command {
         columns: { customer: options.customerCol, date: options.dateCol, amount: options.amountCol },
         delimiter: options.delimiter,
         dateFormat: options.dateFormat,
+        timezone: options.timezone,
         decimalSeparator: options.decimalSeparator,
         clv: { model: options.clvModel, timeUnit: options.timeUnit, penalty: options.penalty },
       }),
     );
-    const [{ runBacktest }, { computeFeatures, resolveAsOf }, { loadTransactions }] = await Promise.all([
+    const [{ runBacktest }, { computeFeatures, resolveAsOf }, { isFutureDay, loadTransactions, rejectReasons, setRunDay }] = await Promise.all([
       import('../pipeline/clv.js'),
       import('../pipeline/features.js'),
       import('../pipeline/load.js'),
     ]);
+    const now = new Date();
     const result = await withEngine(async (engine) => {
-      const loaded = await loadTransactions(engine, config);
-      if (loaded.rowsRejected > 0) log.warn({ rejected: loaded.rowsRejected }, 'rows rejected while loading (run crm score to see them)');
+      // A holdout that ends after today would count the purchases not yet made as missed.
+      const runDay = await setRunDay(engine, now);
+      if (options.holdoutEnd !== undefined && isFutureDay(options.holdoutEnd, runDay)) {
+        throw new UsageError(`--holdout-end ${options.holdoutEnd} is in the future (today is ${runDay} in ${config.timezone}): give a day that has passed, or leave it out for the latest transaction date`);
+      }
+      const loaded = await loadTransactions(engine, config, now);
+      if (loaded.rowsRejected > 0) log.warn({ rejected: loaded.rowsRejected, reasons: await rejectReasons(engine) }, 'rows rejected while loading (run crm score to see them)');
       const holdoutEnd = await resolveAsOf(engine, options.holdoutEnd);
       if (holdoutEnd <= options.calibrationEnd) throw new UsageError(`--holdout-end ${holdoutEnd} must be after --calibration-end ${options.calibrationEnd}`);
       const features = await computeFeatures(engine, options.calibrationEnd, loaded, { clv: true, lifecycle: false });
       if (features.customers === 0) throw new UsageError(`no customers bought on or before ${options.calibrationEnd}`);
       return { holdoutEnd, ...(await runBacktest(engine, config.clv, options.calibrationEnd, holdoutEnd)) };
-    });
+    }, { timezone: config.timezone });
     if (!result.fit.converged) log.warn({ message: result.fit.message }, 'the purchase model did not converge; predictions are unreliable');
     process.stdout.write(renderBacktest(result, options.calibrationEnd));
     if (options.out) {
