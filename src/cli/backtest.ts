@@ -74,12 +74,12 @@ export function backtestCommand(): Command {
       if (features.customers === 0) throw new UsageError(`no customers bought on or before ${options.calibrationEnd}`);
       return { holdoutEnd, ...(await runBacktest(engine, config.clv, options.calibrationEnd, holdoutEnd)) };
     }, { timezone: config.timezone });
-    if (!result.fit.converged) log.warn({ message: result.fit.message }, 'the purchase model did not converge; predictions are unreliable');
+    for (const warning of result.warnings) log.warn(warning);
     process.stdout.write(renderBacktest(result, options.calibrationEnd));
     if (options.out) {
       const { byFrequency, ...rest } = result;
       await writeFileAtomic(path.join(options.out, 'backtest.json'), `${JSON.stringify({ calibrationEnd: options.calibrationEnd, ...rest, byFrequency }, null, 2)}\n`);
-      const csv = ['frequency,customers,actual,predicted,actual_mean,predicted_mean', ...byFrequency.map((b) => [b.frequency, b.customers, b.actual, round(b.predicted), round(b.actualMean), round(b.predictedMean)].join(','))];
+      const csv = ['frequency,customers,actual,predicted,actual_mean,predicted_mean', ...byFrequency.map((b) => [b.frequency, b.customers, b.actual, orEmpty(b.predicted), round(b.actualMean), orEmpty(b.predictedMean)].join(','))];
       await writeFileAtomic(path.join(options.out, 'backtest.csv'), `${csv.join('\n')}\n`);
       log.info({ out: options.out }, 'wrote backtest.json and backtest.csv');
     }
@@ -88,16 +88,20 @@ export function backtestCommand(): Command {
 }
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
+/** A missing prediction is an empty CSV field, and n/a on the terminal. */
+const orEmpty = (x: number | null) => (x === null ? '' : round(x));
+const fixed = (x: number | null, digits: number) => (x === null ? 'n/a' : x.toFixed(digits));
 
 function renderBacktest(r: BacktestResult & { holdoutEnd: string }, calibrationEnd: string): string {
   const head = [
     `Backtest (${r.model}, time unit ${r.timeUnit}): calibration to ${calibrationEnd}, holdout to ${r.holdoutEnd} (${round(r.holdoutLength)} ${r.timeUnit}s)`,
-    `customers ${r.customers}   actual purchases ${r.actualTotal}   predicted ${r.predictedTotal.toFixed(2)}   MAE ${r.mae.toFixed(4)}`,
+    `customers ${r.customers}   actual purchases ${r.actualTotal}   predicted ${fixed(r.predictedTotal, 2)}   MAE ${fixed(r.mae, 4)}`,
+    ...r.warnings.map((w) => `warning: ${w}`),
     '',
   ];
   const table = formatTable(
     ['calibration frequency', 'customers', 'actual', 'predicted', 'actual/customer', 'predicted/customer'],
-    r.byFrequency.map((b) => [b.frequency, b.customers, b.actual, b.predicted.toFixed(2), b.actualMean.toFixed(3), b.predictedMean.toFixed(3)]),
+    r.byFrequency.map((b) => [b.frequency, b.customers, b.actual, fixed(b.predicted, 2), b.actualMean.toFixed(3), fixed(b.predictedMean, 3)]),
   );
   return `${head.join('\n')}${table}\n`;
 }
