@@ -465,14 +465,15 @@ const rowOffsetSql = (lines: string, gaps: string, rowCount: string) =>
 /**
  * The customer ids (as the reader gave them, untrimmed) of the groups in which
  * the first pass found rows to reject (see DAYS_CHECK_SQL): a blank id, no
- * date, a date in the future, or fewer amounts than rows. Every value-rejected row has one of these
- * ids or none (NULL): the ordered passes parse a row (csvRejectPassesSql)
- * only when its id is one of them.
+ * date, a date in the future (`future_dated`), or fewer amounts than rows.
+ * Every value-rejected row has one of these ids or none (NULL): the ordered
+ * passes parse a row (csvRejectPassesSql) only when its id is one of them.
  */
 export const csvRejectedIdsSql = (target: string, days: string) => `
 CREATE OR REPLACE TEMP TABLE ${target} AS
-SELECT DISTINCT customer_id FROM ${days}
-WHERE customer_id IS NOT NULL AND (order_date IS NULL OR ${isFutureDateSql('order_date')} OR amount_rows < rows OR ${blankIdSql('customer_id')})`;
+SELECT customer_id, coalesce(bool_or(${isFutureDateSql('order_date')}), false) AS future_dated FROM ${days}
+WHERE customer_id IS NOT NULL AND (order_date IS NULL OR ${isFutureDateSql('order_date')} OR amount_rows < rows OR ${blankIdSql('customer_id')})
+GROUP BY customer_id`;
 
 /**
  * One ordered pass over a reader that keeps only some of its rows:
@@ -505,10 +506,10 @@ FROM (SELECT row_number() OVER () - 1 AS position, ${Object.entries(fields).map(
  * - the all-text reader (every column VARCHAR: the fields as written),
  *   keeping the rows that can be a rejected typed row as written: the same
  *   checks on the text, where a date the typed reader parsed itself (DATE or
- *   TIMESTAMP) is kept unless its text reads as a day that is not in the
- *   future (text in another format is kept), and an amount (DECIMAL) is
- *   missing when its text is. Other rows can only fail to match
- *   (csvValueRejectsSql matches on the id too).
+ *   TIMESTAMP) is missing when its text is, as is an amount (DECIMAL), and,
+ *   for an id with a date in the future, kept unless its text reads as a day
+ *   that is not (text in a format other than crm's own is kept). Other rows
+ *   can only fail to match (csvValueRejectsSql matches on the id too).
  *
  * So both hold about as many rows as were rejected. One row per reader (UNION
  * ALL BY NAME fills the other's columns with NULL): typed_count and
@@ -533,7 +534,11 @@ export const csvRejectPassesSql = (
   const badDate = (date: string) => `coalesce(${isFutureDateSql(date)}, true)`;
   const typedBadDate = badDate(parseDateSql('order_date', o.parts.dateType, o.parts.hasExplicitFormat));
   const typedKeep = `customer_id IS NULL OR amount IS NULL OR CASE WHEN ${listed} THEN ${trimIdSql('customer_id')} = '' OR ${typedBadDate} ELSE false END`;
-  const textBadDate = o.parts.dateType === 'text' ? typedBadDate : badDate(parseDateSql('order_date', 'text', false));
+  const futureDated = `customer_id IN (SELECT customer_id FROM ${o.ids} WHERE future_dated)`;
+  const textBadDate =
+    o.parts.dateType === 'text'
+      ? typedBadDate
+      : `(order_date IS NULL OR trim(order_date) = '' OR (${futureDated} AND ${badDate(parseDateSql('order_date', 'text', false))}))`;
   const textKeep = `customer_id IS NULL OR CASE WHEN ${listed} THEN ${trimIdSql('customer_id')} = '' OR amount IS NULL OR trim(amount) = '' OR ${textBadDate} ELSE false END`;
   return `
 CREATE OR REPLACE TEMP TABLE ${target} AS
