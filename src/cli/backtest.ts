@@ -21,7 +21,7 @@ export function backtestCommand(): Command {
     .description('calibration/holdout check of the CLV purchase model: predicted vs actual purchases per customer')
     .argument('<inputs...>', 'transaction files or globs')
     .requiredOption('--calibration-end <date>', 'last day of the calibration period (YYYY-MM-DD)')
-    .option('--holdout-end <date>', 'last day of the holdout period (default: the latest transaction date)')
+    .option('--holdout-end <date>', 'last day of the holdout period, not in the future (default: the latest transaction date up to today)')
     .option('-o, --out <dir>', 'write backtest.json and backtest.csv here')
     .option('-c, --config <file>', 'column mapping and model options from a config file')
     .option('--customer-col <name|n>', 'customer id column')
@@ -29,6 +29,7 @@ export function backtestCommand(): Command {
     .option('--amount-col <name|n>', 'amount column')
     .option('--delimiter <char>', "field delimiter ('tab', 'whitespace', or a character)")
     .option('--date-format <format>', 'strptime format for dates')
+    .option('--timezone <tz>', "time zone that timestamps are reduced to dates in, and of today's date (default: UTC)")
     .addOption(new Option('--decimal-separator <char>', "decimal mark of amounts written as text (default: '.')").choices(['.', ',']))
     .addOption(new Option('--clv-model <model>', 'purchase model (default: bgnbd)').choices(['bgnbd', 'paretonbd']))
     .addOption(new Option('--time-unit <unit>', 'model time unit (default: week)').choices(['day', 'week', 'month']))
@@ -48,30 +49,37 @@ export function backtestCommand(): Command {
         columns: { customer: options.customerCol, date: options.dateCol, amount: options.amountCol },
         delimiter: options.delimiter,
         dateFormat: options.dateFormat,
+        timezone: options.timezone,
         decimalSeparator: options.decimalSeparator,
         clv: { model: options.clvModel, timeUnit: options.timeUnit, penalty: options.penalty },
       }),
     );
-    const [{ runBacktest }, { computeFeatures, resolveAsOf }, { loadTransactions }] = await Promise.all([
+    const [{ runBacktest }, { computeFeatures, resolveAsOf }, { isFutureDay, loadTransactions, rejectReasons, setRunDay }] = await Promise.all([
       import('../pipeline/clv.js'),
       import('../pipeline/features.js'),
       import('../pipeline/load.js'),
     ]);
+    const now = new Date();
     const result = await withEngine(async (engine) => {
-      const loaded = await loadTransactions(engine, config);
-      if (loaded.rowsRejected > 0) log.warn({ rejected: loaded.rowsRejected }, 'rows rejected while loading (run crm score to see them)');
+      // A holdout that ends after today would count the purchases not yet made as missed.
+      const runDay = await setRunDay(engine, now);
+      if (options.holdoutEnd !== undefined && isFutureDay(options.holdoutEnd, runDay)) {
+        throw new UsageError(`--holdout-end ${options.holdoutEnd} is in the future (today is ${runDay} in ${config.timezone}): give a day that has passed, or leave it out for the latest transaction date`);
+      }
+      const loaded = await loadTransactions(engine, config, now);
+      if (loaded.rowsRejected > 0) log.warn({ rejected: loaded.rowsRejected, reasons: await rejectReasons(engine) }, 'rows rejected while loading (run crm score to see them)');
       const holdoutEnd = await resolveAsOf(engine, options.holdoutEnd);
       if (holdoutEnd <= options.calibrationEnd) throw new UsageError(`--holdout-end ${holdoutEnd} must be after --calibration-end ${options.calibrationEnd}`);
       const features = await computeFeatures(engine, options.calibrationEnd, loaded, { clv: true, lifecycle: false });
       if (features.customers === 0) throw new UsageError(`no customers bought on or before ${options.calibrationEnd}`);
       return { holdoutEnd, ...(await runBacktest(engine, config.clv, options.calibrationEnd, holdoutEnd)) };
-    });
-    if (!result.fit.converged) log.warn({ message: result.fit.message }, 'the purchase model did not converge; predictions are unreliable');
+    }, { timezone: config.timezone });
+    for (const warning of result.warnings) log.warn(warning);
     process.stdout.write(renderBacktest(result, options.calibrationEnd));
     if (options.out) {
       const { byFrequency, ...rest } = result;
       await writeFileAtomic(path.join(options.out, 'backtest.json'), `${JSON.stringify({ calibrationEnd: options.calibrationEnd, ...rest, byFrequency }, null, 2)}\n`);
-      const csv = ['frequency,customers,actual,predicted,actual_mean,predicted_mean', ...byFrequency.map((b) => [b.frequency, b.customers, b.actual, round(b.predicted), round(b.actualMean), round(b.predictedMean)].join(','))];
+      const csv = ['frequency,customers,actual,predicted,actual_mean,predicted_mean', ...byFrequency.map((b) => [b.frequency, b.customers, b.actual, orEmpty(b.predicted), round(b.actualMean), orEmpty(b.predictedMean)].join(','))];
       await writeFileAtomic(path.join(options.out, 'backtest.csv'), `${csv.join('\n')}\n`);
       log.info({ out: options.out }, 'wrote backtest.json and backtest.csv');
     }
@@ -80,16 +88,20 @@ export function backtestCommand(): Command {
 }
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
+/** A missing prediction is an empty CSV field, and n/a on the terminal. */
+const orEmpty = (x: number | null) => (x === null ? '' : round(x));
+const fixed = (x: number | null, digits: number) => (x === null ? 'n/a' : x.toFixed(digits));
 
 function renderBacktest(r: BacktestResult & { holdoutEnd: string }, calibrationEnd: string): string {
   const head = [
     `Backtest (${r.model}, time unit ${r.timeUnit}): calibration to ${calibrationEnd}, holdout to ${r.holdoutEnd} (${round(r.holdoutLength)} ${r.timeUnit}s)`,
-    `customers ${r.customers}   actual purchases ${r.actualTotal}   predicted ${r.predictedTotal.toFixed(2)}   MAE ${r.mae.toFixed(4)}`,
+    `customers ${r.customers}   actual purchases ${r.actualTotal}   predicted ${fixed(r.predictedTotal, 2)}   MAE ${fixed(r.mae, 4)}`,
+    ...r.warnings.map((w) => `warning: ${w}`),
     '',
   ];
   const table = formatTable(
     ['calibration frequency', 'customers', 'actual', 'predicted', 'actual/customer', 'predicted/customer'],
-    r.byFrequency.map((b) => [b.frequency, b.customers, b.actual, b.predicted.toFixed(2), b.actualMean.toFixed(3), b.predictedMean.toFixed(3)]),
+    r.byFrequency.map((b) => [b.frequency, b.customers, b.actual, fixed(b.predicted, 2), b.actualMean.toFixed(3), fixed(b.predictedMean, 3)]),
   );
   return `${head.join('\n')}${table}\n`;
 }

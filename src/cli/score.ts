@@ -47,7 +47,7 @@ export function scoreCommand(): Command {
     .option('--date-format <format>', 'strptime format for dates, e.g. %d/%m/%Y (default: ISO, YYYYMMDD or timestamps)')
     .addOption(new Option('--decimal-separator <char>', "decimal mark of amounts written as text (default: '.'; ',' for 12,50)").choices(['.', ',']))
     .option('--timezone <tz>', 'time zone that timestamps are reduced to dates in (default: UTC)')
-    .option('--as-of <date>', 'score as of this date, YYYY-MM-DD (default: the latest transaction date)')
+    .option('--as-of <date>', 'score as of this date, YYYY-MM-DD (default: the latest transaction date up to today; rows dated after tomorrow are rejected)')
     .option('--max-reject-rate <rate>', 'fail (exit 1) when more than this share of rows is rejected, 0..1', parseNumber('--max-reject-rate'))
     .addOption(new Option('--rfm-method <method>', 'RFM scoring (default: quantile)').choices(['quantile', 'ntile', 'fixed']))
     .option('--segment-map <file>', 'named segments per RFM cell (JSON or YAML); must cover all 125 cells once')

@@ -266,21 +266,26 @@ export async function scoreClv(engine: Engine, options: ClvOptions, log: Logger)
   return { result: await finish(), layer };
 }
 
+/** Predicted figures are null where a customer has no prediction (see runBacktest's warnings). */
 export interface BacktestResult {
   customers: number;
   actualTotal: number;
-  predictedTotal: number;
-  mae: number;
+  predictedTotal: number | null;
+  mae: number | null;
   holdoutLength: number;
   timeUnit: TimeUnit;
   model: ClvOptions['model'];
   fit: FitResult<unknown>;
-  byFrequency: { frequency: string; customers: number; actual: number; predicted: number; actualMean: number; predictedMean: number }[];
+  byFrequency: { frequency: string; customers: number; actual: number; predicted: number | null; actualMean: number; predictedMean: number | null }[];
+  /** Why predictions are missing, if they are. */
+  warnings: string[];
 }
 
 /**
  * Calibration/holdout check: fit on transactions up to the calibration end,
- * predict each customer's purchase days in the holdout, compare.
+ * predict each customer's purchase days in the holdout, compare. A fit that
+ * did not converge predicts nothing, as in crm score: its parameters may be
+ * anywhere (runaway values give NaN), and a comparison with them would be garbage.
  */
 export async function runBacktest(
   engine: Engine,
@@ -294,18 +299,25 @@ export async function runBacktest(
   const fitted = fitPurchaseModel(options.model, patterns, options.penalty);
   const holdoutDays = (Date.parse(holdoutEnd) - Date.parse(calibrationEnd)) / 86_400_000;
   const t = holdoutDays / DAYS_PER_UNIT[options.timeUnit];
-  const predicted = predictPurchases(fitted, t, patterns);
+  // NaN is loaded as NULL: no prediction.
+  const predicted = fitted.fit.converged ? predictPurchases(fitted, t, patterns) : new Float64Array(patterns.frequency.length).fill(Number.NaN);
   await engine.loadColumns('clv_patterns', { frequency: patterns.frequency, recency_days: days.recency, t_days: days.T, predicted });
-  const rows = await engine.all<{ bucket: number; customers: number; actual: number; predicted: number; abs_error: number }>(BACKTEST_BY_FREQUENCY_SQL, {
-    calibrationEnd,
-    holdoutEnd,
-  });
+  const rows = await engine.all<{ bucket: number; customers: number; actual: number; predicted: number | null; abs_error: number | null; unpredicted: number }>(
+    BACKTEST_BY_FREQUENCY_SQL,
+    { calibrationEnd, holdoutEnd },
+  );
   const customers = rows.reduce((s, r) => s + r.customers, 0);
+  const unpredicted = rows.reduce((s, r) => s + r.unpredicted, 0);
+  const warnings: string[] = [];
+  if (!fitted.fit.converged) warnings.push(`${options.model} fit did not converge (${fitted.fit.message}); no purchases are predicted`);
+  else if (unpredicted > 0) warnings.push(`${unpredicted} of ${customers} customers have no prediction (the ${options.model} model gave no finite value); the predicted totals are missing`);
+  const total = (column: 'predicted' | 'abs_error') => (unpredicted > 0 ? null : rows.reduce((s, r) => s + r[column]!, 0));
+  const absError = total('abs_error');
   return {
     customers,
     actualTotal: rows.reduce((s, r) => s + r.actual, 0),
-    predictedTotal: rows.reduce((s, r) => s + r.predicted, 0),
-    mae: rows.reduce((s, r) => s + r.abs_error, 0) / customers,
+    predictedTotal: total('predicted'),
+    mae: absError === null ? null : absError / customers,
     holdoutLength: t,
     timeUnit: options.timeUnit,
     model: options.model,
@@ -316,7 +328,8 @@ export async function runBacktest(
       actual: r.actual,
       predicted: r.predicted,
       actualMean: r.actual / r.customers,
-      predictedMean: r.predicted / r.customers,
+      predictedMean: r.predicted === null ? null : r.predicted / r.customers,
     })),
+    warnings,
   };
 }

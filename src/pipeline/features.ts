@@ -1,4 +1,5 @@
 import type { Engine } from '../engine/Engine.js';
+import { InputError } from '../errors.js';
 import { customerFeaturesSql, LATEST_DATE_SQL, dropOccasionsSql, occasionsSql, ROW_COUNTS_SQL, RUN_PARAMETERS_SQL, type DaySummaryNeeds } from '../sql/features.js';
 import type { LoadResult } from './load.js';
 
@@ -8,10 +9,12 @@ export interface FeaturesResult {
   customers: number;
 }
 
-/** The as-of date defaults to the latest transaction date. */
+/** The as-of date defaults to the latest transaction date on or before the day of the run (set by the load). */
 export async function resolveAsOf(engine: Engine, asOf: string | undefined): Promise<string> {
   if (asOf) return asOf;
-  return (await engine.one<{ as_of: string }>(LATEST_DATE_SQL))!.as_of;
+  const latest = (await engine.one<{ as_of: string | null }>(LATEST_DATE_SQL))!.as_of;
+  if (latest === null) throw new InputError('every accepted row is dated the day after the day of the run: give the as-of date');
+  return latest;
 }
 
 export async function computeFeatures(

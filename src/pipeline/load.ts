@@ -35,7 +35,9 @@ import {
   readerCall,
   READER_DIALECT_SQL,
   readerProjectionSql,
+  RUN_DAY,
   sampleFitsDateFormatSql,
+  SET_RUN_DAY_SQL,
   SNIFFED_DATE_FORMATS_SQL,
   stageRowsSql,
   TRIM_IDS_SQL,
@@ -691,12 +693,32 @@ async function checkDateFormat(engine: Engine, format: string): Promise<void> {
 }
 
 /**
+ * Makes `now` (the run's clock) the day of the run, in the engine's time
+ * zone, for the load's date checks and the default as-of; returns it as YYYY-MM-DD.
+ */
+export async function setRunDay(engine: Engine, now: Date): Promise<string> {
+  await engine.run(SET_RUN_DAY_SQL, { now: now.toISOString() });
+  return (await engine.one<{ day: string }>(`SELECT strftime(${RUN_DAY}, '%Y-%m-%d') AS day`))!.day;
+}
+
+/** Whether a day is more than a day after the day of the run, as a row's date in the future is (isFutureDateSql). */
+export const isFutureDay = (day: string, runDay: string) => Date.parse(day) - Date.parse(runDay) > 86_400_000;
+
+/** Rejected rows per reason, most first. */
+export async function rejectReasons(engine: Engine): Promise<Record<string, number>> {
+  const rows = await engine.all<{ reason: string; n: number }>(`SELECT reason, count(*)::BIGINT AS n FROM rejects GROUP BY reason ORDER BY n DESC, reason`);
+  return Object.fromEntries(rows.map((r) => [r.reason, r.n]));
+}
+
+/**
  * Loads every input: `transactions` (a view of the accepted rows) and
  * `rejects` (source, line, reason, the raw fields, and the raw line for rows
- * the reader could not split).
+ * the reader could not split). `now` is the run's clock: rows dated more than
+ * a day after its day are rejected as in the future.
  */
-export async function loadTransactions(engine: Engine, config: ScoreConfig): Promise<LoadResult> {
+export async function loadTransactions(engine: Engine, config: ScoreConfig, now: Date = new Date()): Promise<LoadResult> {
   if (config.dateFormat) await checkDateFormat(engine, config.dateFormat);
+  await setRunDay(engine, now);
   const files = await expandInputs(engine, config.inputs);
   // Aggregations do not need input order; the one pass that does (line numbers) turns it back on.
   await engine.run(`SET preserve_insertion_order = false`);

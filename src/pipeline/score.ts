@@ -63,7 +63,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     segment: config.kmeans.enabled ? awaitedLater(import('./segment.js')) : null,
   };
 
-  const loaded = await timed('load', () => loadTransactions(engine, config));
+  const loaded = await timed('load', () => loadTransactions(engine, config, startedAt));
   log.info({ files: loaded.files.length, rowsRead: loaded.rowsRead, rowsRejected: loaded.rowsRejected }, 'loaded transactions');
   // A failed run writes no rejects.csv, so the error itself says why rows were refused.
   const topReasons = async () => {

@@ -153,5 +153,8 @@ WITH per_customer AS (
   JOIN clv_patterns p ON p.frequency = c.frequency AND p.recency_days = c.recency_days_model AND p.t_days = c.t_days
 )
 SELECT least(frequency, 7)::INTEGER AS bucket, count(*)::BIGINT AS customers, sum(actual)::DOUBLE AS actual,
-       sum(predicted) AS predicted, sum(abs(actual - predicted)) AS abs_error
+       -- A customer without a prediction leaves their bucket without one: never a sum of the others.
+       CASE WHEN count(predicted) = count(*) THEN sum(predicted) END AS predicted,
+       CASE WHEN count(predicted) = count(*) THEN sum(abs(actual - predicted)) END AS abs_error,
+       (count(*) - count(predicted))::BIGINT AS unpredicted
 FROM per_customer GROUP BY bucket ORDER BY bucket`;

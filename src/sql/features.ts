@@ -7,6 +7,7 @@
  * a purchase. The purchase-day summary (CLV inputs, lifecycle rhythm) is
  * gathered in the same pass: days with a net amount ≥ 0.
  */
+import { RUN_DAY } from './load.js';
 
 /**
  * Occasions. With one source and no order ids, customer_days already has one
@@ -137,7 +138,8 @@ export const ROW_COUNTS_SQL = `
 SELECT (SELECT coalesce(sum(rows), 0) FROM customer_days WHERE order_date > $asOf)::BIGINT AS excluded,
        (SELECT count(*) FROM customer_features)::BIGINT AS customers`;
 
-export const LATEST_DATE_SQL = `SELECT strftime(max(order_date), '%Y-%m-%d') AS as_of FROM customer_days`;
+/** The default as-of: the latest date on or before the day of the run (a row a day after it is accepted, not the as-of). */
+export const LATEST_DATE_SQL = `SELECT strftime(max(order_date), '%Y-%m-%d') AS as_of FROM customer_days WHERE order_date <= ${RUN_DAY}`;
 
 /** occasionsSql made a view or a table. */
 export const dropOccasionsSql = (isView: boolean) => `DROP ${isView ? 'VIEW' : 'TABLE'} IF EXISTS occasions`;

@@ -158,6 +158,26 @@ ORDER BY source, line LIMIT 1`;
 /** Fails when DuckDB cannot parse the strptime format `$format` (a date need not match it). */
 export const DATE_FORMAT_CHECK_SQL = `SELECT try_strptime('2024-01-31', $format) AS parsed`;
 
+/**
+ * The day of the run, on the machine's clock in the session time zone: a
+ * DuckDB variable that SET_RUN_DAY_SQL sets before any file is read, so that
+ * every pass of the load (and the default as-of) sees the same day.
+ */
+export const RUN_DAY = `getvariable('crm_run_day')`;
+
+/** `$now`, an instant, as the day of the run (RUN_DAY). */
+export const SET_RUN_DAY_SQL = `SET VARIABLE crm_run_day = CAST(CAST($now AS TIMESTAMPTZ) AS DATE)`;
+
+export const FUTURE_DATE_REASON = 'date in the future';
+
+/**
+ * Whether a date is more than a day after the day of the run: a mistyped
+ * 2099 would otherwise become the default as-of and move every customer's
+ * recency. The day's grace is for an export written in a time zone ahead of
+ * the machine's.
+ */
+export const isFutureDateSql = (date: string) => `(${date} > ${RUN_DAY} + 1)`;
+
 /** Amounts are exact decimals, so sums do not depend on row order. */
 export const AMOUNT_TYPE = 'DECIMAL(18,4)';
 
@@ -231,6 +251,8 @@ FROM (
       WHEN order_date IS NULL THEN 'unparseable date'
       WHEN raw_amount IS NULL OR trim(raw_amount) = '' THEN 'missing amount'
       WHEN amount IS NULL THEN 'non-numeric amount'
+      -- Last: DuckDB's CSV reader sets a non-numeric amount aside whatever the date.
+      WHEN ${isFutureDateSql('order_date')} THEN '${FUTURE_DATE_REASON}'
     END AS reason
   FROM parsed
 )`;
@@ -268,11 +290,12 @@ GROUP BY customer_id, order_date${byOrderId ? ', order_id' : ''}`;
 
 /**
  * In one scan: all rows, the rows that cannot be accepted (no customer id,
- * no parseable date, no amount), and the groups whose id has surrounding blanks.
+ * no parseable date, a date in the future, no amount), and the groups whose
+ * id has surrounding blanks.
  */
 export const DAYS_CHECK_SQL = (days: string) => `
 SELECT coalesce(sum(rows), 0)::BIGINT AS rows,
-       coalesce(sum(CASE WHEN customer_id IS NULL OR order_date IS NULL OR ${blankIdSql('customer_id')} THEN rows
+       coalesce(sum(CASE WHEN customer_id IS NULL OR order_date IS NULL OR ${isFutureDateSql('order_date')} OR ${blankIdSql('customer_id')} THEN rows
                          ELSE rows - amount_rows END), 0)::BIGINT AS rejected,
        count(*) FILTER (WHERE customer_id LIKE ' %' OR customer_id LIKE '% ')::BIGINT AS untrimmed
 FROM ${days}`;
@@ -283,7 +306,7 @@ export const EMPTY_REJECTS_SQL = (target: string) =>
 
 /** Drops what DAYS_CHECK_SQL counted as rejected (the rows themselves are in the rejects table by then). */
 export const CLEAN_DAYS_SQL = (days: string) => [
-  `DELETE FROM ${days} WHERE customer_id IS NULL OR order_date IS NULL OR amount_rows = 0 OR ${blankIdSql('customer_id')}`,
+  `DELETE FROM ${days} WHERE customer_id IS NULL OR order_date IS NULL OR ${isFutureDateSql('order_date')} OR amount_rows = 0 OR ${blankIdSql('customer_id')}`,
   `UPDATE ${days} SET rows = amount_rows WHERE amount_rows < rows`,
 ];
 
@@ -442,14 +465,15 @@ const rowOffsetSql = (lines: string, gaps: string, rowCount: string) =>
 /**
  * The customer ids (as the reader gave them, untrimmed) of the groups in which
  * the first pass found rows to reject (see DAYS_CHECK_SQL): a blank id, no
- * date, or fewer amounts than rows. Every value-rejected row has one of these
- * ids or none (NULL): the ordered passes parse a row (csvRejectPassesSql)
- * only when its id is one of them.
+ * date, a date in the future (`future_dated`), or fewer amounts than rows.
+ * Every value-rejected row has one of these ids or none (NULL): the ordered
+ * passes parse a row (csvRejectPassesSql) only when its id is one of them.
  */
 export const csvRejectedIdsSql = (target: string, days: string) => `
 CREATE OR REPLACE TEMP TABLE ${target} AS
-SELECT DISTINCT customer_id FROM ${days}
-WHERE customer_id IS NOT NULL AND (order_date IS NULL OR amount_rows < rows OR ${blankIdSql('customer_id')})`;
+SELECT customer_id, coalesce(bool_or(${isFutureDateSql('order_date')}), false) AS future_dated FROM ${days}
+WHERE customer_id IS NOT NULL AND (order_date IS NULL OR ${isFutureDateSql('order_date')} OR amount_rows < rows OR ${blankIdSql('customer_id')})
+GROUP BY customer_id`;
 
 /**
  * One ordered pass over a reader that keeps only some of its rows:
@@ -474,15 +498,18 @@ FROM (SELECT row_number() OVER () - 1 AS position, ${Object.entries(fields).map(
  * runs the two branches side by side, a thread each):
  *
  * - the typed reader (the first pass's types, so the first pass's rows),
- *   keeping the rows parsedRowsSql rejects: no id, a blank id, no date, no
- *   amount. Only rows whose id is one of `ids` (csvRejectedIdsSql) can have a
- *   blank id or no date, so only those are trimmed and have their date parsed
- *   (the costly part, and these passes number rows on one thread).
+ *   keeping the rows parsedRowsSql rejects: no id, a blank id, no date or
+ *   one in the future, no amount. Only rows whose id is one of `ids`
+ *   (csvRejectedIdsSql) can have a blank id or such a date, so only those are
+ *   trimmed and have their date parsed (the costly part, and these passes
+ *   number rows on one thread).
  * - the all-text reader (every column VARCHAR: the fields as written),
  *   keeping the rows that can be a rejected typed row as written: the same
  *   checks on the text, where a date the typed reader parsed itself (DATE or
- *   TIMESTAMP) is missing when its text is, as is an amount (DECIMAL). Other
- *   rows can only fail to match (csvValueRejectsSql matches on the id too).
+ *   TIMESTAMP) is missing when its text is, as is an amount (DECIMAL), and,
+ *   for an id with a date in the future, kept unless its text reads as a day
+ *   that is not (text in a format other than crm's own is kept). Other rows
+ *   can only fail to match (csvValueRejectsSql matches on the id too).
  *
  * So both hold about as many rows as were rejected. One row per reader (UNION
  * ALL BY NAME fills the other's columns with NULL): typed_count and
@@ -503,10 +530,16 @@ export const csvRejectPassesSql = (
 ) => {
   const fields = { customer_id: o.parts.customer, order_date: o.parts.date, amount: o.parts.amount };
   const listed = `customer_id IN (SELECT customer_id FROM ${o.ids})`;
-  const noDate = `${parseDateSql('order_date', o.parts.dateType, o.parts.hasExplicitFormat)} IS NULL`;
-  const typedKeep = `customer_id IS NULL OR amount IS NULL OR CASE WHEN ${listed} THEN ${trimIdSql('customer_id')} = '' OR ${noDate} ELSE false END`;
-  const textNoDate = o.parts.dateType === 'text' ? noDate : `order_date IS NULL OR trim(order_date) = ''`;
-  const textKeep = `customer_id IS NULL OR CASE WHEN ${listed} THEN ${trimIdSql('customer_id')} = '' OR amount IS NULL OR trim(amount) = '' OR ${textNoDate} ELSE false END`;
+  // No date (NULL), or one in the future.
+  const badDate = (date: string) => `coalesce(${isFutureDateSql(date)}, true)`;
+  const typedBadDate = badDate(parseDateSql('order_date', o.parts.dateType, o.parts.hasExplicitFormat));
+  const typedKeep = `customer_id IS NULL OR amount IS NULL OR CASE WHEN ${listed} THEN ${trimIdSql('customer_id')} = '' OR ${typedBadDate} ELSE false END`;
+  const futureDated = `customer_id IN (SELECT customer_id FROM ${o.ids} WHERE future_dated)`;
+  const textBadDate =
+    o.parts.dateType === 'text'
+      ? typedBadDate
+      : `(order_date IS NULL OR trim(order_date) = '' OR (${futureDated} AND ${badDate(parseDateSql('order_date', 'text', false))}))`;
+  const textKeep = `customer_id IS NULL OR CASE WHEN ${listed} THEN ${trimIdSql('customer_id')} = '' OR amount IS NULL OR trim(amount) = '' OR ${textBadDate} ELSE false END`;
   return `
 CREATE OR REPLACE TEMP TABLE ${target} AS
 SELECT row_count AS typed_count, kept AS typed_kept

@@ -2,6 +2,7 @@ import { DOUBLE, DuckDBDataChunk, DuckDBDoubleVector, DuckDBInstance, JSDuckDBVa
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
+import { CrmError } from '../../errors.js';
 import { isAlive } from '../../io/atomic.js';
 import type { Engine, NumericColumns, SqlParams } from '../Engine.js';
 import { duckdbDialect } from './dialect.js';
@@ -30,7 +31,32 @@ export interface DuckDbEngineOptions {
 const SPILL_FOLDER = /^crm-duckdb-(.*)-(\d+)-[A-Za-z0-9]{6}$/;
 const thisMachine = () => hostname().replace(/[^A-Za-z0-9.-]/g, '_');
 
-const spillDirectory = () => mkdtemp(path.join(tmpdir(), `crm-duckdb-${thisMachine()}-${process.pid}-`));
+/** Why a folder cannot be made there, in a user's words: the causes that pointing TMPDIR elsewhere fixes. */
+const UNUSABLE_FOLDER: Record<string, string> = {
+  ENOENT: 'it does not exist',
+  ENOTDIR: 'it is not a folder',
+  EACCES: 'it is not writable',
+  EPERM: 'it is not writable',
+  EROFS: 'it is on a read-only file system',
+};
+
+/**
+ * The spill folder. A temporary folder that cannot hold it (TMPDIR set to a
+ * folder that is gone, a file, read-only) is said in those words before any
+ * data is read, not as Node's mkdtemp error: a usage error (exit 2), since
+ * the run's setting is what needs changing; any other failure (a full disk)
+ * fails the run (exit 1).
+ */
+async function spillDirectory(): Promise<string> {
+  const dir = tmpdir();
+  try {
+    return await mkdtemp(path.join(dir, `crm-duckdb-${thisMachine()}-${process.pid}-`));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+    const message = `cannot make DuckDB's spill folder in the temporary folder ${dir} (TMPDIR): ${UNUSABLE_FOLDER[code] ?? code}; set TMPDIR to a folder crm can write to`;
+    throw new CrmError(message, code in UNUSABLE_FOLDER ? 2 : 1);
+  }
+}
 
 async function removeAbandonedSpillFolders(): Promise<void> {
   const dir = tmpdir();
