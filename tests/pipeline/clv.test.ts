@@ -332,22 +332,28 @@ describe('CLV stage edge cases: never NaN or Infinity, a warning instead of garb
     expectUnavailable(s, /not fitted/);
   });
 
-  it.each([
-    ['one customer, three purchase days', ['ONLY,2024-01-01,5', 'ONLY,2024-01-03,7', 'ONLY,2024-02-03,9']],
-    ['one customer, one purchase', ['ONLY,2024-01-01,5']],
-  ])('a single customer (%s): a finite fit or a warning and null columns', async (_name, lines) => {
-    const s = await score(await csvFile('single', lines), { asOf: '2024-12-31' });
+  it('a single customer with one purchase: no repeat purchases, nothing to fit; warned, CLV columns null', async () => {
+    const s = await score(await csvFile('single-once', ['ONLY,2024-01-01,5']), { asOf: '2024-12-31' });
     expectAllFinite(s);
-    expect(s.rows).toHaveLength(1);
-    const [row] = s.rows;
-    if (s.summary.clv!.available) {
-      for (const c of CLV_COLUMNS) expect(Number.isFinite(row![c])).toBe(true);
-    } else {
-      expect(s.summary.clv!.warnings.length).toBeGreaterThan(0);
-      expect(s.summary.clv!.warnings[0]).toMatch(/did not converge|not fitted|boundary/);
-      for (const c of ['p_alive', 'expected_purchases', 'clv'] as const) expect(row![c]).toBeNull();
-    }
-    if (!s.summary.clv!.gammagamma?.converged) expect(row!.expected_avg_value).toBeNull();
+    expect(s.rows.map((r) => [r.customer_id, r.frequency])).toEqual([['ONLY', 0]]);
+    expectUnavailable(s, /not fitted: no repeat purchases/);
+    expect(s.summary.clv!.warnings.join('\n')).toMatch(/Gamma-Gamma not fitted/);
+    expect(s.summary.clv!.gammagamma).toBeNull();
+    expect(s.rows[0]!.expected_avg_value).toBeNull();
+  });
+
+  it('a single customer with three purchase days: no maximum to find; warned, CLV columns null', async () => {
+    // One history cannot show how customers differ: the likelihood keeps rising as the
+    // mixing distributions collapse onto this customer (r, α → ∞ with r/α fixed for the
+    // purchase rate, q, γ → ∞ for the spend), so neither fit converges.
+    const s = await score(await csvFile('single-thrice', ['ONLY,2024-01-01,5', 'ONLY,2024-01-03,7', 'ONLY,2024-02-03,9']), { asOf: '2024-12-31' });
+    expectAllFinite(s);
+    expect(s.rows.map((r) => [r.customer_id, r.frequency])).toEqual([['ONLY', 2]]);
+    expectUnavailable(s, /^bgnbd fit did not converge \(BG\/NBD: parameters ran off to the boundary/);
+    expect(s.summary.clv!.bgnbd!.boundary).toBeNull();
+    expect(s.summary.clv!.gammagamma!.converged).toBe(false);
+    expect(s.summary.clv!.warnings.join('\n')).toMatch(/Gamma-Gamma fit did not converge/);
+    expect(s.rows[0]!.expected_avg_value).toBeNull();
   });
 
   it('zero and negative amounts: refund days are not purchase days; customers netting to ≤ 0 stay finite', async () => {
