@@ -28,9 +28,9 @@ import {
   unidentifiedPurchases,
   type CompiledPatterns,
 } from './fitting.js';
-import { BOUNDARY_SIZE, expectedPurchasesIfAliveByDropout, fitFixedDropout } from './bgNbdLimit.js';
+import { expectedPurchasesIfAliveByDropout, withDropoutBoundary } from './bgNbdLimit.js';
 import { digamma, expm1Ratio, logGamma, logGammaRatio } from './specialFunctions.js';
-import type { BgNbdFitResult, BgNbdParams, FitOptions, FitResult, PurchasePatterns } from './types.js';
+import type { BgNbdFitResult, BgNbdParams, FitOptions, PurchasePatterns } from './types.js';
 
 const PARAMETERS = positiveParameters('BG/NBD', ['r', 'alpha', 'a', 'b']);
 const checkParams = PARAMETERS.check;
@@ -243,42 +243,6 @@ export function bgNbdPatternLogLikelihood(params: BgNbdParams, frequency: number
   return A1 + A2 + m + Math.log(Math.exp(A3 - m) + Math.exp(A4 - m));
 }
 
-/** Past this a + b a fit may be heading to the a, b → ∞ boundary: check against the fixed-dropout limit. */
-const BOUNDARY_CHECK_SIZE = 1e3;
-
-/**
- * The fit, or, when the fixed-dropout limit (a, b → ∞, a/(a+b) = p) fits at
- * least as well as where the optimiser stopped, that limit: the likelihood
- * rises towards it, so no finite a, b is the maximum. Reported as not
- * converged, with the boundary named; the limit's parameters stand in (a + b
- * = BOUNDARY_SIZE), so every prediction evaluates the limit.
- */
-function checkDropoutBoundary(compiled: CompiledPatterns, fit: FitResult<BgNbdParams>): BgNbdFitResult {
-  const { r, alpha, a, b } = fit.params;
-  if (!(a + b > BOUNDARY_CHECK_SIZE)) return Object.freeze({ ...fit, boundary: null });
-  const limit = fitFixedDropout(compiled, { r, alpha, odds: a / b });
-  // An interior optimum beats its own limit; allow for rounding in the two sums.
-  if (!limit.converged || !(limit.logLikelihood >= fit.logLikelihood - 1e-9 * Math.abs(fit.logLikelihood))) return Object.freeze({ ...fit, boundary: null });
-  const [limitR, limitAlpha, odds] = limit.params;
-  const p = odds / (1 + odds);
-  const se = limit.standardErrors;
-  const message = `BG/NBD: a and b ran to infinity with a/(a+b) = ${p.toPrecision(3)}: no dropout heterogeneity; predictions use the fixed-dropout limit`;
-  return Object.freeze({
-    params: Object.freeze({ r: limitR, alpha: limitAlpha, a: p * BOUNDARY_SIZE, b: BOUNDARY_SIZE / (1 + odds) }),
-    standardErrors: null,
-    logLikelihood: limit.logLikelihood,
-    iterations: fit.iterations,
-    converged: false,
-    message: `${message} (${fit.message}; ${limit.message})`,
-    boundary: Object.freeze({
-      dropoutProbability: p,
-      standardErrors: se && Object.freeze({ r: se[0], alpha: se[1], dropoutProbability: se[2] / (1 + odds) ** 2 }),
-      logLikelihood: limit.logLikelihood,
-      message,
-    }),
-  });
-}
-
 /**
  * Maximum-likelihood fit of the BG/NBD model to weighted purchase patterns,
  * in log-parameter space (so no bounds are needed). Starts from r = 1,
@@ -314,7 +278,7 @@ export function fitBgNbd(data: PurchasePatterns, options: FitOptions<BgNbdParams
     maxIterations: options.maxIterations,
     tolerance: options.tolerance,
   });
-  return checkDropoutBoundary(compiled, toFitResult(fit, PARAMETERS.fromVector));
+  return withDropoutBoundary(compiled, toFitResult(fit, PARAMETERS.fromVector));
 }
 
 // ---------------------------------------------------------------------------
@@ -346,6 +310,9 @@ function pAlive(r: number, alpha: number, a: number, b: number, x: number, recen
  * which has no singularity at a = 1 and stays valid (by analytic
  * continuation) when a + b + x − 1 ≤ 0, where the textbook ₂F₁ is undefined.
  * The series coefficients depend only on x, so all horizons share one pass.
+ * For large a or a + b (little spread in the dropout probability, up to the
+ * a, b → ∞ limit) the series would overflow: bgNbdLimit.ts integrates over
+ * the dropout probability instead.
  */
 export function expectedPurchasesIfAlive(
   params: BgNbdParams,

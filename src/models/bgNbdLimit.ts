@@ -26,12 +26,12 @@
  */
 import { fitLogSpace, type CompiledPatterns, type LogSpaceFit } from './fitting.js';
 import { digamma, logGamma } from './specialFunctions.js';
-import type { BgNbdParams } from './types.js';
+import type { BgNbdFitResult, BgNbdParams, FitResult } from './types.js';
 
 /** Past this a + b the Beta spread changes predictions by < ~1e-12 relatively: the closed-form limit is exact in doubles. */
 const LIMIT_SIZE = 1e13;
 /** a + b reported for a fit at the boundary: a stand-in for ∞ that every BG/NBD formula evaluates as the limit. */
-export const BOUNDARY_SIZE = 1e15;
+const BOUNDARY_SIZE = 1e15;
 /** Quadrature nodes beyond e^−40 of the density's peak add nothing. */
 const TAIL = 40;
 /** Upper bound of quadrature nodes per side: only a Beta(a, b+x) with b + x ≪ 1 comes near it. */
@@ -139,12 +139,48 @@ function fixedDropoutLogLikelihood(data: CompiledPatterns): (theta: Float64Array
 }
 
 /** The fixed-dropout limit fitted from (r, α, ρ) = `start`. */
-export function fitFixedDropout(data: CompiledPatterns, start: { r: number; alpha: number; odds: number }): LogSpaceFit {
+function fitFixedDropout(data: CompiledPatterns, start: { r: number; alpha: number; odds: number }): LogSpaceFit {
   return fitLogSpace({
     model: 'BG/NBD fixed-dropout limit',
     names: ['r', 'alpha', 'odds'],
     logLikelihood: fixedDropoutLogLikelihood(data),
     totalWeight: data.totalWeight,
     initial: [start.r, start.alpha, start.odds],
+  });
+}
+
+/** Past this a + b a fit may be heading to the a, b → ∞ boundary: check against the fixed-dropout limit. */
+const BOUNDARY_CHECK_SIZE = 1e3;
+
+/**
+ * The fit, or, when the fixed-dropout limit (a, b → ∞, a/(a+b) = p) fits at
+ * least as well as where the optimiser stopped, that limit: the likelihood
+ * rises towards it, so no finite a, b is the maximum. Reported as not
+ * converged, with the boundary named; the limit's parameters stand in (a + b
+ * = BOUNDARY_SIZE), so every prediction evaluates the limit.
+ */
+export function withDropoutBoundary(compiled: CompiledPatterns, fit: FitResult<BgNbdParams>): BgNbdFitResult {
+  const { r, alpha, a, b } = fit.params;
+  if (!(a + b > BOUNDARY_CHECK_SIZE)) return Object.freeze({ ...fit, boundary: null });
+  const limit = fitFixedDropout(compiled, { r, alpha, odds: a / b });
+  // An interior optimum beats its own limit; allow for rounding in the two sums.
+  if (!limit.converged || !(limit.logLikelihood >= fit.logLikelihood - 1e-9 * Math.abs(fit.logLikelihood))) return Object.freeze({ ...fit, boundary: null });
+  const [limitR, limitAlpha, odds] = limit.params;
+  const p = odds / (1 + odds);
+  const se = limit.standardErrors;
+  const message = `BG/NBD: a and b ran to infinity with a/(a+b) = ${p.toPrecision(3)}: no dropout heterogeneity; predictions use the fixed-dropout limit`;
+  return Object.freeze({
+    params: Object.freeze({ r: limitR, alpha: limitAlpha, a: p * BOUNDARY_SIZE, b: BOUNDARY_SIZE / (1 + odds) }),
+    standardErrors: null,
+    logLikelihood: limit.logLikelihood,
+    iterations: fit.iterations,
+    converged: false,
+    message: `${message} (${fit.message}; ${limit.message})`,
+    boundary: Object.freeze({
+      dropoutProbability: p,
+      standardErrors: se && Object.freeze({ r: se[0], alpha: se[1], dropoutProbability: se[2] / (1 + odds) ** 2 }),
+      logLikelihood: limit.logLikelihood,
+      message,
+    }),
   });
 }

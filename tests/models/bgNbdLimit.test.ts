@@ -138,6 +138,20 @@ describe('fitBgNbd when everyone has the same dropout probability', () => {
     expect(fit.logLikelihood - along[along.length - 1]).toBeLessThan(1e-3);
   });
 
+  it('the limit it reports is a maximum: nudging r, α or p lowers the likelihood', () => {
+    const { r, alpha } = fit.params;
+    const p = fit.boundary!.dropoutProbability;
+    // a + b = 1e12 is the limit to ~1e-12 (see above): the BG/NBD likelihood of (r, α, p).
+    const at = (q: { r: number; alpha: number; p: number }) => bgNbdLogLikelihood({ r: q.r, alpha: q.alpha, a: 1e12 * q.p, b: 1e12 * (1 - q.p) }, data);
+    const best = at({ r, alpha, p });
+    expect(Math.abs(best - fit.logLikelihood)).toBeLessThan(1e-6);
+    for (const step of [1 + 1e-3, 1 - 1e-3]) {
+      expect(at({ r: r * step, alpha, p })).toBeLessThan(best);
+      expect(at({ r, alpha: alpha * step, p })).toBeLessThan(best);
+      expect(at({ r, alpha, p: p * step })).toBeLessThan(best);
+    }
+  });
+
   it('predicts with the fixed-dropout limit for every pattern', () => {
     const { r, alpha } = fit.params;
     const p = fit.boundary!.dropoutProbability;
