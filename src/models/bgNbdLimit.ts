@@ -24,7 +24,7 @@
  * → p/(1−p)) fitted in (r, α, p/(1−p)), to tell a fit that ran to that
  * boundary from an interior optimum.
  */
-import { fitLogSpace, type CompiledPatterns, type LogSpaceFit } from './fitting.js';
+import { fitLogSpace, subsamplePurchasePatterns, type CompiledPatterns, type LogSpaceFit } from './fitting.js';
 import { digamma, logGamma } from './specialFunctions.js';
 import type { BgNbdFitResult, BgNbdParams, FitResult } from './types.js';
 
@@ -95,11 +95,18 @@ export function expectedPurchasesIfAliveByDropout(params: BgNbdParams, x: number
  * A₂ = −x log1p(ρ) and A₄ = log ρ − (r+x) log(α+t_x).
  */
 function fixedDropoutLogLikelihood(data: CompiledPatterns): (theta: Float64Array, gradient: Float64Array) => number {
-  const { xValues, blockStart, weight, recency, T } = data;
+  const { xValues, blockStart, weight, times, TIndex, recencyIndex } = data;
+  // log(α+τ) and 1/(α+τ) once per distinct time, not per pattern.
+  const logTime = new Float64Array(times.length);
+  const invTime = new Float64Array(times.length);
   return (theta, gradient) => {
     const r = Math.exp(theta[0]);
     const alpha = Math.exp(theta[1]);
     const rho = Math.exp(theta[2]);
+    for (let k = 0; k < times.length; k++) {
+      logTime[k] = Math.log(alpha + times[k]);
+      invTime[k] = 1 / (alpha + times[k]);
+    }
     const logAlpha = Math.log(alpha);
     const logRho = Math.log(rho);
     const log1pRho = Math.log1p(rho);
@@ -116,18 +123,18 @@ function fixedDropoutLogLikelihood(data: CompiledPatterns): (theta: Float64Array
       const psiM = digamma(m) - psiR;
       for (let i = blockStart[j]; i < blockStart[j + 1]; i++) {
         const w = weight[i];
-        const lT = Math.log(alpha + T[i]);
-        const lR = Math.log(alpha + recency[i]);
-        const a3 = -m * lT;
-        const a4 = x > 0 ? logRho - m * lR : Number.NEGATIVE_INFINITY;
-        const top = Math.max(a3, a4);
-        const e3 = Math.exp(a3 - top);
-        const e4 = Math.exp(a4 - top);
-        const p4 = e4 / (e3 + e4);
+        const kT = TIndex[i];
+        const kR = recencyIndex[i];
+        const lT = logTime[kT];
+        const lR = logTime[kR];
+        // log(e^A₃ + e^A₄) = A₃ + log1p(e), e = e^(A₄−A₃); P₄ = e/(1+e).
+        const d = x > 0 ? logRho - m * (lR - lT) : Number.NEGATIVE_INFINITY;
+        const p4 = d > 0 ? 1 / (1 + Math.exp(-d)) : Math.exp(d) / (1 + Math.exp(d));
         const p3 = 1 - p4;
-        ll += w * (lgM + r * logAlpha - x * log1pRho + top + Math.log(e3 + e4));
+        const mix = d > 0 ? d + Math.log1p(Math.exp(-d)) : Math.log1p(Math.exp(d));
+        ll += w * (lgM + r * logAlpha - x * log1pRho - m * lT + mix);
         gr += w * (psiM + logAlpha - p3 * lT - p4 * lR);
-        galpha += w * (r / alpha - m * (p3 / (alpha + T[i]) + p4 / (alpha + recency[i])));
+        galpha += w * (r / alpha - m * (p3 * invTime[kT] + p4 * invTime[kR]));
         grho += w * (p4 / rho - x / (1 + rho));
       }
     }
@@ -138,13 +145,15 @@ function fixedDropoutLogLikelihood(data: CompiledPatterns): (theta: Float64Array
   };
 }
 
-/** The fixed-dropout limit fitted from (r, α, ρ) = `start`. */
+/** The fixed-dropout limit fitted from (r, α, ρ) = `start`, warm-started on a subsample for large data as the BG/NBD fit is. */
 function fitFixedDropout(data: CompiledPatterns, start: { r: number; alpha: number; odds: number }): LogSpaceFit {
+  const sample = subsamplePurchasePatterns(data);
   return fitLogSpace({
     model: 'BG/NBD fixed-dropout limit',
     names: ['r', 'alpha', 'odds'],
     logLikelihood: fixedDropoutLogLikelihood(data),
     totalWeight: data.totalWeight,
+    warmStart: sample && { logLikelihood: fixedDropoutLogLikelihood(sample), totalWeight: sample.totalWeight },
     initial: [start.r, start.alpha, start.odds],
   });
 }
