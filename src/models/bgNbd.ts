@@ -28,8 +28,9 @@ import {
   unidentifiedPurchases,
   type CompiledPatterns,
 } from './fitting.js';
+import { expectedPurchasesIfAliveByDropout, withDropoutBoundary } from './bgNbdLimit.js';
 import { digamma, expm1Ratio, logGamma, logGammaRatio } from './specialFunctions.js';
-import type { BgNbdParams, FitOptions, FitResult, PurchasePatterns } from './types.js';
+import type { BgNbdFitResult, BgNbdParams, FitOptions, PurchasePatterns } from './types.js';
 
 const PARAMETERS = positiveParameters('BG/NBD', ['r', 'alpha', 'a', 'b']);
 const checkParams = PARAMETERS.check;
@@ -90,8 +91,6 @@ function makeLogLikelihood(data: CompiledPatterns, useTable = tableWorthIt(data)
     const psiB = digamma(b);
     const psiAB = digamma(a + b);
     const lgR = logGamma(r);
-    const lgB = logGamma(b);
-    const lgAB = logGamma(a + b);
     const logAlpha = Math.log(alpha);
     const logA = Math.log(a);
     let logTimeMin = Number.POSITIVE_INFINITY;
@@ -151,8 +150,9 @@ function makeLogLikelihood(data: CompiledPatterns, useTable = tableWorthIt(data)
       }
       // A₁ + A₂ (without r log α), and their derivatives: per frequency.
       const psiABX = digamma(a + b + x);
-      // log Γ(b+x) − log Γ(a+b+x) as one ratio: both are large for large x.
-      ll += Wj * (logGamma(r + x) - lgR + lgAB - lgB - logGammaRatio(b + x, a));
+      // A₂ as two ratios, [log Γ(b+x) − log Γ(b)] − [log Γ(a+b+x) − log Γ(a+b)]: each
+      // log Γ is large for large x or (near the a, b → ∞ boundary) large a, b.
+      ll += Wj * (logGamma(r + x) - lgR + logGammaRatio(b, x) - logGammaRatio(a + b, x));
       gr += Wj * (digamma(r + x) - psiR);
       ga += Wj * (psiAB - psiABX);
       gb += Wj * (psiAB + digamma(b + x) - psiB - psiABX);
@@ -247,8 +247,9 @@ export function bgNbdPatternLogLikelihood(params: BgNbdParams, frequency: number
  * Maximum-likelihood fit of the BG/NBD model to weighted purchase patterns,
  * in log-parameter space (so no bounds are needed). Starts from r = 1,
  * α = ΣwT/Σwx (the mean purchase rate), a = b = 1 unless `initialParams` is given.
+ * A fit that runs to the a, b → ∞ boundary comes back with `boundary` set.
  */
-export function fitBgNbd(data: PurchasePatterns, options: FitOptions<BgNbdParams> = {}): FitResult<BgNbdParams> {
+export function fitBgNbd(data: PurchasePatterns, options: FitOptions<BgNbdParams> = {}): BgNbdFitResult {
   const compiled = compilePurchasePatterns(data, 'BG/NBD');
   const logLikelihood = makeLogLikelihood(compiled);
   const initial = options.initialParams ?? {
@@ -262,7 +263,7 @@ export function fitBgNbd(data: PurchasePatterns, options: FitOptions<BgNbdParams
   const unidentified = unidentifiedPurchases(compiled, 'dropout');
   if (unidentified) {
     const ll = compiled.count === 0 ? 0 : PARAMETERS.valueAt(logLikelihood, initial);
-    return notFitted('BG/NBD', PARAMETERS.fromVector(PARAMETERS.values(initial)), ll, unidentified);
+    return Object.freeze({ ...notFitted('BG/NBD', PARAMETERS.fromVector(PARAMETERS.values(initial)), ll, unidentified), boundary: null });
   }
 
   const sample = options.initialParams ? null : subsamplePurchasePatterns(compiled);
@@ -277,7 +278,7 @@ export function fitBgNbd(data: PurchasePatterns, options: FitOptions<BgNbdParams
     maxIterations: options.maxIterations,
     tolerance: options.tolerance,
   });
-  return toFitResult(fit, PARAMETERS.fromVector);
+  return withDropoutBoundary(compiled, toFitResult(fit, PARAMETERS.fromVector));
 }
 
 // ---------------------------------------------------------------------------
@@ -309,6 +310,9 @@ function pAlive(r: number, alpha: number, a: number, b: number, x: number, recen
  * which has no singularity at a = 1 and stays valid (by analytic
  * continuation) when a + b + x − 1 ≤ 0, where the textbook ₂F₁ is undefined.
  * The series coefficients depend only on x, so all horizons share one pass.
+ * For large a or a + b (little spread in the dropout probability, up to the
+ * a, b → ∞ limit) the series would overflow: bgNbdLimit.ts integrates over
+ * the dropout probability instead.
  */
 export function expectedPurchasesIfAlive(
   params: BgNbdParams,
@@ -319,6 +323,10 @@ export function expectedPurchasesIfAlive(
 ): void {
   expectedPurchasesIfAliveEvaluator(params, times)(frequency, T, out);
 }
+
+/** log of the largest series term allowed (e^100 is far from overflow), and the largest a + b + x − 1 (its cancellation costs ~C·1e-16). */
+const SERIES_MAX_GROWTH = 100;
+const SERIES_MAX_SIZE = 1e6;
 
 /**
  * {@link expectedPurchasesIfAlive} for fixed parameters and horizons, with
@@ -349,6 +357,13 @@ export function expectedPurchasesIfAliveEvaluator(
         zMax = z[h];
         hMax = h;
       }
+    }
+    // The series' terms grow to ~(1−z)^−a (overflowing for large a) and it
+    // takes ~a·z terms; a huge C also cancels its two parts. There the
+    // dropout probability is concentrated: integrate over it instead.
+    if (-a * Math.log1p(-zMax) > SERIES_MAX_GROWTH || C > SERIES_MAX_SIZE) {
+      expectedPurchasesIfAliveByDropout(params, x, T, times, out);
+      return;
     }
     // Σ_{k≥1} c_k zᵏ with c_k = (A)_k (a)_{k−1} / ((C+1)_{k−1} k!), c₁ = A, for
     // all horizons at once. The largest z converges last; its terms set the

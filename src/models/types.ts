@@ -90,6 +90,28 @@ export interface FitResult<P> {
   readonly message: string;
 }
 
+/**
+ * A BG/NBD fit whose likelihood keeps rising as a, b → ∞ with a/(a+b) fixed:
+ * every customer has the same dropout probability. The fit then reports
+ * converged = false, and params hold the fixed-dropout limit fitted instead,
+ * with a + b = 1e15 standing for ∞ (every BG/NBD formula evaluates that as
+ * the limit).
+ */
+export interface BgNbdBoundary {
+  /** p = a/(a+b): everyone's probability of dropping out after a purchase. */
+  readonly dropoutProbability: number;
+  /** Delta-method standard errors of the limit's r, α and p; null when its Hessian is not positive definite. */
+  readonly standardErrors: { readonly r: number; readonly alpha: number; readonly dropoutProbability: number } | null;
+  /** Log-likelihood of the limit (≥ that of any finite a, b the fit tried). */
+  readonly logLikelihood: number;
+  readonly message: string;
+}
+
+export interface BgNbdFitResult extends FitResult<BgNbdParams> {
+  /** Set when the fit ran to the a, b → ∞ boundary (its predictions then use the limit); null otherwise. */
+  readonly boundary: BgNbdBoundary | null;
+}
+
 /** Time unit of the patterns; a month is 30 days throughout. */
 export type TimeUnit = 'day' | 'week' | 'month';
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
-import type { BgNbdParams, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
+import type { BgNbdFitResult, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
 import { DAYS_PER_UNIT, fitClvModels, fitPurchaseModel, predictPurchases, type ClvFitInput, type ClvFits, type TimeUnit } from './clvFits.js';
 import {
   BACKTEST_BY_FREQUENCY_SQL,
@@ -30,9 +30,10 @@ export interface ClvResult {
   discountRate: number;
   margin: number;
   patterns: number;
-  /** False when the purchase model did not converge: the CLV columns are then null. */
+  /** False when the purchase model did not converge (short of BG/NBD's boundary limit): the CLV columns are then null. */
   available: boolean;
-  bgnbd?: FitResult<BgNbdParams>;
+  /** With `boundary` set when a, b ran to infinity (predictions then use the fixed-dropout limit). */
+  bgnbd?: BgNbdFitResult;
   paretonbd?: FitResult<ParetoNbdParams>;
   gammagamma: FitResult<GammaGammaParams> | null;
   populationMeanSpend: number | null;

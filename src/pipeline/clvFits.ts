@@ -9,13 +9,13 @@ import * as bgNbd from '../models/bgNbd.js';
 import { aliveFactors, frequencyTGroups } from '../models/clv.js';
 import * as gammaGamma from '../models/gammaGamma.js';
 import * as paretoNbd from '../models/paretoNbd.js';
-import type { BgNbdParams, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
+import type { BgNbdFitResult, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
 
 type ClvOptions = ScoreConfig['clv'];
 export type TimeUnit = ClvOptions['timeUnit'];
 export const DAYS_PER_UNIT: Record<TimeUnit, number> = { day: 1, week: 7, month: 30 };
 
-export type PurchaseFit = { model: 'bgnbd'; fit: FitResult<BgNbdParams> } | { model: 'paretonbd'; fit: FitResult<ParetoNbdParams> };
+export type PurchaseFit = { model: 'bgnbd'; fit: BgNbdFitResult } | { model: 'paretonbd'; fit: FitResult<ParetoNbdParams> };
 
 export function fitPurchaseModel(model: ClvOptions['model'], patterns: PurchasePatterns, penalty: number): PurchaseFit {
   return model === 'bgnbd'
@@ -40,7 +40,7 @@ export interface ClvFitInput {
 
 export interface ClvFits {
   purchase: PurchaseFit;
-  /** False when the purchase model did not converge: its predictions are then left out. */
+  /** False when the purchase model did not converge (short of BG/NBD's boundary limit): its predictions are then left out. */
   available: boolean;
   gammaGamma: FitResult<GammaGammaParams> | null;
   populationMeanSpend: number | null;
@@ -56,8 +56,12 @@ export function fitClvModels({ options, patterns, tDays, spend }: ClvFitInput): 
   const purchase = fitPurchaseModel(options.model, patterns, options.penalty);
   // A fit that did not converge is not used at all: its parameters may be
   // anywhere (runaway values make the prediction series needlessly slow).
-  const available = purchase.fit.converged;
-  if (!available) warnings.push(`${options.model} fit did not converge (${purchase.fit.message}); p_alive, expected_purchases and clv are null`);
+  // BG/NBD at its a, b → ∞ boundary is the exception: its limit is a model
+  // (one dropout probability for all), fitted and converged.
+  const boundary = purchase.model === 'bgnbd' ? purchase.fit.boundary : null;
+  const available = purchase.fit.converged || boundary !== null;
+  if (boundary) warnings.push(boundary.message);
+  else if (!available) warnings.push(`${options.model} fit did not converge (${purchase.fit.message}); p_alive, expected_purchases and clv are null`);
 
   let gg: FitResult<GammaGammaParams> | null = null;
   let populationMeanSpend: number | null = null;

@@ -153,7 +153,7 @@ export function mulberry32(seed: number): () => number {
 }
 
 /** Gamma(shape, 1) variate (Marsaglia & Tsang 2000). */
-function gammaVariate(shape: number, random: () => number): number {
+export function gammaVariate(shape: number, random: () => number): number {
   if (shape < 1) return gammaVariate(shape + 1, random) * Math.pow(random(), 1 / shape);
   const d = shape - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);
@@ -177,14 +177,15 @@ export interface SimulatedBase {
 
 /**
  * Customers drawn from the BG/NBD process (λ ~ Gamma(r, α) per week,
- * p ~ Beta(a, b)) with Gamma-Gamma spend (ν ~ Gamma(q, γ), values ~ Gamma(p, ν)),
+ * p ~ Beta(a, b), or one fixed p for everyone: the degenerate Beta of the
+ * a, b → ∞ limit) with Gamma-Gamma spend (ν ~ Gamma(q, γ), values ~ Gamma(p, ν)),
  * first purchases spread over `days` days before the as-of date, purchase
  * times rounded to days, time unit weeks; compressed to (x, t_x, T) patterns.
  */
 export function simulateCustomerBase(
   customers: number,
   seed: number,
-  purchase = { r: 0.25, alpha: 4, a: 0.8, b: 2.5 },
+  purchase: { r: number; alpha: number } & ({ a: number; b: number } | { p: number }) = { r: 0.25, alpha: 4, a: 0.8, b: 2.5 },
   spendParams = { p: 6, q: 4, gamma: 15 },
   days = 730,
 ): SimulatedBase {
@@ -196,8 +197,13 @@ export function simulateCustomerBase(
     const ageDays = 1 + Math.floor(random() * days);
     const T = ageDays / 7;
     const lambda = gammaVariate(purchase.r, random) / purchase.alpha;
-    const g1 = gammaVariate(purchase.a, random);
-    const dropout = g1 / (g1 + gammaVariate(purchase.b, random));
+    let dropout: number;
+    if ('p' in purchase) {
+      dropout = purchase.p;
+    } else {
+      const g1 = gammaVariate(purchase.a, random);
+      dropout = g1 / (g1 + gammaVariate(purchase.b, random));
+    }
     const nu = gammaVariate(spendParams.q, random) / spendParams.gamma;
     let t = 0;
     let lastDay = 0;

@@ -31,8 +31,23 @@ async function cdnowInput(model: 'bgnbd' | 'paretonbd'): Promise<ClvFitInput> {
 }
 
 describe('CLV fits in a worker thread', () => {
-  it('the compiled worker is there (else every test below would run in this thread)', () => {
+  it('with the compiled worker there, the fits run in a worker thread; without it, in this thread', async () => {
     expect(existsSync(fileURLToPath(WORKER))).toBe(true);
+    const input = await cdnowInput('bgnbd');
+    const said = (script: URL) => {
+      const debug: string[] = [];
+      const fitter = backgroundFitter({ ...silentLogger, debug: (obj, msg) => void debug.push(typeof obj === 'string' ? obj : msg ?? '') }, script);
+      fitter.start(input);
+      return { fitter, debug };
+    };
+    const worker = said(WORKER);
+    const here = said(new URL('file:///nonexistent/clvWorker.js'));
+    expect(worker.debug).toEqual(['fitting the CLV models in a worker thread']);
+    expect(here.debug).toEqual(['fitting the CLV models in this thread']);
+    // What crossed from another thread is a structured-clone copy: the fit, frozen where it was made, arrives unfrozen.
+    const [fromWorker, fromHere] = [await worker.fitter.result(), await here.fitter.result()];
+    expect(Object.isFrozen(fromHere.purchase.fit)).toBe(true);
+    expect(Object.isFrozen(fromWorker.purchase.fit)).toBe(false);
   });
 
   it.each(['bgnbd', 'paretonbd'] as const)('%s: the worker gives exactly what this thread computes', async (model) => {
