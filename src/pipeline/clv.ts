@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import type { BgNbdFitResult, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
-import { DAYS_PER_UNIT, fitClvModels, fitPurchaseModel, predictPurchases, type ClvFitInput, type ClvFits, type TimeUnit } from './clvFits.js';
+import { DAYS_PER_UNIT, fitClvModels, fitPurchaseModel, predictPurchases, usableFit, type ClvFitInput, type ClvFits, type TimeUnit } from './clvFits.js';
 import {
   BACKTEST_BY_FREQUENCY_SQL,
   CLV_INPUTS_SQL,
@@ -286,7 +286,9 @@ export interface BacktestResult {
  * Calibration/holdout check: fit on transactions up to the calibration end,
  * predict each customer's purchase days in the holdout, compare. A fit that
  * did not converge predicts nothing, as in crm score: its parameters may be
- * anywhere (runaway values give NaN), and a comparison with them would be garbage.
+ * anywhere (runaway values give NaN), and a comparison with them would be
+ * garbage. BG/NBD at its boundary predicts from the fixed-dropout limit, as
+ * in crm score, with the boundary's warning (usableFit).
  */
 export async function runBacktest(
   engine: Engine,
@@ -300,8 +302,9 @@ export async function runBacktest(
   const fitted = fitPurchaseModel(options.model, patterns, options.penalty);
   const holdoutDays = (Date.parse(holdoutEnd) - Date.parse(calibrationEnd)) / 86_400_000;
   const t = holdoutDays / DAYS_PER_UNIT[options.timeUnit];
+  const { available, boundary } = usableFit(fitted);
   // NaN is loaded as NULL: no prediction.
-  const predicted = fitted.fit.converged ? predictPurchases(fitted, t, patterns) : new Float64Array(patterns.frequency.length).fill(Number.NaN);
+  const predicted = available ? predictPurchases(fitted, t, patterns) : new Float64Array(patterns.frequency.length).fill(Number.NaN);
   await engine.loadColumns('clv_patterns', { frequency: patterns.frequency, recency_days: days.recency, t_days: days.T, predicted });
   const rows = await engine.all<{ bucket: number; customers: number; actual: number; predicted: number | null; abs_error: number | null; unpredicted: number }>(
     BACKTEST_BY_FREQUENCY_SQL,
@@ -310,7 +313,8 @@ export async function runBacktest(
   const customers = rows.reduce((s, r) => s + r.customers, 0);
   const unpredicted = rows.reduce((s, r) => s + r.unpredicted, 0);
   const warnings: string[] = [];
-  if (!fitted.fit.converged) warnings.push(`${options.model} fit did not converge (${fitted.fit.message}); no purchases are predicted`);
+  if (boundary) warnings.push(boundary.message);
+  if (!available) warnings.push(`${options.model} fit did not converge (${fitted.fit.message}); no purchases are predicted`);
   else if (unpredicted > 0) warnings.push(`${unpredicted} of ${customers} customers have no prediction (the ${options.model} model gave no finite value); the predicted totals are missing`);
   const total = (column: 'predicted' | 'abs_error') => (unpredicted > 0 ? null : rows.reduce((s, r) => s + r[column]!, 0));
   const absError = total('abs_error');

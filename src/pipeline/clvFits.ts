@@ -9,7 +9,7 @@ import * as bgNbd from '../models/bgNbd.js';
 import { aliveFactors, frequencyTGroups } from '../models/clv.js';
 import * as gammaGamma from '../models/gammaGamma.js';
 import * as paretoNbd from '../models/paretoNbd.js';
-import type { BgNbdFitResult, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
+import type { BgNbdBoundary, BgNbdFitResult, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
 
 type ClvOptions = ScoreConfig['clv'];
 export type TimeUnit = ClvOptions['timeUnit'];
@@ -28,6 +28,18 @@ export function predictPurchases(fitted: PurchaseFit, t: number, p: PurchasePatt
   return fitted.model === 'bgnbd'
     ? bgNbd.conditionalExpectedPurchases(fitted.fit.params, t, p.frequency, p.recency, p.T)
     : paretoNbd.conditionalExpectedPurchases(fitted.fit.params, t, p.frequency, p.recency, p.T);
+}
+
+/**
+ * Whether a purchase fit's predictions are used. A fit that did not converge
+ * is not (its parameters may be anywhere: runaway values give NaN or make the
+ * prediction series needlessly slow), except BG/NBD at its a, b → ∞
+ * boundary: its limit is a model (one dropout probability for all), fitted
+ * and converged, and `boundary` says so.
+ */
+export function usableFit(fitted: PurchaseFit): { available: boolean; boundary: BgNbdBoundary | null } {
+  const boundary = fitted.model === 'bgnbd' ? fitted.fit.boundary : null;
+  return { available: fitted.fit.converged || boundary !== null, boundary };
 }
 
 export interface ClvFitInput {
@@ -54,12 +66,7 @@ export interface ClvFits {
 export function fitClvModels({ options, patterns, tDays, spend }: ClvFitInput): ClvFits {
   const warnings: string[] = [];
   const purchase = fitPurchaseModel(options.model, patterns, options.penalty);
-  // A fit that did not converge is not used at all: its parameters may be
-  // anywhere (runaway values make the prediction series needlessly slow).
-  // BG/NBD at its a, b → ∞ boundary is the exception: its limit is a model
-  // (one dropout probability for all), fitted and converged.
-  const boundary = purchase.model === 'bgnbd' ? purchase.fit.boundary : null;
-  const available = purchase.fit.converged || boundary !== null;
+  const { available, boundary } = usableFit(purchase);
   if (boundary) warnings.push(boundary.message);
   else if (!available) warnings.push(`${options.model} fit did not converge (${purchase.fit.message}); p_alive, expected_purchases and clv are null`);
 

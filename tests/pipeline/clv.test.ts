@@ -10,7 +10,7 @@ import { silentEffects, silentLogger } from '../../src/pipeline/effects.js';
 import { computeFeatures } from '../../src/pipeline/features.js';
 import { loadTransactions } from '../../src/pipeline/load.js';
 import { runScore, type ScoreSummary } from '../../src/pipeline/score.js';
-import { gammaVariate, mulberry32 } from '../models/cdnowPatterns.js';
+import { fixedDropoutModel, fixedDropoutTransactions, isoDay } from '../fixedDropout.js';
 import { CDNOW_CSV, config, expectPublishedFit, parseCsv, relative, tempDir, withEngine } from '../helpers.js';
 
 /**
@@ -303,8 +303,6 @@ async function csvFile(name: string, lines: string[]): Promise<string> {
   return file;
 }
 
-const isoDay = (start: string, offset: number) => new Date(Date.parse(start) + offset * DAY_MS).toISOString().slice(0, 10);
-
 describe('CLV stage edge cases: never NaN or Infinity, a warning instead of garbage', () => {
   const expectUnavailable = (s: Scored, warning: RegExp) => {
     expect(s.summary.clv!.available).toBe(false);
@@ -440,35 +438,6 @@ describe('CLV stage edge cases: never NaN or Infinity, a warning instead of garb
   });
 });
 
-/**
- * customer_id,order_date,amount lines of a BG/NBD base where everyone drops
- * out with the same probability p after each repeat purchase (a degenerate
- * Beta): λ ~ Gamma(r, α) per week, first purchases over the year before
- * `asOf`, seeded.
- */
-function fixedDropoutTransactions(customers: number, seed: number, { r, alpha, p }: { r: number; alpha: number; p: number }, asOf: string): string[] {
-  const random = mulberry32(seed);
-  // Gamma-Gamma spend (ν ~ Gamma(4, 15) per customer, amounts ~ Gamma(6, ν)) from its own stream.
-  const spendRandom = mulberry32(seed + 1);
-  const lines: string[] = [];
-  for (let c = 0; c < customers; c++) {
-    const nu = gammaVariate(4, spendRandom) / 15;
-    const amount = () => (gammaVariate(6, spendRandom) / nu).toFixed(2);
-    const ageDays = 1 + Math.floor(random() * 365);
-    const day = (sinceFirst: number) => isoDay(asOf, sinceFirst - ageDays);
-    const id = `F${String(c).padStart(5, '0')}`;
-    lines.push(`${id},${day(0)},${amount()}`);
-    const lambda = gammaVariate(r, random) / alpha;
-    for (let t = 0; ; ) {
-      t += -Math.log(1 - random()) / lambda;
-      if (t * 7 > ageDays) break;
-      lines.push(`${id},${day(Math.floor(t * 7))},${amount()}`);
-      if (random() < p) break;
-    }
-  }
-  return lines;
-}
-
 describe('CLV stage when everyone has the same dropout probability (BG/NBD a, b → ∞)', () => {
   const AS_OF_2024 = '2024-12-31';
   const truth = { r: 0.8, alpha: 10, p: 0.12 };
@@ -505,11 +474,7 @@ describe('CLV stage when everyone has the same dropout probability (BG/NBD a, b 
 
   it('gives every customer p_alive, expected_purchases and clv from the fixed-dropout limit', () => {
     const { r, alpha } = written.clv.bgnbd.params;
-    const p = written.clv.bgnbd.boundary.dropoutProbability;
-    // Fixed p: P(alive) = 1/(1 + p/(1−p)·((α+T)/(α+t_x))^(r+x)), and a live customer buys
-    // (1 − (1 + p·t/(α+T))^−(r+x))/p times in t (λ ~ Gamma(r+x, α+T), alive s later w.p. e^(−λps)).
-    const alive = (x: number, tx: number, T: number) => (x === 0 ? 1 : 1 / (1 + (p / (1 - p)) * Math.pow((alpha + T) / (alpha + tx), r + x)));
-    const ifAlive = (t: number, x: number, T: number) => (1 - Math.pow(1 + (p * t) / (alpha + T), -(r + x))) / p;
+    const { pAlive: alive, purchasesIfAlive: ifAlive } = fixedDropoutModel({ r, alpha, p: written.clv.bgnbd.boundary.dropoutProbability });
     expect(rows).toHaveLength(3000);
     for (const row of rows) {
       const [x, tx, T, spend] = [Number(row.frequency), Number(row.recency), Number(row.T), Number(row.expected_avg_value)];
