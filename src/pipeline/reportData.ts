@@ -24,6 +24,8 @@ export async function gatherReportData(engine: Engine, run: number | undefined):
   const summary = JSON.parse(info.summary);
   const clv = summary.clv;
   const purchase = clv ? (clv.model === 'bgnbd' ? clv.bgnbd : clv.paretonbd) : null;
+  // Runs recorded before the boundary was reported have no such key.
+  const boundary: { dropoutProbability: number } | null = purchase?.boundary ?? null;
 
   const previous = await previousRunWithScores(engine, runId);
   const migration = previous !== null ? await migrationBetween(engine, 'segment', previous, runId) : null;
@@ -41,9 +43,11 @@ export async function gatherReportData(engine: Engine, run: number | undefined):
       ? {
           model: MODEL_NAMES[clv.model as string] ?? String(clv.model),
           timeUnit: clv.timeUnit,
-          params: purchase.params,
+          // At the boundary a and b only stand in for ∞ (a + b = 1e15): not figures to show.
+          params: boundary ? { r: purchase.params.r, alpha: purchase.params.alpha } : purchase.params,
           logLikelihood: purchase.logLikelihood,
           converged: purchase.converged,
+          boundary: boundary && { dropoutProbability: boundary.dropoutProbability },
           gammaGamma: clv.gammagamma
             ? { params: clv.gammagamma.params, logLikelihood: clv.gammagamma.logLikelihood, converged: clv.gammagamma.converged }
             : null,

@@ -399,6 +399,11 @@ function convergedHtml(ok: boolean): string {
   return ok ? '<span class="badge ok">converged</span>' : '<span class="badge warn">not converged</span>';
 }
 
+/** The dropout side of a BG/NBD fit at its a, b → ∞ boundary: one p for everyone. */
+function boundaryParamsHtml(dropoutProbability: number): string {
+  return `<span class="param"><span class="param-name">a, b</span> → ∞</span> <span class="param"><span class="param-name">a/(a+b)</span> ${escapeHtml(formatParam(dropoutProbability))}</span>`;
+}
+
 function logLikHtml(ll: number | null): string {
   return ll == null || !Number.isFinite(ll) ? '<span class="muted">—</span>' : escapeHtml(ll.toFixed(2));
 }
@@ -408,8 +413,11 @@ function fitHtml(data: ReportData): string {
   if (!fit) {
     return `<section class="fit" aria-labelledby="fit-title"><h2 id="fit-title">Model fit</h2><p class="not-available">No CLV model was fitted: not available for this run.</p></section>`;
   }
+  const boundary = fit.boundary;
+  const purchaseParams = boundary ? `${paramsHtml(fit.params)} ${boundaryParamsHtml(boundary.dropoutProbability)}` : paramsHtml(fit.params);
+  const purchaseStatus = boundary ? '<span class="badge limit">fixed-dropout limit</span>' : convergedHtml(fit.converged);
   const rows = [
-    `<tr><th scope="row">${escapeHtml(fit.model)}<span class="sub">purchases &amp; P(alive), time unit ${escapeHtml(fit.timeUnit)}</span></th><td>${paramsHtml(fit.params)}</td><td class="num">${logLikHtml(fit.logLikelihood)}</td><td>${convergedHtml(fit.converged)}</td></tr>`,
+    `<tr><th scope="row">${escapeHtml(fit.model)}<span class="sub">purchases &amp; P(alive), time unit ${escapeHtml(fit.timeUnit)}</span></th><td>${purchaseParams}</td><td class="num">${logLikHtml(fit.logLikelihood)}</td><td>${purchaseStatus}</td></tr>`,
   ];
   if (fit.gammaGamma) {
     const gg = fit.gammaGamma;
@@ -417,8 +425,12 @@ function fitHtml(data: ReportData): string {
       `<tr><th scope="row">Gamma-Gamma<span class="sub">spend per purchase</span></th><td>${paramsHtml(gg.params)}</td><td class="num">${logLikHtml(gg.logLikelihood)}</td><td>${convergedHtml(gg.converged)}</td></tr>`,
     );
   }
+  // The boundary is not a failure: its limit is a fitted model, and the CLV columns come from it.
+  const limitNote = boundary
+    ? `<p class="note">${escapeHtml(fit.model)} ran to its boundary (a, b → ∞: no spread in dropout between customers), so crm fitted the fixed-dropout limit: a/(a+b) = ${escapeHtml(formatParam(boundary.dropoutProbability))}, one dropout probability for every customer. P(alive), expected purchases and CLV come from that limit.</p>`
+    : '';
   const warn =
-    !fit.converged || (fit.gammaGamma && !fit.gammaGamma.converged)
+    (!fit.converged && !boundary) || (fit.gammaGamma && !fit.gammaGamma.converged)
       ? '<p class="warning">A fit did not converge: its CLV columns are null for this run.</p>'
       : '';
   return `<section class="fit" aria-labelledby="fit-title">
@@ -429,7 +441,7 @@ function fitHtml(data: ReportData): string {
 ${rows.join('\n')}
 </tbody>
 </table>
-${warn}</section>`;
+${limitNote}${warn}</section>`;
 }
 
 function figureHtml(section: ChartSection, svg: string): string {
@@ -481,7 +493,9 @@ section{margin:0 0 28px}
 .badge{display:inline-block;font-size:12px;font-weight:600;border-radius:999px;padding:2px 10px}
 .badge.ok{background:#dcfce7;color:#166534}
 .badge.warn{background:#fef3c7;color:#92400e}
+.badge.limit{background:#e0f2fe;color:#075985}
 .warning{margin:12px 0 0;color:#92400e}
+.note{margin:12px 0 0}
 .charts-grid{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:20px}
 .chart,.chart-missing{margin:0;background:#fff;border:1px solid #e5e7eb;border-radius:10px;padding:18px 20px 14px;min-width:0}
 .chart.wide,.chart-missing.wide{grid-column:1/-1}

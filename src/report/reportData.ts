@@ -11,9 +11,13 @@ export interface ReportData {
   fit: null | {
     model: string;
     timeUnit: string;
+    /** At the BG/NBD boundary, the fixed-dropout limit's (r, alpha): a and b are infinite there. */
     params: Record<string, number>;
     logLikelihood: number | null;
+    /** False at the boundary too, where the limit stands in and the CLV columns come from it. */
     converged: boolean;
+    /** Set when BG/NBD ran to a, b → ∞: the fixed-dropout limit, p = a/(a+b), was fitted instead. */
+    boundary: null | { dropoutProbability: number };
     gammaGamma: null | { params: Record<string, number>; logLikelihood: number | null; converged: boolean };
   };
   /** R×F grid, scores 1..5 each; cells without customers may be missing. */

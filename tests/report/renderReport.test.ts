@@ -150,6 +150,24 @@ describe('renderReport', () => {
     expect(out).toContain('not converged');
     expect(out).toContain('did not converge');
   });
+
+  test('a BG/NBD fit at its a, b → ∞ boundary is shown as the fixed-dropout limit its CLV columns come from', async () => {
+    const data = sampleReportData();
+    data.fit = { ...data.fit!, params: { r: 0.8123, alpha: 10.41 }, logLikelihood: -8000.5, converged: false, boundary: { dropoutProbability: 0.1226 } };
+    const out = await renderReport(data);
+    const fitSection = /<section class="fit"[\s\S]*?<\/section>/.exec(out)![0];
+    expect(fitSection).toContain('<span class="badge limit">fixed-dropout limit</span>');
+    expect(fitSection).toMatch(/<span class="param-name">r<\/span> 0\.8123<\/span> <span class="param"><span class="param-name">alpha<\/span> 10\.41<\/span> <span class="param"><span class="param-name">a, b<\/span> → ∞<\/span> <span class="param"><span class="param-name">a\/\(a\+b\)<\/span> 0\.1226<\/span>/);
+    expect(fitSection).toContain('fixed-dropout limit: a/(a+b) = 0.1226');
+    expect(fitSection).toContain('P(alive), expected purchases and CLV come from that limit.');
+    expect(fitSection).not.toMatch(/not converged|null for this run/);
+    expect(figureNames(out)).toEqual(CHARTS);
+    // A Gamma-Gamma that did not converge still leaves clv null, boundary or not.
+    data.fit.gammaGamma!.converged = false;
+    const both = /<section class="fit"[\s\S]*?<\/section>/.exec(await renderReport(data))![0];
+    expect(both).toContain('fixed-dropout limit: a/(a+b) = 0.1226');
+    expect(both).toContain('A fit did not converge: its CLV columns are null for this run.');
+  });
 });
 
 describe('chart specs', () => {

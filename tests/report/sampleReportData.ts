@@ -128,6 +128,7 @@ export function sampleReportData(): ReportData {
       params: { r: 0.2426, alpha: 4.4136, a: 0.7929, b: 2.4259 },
       logLikelihood: -9582.43,
       converged: true,
+      boundary: null,
       gammaGamma: { params: { p: 6.2488, q: 3.7443, gamma: 15.4438 }, logLikelihood: -4053.11, converged: true },
     },
     rfmHeatmap,
