@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Engine } from '../engine/Engine.js';
 import { DEFAULT_DB_WAIT_SECONDS } from '../config/schema.js';
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import type { Logger } from './effects.js';
 import {
   HISTORY_SCHEMA_SQL,
@@ -28,6 +28,11 @@ export interface AttachOptions {
   log?: Logger;
 }
 
+/** `--db :memory:` would keep the history nowhere: a usage error, said before anything is read. */
+export function checkDatabasePath(dbPath: string): void {
+  if (/^:memory:/i.test(dbPath)) throw new UsageError(`--db ${dbPath}: the run history needs a database file (or crm score --no-db to keep none)`);
+}
+
 /**
  * Attaches the database at `dbPath` as `history`. DuckDB lets one process
  * open a database file for writing (and none read it meanwhile): when another
@@ -35,7 +40,8 @@ export interface AttachOptions {
  * for up to `waitSeconds` before it fails with an error that says so.
  */
 export async function attachDatabase(engine: Engine, dbPath: string, options: AttachOptions = {}): Promise<void> {
-  const sql = `ATTACH ${engine.dialect.quoteString(dbPath)} AS history${options.readOnly ? ' (READ_ONLY)' : ''}`;
+  // TYPE duckdb: without it DuckDB opens a path ending in .parquet or .csv as something else, and the run records nothing.
+  const sql = `ATTACH ${engine.dialect.quoteString(dbPath)} AS history (TYPE duckdb${options.readOnly ? ', READ_ONLY' : ''})`;
   const waitSeconds = options.waitSeconds ?? DEFAULT_DB_WAIT_SECONDS;
   const deadline = Date.now() + waitSeconds * 1000;
   let warned = false;

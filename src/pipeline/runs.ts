@@ -3,10 +3,11 @@ import type { Engine } from '../engine/Engine.js';
 import { InputError, UsageError } from '../errors.js';
 import { LAST_RUNS_SQL, LIST_RUNS_SQL, migrationSql, migrationValuesSql, RUN_EXISTS_SQL } from '../sql/history.js';
 import type { Logger } from './effects.js';
-import { attachDatabase, previousRunWithScores } from './history.js';
+import { attachDatabase, checkDatabasePath, previousRunWithScores } from './history.js';
 
 /** Attaches an existing history database read-only (waiting, as attachDatabase does, while a run records itself). */
 export async function attachHistoryReadOnly(engine: Engine, dbPath: string, options: { waitSeconds?: number; log?: Logger } = {}): Promise<void> {
+  checkDatabasePath(dbPath);
   try {
     await access(dbPath);
   } catch {

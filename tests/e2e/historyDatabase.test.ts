@@ -8,7 +8,7 @@
  * processes; the holder is a second process with its own DuckDB.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CDNOW_CSV, ROOT, runCli, tempDir } from '../helpers.js';
@@ -107,6 +107,36 @@ describe.concurrent('the history database a run records itself in', { timeout: 6
     const runs = await runCli(['runs', '--db', db, '--json']);
     expect(runs.code, runs.stderr).toBe(0);
     expect(JSON.parse(runs.stdout.trim()).run_id).toBe(1);
+  });
+
+  it('a --db that is a Parquet or CSV file fails before any data is read, saying it is not a DuckDB database, and records nothing', async () => {
+    const dir = await tempDir();
+    const out = path.join(dir, 'out');
+    const first = await runCli(['score', CDNOW_CSV, '--as-of', '1997-09-30', '--out', out, '--no-db', '--no-kmeans', '--format', 'parquet']);
+    expect(first.code, first.stderr).toBe(0);
+    for (const db of [path.join(out, 'customers.parquet'), path.join(out, 'rejects.csv')]) {
+      const before = await readFile(db);
+      const run = await score(path.join(dir, 'second'), db);
+      expect(run.code, db).toBe(1);
+      expect(run.stderr).toContain(`${db}: cannot be opened as a DuckDB database`);
+      expect(run.stderr).toContain('not a valid DuckDB database file');
+      expect(run.stderr).not.toContain('loaded transactions');
+      expect(await readFile(db)).toEqual(before);
+      const runs = await runCli(['runs', '--db', db]);
+      expect(runs.code).toBe(1);
+      expect(runs.stderr).toContain('not a valid DuckDB database file');
+    }
+  });
+
+  it('--db :memory: is a usage error (exit 2), said before any data is read', async () => {
+    const dir = await tempDir();
+    const run = await score(path.join(dir, 'out'), ':memory:');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('the run history needs a database file (or --no-db to keep none)');
+    expect(run.stderr).not.toContain('loaded transactions');
+    const runs = await runCli(['runs', '--db', ':memory:']);
+    expect(runs.code).toBe(2);
+    expect(runs.stderr).toContain('--db :memory:: the run history needs a database file');
   });
 
   it('--db-wait takes seconds, 0 or more', async () => {
