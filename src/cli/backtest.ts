@@ -52,12 +52,15 @@ export function backtestCommand(): Command {
         clv: { model: options.clvModel, timeUnit: options.timeUnit, penalty: options.penalty },
       }),
     );
-    const [{ runBacktest }, { computeFeatures, resolveAsOf }, { loadTransactions }] = await Promise.all([
+    const [{ runBacktest }, { computeFeatures, resolveAsOf }, { loadTransactions }, { recoverBeforeRun }] = await Promise.all([
       import('../pipeline/clv.js'),
       import('../pipeline/features.js'),
       import('../pipeline/load.js'),
+      import('../pipeline/publish.js'),
     ]);
     const result = await withEngine(async (engine) => {
+      // Its --out may be a score's output folder: a publish cut short there is finished first.
+      if (options.out) await recoverBeforeRun(engine, options.out, null, { log });
       const loaded = await loadTransactions(engine, config);
       if (loaded.rowsRejected > 0) log.warn({ rejected: loaded.rowsRejected }, 'rows rejected while loading (run crm score to see them)');
       const holdoutEnd = await resolveAsOf(engine, options.holdoutEnd);

@@ -139,6 +139,24 @@ describe.concurrent('the history database a run records itself in', { timeout: 6
     expect(runs.stderr).toContain('--db :memory:: the run history needs a database file');
   });
 
+  it('a run whose history cannot be written to the database file (a full disk at the checkpoint) fails, and is never listed', { timeout: 180_000 }, async () => {
+    const { dir, db } = await databaseWithOneRun();
+    const out = path.join(dir, 'a');
+    const before = await readFile(path.join(out, 'summary.json'), 'utf8');
+    const run = await runCli(['score', CDNOW_CSV, '--out', out, '--db', db, '--no-kmeans', '--format', 'csv'], { env: { CRM_TEST_FAIL_AT: 'history-checkpoint' } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('test failure at history-checkpoint');
+    expect(await readFile(path.join(out, 'summary.json'), 'utf8')).toBe(before);
+    const runs = await runCli(['runs', '--db', db, '--json']);
+    expect(runs.code, runs.stderr).toBe(0);
+    expect(runs.stdout.trim().split('\n').map((line) => JSON.parse(line).run_id)).toEqual([1]);
+    // The next run is run 2, scored against run 1.
+    const next = await score(path.join(dir, 'c'), db);
+    expect(next.code, next.stderr).toBe(0);
+    const after = await runCli(['runs', '--db', db, '--json']);
+    expect(after.stdout.trim().split('\n').map((line) => JSON.parse(line).run_id)).toEqual([1, 2]);
+  });
+
   it('--db-wait takes seconds, 0 or more', async () => {
     const run = await runCli(['score', CDNOW_CSV, '--db-wait', '-1']);
     expect(run.code).toBe(2);
