@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { testPoint } from '../testHooks.js';
+import { onInterrupt } from './interrupt.js';
 
 /** What a publish writes before its first rename: the staged files, and the history run they belong to. */
 export interface Journal {
@@ -26,6 +27,7 @@ export class OutputSet {
   private constructor(
     readonly dir: string,
     readonly stagingDir: string,
+    private readonly forget: () => void,
   ) {}
 
   static async begin(dir: string, runTag: string): Promise<OutputSet> {
@@ -34,7 +36,8 @@ export class OutputSet {
     const stagingDir = path.join(dir, `.crm-staging-${runTag}`);
     await rm(stagingDir, { recursive: true, force: true });
     await mkdir(stagingDir, { recursive: true });
-    return new OutputSet(dir, stagingDir);
+    // A run stopped by a signal before it publishes leaves nothing behind.
+    return new OutputSet(dir, stagingDir, onInterrupt({ folder: stagingDir }));
   }
 
   get staging(): string {
@@ -51,6 +54,8 @@ export class OutputSet {
     const journal: Journal = { staging: this.staging, files: [...names], ...(run ? { run } : {}) };
     await writeFileAtomic(path.join(this.dir, JOURNAL), JSON.stringify(journal));
     this.committed = true;
+    // From here a signal must not remove the staged files: the journal says they are published.
+    this.forget();
     await rollForward(this.dir, journal, (i) => testPoint(`publish-rename:${i + 1}`));
   }
 
@@ -61,6 +66,7 @@ export class OutputSet {
   }
 
   async abandon(): Promise<void> {
+    this.forget();
     await rm(this.stagingDir, { recursive: true, force: true });
   }
 }

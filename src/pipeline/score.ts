@@ -5,6 +5,7 @@ import type { Engine } from '../engine/Engine.js';
 import { InputError } from '../errors.js';
 import { awaitedLater } from '../promises.js';
 import { OutputSet, writeFileAtomic } from '../io/atomic.js';
+import { beforeAnySignal } from '../io/interrupt.js';
 import { testPoint } from '../testHooks.js';
 import { EXTENSION, writeQuery } from '../io/writers.js';
 import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
@@ -217,7 +218,8 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       segments,
       timings,
     };
-    await (async () => {
+    // From recording the run to the end of its publish, a signal waits (io/interrupt.ts).
+    await beforeAnySignal(async () => {
       if (dbPath && runId !== null) {
         const dbFile = path.resolve(dbPath);
         recorded = runId;
@@ -261,7 +263,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
         // The files are published and the journal says so: the run stands, and the next command finishes the bookkeeping.
         log.warn({ runId, error: (error as Error).message.split('\n')[0] }, 'published; the history is marked so by the next crm command');
       }
-    })();
+    });
   } catch (error) {
     if (!out.committed) {
       await out.abandon();

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { isAlive } from '../../io/atomic.js';
+import { onInterrupt } from '../../io/interrupt.js';
 import type { Engine, NumericColumns, SqlParams } from '../Engine.js';
 import { duckdbDialect } from './dialect.js';
 
@@ -77,6 +78,8 @@ export class DuckDbEngine implements Engine {
     private readonly connection: DuckDBConnection,
     /** DuckDB's spill folder (temp_directory), also the run's scratch folder. */
     readonly scratchFolder: string,
+    /** A signal removes the spill folder too (io/interrupt.ts), until the engine is closed. */
+    private readonly forgetFolder = onInterrupt({ folder: scratchFolder }),
   ) {}
 
   static async create(options: DuckDbEngineOptions = {}): Promise<DuckDbEngine> {
@@ -211,6 +214,7 @@ export class DuckDbEngine implements Engine {
     this.connection.closeSync();
     this.instance.closeSync();
     await rm(this.scratchFolder, { recursive: true, force: true });
+    this.forgetFolder();
     if (PROFILE) profile('(close)', start);
   }
 }
