@@ -153,6 +153,17 @@ describe('a run killed at any point of its publish', { timeout: 600_000 }, () =>
     expect(await hidden(nextIn), 'staging folders and journal after the next run').toEqual([]);
   });
 
+  it('a later run that fails on its input still finishes the interrupted publish first', async () => {
+    const killed = path.join(dir, 'killed-then-failed');
+    await cp(old, killed, { recursive: true });
+    const run = await runCli(score(killed, NEW_AS_OF), { env: { CRM_TEST_KILL_AT: 'publish-rename:3', TMPDIR: tmp } });
+    expect(run.signal, run.stderr).toBe('SIGKILL');
+    const failed = await runCli(['score', path.join(dir, 'no-such-export.csv'), '--out', killed, '-q'], { env: { TMPDIR: tmp } });
+    expect(failed.code).toBe(1);
+    await expectWholeSet(killed, 'new', 'after a run that failed on its input');
+    expect(await hidden(killed)).toEqual([]);
+  });
+
   it('leaves no spill folder once the next command has run', async () => {
     // Every command above ran with TMPDIR=tmp: the killed runs' folders were removed by the ones after them.
     const next = await runCli(['runs', '--db', path.join(old, 'crm.duckdb')], { env: { TMPDIR: tmp } });
