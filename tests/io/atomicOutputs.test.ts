@@ -164,6 +164,17 @@ describe('a run killed at any point of its publish', { timeout: 600_000 }, () =>
     expect(await hidden(killed)).toEqual([]);
   });
 
+  it('crm backtest writing into the same folder finishes the interrupted publish first', async () => {
+    const killed = path.join(dir, 'killed-then-backtest');
+    await cp(old, killed, { recursive: true });
+    const run = await runCli(score(killed, NEW_AS_OF), { env: { CRM_TEST_KILL_AT: 'publish-rename:3', TMPDIR: tmp } });
+    expect(run.signal, run.stderr).toBe('SIGKILL');
+    const backtest = await runCli(['backtest', CDNOW_CSV, '--calibration-end', '1997-09-30', '--holdout-end', '1998-06-30', '--out', killed, '-q'], { env: { TMPDIR: tmp } });
+    expect(backtest.code, backtest.stderr).toBe(0);
+    await expectWholeSet(killed, 'new', 'after crm backtest');
+    expect(await hidden(killed)).toEqual([]);
+  });
+
   it('leaves no spill folder once the next command has run', async () => {
     // Every command above ran with TMPDIR=tmp: the killed runs' folders were removed by the ones after them.
     const next = await runCli(['runs', '--db', path.join(old, 'crm.duckdb')], { env: { TMPDIR: tmp } });
