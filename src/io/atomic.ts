@@ -37,7 +37,7 @@ export class OutputSet {
     await rm(stagingDir, { recursive: true, force: true });
     await mkdir(stagingDir, { recursive: true });
     // A run stopped by a signal before it publishes leaves nothing behind.
-    return new OutputSet(dir, stagingDir, onInterrupt({ folder: stagingDir }));
+    return new OutputSet(dir, stagingDir, onInterrupt({ remove: stagingDir }));
   }
 
   get staging(): string {

@@ -58,6 +58,20 @@ describe('a run stopped by a signal', { timeout: 120_000 }, () => {
     expect(await runIds(out)).toEqual([1]);
   });
 
+  it('SIGTERM while crm export writes: exit 143, no temp file beside --out', async () => {
+    const folder = path.join(dir, 'mailing');
+    const tmp = path.join(dir, 'mailing-tmp');
+    await mkdir(folder);
+    await mkdir(tmp);
+    const run = await runCli(['export', '--db', path.join(ref, 'crm.duckdb'), '--out', path.join(folder, 'mailing.csv'), '-q'], {
+      env: { CRM_TEST_KILL_AT: 'export-writing', CRM_TEST_SIGNAL: 'SIGTERM', TMPDIR: tmp },
+    });
+    expect(run.code, run.stderr).toBe(143);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(await readdir(folder)).toEqual([]);
+    expect(await readdir(tmp)).toEqual([]);
+  });
+
   it('SIGTERM during the publish: the publish finishes, then exit 143', async () => {
     const out = path.join(dir, 'publishing');
     const tmp = path.join(dir, 'publishing-tmp');

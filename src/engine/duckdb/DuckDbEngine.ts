@@ -79,7 +79,7 @@ export class DuckDbEngine implements Engine {
     /** DuckDB's spill folder (temp_directory), also the run's scratch folder. */
     readonly scratchFolder: string,
     /** A signal removes the spill folder too (io/interrupt.ts), until the engine is closed. */
-    private readonly forgetFolder = onInterrupt({ folder: scratchFolder }),
+    private readonly forgetFolder = onInterrupt({ remove: scratchFolder }),
   ) {}
 
   static async create(options: DuckDbEngineOptions = {}): Promise<DuckDbEngine> {
