@@ -253,10 +253,11 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       }
       await writeFileAtomic(out.staged('summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
       // summary.json goes last: a reader that sees the new summary sees every new file.
-      const db = dbPath && runId !== null ? { id: runId, db: path.relative(path.resolve(config.out), path.resolve(dbPath)) } : undefined;
-      await out.publish([...names, 'summary.json'], db);
+      // The journal names the run and its database (relative to the output folder, so the two can move together).
+      const journalRun = dbPath && runId !== null ? { id: runId, db: path.relative(path.resolve(config.out), path.resolve(dbPath)) } : undefined;
+      await out.publish([...names, 'summary.json'], journalRun);
       try {
-        if (db) await markPublished(engine, db.id, config.keepRuns);
+        if (journalRun) await markPublished(engine, journalRun.id, config.keepRuns);
         await out.finish();
         if (dbPath) await detachHistory(engine);
       } catch (error) {
