@@ -175,6 +175,23 @@ describe('a run killed at any point of its publish', { timeout: 600_000 }, () =>
     expect(await hidden(killed)).toEqual([]);
   });
 
+  it('with --db outside the output folder, crm runs finishes the publish in the folder the run recorded', async () => {
+    const base = path.join(dir, 'elsewhere');
+    const out = path.join(base, 'out');
+    const db = path.join(base, 'history', 'crm.duckdb');
+    const args = (asOf: string) => ['score', CDNOW_CSV, '--as-of', asOf, '--out', out, '--db', db, '--format', 'csv', '--format', 'parquet', '-q'];
+    const first = await runCli(args(OLD_AS_OF));
+    expect(first.code, first.stderr).toBe(0);
+    const run = await runCli(args(NEW_AS_OF), { env: { CRM_TEST_KILL_AT: 'publish-rename:3', TMPDIR: tmp } });
+    expect(run.signal, run.stderr).toBe('SIGKILL');
+    const runs = await runCli(['runs', '--db', db, '--json'], { env: { TMPDIR: tmp } });
+    expect(runs.code, runs.stderr).toBe(0);
+    expect(runs.stdout.trim().split('\n').map((line) => JSON.parse(line).run_id)).toEqual([1, 2]);
+    expect(await hashes(out)).toEqual(sets.new);
+    expect(await asOfIn(out)).toBe(NEW_AS_OF);
+    expect(await hidden(out)).toEqual([]);
+  });
+
   it('leaves no spill folder once the next command has run', async () => {
     // Every command above ran with TMPDIR=tmp: the killed runs' folders were removed by the ones after them.
     const next = await runCli(['runs', '--db', path.join(old, 'crm.duckdb')], { env: { TMPDIR: tmp } });
