@@ -54,10 +54,11 @@ export function backtestCommand(): Command {
         clv: { model: options.clvModel, timeUnit: options.timeUnit, penalty: options.penalty },
       }),
     );
-    const [{ runBacktest }, { computeFeatures, resolveAsOf }, { isFutureDay, loadTransactions, rejectReasons, setRunDay }] = await Promise.all([
+    const [{ runBacktest }, { computeFeatures, resolveAsOf }, { isFutureDay, loadTransactions, rejectReasons, setRunDay }, { recoverBeforeRun }] = await Promise.all([
       import('../pipeline/clv.js'),
       import('../pipeline/features.js'),
       import('../pipeline/load.js'),
+      import('../pipeline/publish.js'),
     ]);
     const now = new Date();
     const result = await withEngine(async (engine) => {
@@ -66,6 +67,8 @@ export function backtestCommand(): Command {
       if (options.holdoutEnd !== undefined && isFutureDay(options.holdoutEnd, runDay)) {
         throw new UsageError(`--holdout-end ${options.holdoutEnd} is in the future (today is ${runDay} in ${config.timezone}): give a day that has passed, or leave it out for the latest transaction date`);
       }
+      // Its --out may be a score's output folder: a publish cut short there is finished first.
+      if (options.out) await recoverBeforeRun(engine, options.out, null, { log });
       const loaded = await loadTransactions(engine, config, now);
       if (loaded.rowsRejected > 0) log.warn({ rejected: loaded.rowsRejected, reasons: await rejectReasons(engine) }, 'rows rejected while loading (run crm score to see them)');
       const holdoutEnd = await resolveAsOf(engine, options.holdoutEnd);

@@ -5,6 +5,7 @@ import { DuckDbEngine } from '../engine/duckdb/DuckDbEngine.js';
 import type { Engine } from '../engine/Engine.js';
 import { DEFAULT_DB_WAIT_SECONDS } from '../config/schema.js';
 import { UsageError } from '../errors.js';
+import { logInterruptsTo } from '../io/interrupt.js';
 import type { Logger } from '../pipeline/effects.js';
 import { createLogger, type LogLevel } from './logger.js';
 
@@ -24,7 +25,9 @@ export interface CommonOptions {
 
 export function loggerFor(options: CommonOptions): Logger {
   const level: LogLevel = options.logLevel ?? (options.debug ? 'debug' : options.quiet ? 'warn' : 'info');
-  return createLogger(level);
+  const log = createLogger(level);
+  logInterruptsTo(log);
+  return log;
 }
 
 /**

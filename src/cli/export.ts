@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Command, Option } from 'commander';
+import { onInterrupt } from '../io/interrupt.js';
+import { testPoint } from '../testHooks.js';
 import { writeQuery, type TableFormat } from '../io/writers.js';
 import { buildExport, type ExportFilters } from '../pipeline/export.js';
 import { attachHistoryReadOnly } from '../pipeline/runs.js';
@@ -74,6 +76,9 @@ export function exportCommand(): Command {
       const dir = out ? path.dirname(out) : await mkdtemp(path.join(tmpdir(), 'crm-export-'));
       if (out) await mkdir(dir, { recursive: true });
       const temp = path.join(dir, `.${out ? path.basename(out) : 'export'}.${process.pid}.tmp`);
+      // A signal mid-export leaves no temp file (or folder, for stdout) behind.
+      const forget = onInterrupt({ remove: out ? temp : dir });
+      testPoint('export-writing');
       try {
         await writeQuery(engine, select, format, temp, { crlf: true });
         if (out) await rename(temp, out);
@@ -81,6 +86,7 @@ export function exportCommand(): Command {
       } finally {
         await rm(temp, { force: true });
         if (!out) await rm(dir, { recursive: true, force: true });
+        forget();
       }
       return counts;
     });

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { CrmError } from '../errors.js';
+import { handleSignals } from '../io/interrupt.js';
 import { backtestCommand } from './backtest.js';
 import { exportCommand } from './export.js';
 import { migrationCommand } from './migration.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
 /** One top-level catch: a user's error is one line and an exit code; a stack only with --debug. */
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
+  handleSignals();
   try {
     await buildProgram().parseAsync(argv, { from: 'user' });
     return 0;

@@ -40,7 +40,8 @@ export const columnMappingSchema = object({
 export const scoreConfigSchema = object({
   inputs: array(string().min(1)).default([]),
   out: string().min(1).default('crm-out'),
-  db: string().min(1).optional(),
+  // ':memory:' would keep the history nowhere (DuckDB's name for no file).
+  db: string().min(1).refine((db) => !/^:memory:/i.test(db), 'the run history needs a database file (or --no-db to keep none)').optional(),
   noDb: boolean().default(false),
   /** Seconds to wait while another process holds the history database. */
   dbWait: number().min(0).default(DEFAULT_DB_WAIT_SECONDS),

@@ -1,18 +1,33 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { testPoint } from '../testHooks.js';
+import { onInterrupt } from './interrupt.js';
+
+/** What a publish writes before its first rename: the staged files, and the history run they belong to. */
+export interface Journal {
+  staging: string;
+  files: string[];
+  /** The run recorded (pending) in the history database `db` for these files. */
+  run?: { id: number; db: string };
+}
 
 /**
  * Publishes a set of output files so that a kill at any moment leaves either
  * the previous set or the new one. Files are written into a staging folder
  * inside the output folder (same file system, so rename is atomic); a journal
- * listing them is written (itself atomically) before the renames start, and
- * removed after. A run that finds a journal finishes the renames first
- * (roll forward), so an interrupted publish never stays half done.
+ * listing them is written (itself atomically) before the renames start: from
+ * then on the publish is committed, and a command that finds the journal
+ * finishes the renames (roll forward), so an interrupted publish never stays
+ * half done. The journal goes once the history knows the run is published.
  */
 export class OutputSet {
+  /** The journal is written: the publish is committed, whatever happens to the renames. */
+  committed = false;
+
   private constructor(
     readonly dir: string,
     readonly stagingDir: string,
+    private readonly forget: () => void,
   ) {}
 
   static async begin(dir: string, runTag: string): Promise<OutputSet> {
@@ -21,7 +36,12 @@ export class OutputSet {
     const stagingDir = path.join(dir, `.crm-staging-${runTag}`);
     await rm(stagingDir, { recursive: true, force: true });
     await mkdir(stagingDir, { recursive: true });
-    return new OutputSet(dir, stagingDir);
+    // A run stopped by a signal before it publishes leaves nothing behind.
+    return new OutputSet(dir, stagingDir, onInterrupt({ remove: stagingDir }));
+  }
+
+  get staging(): string {
+    return path.basename(this.stagingDir);
   }
 
   /** Where to write `name` before it is published. */
@@ -29,30 +49,54 @@ export class OutputSet {
     return path.join(this.stagingDir, name);
   }
 
-  async publish(names: readonly string[]): Promise<void> {
-    const journal = path.join(this.dir, JOURNAL);
-    await writeFileAtomic(journal, JSON.stringify({ staging: path.basename(this.stagingDir), files: names }));
-    await rollForward(this.dir, path.basename(this.stagingDir), names);
-    await rm(journal, { force: true });
+  /** Commits the publish (the journal, naming `run`), then renames the files into place. */
+  async publish(names: readonly string[], run?: Journal['run']): Promise<void> {
+    const journal: Journal = { staging: this.staging, files: [...names], ...(run ? { run } : {}) };
+    await writeFileAtomic(path.join(this.dir, JOURNAL), JSON.stringify(journal));
+    this.committed = true;
+    // From here a signal must not remove the staged files: the journal says they are published.
+    this.forget();
+    await rollForward(this.dir, journal, (i) => testPoint(`publish-rename:${i + 1}`));
+  }
+
+  /** The history knows the run is published: the journal and the staging folder go. */
+  async finish(): Promise<void> {
+    await removeJournal(this.dir);
     await rm(this.stagingDir, { recursive: true, force: true });
   }
 
   async abandon(): Promise<void> {
+    this.forget();
     await rm(this.stagingDir, { recursive: true, force: true });
   }
 }
 
 const JOURNAL = '.crm-publish.json';
 
-async function rollForward(dir: string, staging: string, names: readonly string[]): Promise<void> {
-  for (const name of names) {
+/** The journal of a publish that was cut short in `dir`, or null. */
+export async function readJournal(dir: string): Promise<Journal | null> {
+  try {
+    return JSON.parse(await readFile(path.join(dir, JOURNAL), 'utf8')) as Journal;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+export const removeJournal = (dir: string) => rm(path.join(dir, JOURNAL), { force: true });
+
+/** Renames the journal's staged files into place, those not moved yet. */
+export async function rollForward(dir: string, journal: Journal, beforeRename = (_i: number) => {}): Promise<void> {
+  for (const [i, name] of journal.files.entries()) {
+    beforeRename(i);
     try {
-      await rename(path.join(dir, staging, name), path.join(dir, name));
+      await rename(path.join(dir, journal.staging, name), path.join(dir, name));
     } catch (error) {
       // Already moved by the interrupted run: nothing left to do for this file.
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
+  await rm(path.join(dir, journal.staging), { recursive: true, force: true });
 }
 
 const STAGING = /^\.crm-staging-(\d+)-/;
@@ -68,20 +112,17 @@ export const isAlive = (pid: number): boolean => {
 };
 
 /**
- * Finishes a publish that was cut short (roll forward from the journal), and
- * removes staging folders left by runs that died before publishing: their
- * files never replaced anything, so the previous outputs stand.
+ * Finishes the files of a publish that was cut short (roll forward from the
+ * journal), and removes staging folders left by runs that died before
+ * publishing: their files never replaced anything, so the previous outputs
+ * stand. A journal that names a history run stays, and is returned, until
+ * that history marks the run published (pipeline/publish.ts).
  */
-export async function recoverInterruptedPublish(dir: string): Promise<boolean> {
-  let recovered = false;
-  try {
-    const journal: { staging: string; files: string[] } = JSON.parse(await readFile(path.join(dir, JOURNAL), 'utf8'));
-    await rollForward(dir, journal.staging, journal.files);
-    await rm(path.join(dir, JOURNAL), { force: true });
-    await rm(path.join(dir, journal.staging), { recursive: true, force: true });
-    recovered = true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+export async function recoverInterruptedPublish(dir: string): Promise<Journal | null> {
+  const journal = await readJournal(dir);
+  if (journal) {
+    await rollForward(dir, journal);
+    if (!journal.run) await removeJournal(dir);
   }
   for (const entry of await readdir(dir).catch(() => [] as string[])) {
     const pid = STAGING.exec(entry)?.[1];
@@ -90,7 +131,7 @@ export async function recoverInterruptedPublish(dir: string): Promise<boolean> {
       await rm(path.join(dir, entry), { recursive: true, force: true });
     }
   }
-  return recovered;
+  return journal;
 }
 
 /** Write to a temp file beside the target (its folder created if need be), then rename over it. */

@@ -1,19 +1,20 @@
-import { access, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Engine } from '../engine/Engine.js';
 import { DEFAULT_DB_WAIT_SECONDS } from '../config/schema.js';
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
+import { testPoint } from '../testHooks.js';
 import type { Logger } from './effects.js';
 import {
   HISTORY_SCHEMA_SQL,
+  INSERT_PENDING_RUN_SQL,
   INSERT_RUN_SQL,
   INSERT_SCORES_SQL,
   MIGRATE_OLD_LAYOUT_SQL,
   NEXT_RUN_ID_SQL,
   OLD_LAYOUT_SQL,
   PREVIOUS_RUN_SQL,
-  PRUNE_SCORES_SQL,
   WITH_HISTORY_SQL,
 } from '../sql/history.js';
 import { NEW_LABELS_SQL } from '../sql/labels.js';
@@ -28,6 +29,11 @@ export interface AttachOptions {
   log?: Logger;
 }
 
+/** `--db :memory:` would keep the history nowhere: a usage error, said before anything is read. */
+export function checkDatabasePath(dbPath: string): void {
+  if (/^:memory:/i.test(dbPath)) throw new UsageError(`--db ${dbPath}: the run history needs a database file (or crm score --no-db to keep none)`);
+}
+
 /**
  * Attaches the database at `dbPath` as `history`. DuckDB lets one process
  * open a database file for writing (and none read it meanwhile): when another
@@ -35,7 +41,8 @@ export interface AttachOptions {
  * for up to `waitSeconds` before it fails with an error that says so.
  */
 export async function attachDatabase(engine: Engine, dbPath: string, options: AttachOptions = {}): Promise<void> {
-  const sql = `ATTACH ${engine.dialect.quoteString(dbPath)} AS history${options.readOnly ? ' (READ_ONLY)' : ''}`;
+  // TYPE duckdb: without it DuckDB opens a path ending in .parquet or .csv as something else, and the run records nothing.
+  const sql = `ATTACH ${engine.dialect.quoteString(dbPath)} AS history (TYPE duckdb${options.readOnly ? ', READ_ONLY' : ''})`;
   const waitSeconds = options.waitSeconds ?? DEFAULT_DB_WAIT_SECONDS;
   const deadline = Date.now() + waitSeconds * 1000;
   let warned = false;
@@ -59,22 +66,6 @@ export async function attachDatabase(engine: Engine, dbPath: string, options: At
 }
 
 /**
- * Checks, before a run reads any data, that an existing database opens (a
- * DuckDB file, not held by another process for longer than the wait): a run
- * then fails in a moment instead of after scoring every customer. A new one
- * is left to attachHistory, so that a run which fails creates nothing.
- */
-export async function checkHistoryDatabase(engine: Engine, dbPath: string, options: AttachOptions): Promise<void> {
-  try {
-    await access(dbPath);
-  } catch {
-    return;
-  }
-  await attachDatabase(engine, dbPath, options);
-  await detachHistory(engine);
-}
-
-/**
  * Attaches the history database, creating its tables on first use and
  * moving a database of the old layout (labels as text) to the current one.
  */
@@ -91,13 +82,14 @@ export async function attachHistory(engine: Engine, dbPath: string, options: Att
   for (const sql of HISTORY_SCHEMA_SQL(q)) await engine.run(sql);
 }
 
-async function inTransaction(engine: Engine, work: () => Promise<void>): Promise<void> {
+export async function inTransaction(engine: Engine, work: () => Promise<void>, commit = () => engine.run('COMMIT')): Promise<void> {
   await engine.run('BEGIN TRANSACTION');
   try {
     await work();
-    await engine.run('COMMIT');
+    await commit();
   } catch (error) {
-    await engine.run('ROLLBACK');
+    // After a failed COMMIT there may be no transaction left to roll back: the first error is the one to tell.
+    await engine.run('ROLLBACK').catch(() => undefined);
     throw error;
   }
 }
@@ -137,8 +129,18 @@ export interface RunRecord {
   summary: unknown;
 }
 
+/** Where a run's files are staged, for the history to find them if the run dies before they are published. */
+export interface PendingPublish {
+  /** The output folder, relative to the database's folder. */
+  outDir: string;
+  staging: string;
+  keepRuns: number | undefined;
+}
+
 /**
  * One transaction: a crash leaves the database as it was before the run.
+ * The run is recorded as pending (pipeline/publish.ts marks it published
+ * once its files are), so that no command lists a run whose files are not there.
  * `knownLabels`: how many labels the database had; the run's new ones follow.
  * `after`: the columns given after scoring, as expressions for the database.
  */
@@ -146,28 +148,36 @@ export async function recordRun(
   engine: Engine,
   record: RunRecord,
   scoredColumns: readonly string[],
-  keepRuns: number | undefined,
+  pending: PendingPublish,
   knownLabels: number,
   after: AfterScoring = {},
 ): Promise<void> {
-  await inTransaction(engine, async () => {
-    await engine.run(NEW_LABELS_SQL, { known: knownLabels });
-    await engine.run(INSERT_SCORES_SQL([...scoredColumns, 'previous_segment', 'segment_changed_at'], engine.dialect, after), { runId: record.runId });
-    await engine.run(INSERT_RUN_SQL, {
-      runId: record.runId,
-      asOf: record.asOf,
-      startedAt: record.startedAt,
-      finishedAt: record.finishedAt,
-      duration: record.durationSeconds,
-      inputs: JSON.stringify(record.inputs),
-      rowsRead: record.rowsRead,
-      rowsAccepted: record.rowsAccepted,
-      rowsRejected: record.rowsRejected,
-      rowsExcluded: record.rowsExcluded,
-      customers: record.customers,
-      options: JSON.stringify(record.options),
-      summary: JSON.stringify(record.summary),
-    });
-    if (keepRuns !== undefined) for (const sql of PRUNE_SCORES_SQL) await engine.run(sql, { keep: keepRuns });
-  });
+  await inTransaction(
+    engine,
+    async () => {
+      await engine.run(NEW_LABELS_SQL, { known: knownLabels });
+      await engine.run(INSERT_SCORES_SQL([...scoredColumns, 'previous_segment', 'segment_changed_at'], engine.dialect, after), { runId: record.runId });
+      await engine.run(INSERT_RUN_SQL, {
+        runId: record.runId,
+        asOf: record.asOf,
+        startedAt: record.startedAt,
+        finishedAt: record.finishedAt,
+        duration: record.durationSeconds,
+        inputs: JSON.stringify(record.inputs),
+        rowsRead: record.rowsRead,
+        rowsAccepted: record.rowsAccepted,
+        rowsRejected: record.rowsRejected,
+        rowsExcluded: record.rowsExcluded,
+        customers: record.customers,
+        options: JSON.stringify(record.options),
+        summary: JSON.stringify(record.summary),
+      });
+      await engine.run(INSERT_PENDING_RUN_SQL, { runId: record.runId, outDir: pending.outDir, staging: pending.staging, keepRuns: pending.keepRuns ?? null });
+    },
+    async () => {
+      testPoint('history-commit:before');
+      await engine.run('COMMIT');
+      testPoint('history-commit:after');
+    },
+  );
 }

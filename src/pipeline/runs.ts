@@ -3,20 +3,33 @@ import type { Engine } from '../engine/Engine.js';
 import { InputError, UsageError } from '../errors.js';
 import { LAST_RUNS_SQL, LIST_RUNS_SQL, migrationSql, migrationValuesSql, RUN_EXISTS_SQL } from '../sql/history.js';
 import type { Logger } from './effects.js';
-import { attachDatabase, previousRunWithScores } from './history.js';
+import { attachDatabase, checkDatabasePath, detachHistory, previousRunWithScores } from './history.js';
+import { hasPendingRuns, openHistory } from './publish.js';
 
-/** Attaches an existing history database read-only (waiting, as attachDatabase does, while a run records itself). */
+/**
+ * Attaches an existing history database read-only (waiting, as
+ * attachDatabase does, while a run records itself). Runs a killed process
+ * left pending are settled first (for that, the database is opened for
+ * writing a moment): what the command reads is only published runs.
+ */
 export async function attachHistoryReadOnly(engine: Engine, dbPath: string, options: { waitSeconds?: number; log?: Logger } = {}): Promise<void> {
+  checkDatabasePath(dbPath);
   try {
     await access(dbPath);
   } catch {
     throw new InputError(`${dbPath}: no such database (run crm score with --db first)`);
   }
-  await attachDatabase(engine, dbPath, { ...options, readOnly: true });
-  try {
-    await engine.one('SELECT 1 FROM history.runs LIMIT 1');
-  } catch (error) {
-    throw new InputError(`${dbPath}: not a crm run-history database (${(error as Error).message.split('\n')[0]})`);
+  for (;;) {
+    await attachDatabase(engine, dbPath, { ...options, readOnly: true });
+    try {
+      await engine.one('SELECT 1 FROM history.runs LIMIT 1');
+    } catch (error) {
+      throw new InputError(`${dbPath}: not a crm run-history database (${(error as Error).message.split('\n')[0]})`);
+    }
+    if (!(await hasPendingRuns(engine))) return;
+    await detachHistory(engine);
+    await openHistory(engine, dbPath, options);
+    await detachHistory(engine);
   }
 }
 

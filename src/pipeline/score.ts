@@ -5,6 +5,8 @@ import type { Engine } from '../engine/Engine.js';
 import { InputError } from '../errors.js';
 import { awaitedLater } from '../promises.js';
 import { OutputSet, writeFileAtomic } from '../io/atomic.js';
+import { beforeAnySignal } from '../io/interrupt.js';
+import { testPoint } from '../testHooks.js';
 import { EXTENSION, writeQuery } from '../io/writers.js';
 import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
 import { DAY_MONTH_DATE_SQL, DECIMAL_COMMA_AMOUNT_SQL } from '../sql/load.js';
@@ -13,7 +15,8 @@ import { assembleScoredSql, DROP_SCORING_INPUTS_SQL, FINAL_WITHOUT_HISTORY_SQL, 
 import type { ClvResult, StartedClv } from './clv.js';
 import type { Effects } from './effects.js';
 import { computeFeatures, dropOccasions, resolveAsOf } from './features.js';
-import { addHistoryColumns, attachHistory, checkHistoryDatabase, detachHistory, nextRunId, recordRun } from './history.js';
+import { addHistoryColumns, detachHistory, nextRunId, recordRun } from './history.js';
+import { forgetRun, markPublished, openHistory, recoverBeforeRun } from './publish.js';
 import { assignLifecycle, stageCounts, type LifecycleResult } from './lifecycle.js';
 import { LIFECYCLE_STAGES, STAGES_SQL } from '../sql/lifecycle.js';
 import { defineLabels } from './labels.js';
@@ -50,11 +53,12 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   };
   const log = effects.logger;
 
-  // Checked before any data is read, so a bad map or a history database the run could not record itself in costs nothing.
+  // Checked before any data is read, so a bad map or a history database the run could not record itself in costs nothing;
+  // and a publish a killed run left half done is settled, so the run starts from one whole set.
   const segmentMap = config.rfm.segmentMap ? await readSegmentMap(config.rfm.segmentMap) : DEFAULT_SEGMENT_MAP;
   const dbPath = config.noDb ? null : (config.db ?? path.join(config.out, 'crm.duckdb'));
   const dbOptions = { waitSeconds: config.dbWait, log };
-  if (dbPath) await checkHistoryDatabase(engine, dbPath, dbOptions);
+  await recoverBeforeRun(engine, config.out, dbPath, dbOptions);
 
   // The model stages' modules (k-means pulls in ml-kmeans and some 250 files
   // behind it) load while DuckDB reads the input, rather than after it.
@@ -143,7 +147,9 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
 
   // Outputs: staged, then published together.
   const out = await OutputSet.begin(config.out, `${process.pid}-${randomBytes(4).toString('hex')}`);
+  testPoint('outputs-staging');
   let summary: ScoreSummary;
+  let recorded: number | null = null;
   try {
     let runId: number | null = null;
     let previousRun: number | null = null;
@@ -152,7 +158,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     const outputColumns = [...scoredColumns];
     const names: string[] = [];
     await timed('write', async () => {
-      if (dbPath) await attachHistory(engine, dbPath, dbOptions);
+      if (dbPath) await openHistory(engine, dbPath, dbOptions);
       ({ known: knownLabels } = await defineLabels(engine, vocabulary, dbPath !== null));
       await engine.run(assembleScoredSql(stages, layers, engine.dialect.quoteIdentifier, fittedSegment ? ['raw_cluster'] : []));
       if (dbPath) {
@@ -212,38 +218,59 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       segments,
       timings,
     };
-    if (dbPath && runId !== null) {
-      await timed('history', () =>
-        recordRun(
-          engine,
-          {
-            runId: runId!,
-            asOf,
-            startedAt: summary.run.startedAt,
-            finishedAt: summary.run.finishedAt,
-            durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
-            inputs: loaded.files,
-            rowsRead: loaded.rowsRead,
-            rowsAccepted: loaded.rowsAccepted,
-            rowsRejected: loaded.rowsRejected,
-            rowsExcluded: features.rowsExcluded,
-            customers: features.customers,
-            options: config,
-            summary,
-          },
-          scoredColumns,
-          config.keepRuns,
-          knownLabels,
-          clusterColumns.history,
-        ),
-      );
-      await detachHistory(engine);
-    }
-    await writeFileAtomic(out.staged('summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    // summary.json goes last: a reader that sees the new summary sees every new file.
-    await out.publish([...names, 'summary.json']);
+    // From recording the run to the end of its publish, a signal waits (io/interrupt.ts).
+    await beforeAnySignal(async () => {
+      if (dbPath && runId !== null) {
+        const dbFile = path.resolve(dbPath);
+        recorded = runId;
+        await timed('history', async () => {
+          await recordRun(
+            engine,
+            {
+              runId: runId!,
+              asOf,
+              startedAt: summary.run.startedAt,
+              finishedAt: summary.run.finishedAt,
+              durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+              inputs: loaded.files,
+              rowsRead: loaded.rowsRead,
+              rowsAccepted: loaded.rowsAccepted,
+              rowsRejected: loaded.rowsRejected,
+              rowsExcluded: features.rowsExcluded,
+              customers: features.customers,
+              options: config,
+              summary,
+            },
+            scoredColumns,
+            { outDir: path.relative(path.dirname(dbFile), path.resolve(config.out)), staging: out.staging, keepRuns: config.keepRuns },
+            knownLabels,
+            clusterColumns.history,
+          );
+          // The run's rows go from the log into the database file now, before the files move: a full disk fails the run here.
+          testPoint('history-checkpoint');
+          await engine.run('CHECKPOINT history');
+        });
+      }
+      await writeFileAtomic(out.staged('summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+      // summary.json goes last: a reader that sees the new summary sees every new file.
+      // The journal names the run and its database (relative to the output folder, so the two can move together).
+      const journalRun = dbPath && runId !== null ? { id: runId, db: path.relative(path.resolve(config.out), path.resolve(dbPath)) } : undefined;
+      await out.publish([...names, 'summary.json'], journalRun);
+      try {
+        if (journalRun) await markPublished(engine, journalRun.id, config.keepRuns);
+        await out.finish();
+        if (dbPath) await detachHistory(engine);
+      } catch (error) {
+        // The files are published and the journal says so: the run stands, and the next command finishes the bookkeeping.
+        log.warn({ runId, error: (error as Error).message.split('\n')[0] }, 'published; the history is marked so by the next crm command');
+      }
+    });
   } catch (error) {
-    await out.abandon();
+    if (!out.committed) {
+      await out.abandon();
+      // Recorded but never published: the run goes (or, if even that fails, the next command removes it).
+      if (recorded !== null) await forgetRun(engine, recorded).catch(() => undefined);
+    }
     throw error;
   }
   return summary;

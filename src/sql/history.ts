@@ -31,6 +31,21 @@ CREATE TABLE IF NOT EXISTS history.runs (
   summary JSON NOT NULL
 )`;
 
+/**
+ * A run recorded but whose files are not published yet: its output folder
+ * (relative to the database's folder, so the two can move together) and
+ * staging folder there. The row goes when the files are published; a command
+ * that finds one left by a killed run finishes or removes that run
+ * (pipeline/publish.ts), so no other query needs to know of it.
+ */
+const PENDING_RUNS_SQL = `
+CREATE TABLE IF NOT EXISTS history.pending_runs (
+  run_id BIGINT PRIMARY KEY,
+  out_dir VARCHAR NOT NULL,
+  staging VARCHAR NOT NULL,
+  keep_runs BIGINT
+)`;
+
 const LABELS_SQL = `CREATE TABLE IF NOT EXISTS history.labels (label_id INTEGER PRIMARY KEY, label VARCHAR NOT NULL UNIQUE)`;
 
 const SCORES_SQL = (q: (n: string) => string) => `
@@ -48,7 +63,21 @@ SELECT s.run_id,
 FROM scores s
 ${LABEL_COLUMNS.map((c) => `LEFT JOIN labels ${labelAlias(c)} ON ${labelAlias(c)}.label_id = s.${q(c.name)}`).join('\n')}`;
 
-export const HISTORY_SCHEMA_SQL = (q: (n: string) => string) => [RUNS_SQL, LABELS_SQL, SCORES_SQL(q), CUSTOMER_SCORES_VIEW_SQL(q)];
+export const HISTORY_SCHEMA_SQL = (q: (n: string) => string) => [RUNS_SQL, LABELS_SQL, SCORES_SQL(q), CUSTOMER_SCORES_VIEW_SQL(q), PENDING_RUNS_SQL];
+
+export const INSERT_PENDING_RUN_SQL = `INSERT INTO history.pending_runs VALUES ($runId, $outDir, $staging, $keepRuns)`;
+export const LIST_PENDING_RUNS_SQL = `SELECT run_id, out_dir, staging, keep_runs FROM history.pending_runs ORDER BY run_id`;
+/** Whether the database has pending runs, asked without failing on a database from before pending_runs. */
+export const HAS_PENDING_TABLE_SQL = `
+SELECT count(*)::BIGINT AS n FROM duckdb_tables() WHERE database_name = 'history' AND schema_name = 'main' AND table_name = 'pending_runs'`;
+export const COUNT_PENDING_RUNS_SQL = `SELECT count(*)::BIGINT AS n FROM history.pending_runs`;
+export const MARK_PUBLISHED_SQL = `DELETE FROM history.pending_runs WHERE run_id = $runId`;
+/** A run whose files were never published: it goes, scores and all. */
+export const FORGET_RUN_SQL = [
+  `DELETE FROM history.scores WHERE run_id = $runId`,
+  `DELETE FROM history.runs WHERE run_id = $runId`,
+  `DELETE FROM history.pending_runs WHERE run_id = $runId`,
+];
 
 /** A database written before labels were stored as ids has customer_scores as a table. */
 export const OLD_LAYOUT_SQL = `

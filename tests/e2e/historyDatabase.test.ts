@@ -8,7 +8,7 @@
  * processes; the holder is a second process with its own DuckDB.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CDNOW_CSV, ROOT, runCli, tempDir } from '../helpers.js';
@@ -130,5 +130,56 @@ describe.concurrent('the history database a run records itself in', { timeout: 6
     const run = await runCli(['score', CDNOW_CSV, '--db-wait', '-1']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--db-wait expects 0 or more seconds');
+  });
+});
+
+// Not run beside the waiting tests above: those need a CLI to reach the database within the holder's second or two.
+describe('a history the run cannot keep', { timeout: 180_000 }, () => {
+  it('a --db that is a Parquet or CSV file fails before any data is read, saying it is not a DuckDB database, and records nothing', async () => {
+    const dir = await tempDir();
+    const out = path.join(dir, 'out');
+    const first = await runCli(['score', CDNOW_CSV, '--as-of', '1997-09-30', '--out', out, '--no-db', '--no-kmeans', '--format', 'parquet']);
+    expect(first.code, first.stderr).toBe(0);
+    for (const db of [path.join(out, 'customers.parquet'), path.join(out, 'rejects.csv')]) {
+      const before = await readFile(db);
+      const run = await score(path.join(dir, 'second'), db);
+      expect(run.code, db).toBe(1);
+      expect(run.stderr).toContain(`${db}: cannot be opened as a DuckDB database`);
+      expect(run.stderr).toContain('not a valid DuckDB database file');
+      expect(run.stderr).not.toContain('loaded transactions');
+      expect(await readFile(db)).toEqual(before);
+      const runs = await runCli(['runs', '--db', db]);
+      expect(runs.code).toBe(1);
+      expect(runs.stderr).toContain('not a valid DuckDB database file');
+    }
+  });
+
+  it('--db :memory: is a usage error (exit 2), said before any data is read', async () => {
+    const dir = await tempDir();
+    const run = await score(path.join(dir, 'out'), ':memory:');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('the run history needs a database file (or --no-db to keep none)');
+    expect(run.stderr).not.toContain('loaded transactions');
+    const runs = await runCli(['runs', '--db', ':memory:']);
+    expect(runs.code).toBe(2);
+    expect(runs.stderr).toContain('--db :memory:: the run history needs a database file');
+  });
+
+  it('a run whose history cannot be written to the database file (a full disk at the checkpoint) fails, and is never listed', { timeout: 180_000 }, async () => {
+    const { dir, db } = await databaseWithOneRun();
+    const out = path.join(dir, 'a');
+    const before = await readFile(path.join(out, 'summary.json'), 'utf8');
+    const run = await runCli(['score', CDNOW_CSV, '--out', out, '--db', db, '--no-kmeans', '--format', 'csv'], { env: { CRM_TEST_FAIL_AT: 'history-checkpoint' } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('test failure at history-checkpoint');
+    expect(await readFile(path.join(out, 'summary.json'), 'utf8')).toBe(before);
+    const runs = await runCli(['runs', '--db', db, '--json']);
+    expect(runs.code, runs.stderr).toBe(0);
+    expect(runs.stdout.trim().split('\n').map((line) => JSON.parse(line).run_id)).toEqual([1]);
+    // The next run is run 2, scored against run 1.
+    const next = await score(path.join(dir, 'c'), db);
+    expect(next.code, next.stderr).toBe(0);
+    const after = await runCli(['runs', '--db', db, '--json']);
+    expect(after.stdout.trim().split('\n').map((line) => JSON.parse(line).run_id)).toEqual([1, 2]);
   });
 });

@@ -4,6 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { CrmError } from '../../errors.js';
 import { isAlive } from '../../io/atomic.js';
+import { onInterrupt } from '../../io/interrupt.js';
 import type { Engine, NumericColumns, SqlParams } from '../Engine.js';
 import { duckdbDialect } from './dialect.js';
 
@@ -103,6 +104,8 @@ export class DuckDbEngine implements Engine {
     private readonly connection: DuckDBConnection,
     /** DuckDB's spill folder (temp_directory), also the run's scratch folder. */
     readonly scratchFolder: string,
+    /** A signal removes the spill folder too (io/interrupt.ts), until the engine is closed. */
+    private readonly forgetFolder = onInterrupt({ remove: scratchFolder }),
   ) {}
 
   static async create(options: DuckDbEngineOptions = {}): Promise<DuckDbEngine> {
@@ -237,6 +240,7 @@ export class DuckDbEngine implements Engine {
     this.connection.closeSync();
     this.instance.closeSync();
     await rm(this.scratchFolder, { recursive: true, force: true });
+    this.forgetFolder();
     if (PROFILE) profile('(close)', start);
   }
 }
