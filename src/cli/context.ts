@@ -22,9 +22,10 @@ export interface CommonOptions {
   debug?: boolean;
 }
 
+export const logLevel = (options: CommonOptions): LogLevel => options.logLevel ?? (options.debug ? 'debug' : options.quiet ? 'warn' : 'info');
+
 export function loggerFor(options: CommonOptions): Logger {
-  const level: LogLevel = options.logLevel ?? (options.debug ? 'debug' : options.quiet ? 'warn' : 'info');
-  return createLogger(level);
+  return createLogger(logLevel(options));
 }
 
 /**
