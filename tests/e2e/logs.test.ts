@@ -163,6 +163,11 @@ describe('crm off a terminal (cron)', () => {
     const summary = await readJson(path.join(out, 'summary.json'));
     expect(summary.run).toMatchObject({ id: 1, logId: runId });
     for (const seconds of Object.values(summary.timings)) expect(Math.round((seconds as number) * 1000)).toBeCloseTo((seconds as number) * 1000, 6);
+    // crm export's counts line too (it was plain text).
+    const mailing = path.join(out, 'mailing.csv');
+    const exported = await runCli(['export', '--db', path.join(out, 'crm.duckdb'), '--segment', 'Champions', '--out', mailing]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(logLines(exported.stderr)).toMatchObject([{ level: 30, msg: expect.stringMatching(new RegExp(`^crm export: run 1: \\d+ matched, .* written to ${mailing}$`)) }]);
   });
 
   it('logs an internal error with the --debug hint, or with --debug its stack, in the last JSON line', async () => {
