@@ -61,6 +61,12 @@ export function runCli(
   });
 }
 
+/** The lines crm logs to stderr off a terminal, each parsed as JSON (a line that is not JSON fails the test). */
+export const logLines = (stderr: string) => stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+
+/** The message of the last log line: why a command failed. */
+export const lastMessage = (stderr: string): string => logLines(stderr).at(-1)?.msg;
+
 export const readJson = async (file: string) => JSON.parse(await readFile(file, 'utf8'));
 
 /** Parses a simple CSV (as written by DuckDB) into objects; good enough for test assertions. */

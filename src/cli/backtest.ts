@@ -5,8 +5,9 @@ import { isCalendarDate } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { BacktestResult } from '../pipeline/clv.js';
-import { addCommonOptions, loggerFor, parseNumber, checkOutputFolder, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, logLevel, parseNumber, checkOutputFolder, withEngine, type CommonOptions } from './context.js';
 import { formatTable } from './format.js';
+import { startRun } from './logger.js';
 
 const EXAMPLES = `
 Examples:
@@ -37,7 +38,6 @@ export function backtestCommand(): Command {
   addCommonOptions(command);
   command.addHelpText('after', EXAMPLES);
   command.action(async (inputs: string[], options: Record<string, any>) => {
-    const log = loggerFor(options as CommonOptions);
     for (const key of ['calibrationEnd', 'holdoutEnd'] as const) {
       if (options[key] !== undefined && !isCalendarDate(options[key])) throw new UsageError(`--${key === 'calibrationEnd' ? 'calibration-end' : 'holdout-end'} expects a day as YYYY-MM-DD`);
     }
@@ -54,6 +54,17 @@ export function backtestCommand(): Command {
         clv: { model: options.clvModel, timeUnit: options.timeUnit, penalty: options.penalty },
       }),
     );
+    const { calibrationEnd, holdoutEnd, out } = options;
+    const run = startRun('backtest', logLevel(options as CommonOptions), { inputs: config.inputs, calibrationEnd, holdoutEnd, out, columns: config.columns, timezone: config.timezone, clv: config.clv });
+    const log = run.log;
+    const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
+      const end = run.stage(stage);
+      try {
+        return await work();
+      } finally {
+        end();
+      }
+    };
     const [{ runBacktest }, { computeFeatures, resolveAsOf }, { isFutureDay, loadTransactions, rejectReasons, setRunDay }, { recoverBeforeRun }] = await Promise.all([
       import('../pipeline/clv.js'),
       import('../pipeline/features.js'),
@@ -69,13 +80,13 @@ export function backtestCommand(): Command {
       }
       // Its --out may be a score's output folder: a publish cut short there is finished first.
       if (options.out) await recoverBeforeRun(engine, options.out, null, { log });
-      const loaded = await loadTransactions(engine, config, now);
+      const loaded = await timed('load', () => loadTransactions(engine, config, now));
       if (loaded.rowsRejected > 0) log.warn({ rejected: loaded.rowsRejected, reasons: await rejectReasons(engine) }, 'rows rejected while loading (run crm score to see them)');
       const holdoutEnd = await resolveAsOf(engine, options.holdoutEnd);
       if (holdoutEnd <= options.calibrationEnd) throw new UsageError(`--holdout-end ${holdoutEnd} must be after --calibration-end ${options.calibrationEnd}`);
-      const features = await computeFeatures(engine, options.calibrationEnd, loaded, { clv: true, lifecycle: false });
+      const features = await timed('features', () => computeFeatures(engine, options.calibrationEnd, loaded, { clv: true, lifecycle: false }));
       if (features.customers === 0) throw new UsageError(`no customers bought on or before ${options.calibrationEnd}`);
-      return { holdoutEnd, ...(await runBacktest(engine, config.clv, options.calibrationEnd, holdoutEnd)) };
+      return { holdoutEnd, ...(await timed('clv', () => runBacktest(engine, config.clv, options.calibrationEnd, holdoutEnd))) };
     }, { timezone: config.timezone });
     for (const warning of result.warnings) log.warn(warning);
     process.stdout.write(renderBacktest(result, options.calibrationEnd));

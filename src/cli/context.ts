@@ -5,7 +5,6 @@ import { DuckDbEngine } from '../engine/duckdb/DuckDbEngine.js';
 import type { Engine } from '../engine/Engine.js';
 import { DEFAULT_DB_WAIT_SECONDS } from '../config/schema.js';
 import { UsageError } from '../errors.js';
-import { logInterruptsTo } from '../io/interrupt.js';
 import type { Logger } from '../pipeline/effects.js';
 import { createLogger, type LogLevel } from './logger.js';
 
@@ -23,11 +22,10 @@ export interface CommonOptions {
   debug?: boolean;
 }
 
+export const logLevel = (options: CommonOptions): LogLevel => options.logLevel ?? (options.debug ? 'debug' : options.quiet ? 'warn' : 'info');
+
 export function loggerFor(options: CommonOptions): Logger {
-  const level: LogLevel = options.logLevel ?? (options.debug ? 'debug' : options.quiet ? 'warn' : 'info');
-  const log = createLogger(level);
-  logInterruptsTo(log);
-  return log;
+  return createLogger(logLevel(options));
 }
 
 /**

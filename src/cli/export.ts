@@ -90,9 +90,10 @@ export function exportCommand(): Command {
       }
       return counts;
     });
-    process.stderr.write(
+    // A log line, so it is JSON like the rest of stderr off a terminal.
+    loggerFor(options).info(
       `crm export: run ${counts.run}: ${counts.matched} matched, ${counts.withoutContact} without contact, ${counts.suppressed} suppressed, ` +
-        `${counts.cutByLimit} cut by the limit, ${counts.written} written${out ? ` to ${out}` : ''}\n`,
+        `${counts.cutByLimit} cut by the limit, ${counts.written} written${out ? ` to ${out}` : ''}`,
     );
   });
   return command;

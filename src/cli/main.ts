@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { CrmError } from '../errors.js';
-import { handleSignals } from '../io/interrupt.js';
+import { handleSignals, reportInterruptsWith } from '../io/interrupt.js';
+import { logFailure, logRunFinished } from './logger.js';
 import { backtestCommand } from './backtest.js';
 import { exportCommand } from './export.js';
 import { migrationCommand } from './migration.js';
@@ -19,7 +20,7 @@ Examples:
 
 Run 'crm <command> --help' for the options and examples of each command.`;
 
-export function buildProgram(): Command {
+export function buildProgram(tty = Boolean(process.stderr.isTTY)): Command {
   const program = new Command('crm')
     .description('Analytical CRM batch engine: RFM segments, customer lifetime value, lifecycle stages and k-means segments on embedded DuckDB')
     .version('0.1.0')
@@ -28,8 +29,9 @@ export function buildProgram(): Command {
   for (const command of [scoreCommand(), backtestCommand(), runsCommand(), migrationCommand(), exportCommand(), reportCommand()]) {
     program.addCommand(command);
   }
-  program.exitOverride();
-  for (const command of program.commands) command.exitOverride();
+  // Off a terminal, commander's own error text would be plain lines in a JSON log: main logs its message instead.
+  const output = tty ? {} : { writeErr: () => {}, outputError: () => {} };
+  for (const command of [program, ...program.commands]) command.exitOverride().configureOutput(output);
   return program;
 }
 
@@ -37,23 +39,32 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   handleSignals();
+  reportInterruptsWith((signal, exitCode, message) => logFailure({ exitCode, message, signal }));
+  const tty = Boolean(process.stderr.isTTY);
   try {
-    await buildProgram().parseAsync(argv, { from: 'user' });
+    await buildProgram(tty).parseAsync(argv, { from: 'user' });
+    logRunFinished();
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version are exits with code 0; anything else commander rejects is a usage error.
-      return error.exitCode === 0 ? 0 : 2;
+      // Help and version are exits with code 0; anything else commander rejects is a usage error (its text already on a terminal).
+      if (error.exitCode === 0) return 0;
+      if (!tty) logFailure({ exitCode: 2, message: commanderMessage(error), hint: 'run with --help for usage' });
+      return 2;
     }
     if (error instanceof CrmError) {
-      process.stderr.write(`crm: ${error.message}\n`);
-      if (debug) process.stderr.write(`${error.stack}\n`);
+      logFailure({ exitCode: error.exitCode, message: error.message, stack: debug ? error.stack : undefined });
       return error.exitCode;
     }
-    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    process.stderr.write(`crm: ${message}\n`);
-    if (debug) process.stderr.write(`${error instanceof Error ? error.stack : ''}\n`);
-    else process.stderr.write('crm: (run with --debug for the stack trace)\n');
+    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    const stack = error instanceof Error ? error.stack : undefined;
+    logFailure(debug ? { exitCode: 1, message, stack } : { exitCode: 1, message, hint: 'run with --debug for the stack trace' });
     return 1;
   }
+}
+
+/** Commander's message without its `error: ` prefix; `crm` alone shows the help, which off a terminal is one line naming the commands. */
+function commanderMessage(error: CommanderError): string {
+  if (error.code === 'commander.help') return `a command is needed: ${buildProgram().commands.map((c) => c.name()).join(', ')}`;
+  return error.message.replace(/^error: /, '');
 }

@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
 import type { ScoreConfig } from '../config/schema.js';
-import { addCommonOptions, checkOutputFolder, collect, dbWaitOption, loggerFor, parseInteger, parseNumber, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, checkOutputFolder, collect, dbWaitOption, logLevel, parseInteger, parseNumber, withEngine, type CommonOptions } from './context.js';
+import { startRun } from './logger.js';
 import { createStageProgress } from './progress.js';
 
 const EXAMPLES = `
@@ -69,18 +70,20 @@ export function scoreCommand(): Command {
   addCommonOptions(command);
   command.addHelpText('after', EXAMPLES);
   command.action(async (inputs: string[], options: Record<string, unknown>, cmd: Command) => {
-    const log = loggerFor(options as CommonOptions);
     const config = await resolveScoreConfig(inputs, options, cmd);
     await checkOutputFolder(config.out);
+    const run = startRun('score', logLevel(options as CommonOptions), config);
+    const log = run.log;
     const progress = createStageProgress(Boolean(process.stderr.isTTY) && !options.quiet, 8);
     // The pipeline (models, k-means) loads only for the command that runs it.
     const { runScore } = await import('../pipeline/score.js');
     const summary = await withEngine(
-      (engine) => runScore(engine, config, { logger: log, stage: progress.stage, now: () => new Date() }),
+      (engine) => runScore(engine, config, { logger: log, stage: (name) => run.stage(name, progress.stage), now: () => new Date(), logId: run.runId }),
       { timezone: config.timezone, threads: config.threads },
     ).finally(() => progress.stop());
     log.info(
-      { runId: summary.run.id, out: config.out, customers: summary.customers, rows: summary.rows, seconds: Object.values(summary.timings).reduce((a, b) => a + b, 0) },
+      // historyRun: the run's number in the history database (crm runs), when it has one.
+      { historyRun: summary.run.id ?? undefined, out: config.out, customers: summary.customers, rows: summary.rows },
       'scored customers',
     );
     if (summary.rows.rejected > 0) log.warn({ rejected: summary.rows.rejected, file: `${config.out}/rejects.csv` }, 'some rows were rejected');

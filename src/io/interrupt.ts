@@ -1,5 +1,4 @@
 import { rmSync } from 'node:fs';
-import type { Logger } from '../pipeline/effects.js';
 
 /**
  * SIGTERM, SIGINT and SIGHUP (a scheduler's stop, Ctrl-C, a closed terminal)
@@ -13,7 +12,8 @@ const EXIT_CODES = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
 type Signal = keyof typeof EXIT_CODES;
 
 const leftovers = new Set<string>();
-let log: Logger | null = null;
+type Report = (signal: Signal, exitCode: number, message: string) => void;
+let report: Report | null = null;
 let handling = false;
 let holding = 0;
 let caught: Signal | null = null;
@@ -24,9 +24,9 @@ export function onInterrupt({ remove }: { remove: string }): () => void {
   return () => leftovers.delete(remove);
 }
 
-/** The command's logger, for the one line a signal writes. */
-export function logInterruptsTo(logger: Logger): void {
-  log = logger;
+/** How the CLI writes the one line a signal ends with (its last log line, with the exit code). */
+export function reportInterruptsWith(write: Report): void {
+  report = write;
 }
 
 export function handleSignals(): void {
@@ -55,7 +55,7 @@ function stop(signal: Signal, afterPublish: boolean): never {
   // Synchronous: the run's work goes on between awaits, and must not publish after this.
   for (const leftover of leftovers) rmSync(leftover, { recursive: true, force: true });
   const message = afterPublish ? `stopped by ${signal} once the publish in progress had ended` : `stopped by ${signal}; its temporary files were removed`;
-  if (log) log.warn({ signal }, message);
+  if (report) report(signal, EXIT_CODES[signal], message);
   else process.stderr.write(`crm: ${message}\n`);
   process.exit(EXIT_CODES[signal]);
 }

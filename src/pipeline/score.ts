@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
@@ -13,7 +12,7 @@ import { DAY_MONTH_DATE_SQL, DECIMAL_COMMA_AMOUNT_SQL } from '../sql/load.js';
 import { CLUSTERS_CSV_SQL } from '../sql/segment.js';
 import { assembleScoredSql, DROP_SCORING_INPUTS_SQL, FINAL_WITHOUT_HISTORY_SQL, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../sql/scored.js';
 import type { ClvResult, StartedClv } from './clv.js';
-import type { Effects } from './effects.js';
+import { newRunId, type Effects } from './effects.js';
 import { computeFeatures, dropOccasions, resolveAsOf } from './features.js';
 import { addHistoryColumns, detachHistory, nextRunId, recordRun } from './history.js';
 import { forgetRun, markPublished, openHistory, recoverBeforeRun } from './publish.js';
@@ -26,7 +25,7 @@ import type { FittedSegment, SegmentResult } from './segment.js';
 import { ALL_CELLS, DEFAULT_SEGMENT_MAP, readSegmentMap } from './segmentMap.js';
 
 export interface ScoreSummary {
-  run: { id: number | null; asOf: string; startedAt: string; finishedAt: string; inputs: string[]; options: ScoreConfig; outputs: string[] };
+  run: { id: number | null; logId: string; asOf: string; startedAt: string; finishedAt: string; inputs: string[]; options: ScoreConfig; outputs: string[] };
   rows: { read: number; accepted: number; rejected: number; excluded: number };
   customers: number;
   rfm: RfmResult;
@@ -39,6 +38,7 @@ export interface ScoreSummary {
 /** The nightly job: load → validate → features → RFM → CLV → lifecycle → segment → write. */
 export async function runScore(engine: Engine, config: ScoreConfig, effects: Effects): Promise<ScoreSummary> {
   const startedAt = effects.now();
+  const logId = effects.logId ?? newRunId(startedAt);
   const timings: Record<string, number> = {};
   const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
     const start = process.hrtime.bigint();
@@ -47,8 +47,8 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       return await work();
     } finally {
       end();
-      // A stage timed in two steps (clv: started, then finished) adds them up.
-      timings[name] = (timings[name] ?? 0) + Number(process.hrtime.bigint() - start) / 1e9;
+      // A stage timed in two steps (clv: started, then finished) adds them up; to the millisecond, as finer is timer noise.
+      timings[name] = Math.round((timings[name] ?? 0) * 1000 + Number(process.hrtime.bigint() - start) / 1e6) / 1000;
     }
   };
   const log = effects.logger;
@@ -146,7 +146,8 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   let clusterColumns: { output: AfterScoring; history: AfterScoring } = { output: {}, history: {} };
 
   // Outputs: staged, then published together.
-  const out = await OutputSet.begin(config.out, `${process.pid}-${randomBytes(4).toString('hex')}`);
+  // Named after the run's log id, so a staging folder left by a killed run points at its log lines.
+  const out = await OutputSet.begin(config.out, `${process.pid}-${logId}`);
   testPoint('outputs-staging');
   let summary: ScoreSummary;
   let recorded: number | null = null;
@@ -203,6 +204,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     summary = {
       run: {
         id: runId,
+        logId,
         asOf,
         startedAt: startedAt.toISOString(),
         finishedAt: finishedAt.toISOString(),

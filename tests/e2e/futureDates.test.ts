@@ -5,7 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CDNOW_CSV, fixture, parseCsv, readJson, runCli, tempDir } from '../helpers.js';
+import { CDNOW_CSV, fixture, lastMessage, parseCsv, readJson, runCli, tempDir } from '../helpers.js';
 
 const FUTURE_DATES = fixture('bad', 'future_dates.csv');
 const LIGHT = ['--no-db', '--format', 'csv', '--no-clv', '--no-kmeans'];
@@ -61,6 +61,6 @@ describe('crm backtest with a row dated 2099', () => {
     // The input does not exist: the option is refused before the input is looked at.
     const result = await runCli(['backtest', path.join(dir, 'missing.csv'), '--calibration-end', '1997-09-30', '--holdout-end', '2099-01-01']);
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toMatch(/^crm: --holdout-end 2099-01-01 is in the future \(today is \d{4}-\d\d-\d\d in UTC\): give a day that has passed/);
+    expect(lastMessage(result.stderr)).toMatch(/^--holdout-end 2099-01-01 is in the future \(today is \d{4}-\d\d-\d\d in UTC\): give a day that has passed/);
   });
 });

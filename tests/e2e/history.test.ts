@@ -10,7 +10,7 @@ import { copyFile, readdir, readFile, rm, stat, writeFile } from 'node:fs/promis
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserSkipReason, checkReportInBrowser } from '../report/browser.js';
-import { CDNOW_CSV, parseCsv, readJson, runCli, tempDir, withEngine, type CliResult } from '../helpers.js';
+import { CDNOW_CSV, lastMessage, parseCsv, readJson, runCli, tempDir, withEngine, type CliResult } from '../helpers.js';
 
 const AS_OF_1 = '1997-09-30';
 const AS_OF_2 = '1998-06-30';
@@ -464,9 +464,9 @@ describe.concurrent('run history, migration, export and report (end to end)', { 
     expect(exportCounts(mailing.stderr).written).toBeGreaterThan(0);
     // Before: EISDIR on the rename, after all the work, with the temp file left beside the folder.
     expect(reportOnFolder.code, why(reportOnFolder)).toBe(2);
-    expect(reportOnFolder.stderr.trim()).toBe(`crm: --out ${dir}: a folder is there; give a file name, e.g. ${path.join(dir, 'report.html')}`);
+    expect(lastMessage(reportOnFolder.stderr)).toBe(`--out ${dir}: a folder is there; give a file name, e.g. ${path.join(dir, 'report.html')}`);
     expect(exportOnFolder.code, why(exportOnFolder)).toBe(2);
-    expect(exportOnFolder.stderr.trim()).toBe(`crm: --out ${dir}: a folder is there; give a file name, e.g. ${path.join(dir, 'mailing.csv')}`);
+    expect(lastMessage(exportOnFolder.stderr)).toBe(`--out ${dir}: a folder is there; give a file name, e.g. ${path.join(dir, 'mailing.csv')}`);
     expect((await readdir(path.dirname(dir))).filter((name) => name.startsWith(`.${path.basename(dir)}.`))).toEqual([]);
   });
 
@@ -488,12 +488,12 @@ describe.concurrent('run history, migration, export and report (end to end)', { 
     expect(exportCounts(emptySegment.stderr)).toMatchObject({ matched: newCustomers, written: newCustomers });
     expect(parseCsv(await readFile(out('empty-segment.csv'), 'utf8'))).toHaveLength(newCustomers);
     expect(segment.code, why(segment)).toBe(2);
-    expect(segment.stderr).toContain(`--segment "x' OR '1'='1" is not in run 2; valid: `);
-    for (const name of ['Champions', 'Loyal', 'Potential Loyalist', 'At Risk', "Can't Lose Them", 'Hibernating', 'Lost']) expect(segment.stderr).toContain(name);
+    expect(lastMessage(segment.stderr)).toContain(`--segment "x' OR '1'='1" is not in run 2; valid: `);
+    for (const name of ['Champions', 'Loyal', 'Potential Loyalist', 'At Risk', "Can't Lose Them", 'Hibernating', 'Lost']) expect(lastMessage(segment.stderr)).toContain(name);
     expect(cluster.code, why(cluster)).toBe(2);
-    expect(cluster.stderr).toMatch(/--cluster "1' OR '1'='1" is not in run 2; valid: 1 \(/);
+    expect(lastMessage(cluster.stderr)).toMatch(/--cluster "1' OR '1'='1" is not in run 2; valid: 1 \(/);
     expect(stage.code, why(stage)).toBe(2);
-    expect(stage.stderr).toMatch(/--stage "lost'; DROP TABLE runs; --" is not in run 2; valid: .*lost/);
+    expect(lastMessage(stage.stderr)).toMatch(/--stage "lost'; DROP TABLE runs; --" is not in run 2; valid: .*lost/);
     expect(cell.code, why(cell)).toBe(2);
     expect(cell.stderr).toMatch(/not an RFM cell pattern/);
     expect(minClv.code, why(minClv)).toBe(2);

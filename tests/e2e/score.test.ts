@@ -1,7 +1,7 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CDNOW_CSV, expectPublishedFit, fixture, readJson, runCli, tempDir, withEngine } from '../helpers.js';
+import { CDNOW_CSV, expectPublishedFit, fixture, lastMessage, readJson, runCli, tempDir, withEngine } from '../helpers.js';
 
 
 /** Rows of the CDNOW sample dated after the calibration end, counted from the file itself. */
@@ -139,7 +139,7 @@ describe('crm score on the CDNOW sample (end to end)', () => {
     const out = path.join(dir, 'out');
     const result = await runCli(['score', fixture('bad', 'empty.csv'), '--out', out]);
     expect(result.code).toBe(1);
-    expect(result.stderr.trim().split('\n')).toEqual([`crm: ${fixture('bad', 'empty.csv')}: the file is empty`]);
+    expect(lastMessage(result.stderr)).toBe(`${fixture('bad', 'empty.csv')}: the file is empty`);
     await expect(stat(out)).rejects.toThrow();
   });
 
@@ -159,22 +159,22 @@ describe('crm score on the CDNOW sample (end to end)', () => {
     // An unknown time zone names the option; it was DuckDB's 'Not implemented Error: Unknown TimeZone' (exit 1).
     const zone = await runCli(['score', CDNOW_CSV, '--timezone', 'Mars/Olympus', '--out', path.join(dir, 'z')]);
     expect(zone.code).toBe(2);
-    expect(zone.stderr.trim()).toBe('crm: invalid options: timezone: unknown time zone; expected an IANA name such as UTC or Europe/Paris');
+    expect(lastMessage(zone.stderr)).toBe('invalid options: timezone: unknown time zone; expected an IANA name such as UTC or Europe/Paris');
     // A day that does not exist, and a date format DuckDB cannot parse: DuckDB's conversion errors (exit 1) before.
     const noDay = await runCli(['score', CDNOW_CSV, '--as-of', '1997-02-30', '--out', path.join(dir, 'd')]);
-    expect([noDay.code, noDay.stderr.trim()]).toEqual([2, 'crm: invalid options: asOf: not a day of the calendar']);
+    expect([noDay.code, lastMessage(noDay.stderr)]).toEqual([2, 'invalid options: asOf: not a day of the calendar']);
     const badFormat = await runCli(['score', CDNOW_CSV, '--date-format', '%Q', '--out', path.join(dir, 'f')]);
     expect(badFormat.code).toBe(2);
-    expect(badFormat.stderr.trim()).toMatch(/^crm: --date-format %Q: .*Unrecognized format for strftime\/strptime: %Q$/);
+    expect(lastMessage(badFormat.stderr)).toMatch(/^--date-format %Q: .*Unrecognized format for strftime\/strptime: %Q$/);
     const noCalibrationDay = await runCli(['backtest', CDNOW_CSV, '--calibration-end', '1997-02-30']);
-    expect([noCalibrationDay.code, noCalibrationDay.stderr.trim()]).toEqual([2, 'crm: --calibration-end expects a day as YYYY-MM-DD']);
+    expect([noCalibrationDay.code, lastMessage(noCalibrationDay.stderr)]).toEqual([2, '--calibration-end expects a day as YYYY-MM-DD']);
     // Said before any scoring, not as DuckDB's or Node's mkdir error after it.
     const file = path.join(dir, 'not-a-folder');
     await writeFile(file, 'x');
     for (const command of [['score', CDNOW_CSV, '--no-clv', '--no-kmeans'], ['backtest', CDNOW_CSV, '--calibration-end', '1997-09-30']]) {
       const outFile = await runCli([...command, '--out', file]);
       expect(outFile.code, command[0]).toBe(2);
-      expect(outFile.stderr.trim()).toBe(`crm: --out ${file}: a file is there, not a folder`);
+      expect(lastMessage(outFile.stderr)).toBe(`--out ${file}: a file is there, not a folder`);
     }
   });
 

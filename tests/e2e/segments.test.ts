@@ -2,7 +2,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DESIGN_SEGMENTS, designSegment } from '../designSegments.js';
-import { CDNOW_CSV, fixture, parseCsv, readJson, runCli, tempDir, type CliResult } from '../helpers.js';
+import { CDNOW_CSV, fixture, logLines, parseCsv, readJson, runCli, tempDir, type CliResult } from '../helpers.js';
 
 const STAGES = ['new', 'active', 'loyal', 'reactivated', 'at_risk', 'lapsed', 'lost'];
 const CDNOW = ['--as-of', '1997-09-30', '--format', 'csv', '--no-db', '--quiet'];
@@ -139,9 +139,9 @@ describe('crm score --k on the command line', () => {
   it('--k 100000: exit 2, one clear line naming k, no output', async () => {
     const { result, out } = results.huge!;
     expect(result.code).toBe(2);
-    const lines = result.stderr.trim().split('\n');
+    const lines = logLines(result.stderr);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^crm: .*kmeans\.k.*50/);
+    expect(lines[0]).toMatchObject({ level: 50, exitCode: 2, msg: expect.stringMatching(/kmeans\.k.*50/) });
     expect(result.stdout).toBe('');
     await expect(stat(out)).rejects.toThrow();
   });
@@ -149,7 +149,7 @@ describe('crm score --k on the command line', () => {
   it('--k above the number of customers: exit 2, one line naming k and the customers', async () => {
     const { result, out } = results.seven!;
     expect(result.code).toBe(2);
-    expect(result.stderr.trim().split('\n')).toEqual(['crm: --k 7: k = 7 is more than the 6 customers; use a k of at most 6']);
+    expect(logLines(result.stderr).at(-1)).toMatchObject({ level: 50, exitCode: 2, msg: '--k 7: k = 7 is more than the 6 customers; use a k of at most 6' });
     await expect(stat(out)).rejects.toThrow();
   });
 });

@@ -51,7 +51,7 @@ describe('a run stopped by a signal', { timeout: 120_000 }, () => {
     expect(run.code, run.stderr).toBe(code);
     const lines = run.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 40, signal, msg: `stopped by ${signal}; its temporary files were removed` });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 50, signal, exitCode: code, msg: `stopped by ${signal}; its temporary files were removed` });
     expect((await readdir(out)).filter((f) => f.startsWith('.'))).toEqual([]);
     expect(await readdir(tmp)).toEqual([]);
     expect(await contents(out, [...FILES, 'summary.json'])).toEqual(await contents(old, [...FILES, 'summary.json']));
@@ -81,7 +81,7 @@ describe('a run stopped by a signal', { timeout: 120_000 }, () => {
     expect(run.code, run.stderr).toBe(143);
     const lines = run.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ signal: 'SIGTERM', msg: 'stopped by SIGTERM once the publish in progress had ended' });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ signal: 'SIGTERM', exitCode: 143, msg: 'stopped by SIGTERM once the publish in progress had ended' });
     expect((await readdir(out)).filter((f) => f.startsWith('.'))).toEqual([]);
     expect(await readdir(tmp)).toEqual([]);
     expect(await contents(out, FILES)).toEqual(await contents(ref, FILES));

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CDNOW_CSV, runCli, tempDir } from '../helpers.js';
+import { CDNOW_CSV, lastMessage, runCli, tempDir } from '../helpers.js';
 
 const COMMANDS = [
   ['score', CDNOW_CSV, '--no-db'],
@@ -23,8 +23,8 @@ describe('a temporary folder crm cannot use', () => {
       const out = path.join(dir, command[0]!);
       const result = await runCli([...command, '--out', out], { env: { TMPDIR: '/nonexistent' } });
       expect(result.code, command[0]).toBe(2);
-      expect(result.stderr).toBe(
-        "crm: cannot make DuckDB's spill folder in the temporary folder /nonexistent (TMPDIR): it does not exist; set TMPDIR to a folder crm can write to\n",
+      expect(lastMessage(result.stderr)).toBe(
+        "cannot make DuckDB's spill folder in the temporary folder /nonexistent (TMPDIR): it does not exist; set TMPDIR to a folder crm can write to",
       );
       // Nothing was read or written.
       expect(existsSync(out)).toBe(false);
@@ -41,6 +41,6 @@ describe('a temporary folder crm cannot use', () => {
     await writeFile(file, 'x');
     const result = await runCli(['score', CDNOW_CSV, '--no-db', '--out', path.join(dir, 'out')], { env: { TMPDIR: file } });
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe(`crm: cannot make DuckDB's spill folder in the temporary folder ${file} (TMPDIR): it is not a folder; set TMPDIR to a folder crm can write to\n`);
+    expect(lastMessage(result.stderr)).toBe(`cannot make DuckDB's spill folder in the temporary folder ${file} (TMPDIR): it is not a folder; set TMPDIR to a folder crm can write to`);
   });
 });

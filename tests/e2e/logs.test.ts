@@ -1,0 +1,188 @@
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CDNOW_CSV, logLines, readJson, ROOT, runCli, tempDir } from '../helpers.js';
+
+/**
+ * Runs the real CLI in a pseudo-terminal (util-linux `script`), 300 columns
+ * wide so no line wraps, and returns what the terminal received (stdout and
+ * stderr both). CRM_PROGRESS_DELAY_MS=0 draws the progress line from the first
+ * stage on, instead of after a stage has run for a second.
+ */
+function runInTerminal(args: readonly string[]): Promise<{ code: number | null; output: string }> {
+  const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const command = `stty cols 300 rows 60; exec '${process.execPath}' bin/crm.js ${quoted}`;
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
+      cwd: ROOT,
+      env: { ...process.env, CRM_PROGRESS_DELAY_MS: '0' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+/**
+ * What a terminal shows after receiving `output`: printable characters
+ * overwrite the cell under the cursor; \r, \n, erase line (ESC[2K, ESC[K,
+ * ESC[1K), cursor up/down/column (ESC[nA, ESC[nB, ESC[nG) and cursor
+ * save/restore (ESC 7, ESC 8) move or clear as a terminal would; colours and
+ * modes (ESC[…m, ESC[?25l) change nothing on the screen. No wrapping or
+ * scrolling: lines are shorter than the width and fewer than the rows.
+ */
+export function terminalScreen(output: string): string[] {
+  const lines: string[] = [''];
+  let row = 0;
+  let col = 0;
+  let saved = { row: 0, col: 0 };
+  const at = (r: number) => (lines[r] ??= '');
+  for (let i = 0; i < output.length; ) {
+    const csi = /^\x1b\[([?\d;]*)([A-Za-z])/.exec(output.slice(i, i + 16));
+    if (csi) {
+      const [all, arg, command] = csi as unknown as [string, string, string];
+      const n = Number(arg || 1);
+      if (command === 'K' && (arg === '' || arg === '0')) lines[row] = at(row).slice(0, col);
+      else if (command === 'K' && arg === '1') lines[row] = ' '.repeat(col + 1) + at(row).slice(col + 1);
+      else if (command === 'K' && arg === '2') lines[row] = '';
+      else if (command === 'A') row = Math.max(0, row - n);
+      else if (command === 'B') row += n;
+      else if (command === 'G') col = n - 1;
+      i += all.length;
+      continue;
+    }
+    const ch = output[i]!;
+    if (ch === '\x1b') {
+      if (output[i + 1] === '7') saved = { row, col };
+      if (output[i + 1] === '8') ({ row, col } = saved);
+      i += 2;
+      continue;
+    }
+    if (ch === '\r') col = 0;
+    else if (ch === '\n') row++;
+    else {
+      const line = at(row).padEnd(col, ' ');
+      lines[row] = line.slice(0, col) + ch + line.slice(col + 1);
+      col++;
+    }
+    i++;
+  }
+  for (let r = 0; r <= row; r++) at(r);
+  return lines.map((l) => l.trimEnd());
+}
+
+const PROGRESS_LINE = /^crm [█░]{20} \d\/8 stages \| \w+ \d+s$/;
+const logLine = (level: string, message: string) => new RegExp(`^\\[\\d\\d:\\d\\d:\\d\\d\\] ${level}: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( |$)`);
+
+describe('crm on a terminal', () => {
+  it('keeps every log line whole, with the progress line below them until the run ends', { timeout: 120_000 }, async () => {
+    const out = await tempDir();
+    const { code, output } = await runInTerminal(['score', CDNOW_CSV, '--out', out, '--no-db']);
+    expect(code, output).toBe(0);
+    // CDNOW: 6,919 rows by 2,357 customers, the latest on 1998-06-30 (fixtures/cdnow/README.md).
+    const expected = [
+      logLine('INFO', 'crm score started'),
+      logLine('INFO', 'loaded transactions files=1 rowsRead=6,919 rowsRejected=0'),
+      logLine('INFO', 'computed customer features asOf=1998-06-30 customers=2,357 rowsExcluded=0'),
+      logLine('INFO', `scored customers out=${out} customers=2,357 rows={read=6,919 accepted=6,919 rejected=0 excluded=0}`),
+      /^\[\d\d:\d\d:\d\d\] INFO: crm score finished outcome=ok exitCode=0 seconds=(\d+ms|\d+\.\ds) timings=\{load=(\d+ms|\d+\.\ds) features=/,
+    ];
+    const screen = terminalScreen(output).filter(Boolean);
+    // Exactly the log lines, in order: no progress text left in them, none overwritten; the progress line is gone at the end.
+    expect(screen).toHaveLength(expected.length);
+    expected.forEach((pattern, i) => expect(screen[i]).toMatch(pattern));
+    // While the run went on, the progress line was at the bottom, under the log line just written.
+    const features = output.indexOf('computed customer features');
+    const nextProgress = output.indexOf(' stages | ', features);
+    const screenThen = terminalScreen(output.slice(0, output.indexOf('\r', nextProgress))).filter(Boolean);
+    expect(screenThen.at(-1)).toMatch(PROGRESS_LINE);
+    expect(screenThen.at(-2)).toMatch(expected[2]!);
+  });
+
+  it("keeps commander's text and the plain crm: line for errors", { timeout: 60_000 }, async () => {
+    const usage = await runInTerminal(['score', '--bogus']);
+    expect(usage.code).toBe(2);
+    expect(terminalScreen(usage.output).filter(Boolean)).toEqual(["error: unknown option '--bogus'"]);
+    const dir = await tempDir();
+    const missing = path.join(dir, 'missing.csv');
+    const failed = await runInTerminal(['score', missing, '--out', path.join(dir, 'out')]);
+    expect(failed.code).toBe(1);
+    const screen = terminalScreen(failed.output).filter(Boolean);
+    expect(screen.at(-2)).toMatch(/^\[\d\d:\d\d:\d\d\] ERROR: crm score failed outcome=failed exitCode=1 /);
+    expect(screen.at(-1)).toBe(`crm: ${missing}: cannot read the file (ENOENT)`);
+  });
+});
+
+const RUN_ID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
+
+describe('crm off a terminal (cron)', () => {
+  it('logs a usage error as one JSON line with its exit code', async () => {
+    const result = await runCli(['score', '--bogus']);
+    expect(result.code).toBe(2);
+    expect(logLines(result.stderr)).toEqual([
+      { level: 50, time: expect.any(String), outcome: 'failed', exitCode: 2, hint: 'run with --help for usage', msg: "unknown option '--bogus'" },
+    ]);
+    const noCommand = await runCli([]);
+    expect(noCommand.code).toBe(2);
+    expect(logLines(noCommand.stderr)).toMatchObject([{ level: 50, exitCode: 2, msg: 'a command is needed: score, backtest, runs, migration, export, report' }]);
+    const missingArgument = await runCli(['backtest', CDNOW_CSV]);
+    expect(missingArgument.code).toBe(2);
+    expect(logLines(missingArgument.stderr)).toMatchObject([{ level: 50, exitCode: 2, msg: "required option '--calibration-end <date>' not specified" }]);
+  });
+
+  it('logs a run that fails on a missing input as JSON lines under one run id, the last with the exit code', async () => {
+    const dir = await tempDir();
+    const missing = path.join(dir, 'missing.csv');
+    const result = await runCli(['score', missing, '--out', path.join(dir, 'out')]);
+    expect(result.code).toBe(1);
+    const lines = logLines(result.stderr);
+    expect(lines.map((l) => l.msg)).toEqual(['crm score started', `${missing}: cannot read the file (ENOENT)`]);
+    expect(lines[0].runId).toMatch(RUN_ID);
+    expect(lines[0].options.inputs).toEqual([missing]);
+    expect(lines[1]).toMatchObject({ level: 50, runId: lines[0].runId, command: 'score', outcome: 'failed', exitCode: 1, timings: { load: expect.any(Number) } });
+  });
+
+  it('logs a successful run as JSON lines under one run id, the last with outcome, exit code and stage times in ms', { timeout: 120_000 }, async () => {
+    const out = await tempDir();
+    const result = await runCli(['score', CDNOW_CSV, '--out', out]);
+    expect(result.code, result.stderr).toBe(0);
+    const lines = logLines(result.stderr);
+    const runId = lines[0].runId;
+    expect(runId).toMatch(RUN_ID);
+    for (const line of lines) expect(line).toMatchObject({ level: expect.any(Number), msg: expect.any(String), runId });
+    expect(lines[0]).toMatchObject({ msg: 'crm score started', command: 'score', options: { inputs: [CDNOW_CSV], out } });
+    const last = lines.at(-1);
+    expect(last).toMatchObject({ level: 30, msg: 'crm score finished', outcome: 'ok', exitCode: 0 });
+    expect(Object.keys(last.timings)).toEqual(['load', 'features', 'clv', 'rfm', 'lifecycle', 'segment', 'write', 'history']);
+    for (const seconds of [last.seconds, ...Object.values(last.timings)]) expect(Math.round((seconds as number) * 1000)).toBeCloseTo((seconds as number) * 1000, 6);
+    expect(lines.find((l) => l.msg === 'scored customers')).toMatchObject({ historyRun: 1, customers: 2357, rows: { read: 6919, accepted: 6919, rejected: 0, excluded: 0 } });
+    // The id in the log is in summary.json beside the history's run number.
+    const summary = await readJson(path.join(out, 'summary.json'));
+    expect(summary.run).toMatchObject({ id: 1, logId: runId });
+    for (const seconds of Object.values(summary.timings)) expect(Math.round((seconds as number) * 1000)).toBeCloseTo((seconds as number) * 1000, 6);
+    // crm export's counts line too (it was plain text).
+    const mailing = path.join(out, 'mailing.csv');
+    const exported = await runCli(['export', '--db', path.join(out, 'crm.duckdb'), '--segment', 'Champions', '--out', mailing]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(logLines(exported.stderr)).toMatchObject([{ level: 30, msg: expect.stringMatching(new RegExp(`^crm export: run 1: \\d+ matched, .* written to ${mailing}$`)) }]);
+  });
+
+  it('logs an internal error with the --debug hint, or with --debug its stack, in the last JSON line', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'file.txt');
+    await writeFile(file, 'not a folder\n');
+    // An output folder under a file: mkdir fails with ENOTDIR, an error crm has no words of its own for.
+    const args = ['score', CDNOW_CSV, '--out', path.join(file, 'out'), '--no-db'];
+    const [plain, debug] = await Promise.all([runCli(args), runCli([...args, '--debug'])]);
+    for (const result of [plain, debug]) {
+      expect(result.code).toBe(1);
+      expect(logLines(result.stderr).at(-1)).toMatchObject({ level: 50, msg: expect.stringMatching(/^ENOTDIR: not a directory/), outcome: 'failed', exitCode: 1, runId: expect.stringMatching(RUN_ID) });
+    }
+    expect(logLines(plain.stderr).at(-1)).toMatchObject({ hint: 'run with --debug for the stack trace' });
+    expect(logLines(plain.stderr).at(-1).stack).toBeUndefined();
+    expect(logLines(debug.stderr).at(-1)).toMatchObject({ stack: expect.stringMatching(/\n +at /) });
+  });
+});
