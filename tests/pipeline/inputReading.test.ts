@@ -1,0 +1,32 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseCsv, readJson, runCli, tempDir } from '../helpers.js';
+
+/** The flags of runs that look at loading only: RFM scores, a CSV table, no database. */
+const LOAD_ONLY = ['--no-db', '-f', 'csv', '--no-clv', '--no-kmeans', '--no-lifecycle', '-q'];
+
+/** `crm score` on inputs into `out`, the load-only way. */
+const score = (inputs: string[], out: string, ...flags: string[]) => runCli(['score', ...inputs, '--out', out, ...LOAD_ONLY, ...flags]);
+
+const readOutput = async (dir: string, table: 'rejects' | 'customers') => parseCsv(await readFile(path.join(dir, `${table}.csv`), 'utf8'));
+
+const HEADER = 'customer_id,order_date,amount\n';
+
+describe('reading input (issue 13: nothing lost, nothing misread)', () => {
+  it('a delimiter of up to 4 bytes is read; a longer one is a usage error said before any file is read', async () => {
+    const dir = await tempDir();
+    const pipes = path.join(dir, 'pipes.csv');
+    await writeFile(pipes, 'customer_id||order_date||amount\nA||2024-01-01||5\nB||2024-01-02||3.5\n');
+    const read = await score([pipes], path.join(dir, 'o'), '--delimiter', '||');
+    expect(read.code).toBe(0);
+    expect((await readOutput(path.join(dir, 'o'), 'customers')).map((c) => [c.customer_id, c.revenue])).toEqual([
+      ['A', '5.0'],
+      ['B', '3.5'],
+    ]);
+    // The input does not even exist: the delimiter is refused first.
+    const refused = await score([path.join(dir, 'missing.csv')], path.join(dir, 'p'), '--delimiter', '|||||');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/delimiter: expected 'tab', 'whitespace' or 1 to 4 bytes/);
+  });
+});
