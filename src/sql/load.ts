@@ -149,6 +149,16 @@ SELECT trim(amount) AS amount FROM rejects
 WHERE reason = 'non-numeric amount' AND regexp_full_match(trim(amount), '-?[0-9][0-9.]*,[0-9]+')
 ORDER BY source, line LIMIT 1`;
 
+/**
+ * A rejected amount that is a number, only too large for an amount
+ * (DECIMAL(18,4): 99999999999999999, 1e20) is out of range, not non-numeric.
+ * NaN and Infinity stay non-numeric.
+ */
+export const amountOutOfRangeSql = (decimalSeparator: '.' | ',') => `
+UPDATE rejects SET reason = 'amount out of range'
+WHERE reason = 'non-numeric amount'
+  AND regexp_full_match(trim(amount), '[+-]?([0-9]+([${decimalSeparator}][0-9]*)?|[${decimalSeparator}][0-9]+)([eE][+-]?[0-9]+)?')`;
+
 /** A rejected date written day-and-month (01/02/2024), if any: the hint to run with --date-format. */
 export const DAY_MONTH_DATE_SQL = `
 SELECT trim(order_date) AS order_date FROM rejects

@@ -29,4 +29,23 @@ describe('reading input (issue 13: nothing lost, nothing misread)', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/delimiter: expected 'tab', 'whitespace' or 1 to 4 bytes/);
   });
+  it('an amount past DECIMAL(18,4) is rejected as out of range, not as non-numeric (CSV and NDJSON)', async () => {
+    const dir = await tempDir();
+    const csv = path.join(dir, 'big.csv');
+    await writeFile(csv, `${HEADER}A,2024-01-01,5\nB,2024-01-02,99999999999999999\nC,2024-01-03,abc\nD,2024-01-04,-1e20\nE,2024-01-05,NaN\n`);
+    const ndjson = path.join(dir, 'big.ndjson');
+    await writeFile(ndjson, '{"customer_id":"F","order_date":"2024-01-06","amount":7}\n{"customer_id":"G","order_date":"2024-01-07","amount":123456789012345678901}\n{"customer_id":"H","order_date":"2024-01-08","amount":"1e25"}\n');
+    const run = await score([csv, ndjson], path.join(dir, 'o'));
+    expect(run.code).toBe(0);
+    const rejects = await readOutput(path.join(dir, 'o'), 'rejects');
+    expect(rejects.map((r) => [path.basename(r.source), r.line, r.reason])).toEqual([
+      ['big.csv', '3', 'amount out of range'],
+      ['big.csv', '4', 'non-numeric amount'],
+      ['big.csv', '5', 'amount out of range'],
+      ['big.csv', '6', 'non-numeric amount'],
+      ['big.ndjson', '2', 'amount out of range'],
+      ['big.ndjson', '3', 'amount out of range'],
+    ]);
+    expect((await readJson(path.join(dir, 'o', 'summary.json'))).rows).toMatchObject({ read: 8, accepted: 2, rejected: 6 });
+  });
 });
