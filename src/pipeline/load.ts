@@ -32,6 +32,7 @@ import {
   EMPTY_REJECTS_SQL,
   FILL_CAST_REJECT_FIELDS_SQL,
   INVALID_ENCODING_REASON,
+  literalPath,
   parseAmountSql,
   readerCall,
   READER_DIALECT_SQL,
@@ -68,6 +69,9 @@ export interface LoadResult {
 
 const GLOB_CHARS = /[*?[\]{}]/;
 
+/** The parameters that give a reader its file (`$path`), read as named. */
+const at = (file: string) => ({ path: literalPath(file) });
+
 export function readerKindOf(file: string): Exclude<ReaderKind, 'whitespace'> {
   const lower = file.toLowerCase();
   if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return 'parquet';
@@ -75,24 +79,30 @@ export function readerKindOf(file: string): Exclude<ReaderKind, 'whitespace'> {
   return 'csv';
 }
 
-/** Expands globs (sorted, so the run does not depend on directory order) and checks each file exists. */
+/**
+ * Expands globs (sorted, so the run does not depend on directory order) and
+ * checks each file exists. A name that exists as written is that file, even
+ * with glob characters in it (`tx[1].csv`); only one that does not is a pattern.
+ */
 export async function expandInputs(engine: Engine, inputs: readonly string[]): Promise<string[]> {
   if (inputs.length === 0) throw new UsageError('no input files given (crm score <inputs...>, or inputs: in the config file)');
   const files: string[] = [];
   for (const input of inputs) {
-    if (GLOB_CHARS.test(input)) {
+    const info = await stat(input).catch((error: NodeJS.ErrnoException) => error);
+    if (info instanceof Error && GLOB_CHARS.test(input)) {
       const matches = await engine.all<{ file: string }>('SELECT file FROM glob($pattern) ORDER BY file', { pattern: input });
       if (matches.length === 0) throw new InputError(`${input}: no file matches this pattern`);
       files.push(...matches.map((m) => m.file));
-    } else {
-      try {
-        const info = await stat(input);
-        if (!info.isFile()) throw new InputError(`${input}: not a file`);
-      } catch (error) {
-        if (error instanceof InputError) throw error;
-        throw new InputError(`${input}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`);
-      }
-      files.push(input);
+      continue;
+    }
+    if (info instanceof Error) throw new InputError(`${input}: cannot read the file (${info.code ?? 'unknown error'})`);
+    if (!info.isFile()) throw new InputError(`${input}: not a file`);
+    files.push(input);
+  }
+  for (const file of files) {
+    // DuckDB's pattern matching has no way to write a backslash that is part of a name.
+    if (file.includes('\\') && literalPath(file) !== file) {
+      throw new InputError(`${file}: cannot be read: its name has both a backslash and one of * ? [, which DuckDB's readers take as a pattern; rename the file`);
     }
   }
   return [...new Set(files)];
@@ -110,7 +120,7 @@ async function sniffWhitespace(engine: Engine, file: string): Promise<{ fields: 
   const undecoded = 'whitespace_sniff_undecoded';
   const lines = await engine.all<{ line: string }>(
     `SELECT line FROM ${readerCall('whitespace', {}, undecoded, engine.dialect)} WHERE trim(line) <> '' LIMIT 20`,
-    { path: file },
+    at(file),
   );
   await dropRejectsTables(engine, [undecoded]);
   if (lines.length === 0) return null;
@@ -198,7 +208,7 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
   const parts = selectParts(q, customer, date, amount, order, dateRead.type);
   const readOptions = { ...base, types, dateFormat: dateRead.format };
   try {
-    await engine.run(customerDaysSql(days, readerProjectionSql(readerCall('csv', readOptions, rejectsTable, d), parts), order !== null), { path: file });
+    await engine.run(customerDaysSql(days, readerProjectionSql(readerCall('csv', readOptions, rejectsTable, d), parts), order !== null), at(file));
   } catch (error) {
     throw await textReadError(file, error);
   }
@@ -248,7 +258,7 @@ const dropRejectsTables = (engine: Engine, tables: readonly string[]) =>
  */
 async function readWholeLines(engine: Engine, file: string, target: string): Promise<void> {
   try {
-    await engine.run(WHOLE_LINES_SQL(target, engine.dialect), { path: file });
+    await engine.run(WHOLE_LINES_SQL(target, engine.dialect), at(file));
   } catch {
     await readWholeLinesAnyBytes(engine, file, target);
   }
@@ -257,7 +267,7 @@ async function readWholeLines(engine: Engine, file: string, target: string): Pro
 /** readWholeLines for a file known to have lines that are not UTF-8. */
 async function readWholeLinesAnyBytes(engine: Engine, file: string, target: string): Promise<void> {
   const [decoded, undecoded] = [`${target}_decoded`, `${target}_undecoded`];
-  await engine.run(decodedLinesSql(decoded, engine.dialect, undecoded), { path: file });
+  await engine.run(decodedLinesSql(decoded, engine.dialect, undecoded), at(file));
   await engine.run(wholeLinesWithUndecodedSql(target, decoded, undecoded));
   await engine.run(`DROP TABLE ${decoded}`);
   await dropRejectsTables(engine, [undecoded]);
@@ -302,7 +312,7 @@ async function collectCsvRejects(
   await engine.run(`SET preserve_insertion_order = true`);
   try {
     try {
-      await engine.run(csvPhysicalLinesSql(lines, engine.dialect), { path: file });
+      await engine.run(csvPhysicalLinesSql(lines, engine.dialect), at(file));
     } catch {
       // A line that is not UTF-8: see csvPhysicalLinesSql.
       await readWholeLinesAnyBytes(engine, file, `${lines}_text`);
@@ -311,7 +321,7 @@ async function collectCsvRejects(
     }
     if (o.valueRejected > 0) {
       await engine.run(csvRejectedIdsSql(ids, o.days));
-      await engine.run(csvRejectPassesSql(passes, { typedReader: o.typedReader, textReader: o.textReader, ids, parts: o.parts }), { path: file });
+      await engine.run(csvRejectPassesSql(passes, { typedReader: o.typedReader, textReader: o.textReader, ids, parts: o.parts }), at(file));
     }
   } catch (error) {
     throw await textReadError(file, error);
@@ -429,7 +439,7 @@ async function loadTyped(engine: Engine, config: ScoreConfig, file: string, inde
     order: mapping.order ? q(mapping.order) : null,
     hasExplicitFormat: Boolean(config.dateFormat),
   });
-  const params: Record<string, string> = { path: file };
+  const params: Record<string, string> = at(file);
   if (config.dateFormat && typeOf(mapping.date) === 'text') params.dateFormat = config.dateFormat;
   try {
     await engine.run(customerDaysSql(days, projection, mapping.order !== null), params);
@@ -465,7 +475,7 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
   let header = true;
   try {
     if (kind === 'parquet') {
-      await engine.run(`CREATE OR REPLACE TEMP TABLE ${scratch} AS SELECT * FROM ${readerCall(kind, {}, null, d)}`, { path: file });
+      await engine.run(`CREATE OR REPLACE TEMP TABLE ${scratch} AS SELECT * FROM ${readerCall(kind, {}, null, d)}`, at(file));
     } else {
       await engine.run(`SET preserve_insertion_order = true`);
       try {
@@ -599,7 +609,7 @@ interface SampleProbe {
 async function probeSample(engine: Engine, file: string): Promise<SampleProbe> {
   for (const encoding of ['utf-8', 'latin-1'] as const) {
     try {
-      const row = (await engine.one<{ quoted: boolean; day_month_dates: boolean }>(csvSampleProbeSql(engine.dialect, encoding), { path: file }))!;
+      const row = (await engine.one<{ quoted: boolean; day_month_dates: boolean }>(csvSampleProbeSql(engine.dialect, encoding), at(file)))!;
       return { quoted: row.quoted, dayMonthDates: row.day_month_dates };
     } catch {
       // Not in this encoding: the next one.
@@ -621,11 +631,11 @@ async function refuseAmbiguousDates(engine: Engine, file: string, column: string
   let format: string | null | undefined;
   let swapped = '';
   try {
-    const formats = await engine.one<{ date_format: string | null; timestamp_format: string | null }>(SNIFFED_DATE_FORMATS_SQL, { path: file });
+    const formats = await engine.one<{ date_format: string | null; timestamp_format: string | null }>(SNIFFED_DATE_FORMATS_SQL, at(file));
     format = type === 'DATE' ? formats?.date_format : formats?.timestamp_format;
     if (!format || !/^%[dm]/.test(format)) return;
     swapped = format.replace(/%([dm])/g, (_, c: string) => (c === 'd' ? '%m' : '%d'));
-    check = await engine.one(sampleFitsDateFormatSql(textReader, engine.dialect.quoteIdentifier(column)), { path: file, format: swapped });
+    check = await engine.one(sampleFitsDateFormatSql(textReader, engine.dialect.quoteIdentifier(column)), { ...at(file), format: swapped });
   } catch {
     // The sample cannot be sniffed or read again (the load reports why, if it matters): no check.
     return;
@@ -638,7 +648,7 @@ async function refuseAmbiguousDates(engine: Engine, file: string, column: string
 }
 
 async function describe(engine: Engine, sql: string, file: string | null): Promise<{ name: string; type: string }[]> {
-  const rows = await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE ${sql}`, file ? { path: file } : undefined);
+  const rows = await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE ${sql}`, file ? at(file) : undefined);
   return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
 }
 

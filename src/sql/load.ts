@@ -83,6 +83,14 @@ SELECT coalesce(bool_and(try_strptime(value, $format) IS NOT NULL), false) AS fi
 FROM (SELECT trim(${column}) AS value FROM ${textReader} LIMIT ${CSV_SNIFF_SAMPLE_LINES})
 WHERE value IS NOT NULL AND value <> ''`;
 
+/**
+ * A file's name as DuckDB's readers take it: they expand `*`, `?` and `[` in
+ * any path, so `tx[1].csv` read `tx1.csv`. Each is written as a class of
+ * itself (`[[]`), which matches only that character. (A backslash cannot be
+ * written so: see expandInputs.)
+ */
+export const literalPath = (file: string) => file.replace(/[*?[]/g, (c) => `[${c}]`);
+
 /** The reader call for one file. `$path` is the path. */
 export function readerCall(kind: ReaderKind, csv: CsvReadOptions, rejectsTable: string | null, d: Dialect): string {
   switch (kind) {

@@ -48,4 +48,25 @@ describe('reading input (issue 13: nothing lost, nothing misread)', () => {
     ]);
     expect((await readJson(path.join(dir, 'o', 'summary.json'))).rows).toMatchObject({ read: 8, accepted: 2, rejected: 6 });
   });
+  it('a file whose name has [ ] * or ? is read as named when it exists; only a name that does not exist is a pattern', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'tx[1].csv'), `${HEADER}A,2024-01-01,5\n`);
+    await writeFile(path.join(dir, 'tx1.csv'), `${HEADER}B,2024-01-02,3\n`);
+    await writeFile(path.join(dir, 'a*b?.csv'), `${HEADER}C,2024-01-03,4\nC,2024-01-04,x\n`);
+    const ids = async (inputs: string[], out: string) => {
+      const run = await score(inputs, path.join(dir, out));
+      expect(run.code).toBe(0);
+      return (await readOutput(path.join(dir, out), 'customers')).map((c) => c.customer_id);
+    };
+    // DuckDB read tx[1].csv as the pattern tx[1].csv, that is tx1.csv: customer B.
+    expect(await ids([path.join(dir, 'tx[1].csv')], 'one')).toEqual(['A']);
+    expect(await ids([path.join(dir, 'a*b?.csv')], 'star')).toEqual(['C']);
+    // A pattern's matches are read as named too: tx[1].csv is not tx1.csv read twice.
+    expect(await ids([path.join(dir, 'tx*.csv')], 'pattern')).toEqual(['A', 'B']);
+    // The reject of a file with a bracket in its name names that file.
+    expect((await readOutput(path.join(dir, 'star'), 'rejects')).map((r) => [r.source, r.line, r.reason])).toEqual([[path.join(dir, 'a*b?.csv'), '3', 'non-numeric amount']]);
+    const none = await score([path.join(dir, 'tx[2].csv')], path.join(dir, 'none'));
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('tx[2].csv: no file matches this pattern');
+  });
 });
