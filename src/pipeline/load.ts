@@ -32,7 +32,12 @@ import {
   EMPTY_REJECTS_SQL,
   FILL_CAST_REJECT_FIELDS_SQL,
   INVALID_ENCODING_REASON,
+  isCompositeType,
   literalPath,
+  type MappedField,
+  ndjsonNotAValueSql,
+  notAValueRejectsSql,
+  parquetNotAValueSql,
   parseAmountSql,
   readerCall,
   READER_DIALECT_SQL,
@@ -428,6 +433,8 @@ async function loadTyped(engine: Engine, config: ScoreConfig, file: string, inde
     throw cannotRead(file, kind, error);
   }
   const mapping = resolveColumns(file, columns.map((c) => c.name), config.columns, true);
+  // An object, list or true/false among the values: the slow path rejects those rows (markNotAValue).
+  if ([mapping.customer, mapping.date, mapping.amount].some((name) => isCompositeType(columns.find((c) => c.name === name)!.type))) return null;
   const typeOf = (name: string) => classifyType(columns.find((c) => c.name === name)!.type);
   const days = `days_${index}`;
   const projection = readerProjectionSql(reader, {
@@ -522,7 +529,7 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
       )
     ).map((r) => r.key);
     if (available.length === 0) throw new InputError(`${file}: not newline-delimited JSON (no line holds a JSON object; one object per line is expected)`);
-    const pointer = (key: string) => d.quoteString(`/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`);
+    const pointer = (key: string) => jsonPointer(engine, key);
     await engine.run(
       `CREATE OR REPLACE TEMP TABLE ${scratch} AS
        SELECT __line,
@@ -538,6 +545,12 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
   }
 
   const mapping = resolveColumns(file, available, config.columns, header);
+  const fields: MappedField[] = [
+    { field: 'customer id', column: q(mapping.customer) },
+    { field: 'date', column: q(mapping.date) },
+    { field: 'amount', column: q(mapping.amount) },
+  ];
+  const notAValue = await markNotAValue(engine, kind, scratch, lines, fields, mapping);
   const types = new Map((await describe(engine, `SELECT * FROM ${scratch}`, null)).map((c) => [c.name, classifyType(c.type)] as const));
   await engine.run(
     stageRowsSql(staged, scratch, {
@@ -559,6 +572,10 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
        FROM ${scratch} p WHERE p.__line = ${staged}.line AND p.__problem IS NOT NULL`,
     );
   }
+  if (notAValue) {
+    const [customer, date, amount] = fields.map((f) => f.column) as [string, string, string];
+    await engine.run(notAValueRejectsSql(staged, scratch, kind === 'parquet' ? 'p.file_row_number + 1' : 'p.__line', { customer, date, amount }));
+  }
   const days = `days_${index}`;
   const rejects = `rejects_${index}`;
   await engine.run(customerDaysSql(days, `(SELECT * FROM ${staged} WHERE reason IS NULL)`, mapping.order !== null));
@@ -574,6 +591,36 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
   await engine.run(`DROP TABLE ${staged}; DROP TABLE IF EXISTS ${scratch}; DROP TABLE IF EXISTS ${lines}`);
   return { file, days, rejects, hasOrderIds: mapping.order !== null, rowsRead };
 }
+
+/**
+ * Marks the rows of a Parquet or NDJSON scratch table whose customer id, date
+ * or amount is an object, a list or true/false (`__not_a_value`, see
+ * parquetNotAValueSql and ndjsonNotAValueSql): they are rejects, and the
+ * other rows read as they would without them. Whether any row can have one.
+ */
+async function markNotAValue(
+  engine: Engine,
+  kind: ReaderKind,
+  scratch: string,
+  lines: string,
+  fields: readonly MappedField[],
+  mapping: { customer: string; date: string; amount: string },
+): Promise<boolean> {
+  if (kind === 'ndjson') {
+    const keys = [mapping.customer, mapping.date, mapping.amount];
+    await engine.run(ndjsonNotAValueSql(scratch, lines, fields.map((f, i) => ({ ...f, pointer: jsonPointer(engine, keys[i]!) }))));
+    return true;
+  }
+  if (kind !== 'parquet') return false;
+  const types = new Map((await describe(engine, `SELECT * FROM ${scratch}`, null)).map((c) => [engine.dialect.quoteIdentifier(c.name), c.type] as const));
+  const composite = fields.filter((f) => isCompositeType(types.get(f.column) ?? ''));
+  if (composite.length === 0) return false;
+  await engine.run(parquetNotAValueSql(scratch, composite));
+  return true;
+}
+
+/** A JSON object's key as a JSON pointer (`/key`), as an SQL string. */
+const jsonPointer = (engine: Engine, key: string) => engine.dialect.quoteString(`/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`);
 
 interface WhitespaceLayout {
   fields: number;

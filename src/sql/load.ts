@@ -123,6 +123,57 @@ export function classifyType(duckdbType: string): SourceType {
   return 'text';
 }
 
+/** The fields a value of the wrong shape can be in, as rejects.csv names them. */
+export type ValueField = 'customer id' | 'date' | 'amount';
+
+/** The reason for an object, list or true/false where text or a number belongs. */
+export const notAValueReason = (field: ValueField) => `${field} is not a text or number value`;
+
+/**
+ * A DuckDB type that is neither text nor a number nor a date: JSON (what
+ * DuckDB's NDJSON reader makes of a key holding an object on one line and
+ * text on others), STRUCT, MAP, UNION, a list (`VARCHAR[]`), BOOLEAN. Cast to
+ * text it changes every value (`"C0"` for C0) or reads as one (`{'id': A1}`).
+ */
+export const isCompositeType = (type: string) => /^(JSON|STRUCT|MAP|UNION|BOOLEAN)\b|\]$/i.test(type.trim());
+
+/** A mapped field: its reason's name and its column, quoted. */
+export interface MappedField {
+  field: ValueField;
+  column: string;
+}
+
+/**
+ * Parquet columns of a composite type (isCompositeType) become their text, and
+ * `__not_a_value` the reason of the first such field a row has a value in.
+ */
+export const parquetNotAValueSql = (scratch: string, composite: readonly MappedField[]) => `
+CREATE OR REPLACE TEMP TABLE ${scratch} AS
+SELECT * REPLACE (${[...new Set(composite.map((f) => f.column))].map((c) => `CAST(${c} AS VARCHAR) AS ${c}`).join(', ')}),
+       CASE ${composite.map((f) => `WHEN ${f.column} IS NOT NULL THEN '${notAValueReason(f.field)}'`).join(' ')} END AS __not_a_value
+FROM ${scratch}`;
+
+/**
+ * NDJSON lines (`lines`: __line, line) whose mapped key holds an object, an
+ * array or true/false: `__not_a_value` on their row in `scratch` (the values
+ * as json_extract_string gives them, `__problem` for lines that are not an
+ * object). Only values that start like one are looked at again.
+ */
+export const ndjsonNotAValueSql = (scratch: string, lines: string, fields: readonly (MappedField & { pointer: string })[]) => `
+ALTER TABLE ${scratch} ADD COLUMN __not_a_value VARCHAR;
+UPDATE ${scratch} SET __not_a_value = CASE ${fields
+  .map((f) => `WHEN json_type(l.line, ${f.pointer}) IN ('OBJECT', 'ARRAY', 'BOOLEAN') THEN '${notAValueReason(f.field)}'`)
+  .join(' ')} END
+FROM ${lines} l
+WHERE l.__line = ${scratch}.__line AND ${scratch}.__problem IS NULL
+  AND (${fields.map((f) => `left(${scratch}.${f.column}, 1) IN ('{', '[') OR ${scratch}.${f.column} IN ('true', 'false')`).join(' OR ')})`;
+
+/** Staged rows (line) whose row in `scratch` (at `scratchLine`) has `__not_a_value`: rejected with it, their fields as text. */
+export const notAValueRejectsSql = (staged: string, scratch: string, scratchLine: string, c: { customer: string; date: string; amount: string }) => `
+UPDATE ${staged} SET reason = p.__not_a_value,
+  raw_customer_id = CAST(p.${c.customer} AS VARCHAR), raw_order_date = CAST(p.${c.date} AS VARCHAR), raw_amount = CAST(p.${c.amount} AS VARCHAR)
+FROM ${scratch} p WHERE ${scratchLine} = ${staged}.line AND p.__not_a_value IS NOT NULL`;
+
 /**
  * Text → DATE. With an explicit `--date-format` only that format is tried.
  * Otherwise ISO dates, `YYYYMMDD`, and timestamps (with or without an offset),

@@ -69,4 +69,56 @@ describe('reading input (issue 13: nothing lost, nothing misread)', () => {
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('tx[2].csv: no file matches this pattern');
   });
+  it('an NDJSON id, date or amount that is an object, array or true/false is a reject; every other row reads as without it', async () => {
+    const dir = await tempDir();
+    const row = (id: string, date: string, amount: string) => `{"customer_id":${id},"order_date":${date},"amount":${amount}}`;
+    const good = [row('"C0"', '"2024-01-01"', '5'), row('"00004"', '"2024-01-02"', '2.5'), row('17', '"2024-01-03"', '"7"'), row('"C0"', '"2024-01-04"', '1')];
+    const bad = [
+      row('{"id":"X"}', '"2024-01-02"', '3'),
+      row('["C0"]', '"2024-01-02"', '3'),
+      row('"C0"', '{"d":"2024-01-02"}', '3'),
+      row('"C0"', '"2024-01-02"', '[3]'),
+      row('"C0"', '"2024-01-02"', 'true'),
+    ];
+    const clean = path.join(dir, 'clean.ndjson');
+    await writeFile(clean, `${good.join('\n')}\n`);
+    // Lines 2, 3, 5, 6 and 8 are the bad ones.
+    const mixed = path.join(dir, 'mixed.ndjson');
+    await writeFile(mixed, `${[good[0], bad[0], bad[1], good[1], bad[2], bad[3], good[2], bad[4], good[3]].join('\n')}\n`);
+    expect((await score([clean], path.join(dir, 'a'))).code).toBe(0);
+    expect((await score([mixed], path.join(dir, 'b'))).code).toBe(0);
+    // Before, one object made DuckDB type the column JSON, and every id came out quoted ("C0").
+    const customers = await readFile(path.join(dir, 'a', 'customers.csv'), 'utf8');
+    expect(parseCsv(customers).map((c) => c.customer_id)).toEqual(['00004', '17', 'C0']);
+    expect(await readFile(path.join(dir, 'b', 'customers.csv'), 'utf8')).toBe(customers);
+    const rejects = await readOutput(path.join(dir, 'b'), 'rejects');
+    expect(rejects.map((r) => [r.line, r.reason, r.customer_id, r.order_date, r.amount])).toEqual([
+      ['2', 'customer id is not a text or number value', '{"id":"X"}', '2024-01-02', '3'],
+      ['3', 'customer id is not a text or number value', '["C0"]', '2024-01-02', '3'],
+      ['5', 'date is not a text or number value', 'C0', '{"d":"2024-01-02"}', '3'],
+      ['6', 'amount is not a text or number value', 'C0', '2024-01-02', '[3]'],
+      ['8', 'amount is not a text or number value', 'C0', '2024-01-02', 'true'],
+    ]);
+    expect((await readJson(path.join(dir, 'b', 'summary.json'))).rows).toMatchObject({ read: 9, accepted: 4, rejected: 5 });
+  });
+
+  it('a Parquet id column of STRUCTs or lists is not read as text: its rows are rejects, and a file of only those fails saying why', async () => {
+    const dir = await tempDir();
+    const files = { struct: "{'id': 'A' || i}", list: "['A' || i]" };
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    for (const [name, id] of Object.entries(files)) {
+      const file = path.join(dir, `${name}.parquet`).replaceAll("'", "''");
+      await connection.run(`COPY (SELECT ${id} AS customer_id, DATE '2024-01-01' + i::INTEGER AS order_date, 5.0 AS amount FROM range(3) t(i)) TO '${file}'`);
+    }
+    connection.closeSync();
+    db.closeSync();
+    for (const name of Object.keys(files)) {
+      // Before: customers {'id': A0}, {'id': A1}, ... and exit 0.
+      const run = await score([path.join(dir, `${name}.parquet`)], path.join(dir, name));
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('all 3 rows were rejected: 3 customer id is not a text or number value');
+    }
+  });
 });
