@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import { InputError, UsageError } from '../errors.js';
+import { checkTextInput, gzipDamage } from '../io/inputBytes.js';
 import { countLineEndings } from '../io/lineEndings.js';
 import {
   AMOUNT_TYPE,
@@ -631,6 +632,29 @@ async function loadFile(engine: Engine, config: ScoreConfig, file: string, index
   const info = await stat(file);
   if (info.size === 0) throw new InputError(`${file}: the file is empty`);
   const kind = readerKindOf(file);
+  if (kind !== 'parquet') await checkTextInput(file, kind);
+  if (!/\.gz$/i.test(file)) return loadByKind(engine, config, file, index, kind);
+  // DuckDB reads a gzip file that ends early as the rows before the break, without a word:
+  // the file is decompressed once more alongside the load, and a break fails the run.
+  const damage = gzipDamage(file);
+  const loaded = await loadByKind(engine, config, file, index, kind).catch(async (error: unknown) => {
+    await refuseDamagedGzip(file, damage);
+    throw error;
+  });
+  await refuseDamagedGzip(file, damage);
+  return loaded;
+}
+
+async function refuseDamagedGzip(file: string, damage: Promise<string | null>): Promise<void> {
+  const reason = await damage;
+  if (reason === null) return;
+  const early = /unexpected end of file/i.test(reason);
+  throw new InputError(
+    `${file}: ${early ? 'the compressed file ends early, it is truncated' : 'the compressed data is damaged'} (gzip: ${reason}), so only part of it can be read; copy or download it again`,
+  );
+}
+
+async function loadByKind(engine: Engine, config: ScoreConfig, file: string, index: number, kind: ReturnType<typeof readerKindOf>): Promise<LoadedFile> {
   if (kind !== 'csv') return (await loadTyped(engine, config, file, index, kind)) ?? loadOther(engine, config, file, index, kind, null);
   if (config.delimiter === 'whitespace') {
     const layout = await sniffWhitespace(engine, file);

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parseCsv, readJson, runCli, tempDir } from '../helpers.js';
 
@@ -120,5 +121,41 @@ describe('reading input (issue 13: nothing lost, nothing misread)', () => {
       expect(run.code).toBe(1);
       expect(run.stderr).toContain('all 3 rows were rejected: 3 customer id is not a text or number value');
     }
+  });
+  describe('files that are not what their name says: a clear message, exit 1', () => {
+    const text = `${HEADER}A,2024-01-01,5\nB,2024-01-02,3\n`;
+    const utf16be = (t: string) => Buffer.from(t, 'utf16le').swap16();
+    const cases: [name: string, bytes: Buffer, message: RegExp][] = [
+      ['le-bom.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]), /le-bom\.csv: the text is UTF-16 \(little-endian, with a byte-order mark\); crm reads UTF-8: convert it first, e\.g\. iconv -f UTF-16 -t UTF-8 le-bom\.csv > le-bom\.utf8\.csv$/],
+      ['be-bom.csv', Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be(text)]), /be-bom\.csv: the text is UTF-16 \(big-endian, with a byte-order mark\).* iconv -f UTF-16 -t UTF-8 be-bom\.csv/],
+      ['le.csv', Buffer.from(text, 'utf16le'), /le\.csv: the text is UTF-16 \(little-endian\).* iconv -f UTF-16LE -t UTF-8 le\.csv/],
+      ['le-bom.csv.gz', gzipSync(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])), /le-bom\.csv\.gz: the text is UTF-16 .* gunzip -c le-bom\.csv\.gz \| iconv -f UTF-16 -t UTF-8 > le-bom\.utf8\.csv$/],
+      ['packed.csv', gzipSync(text), /packed\.csv: the file is gzip-compressed, but its name does not end in \.gz; rename it to packed\.csv\.gz/],
+      ['one-line.ndjson', Buffer.from('[{"customer_id":"A","order_date":"2024-01-01","amount":5}]\n'), /one-line\.ndjson: the file is a JSON array, not newline-delimited JSON \(one object per line\); convert it first, e\.g\. jq -c '\.\[\]' one-line\.ndjson > one-line\.lines\.ndjson$/],
+      ['pretty.json', Buffer.from('\n  [\n  {"customer_id": "A", "order_date": "2024-01-01", "amount": 5}\n]\n'), /pretty\.json: the file is a JSON array, not newline-delimited JSON/],
+    ];
+    for (const [name, bytes, message] of cases) {
+      it(name, async () => {
+        const dir = await tempDir();
+        await writeFile(path.join(dir, name), bytes);
+        const run = await score([path.join(dir, name)], path.join(dir, 'o'));
+        expect(run.code).toBe(1);
+        expect(run.stderr.trim()).toMatch(message);
+      });
+    }
+  });
+
+  it('a .csv.gz that ends early fails naming the file; the whole file reads every row', async () => {
+    const dir = await tempDir();
+    const rows = Array.from({ length: 5000 }, (_, i) => `C${i % 300},2024-01-${String(1 + (i % 28)).padStart(2, '0')},${(i % 97) + 0.5}`);
+    const whole = gzipSync(`${HEADER}${rows.join('\n')}\n`);
+    await writeFile(path.join(dir, 'whole.csv.gz'), whole);
+    await writeFile(path.join(dir, 'cut.csv.gz'), whole.subarray(0, Math.floor(whole.length / 3)));
+    expect((await score([path.join(dir, 'whole.csv.gz')], path.join(dir, 'a'))).code).toBe(0);
+    expect((await readJson(path.join(dir, 'a', 'summary.json'))).rows).toMatchObject({ read: 5000, accepted: 5000, rejected: 0 });
+    // Before: exit 0 with the rows before the break (565 of 5000) and the broken last one as a reject.
+    const cut = await score([path.join(dir, 'cut.csv.gz')], path.join(dir, 'b'));
+    expect(cut.code).toBe(1);
+    expect(cut.stderr.trim()).toMatch(/cut\.csv\.gz: the compressed file ends early, it is truncated \(gzip: unexpected end of file\), so only part of it can be read; copy or download it again$/);
   });
 });
