@@ -4,7 +4,7 @@ import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import { InputError, UsageError } from '../errors.js';
 import { checkTextInput, gzipDamage } from '../io/inputBytes.js';
-import { countLineEndings } from '../io/lineEndings.js';
+import { countLineEndings, firstLineLongerThan } from '../io/lineEndings.js';
 import {
   AMOUNT_TYPE,
   amountOutOfRangeSql,
@@ -33,8 +33,11 @@ import {
   EMPTY_REJECTS_SQL,
   FILL_CAST_REJECT_FIELDS_SQL,
   INVALID_ENCODING_REASON,
+  lineTooLongReason,
+  MAX_WHOLE_LINE_BYTES,
   isCompositeType,
   literalPath,
+  MAX_LINE_BYTES,
   type MappedField,
   ndjsonNotAValueSql,
   notAValueRejectsSql,
@@ -491,7 +494,7 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
       } finally {
         await engine.run(`SET preserve_insertion_order = false`);
       }
-      await engine.run(`CREATE OR REPLACE TEMP TABLE ${lines} AS SELECT rowid + 1 AS __line, line, undecodable FROM ${scratch}_text WHERE trim(line) <> ''`);
+      await engine.run(`CREATE OR REPLACE TEMP TABLE ${lines} AS SELECT rowid + 1 AS __line, line, undecodable, too_long FROM ${scratch}_text WHERE trim(line) <> ''`);
       await engine.run(`DROP TABLE ${scratch}_text`);
     }
   } catch (error) {
@@ -513,10 +516,11 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
     await engine.run(
       `CREATE OR REPLACE TEMP TABLE ${scratch} AS
        SELECT __line,
-              CASE WHEN undecodable THEN '${INVALID_ENCODING_REASON}'
+              CASE WHEN too_long THEN '${lineTooLongReason(MAX_WHOLE_LINE_BYTES)}'
+                   WHEN undecodable THEN '${INVALID_ENCODING_REASON}'
                    WHEN len(fields) <> ${available.length} THEN 'wrong number of fields: expected ${available.length}' END AS __problem,
               ${available.map((name, i) => `fields[${i + 1}] AS ${q(name)}`).join(', ')}
-       FROM (SELECT __line, undecodable, ${whitespaceFieldsSql('line')} AS fields FROM ${lines})
+       FROM (SELECT __line, undecodable, too_long, ${whitespaceFieldsSql('line')} AS fields FROM ${lines})
        ${header ? `WHERE __line > (SELECT min(__line) FROM ${lines})` : ''}`,
     );
   } else if (kind === 'ndjson') {
@@ -534,11 +538,12 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
     await engine.run(
       `CREATE OR REPLACE TEMP TABLE ${scratch} AS
        SELECT __line,
-              CASE WHEN undecodable THEN '${INVALID_ENCODING_REASON}'
+              CASE WHEN too_long THEN '${lineTooLongReason(MAX_WHOLE_LINE_BYTES)}'
+                   WHEN undecodable THEN '${INVALID_ENCODING_REASON}'
                    WHEN NOT json_valid(line) THEN 'malformed JSON'
                    WHEN NOT is_object THEN 'malformed JSON: not an object' END AS __problem
               ${available.map((key) => `, CASE WHEN is_object THEN json_extract_string(line, ${pointer(key)}) END AS ${q(key)}`).join('')}
-       FROM (SELECT __line, line, undecodable, ${object} AS is_object FROM ${lines})`,
+       FROM (SELECT __line, line, undecodable, too_long, ${object} AS is_object FROM ${lines})`,
     );
   } else {
     available = (await describe(engine, `SELECT * EXCLUDE (file_row_number) FROM ${scratch}`, null)).map((c) => c.name);
@@ -729,6 +734,11 @@ async function describe(engine: Engine, sql: string, file: string | null): Promi
  * read and does not name.
  */
 async function textReadError(file: string, error: unknown, what = 'CSV'): Promise<InputError> {
+  if (/Maximum line size of \d+ bytes exceeded/.test((error as Error).message)) {
+    const long = await firstLineLongerThan(file, MAX_LINE_BYTES).catch(() => null);
+    const where = long ? `line ${long.line} has ${long.bytes} bytes` : 'a record spans more bytes';
+    return new InputError(`${file}: ${where}, more than the ${MAX_LINE_BYTES} one line can have (an unclosed quote can make one long line); fix or split that line`);
+  }
   if (!/\.gz$/i.test(file)) {
     const endings = await countLineEndings(file).catch(() => ({ crlf: 0, lf: 0 }));
     if (endings.crlf > 0 && endings.lf > 0) {

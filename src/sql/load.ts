@@ -26,18 +26,41 @@ export interface CsvReadOptions {
 }
 
 /**
+ * The longest line DuckDB's CSV reader takes. Its default, 2 MB, failed a
+ * whole file over one long note (and named line 1). Four times that is read;
+ * more made DuckDB's sniffer slow to give up on a file with a line over the
+ * limit (32 MB: 37 s, 8 MB: 1.4 s, on a 40 MB line). The read buffer stays at
+ * its default size, 32 MB (16 default lines). A longer line fails the run
+ * with its line number (the load's textReadError), or past the lines the
+ * sniffer samples is a reject (lineTooLongReason).
+ */
+export const MAX_LINE_BYTES = 8_000_000;
+const LINE_SIZE_OPTIONS = `max_line_size = ${MAX_LINE_BYTES}, buffer_size = 32000000`;
+
+/**
+ * The longest line the whole-line reader takes (NDJSON and whitespace-aligned
+ * text, and the line numbers of CSV rejects). It sniffs nothing, so a longer
+ * line is a quick reject; 64 MB is more than DuckDB's NDJSON reader takes in
+ * one object (16 MB), so a line that reader reads is read here too.
+ */
+export const MAX_WHOLE_LINE_BYTES = 64_000_000;
+
+/** The reason of a line longer than a reader takes. */
+export const lineTooLongReason = (bytes: number) => `line too long: over ${bytes} bytes`;
+
+/**
  * Each line of `$path` as one text field, `line` (NULL when blank), in file
  * order; in `encoding` when given. With `rejectsTable`, a line the reader
  * cannot take (bytes that do not decode) goes there instead of failing the read.
  */
 const wholeLineReader = (d: Dialect, encoding?: 'utf-8' | 'latin-1', rejectsTable?: string) =>
-  `read_csv($path, columns = {'line': 'VARCHAR'}, delim = ${d.quoteString(WHOLE_LINE_DELIMITER)}, quote = '', escape = '', header = false, auto_detect = false${
+  `read_csv($path, columns = {'line': 'VARCHAR'}, delim = ${d.quoteString(WHOLE_LINE_DELIMITER)}, quote = '', escape = '', header = false, auto_detect = false, max_line_size = ${MAX_WHOLE_LINE_BYTES}, buffer_size = ${MAX_WHOLE_LINE_BYTES}${
     encoding ? `, encoding = '${encoding}'` : ''
   }${rejectsTable ? `, store_rejects = true, rejects_table = ${d.quoteString(rejectsTable)}, rejects_scan = ${d.quoteString(`${rejectsTable}_scan`)}` : ''})`;
 
 /** read_csv's options for a CSV file, each as `name = value`. */
 function csvOptions(csv: CsvReadOptions, rejectsTable: string | null, d: Dialect): string[] {
-  const options: string[] = [];
+  const options: string[] = [LINE_SIZE_OPTIONS];
   if (rejectsTable) {
     options.push('store_rejects = true', `rejects_table = ${d.quoteString(rejectsTable)}`, `rejects_scan = ${d.quoteString(`${rejectsTable}_scan`)}`);
   }
@@ -56,6 +79,7 @@ function csvOptions(csv: CsvReadOptions, rejectsTable: string | null, d: Dialect
 /** A line of whitespace-aligned text or NDJSON that is not UTF-8 (DuckDB's CSV reader gives such lines its own message). */
 export const INVALID_ENCODING_REASON = 'invalid encoding: the line is not UTF-8';
 
+
 /** Lines DuckDB's CSV sniffer reads by default (its sample_size). */
 export const CSV_SNIFF_SAMPLE_LINES = 20_480;
 
@@ -70,7 +94,7 @@ SELECT coalesce(bool_or(contains(line, '"')), false) AS quoted,
 FROM (SELECT line FROM ${wholeLineReader(d, encoding)} LIMIT ${CSV_SNIFF_SAMPLE_LINES + 1})`;
 
 /** The date and timestamp formats DuckDB's sniffer finds in `$path` (NULL when none). */
-export const SNIFFED_DATE_FORMATS_SQL = `SELECT "DateFormat" AS date_format, "TimestampFormat" AS timestamp_format FROM sniff_csv($path)`;
+export const SNIFFED_DATE_FORMATS_SQL = `SELECT "DateFormat" AS date_format, "TimestampFormat" AS timestamp_format FROM sniff_csv($path, ${LINE_SIZE_OPTIONS})`;
 
 /**
  * Whether every value of a column in the first lines of `$path` (read by
@@ -407,7 +431,7 @@ SELECT ${LINE_FLAGS_SQL} FROM ${lines} ORDER BY rowid`;
  */
 export const WHOLE_LINES_SQL = (target: string, d: Dialect) => `
 CREATE OR REPLACE TEMP TABLE ${target} AS
-SELECT line, false AS undecodable FROM ${wholeLineReader(d, 'utf-8')}`;
+SELECT line, false AS undecodable, false AS too_long FROM ${wholeLineReader(d, 'utf-8')}`;
 
 /**
  * For a file with lines that are not UTF-8 (Windows-1252's curly quotes, a
@@ -428,19 +452,22 @@ SELECT row_number() OVER () AS k, line FROM ${wholeLineReader(d, 'utf-8', reject
 export const wholeLinesWithUndecodedSql = (target: string, decoded: string, rejectsTable: string) => `
 CREATE OR REPLACE TEMP TABLE ${target} AS
 -- DuckDB's text of a line after blank lines (or a CRLF break) starts with line breaks.
-WITH undecoded AS (SELECT line AS physical, ltrim(any_value(csv_line), chr(13) || chr(10)) AS line FROM ${rejectsTable} GROUP BY line),
+WITH undecoded AS (
+  SELECT line AS physical, ltrim(any_value(csv_line), chr(13) || chr(10)) AS line, bool_or(error_type = 'LINE SIZE OVER MAXIMUM') AS too_long
+  FROM ${rejectsTable} GROUP BY line
+),
 shifts AS (
   SELECT physical - j AS decoded_before, max(j) AS shift
   FROM (SELECT physical, row_number() OVER (ORDER BY physical) AS j FROM undecoded)
   GROUP BY ALL
 ),
 placed AS (
-  SELECT d.k + coalesce(s.shift, 0) AS physical, d.line, false AS undecodable
+  SELECT d.k + coalesce(s.shift, 0) AS physical, d.line, false AS undecodable, false AS too_long
   FROM ${decoded} d ASOF LEFT JOIN shifts s ON d.k > s.decoded_before
   UNION ALL
-  SELECT physical, line, true FROM undecoded
+  SELECT physical, line, true, too_long FROM undecoded
 )
-SELECT line, undecodable FROM placed ORDER BY physical`;
+SELECT line, undecodable, too_long FROM placed ORDER BY physical`;
 
 /** Non-blank lines, and lines with an odd number of double quotes (none: no quoted field spans lines). */
 export const CSV_LINE_COUNTS_SQL = (lines: string) => `
@@ -683,7 +710,7 @@ export const castRejectFieldsSql = (
 ) => `
 CREATE OR REPLACE TEMP TABLE ${target} AS
 SELECT row_number() OVER () AS k, c${positions.customer} AS customer_id, c${positions.date} AS order_date, c${positions.amount} AS amount
-FROM read_csv($path, columns = {${Array.from({ length: fields }, (_, i) => `'c${i + 1}': 'VARCHAR'`).join(', ')}}, header = false, auto_detect = false,
+FROM read_csv($path, columns = {${Array.from({ length: fields }, (_, i) => `'c${i + 1}': 'VARCHAR'`).join(', ')}}, header = false, auto_detect = false, ${LINE_SIZE_OPTIONS},
      delim = ${d.quoteString(dialect.delimiter)}, quote = ${d.quoteString(dialect.quote)}, escape = ${d.quoteString(dialect.escape)})`;
 
 /** The reader's cast rejects get the fields read from their lines. */
@@ -695,7 +722,8 @@ WHERE ${rejects}.line = l.line`;
 /** Rows DuckDB's CSV reader set aside, one per line, with our reason where the column tells it. */
 export const READER_REJECTS_SQL = (rejectsTable: string) => `
 SELECT line,
-       CASE WHEN any_value(error_type) = 'CAST' AND any_value(column_name) = $dateColumn THEN 'unparseable date'
+       CASE WHEN any_value(error_type) = 'LINE SIZE OVER MAXIMUM' THEN '${lineTooLongReason(MAX_LINE_BYTES)}'
+            WHEN any_value(error_type) = 'CAST' AND any_value(column_name) = $dateColumn THEN 'unparseable date'
             WHEN any_value(error_type) = 'CAST' AND any_value(column_name) = $amountColumn THEN 'non-numeric amount'
             ELSE lower(replace(any_value(error_type), '_', ' ')) || ': ' || any_value(error_message) END AS reason,
        -- DuckDB's text of a line after blank lines starts with their line breaks.

@@ -158,4 +158,42 @@ describe('reading input (issue 13: nothing lost, nothing misread)', () => {
     expect(cut.code).toBe(1);
     expect(cut.stderr.trim()).toMatch(/cut\.csv\.gz: the compressed file ends early, it is truncated \(gzip: unexpected end of file\), so only part of it can be read; copy or download it again$/);
   });
+  describe('long lines', () => {
+    it('a 2.5 MB field is read (DuckDB refused the whole file, naming line 1)', async () => {
+      const dir = await tempDir();
+      const file = path.join(dir, 'long.csv');
+      await writeFile(file, `customer_id,order_date,amount,note\nA,2024-01-01,5,x\nB,2024-01-02,3,${'y'.repeat(2.5 * 1024 * 1024)}\nC,2024-01-03,4,z\n`);
+      const run = await score([file], path.join(dir, 'o'));
+      expect(run.code).toBe(0);
+      expect((await readOutput(path.join(dir, 'o'), 'customers')).map((c) => c.customer_id)).toEqual(['A', 'B', 'C']);
+    });
+
+    it('a CSV line over 8 MB fails naming its line', async () => {
+      const dir = await tempDir();
+      const csv = path.join(dir, 'huge.csv');
+      await writeFile(csv, `customer_id,order_date,amount,note\nA,2024-01-01,5,x\nB,2024-01-02,3,${'y'.repeat(9_000_000)}\nC,2024-01-03,4,z\n`);
+      const run = await score([csv], path.join(dir, 'o'));
+      expect(run.code).toBe(1);
+      // 15 bytes before the note, then 9,000,000 of it.
+      expect(run.stderr.trim()).toMatch(/huge\.csv: line 3 has 9000015 bytes, more than the 8000000 one line can have/);
+    });
+
+    it('an NDJSON line of 9 MB is read whether or not the file has rejects; one over 64 MB is a reject at its line', async () => {
+      const dir = await tempDir();
+      const row = (id: string, note: string, amount = '5') => `{"customer_id":"${id}","order_date":"2024-01-01","amount":${amount},"note":"${note}"}`;
+      const ids = async (name: string, lines: string[]) => {
+        await writeFile(path.join(dir, name), `${lines.join('\n')}\n`);
+        expect((await score([path.join(dir, name)], path.join(dir, `${name}-out`))).code).toBe(0);
+        return [
+          (await readOutput(path.join(dir, `${name}-out`), 'customers')).map((c) => c.customer_id),
+          (await readOutput(path.join(dir, `${name}-out`), 'rejects')).map((r) => [r.line, r.reason]),
+        ];
+      };
+      const long = row('B', 'y'.repeat(9_000_000));
+      expect(await ids('clean.ndjson', [row('A', 'x'), long, row('C', 'z')])).toEqual([['A', 'B', 'C'], []]);
+      expect(await ids('rejects.ndjson', [row('A', 'x'), long, row('C', 'z', '"x"')])).toEqual([['A', 'B'], [['3', 'non-numeric amount']]]);
+      // Before: 'invalid encoding: the line is not UTF-8'.
+      expect(await ids('huge.ndjson', [row('A', 'x'), row('B', 'y'.repeat(65_000_000)), row('C', 'z')])).toEqual([['A', 'C'], [['2', 'line too long: over 64000000 bytes']]]);
+    });
+  });
 });
