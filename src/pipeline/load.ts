@@ -7,7 +7,7 @@ import { checkTextInput, gzipDamage } from '../io/inputBytes.js';
 import { countLineEndings, firstLineLongerThan } from '../io/lineEndings.js';
 import {
   AMOUNT_TYPE,
-  amountOutOfRangeSql,
+  refineRejectReasonsSql,
   castRejectFieldsSql,
   castRejectLinesSql,
   classifyType,
@@ -803,7 +803,7 @@ export async function loadTransactions(engine: Engine, config: ScoreConfig): Pro
   await engine.run(`
     CREATE OR REPLACE TEMP TABLE rejects AS
     ${loaded.map((f) => `SELECT ${q(f.file)} AS source, line, reason, customer_id, order_date, amount, raw_line FROM ${f.rejects}`).join('\nUNION ALL\n')}`);
-  await engine.run(amountOutOfRangeSql(config.decimalSeparator));
+  await engine.run(refineRejectReasonsSql(config.decimalSeparator));
   const counts = (await engine.one<{ accepted: number; rejected: number }>(
     `SELECT (SELECT coalesce(sum(rows), 0) FROM customer_days)::BIGINT AS accepted, (SELECT count(*) FROM rejects)::BIGINT AS rejected`,
   ))!;

@@ -233,14 +233,18 @@ WHERE reason = 'non-numeric amount' AND regexp_full_match(trim(amount), '-?[0-9]
 ORDER BY source, line LIMIT 1`;
 
 /**
- * A rejected amount that is a number, only too large for an amount
- * (DECIMAL(18,4): 99999999999999999, 1e20) is out of range, not non-numeric.
- * NaN and Infinity stay non-numeric.
+ * Reasons DuckDB's CSV reader cannot tell apart, set once on the run's
+ * rejects: an amount that is a number, only too large for an amount
+ * (DECIMAL(18,4): 99999999999999999, 1e20) is out of range, not non-numeric
+ * (NaN and Infinity stay non-numeric); a date or amount of blanks only, which
+ * that reader fails to cast, is missing, as an empty one is.
  */
-export const amountOutOfRangeSql = (decimalSeparator: '.' | ',') => `
+export const refineRejectReasonsSql = (decimalSeparator: '.' | ',') => `
 UPDATE rejects SET reason = 'amount out of range'
 WHERE reason = 'non-numeric amount'
-  AND regexp_full_match(trim(amount), '[+-]?([0-9]+([${decimalSeparator}][0-9]*)?|[${decimalSeparator}][0-9]+)([eE][+-]?[0-9]+)?')`;
+  AND regexp_full_match(trim(amount), '[+-]?([0-9]+([${decimalSeparator}][0-9]*)?|[${decimalSeparator}][0-9]+)([eE][+-]?[0-9]+)?');
+UPDATE rejects SET reason = 'missing amount' WHERE reason = 'non-numeric amount' AND trim(amount) = '';
+UPDATE rejects SET reason = 'missing date' WHERE reason = 'unparseable date' AND trim(order_date) = ''`;
 
 /** A rejected date written day-and-month (01/02/2024), if any: the hint to run with --date-format. */
 export const DAY_MONTH_DATE_SQL = `

@@ -196,4 +196,22 @@ describe('reading input (issue 13: nothing lost, nothing misread)', () => {
       expect(await ids('huge.ndjson', [row('A', 'x'), row('B', 'y'.repeat(65_000_000)), row('C', 'z')])).toEqual([['A', 'C'], [['2', 'line too long: over 64000000 bytes']]]);
     });
   });
+  it('a date or amount of blanks only is missing, as an empty one is (not unparseable or non-numeric)', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'blanks.csv');
+    await writeFile(file, `${HEADER}A1,2024-01-01,5\nA2,2024-01-02, \nA3,2024-01-03,\nA4,  ,4\n`);
+    expect((await score([file], path.join(dir, 'o'))).code).toBe(0);
+    expect((await readOutput(path.join(dir, 'o'), 'rejects')).map((r) => [r.line, r.reason])).toEqual([
+      ['3', 'missing amount'],
+      ['4', 'missing amount'],
+      ['5', 'missing date'],
+    ]);
+    // With --date-format DuckDB's reader parses the dates itself and refused the blank one as a cast.
+    expect((await score([file], path.join(dir, 'p'), '--date-format', '%Y-%m-%d')).code).toBe(0);
+    expect((await readOutput(path.join(dir, 'p'), 'rejects')).map((r) => [r.line, r.reason])).toEqual([
+      ['3', 'missing amount'],
+      ['4', 'missing amount'],
+      ['5', 'missing date'],
+    ]);
+  });
 });
