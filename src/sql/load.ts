@@ -44,6 +44,7 @@ const LINE_SIZE_OPTIONS = `max_line_size = ${MAX_LINE_BYTES}, buffer_size = 3200
  * one object (16 MB), so a line that reader reads is read here too.
  */
 export const MAX_WHOLE_LINE_BYTES = 64_000_000;
+const WHOLE_LINE_SIZE_OPTIONS = `max_line_size = ${MAX_WHOLE_LINE_BYTES}, buffer_size = ${MAX_WHOLE_LINE_BYTES}`;
 
 /** The reason of a line longer than a reader takes. */
 export const lineTooLongReason = (bytes: number) => `line too long: over ${bytes} bytes`;
@@ -51,10 +52,12 @@ export const lineTooLongReason = (bytes: number) => `line too long: over ${bytes
 /**
  * Each line of `$path` as one text field, `line` (NULL when blank), in file
  * order; in `encoding` when given. With `rejectsTable`, a line the reader
- * cannot take (bytes that do not decode) goes there instead of failing the read.
+ * cannot take (bytes that do not decode, over its size) goes there instead of
+ * failing the read. `sizes`: the CSV reader's, for a look at the first lines
+ * only (its smaller buffer is read faster).
  */
-const wholeLineReader = (d: Dialect, encoding?: 'utf-8' | 'latin-1', rejectsTable?: string) =>
-  `read_csv($path, columns = {'line': 'VARCHAR'}, delim = ${d.quoteString(WHOLE_LINE_DELIMITER)}, quote = '', escape = '', header = false, auto_detect = false, max_line_size = ${MAX_WHOLE_LINE_BYTES}, buffer_size = ${MAX_WHOLE_LINE_BYTES}${
+const wholeLineReader = (d: Dialect, encoding?: 'utf-8' | 'latin-1', rejectsTable?: string, sizes = WHOLE_LINE_SIZE_OPTIONS) =>
+  `read_csv($path, columns = {'line': 'VARCHAR'}, delim = ${d.quoteString(WHOLE_LINE_DELIMITER)}, quote = '', escape = '', header = false, auto_detect = false, ${sizes}${
     encoding ? `, encoding = '${encoding}'` : ''
   }${rejectsTable ? `, store_rejects = true, rejects_table = ${d.quoteString(rejectsTable)}, rejects_scan = ${d.quoteString(`${rejectsTable}_scan`)}` : ''})`;
 
@@ -91,7 +94,7 @@ export const CSV_SNIFF_SAMPLE_LINES = 20_480;
 export const csvSampleProbeSql = (d: Dialect, encoding: 'utf-8' | 'latin-1') => `
 SELECT coalesce(bool_or(contains(line, '"')), false) AS quoted,
        coalesce(bool_or(regexp_matches(line, '(^|[^0-9])[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}([^0-9]|$)')), false) AS day_month_dates
-FROM (SELECT line FROM ${wholeLineReader(d, encoding)} LIMIT ${CSV_SNIFF_SAMPLE_LINES + 1})`;
+FROM (SELECT line FROM ${wholeLineReader(d, encoding, undefined, LINE_SIZE_OPTIONS)} LIMIT ${CSV_SNIFF_SAMPLE_LINES + 1})`;
 
 /** The date and timestamp formats DuckDB's sniffer finds in `$path` (NULL when none). */
 export const SNIFFED_DATE_FORMATS_SQL = `SELECT "DateFormat" AS date_format, "TimestampFormat" AS timestamp_format FROM sniff_csv($path, ${LINE_SIZE_OPTIONS})`;
