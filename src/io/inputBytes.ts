@@ -46,11 +46,16 @@ export function foreignEncoding(head: Uint8Array): ForeignEncoding | null {
   return null;
 }
 
-/** Whether text starts, after a UTF-8 BOM and blanks, with `[`: a JSON array, not one JSON object per line. */
+/**
+ * Whether text is a JSON array, not one JSON object per line: it starts,
+ * after a UTF-8 BOM and blanks, with `[`, and its second line is not a whole
+ * object (then it is NDJSON whose first line is a stray array, a reject).
+ */
 export function startsAsJsonArray(head: Uint8Array): boolean {
-  let i = startsWith(head, [0xef, 0xbb, 0xbf]) ? 3 : 0;
-  while (i < head.length && [0x20, 0x09, 0x0a, 0x0d].includes(head[i]!)) i++;
-  return head[i] === 0x5b;
+  const lines = Buffer.from(head).toString('utf8').replace(/^\uFEFF/, '').split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '');
+  if (!lines[0]?.trimStart().startsWith('[')) return false;
+  const second = lines[1];
+  return !(second !== undefined && second.startsWith('{') && second.endsWith('}'));
 }
 
 /** The first HEAD_BYTES of a file, decompressed when `gzip`; as many as there are when the file is shorter or breaks off. */

@@ -436,7 +436,15 @@ async function loadTyped(engine: Engine, config: ScoreConfig, file: string, inde
     if (kind === 'ndjson') return null;
     throw cannotRead(file, kind, error);
   }
-  const mapping = resolveColumns(file, columns.map((c) => c.name), config.columns, true);
+  let mapping: ReturnType<typeof resolveColumns>;
+  try {
+    mapping = resolveColumns(file, columns.map((c) => c.name), config.columns, true);
+  } catch (error) {
+    // DuckDB's NDJSON reader takes its columns from the first lines: one that is not an object
+    // (a stray array) leaves it a single 'json' column. The slow path looks at every line.
+    if (kind === 'ndjson') return null;
+    throw error;
+  }
   // An object, list or true/false among the values: the slow path rejects those rows (markNotAValue).
   if ([mapping.customer, mapping.date, mapping.amount].some((name) => isCompositeType(columns.find((c) => c.name === name)!.type))) return null;
   const typeOf = (name: string) => classifyType(columns.find((c) => c.name === name)!.type);

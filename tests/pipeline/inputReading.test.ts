@@ -214,4 +214,12 @@ describe('reading input (issue 13: nothing lost, nothing misread)', () => {
       ['5', 'missing date'],
     ]);
   });
+  it('NDJSON whose first line is an array, then one object per line, is NDJSON with a rejected first line, not a JSON array', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'stray.ndjson');
+    await writeFile(file, '[1, 2]\n{"customer_id":"A","order_date":"2024-01-01","amount":5}\n{"customer_id":"B","order_date":"2024-01-02","amount":3}\n');
+    expect((await score([file], path.join(dir, 'o'))).code).toBe(0);
+    expect((await readOutput(path.join(dir, 'o'), 'rejects')).map((r) => [r.line, r.reason])).toEqual([['1', 'malformed JSON: not an object']]);
+    expect((await readOutput(path.join(dir, 'o'), 'customers')).map((c) => c.customer_id)).toEqual(['A', 'B']);
+  });
 });
