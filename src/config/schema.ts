@@ -21,6 +21,12 @@ const timeZone = string()
       return false;
     }
   }, 'unknown time zone; expected an IANA name such as UTC or Europe/Paris');
+/**
+ * DuckDB 1.5's CSV reader takes a delimiter of 1 to 4 bytes (`||`, `€` work);
+ * a longer one, or a line break, is refused here, before any file is read.
+ */
+const isReadableDelimiter = (d: string) => d === 'tab' || d === 'whitespace' || (new TextEncoder().encode(d).length <= 4 && !/[\r\n]/.test(d));
+const DELIMITER_RULE = "expected 'tab', 'whitespace' or 1 to 4 bytes of text without a line break (DuckDB's CSV reader takes no longer delimiter)";
 const cutPoints = array(number()).length(4, 'expected 4 ascending cut points').refine(
   (points) => points.every((p, i) => i === 0 || p > points[i - 1]!),
   'cut points must be strictly ascending',
@@ -47,7 +53,7 @@ export const scoreConfigSchema = object({
   dbWait: number().min(0).default(DEFAULT_DB_WAIT_SECONDS),
   format: array(enumOf(['parquet', 'csv', 'json', 'arrow'])).min(1).default(['parquet', 'csv']),
   columns: columnMappingSchema.default({}),
-  delimiter: string().min(1).optional(),
+  delimiter: string().min(1).refine(isReadableDelimiter, DELIMITER_RULE).optional(),
   header: enumOf(['auto', 'yes', 'no']).default('auto'),
   dateFormat: string().min(1).optional(),
   /** The decimal mark of amounts written as text: '.' (12.50) or ',' (12,50, as in many European exports). */

@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import { InputError, UsageError } from '../errors.js';
-import { countLineEndings } from '../io/lineEndings.js';
+import { checkTextInput, gzipDamage } from '../io/inputBytes.js';
+import { countLineEndings, firstLineLongerThan } from '../io/lineEndings.js';
 import {
   AMOUNT_TYPE,
   castRejectFieldsSql,
@@ -31,10 +32,19 @@ import {
   EMPTY_REJECTS_SQL,
   FILL_CAST_REJECT_FIELDS_SQL,
   INVALID_ENCODING_REASON,
+  isCompositeType,
+  lineTooLongReason,
+  literalPath,
+  MAX_LINE_BYTES,
+  MAX_WHOLE_LINE_BYTES,
+  ndjsonNotAValueSql,
+  notAValueRejectsSql,
+  parquetNotAValueSql,
   parseAmountSql,
   readerCall,
   READER_DIALECT_SQL,
   readerProjectionSql,
+  refineRejectReasonsSql,
   RUN_DAY,
   sampleFitsDateFormatSql,
   SET_RUN_DAY_SQL,
@@ -42,6 +52,7 @@ import {
   stageRowsSql,
   TRIM_IDS_SQL,
   type CsvReadOptions,
+  type MappedField,
   type ReaderKind,
   WHOLE_LINES_SQL,
   whitespaceFieldsSql,
@@ -69,6 +80,9 @@ export interface LoadResult {
 
 const GLOB_CHARS = /[*?[\]{}]/;
 
+/** The parameters that give a reader its file (`$path`), read as named. */
+const at = (file: string) => ({ path: literalPath(file) });
+
 export function readerKindOf(file: string): Exclude<ReaderKind, 'whitespace'> {
   const lower = file.toLowerCase();
   if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return 'parquet';
@@ -76,24 +90,30 @@ export function readerKindOf(file: string): Exclude<ReaderKind, 'whitespace'> {
   return 'csv';
 }
 
-/** Expands globs (sorted, so the run does not depend on directory order) and checks each file exists. */
+/**
+ * Expands globs (sorted, so the run does not depend on directory order) and
+ * checks each file exists. A name that exists as written is that file, even
+ * with glob characters in it (`tx[1].csv`); only one that does not is a pattern.
+ */
 export async function expandInputs(engine: Engine, inputs: readonly string[]): Promise<string[]> {
   if (inputs.length === 0) throw new UsageError('no input files given (crm score <inputs...>, or inputs: in the config file)');
   const files: string[] = [];
   for (const input of inputs) {
-    if (GLOB_CHARS.test(input)) {
+    const info = await stat(input).catch((error: NodeJS.ErrnoException) => error);
+    if (info instanceof Error && GLOB_CHARS.test(input)) {
       const matches = await engine.all<{ file: string }>('SELECT file FROM glob($pattern) ORDER BY file', { pattern: input });
       if (matches.length === 0) throw new InputError(`${input}: no file matches this pattern`);
       files.push(...matches.map((m) => m.file));
-    } else {
-      try {
-        const info = await stat(input);
-        if (!info.isFile()) throw new InputError(`${input}: not a file`);
-      } catch (error) {
-        if (error instanceof InputError) throw error;
-        throw new InputError(`${input}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`);
-      }
-      files.push(input);
+      continue;
+    }
+    if (info instanceof Error) throw new InputError(`${input}: cannot read the file (${info.code ?? 'unknown error'})`);
+    if (!info.isFile()) throw new InputError(`${input}: not a file`);
+    files.push(input);
+  }
+  for (const file of files) {
+    // DuckDB's pattern matching has no way to write a backslash that is part of a name.
+    if (file.includes('\\') && literalPath(file) !== file) {
+      throw new InputError(`${file}: cannot be read: its name has both a backslash and one of * ? [, which DuckDB's readers take as a pattern; rename the file`);
     }
   }
   return [...new Set(files)];
@@ -111,7 +131,7 @@ async function sniffWhitespace(engine: Engine, file: string): Promise<{ fields: 
   const undecoded = 'whitespace_sniff_undecoded';
   const lines = await engine.all<{ line: string }>(
     `SELECT line FROM ${readerCall('whitespace', {}, undecoded, engine.dialect)} WHERE trim(line) <> '' LIMIT 20`,
-    { path: file },
+    at(file),
   );
   await dropRejectsTables(engine, [undecoded]);
   if (lines.length === 0) return null;
@@ -199,7 +219,7 @@ async function loadCsv(engine: Engine, config: ScoreConfig, file: string, index:
   const parts = selectParts(q, customer, date, amount, order, dateRead.type);
   const readOptions = { ...base, types, dateFormat: dateRead.format };
   try {
-    await engine.run(customerDaysSql(days, readerProjectionSql(readerCall('csv', readOptions, rejectsTable, d), parts), order !== null), { path: file });
+    await engine.run(customerDaysSql(days, readerProjectionSql(readerCall('csv', readOptions, rejectsTable, d), parts), order !== null), at(file));
   } catch (error) {
     throw await textReadError(file, error);
   }
@@ -249,7 +269,7 @@ const dropRejectsTables = (engine: Engine, tables: readonly string[]) =>
  */
 async function readWholeLines(engine: Engine, file: string, target: string): Promise<void> {
   try {
-    await engine.run(WHOLE_LINES_SQL(target, engine.dialect), { path: file });
+    await engine.run(WHOLE_LINES_SQL(target, engine.dialect), at(file));
   } catch {
     await readWholeLinesAnyBytes(engine, file, target);
   }
@@ -258,7 +278,7 @@ async function readWholeLines(engine: Engine, file: string, target: string): Pro
 /** readWholeLines for a file known to have lines that are not UTF-8. */
 async function readWholeLinesAnyBytes(engine: Engine, file: string, target: string): Promise<void> {
   const [decoded, undecoded] = [`${target}_decoded`, `${target}_undecoded`];
-  await engine.run(decodedLinesSql(decoded, engine.dialect, undecoded), { path: file });
+  await engine.run(decodedLinesSql(decoded, engine.dialect, undecoded), at(file));
   await engine.run(wholeLinesWithUndecodedSql(target, decoded, undecoded));
   await engine.run(`DROP TABLE ${decoded}`);
   await dropRejectsTables(engine, [undecoded]);
@@ -303,7 +323,7 @@ async function collectCsvRejects(
   await engine.run(`SET preserve_insertion_order = true`);
   try {
     try {
-      await engine.run(csvPhysicalLinesSql(lines, engine.dialect), { path: file });
+      await engine.run(csvPhysicalLinesSql(lines, engine.dialect), at(file));
     } catch {
       // A line that is not UTF-8: see csvPhysicalLinesSql.
       await readWholeLinesAnyBytes(engine, file, `${lines}_text`);
@@ -312,7 +332,7 @@ async function collectCsvRejects(
     }
     if (o.valueRejected > 0) {
       await engine.run(csvRejectedIdsSql(ids, o.days));
-      await engine.run(csvRejectPassesSql(passes, { typedReader: o.typedReader, textReader: o.textReader, ids, parts: o.parts }), { path: file });
+      await engine.run(csvRejectPassesSql(passes, { typedReader: o.typedReader, textReader: o.textReader, ids, parts: o.parts }), at(file));
     }
   } catch (error) {
     throw await textReadError(file, error);
@@ -418,7 +438,17 @@ async function loadTyped(engine: Engine, config: ScoreConfig, file: string, inde
     if (kind === 'ndjson') return null;
     throw cannotRead(file, kind, error);
   }
-  const mapping = resolveColumns(file, columns.map((c) => c.name), config.columns, true);
+  let mapping: ReturnType<typeof resolveColumns>;
+  try {
+    mapping = resolveColumns(file, columns.map((c) => c.name), config.columns, true);
+  } catch (error) {
+    // DuckDB's NDJSON reader takes its columns from the first lines: one that is not an object
+    // (a stray array) leaves it a single 'json' column. The slow path looks at every line.
+    if (kind === 'ndjson') return null;
+    throw error;
+  }
+  // An object, list or true/false among the values: the slow path rejects those rows (markNotAValue).
+  if ([mapping.customer, mapping.date, mapping.amount].some((name) => isCompositeType(columns.find((c) => c.name === name)!.type))) return null;
   const typeOf = (name: string) => classifyType(columns.find((c) => c.name === name)!.type);
   const days = `days_${index}`;
   const projection = readerProjectionSql(reader, {
@@ -430,7 +460,7 @@ async function loadTyped(engine: Engine, config: ScoreConfig, file: string, inde
     order: mapping.order ? q(mapping.order) : null,
     hasExplicitFormat: Boolean(config.dateFormat),
   });
-  const params: Record<string, string> = { path: file };
+  const params: Record<string, string> = at(file);
   if (config.dateFormat && typeOf(mapping.date) === 'text') params.dateFormat = config.dateFormat;
   try {
     await engine.run(customerDaysSql(days, projection, mapping.order !== null), params);
@@ -466,7 +496,7 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
   let header = true;
   try {
     if (kind === 'parquet') {
-      await engine.run(`CREATE OR REPLACE TEMP TABLE ${scratch} AS SELECT * FROM ${readerCall(kind, {}, null, d)}`, { path: file });
+      await engine.run(`CREATE OR REPLACE TEMP TABLE ${scratch} AS SELECT * FROM ${readerCall(kind, {}, null, d)}`, at(file));
     } else {
       await engine.run(`SET preserve_insertion_order = true`);
       try {
@@ -474,7 +504,7 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
       } finally {
         await engine.run(`SET preserve_insertion_order = false`);
       }
-      await engine.run(`CREATE OR REPLACE TEMP TABLE ${lines} AS SELECT rowid + 1 AS __line, line, undecodable FROM ${scratch}_text WHERE trim(line) <> ''`);
+      await engine.run(`CREATE OR REPLACE TEMP TABLE ${lines} AS SELECT rowid + 1 AS __line, line, undecodable, too_long FROM ${scratch}_text WHERE trim(line) <> ''`);
       await engine.run(`DROP TABLE ${scratch}_text`);
     }
   } catch (error) {
@@ -496,10 +526,11 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
     await engine.run(
       `CREATE OR REPLACE TEMP TABLE ${scratch} AS
        SELECT __line,
-              CASE WHEN undecodable THEN '${INVALID_ENCODING_REASON}'
+              CASE WHEN too_long THEN '${lineTooLongReason(MAX_WHOLE_LINE_BYTES)}'
+                   WHEN undecodable THEN '${INVALID_ENCODING_REASON}'
                    WHEN len(fields) <> ${available.length} THEN 'wrong number of fields: expected ${available.length}' END AS __problem,
               ${available.map((name, i) => `fields[${i + 1}] AS ${q(name)}`).join(', ')}
-       FROM (SELECT __line, undecodable, ${whitespaceFieldsSql('line')} AS fields FROM ${lines})
+       FROM (SELECT __line, undecodable, too_long, ${whitespaceFieldsSql('line')} AS fields FROM ${lines})
        ${header ? `WHERE __line > (SELECT min(__line) FROM ${lines})` : ''}`,
     );
   } else if (kind === 'ndjson') {
@@ -513,15 +544,16 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
       )
     ).map((r) => r.key);
     if (available.length === 0) throw new InputError(`${file}: not newline-delimited JSON (no line holds a JSON object; one object per line is expected)`);
-    const pointer = (key: string) => d.quoteString(`/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`);
+    const pointer = (key: string) => jsonPointer(engine, key);
     await engine.run(
       `CREATE OR REPLACE TEMP TABLE ${scratch} AS
        SELECT __line,
-              CASE WHEN undecodable THEN '${INVALID_ENCODING_REASON}'
+              CASE WHEN too_long THEN '${lineTooLongReason(MAX_WHOLE_LINE_BYTES)}'
+                   WHEN undecodable THEN '${INVALID_ENCODING_REASON}'
                    WHEN NOT json_valid(line) THEN 'malformed JSON'
                    WHEN NOT is_object THEN 'malformed JSON: not an object' END AS __problem
               ${available.map((key) => `, CASE WHEN is_object THEN json_extract_string(line, ${pointer(key)}) END AS ${q(key)}`).join('')}
-       FROM (SELECT __line, line, undecodable, ${object} AS is_object FROM ${lines})`,
+       FROM (SELECT __line, line, undecodable, too_long, ${object} AS is_object FROM ${lines})`,
     );
   } else {
     available = (await describe(engine, `SELECT * EXCLUDE (file_row_number) FROM ${scratch}`, null)).map((c) => c.name);
@@ -529,6 +561,12 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
   }
 
   const mapping = resolveColumns(file, available, config.columns, header);
+  const fields: MappedField[] = [
+    { field: 'customer id', column: q(mapping.customer) },
+    { field: 'date', column: q(mapping.date) },
+    { field: 'amount', column: q(mapping.amount) },
+  ];
+  const notAValue = await markNotAValue(engine, kind, scratch, lines, fields, mapping);
   const types = new Map((await describe(engine, `SELECT * FROM ${scratch}`, null)).map((c) => [c.name, classifyType(c.type)] as const));
   await engine.run(
     stageRowsSql(staged, scratch, {
@@ -550,6 +588,10 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
        FROM ${scratch} p WHERE p.__line = ${staged}.line AND p.__problem IS NOT NULL`,
     );
   }
+  if (notAValue) {
+    const [customer, date, amount] = fields.map((f) => f.column) as [string, string, string];
+    await engine.run(notAValueRejectsSql(staged, scratch, kind === 'parquet' ? 'p.file_row_number + 1' : 'p.__line', { customer, date, amount }));
+  }
   const days = `days_${index}`;
   const rejects = `rejects_${index}`;
   await engine.run(customerDaysSql(days, `(SELECT * FROM ${staged} WHERE reason IS NULL)`, mapping.order !== null));
@@ -566,6 +608,36 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
   return { file, days, rejects, hasOrderIds: mapping.order !== null, rowsRead };
 }
 
+/**
+ * Marks the rows of a Parquet or NDJSON scratch table whose customer id, date
+ * or amount is an object, a list or true/false (`__not_a_value`, see
+ * parquetNotAValueSql and ndjsonNotAValueSql): they are rejects, and the
+ * other rows read as they would without them. Whether any row can have one.
+ */
+async function markNotAValue(
+  engine: Engine,
+  kind: ReaderKind,
+  scratch: string,
+  lines: string,
+  fields: readonly MappedField[],
+  mapping: { customer: string; date: string; amount: string },
+): Promise<boolean> {
+  if (kind === 'ndjson') {
+    const keys = [mapping.customer, mapping.date, mapping.amount];
+    await engine.run(ndjsonNotAValueSql(scratch, lines, fields.map((f, i) => ({ ...f, pointer: jsonPointer(engine, keys[i]!) }))));
+    return true;
+  }
+  if (kind !== 'parquet') return false;
+  const types = new Map((await describe(engine, `SELECT * FROM ${scratch}`, null)).map((c) => [engine.dialect.quoteIdentifier(c.name), c.type] as const));
+  const composite = fields.filter((f) => isCompositeType(types.get(f.column) ?? ''));
+  if (composite.length === 0) return false;
+  await engine.run(parquetNotAValueSql(scratch, composite));
+  return true;
+}
+
+/** A JSON object's key as a JSON pointer (`/key`), as an SQL string. */
+const jsonPointer = (engine: Engine, key: string) => engine.dialect.quoteString(`/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`);
+
 interface WhitespaceLayout {
   fields: number;
   header: boolean;
@@ -575,6 +647,29 @@ async function loadFile(engine: Engine, config: ScoreConfig, file: string, index
   const info = await stat(file);
   if (info.size === 0) throw new InputError(`${file}: the file is empty`);
   const kind = readerKindOf(file);
+  if (kind !== 'parquet') await checkTextInput(file, kind);
+  if (!/\.gz$/i.test(file)) return loadByKind(engine, config, file, index, kind);
+  // DuckDB reads a gzip file that ends early as the rows before the break, without a word:
+  // the file is decompressed once more alongside the load, and a break fails the run.
+  const damage = gzipDamage(file);
+  const loaded = await loadByKind(engine, config, file, index, kind).catch(async (error: unknown) => {
+    await refuseDamagedGzip(file, damage);
+    throw error;
+  });
+  await refuseDamagedGzip(file, damage);
+  return loaded;
+}
+
+async function refuseDamagedGzip(file: string, damage: Promise<string | null>): Promise<void> {
+  const reason = await damage;
+  if (reason === null) return;
+  const early = /unexpected end of file/i.test(reason);
+  throw new InputError(
+    `${file}: ${early ? 'the compressed file ends early, it is truncated' : 'the compressed data is damaged'} (gzip: ${reason}), so only part of it can be read; copy or download it again`,
+  );
+}
+
+async function loadByKind(engine: Engine, config: ScoreConfig, file: string, index: number, kind: ReturnType<typeof readerKindOf>): Promise<LoadedFile> {
   if (kind !== 'csv') return (await loadTyped(engine, config, file, index, kind)) ?? loadOther(engine, config, file, index, kind, null);
   if (config.delimiter === 'whitespace') {
     const layout = await sniffWhitespace(engine, file);
@@ -600,7 +695,7 @@ interface SampleProbe {
 async function probeSample(engine: Engine, file: string): Promise<SampleProbe> {
   for (const encoding of ['utf-8', 'latin-1'] as const) {
     try {
-      const row = (await engine.one<{ quoted: boolean; day_month_dates: boolean }>(csvSampleProbeSql(engine.dialect, encoding), { path: file }))!;
+      const row = (await engine.one<{ quoted: boolean; day_month_dates: boolean }>(csvSampleProbeSql(engine.dialect, encoding), at(file)))!;
       return { quoted: row.quoted, dayMonthDates: row.day_month_dates };
     } catch {
       // Not in this encoding: the next one.
@@ -622,11 +717,11 @@ async function refuseAmbiguousDates(engine: Engine, file: string, column: string
   let format: string | null | undefined;
   let swapped = '';
   try {
-    const formats = await engine.one<{ date_format: string | null; timestamp_format: string | null }>(SNIFFED_DATE_FORMATS_SQL, { path: file });
+    const formats = await engine.one<{ date_format: string | null; timestamp_format: string | null }>(SNIFFED_DATE_FORMATS_SQL, at(file));
     format = type === 'DATE' ? formats?.date_format : formats?.timestamp_format;
     if (!format || !/^%[dm]/.test(format)) return;
     swapped = format.replace(/%([dm])/g, (_, c: string) => (c === 'd' ? '%m' : '%d'));
-    check = await engine.one(sampleFitsDateFormatSql(textReader, engine.dialect.quoteIdentifier(column)), { path: file, format: swapped });
+    check = await engine.one(sampleFitsDateFormatSql(textReader, engine.dialect.quoteIdentifier(column)), { ...at(file), format: swapped });
   } catch {
     // The sample cannot be sniffed or read again (the load reports why, if it matters): no check.
     return;
@@ -639,7 +734,7 @@ async function refuseAmbiguousDates(engine: Engine, file: string, column: string
 }
 
 async function describe(engine: Engine, sql: string, file: string | null): Promise<{ name: string; type: string }[]> {
-  const rows = await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE ${sql}`, file ? { path: file } : undefined);
+  const rows = await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE ${sql}`, file ? at(file) : undefined);
   return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
 }
 
@@ -649,6 +744,11 @@ async function describe(engine: Engine, sql: string, file: string | null): Promi
  * read and does not name.
  */
 async function textReadError(file: string, error: unknown, what = 'CSV'): Promise<InputError> {
+  if (/Maximum line size of \d+ bytes exceeded/.test((error as Error).message)) {
+    const long = await firstLineLongerThan(file, MAX_LINE_BYTES).catch(() => null);
+    const where = long ? `line ${long.line} has ${long.bytes} bytes` : 'a record spans more bytes';
+    return new InputError(`${file}: ${where}, more than the ${MAX_LINE_BYTES} one line can have (an unclosed quote can make one long line); fix or split that line`);
+  }
   if (!/\.gz$/i.test(file)) {
     const endings = await countLineEndings(file).catch(() => ({ crlf: 0, lf: 0 }));
     if (endings.crlf > 0 && endings.lf > 0) {
@@ -733,6 +833,7 @@ export async function loadTransactions(engine: Engine, config: ScoreConfig, now:
   await engine.run(`
     CREATE OR REPLACE TEMP TABLE rejects AS
     ${loaded.map((f) => `SELECT ${q(f.file)} AS source, line, reason, customer_id, order_date, amount, raw_line FROM ${f.rejects}`).join('\nUNION ALL\n')}`);
+  await engine.run(refineRejectReasonsSql(config.decimalSeparator));
   const counts = (await engine.one<{ accepted: number; rejected: number }>(
     `SELECT (SELECT coalesce(sum(rows), 0) FROM customer_days)::BIGINT AS accepted, (SELECT count(*) FROM rejects)::BIGINT AS rejected`,
   ))!;

@@ -26,18 +26,44 @@ export interface CsvReadOptions {
 }
 
 /**
+ * The longest line DuckDB's CSV reader takes. Its default, 2 MB, failed a
+ * whole file over one long note (and named line 1). Four times that is read;
+ * more made DuckDB's sniffer slow to give up on a file with a line over the
+ * limit (32 MB: 37 s, 8 MB: 1.4 s, on a 40 MB line). The read buffer stays at
+ * its default size, 32 MB (16 default lines). A longer line fails the run
+ * with its line number (the load's textReadError), or past the lines the
+ * sniffer samples is a reject (lineTooLongReason).
+ */
+export const MAX_LINE_BYTES = 8_000_000;
+const LINE_SIZE_OPTIONS = `max_line_size = ${MAX_LINE_BYTES}, buffer_size = 32000000`;
+
+/**
+ * The longest line the whole-line reader takes (NDJSON and whitespace-aligned
+ * text, and the line numbers of CSV rejects). It sniffs nothing, so a longer
+ * line is a quick reject; 64 MB is more than DuckDB's NDJSON reader takes in
+ * one object (16 MB), so a line that reader reads is read here too.
+ */
+export const MAX_WHOLE_LINE_BYTES = 64_000_000;
+const WHOLE_LINE_SIZE_OPTIONS = `max_line_size = ${MAX_WHOLE_LINE_BYTES}, buffer_size = ${MAX_WHOLE_LINE_BYTES}`;
+
+/** The reason of a line longer than a reader takes. */
+export const lineTooLongReason = (bytes: number) => `line too long: over ${bytes} bytes`;
+
+/**
  * Each line of `$path` as one text field, `line` (NULL when blank), in file
  * order; in `encoding` when given. With `rejectsTable`, a line the reader
- * cannot take (bytes that do not decode) goes there instead of failing the read.
+ * cannot take (bytes that do not decode, over its size) goes there instead of
+ * failing the read. `sizes`: the CSV reader's, for a look at the first lines
+ * only (its smaller buffer is read faster).
  */
-const wholeLineReader = (d: Dialect, encoding?: 'utf-8' | 'latin-1', rejectsTable?: string) =>
-  `read_csv($path, columns = {'line': 'VARCHAR'}, delim = ${d.quoteString(WHOLE_LINE_DELIMITER)}, quote = '', escape = '', header = false, auto_detect = false${
+const wholeLineReader = (d: Dialect, encoding?: 'utf-8' | 'latin-1', rejectsTable?: string, sizes = WHOLE_LINE_SIZE_OPTIONS) =>
+  `read_csv($path, columns = {'line': 'VARCHAR'}, delim = ${d.quoteString(WHOLE_LINE_DELIMITER)}, quote = '', escape = '', header = false, auto_detect = false, ${sizes}${
     encoding ? `, encoding = '${encoding}'` : ''
   }${rejectsTable ? `, store_rejects = true, rejects_table = ${d.quoteString(rejectsTable)}, rejects_scan = ${d.quoteString(`${rejectsTable}_scan`)}` : ''})`;
 
 /** read_csv's options for a CSV file, each as `name = value`. */
 function csvOptions(csv: CsvReadOptions, rejectsTable: string | null, d: Dialect): string[] {
-  const options: string[] = [];
+  const options: string[] = [LINE_SIZE_OPTIONS];
   if (rejectsTable) {
     options.push('store_rejects = true', `rejects_table = ${d.quoteString(rejectsTable)}`, `rejects_scan = ${d.quoteString(`${rejectsTable}_scan`)}`);
   }
@@ -56,6 +82,7 @@ function csvOptions(csv: CsvReadOptions, rejectsTable: string | null, d: Dialect
 /** A line of whitespace-aligned text or NDJSON that is not UTF-8 (DuckDB's CSV reader gives such lines its own message). */
 export const INVALID_ENCODING_REASON = 'invalid encoding: the line is not UTF-8';
 
+
 /** Lines DuckDB's CSV sniffer reads by default (its sample_size). */
 export const CSV_SNIFF_SAMPLE_LINES = 20_480;
 
@@ -67,10 +94,10 @@ export const CSV_SNIFF_SAMPLE_LINES = 20_480;
 export const csvSampleProbeSql = (d: Dialect, encoding: 'utf-8' | 'latin-1') => `
 SELECT coalesce(bool_or(contains(line, '"')), false) AS quoted,
        coalesce(bool_or(regexp_matches(line, '(^|[^0-9])[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}([^0-9]|$)')), false) AS day_month_dates
-FROM (SELECT line FROM ${wholeLineReader(d, encoding)} LIMIT ${CSV_SNIFF_SAMPLE_LINES + 1})`;
+FROM (SELECT line FROM ${wholeLineReader(d, encoding, undefined, LINE_SIZE_OPTIONS)} LIMIT ${CSV_SNIFF_SAMPLE_LINES + 1})`;
 
 /** The date and timestamp formats DuckDB's sniffer finds in `$path` (NULL when none). */
-export const SNIFFED_DATE_FORMATS_SQL = `SELECT "DateFormat" AS date_format, "TimestampFormat" AS timestamp_format FROM sniff_csv($path)`;
+export const SNIFFED_DATE_FORMATS_SQL = `SELECT "DateFormat" AS date_format, "TimestampFormat" AS timestamp_format FROM sniff_csv($path, ${LINE_SIZE_OPTIONS})`;
 
 /**
  * Whether every value of a column in the first lines of `$path` (read by
@@ -82,6 +109,14 @@ export const sampleFitsDateFormatSql = (textReader: string, column: string) => `
 SELECT coalesce(bool_and(try_strptime(value, $format) IS NOT NULL), false) AS fits, min(value) AS example
 FROM (SELECT trim(${column}) AS value FROM ${textReader} LIMIT ${CSV_SNIFF_SAMPLE_LINES})
 WHERE value IS NOT NULL AND value <> ''`;
+
+/**
+ * A file's name as DuckDB's readers take it: they expand `*`, `?` and `[` in
+ * any path, so `tx[1].csv` read `tx1.csv`. Each is written as a class of
+ * itself (`[[]`), which matches only that character. (A backslash cannot be
+ * written so: see expandInputs.)
+ */
+export const literalPath = (file: string) => file.replace(/[*?[]/g, (c) => `[${c}]`);
 
 /** The reader call for one file. `$path` is the path. */
 export function readerCall(kind: ReaderKind, csv: CsvReadOptions, rejectsTable: string | null, d: Dialect): string {
@@ -114,6 +149,57 @@ export function classifyType(duckdbType: string): SourceType {
   if (/^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL)/.test(t)) return 'number';
   return 'text';
 }
+
+/** The fields a value of the wrong shape can be in, as rejects.csv names them. */
+export type ValueField = 'customer id' | 'date' | 'amount';
+
+/** The reason for an object, list or true/false where text or a number belongs. */
+export const notAValueReason = (field: ValueField) => `${field} is not a text or number value`;
+
+/**
+ * A DuckDB type that is neither text nor a number nor a date: JSON (what
+ * DuckDB's NDJSON reader makes of a key holding an object on one line and
+ * text on others), STRUCT, MAP, UNION, a list (`VARCHAR[]`), BOOLEAN. Cast to
+ * text it changes every value (`"C0"` for C0) or reads as one (`{'id': A1}`).
+ */
+export const isCompositeType = (type: string) => /^(JSON|STRUCT|MAP|UNION|BOOLEAN)\b|\]$/i.test(type.trim());
+
+/** A mapped field: its reason's name and its column, quoted. */
+export interface MappedField {
+  field: ValueField;
+  column: string;
+}
+
+/**
+ * Parquet columns of a composite type (isCompositeType) become their text, and
+ * `__not_a_value` the reason of the first such field a row has a value in.
+ */
+export const parquetNotAValueSql = (scratch: string, composite: readonly MappedField[]) => `
+CREATE OR REPLACE TEMP TABLE ${scratch} AS
+SELECT * REPLACE (${[...new Set(composite.map((f) => f.column))].map((c) => `CAST(${c} AS VARCHAR) AS ${c}`).join(', ')}),
+       CASE ${composite.map((f) => `WHEN ${f.column} IS NOT NULL THEN '${notAValueReason(f.field)}'`).join(' ')} END AS __not_a_value
+FROM ${scratch}`;
+
+/**
+ * NDJSON lines (`lines`: __line, line) whose mapped key holds an object, an
+ * array or true/false: `__not_a_value` on their row in `scratch` (the values
+ * as json_extract_string gives them, `__problem` for lines that are not an
+ * object). Only values that start like one are looked at again.
+ */
+export const ndjsonNotAValueSql = (scratch: string, lines: string, fields: readonly (MappedField & { pointer: string })[]) => `
+ALTER TABLE ${scratch} ADD COLUMN __not_a_value VARCHAR;
+UPDATE ${scratch} SET __not_a_value = CASE ${fields
+  .map((f) => `WHEN json_type(l.line, ${f.pointer}) IN ('OBJECT', 'ARRAY', 'BOOLEAN') THEN '${notAValueReason(f.field)}'`)
+  .join(' ')} END
+FROM ${lines} l
+WHERE l.__line = ${scratch}.__line AND ${scratch}.__problem IS NULL
+  AND (${fields.map((f) => `left(${scratch}.${f.column}, 1) IN ('{', '[') OR ${scratch}.${f.column} IN ('true', 'false')`).join(' OR ')})`;
+
+/** Staged rows (line) whose row in `scratch` (at `scratchLine`) has `__not_a_value`: rejected with it, their fields as text. */
+export const notAValueRejectsSql = (staged: string, scratch: string, scratchLine: string, c: { customer: string; date: string; amount: string }) => `
+UPDATE ${staged} SET reason = p.__not_a_value,
+  raw_customer_id = CAST(p.${c.customer} AS VARCHAR), raw_order_date = CAST(p.${c.date} AS VARCHAR), raw_amount = CAST(p.${c.amount} AS VARCHAR)
+FROM ${scratch} p WHERE ${scratchLine} = ${staged}.line AND p.__not_a_value IS NOT NULL`;
 
 /**
  * Text → DATE. With an explicit `--date-format` only that format is tried.
@@ -148,6 +234,20 @@ export const DECIMAL_COMMA_AMOUNT_SQL = `
 SELECT trim(amount) AS amount FROM rejects
 WHERE reason = 'non-numeric amount' AND regexp_full_match(trim(amount), '-?[0-9][0-9.]*,[0-9]+')
 ORDER BY source, line LIMIT 1`;
+
+/**
+ * Reasons DuckDB's CSV reader cannot tell apart, set once on the run's
+ * rejects: an amount that is a number, only too large for an amount
+ * (DECIMAL(18,4): 99999999999999999, 1e20) is out of range, not non-numeric
+ * (NaN and Infinity stay non-numeric); a date or amount of blanks only, which
+ * that reader fails to cast, is missing, as an empty one is.
+ */
+export const refineRejectReasonsSql = (decimalSeparator: '.' | ',') => `
+UPDATE rejects SET reason = 'amount out of range'
+WHERE reason = 'non-numeric amount'
+  AND regexp_full_match(trim(amount), '[+-]?([0-9]+([${decimalSeparator}][0-9]*)?|[${decimalSeparator}][0-9]+)([eE][+-]?[0-9]+)?');
+UPDATE rejects SET reason = 'missing amount' WHERE reason = 'non-numeric amount' AND trim(amount) = '';
+UPDATE rejects SET reason = 'missing date' WHERE reason = 'unparseable date' AND trim(order_date) = ''`;
 
 /** A rejected date written day-and-month (01/02/2024), if any: the hint to run with --date-format. */
 export const DAY_MONTH_DATE_SQL = `
@@ -361,7 +461,7 @@ SELECT ${LINE_FLAGS_SQL} FROM ${lines} ORDER BY rowid`;
  */
 export const WHOLE_LINES_SQL = (target: string, d: Dialect) => `
 CREATE OR REPLACE TEMP TABLE ${target} AS
-SELECT line, false AS undecodable FROM ${wholeLineReader(d, 'utf-8')}`;
+SELECT line, false AS undecodable, false AS too_long FROM ${wholeLineReader(d, 'utf-8')}`;
 
 /**
  * For a file with lines that are not UTF-8 (Windows-1252's curly quotes, a
@@ -382,19 +482,22 @@ SELECT row_number() OVER () AS k, line FROM ${wholeLineReader(d, 'utf-8', reject
 export const wholeLinesWithUndecodedSql = (target: string, decoded: string, rejectsTable: string) => `
 CREATE OR REPLACE TEMP TABLE ${target} AS
 -- DuckDB's text of a line after blank lines (or a CRLF break) starts with line breaks.
-WITH undecoded AS (SELECT line AS physical, ltrim(any_value(csv_line), chr(13) || chr(10)) AS line FROM ${rejectsTable} GROUP BY line),
+WITH undecoded AS (
+  SELECT line AS physical, ltrim(any_value(csv_line), chr(13) || chr(10)) AS line, bool_or(error_type = 'LINE SIZE OVER MAXIMUM') AS too_long
+  FROM ${rejectsTable} GROUP BY line
+),
 shifts AS (
   SELECT physical - j AS decoded_before, max(j) AS shift
   FROM (SELECT physical, row_number() OVER (ORDER BY physical) AS j FROM undecoded)
   GROUP BY ALL
 ),
 placed AS (
-  SELECT d.k + coalesce(s.shift, 0) AS physical, d.line, false AS undecodable
+  SELECT d.k + coalesce(s.shift, 0) AS physical, d.line, false AS undecodable, false AS too_long
   FROM ${decoded} d ASOF LEFT JOIN shifts s ON d.k > s.decoded_before
   UNION ALL
-  SELECT physical, line, true FROM undecoded
+  SELECT physical, line, true, too_long FROM undecoded
 )
-SELECT line, undecodable FROM placed ORDER BY physical`;
+SELECT line, undecodable, too_long FROM placed ORDER BY physical`;
 
 /** Non-blank lines, and lines with an odd number of double quotes (none: no quoted field spans lines). */
 export const CSV_LINE_COUNTS_SQL = (lines: string) => `
@@ -647,7 +750,7 @@ export const castRejectFieldsSql = (
 ) => `
 CREATE OR REPLACE TEMP TABLE ${target} AS
 SELECT row_number() OVER () AS k, c${positions.customer} AS customer_id, c${positions.date} AS order_date, c${positions.amount} AS amount
-FROM read_csv($path, columns = {${Array.from({ length: fields }, (_, i) => `'c${i + 1}': 'VARCHAR'`).join(', ')}}, header = false, auto_detect = false,
+FROM read_csv($path, columns = {${Array.from({ length: fields }, (_, i) => `'c${i + 1}': 'VARCHAR'`).join(', ')}}, header = false, auto_detect = false, ${LINE_SIZE_OPTIONS},
      delim = ${d.quoteString(dialect.delimiter)}, quote = ${d.quoteString(dialect.quote)}, escape = ${d.quoteString(dialect.escape)})`;
 
 /**
@@ -669,7 +772,8 @@ WHERE ${rejects}.line = l.line`;
 /** Rows DuckDB's CSV reader set aside, one per line, with our reason where the column tells it. */
 export const READER_REJECTS_SQL = (rejectsTable: string) => `
 SELECT line,
-       CASE WHEN any_value(error_type) = 'CAST' AND any_value(column_name) = $dateColumn THEN 'unparseable date'
+       CASE WHEN any_value(error_type) = 'LINE SIZE OVER MAXIMUM' THEN '${lineTooLongReason(MAX_LINE_BYTES)}'
+            WHEN any_value(error_type) = 'CAST' AND any_value(column_name) = $dateColumn THEN 'unparseable date'
             WHEN any_value(error_type) = 'CAST' AND any_value(column_name) = $amountColumn THEN 'non-numeric amount'
             ELSE lower(replace(any_value(error_type), '_', ' ')) || ': ' || any_value(error_message) END AS reason,
        -- DuckDB's text of a line after blank lines starts with their line breaks.

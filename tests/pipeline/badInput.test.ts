@@ -306,7 +306,7 @@ describe('bad input corpus (fixtures/bad)', () => {
       // A JSON array over several lines is not NDJSON: said so, not "missing customer column".
       const array = path.join(out, 'array.json');
       await writeFile(array, `[${record('A', '2024-01-01', '5')},\n ${record('B', '2024-01-02', '7')}]\n`);
-      await expect(runScore(engine, { ...cfg, inputs: [array] }, silentEffects)).rejects.toThrow(/array\.json: not newline-delimited JSON \(no line holds a JSON object/);
+      await expect(runScore(engine, { ...cfg, inputs: [array] }, silentEffects)).rejects.toThrow(/array\.json: the file is a JSON array, not newline-delimited JSON \(one object per line\); convert it first, e\.g\. jq -c '\.\[\]'/);
     });
   });
 
