@@ -5,7 +5,7 @@ import { isCalendarDate } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { BacktestResult } from '../pipeline/clv.js';
-import { addCommonOptions, loggerFor, parseNumber, checkOutputFolder, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, addEngineOptions, loggerFor, parseNumber, checkOutputFolder, withEngine, type CommonOptions } from './context.js';
 import { formatTable } from './format.js';
 
 const EXAMPLES = `
@@ -34,6 +34,7 @@ export function backtestCommand(): Command {
     .addOption(new Option('--clv-model <model>', 'purchase model (default: bgnbd)').choices(['bgnbd', 'paretonbd']))
     .addOption(new Option('--time-unit <unit>', 'model time unit (default: week)').choices(['day', 'week', 'month']))
     .option('--penalty <l2>', 'L2 penalty on model parameters', parseNumber('--penalty'));
+  addEngineOptions(command);
   addCommonOptions(command);
   command.addHelpText('after', EXAMPLES);
   command.action(async (inputs: string[], options: Record<string, any>) => {
@@ -52,6 +53,8 @@ export function backtestCommand(): Command {
         timezone: options.timezone,
         decimalSeparator: options.decimalSeparator,
         clv: { model: options.clvModel, timeUnit: options.timeUnit, penalty: options.penalty },
+        memoryLimit: options.memoryLimit,
+        tempDir: options.tempDir,
       }),
     );
     const [{ runBacktest }, { computeFeatures, resolveAsOf }, { isFutureDay, loadTransactions, rejectReasons, setRunDay }, { recoverBeforeRun }] = await Promise.all([
@@ -76,7 +79,7 @@ export function backtestCommand(): Command {
       const features = await computeFeatures(engine, options.calibrationEnd, loaded, { clv: true, lifecycle: false });
       if (features.customers === 0) throw new UsageError(`no customers bought on or before ${options.calibrationEnd}`);
       return { holdoutEnd, ...(await runBacktest(engine, config.clv, options.calibrationEnd, holdoutEnd)) };
-    }, { timezone: config.timezone });
+    }, { timezone: config.timezone, memoryLimit: config.memoryLimit, tempDir: config.tempDir, log });
     for (const warning of result.warnings) log.warn(warning);
     process.stdout.write(renderBacktest(result, options.calibrationEnd));
     if (options.out) {

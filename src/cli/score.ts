@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
 import type { ScoreConfig } from '../config/schema.js';
-import { addCommonOptions, checkOutputFolder, collect, dbWaitOption, loggerFor, parseInteger, parseNumber, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, addEngineOptions, checkOutputFolder, collect, dbWaitOption, loggerFor, parseInteger, parseNumber, withEngine, type CommonOptions } from './context.js';
 import { createStageProgress } from './progress.js';
 
 const EXAMPLES = `
@@ -66,6 +66,7 @@ export function scoreCommand(): Command {
     .option('--sample-size <n>', 'customers k-means is fitted on, a seeded sample (default: 20000)', parseInteger('--sample-size'))
     .option('--keep-runs <n>', 'keep customer scores of the newest N runs in the database', parseInteger('--keep-runs'))
     .option('--threads <n>', 'DuckDB threads (default: all cores)', parseInteger('--threads'));
+  addEngineOptions(command);
   addCommonOptions(command);
   command.addHelpText('after', EXAMPLES);
   command.action(async (inputs: string[], options: Record<string, unknown>, cmd: Command) => {
@@ -77,7 +78,7 @@ export function scoreCommand(): Command {
     const { runScore } = await import('../pipeline/score.js');
     const summary = await withEngine(
       (engine) => runScore(engine, config, { logger: log, stage: progress.stage, now: () => new Date() }),
-      { timezone: config.timezone, threads: config.threads },
+      { timezone: config.timezone, threads: config.threads, memoryLimit: config.memoryLimit, tempDir: config.tempDir, log },
     ).finally(() => progress.stop());
     log.info(
       { runId: summary.run.id, out: config.out, customers: summary.customers, rows: summary.rows, seconds: Object.values(summary.timings).reduce((a, b) => a + b, 0) },
@@ -128,6 +129,8 @@ async function resolveScoreConfig(inputs: string[], options: Record<string, unkn
     },
     keepRuns: flag('keepRuns'),
     threads: flag('threads'),
+    memoryLimit: flag('memoryLimit'),
+    tempDir: flag('tempDir'),
   };
   const file = options.config ? await readConfigFile(options.config as string) : {};
   return parseScoreConfig(mergeOptions(file, flags), options.config ? `config (${options.config} and flags)` : 'options');
