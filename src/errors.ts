@@ -52,3 +52,12 @@ export class OutOfMemoryError extends CrmError {
     return this.stage ? this : new OutOfMemoryError(this.detail, this.limit, this.tempDir, stage);
   }
 }
+
+/** Runs one stage of a job: the engine knows it ran out of memory, the job knows in which stage. */
+export async function namingStage<T>(stage: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw error instanceof OutOfMemoryError ? error.inStage(stage) : error;
+  }
+}

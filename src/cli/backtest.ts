@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
 import { isCalendarDate } from '../config/schema.js';
-import { UsageError } from '../errors.js';
+import { namingStage, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { BacktestResult } from '../pipeline/clv.js';
 import { addCommonOptions, addEngineOptions, loggerFor, parseNumber, checkOutputFolder, withEngine, type CommonOptions } from './context.js';
@@ -72,13 +72,13 @@ export function backtestCommand(): Command {
       }
       // Its --out may be a score's output folder: a publish cut short there is finished first.
       if (options.out) await recoverBeforeRun(engine, options.out, null, { log });
-      const loaded = await loadTransactions(engine, config, now);
+      const loaded = await namingStage('load', () => loadTransactions(engine, config, now));
       if (loaded.rowsRejected > 0) log.warn({ rejected: loaded.rowsRejected, reasons: await rejectReasons(engine) }, 'rows rejected while loading (run crm score to see them)');
       const holdoutEnd = await resolveAsOf(engine, options.holdoutEnd);
       if (holdoutEnd <= options.calibrationEnd) throw new UsageError(`--holdout-end ${holdoutEnd} must be after --calibration-end ${options.calibrationEnd}`);
-      const features = await computeFeatures(engine, options.calibrationEnd, loaded, { clv: true, lifecycle: false });
+      const features = await namingStage('features', () => computeFeatures(engine, options.calibrationEnd, loaded, { clv: true, lifecycle: false }));
       if (features.customers === 0) throw new UsageError(`no customers bought on or before ${options.calibrationEnd}`);
-      return { holdoutEnd, ...(await runBacktest(engine, config.clv, options.calibrationEnd, holdoutEnd)) };
+      return { holdoutEnd, ...(await namingStage('clv', () => runBacktest(engine, config.clv, options.calibrationEnd, holdoutEnd))) };
     }, { timezone: config.timezone, memoryLimit: config.memoryLimit, tempDir: config.tempDir, log });
     for (const warning of result.warnings) log.warn(warning);
     process.stdout.write(renderBacktest(result, options.calibrationEnd));

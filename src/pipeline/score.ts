@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
-import { InputError, OutOfMemoryError } from '../errors.js';
+import { InputError, namingStage } from '../errors.js';
 import { awaitedLater } from '../promises.js';
 import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { beforeAnySignal } from '../io/interrupt.js';
@@ -44,10 +44,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     const start = process.hrtime.bigint();
     const end = effects.stage(name);
     try {
-      return await work();
-    } catch (error) {
-      // The engine knows it ran out of memory; the pipeline knows where.
-      throw error instanceof OutOfMemoryError ? error.inStage(name) : error;
+      return await namingStage(name, work);
     } finally {
       end();
       // A stage timed in two steps (clv: started, then finished) adds them up.

@@ -88,6 +88,10 @@ describe('--memory-limit', () => {
     expect(existsSync(path.join(out, 'summary.json'))).toBe(false);
     expect(existsSync(path.join(out, 'customers.csv'))).toBe(false);
     expect(await readdir(spill)).toEqual([]);
+    const backtest = await runCli(['backtest', CDNOW_CSV, '--calibration-end', '1997-09-30', '--memory-limit', '1MB']);
+    expect(backtest.code).toBe(1);
+    expect(backtest.stderr).toMatch(/^crm: the load stage ran out of memory under --memory-limit 1MB \(could not allocate block of size .+\): raise --memory-limit/);
+    expect(backtest.stderr.split('\n')).toHaveLength(2);
   });
 });
 
