@@ -122,6 +122,14 @@ describe('--temp-dir', () => {
     expect(await readdir(system)).toEqual([]);
   });
 
+  it('given relative to the working directory is used as an absolute folder', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'spill'));
+    const run = await runCli(['score', CDNOW_CSV, '--no-db', '--out', 'out', '--temp-dir', 'spill', '--debug'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(path.dirname(engineLine(run.stderr).spillFolder)).toBe(path.join(dir, 'spill'));
+  });
+
   it('that does not exist is a usage error (exit 2) naming it, before any data is read, on score and backtest', async () => {
     const dir = await tempDir();
     const missing = path.join(dir, 'missing');

@@ -52,7 +52,8 @@ const UNUSABLE_FOLDER: Record<string, string> = {
  * (a full disk) fails the run (exit 1).
  */
 async function spillDirectory(tempDir: string | undefined): Promise<string> {
-  const dir = tempDir ?? tmpdir();
+  // Absolute: DuckDB and the signal handler then find it whatever the working directory.
+  const dir = tempDir === undefined ? tmpdir() : path.resolve(tempDir);
   try {
     return await mkdtemp(path.join(dir, `crm-duckdb-${thisMachine()}-${process.pid}-`));
   } catch (error) {
