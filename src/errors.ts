@@ -25,3 +25,39 @@ export class UsageError extends CrmError {
     super(message, 2);
   }
 }
+
+/**
+ * The engine needed more memory than its limit allows and could not spill
+ * enough: the job fails (exit 1) saying where, under which limit, and what to
+ * do. The engine raises it; the pipeline adds the stage that was running.
+ */
+export class OutOfMemoryError extends CrmError {
+  constructor(
+    /** The engine's own words, e.g. "could not allocate block of size 30.5 MiB (0 bytes/976.5 KiB used)". */
+    readonly detail: string,
+    readonly limit: string,
+    /** The folder the run spills into (its spill folder's parent). */
+    readonly tempDir: string,
+    readonly stage?: string,
+  ) {
+    super(
+      `${stage ? `the ${stage} stage` : 'the run'} ran out of memory under --memory-limit ${limit} (${detail}): ` +
+        `raise --memory-limit, and check that the temporary folder ${tempDir} (--temp-dir) has free space to spill to`,
+      1,
+    );
+  }
+
+  /** The same error, naming the stage it happened in (the innermost one, if already named). */
+  inStage(stage: string): OutOfMemoryError {
+    return this.stage ? this : new OutOfMemoryError(this.detail, this.limit, this.tempDir, stage);
+  }
+}
+
+/** Runs one stage of a job: the engine knows it ran out of memory, the job knows in which stage. */
+export async function namingStage<T>(stage: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw error instanceof OutOfMemoryError ? error.inStage(stage) : error;
+  }
+}

@@ -2,10 +2,10 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
 import { isCalendarDate } from '../config/schema.js';
-import { UsageError } from '../errors.js';
+import { namingStage, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { BacktestResult } from '../pipeline/clv.js';
-import { addCommonOptions, logLevel, parseNumber, checkOutputFolder, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, addEngineOptions, logLevel, parseNumber, checkOutputFolder, withEngine, type CommonOptions } from './context.js';
 import { formatTable } from './format.js';
 import { startRun } from './logger.js';
 
@@ -35,6 +35,7 @@ export function backtestCommand(): Command {
     .addOption(new Option('--clv-model <model>', 'purchase model (default: bgnbd)').choices(['bgnbd', 'paretonbd']))
     .addOption(new Option('--time-unit <unit>', 'model time unit (default: week)').choices(['day', 'week', 'month']))
     .option('--penalty <l2>', 'L2 penalty on model parameters', parseNumber('--penalty'));
+  addEngineOptions(command);
   addCommonOptions(command);
   command.addHelpText('after', EXAMPLES);
   command.action(async (inputs: string[], options: Record<string, any>) => {
@@ -52,6 +53,8 @@ export function backtestCommand(): Command {
         timezone: options.timezone,
         decimalSeparator: options.decimalSeparator,
         clv: { model: options.clvModel, timeUnit: options.timeUnit, penalty: options.penalty },
+        memoryLimit: options.memoryLimit,
+        tempDir: options.tempDir,
       }),
     );
     const { calibrationEnd, holdoutEnd, out } = options;
@@ -60,7 +63,8 @@ export function backtestCommand(): Command {
     const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
       const end = run.stage(stage);
       try {
-        return await work();
+        // An out-of-memory error names the stage it happened in.
+        return await namingStage(stage, work);
       } finally {
         end();
       }
@@ -87,7 +91,7 @@ export function backtestCommand(): Command {
       const features = await timed('features', () => computeFeatures(engine, options.calibrationEnd, loaded, { clv: true, lifecycle: false }));
       if (features.customers === 0) throw new UsageError(`no customers bought on or before ${options.calibrationEnd}`);
       return { holdoutEnd, ...(await timed('clv', () => runBacktest(engine, config.clv, options.calibrationEnd, holdoutEnd))) };
-    }, { timezone: config.timezone });
+    }, { timezone: config.timezone, memoryLimit: config.memoryLimit, tempDir: config.tempDir, log });
     for (const warning of result.warnings) log.warn(warning);
     process.stdout.write(renderBacktest(result, options.calibrationEnd));
     if (options.out) {

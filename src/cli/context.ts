@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { DuckDbEngine } from '../engine/duckdb/DuckDbEngine.js';
 import type { Engine } from '../engine/Engine.js';
-import { DEFAULT_DB_WAIT_SECONDS } from '../config/schema.js';
+import { DEFAULT_DB_WAIT_SECONDS, defaultMemoryLimit } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../pipeline/effects.js';
 import { createLogger, type LogLevel } from './logger.js';
@@ -43,14 +43,34 @@ export async function checkOutputFolder(out: string): Promise<void> {
   if (found && !found.isDirectory()) throw new UsageError(`--out ${out}: a file is there, not a folder`);
 }
 
-/** Runs `work` with a scratch DuckDB engine, closed whatever happens. */
-export async function withEngine<T>(work: (engine: Engine) => Promise<T>, options: { timezone?: string; threads?: number } = {}): Promise<T> {
-  const engine = await DuckDbEngine.create({ timezone: options.timezone, threads: options.threads });
+/**
+ * Runs `work` with a scratch DuckDB engine, closed whatever happens. Every
+ * command's engine is bounded by the memory limit (the default one unless
+ * given), so that one on a shared machine leaves room for Node and the others.
+ */
+export async function withEngine<T>(
+  work: (engine: Engine) => Promise<T>,
+  options: { timezone?: string; threads?: number; memoryLimit?: string; tempDir?: string; log?: Logger } = {},
+): Promise<T> {
+  const memoryLimit = options.memoryLimit ?? defaultMemoryLimit();
+  const engine = await DuckDbEngine.create({ timezone: options.timezone, threads: options.threads, memoryLimit, tempDir: options.tempDir });
   try {
+    // Read back from DuckDB: what the run is really bounded by.
+    if (options.log) {
+      const settings = await engine.one<{ memoryLimit: string; threads: number }>(`SELECT current_setting('memory_limit') AS memoryLimit, current_setting('threads')::INTEGER AS threads`);
+      options.log.debug({ ...settings, spillFolder: engine.scratchFolder }, 'DuckDB engine opened');
+    }
     return await work(engine);
   } finally {
     await engine.close();
   }
+}
+
+/** --memory-limit and --temp-dir, for the commands whose queries read whole inputs. */
+export function addEngineOptions(command: Command): Command {
+  return command
+    .option('--memory-limit <size>', 'memory DuckDB may use before it spills to disk, e.g. 3GB, 512MB, 3GiB (default: 60% of RAM after 1 GiB for Node)')
+    .option('--temp-dir <dir>', "folder for DuckDB's spill files (default: the system temporary folder, TMPDIR)");
 }
 
 export const parseNumber = (name: string) => (value: string) => {

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
 import type { ScoreConfig } from '../config/schema.js';
-import { addCommonOptions, checkOutputFolder, collect, dbWaitOption, logLevel, parseInteger, parseNumber, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, addEngineOptions, checkOutputFolder, collect, dbWaitOption, logLevel, parseInteger, parseNumber, withEngine, type CommonOptions } from './context.js';
 import { startRun } from './logger.js';
 import { createStageProgress } from './progress.js';
 
@@ -67,6 +67,7 @@ export function scoreCommand(): Command {
     .option('--sample-size <n>', 'customers k-means is fitted on, a seeded sample (default: 20000)', parseInteger('--sample-size'))
     .option('--keep-runs <n>', 'keep customer scores of the newest N runs in the database', parseInteger('--keep-runs'))
     .option('--threads <n>', 'DuckDB threads (default: all cores)', parseInteger('--threads'));
+  addEngineOptions(command);
   addCommonOptions(command);
   command.addHelpText('after', EXAMPLES);
   command.action(async (inputs: string[], options: Record<string, unknown>, cmd: Command) => {
@@ -79,7 +80,7 @@ export function scoreCommand(): Command {
     const { runScore } = await import('../pipeline/score.js');
     const summary = await withEngine(
       (engine) => runScore(engine, config, { logger: log, stage: (name) => run.stage(name, progress.stage), now: () => new Date(), logId: run.runId }),
-      { timezone: config.timezone, threads: config.threads },
+      { timezone: config.timezone, threads: config.threads, memoryLimit: config.memoryLimit, tempDir: config.tempDir, log },
     ).finally(() => progress.stop());
     log.info(
       // historyRun: the run's number in the history database (crm runs), when it has one.
@@ -131,6 +132,8 @@ async function resolveScoreConfig(inputs: string[], options: Record<string, unkn
     },
     keepRuns: flag('keepRuns'),
     threads: flag('threads'),
+    memoryLimit: flag('memoryLimit'),
+    tempDir: flag('tempDir'),
   };
   const file = options.config ? await readConfigFile(options.config as string) : {};
   return parseScoreConfig(mergeOptions(file, flags), options.config ? `config (${options.config} and flags)` : 'options');

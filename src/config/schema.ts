@@ -1,6 +1,7 @@
 // Named imports, not the `z` namespace: the bundle then leaves out the parts of
 // zod this file does not use (its locales alone are most of it), which is
 // about 40 ms of every command's start-up.
+import { totalmem } from 'node:os';
 import { array, boolean, enum as enumOf, literal, number, object, string, union, type output } from 'zod';
 
 /**
@@ -31,6 +32,39 @@ const cutPoints = array(number()).length(4, 'expected 4 ascending cut points').r
   (points) => points.every((p, i) => i === 0 || p > points[i - 1]!),
   'cut points must be strictly ascending',
 );
+
+/** Bytes per unit of a memory size, as DuckDB reads them: KB = 1000 bytes, KiB = 1024. */
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+const SIZE = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i;
+
+/** The bytes of a size such as `3GB`, `512MB` or `3GiB`; null when it is not one. */
+export function sizeInBytes(text: string): number | null {
+  const match = SIZE.exec(text);
+  const unit = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined;
+  return unit === undefined ? null : Number(match![1]) * unit;
+}
+
+/** DuckDB cannot open a connection with less (it fails at 1 KiB). */
+const MIN_MEMORY_LIMIT = 1e6;
+const memorySize = string()
+  .refine((text) => sizeInBytes(text) !== null, 'expected a size such as 3GB, 512MB or 3GiB')
+  .refine((text) => (sizeInBytes(text) ?? MIN_MEMORY_LIMIT) >= MIN_MEMORY_LIMIT, 'at least 1MB');
+
+/** The memory this process may use: the machine's, or less in a container with a memory limit. */
+const machineMemory = () => Math.min(totalmem(), process.constrainedMemory?.() || Number.POSITIVE_INFINITY);
+
+/**
+ * DuckDB's memory_limit when none is given. DuckDB's own default (80% of
+ * RAM) bounds only its buffer pool; Node's heap (the CLV and k-means arrays,
+ * the CLV worker) and DuckDB's allocations outside the pool come on top,
+ * about 1 GB on large runs (DESIGN §7: limit 3 GB, peak RSS under 4 GB). So
+ * 1 GiB is set aside for those, and DuckDB gets 60% of the rest: the other
+ * 40% stays for the page cache the inputs are read through and for the other
+ * jobs of a shared machine. Never under 256 MiB; whole MiB, so it reads well.
+ */
+export function defaultMemoryLimit(memory = machineMemory()): string {
+  return `${Math.max(256, Math.floor((0.6 * (memory - 2 ** 30)) / 2 ** 20))}MiB`;
+}
 
 /** How long a command waits, by default, for another process to let go of the history database (a run holds it while it records itself, a second or two). */
 export const DEFAULT_DB_WAIT_SECONDS = 30;
@@ -115,6 +149,10 @@ export const scoreConfigSchema = object({
   /** Keep scores of this many most recent runs in the database (older runs keep their summary row). */
   keepRuns: number().int().min(1).optional(),
   threads: number().int().min(1).optional(),
+  /** DuckDB's memory_limit; beyond it DuckDB spills to the run's spill folder. */
+  memoryLimit: memorySize.default(() => defaultMemoryLimit()),
+  /** Where the run's spill folder goes (default: the system temporary folder, TMPDIR). */
+  tempDir: string().min(1).optional(),
 }).strict();
 
 export type ScoreConfig = output<typeof scoreConfigSchema>;

@@ -2,7 +2,7 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
-import { InputError, UsageError } from '../errors.js';
+import { CrmError, InputError, OutOfMemoryError, UsageError } from '../errors.js';
 import { checkTextInput, gzipDamage } from '../io/inputBytes.js';
 import { countLineEndings, firstLineLongerThan } from '../io/lineEndings.js';
 import {
@@ -743,13 +743,13 @@ async function describe(engine: Engine, sql: string, file: string | null): Promi
  * unless the file mixes CRLF and LF line endings, which that reader cannot
  * read and does not name.
  */
-async function textReadError(file: string, error: unknown, what = 'CSV'): Promise<InputError> {
+async function textReadError(file: string, error: unknown, what = 'CSV'): Promise<CrmError> {
   if (/Maximum line size of \d+ bytes exceeded/.test((error as Error).message)) {
     const long = await firstLineLongerThan(file, MAX_LINE_BYTES).catch(() => null);
     const where = long ? `line ${long.line} has ${long.bytes} bytes` : 'a record spans more bytes';
     return new InputError(`${file}: ${where}, more than the ${MAX_LINE_BYTES} one line can have (an unclosed quote can make one long line); fix or split that line`);
   }
-  if (!/\.gz$/i.test(file)) {
+  if (!/\.gz$/i.test(file) && !(error instanceof OutOfMemoryError)) {
     const endings = await countLineEndings(file).catch(() => ({ crlf: 0, lf: 0 }));
     if (endings.crlf > 0 && endings.lf > 0) {
       return new InputError(
@@ -760,7 +760,9 @@ async function textReadError(file: string, error: unknown, what = 'CSV'): Promis
   return cannotRead(file, what, error);
 }
 
-const cannotRead = (file: string, what: string, error: unknown) => new InputError(`${file}: cannot be read as ${what} (${firstLine((error as Error).message)})`);
+// Running out of memory is not the file's fault: said as such (errors.ts).
+const cannotRead = (file: string, what: string, error: unknown): CrmError =>
+  error instanceof OutOfMemoryError ? error : new InputError(`${file}: cannot be read as ${what} (${firstLine((error as Error).message)})`);
 
 const firstLine = (message: string) => message.split('\n')[0]!.replace(/^[A-Za-z ]+Error: /, '');
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
-import { InputError } from '../errors.js';
+import { InputError, namingStage } from '../errors.js';
 import { awaitedLater } from '../promises.js';
 import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { beforeAnySignal } from '../io/interrupt.js';
@@ -44,7 +44,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     const start = process.hrtime.bigint();
     const end = effects.stage(name);
     try {
-      return await work();
+      return await namingStage(name, work);
     } finally {
       end();
       // A stage timed in two steps (clv: started, then finished) adds them up; to the millisecond, as finer is timer noise.

@@ -24,7 +24,7 @@ describe('a temporary folder crm cannot use', () => {
       const result = await runCli([...command, '--out', out], { env: { TMPDIR: '/nonexistent' } });
       expect(result.code, command[0]).toBe(2);
       expect(lastMessage(result.stderr)).toBe(
-        "cannot make DuckDB's spill folder in the temporary folder /nonexistent (TMPDIR): it does not exist; set TMPDIR to a folder crm can write to",
+        "cannot make DuckDB's spill folder in the temporary folder /nonexistent (TMPDIR): it does not exist; set TMPDIR (or --temp-dir) to a folder crm can write to",
       );
       // Nothing was read or written.
       expect(existsSync(out)).toBe(false);
@@ -41,6 +41,6 @@ describe('a temporary folder crm cannot use', () => {
     await writeFile(file, 'x');
     const result = await runCli(['score', CDNOW_CSV, '--no-db', '--out', path.join(dir, 'out')], { env: { TMPDIR: file } });
     expect(result.code).toBe(2);
-    expect(lastMessage(result.stderr)).toBe(`cannot make DuckDB's spill folder in the temporary folder ${file} (TMPDIR): it is not a folder; set TMPDIR to a folder crm can write to`);
+    expect(lastMessage(result.stderr)).toBe(`cannot make DuckDB's spill folder in the temporary folder ${file} (TMPDIR): it is not a folder; set TMPDIR (or --temp-dir) to a folder crm can write to`);
   });
 });

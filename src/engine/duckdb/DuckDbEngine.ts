@@ -2,7 +2,7 @@ import { DOUBLE, DuckDBDataChunk, DuckDBDoubleVector, DuckDBInstance, JSDuckDBVa
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { CrmError } from '../../errors.js';
+import { CrmError, OutOfMemoryError } from '../../errors.js';
 import { isAlive } from '../../io/atomic.js';
 import { onInterrupt } from '../../io/interrupt.js';
 import type { Engine, NumericColumns, SqlParams } from '../Engine.js';
@@ -12,7 +12,10 @@ export interface DuckDbEngineOptions {
   /** Database file; ':memory:' (default) for a scratch engine. */
   path?: string;
   threads?: number;
+  /** DuckDB's memory_limit, e.g. '3GB' (default: DuckDB's own, 80% of RAM). */
   memoryLimit?: string;
+  /** The folder the spill folder goes in (default: the system's temporary folder, TMPDIR). */
+  tempDir?: string;
   timezone?: string;
 }
 
@@ -42,25 +45,28 @@ const UNUSABLE_FOLDER: Record<string, string> = {
 };
 
 /**
- * The spill folder. A temporary folder that cannot hold it (TMPDIR set to a
- * folder that is gone, a file, read-only) is said in those words before any
- * data is read, not as Node's mkdtemp error: a usage error (exit 2), since
- * the run's setting is what needs changing; any other failure (a full disk)
- * fails the run (exit 1).
+ * The spill folder, in --temp-dir or else the system's temporary folder. A
+ * folder that cannot hold it (gone, a file, read-only) is said in those words
+ * before any data is read, not as Node's mkdtemp error: a usage error
+ * (exit 2), since the run's setting is what needs changing; any other failure
+ * (a full disk) fails the run (exit 1).
  */
-async function spillDirectory(): Promise<string> {
-  const dir = tmpdir();
+async function spillDirectory(tempDir: string | undefined): Promise<string> {
+  // Absolute: DuckDB and the signal handler then find it whatever the working directory.
+  const dir = tempDir === undefined ? tmpdir() : path.resolve(tempDir);
   try {
     return await mkdtemp(path.join(dir, `crm-duckdb-${thisMachine()}-${process.pid}-`));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-    const message = `cannot make DuckDB's spill folder in the temporary folder ${dir} (TMPDIR): ${UNUSABLE_FOLDER[code] ?? code}; set TMPDIR to a folder crm can write to`;
+    const message =
+      tempDir === undefined
+        ? `cannot make DuckDB's spill folder in the temporary folder ${dir} (TMPDIR): ${UNUSABLE_FOLDER[code] ?? code}; set TMPDIR (or --temp-dir) to a folder crm can write to`
+        : `--temp-dir ${dir}: cannot make DuckDB's spill folder there: ${UNUSABLE_FOLDER[code] ?? code}; give a folder crm can write to`;
     throw new CrmError(message, code in UNUSABLE_FOLDER ? 2 : 1);
   }
 }
 
-async function removeAbandonedSpillFolders(): Promise<void> {
-  const dir = tmpdir();
+async function removeAbandonedSpillFolders(dir: string): Promise<void> {
   for (const entry of await readdir(dir).catch(() => [] as string[])) {
     const match = SPILL_FOLDER.exec(entry);
     if (!match || match[1] !== thisMachine()) continue;
@@ -76,6 +82,13 @@ const toJs = (value: unknown): unknown => {
   }
   return value;
 };
+
+/** DuckDB's out-of-memory error, as the engine-neutral error (errors.ts) that says what to do; any other error as it is. */
+const OUT_OF_MEMORY = /^Out of Memory Error: ([^\n]*)/;
+function translate(error: unknown, memoryLimit: string | undefined, scratchFolder: string): unknown {
+  const match = error instanceof Error ? OUT_OF_MEMORY.exec(error.message) : null;
+  return match ? new OutOfMemoryError(match[1]!, memoryLimit ?? "DuckDB's default", path.dirname(scratchFolder)) : error;
+}
 
 const bind = (params?: SqlParams): DuckDBValue[] | Record<string, DuckDBValue> | undefined =>
   params === undefined ? undefined : Array.isArray(params) ? ([...params] as DuckDBValue[]) : ({ ...params } as Record<string, DuckDBValue>);
@@ -104,6 +117,7 @@ export class DuckDbEngine implements Engine {
     private readonly connection: DuckDBConnection,
     /** DuckDB's spill folder (temp_directory), also the run's scratch folder. */
     readonly scratchFolder: string,
+    private readonly memoryLimit: string | undefined,
     /** A signal removes the spill folder too (io/interrupt.ts), until the engine is closed. */
     private readonly forgetFolder = onInterrupt({ remove: scratchFolder }),
   ) {}
@@ -115,31 +129,42 @@ export class DuckDbEngine implements Engine {
     // No network at run time: never download extensions.
     config.autoinstall_known_extensions = 'false';
     config.autoload_known_extensions = 'false';
-    await removeAbandonedSpillFolders();
-    const spillTo = await spillDirectory();
+    await removeAbandonedSpillFolders(options.tempDir ?? tmpdir());
+    const spillTo = await spillDirectory(options.tempDir);
     config.temp_directory = spillTo;
     let instance: DuckDBInstance;
+    let connection: DuckDBConnection;
     try {
       instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
+      // A limit too small for DuckDB's own start fails here already.
+      connection = await instance.connect();
     } catch (error) {
       await rm(spillTo, { recursive: true, force: true });
-      throw error;
+      throw translate(error, options.memoryLimit, spillTo);
     }
-    const connection = await instance.connect();
-    const engine = new DuckDbEngine(instance, connection, spillTo);
+    const engine = new DuckDbEngine(instance, connection, spillTo, options.memoryLimit);
     await engine.run(`SET TimeZone = ${duckdbDialect.quoteString(options.timezone ?? 'UTC')}`);
     return engine;
   }
 
+  /** `work`, with DuckDB's out-of-memory error said in a user's words. */
+  private async translated<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw translate(error, this.memoryLimit, this.scratchFolder);
+    }
+  }
+
   async run(sql: string, params?: SqlParams): Promise<void> {
     const start = PROFILE ? performance.now() : 0;
-    await this.connection.run(sql, bind(params));
+    await this.translated(() => this.connection.run(sql, bind(params)));
     if (PROFILE) profile(sql, start);
   }
 
   async all<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T[]> {
     const start = PROFILE ? performance.now() : 0;
-    const reader = await this.connection.runAndReadAll(sql, bind(params));
+    const reader = await this.translated(() => this.connection.runAndReadAll(sql, bind(params)));
     if (PROFILE) profile(sql, start);
     return reader.getRowObjectsJS().map((row) => {
       const out: Record<string, unknown> = {};
@@ -152,7 +177,11 @@ export class DuckDbEngine implements Engine {
     return (await this.all<T>(sql, params))[0];
   }
 
-  async numericColumns<K extends string>(sql: string, names: readonly K[], params?: SqlParams): Promise<NumericColumns<K>> {
+  numericColumns<K extends string>(sql: string, names: readonly K[], params?: SqlParams): Promise<NumericColumns<K>> {
+    return this.translated(() => this.readNumericColumns(sql, names, params));
+  }
+
+  private async readNumericColumns<K extends string>(sql: string, names: readonly K[], params?: SqlParams): Promise<NumericColumns<K>> {
     const start = PROFILE ? performance.now() : 0;
     const result = await this.connection.run(sql, bind(params));
     const columnNames = result.columnNames();
@@ -201,7 +230,11 @@ export class DuckDbEngine implements Engine {
     return out;
   }
 
-  async loadColumns(table: string, columns: Record<string, ArrayLike<number>>): Promise<void> {
+  loadColumns(table: string, columns: Record<string, ArrayLike<number>>): Promise<void> {
+    return this.translated(() => this.appendColumns(table, columns));
+  }
+
+  private async appendColumns(table: string, columns: Record<string, ArrayLike<number>>): Promise<void> {
     const names = Object.keys(columns);
     const q = duckdbDialect.quoteIdentifier;
     await this.run(`CREATE OR REPLACE TEMP TABLE ${q(table)} (${names.map((n) => `${q(n)} DOUBLE`).join(', ')})`);
@@ -226,10 +259,10 @@ export class DuckDbEngine implements Engine {
   }
 
   async *streamColumns(sql: string, params?: SqlParams): AsyncIterable<{ names: string[]; columns: unknown[][] }> {
-    const result = await this.connection.stream(sql, bind(params));
+    const result = await this.translated(() => this.connection.stream(sql, bind(params)));
     const names = result.columnNames();
     for (;;) {
-      const chunk = await result.fetchChunk();
+      const chunk = await this.translated(() => result.fetchChunk());
       if (!chunk || chunk.rowCount === 0) break;
       yield { names, columns: chunk.convertColumns(JSDuckDBValueConverter).map((column) => column.map(toJs)) };
     }
