@@ -10,7 +10,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { hostname, totalmem } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CDNOW_CSV, runCli, tempDir } from '../helpers.js';
+import { CDNOW_CSV, lastMessage, logLines, runCli, tempDir } from '../helpers.js';
 
 /** The debug line each command logs once its engine is open (JSON lines: stderr is not a terminal here). */
 const engineLine = (stderr: string): { memoryLimit: string; spillFolder: string } =>
@@ -67,7 +67,7 @@ describe('--memory-limit', () => {
       const out = path.join(dir, size);
       const run = await runCli(['score', CDNOW_CSV, '--out', out, '--memory-limit', size]);
       expect(run.code, size).toBe(2);
-      expect(run.stderr).toBe(`crm: invalid options: memoryLimit: ${problem}\n`);
+      expect(lastMessage(run.stderr)).toBe(`invalid options: memoryLimit: ${problem}`);
       expect(existsSync(out)).toBe(false);
     }
   });
@@ -80,9 +80,9 @@ describe('--memory-limit', () => {
     const run = await runCli(['score', CDNOW_CSV, '--out', out, '--memory-limit', '1MB', '--temp-dir', spill]);
     expect(run.code).toBe(1);
     // Reading the CSV needs a block of some 30 MiB: the load stage, the first, cannot start.
-    expect(run.stderr).toMatch(
+    expect(lastMessage(run.stderr)).toMatch(
       new RegExp(
-        `^crm: the load stage ran out of memory under --memory-limit 1MB \\(could not allocate block of size .+\\): raise --memory-limit, and check that the temporary folder ${spill.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(--temp-dir\\) has free space to spill to\\n$`,
+        `^the load stage ran out of memory under --memory-limit 1MB \\(could not allocate block of size .+\\): raise --memory-limit, and check that the temporary folder ${spill.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(--temp-dir\\) has free space to spill to$`,
       ),
     );
     expect(existsSync(path.join(out, 'summary.json'))).toBe(false);
@@ -90,8 +90,8 @@ describe('--memory-limit', () => {
     expect(await readdir(spill)).toEqual([]);
     const backtest = await runCli(['backtest', CDNOW_CSV, '--calibration-end', '1997-09-30', '--memory-limit', '1MB']);
     expect(backtest.code).toBe(1);
-    expect(backtest.stderr).toMatch(/^crm: the load stage ran out of memory under --memory-limit 1MB \(could not allocate block of size .+\): raise --memory-limit/);
-    expect(backtest.stderr.split('\n')).toHaveLength(2);
+    expect(lastMessage(backtest.stderr)).toMatch(/^the load stage ran out of memory under --memory-limit 1MB \(could not allocate block of size .+\): raise --memory-limit/);
+    expect(logLines(backtest.stderr).at(-1)).toMatchObject({ exitCode: 1, outcome: 'failed' });
   });
 });
 
@@ -136,10 +136,10 @@ describe('--temp-dir', () => {
     const out = path.join(dir, 'out');
     const run = await runCli(['score', CDNOW_CSV, '--out', out, '--temp-dir', missing]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe(`crm: --temp-dir ${missing}: cannot make DuckDB's spill folder there: it does not exist; give a folder crm can write to\n`);
+    expect(lastMessage(run.stderr)).toBe(`--temp-dir ${missing}: cannot make DuckDB's spill folder there: it does not exist; give a folder crm can write to`);
     expect(existsSync(out)).toBe(false);
     const backtest = await runCli(['backtest', CDNOW_CSV, '--calibration-end', '1997-09-30', '--temp-dir', missing]);
     expect(backtest.code).toBe(2);
-    expect(backtest.stderr).toBe(`crm: --temp-dir ${missing}: cannot make DuckDB's spill folder there: it does not exist; give a folder crm can write to\n`);
+    expect(lastMessage(backtest.stderr)).toBe(`--temp-dir ${missing}: cannot make DuckDB's spill folder there: it does not exist; give a folder crm can write to`);
   });
 });
