@@ -171,6 +171,25 @@ describe('crm score on the CDNOW sample (end to end)', () => {
     }
   });
 
+  it('a month or day out of range (13, 00, 32) in --as-of, a config asOf or backtest dates is a usage error naming the field, said before any data is read', async () => {
+    const dir = await tempDir();
+    // Each was 'crm: Invalid time value', exit 1: the calendar check threw on a date JavaScript cannot make.
+    const out = path.join(dir, 'out');
+    for (const day of ['2024-13-01', '2024-00-10', '2024-01-32']) {
+      const flag = await runCli(['score', CDNOW_CSV, '--as-of', day, '--out', out]);
+      expect([flag.code, flag.stderr.trim()], day).toEqual([2, 'crm: invalid options: asOf: not a day of the calendar']);
+    }
+    const cfg = path.join(dir, 'crm.config.json');
+    await writeFile(cfg, JSON.stringify({ asOf: '2024-13-01' }));
+    const fromFile = await runCli(['score', CDNOW_CSV, '--config', cfg, '--out', out]);
+    expect([fromFile.code, fromFile.stderr.trim()]).toEqual([2, `crm: invalid config (${cfg} and flags): asOf: not a day of the calendar`]);
+    const calibration = await runCli(['backtest', CDNOW_CSV, '--calibration-end', '2024-13-01']);
+    expect([calibration.code, calibration.stderr.trim()]).toEqual([2, 'crm: --calibration-end expects a day as YYYY-MM-DD']);
+    const holdout = await runCli(['backtest', CDNOW_CSV, '--calibration-end', '1997-09-30', '--holdout-end', '1998-00-30']);
+    expect([holdout.code, holdout.stderr.trim()]).toEqual([2, 'crm: --holdout-end expects a day as YYYY-MM-DD']);
+    await expect(stat(out)).rejects.toThrow(/ENOENT/);
+  });
+
   it('takes options from a YAML config, with flags overriding it', async () => {
     const dir = await tempDir();
     const cfg = path.join(dir, 'crm.config.yaml');
