@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Command, Option } from 'commander';
+import { tempPathBeside } from '../io/atomic.js';
 import { writeQuery, type TableFormat } from '../io/writers.js';
 import { buildExport, type ExportFilters } from '../pipeline/export.js';
 import { attachHistoryReadOnly } from '../pipeline/runs.js';
-import { addCommonOptions, dbWaitOption, collect, loggerFor, parseInteger, parseNumber, checkOutputFile, withEngine } from './context.js';
+import { addCommonOptions, checkNotKept, checkOutputFile, collect, dbWaitOption, historyFiles, loggerFor, parseInteger, parseNumber, recordedRunOutputs, withEngine } from './context.js';
 
 const EXAMPLES = `
 Examples:
@@ -63,17 +64,22 @@ export function exportCommand(): Command {
       orderBy: options.orderBy,
     };
     const out: string | undefined = options.out;
-    if (out) await checkOutputFile(out, 'mailing.csv');
+    const inputs = [
+      ...(filters.contacts ? [{ file: filters.contacts, is: 'the contacts file given by --contacts' }] : []),
+      ...(filters.suppress ? [{ file: filters.suppress, is: 'the suppression list given by --suppress' }] : []),
+    ];
+    if (out) await checkOutputFile(out, 'mailing.csv', [...historyFiles(options.db), ...inputs]);
     const format: TableFormat = options.format ?? (out?.endsWith('.parquet') ? 'parquet' : out && /\.(json|ndjson|jsonl)$/.test(out) ? 'json' : 'csv');
     const counts = await withEngine(async (engine) => {
       await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log: loggerFor(options) });
+      if (out) await checkNotKept(out, await recordedRunOutputs(engine));
       const { counts, columns } = await buildExport(engine, filters);
       const select = `SELECT ${columns.map(engine.dialect.quoteIdentifier).join(', ')} FROM export_rows ORDER BY export_rank`;
       // Written to a temp file, then renamed into place (--out) or copied to stdout:
       // DuckDB opening /dev/stdout itself would truncate or overwrite a redirected file.
       const dir = out ? path.dirname(out) : await mkdtemp(path.join(tmpdir(), 'crm-export-'));
       if (out) await mkdir(dir, { recursive: true });
-      const temp = path.join(dir, `.${out ? path.basename(out) : 'export'}.${process.pid}.tmp`);
+      const temp = tempPathBeside(out ?? path.join(dir, 'export'));
       try {
         await writeQuery(engine, select, format, temp, { crlf: true });
         if (out) await rename(temp, out);
