@@ -75,6 +75,29 @@ export function parseCsv(text: string): Record<string, string>[] {
   return body.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])));
 }
 
+export interface ExportCounts {
+  run: number;
+  matched: number;
+  withoutContact: number;
+  noAddress: number;
+  suppressed: number;
+  cutByLimit: number;
+  written: number;
+}
+
+/**
+ * The counts line `crm export` prints on stderr, checked to add up: every
+ * matched customer is without contact, without a usable address, suppressed,
+ * cut by the limit or written.
+ */
+export function exportCounts(stderr: string): ExportCounts {
+  const m = /run (\d+): (\d+) matched, (\d+) without contact, (\d+) no address, (\d+) suppressed, (\d+) cut by the limit, (\d+) written/.exec(stderr);
+  expect(m, stderr).not.toBeNull();
+  const [run, matched, withoutContact, noAddress, suppressed, cutByLimit, written] = m!.slice(1).map(Number) as [number, number, number, number, number, number, number];
+  expect(withoutContact + noAddress + suppressed + cutByLimit + written, `counts add up to matched: ${stderr}`).toBe(matched);
+  return { run, matched, withoutContact, noAddress, suppressed, cutByLimit, written };
+}
+
 /** |actual − expected| / |expected|. */
 export const relative = (actual: number, expected: number) => Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-300);
 

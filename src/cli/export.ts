@@ -22,8 +22,10 @@ Examples:
   # Customers slipping since the previous run while their value is high
   $ crm export --db out/crm.duckdb --preset slipping --contacts contacts.parquet > call-list.csv
 
-Counts (matched, without contact, suppressed, cut by the limit, written) go to stderr;
-rows to --out or stdout. Filters combine with AND; a repeated filter is an OR of its values.`;
+Counts (matched, without contact, no address, suppressed, cut by the limit, written) go to stderr
+and add up: each customer counted once, under the first that applies; rows to --out or stdout.
+A contact whose email is empty or not name@domain is "no address" and never written.
+Filters combine with AND; a repeated filter is an OR of its values.`;
 
 export function exportCommand(): Command {
   const command = new Command('export')
@@ -44,7 +46,8 @@ export function exportCommand(): Command {
     .option('--limit <n>', 'at most N customers (a budget), the best by --order-by', parseInteger('--limit'))
     .addOption(new Option('--order-by <column>', 'what "best" means (default: clv)').choices(['clv', 'revenue', 'p_alive', 'recency_days']))
     .addOption(new Option('--format <format>', 'output format (default: from the --out extension, else csv)').choices(['csv', 'parquet', 'json']))
-    .option('-o, --out <file>', 'output file (default: stdout)');
+    .option('-o, --out <file>', 'output file (default: stdout)')
+    .option('--no-excel-safe', "write CSV text as it is; by default text starting with = + - @ gets a leading ' so a spreadsheet shows it rather than runs it");
   addCommonOptions(command);
   command.addHelpText('after', EXAMPLES);
   command.action(async (options: Record<string, any>) => {
@@ -81,7 +84,7 @@ export function exportCommand(): Command {
       if (out) await mkdir(dir, { recursive: true });
       const temp = tempPathBeside(out ?? path.join(dir, 'export'));
       try {
-        await writeQuery(engine, select, format, temp, { crlf: true });
+        await writeQuery(engine, select, format, temp, { crlf: true, excelSafe: options.excelSafe });
         if (out) await rename(temp, out);
         else await copyToStdout(temp);
       } finally {
@@ -91,7 +94,8 @@ export function exportCommand(): Command {
       return counts;
     });
     process.stderr.write(
-      `crm export: run ${counts.run}: ${counts.matched} matched, ${counts.withoutContact} without contact, ${counts.suppressed} suppressed, ` +
+      `crm export: run ${counts.run}: ${counts.matched} matched, ${counts.withoutContact} without contact, ${counts.noAddress} no address, ` +
+        `${counts.suppressed} suppressed, ` +
         `${counts.cutByLimit} cut by the limit, ${counts.written} written${out ? ` to ${out}` : ''}\n`,
     );
   });

@@ -116,6 +116,8 @@ export const scoreConfigSchema = object({
   /** Keep scores of this many most recent runs in the database (older runs keep their summary row). */
   keepRuns: number().int().min(1).optional(),
   threads: number().int().min(1).optional(),
+  /** customers.csv text starting with = + - @ (a spreadsheet formula) gets a leading ' (src/io/writers.ts excelSafeQuery). */
+  excelSafe: boolean().default(true),
 }).strict();
 
 export type ScoreConfig = output<typeof scoreConfigSchema>;

@@ -174,7 +174,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       const select = `SELECT ${outputColumnsSql(outputColumns, engine.dialect.quoteIdentifier, clusterColumns.output)} FROM final_scores`;
       for (const format of config.format) {
         const name = `customers.${EXTENSION[format]}`;
-        await writeQuery(engine, select, format, out.staged(name));
+        await writeQuery(engine, select, format, out.staged(name), { excelSafe: config.excelSafe });
         names.push(name);
       }
       await writeQuery(engine, `SELECT * FROM rejects ORDER BY source, line`, 'csv', out.staged('rejects.csv'));

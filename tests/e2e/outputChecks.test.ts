@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, link, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CDNOW_CSV, runCli, tempDir, type CliResult } from '../helpers.js';
+import { CDNOW_CSV, exportCounts, runCli, tempDir, type CliResult } from '../helpers.js';
 
 let dir: string;
 let run: string; // a scored run's output folder, its database the default DIR/crm.duckdb
@@ -82,6 +82,7 @@ describe.concurrent('--out of export and report never replaces the history datab
     ]);
     expect(mailing.code, why(mailing)).toBe(0);
     expect(report.code, why(report)).toBe(0);
+    expect(exportCounts(mailing.stderr).written).toBeGreaterThan(0);
     expect((await readFile(path.join(run, 'champions.csv'), 'utf8')).startsWith('customer_id,')).toBe(true);
     expect((await readFile(path.join(run, 'report.html'), 'utf8')).startsWith('<!doctype html>')).toBe(true);
   });
@@ -123,6 +124,7 @@ describe.concurrent('--out that cannot be written is a clear error said before t
     ]);
     // Both were ENAMETOOLONG as an internal error: the temp name beside the file added 10 or more characters.
     expect(mailing.code, why(mailing)).toBe(0);
+    expect(exportCounts(mailing.stderr).written).toBeGreaterThan(0);
     expect((await readFile(csv, 'utf8')).startsWith('customer_id,')).toBe(true);
     expect(report.code, why(report)).toBe(0);
     expect((await readFile(html, 'utf8')).startsWith('<!doctype html>')).toBe(true);
