@@ -27,7 +27,7 @@ export interface ExportCounts {
   run: number;
   matched: number;
   withoutContact: number;
-  /** With a contact row, but no usable email address in it (see USABLE_EMAIL_SQL). */
+  /** With a contact row, but no usable email address in it (see usableEmailSql). */
   noAddress: number;
   suppressed: number;
   cutByLimit: number;
