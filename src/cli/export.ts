@@ -5,7 +5,8 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Command, Option } from 'commander';
 import { tempPathBeside } from '../io/atomic.js';
-import { writeQuery, type TableFormat } from '../io/writers.js';
+import type { Engine } from '../engine/Engine.js';
+import { excelSafeSql, writeQuery, type TableFormat } from '../io/writers.js';
 import { buildExport, type ExportFilters } from '../pipeline/export.js';
 import { attachHistoryReadOnly } from '../pipeline/runs.js';
 import { addCommonOptions, checkNotKept, checkOutputFile, collect, dbWaitOption, historyFiles, loggerFor, parseInteger, parseNumber, recordedRunOutputs, withEngine } from './context.js';
@@ -77,14 +78,14 @@ export function exportCommand(): Command {
       await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log: loggerFor(options) });
       if (out) await checkNotKept(out, await recordedRunOutputs(engine));
       const { counts, columns } = await buildExport(engine, filters);
-      const select = `SELECT ${columns.map(engine.dialect.quoteIdentifier).join(', ')} FROM export_rows ORDER BY export_rank`;
+      const select = `SELECT ${(await exportColumnsSql(engine, columns, format === 'csv' && options.excelSafe)).join(', ')} FROM export_rows ORDER BY export_rank`;
       // Written to a temp file, then renamed into place (--out) or copied to stdout:
       // DuckDB opening /dev/stdout itself would truncate or overwrite a redirected file.
       const dir = out ? path.dirname(out) : await mkdtemp(path.join(tmpdir(), 'crm-export-'));
       if (out) await mkdir(dir, { recursive: true });
       const temp = tempPathBeside(out ?? path.join(dir, 'export'));
       try {
-        await writeQuery(engine, select, format, temp, { crlf: true, excelSafe: options.excelSafe });
+        await writeQuery(engine, select, format, temp, { crlf: true });
         if (out) await rename(temp, out);
         else await copyToStdout(temp);
       } finally {
@@ -100,6 +101,13 @@ export function exportCommand(): Command {
     );
   });
   return command;
+}
+
+/** The export's columns in order; with `excelSafe`, text columns (ids, labels, contact fields) as excel-safe text. */
+async function exportColumnsSql(engine: Engine, columns: readonly string[], excelSafe: boolean): Promise<string[]> {
+  const q = engine.dialect.quoteIdentifier;
+  const types = new Map((await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE export_rows`)).map((c) => [c.column_name, c.column_type]));
+  return columns.map((c) => (excelSafe && types.get(c) === 'VARCHAR' ? `${excelSafeSql(q(c))} AS ${q(c)}` : q(c)));
 }
 
 /** Copies a file to stdout; a reader that stops early (`| head`) ends the copy quietly. */

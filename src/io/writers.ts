@@ -10,8 +10,6 @@ export const EXTENSION: Record<TableFormat, string> = { parquet: 'parquet', csv:
 export interface WriteOptions {
   /** CSV records end in CRLF, as RFC 4180 has it (for files handed to mailing tools); LF otherwise. */
   crlf?: boolean;
-  /** CSV text a spreadsheet would run as a formula gets a leading `'` (see {@link excelSafeQuery}). */
-  excelSafe?: boolean;
 }
 
 export async function writeQuery(engine: Engine, query: string, format: TableFormat, file: string, options: WriteOptions = {}): Promise<void> {
@@ -19,10 +17,8 @@ export async function writeQuery(engine: Engine, query: string, format: TableFor
   switch (format) {
     case 'parquet':
       return engine.run(`COPY (${query}) TO ${target} (FORMAT parquet, COMPRESSION snappy)`);
-    case 'csv': {
-      const rows = options.excelSafe ? await excelSafeQuery(engine, query) : query;
-      return engine.run(`COPY (${rows}) TO ${target} (FORMAT csv, HEADER true${options.crlf ? ", NEW_LINE '\r\n'" : ''})`);
-    }
+    case 'csv':
+      return engine.run(`COPY (${query}) TO ${target} (FORMAT csv, HEADER true${options.crlf ? ", NEW_LINE '\r\n'" : ''})`);
     case 'json':
       return engine.run(`COPY (${query}) TO ${target} (FORMAT json)`);
     case 'arrow':
@@ -31,20 +27,14 @@ export async function writeQuery(engine: Engine, query: string, format: TableFor
 }
 
 /**
- * The query with its text columns made safe to open in a spreadsheet (OWASP
- * CSV injection): text starting with = + - @, a tab or a carriage return gets
- * a leading `'`, so `=HYPERLINK(…)` or a customer id `-C5` shows as text and
- * runs nothing. Numbers and dates are left as they are: -12.5 stays a number.
+ * A text expression made safe to open in a spreadsheet (OWASP CSV injection):
+ * text starting with = + - @, a tab or a carriage return gets a leading `'`,
+ * so `=HYPERLINK(…)` or a customer id `-C5` shows as text and runs nothing.
+ * For CSV text columns only: numbers and dates (a revenue of -12.5) stay as they are.
+ * (No chr(9) here: with it in the expression, DuckDB 1.5 wrote a sorted
+ * table's rows to CSV out of order, preserve_insertion_order or not.)
  */
-export async function excelSafeQuery(engine: Engine, query: string): Promise<string> {
-  const columns = await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE ${query}`);
-  const select = columns.map(({ column_name, column_type }) => {
-    const name = engine.dialect.quoteIdentifier(column_name);
-    if (column_type !== 'VARCHAR') return name;
-    return `CASE WHEN left(${name}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN '''' || ${name} ELSE ${name} END AS ${name}`;
-  });
-  return `SELECT ${select.join(', ')} FROM (${query})`;
-}
+export const excelSafeSql = (text: string) => `CASE WHEN regexp_matches(${text}, '^[-=+@\\t\\r]') THEN '''' || ${text} ELSE ${text} END`;
 
 type Arrow = typeof import('apache-arrow');
 

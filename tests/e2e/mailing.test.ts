@@ -171,4 +171,23 @@ describe("crm score's customers.csv", () => {
     );
     expect(parquetIds.sort()).toEqual([...ids].sort());
   });
+
+  it('keeps the excel-safe customers.csv in customer_id order, row for row the Parquet table, over more than one row group', { timeout: 60_000 }, async () => {
+    // More than one DuckDB row group (122,880 rows), read in parallel: an escape with chr(9) in it let
+    // the second row group's rows into the CSV among the first one's (sql in src/io/writers.ts).
+    const lines = ['customer_id,order_date,amount'];
+    for (let i = 0; i < 130_000; i++) lines.push(`${i % 7 === 0 ? '-' : 'K'}${String(i).padStart(5, '0')},2024-0${1 + (i % 6)}-1${i % 10},${10 + (i % 50)}`);
+    const input = path.join(dir, 'many.csv');
+    await writeFile(input, `${lines.join('\n')}\n`);
+    const many = path.join(dir, 'run-many');
+    const result = await runCli(['score', input, '--as-of', '2024-06-30', '--no-clv', '--no-kmeans', '--no-db', '--format', 'csv', '--format', 'parquet', '--out', many, '--quiet']);
+    expect(result.code, why(result)).toBe(0);
+    const csvIds = (await readFile(path.join(many, 'customers.csv'), 'utf8')).trimEnd().split('\n').slice(1).map((l) => l.split(',')[0]!);
+    const expected = lines.slice(1).map((l) => l.split(',')[0]!).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    expect(csvIds).toEqual(expected.map(safe));
+    const parquetIds = await withEngine(async (engine) =>
+      (await engine.all<{ customer_id: string }>(`SELECT customer_id FROM read_parquet(${engine.dialect.quoteString(path.join(many, 'customers.parquet'))})`)).map((r) => r.customer_id),
+    );
+    expect(parquetIds).toEqual(expected);
+  });
 });
