@@ -67,6 +67,9 @@ export const logLines = (stderr: string) => stderr.split('\n').filter(Boolean).m
 /** The message of the last log line: why a command failed. */
 export const lastMessage = (stderr: string): string => logLines(stderr).at(-1)?.msg;
 
+/** Every log line's message, one per line: a usage error is exactly one. */
+export const messages = (stderr: string): string => logLines(stderr).map((line) => line.msg).join('\n');
+
 export const readJson = async (file: string) => JSON.parse(await readFile(file, 'utf8'));
 
 /** Parses a simple CSV (as written by DuckDB) into objects; good enough for test assertions. */
@@ -89,6 +92,29 @@ export function parseCsv(text: string): Record<string, string>[] {
   if (field !== '' || row.length) row.push(field), rows.push(row);
   const [header, ...body] = rows;
   return body.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])));
+}
+
+export interface ExportCounts {
+  run: number;
+  matched: number;
+  withoutContact: number;
+  noAddress: number;
+  suppressed: number;
+  cutByLimit: number;
+  written: number;
+}
+
+/**
+ * The counts line `crm export` prints on stderr, checked to add up: every
+ * matched customer is without contact, without a usable address, suppressed,
+ * cut by the limit or written.
+ */
+export function exportCounts(stderr: string): ExportCounts {
+  const m = /run (\d+): (\d+) matched, (\d+) without contact, (\d+) no address, (\d+) suppressed, (\d+) cut by the limit, (\d+) written/.exec(stderr);
+  expect(m, stderr).not.toBeNull();
+  const [run, matched, withoutContact, noAddress, suppressed, cutByLimit, written] = m!.slice(1).map(Number) as [number, number, number, number, number, number, number];
+  expect(withoutContact + noAddress + suppressed + cutByLimit + written, `counts add up to matched: ${stderr}`).toBe(matched);
+  return { run, matched, withoutContact, noAddress, suppressed, cutByLimit, written };
 }
 
 /** |actual − expected| / |expected|. */

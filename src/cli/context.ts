@@ -5,6 +5,8 @@ import { DuckDbEngine } from '../engine/duckdb/DuckDbEngine.js';
 import type { Engine } from '../engine/Engine.js';
 import { DEFAULT_DB_WAIT_SECONDS, defaultMemoryLimit } from '../config/schema.js';
 import { UsageError } from '../errors.js';
+import { isSameFile, whyNotWritableFile, whyNotWritableFolder } from '../io/paths.js';
+import { EXTENSION } from '../io/writers.js';
 import type { Logger } from '../pipeline/effects.js';
 import { createLogger, type LogLevel } from './logger.js';
 
@@ -28,19 +30,59 @@ export function loggerFor(options: CommonOptions): Logger {
   return createLogger(logLevel(options));
 }
 
-/**
- * Checks an output file named by --out before any work: a folder there is a
- * usage error, said now rather than as EISDIR after the work. (A parent
- * folder that does not exist yet is created when the file is written.)
- */
-export async function checkOutputFile(out: string, example: string): Promise<void> {
-  if ((await stat(out).catch(() => null))?.isDirectory()) throw new UsageError(`--out ${out}: a folder is there; give a file name, e.g. ${path.join(out, example)}`);
+/** A file a command must not write over, and what it is, in the user's words. */
+export interface KeptFile {
+  file: string;
+  is: string;
 }
 
-/** Checks an output folder named by --out before any work: a file there is a usage error. (The folder is created when written to.) */
+/** What crm score writes in its output folder (DESIGN §2): an export or report written over one would destroy it. */
+const RUN_OUTPUT_NAMES = [...Object.values(EXTENSION).map((ext) => `customers.${ext}`), 'summary.json', 'rejects.csv', 'deciles.csv', 'segments.csv', 'stages.csv', 'clusters.csv', 'crm.duckdb'];
+
+export const runOutputFiles = (folder: string): KeptFile[] => RUN_OUTPUT_NAMES.map((name) => ({ file: path.join(folder, name), is: 'an output of crm score' }));
+
+/**
+ * The history database named by --db, its write-ahead log, and, when it has
+ * the default name (DIR/crm.duckdb), the run outputs beside it.
+ */
+export const historyFiles = (db: string): KeptFile[] => [
+  { file: db, is: 'the run-history database given by --db' },
+  { file: `${db}.wal`, is: "the write-ahead log of the run-history database" },
+  ...(path.basename(db) === 'crm.duckdb' ? runOutputFiles(path.dirname(db)) : []),
+];
+
+/** The outputs of every output folder the history's runs were written to (a relative one taken from here). */
+export async function recordedRunOutputs(engine: Engine): Promise<KeptFile[]> {
+  const folders = await engine.all<{ out: string }>(`SELECT DISTINCT json_extract_string(options, '$.out') AS out FROM history.runs WHERE json_extract_string(options, '$.out') IS NOT NULL ORDER BY out`);
+  return folders.flatMap((f) => runOutputFiles(f.out));
+}
+
+/** Refuses an --out that is one of `kept` (through a symlink or hard link too): said before the work, not found after it. */
+export async function checkNotKept(out: string, kept: readonly KeptFile[]): Promise<void> {
+  for (const { file, is } of kept) {
+    if (await isSameFile(out, file)) throw new UsageError(`--out ${out} is ${is} (${file}): give another file name`);
+  }
+}
+
+/**
+ * Checks an output file named by --out before any work: a folder there, a
+ * place that cannot be written, or a file the command must keep (its inputs,
+ * the history database) is a usage error, said now rather than after the
+ * work. (A parent folder that does not exist yet is created when the file is written.)
+ */
+export async function checkOutputFile(out: string, example: string, kept: readonly KeptFile[] = []): Promise<void> {
+  if ((await stat(out).catch(() => null))?.isDirectory()) throw new UsageError(`--out ${out}: a folder is there; give a file name, e.g. ${path.join(out, example)}`);
+  const why = await whyNotWritableFile(out);
+  if (why) throw new UsageError(`--out ${out}: cannot write there: ${why}`);
+  await checkNotKept(out, kept);
+}
+
+/** Checks an output folder named by --out before any work: a file there, or a place that cannot be written, is a usage error. (The folder is created when written to.) */
 export async function checkOutputFolder(out: string): Promise<void> {
   const found = await stat(out).catch(() => null);
   if (found && !found.isDirectory()) throw new UsageError(`--out ${out}: a file is there, not a folder`);
+  const why = await whyNotWritableFolder(out);
+  if (why) throw new UsageError(`--out ${out}: cannot write there: ${why}`);
 }
 
 /**

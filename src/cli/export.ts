@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Command, Option } from 'commander';
+import { tempPathBeside } from '../io/atomic.js';
+import type { Engine } from '../engine/Engine.js';
 import { onInterrupt } from '../io/interrupt.js';
 import { testPoint } from '../testHooks.js';
-import { writeQuery, type TableFormat } from '../io/writers.js';
+import { excelSafeSql, writeQuery, type TableFormat } from '../io/writers.js';
 import { buildExport, type ExportFilters } from '../pipeline/export.js';
 import { attachHistoryReadOnly } from '../pipeline/runs.js';
-import { addCommonOptions, dbWaitOption, collect, loggerFor, parseInteger, parseNumber, checkOutputFile, withEngine } from './context.js';
+import { addCommonOptions, checkNotKept, checkOutputFile, collect, dbWaitOption, historyFiles, loggerFor, parseInteger, parseNumber, recordedRunOutputs, withEngine } from './context.js';
 
 const EXAMPLES = `
 Examples:
@@ -23,8 +25,10 @@ Examples:
   # Customers slipping since the previous run while their value is high
   $ crm export --db out/crm.duckdb --preset slipping --contacts contacts.parquet > call-list.csv
 
-Counts (matched, without contact, suppressed, cut by the limit, written) go to stderr;
-rows to --out or stdout. Filters combine with AND; a repeated filter is an OR of its values.`;
+Counts (matched, without contact, no address, suppressed, cut by the limit, written) go to stderr
+and add up: each customer counted once, under the first that applies; rows to --out or stdout.
+A contact whose email is empty or not name@domain is "no address" and never written.
+Filters combine with AND; a repeated filter is an OR of its values.`;
 
 export function exportCommand(): Command {
   const command = new Command('export')
@@ -45,7 +49,8 @@ export function exportCommand(): Command {
     .option('--limit <n>', 'at most N customers (a budget), the best by --order-by', parseInteger('--limit'))
     .addOption(new Option('--order-by <column>', 'what "best" means (default: clv)').choices(['clv', 'revenue', 'p_alive', 'recency_days']))
     .addOption(new Option('--format <format>', 'output format (default: from the --out extension, else csv)').choices(['csv', 'parquet', 'json']))
-    .option('-o, --out <file>', 'output file (default: stdout)');
+    .option('-o, --out <file>', 'output file (default: stdout)')
+    .option('--no-excel-safe', "write CSV text as it is; by default text starting with = + - @ gets a leading ' so a spreadsheet shows it rather than runs it");
   addCommonOptions(command);
   command.addHelpText('after', EXAMPLES);
   command.action(async (options: Record<string, any>) => {
@@ -65,38 +70,51 @@ export function exportCommand(): Command {
       orderBy: options.orderBy,
     };
     const out: string | undefined = options.out;
-    if (out) await checkOutputFile(out, 'mailing.csv');
+    const inputs = [
+      ...(filters.contacts ? [{ file: filters.contacts, is: 'the contacts file given by --contacts' }] : []),
+      ...(filters.suppress ? [{ file: filters.suppress, is: 'the suppression list given by --suppress' }] : []),
+    ];
+    if (out) await checkOutputFile(out, 'mailing.csv', [...historyFiles(options.db), ...inputs]);
     const format: TableFormat = options.format ?? (out?.endsWith('.parquet') ? 'parquet' : out && /\.(json|ndjson|jsonl)$/.test(out) ? 'json' : 'csv');
     const counts = await withEngine(async (engine) => {
       await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log: loggerFor(options) });
+      if (out) await checkNotKept(out, await recordedRunOutputs(engine));
       const { counts, columns } = await buildExport(engine, filters);
-      const select = `SELECT ${columns.map(engine.dialect.quoteIdentifier).join(', ')} FROM export_rows ORDER BY export_rank`;
+      const select = `SELECT ${(await exportColumnsSql(engine, columns, format === 'csv' && options.excelSafe)).join(', ')} FROM export_rows ORDER BY export_rank`;
       // Written to a temp file, then renamed into place (--out) or copied to stdout:
       // DuckDB opening /dev/stdout itself would truncate or overwrite a redirected file.
-      const dir = out ? path.dirname(out) : await mkdtemp(path.join(tmpdir(), 'crm-export-'));
-      if (out) await mkdir(dir, { recursive: true });
-      const temp = path.join(dir, `.${out ? path.basename(out) : 'export'}.${process.pid}.tmp`);
-      // A signal mid-export leaves no temp file (or folder, for stdout) behind.
-      const forget = onInterrupt({ remove: out ? temp : dir });
+      // The temp file sits in a folder of its own, the one thing a signal removes: DuckDB may
+      // create the file after the removal starts, but not in a folder that is gone.
+      if (out) await mkdir(path.dirname(out), { recursive: true });
+      const scratch = await mkdtemp(out ? tempPathBeside(out) : path.join(tmpdir(), 'crm-export-'));
+      const temp = path.join(scratch, 'export');
+      const forget = onInterrupt({ remove: scratch });
       testPoint('export-writing');
       try {
         await writeQuery(engine, select, format, temp, { crlf: true });
         if (out) await rename(temp, out);
         else await copyToStdout(temp);
       } finally {
-        await rm(temp, { force: true });
-        if (!out) await rm(dir, { recursive: true, force: true });
+        await rm(scratch, { recursive: true, force: true });
         forget();
       }
       return counts;
     });
     // A log line, so it is JSON like the rest of stderr off a terminal.
     loggerFor(options).info(
-      `crm export: run ${counts.run}: ${counts.matched} matched, ${counts.withoutContact} without contact, ${counts.suppressed} suppressed, ` +
+      `crm export: run ${counts.run}: ${counts.matched} matched, ${counts.withoutContact} without contact, ${counts.noAddress} no address, ` +
+        `${counts.suppressed} suppressed, ` +
         `${counts.cutByLimit} cut by the limit, ${counts.written} written${out ? ` to ${out}` : ''}`,
     );
   });
   return command;
+}
+
+/** The export's columns in order; with `excelSafe`, text columns (ids, labels, contact fields) as excel-safe text. */
+async function exportColumnsSql(engine: Engine, columns: readonly string[], excelSafe: boolean): Promise<string[]> {
+  const q = engine.dialect.quoteIdentifier;
+  const types = new Map((await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE export_rows`)).map((c) => [c.column_name, c.column_type]));
+  return columns.map((c) => (excelSafe && types.get(c) === 'VARCHAR' ? `${excelSafeSql(q(c))} AS ${q(c)}` : q(c)));
 }
 
 /** Copies a file to stdout; a reader that stops early (`| head`) ends the copy quietly. */

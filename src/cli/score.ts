@@ -66,7 +66,8 @@ export function scoreCommand(): Command {
     .option('--restarts <n>', 'k-means restarts, best inertia kept (default: 4)', parseInteger('--restarts'))
     .option('--sample-size <n>', 'customers k-means is fitted on, a seeded sample (default: 20000)', parseInteger('--sample-size'))
     .option('--keep-runs <n>', 'keep customer scores of the newest N runs in the database', parseInteger('--keep-runs'))
-    .option('--threads <n>', 'DuckDB threads (default: all cores)', parseInteger('--threads'));
+    .option('--threads <n>', 'DuckDB threads (default: all cores)', parseInteger('--threads'))
+    .option('--no-excel-safe', "write customers.csv text as it is; by default text starting with = + - @ gets a leading ' so a spreadsheet shows it rather than runs it");
   addEngineOptions(command);
   addCommonOptions(command);
   command.addHelpText('after', EXAMPLES);
@@ -134,6 +135,7 @@ async function resolveScoreConfig(inputs: string[], options: Record<string, unkn
     threads: flag('threads'),
     memoryLimit: flag('memoryLimit'),
     tempDir: flag('tempDir'),
+    excelSafe: given('excelSafe') ? options.excelSafe : undefined,
   };
   const file = options.config ? await readConfigFile(options.config as string) : {};
   return parseScoreConfig(mergeOptions(file, flags), options.config ? `config (${options.config} and flags)` : 'options');

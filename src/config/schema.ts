@@ -8,8 +8,16 @@ import { array, boolean, enum as enumOf, literal, number, object, string, union,
  * Every option of `crm score`, whether it comes from a flag or a config file.
  * Defaults live here and nowhere else.
  */
-/** YYYY-MM-DD naming a day that exists (not 2024-02-30). */
-export const isCalendarDate = (text: string) => /^\d{4}-\d{2}-\d{2}$/.test(text) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
+/**
+ * YYYY-MM-DD naming a day that exists (not 2024-02-30). Date rolls a day past
+ * the month's end over, so the round trip catches that; month 13 or day 32 make
+ * an invalid Date, whose toISOString would throw instead of answering.
+ */
+export const isCalendarDate = (text: string) => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const day = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().startsWith(text);
+};
 const isoDate = string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD').refine(isCalendarDate, 'not a day of the calendar');
 /** An IANA time zone name; Node's ICU and DuckDB's know the same ones. */
 const timeZone = string()
@@ -153,6 +161,8 @@ export const scoreConfigSchema = object({
   memoryLimit: memorySize.default(() => defaultMemoryLimit()),
   /** Where the run's spill folder goes (default: the system temporary folder, TMPDIR). */
   tempDir: string().min(1).optional(),
+  /** customers.csv text starting with = + - @ (a spreadsheet formula) gets a leading ' (src/io/writers.ts excelSafeQuery). */
+  excelSafe: boolean().default(true),
 }).strict();
 
 export type ScoreConfig = output<typeof scoreConfigSchema>;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { testPoint } from '../testHooks.js';
@@ -134,9 +135,16 @@ export async function recoverInterruptedPublish(dir: string): Promise<Journal | 
   return journal;
 }
 
+/**
+ * A temp file's name beside `target`, for writing it before the rename. Short
+ * and of fixed length: the target's own name may already be near the 255
+ * bytes a file name can have.
+ */
+export const tempPathBeside = (target: string) => path.join(path.dirname(target), `.crm-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+
 /** Write to a temp file beside the target (its folder created if need be), then rename over it. */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
+  const temp = tempPathBeside(target);
   await mkdir(path.dirname(target), { recursive: true });
   try {
     await writeFile(temp, data);

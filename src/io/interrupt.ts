@@ -53,7 +53,7 @@ export async function beforeAnySignal<T>(work: () => Promise<T>): Promise<T> {
 
 function stop(signal: Signal, afterPublish: boolean): never {
   // Synchronous: the run's work goes on between awaits, and must not publish after this.
-  for (const leftover of leftovers) rmSync(leftover, { recursive: true, force: true });
+  for (const leftover of leftovers) rmSync(leftover, { recursive: true, force: true, maxRetries: 3 });
   const message = afterPublish ? `stopped by ${signal} once the publish in progress had ended` : `stopped by ${signal}; its temporary files were removed`;
   if (report) report(signal, EXIT_CODES[signal], message);
   else process.stderr.write(`crm: ${message}\n`);

@@ -26,6 +26,16 @@ export async function writeQuery(engine: Engine, query: string, format: TableFor
   }
 }
 
+/**
+ * A text expression made safe to open in a spreadsheet (OWASP CSV injection):
+ * text starting with = + - @, a tab or a carriage return gets a leading `'`,
+ * so `=HYPERLINK(…)` or a customer id `-C5` shows as text and runs nothing.
+ * For CSV text columns only: numbers and dates (a revenue of -12.5) stay as they are.
+ * (No chr(9) here: with it in the expression, DuckDB 1.5 wrote a sorted
+ * table's rows to CSV out of order, preserve_insertion_order or not.)
+ */
+export const excelSafeSql = (text: string) => `CASE WHEN regexp_matches(${text}, '^[-=+@\\t\\r]') THEN '''' || ${text} ELSE ${text} END`;
+
 type Arrow = typeof import('apache-arrow');
 
 const arrowType = ({ DateDay, Float64, Int64, Int32, Utf8 }: Arrow, duckdbType: string): DataType => {

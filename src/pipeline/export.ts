@@ -27,6 +27,8 @@ export interface ExportCounts {
   run: number;
   matched: number;
   withoutContact: number;
+  /** With a contact row, but no usable email address in it (see usableEmailSql). */
+  noAddress: number;
   suppressed: number;
   cutByLimit: number;
   written: number;
@@ -48,6 +50,16 @@ async function loadSideFile(engine: Engine, table: string, file: string, options
   }
   return (await engine.all<{ column_name: string }>(`DESCRIBE ${table}`)).map((c) => c.column_name);
 }
+
+/** The contact column that holds the email address. */
+const EMAIL_COLUMN = /^e-?mail([_ ]?address)?$/i;
+
+/**
+ * An address a mailing can use: something@something, no blank inside (spaces
+ * around are tolerated). An empty or blank email, or a name or phone number
+ * typed in the email column, is not one.
+ */
+const usableEmailSql = (column: string) => `coalesce(regexp_full_match(CAST(${column} AS VARCHAR), '\\s*[^\\s@]+@[^\\s@]+\\s*'), false)`;
 
 /** Column names a suppression list is recognised by. */
 const SUPPRESS_COLUMN = /^(customer[_ ]?id|customer|id|e-?mail|email[_ ]?address|value)$/i;
@@ -73,6 +85,20 @@ async function loadSuppressions(engine: Engine, file: string): Promise<void> {
   );
 }
 
+/**
+ * Emails in a suppression list can only be matched through the contacts'
+ * email column: without one, those people would be mailed anyway.
+ */
+async function refuseEmailsWithoutContacts(engine: Engine, f: ExportFilters): Promise<void> {
+  const email = await engine.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM suppressed_values WHERE contains(v, '@')`);
+  if (email!.n === 0) return;
+  throw new UsageError(
+    f.contacts
+      ? `--suppress ${f.suppress} lists email addresses, but --contacts ${f.contacts} has no email column to match them against`
+      : `--suppress ${f.suppress} lists email addresses: give --contacts with an email column to match them against`,
+  );
+}
+
 const union = (a: readonly string[], b: readonly string[]) => [...new Set([...a, ...b])];
 
 /**
@@ -93,9 +119,11 @@ const distinctValues = async (engine: Engine, column: string, runId: number) =>
 
 /**
  * Builds the `export_rows` table: the run's customers that pass the filters,
- * joined to contacts, less suppressed ids and emails, capped to the best
- * `limit`; read it `ORDER BY export_rank`. Counts add up:
- * matched = without contact + suppressed + cut by the limit + written.
+ * joined to contacts, less contacts without a usable email address, less
+ * suppressed ids and emails, capped to the best `limit`; read it
+ * `ORDER BY export_rank`. Each customer is counted once, under the first that
+ * applies, so counts add up:
+ * matched = without contact + no address + suppressed + cut by the limit + written.
  */
 export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ counts: ExportCounts; columns: string[] }> {
   const q = engine.dialect.quoteIdentifier;
@@ -166,31 +194,38 @@ export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ c
   let contactColumns: string[] = [];
   let contactJoin = '';
   let hasContact = 'true';
+  let hasAddress = 'true';
+  let emailColumn: string | undefined;
   if (f.contacts) {
     const columns = await loadSideFile(engine, 'contacts', f.contacts);
     const idColumn = columns.find((c) => c.toLowerCase() === 'customer_id');
     if (!idColumn) throw new InputError(`${f.contacts}: needs a customer_id column (columns: ${columns.join(', ')})`);
     // Score columns win over contact columns of the same name (identifiers are case-insensitive).
-    const taken = new Set(['customer_id', 'export_rank', 'has_contact', 'is_suppressed', ...EXPORT_COLUMNS].map((c) => c.toLowerCase()));
+    const taken = new Set(['customer_id', 'export_rank', 'has_contact', 'has_address', 'is_suppressed', ...EXPORT_COLUMNS].map((c) => c.toLowerCase()));
     contactColumns = columns.filter((c) => c !== idColumn && !taken.has(c.toLowerCase()));
     // One contact row per id; with duplicates, the same row every time (first by its values).
     const contactId = `trim(CAST(${q(idColumn)} AS VARCHAR))`;
     const tieBreak = contactColumns.map((c) => `${q(c)} NULLS LAST`).join(', ');
     contactJoin = `LEFT JOIN (SELECT DISTINCT ON (${contactId}) ${contactId} AS __crm_contact_id, * EXCLUDE (${q(idColumn)}) FROM contacts WHERE ${q(idColumn)} IS NOT NULL ORDER BY ${contactId}${tieBreak ? `, ${tieBreak}` : ''}) c ON c.__crm_contact_id = s.customer_id`;
     hasContact = `c.__crm_contact_id IS NOT NULL`;
+    // Contacts without an email column (postal, phone) have nothing to check.
+    emailColumn = contactColumns.find((c) => EMAIL_COLUMN.test(c));
+    if (emailColumn) hasAddress = usableEmailSql(`c.${q(emailColumn)}`);
   }
   let suppressed = 'false';
   if (f.suppress) {
     await loadSuppressions(engine, f.suppress);
-    const emailColumn = contactColumns.find((c) => /^e-?mail$/i.test(c));
-    suppressed = `(lower(s.customer_id) IN (SELECT v FROM suppressed_values)${emailColumn ? ` OR lower(trim(CAST(c.${q(emailColumn)} AS VARCHAR))) IN (SELECT v FROM suppressed_values)` : ''})`;
+    if (!emailColumn) await refuseEmailsWithoutContacts(engine, f);
+    const byEmail = emailColumn ? ` OR lower(trim(CAST(c.${q(emailColumn)} AS VARCHAR))) IN (SELECT v FROM suppressed_values)` : '';
+    // coalesce: a blank email is NULL here, and NOT NULL would drop the row from every count.
+    suppressed = `coalesce(lower(s.customer_id) IN (SELECT v FROM suppressed_values)${byEmail}, false)`;
   }
 
   const orderBy: ExportOrder = f.orderBy ?? (hasClv ? 'clv' : 'revenue');
   const exportColumns = [...EXPORT_COLUMNS.map((c) => `s.${q(c)}`), ...contactColumns.map((c) => `c.${q(c)}`)];
   await engine.run(
     `CREATE OR REPLACE TEMP TABLE export_candidates AS
-     SELECT s.customer_id, ${exportColumns.join(', ')}, ${hasContact} AS has_contact, ${suppressed} AS is_suppressed
+     SELECT s.customer_id, ${exportColumns.join(', ')}, ${hasContact} AS has_contact, ${hasAddress} AS has_address, ${suppressed} AS is_suppressed
      FROM history.customer_scores s ${contactJoin}
      WHERE ${where.join(' AND ')}`,
     params,
@@ -199,17 +234,18 @@ export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ c
   // export_rank is the output order: best first by --order-by, ties by customer id.
   await engine.run(
     `CREATE OR REPLACE TEMP TABLE export_rows AS
-     SELECT row_number() OVER (ORDER BY ${ORDER_BY[orderBy]}, customer_id) AS export_rank, * EXCLUDE (has_contact, is_suppressed)
+     SELECT row_number() OVER (ORDER BY ${ORDER_BY[orderBy]}, customer_id) AS export_rank, * EXCLUDE (has_contact, has_address, is_suppressed)
      FROM export_candidates
-     WHERE has_contact AND NOT is_suppressed
+     WHERE has_contact AND has_address AND NOT is_suppressed
      ${limit !== null ? 'QUALIFY export_rank <= $limit' : ''}`,
     limit !== null ? { limit } : undefined,
   );
-  const counts = (await engine.one<{ matched: number; without_contact: number; suppressed: number; eligible: number; written: number }>(
+  const counts = (await engine.one<{ matched: number; without_contact: number; no_address: number; suppressed: number; eligible: number; written: number }>(
     `SELECT count(*)::BIGINT AS matched,
             count(*) FILTER (WHERE NOT has_contact)::BIGINT AS without_contact,
-            count(*) FILTER (WHERE has_contact AND is_suppressed)::BIGINT AS suppressed,
-            count(*) FILTER (WHERE has_contact AND NOT is_suppressed)::BIGINT AS eligible,
+            count(*) FILTER (WHERE has_contact AND NOT has_address)::BIGINT AS no_address,
+            count(*) FILTER (WHERE has_contact AND has_address AND is_suppressed)::BIGINT AS suppressed,
+            count(*) FILTER (WHERE has_contact AND has_address AND NOT is_suppressed)::BIGINT AS eligible,
             (SELECT count(*) FROM export_rows)::BIGINT AS written
      FROM export_candidates`,
   ))!;
@@ -218,6 +254,7 @@ export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ c
       run: runId,
       matched: counts.matched,
       withoutContact: counts.without_contact,
+      noAddress: counts.no_address,
       suppressed: counts.suppressed,
       cutByLimit: counts.eligible - counts.written,
       written: counts.written,

@@ -6,7 +6,7 @@ import { awaitedLater } from '../promises.js';
 import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { beforeAnySignal } from '../io/interrupt.js';
 import { testPoint } from '../testHooks.js';
-import { EXTENSION, writeQuery } from '../io/writers.js';
+import { excelSafeSql, EXTENSION, writeQuery, type TableFormat } from '../io/writers.js';
 import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
 import { DAY_MONTH_DATE_SQL, DECIMAL_COMMA_AMOUNT_SQL } from '../sql/load.js';
 import { CLUSTERS_CSV_SQL } from '../sql/segment.js';
@@ -178,10 +178,11 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
         const { describeClusters } = await modules.segment!;
         ({ result: segments, columns: clusterColumns } = await describeClusters(engine, fittedSegment, config.kmeans, stages.has('clv')));
       }
-      const select = `SELECT ${outputColumnsSql(outputColumns, engine.dialect.quoteIdentifier, clusterColumns.output)} FROM final_scores`;
+      const select = (format: TableFormat) =>
+        `SELECT ${outputColumnsSql(outputColumns, engine.dialect.quoteIdentifier, clusterColumns.output, format === 'csv' && config.excelSafe ? excelSafeSql : undefined)} FROM final_scores`;
       for (const format of config.format) {
         const name = `customers.${EXTENSION[format]}`;
-        await writeQuery(engine, select, format, out.staged(name));
+        await writeQuery(engine, select(format), format, out.staged(name));
         names.push(name);
       }
       await writeQuery(engine, `SELECT * FROM rejects ORDER BY source, line`, 'csv', out.staged('rejects.csv'));

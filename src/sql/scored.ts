@@ -109,10 +109,19 @@ export function assembleScoredSql(
 /** Expressions over final_scores for the columns given after scoring, by name. */
 export type AfterScoring = Readonly<Record<string, string>>;
 
-/** The output files' columns from final_scores: labels as text, columns given after scoring from their expressions. */
-export function outputColumnsSql(names: readonly string[], q: (name: string) => string, after: AfterScoring = {}): string {
+const TEXT_COLUMN_NAMES: ReadonlySet<string> = new Set(SCORED_COLUMNS.filter((c) => c.type === 'VARCHAR').map((c) => c.name));
+
+/**
+ * The output files' columns from final_scores: labels as text, columns given
+ * after scoring from their expressions; `text`, when given, wraps each text
+ * column (customers.csv's excel-safe text).
+ */
+export function outputColumnsSql(names: readonly string[], q: (name: string) => string, after: AfterScoring = {}, text?: (expression: string) => string): string {
   return names
-    .map((n) => (after[n] !== undefined ? `${after[n]} AS ${q(n)}` : LABEL_COLUMN_NAMES.has(n) ? `CAST(${q(n)} AS VARCHAR) AS ${q(n)}` : q(n)))
+    .map((n) => {
+      const value = after[n] ?? (LABEL_COLUMN_NAMES.has(n) ? `CAST(${q(n)} AS VARCHAR)` : q(n));
+      return `${text && TEXT_COLUMN_NAMES.has(n) ? text(value) : value} AS ${q(n)}`;
+    })
     .join(', ');
 }
 

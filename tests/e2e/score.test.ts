@@ -1,7 +1,7 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CDNOW_CSV, expectPublishedFit, fixture, lastMessage, readJson, runCli, tempDir, withEngine } from '../helpers.js';
+import { CDNOW_CSV, expectPublishedFit, fixture, lastMessage, messages, readJson, runCli, tempDir, withEngine } from '../helpers.js';
 
 
 /** Rows of the CDNOW sample dated after the calibration end, counted from the file itself. */
@@ -176,6 +176,25 @@ describe('crm score on the CDNOW sample (end to end)', () => {
       expect(outFile.code, command[0]).toBe(2);
       expect(lastMessage(outFile.stderr)).toBe(`--out ${file}: a file is there, not a folder`);
     }
+  });
+
+  it('a month or day out of range (13, 00, 32) in --as-of, a config asOf or backtest dates is a usage error naming the field, said before any data is read', async () => {
+    const dir = await tempDir();
+    // Each was 'crm: Invalid time value', exit 1: the calendar check threw on a date JavaScript cannot make.
+    const out = path.join(dir, 'out');
+    for (const day of ['2024-13-01', '2024-00-10', '2024-01-32']) {
+      const flag = await runCli(['score', CDNOW_CSV, '--as-of', day, '--out', out]);
+      expect([flag.code, messages(flag.stderr)], day).toEqual([2, 'invalid options: asOf: not a day of the calendar']);
+    }
+    const cfg = path.join(dir, 'crm.config.json');
+    await writeFile(cfg, JSON.stringify({ asOf: '2024-13-01' }));
+    const fromFile = await runCli(['score', CDNOW_CSV, '--config', cfg, '--out', out]);
+    expect([fromFile.code, messages(fromFile.stderr)]).toEqual([2, `invalid config (${cfg} and flags): asOf: not a day of the calendar`]);
+    const calibration = await runCli(['backtest', CDNOW_CSV, '--calibration-end', '2024-13-01']);
+    expect([calibration.code, messages(calibration.stderr)]).toEqual([2, '--calibration-end expects a day as YYYY-MM-DD']);
+    const holdout = await runCli(['backtest', CDNOW_CSV, '--calibration-end', '1997-09-30', '--holdout-end', '1998-00-30']);
+    expect([holdout.code, messages(holdout.stderr)]).toEqual([2, '--holdout-end expects a day as YYYY-MM-DD']);
+    await expect(stat(out)).rejects.toThrow(/ENOENT/);
   });
 
   it('takes options from a YAML config, with flags overriding it', async () => {
