@@ -1,4 +1,4 @@
-import { open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine } from '../engine/Engine.js';
 import { onInterrupt } from '../io/interrupt.js';
@@ -30,8 +30,9 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  * is abandoned, whether or not its process still lives.
  */
 export async function removeAbandonedRewrites(dbPath: string): Promise<void> {
-  const pattern = new RegExp(`^\\.${escapeRegExp(path.basename(dbPath))}\\.rewrite-\\d+\\.tmp(\\.wal)?$`);
-  const dir = path.dirname(path.resolve(dbPath));
+  const file = await realpath(dbPath);
+  const pattern = new RegExp(`^\\.${escapeRegExp(path.basename(file))}\\.rewrite-\\d+\\.tmp(\\.wal)?$`);
+  const dir = path.dirname(file);
   for (const entry of await readdir(dir).catch(() => [] as string[])) {
     if (pattern.test(entry)) await rm(path.join(dir, entry), { force: true });
   }
@@ -62,8 +63,10 @@ export async function giveBackPrunedSpace(engine: Engine, dbPath: string): Promi
   await engine.run('CHECKPOINT history');
   const blocks = (await engine.one<{ total: number; free: number }>(HISTORY_BLOCKS_SQL))!;
   if (blocks.total === 0 || blocks.free / blocks.total <= REWRITE_WHEN_FREE) return null;
-  const before = (await stat(dbPath)).size;
-  const copy = rewritePath(dbPath);
+  // A --db that is a symbolic link: the file it points to is replaced, beside itself, and the link stays.
+  const file = await realpath(dbPath);
+  const before = (await stat(file)).size;
+  const copy = rewritePath(file);
   const forget = [onInterrupt({ remove: copy }), onInterrupt({ remove: `${copy}.wal` })];
   try {
     await rm(copy, { force: true });
@@ -76,8 +79,8 @@ export async function giveBackPrunedSpace(engine: Engine, dbPath: string): Promi
     }
     await syncToDisk(copy);
     testPoint('history-rewrite:before-rename');
-    await rename(copy, dbPath);
-    await syncToDisk(path.dirname(path.resolve(dbPath)));
+    await rename(copy, file);
+    await syncToDisk(path.dirname(file));
   } catch (error) {
     await rm(copy, { force: true });
     await rm(`${copy}.wal`, { force: true });
@@ -85,5 +88,5 @@ export async function giveBackPrunedSpace(engine: Engine, dbPath: string): Promi
   } finally {
     for (const f of forget) f();
   }
-  return { before, after: (await stat(dbPath)).size };
+  return { before, after: (await stat(file)).size };
 }

@@ -10,7 +10,7 @@
  * row groups (122,880 rows), so pruning frees whole ones, as it does on a
  * real history (456k customers a run).
  */
-import { copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/pipeline/effects.js';
@@ -169,6 +169,25 @@ describe('history retention', () => {
     expect(await readdir(path.dirname(db))).toEqual(['crm.duckdb']);
     expect((await stat(db)).size).toBeLessThan(sizeBefore / 4);
     expect(await keptRuns(db)).toEqual({ runs: 101, flagged: range(97, 101), scored: range(97, 101), rows: 5 * CUSTOMERS });
+  });
+
+  it('a --db that is a symbolic link stays one: the file it points to is rewritten, beside itself', async () => {
+    const real = path.join(dir, 'linked-real');
+    const links = path.join(dir, 'linked-links');
+    await mkdir(real);
+    await mkdir(links);
+    const target = path.join(real, 'crm.duckdb');
+    await copyFile(built, target);
+    const sizeBefore = (await stat(target)).size;
+    const link = path.join(links, 'crm.duckdb');
+    await symlink(target, link);
+    const run = await runCli(['score', transactions, ...fastRun, '--out', path.join(dir, 'linked-out'), '--db', link, '--keep-runs', '5']);
+    expect(run.code, why(run)).toBe(0);
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readdir(links)).toEqual(['crm.duckdb']);
+    expect(await readdir(real)).toEqual(['crm.duckdb']);
+    expect((await stat(target)).size).toBeLessThan(sizeBefore / 4);
+    expect(await keptRuns(link)).toEqual({ runs: 100, flagged: range(96, 100), scored: range(96, 100), rows: 5 * CUSTOMERS });
   });
 
   it('a --keep-runs or keepRuns that is not a whole number from 1 or "all" is a usage error, said before any data is read', async () => {
