@@ -1,7 +1,15 @@
 import { Command } from 'commander';
-import { attachHistoryReadOnly, listRuns } from '../pipeline/runs.js';
+import { attachHistoryReadOnly, historyOverview, listRuns, type HistoryOverview } from '../pipeline/runs.js';
 import { addCommonOptions, dbWaitOption, loggerFor, withEngine, type CommonOptions } from './context.js';
-import { formatTable } from './format.js';
+import { formatBytes, formatTable } from './format.js';
+
+/** "history: out/crm.duckdb, 12.3 MB, 100 runs, scores kept for the newest 90 (--keep-runs 90)" */
+export function describeHistory(db: string, h: HistoryOverview): string {
+  if (h.runs === 0) return `history: ${db}, ${formatBytes(h.bytes)}, no runs yet`;
+  const kept = h.kept === h.runs ? `all ${h.runs}` : `the newest ${h.kept}`;
+  const setting = h.keepRuns === null ? '' : ` (--keep-runs ${h.keepRuns})`;
+  return `history: ${db}, ${formatBytes(h.bytes)}, ${h.runs} run${h.runs === 1 ? '' : 's'}, scores kept for ${kept}${setting}`;
+}
 
 export function runsCommand(): Command {
   const command = new Command('runs')
@@ -15,10 +23,13 @@ Examples:
   $ crm runs --db out/crm.duckdb
   $ crm runs --db out/crm.duckdb --json | jq 'select(.rows_rejected > 0)'`);
   command.action(async (options: { db: string; dbWait?: number; json?: boolean } & CommonOptions) => {
-    const runs = await withEngine(async (engine) => {
-      await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log: loggerFor(options) });
-      return listRuns(engine);
+    const log = loggerFor(options);
+    const { runs, overview } = await withEngine(async (engine) => {
+      await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log });
+      return { runs: await listRuns(engine), overview: await historyOverview(engine, options.db) };
     });
+    // On stderr, with the logs: stdout stays the table (or JSON lines) that scripts read.
+    log.info({ db: options.db, bytes: overview.bytes, runs: overview.runs, scoresKept: overview.kept, keepRuns: overview.keepRuns }, describeHistory(options.db, overview));
     if (options.json) {
       for (const run of runs) process.stdout.write(`${JSON.stringify({ ...run, inputs: JSON.parse(run.inputs) })}\n`);
       return;

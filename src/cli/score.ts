@@ -1,9 +1,17 @@
 import { Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
-import type { ScoreConfig } from '../config/schema.js';
+import { DEFAULT_KEEP_RUNS, type ScoreConfig } from '../config/schema.js';
 import { addCommonOptions, addEngineOptions, checkOutputFolder, collect, dbWaitOption, logLevel, parseInteger, parseNumber, withEngine, type CommonOptions } from './context.js';
 import { startRun } from './logger.js';
 import { createStageProgress } from './progress.js';
+
+const parseKeepRuns = (value: string) => {
+  if (value === 'all') return value;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 1) throw new UsageError(`--keep-runs expects a whole number of runs from 1, or all, got "${value}"`);
+  return n;
+};
 
 const EXAMPLES = `
 Examples:
@@ -65,7 +73,7 @@ export function scoreCommand(): Command {
     .option('--seed <n>', 'random seed for k-means (default: 42)', parseInteger('--seed'))
     .option('--restarts <n>', 'k-means restarts, best inertia kept (default: 4)', parseInteger('--restarts'))
     .option('--sample-size <n>', 'customers k-means is fitted on, a seeded sample (default: 20000)', parseInteger('--sample-size'))
-    .option('--keep-runs <n>', 'keep customer scores of the newest N runs in the database', parseInteger('--keep-runs'))
+    .option('--keep-runs <n|all>', `keep the customer scores of the newest N runs in the database, or all (default: ${DEFAULT_KEEP_RUNS})`, parseKeepRuns)
     .option('--threads <n>', 'DuckDB threads (default: all cores)', parseInteger('--threads'))
     .option('--no-excel-safe', "write customers.csv text as it is; by default text starting with = + - @ gets a leading ' so a spreadsheet shows it rather than runs it");
   addEngineOptions(command);

@@ -77,6 +77,9 @@ export function defaultMemoryLimit(memory = machineMemory()): string {
 /** How long a command waits, by default, for another process to let go of the history database (a run holds it while it records itself, a second or two). */
 export const DEFAULT_DB_WAIT_SECONDS = 30;
 
+/** Runs whose customer scores the history keeps by default: a quarter of nightly runs, without growing ~76 bytes per customer every night for ever. */
+export const DEFAULT_KEEP_RUNS = 90;
+
 export const columnMappingSchema = object({
   customer: string().min(1).optional(),
   date: string().min(1).optional(),
@@ -154,8 +157,8 @@ export const scoreConfigSchema = object({
   })
     .strict()
     .default({ enabled: true, k: 5, seed: 42, restarts: 4, sampleSize: 20_000, useClv: false }),
-  /** Keep scores of this many most recent runs in the database (older runs keep their summary row). */
-  keepRuns: number().int().min(1).optional(),
+  /** Keep the scores of this many newest runs in the database, or "all"; older runs keep their row in runs (counts, options). */
+  keepRuns: union([number().int().min(1), literal('all')], { error: 'expected a whole number of runs from 1, or "all"' }).default(DEFAULT_KEEP_RUNS),
   threads: number().int().min(1).optional(),
   /** DuckDB's memory_limit; beyond it DuckDB spills to the run's spill folder. */
   memoryLimit: memorySize.default(() => defaultMemoryLimit()),

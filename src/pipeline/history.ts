@@ -18,6 +18,7 @@ import {
   WITH_HISTORY_SQL,
 } from '../sql/history.js';
 import { NEW_LABELS_SQL } from '../sql/labels.js';
+import { removeAbandonedRewrites } from './historySpace.js';
 import type { AfterScoring } from '../sql/scored.js';
 
 const isLockError = (message: string) => /could not set lock|conflicting lock/i.test(message);
@@ -74,6 +75,8 @@ export async function attachHistory(engine: Engine, dbPath: string, options: Att
   // Like --out, a new database's folder is created.
   await mkdir(path.dirname(path.resolve(dbPath)), { recursive: true });
   await attachDatabase(engine, dbPath, options);
+  // Holding the database now, this process is the only one that could be rewriting it.
+  await removeAbandonedRewrites(dbPath);
   if ((await engine.one<{ n: number }>(OLD_LAYOUT_SQL))!.n > 0) {
     await inTransaction(engine, async () => {
       for (const sql of MIGRATE_OLD_LAYOUT_SQL(q)) await engine.run(sql);
@@ -134,7 +137,8 @@ export interface PendingPublish {
   /** The output folder, relative to the database's folder. */
   outDir: string;
   staging: string;
-  keepRuns: number | undefined;
+  /** Runs whose scores to keep once this one is published; null keeps all. */
+  keepRuns: number | null;
 }
 
 /**
@@ -172,7 +176,7 @@ export async function recordRun(
         options: JSON.stringify(record.options),
         summary: JSON.stringify(record.summary),
       });
-      await engine.run(INSERT_PENDING_RUN_SQL, { runId: record.runId, outDir: pending.outDir, staging: pending.staging, keepRuns: pending.keepRuns ?? null });
+      await engine.run(INSERT_PENDING_RUN_SQL, { runId: record.runId, outDir: pending.outDir, staging: pending.staging, keepRuns: pending.keepRuns });
     },
     async () => {
       testPoint('history-commit:before');

@@ -18,11 +18,15 @@ import { attachHistory, detachHistory, inTransaction, type AttachOptions } from 
 
 const exists = (file: string) => access(file).then(() => true, () => false);
 
-/** The run's files are in place: it is no longer pending, and older runs' scores beyond --keep-runs go. */
-export async function markPublished(engine: Engine, runId: number, keepRuns: number | null | undefined): Promise<void> {
+/**
+ * The run's files are in place: it is no longer pending, and older runs'
+ * scores beyond --keep-runs go (`keepRuns` null: all are kept). Pruning waits
+ * for the publish: a run that dies unpublished has taken no one's scores.
+ */
+export async function markPublished(engine: Engine, runId: number, keepRuns: number | null): Promise<void> {
   await inTransaction(engine, async () => {
     await engine.run(MARK_PUBLISHED_SQL, { runId });
-    if (keepRuns !== undefined && keepRuns !== null) for (const sql of PRUNE_SCORES_SQL) await engine.run(sql, { keep: keepRuns });
+    if (keepRuns !== null) for (const sql of PRUNE_SCORES_SQL) await engine.run(sql, { keep: keepRuns });
   });
   testPoint('history-published');
 }

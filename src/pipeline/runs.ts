@@ -1,7 +1,7 @@
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import type { Engine } from '../engine/Engine.js';
 import { InputError, UsageError } from '../errors.js';
-import { LAST_RUNS_SQL, LIST_RUNS_SQL, migrationSql, migrationValuesSql, RUN_EXISTS_SQL } from '../sql/history.js';
+import { HISTORY_OVERVIEW_SQL, LAST_RUNS_SQL, LIST_RUNS_SQL, migrationSql, migrationValuesSql, RUN_EXISTS_SQL } from '../sql/history.js';
 import type { Logger } from './effects.js';
 import { attachDatabase, checkDatabasePath, detachHistory, previousRunWithScores } from './history.js';
 import { hasPendingRuns, openHistory } from './publish.js';
@@ -48,6 +48,22 @@ export interface RunRow {
 }
 
 export const listRuns = (engine: Engine) => engine.all<RunRow>(LIST_RUNS_SQL);
+
+export interface HistoryOverview {
+  /** The database file's size in bytes. */
+  bytes: number;
+  runs: number;
+  /** Runs whose customer scores are kept. */
+  kept: number;
+  /** The newest run's --keep-runs ('all' or a number as text), null for a run from before the option. */
+  keepRuns: string | null;
+}
+
+/** How big the attached history at `dbPath` is, and how much of it is kept. */
+export async function historyOverview(engine: Engine, dbPath: string): Promise<HistoryOverview> {
+  const row = (await engine.one<{ runs: number; kept: number; keep_runs: string | null }>(HISTORY_OVERVIEW_SQL))!;
+  return { bytes: (await stat(dbPath)).size, runs: row.runs, kept: row.kept, keepRuns: row.keep_runs };
+}
 
 /** A run id that exists and still has its scores, or the latest such run. */
 export async function resolveRun(engine: Engine, run: number | undefined): Promise<number> {

@@ -12,9 +12,10 @@ import { DAY_MONTH_DATE_SQL, DECIMAL_COMMA_AMOUNT_SQL } from '../sql/load.js';
 import { CLUSTERS_CSV_SQL } from '../sql/segment.js';
 import { assembleScoredSql, DROP_SCORING_INPUTS_SQL, FINAL_WITHOUT_HISTORY_SQL, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../sql/scored.js';
 import type { ClvResult, StartedClv } from './clv.js';
-import { newRunId, type Effects } from './effects.js';
+import { newRunId, type Effects, type Logger } from './effects.js';
 import { computeFeatures, dropOccasions, resolveAsOf } from './features.js';
 import { addHistoryColumns, detachHistory, nextRunId, recordRun } from './history.js';
+import { giveBackPrunedSpace } from './historySpace.js';
 import { forgetRun, markPublished, openHistory, recoverBeforeRun } from './publish.js';
 import { assignLifecycle, stageCounts, type LifecycleResult } from './lifecycle.js';
 import { LIFECYCLE_STAGES, STAGES_SQL } from '../sql/lifecycle.js';
@@ -158,6 +159,8 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     const scoredColumns = SCORED_COLUMNS.filter((c) => stages.has(c.stage)).map((c) => c.name);
     const outputColumns = [...scoredColumns];
     const names: string[] = [];
+    const keepRuns = config.keepRuns === 'all' ? null : config.keepRuns;
+    let settled = false;
     await timed('write', async () => {
       if (dbPath) await openHistory(engine, dbPath, dbOptions);
       ({ known: knownLabels } = await defineLabels(engine, vocabulary, dbPath !== null));
@@ -245,7 +248,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
               summary,
             },
             scoredColumns,
-            { outDir: path.relative(path.dirname(dbFile), path.resolve(config.out)), staging: out.staging, keepRuns: config.keepRuns },
+            { outDir: path.relative(path.dirname(dbFile), path.resolve(config.out)), staging: out.staging, keepRuns },
             knownLabels,
             clusterColumns.history,
           );
@@ -260,14 +263,16 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       const journalRun = dbPath && runId !== null ? { id: runId, db: path.relative(path.resolve(config.out), path.resolve(dbPath)) } : undefined;
       await out.publish([...names, 'summary.json'], journalRun);
       try {
-        if (journalRun) await markPublished(engine, journalRun.id, config.keepRuns);
+        if (journalRun) await markPublished(engine, journalRun.id, keepRuns);
         await out.finish();
-        if (dbPath) await detachHistory(engine);
+        settled = true;
       } catch (error) {
         // The files are published and the journal says so: the run stands, and the next command finishes the bookkeeping.
         log.warn({ runId, error: (error as Error).message.split('\n')[0] }, 'published; the history is marked so by the next crm command');
       }
     });
+    // Outside the publish: a signal may stop the rewrite, which leaves the database as it was.
+    if (dbPath && settled) await closeHistory(engine, dbPath, log);
   } catch (error) {
     if (!out.committed) {
       await out.abandon();
@@ -277,4 +282,20 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     throw error;
   }
   return summary;
+}
+
+/** After a published run: gives the pruned scores' space back when much is free (pipeline/historySpace.ts), and lets go of the database. */
+async function closeHistory(engine: Engine, dbPath: string, log: Logger): Promise<void> {
+  const start = performance.now();
+  try {
+    const rewritten = await giveBackPrunedSpace(engine, dbPath);
+    if (rewritten) {
+      const seconds = Math.round(performance.now() - start) / 1000;
+      log.info({ db: dbPath, bytesBefore: rewritten.before, bytesAfter: rewritten.after, seconds }, 'rewrote the history database to give back the space of pruned scores');
+    }
+    await detachHistory(engine);
+  } catch (error) {
+    // The run is published and recorded: the space is given back by a later run.
+    log.warn({ db: dbPath, error: (error as Error).message.split('\n')[0] }, 'published; the history database could not be rewritten to give back the space of pruned scores');
+  }
 }

@@ -140,11 +140,28 @@ export const INSERT_RUN_SQL = `
 INSERT INTO history.runs VALUES ($runId, $asOf::DATE, $startedAt::TIMESTAMP, $finishedAt::TIMESTAMP, $duration, $inputs::JSON,
   $rowsRead, $rowsAccepted, $rowsRejected, $rowsExcluded, $customers, true, $options::JSON, $summary::JSON)`;
 
-/** Keeps the scores of the newest `$keep` runs; older runs keep their summary row. */
+/**
+ * Keeps the scores of the newest `$keep` runs; older runs keep their row in
+ * `runs` (counts, options, summary), marked so. Only runs still marked kept
+ * are updated, so a nightly prune touches one run row, not all of them.
+ */
 export const PRUNE_SCORES_SQL = [
   `DELETE FROM history.scores WHERE run_id <= (SELECT max(run_id) FROM history.runs) - $keep`,
-  `UPDATE history.runs SET scores_kept = false WHERE run_id <= (SELECT max(run_id) FROM history.runs) - $keep`,
+  `UPDATE history.runs SET scores_kept = false WHERE scores_kept AND run_id <= (SELECT max(run_id) FROM history.runs) - $keep`,
 ];
+
+/** Blocks of the attached history file, and how many are free (pruned scores' whole row groups, once checkpointed). */
+export const HISTORY_BLOCKS_SQL = `
+SELECT total_blocks::BIGINT AS total, free_blocks::BIGINT AS free FROM pragma_database_size() WHERE database_name = 'history'`;
+
+/** Copies every table and view of the history into `$target`, an attached empty database (DuckDB writes it afresh, without free blocks). */
+export const copyHistorySql = (target: string) => `COPY FROM DATABASE history TO ${target}`;
+
+/** What crm runs says of the history: runs, runs with scores kept, and the newest run's --keep-runs (a number or 'all' as text; null for a run from before the option). */
+export const HISTORY_OVERVIEW_SQL = `
+SELECT count(*)::BIGINT AS runs, count(*) FILTER (WHERE scores_kept)::BIGINT AS kept,
+       (SELECT json_extract_string(options, '$.keepRuns') FROM history.runs ORDER BY run_id DESC LIMIT 1) AS keep_runs
+FROM history.runs`;
 
 export const LIST_RUNS_SQL = `
 SELECT run_id, strftime(as_of, '%Y-%m-%d') AS as_of, strftime(started_at, '%Y-%m-%dT%H:%M:%SZ') AS started_at,

@@ -1,0 +1,92 @@
+import { open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Engine } from '../engine/Engine.js';
+import { onInterrupt } from '../io/interrupt.js';
+import { copyHistorySql, HISTORY_BLOCKS_SQL } from '../sql/history.js';
+import { testPoint } from '../testHooks.js';
+
+/*
+ * Pruned scores free their blocks in the history file (whole row groups, once
+ * checkpointed), and later runs reuse them, but DuckDB never shrinks the file:
+ * neither CHECKPOINT nor VACUUM gives the space back. A copy of the database
+ * into a fresh file does. It is made only when much of the file is free (a
+ * smaller --keep-runs, or the first run with the default on a long history),
+ * so that a nightly run, which frees about one run and fills it again, does
+ * not rewrite the whole history every night.
+ */
+
+/** Share of the file's blocks that must be free before the history is rewritten. */
+export const REWRITE_WHEN_FREE = 0.25;
+
+/** The fresh copy, beside the database (same file system, so the rename is atomic), named after the process that writes it. */
+const rewritePath = (dbPath: string) => path.join(path.dirname(dbPath), `.${path.basename(dbPath)}.rewrite-${process.pid}.tmp`);
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Removes the copies (and their WAL) that a rewrite killed before its rename
+ * left beside `dbPath`. Called with the database attached for writing: a
+ * rewrite holds that lock from its copy to its rename, so any copy found now
+ * is abandoned, whether or not its process still lives.
+ */
+export async function removeAbandonedRewrites(dbPath: string): Promise<void> {
+  const file = await realpath(dbPath);
+  const pattern = new RegExp(`^\\.${escapeRegExp(path.basename(file))}\\.rewrite-\\d+\\.tmp(\\.wal)?$`);
+  const dir = path.dirname(file);
+  for (const entry of await readdir(dir).catch(() => [] as string[])) {
+    if (pattern.test(entry)) await rm(path.join(dir, entry), { force: true });
+  }
+}
+
+/** fsync: the copy's blocks, then the rename, reach the disk (a power cut then leaves one whole database or the other). */
+async function syncToDisk(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Checkpoints the attached history at `dbPath` (so pruned scores' blocks are
+ * free) and, when more than REWRITE_WHEN_FREE of it is free, replaces the file
+ * by a fresh copy. The history stays attached, and so locked, throughout: no
+ * other process can write to the old file between the copy and the rename,
+ * and one waiting for it opens the new file. A kill before the rename leaves
+ * the old database whole (the next run removes the copy); after it, the new
+ * one. Call it with no run pending (pipeline/publish.ts): the copy is of
+ * published runs only. Returns the file's size before and after, or null when
+ * it was not rewritten.
+ */
+export async function giveBackPrunedSpace(engine: Engine, dbPath: string): Promise<{ before: number; after: number } | null> {
+  await engine.run('CHECKPOINT history');
+  const blocks = (await engine.one<{ total: number; free: number }>(HISTORY_BLOCKS_SQL))!;
+  if (blocks.total === 0 || blocks.free / blocks.total <= REWRITE_WHEN_FREE) return null;
+  // A --db that is a symbolic link: the file it points to is replaced, beside itself, and the link stays.
+  const file = await realpath(dbPath);
+  const before = (await stat(file)).size;
+  const copy = rewritePath(file);
+  const forget = [onInterrupt({ remove: copy }), onInterrupt({ remove: `${copy}.wal` })];
+  try {
+    await rm(copy, { force: true });
+    await engine.run(`ATTACH ${engine.dialect.quoteString(copy)} AS history_copy (TYPE duckdb)`);
+    try {
+      await engine.run(copyHistorySql('history_copy'));
+    } finally {
+      // Detaching checkpoints the copy: its file is then whole, without a WAL.
+      await engine.run('DETACH history_copy');
+    }
+    await syncToDisk(copy);
+    testPoint('history-rewrite:before-rename');
+    await rename(copy, file);
+    await syncToDisk(path.dirname(file));
+  } catch (error) {
+    await rm(copy, { force: true });
+    await rm(`${copy}.wal`, { force: true });
+    throw error;
+  } finally {
+    for (const f of forget) f();
+  }
+  return { before, after: (await stat(file)).size };
+}
