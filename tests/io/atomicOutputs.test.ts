@@ -210,7 +210,8 @@ describe('staging folders of runs that died', () => {
       const child = spawn(process.execPath, ['-e', '0']);
       child.on('exit', () => resolve(child.pid!));
     });
-    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)']);
+    // A live process, until the test kills it (a timer of a few seconds could end it first on a loaded machine).
+    const live = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
     try {
       await mkdir(path.join(dir, `.crm-staging-${dead}-aaaa`));
       await writeFile(path.join(dir, `.crm-staging-${dead}-aaaa`, 'customers.csv'), 'half a fi');
