@@ -3,7 +3,7 @@
 export default {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.stryker.config.ts' },
-  mutate: ['src/io/**/*.ts', 'src/models/**/*.ts', 'src/sql/**/*.ts', '!src/models/types.ts'],
+  mutate: ['src/io/**/*.ts', 'src/models/**/*.ts', 'src/sql/**/*.ts'],
   coverageAnalysis: 'perTest',
   // Module-level constants (the journal's name, the staging-folder pattern, the
   // format extensions) run once at import, so Stryker would run every test for

@@ -56,19 +56,24 @@ describe('writeQuery', () => {
 
   it('Arrow: an IPC file with dates as days, decimals as doubles, 64- and 32-bit integers, text, and nulls', async () => {
     const file = path.join(await tempDir(), 'customers.arrow');
-    const query = `SELECT customer_id, first_order, revenue, share, orders, 3::HUGEINT AS huge, 4::UBIGINT AS ubig,
+    const query = `SELECT customer_id, first_order, revenue, share, orders, big, 3::HUGEINT AS huge, 4::UBIGINT AS ubig,
         5::UTINYINT AS utiny, 6::USMALLINT AS usmall, 7::UINTEGER AS uint, 8::TINYINT AS tiny, 9::SMALLINT AS small,
         1.5::FLOAT AS float, true AS flag
       FROM (${QUERY})`;
     await withEngine((engine) => writeQuery(engine, query, 'arrow', file));
+    const bytes = await readFile(file);
+    // The IPC file format (not the stream format) begins and ends with the magic ARROW1.
+    expect(bytes.subarray(0, 6).toString('latin1')).toBe('ARROW1');
+    expect(bytes.subarray(-6).toString('latin1')).toBe('ARROW1');
     const { tableFromIPC } = await import('apache-arrow');
-    const table = tableFromIPC(await readFile(file));
+    const table = tableFromIPC(bytes);
     expect(table.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual([
       'customer_id:Utf8',
       'first_order:Date32<DAY>',
       'revenue:Float64',
       'share:Float64',
       'orders:Int32',
+      'big:Int64',
       'huge:Int64',
       'ubig:Int64',
       'utiny:Int32',
@@ -87,6 +92,7 @@ describe('writeQuery', () => {
       revenue: 12.5,
       share: 0.25,
       orders: 7,
+      big: 9_007_199_254_740_993n, // 2^53 + 1: not a double
       huge: 3n,
       ubig: 4n,
       utiny: 5,
@@ -97,6 +103,6 @@ describe('writeQuery', () => {
       float: 1.5,
       flag: 'true',
     });
-    expect(c2).toMatchObject({ customer_id: 'c2', first_order: null, revenue: null, share: null, orders: null });
+    expect(c2).toMatchObject({ customer_id: 'c2', first_order: null, revenue: null, share: null, orders: null, big: null });
   });
 });
