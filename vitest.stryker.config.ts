@@ -10,6 +10,8 @@ export default mergeConfig(
   base,
   defineConfig({
     test: {
+      // Stryker's instrumented code runs the model fits several times slower; it times mutants out itself.
+      testTimeout: 600_000,
       exclude: [
         'tests/e2e/**',
         'tests/report/**',

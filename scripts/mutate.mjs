@@ -5,7 +5,8 @@
 //
 //   npm run mutate                      # src/io, src/models, src/sql in turn
 //   npm run mutate -- models            # one folder
-//   npm run mutate -- src/io/lineEndings.ts   # a trial on one file, with its folder's tests (no incremental file)
+//   npm run mutate -- src/models/clv.ts   # a trial on one file with its own tests, tests/models/clv{,.*}.test.ts (no incremental file)
+import { readdirSync } from 'node:fs';
 import { Stryker } from '@stryker-mutator/core';
 
 const FOLDERS = ['io', 'models', 'sql'];
@@ -21,6 +22,13 @@ const TESTS = {
   models: ['tests/models/**/*.test.ts'],
   sql: ['tests/pipeline/**/*.test.ts'],
 };
+
+/** A source file's own tests (tests/models/clv.test.ts, clv.*.test.ts for src/models/clv.ts) if it has some, else its folder's. */
+function ownTests(file) {
+  const [, folder, base] = /^src\/(\w+)\/(\w+)\.ts$/.exec(file) ?? [];
+  const own = readdirSync(`tests/${folder}`).filter((name) => name.startsWith(`${base}.`) && name.endsWith('.test.ts'));
+  return own.length > 0 ? own.map((name) => `tests/${folder}/${name}`) : TESTS[folder];
+}
 
 const runFor = (arg) =>
   FOLDERS.includes(arg)
@@ -38,7 +46,7 @@ const runFor = (arg) =>
         name: arg,
         options: {
           mutate: [arg],
-          testFiles: TESTS[/^src\/(\w+)\//.exec(arg)?.[1]],
+          testFiles: ownTests(arg),
           incremental: false,
           htmlReporter: { fileName: 'reports/mutation/trial.html' },
           jsonReporter: { fileName: 'reports/mutation/trial.json' },
