@@ -7,6 +7,7 @@
 //   npm run mutate -- models            # one folder
 //   npm run mutate -- src/models/clv.ts   # a trial on one file with its own tests, tests/models/clv{,.*}.test.ts (no incremental file)
 import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { Stryker } from '@stryker-mutator/core';
 
 const FOLDERS = ['io', 'models', 'sql'];
@@ -48,8 +49,8 @@ const runFor = (arg) =>
           mutate: [arg],
           testFiles: ownTests(arg),
           incremental: false,
-          htmlReporter: { fileName: 'reports/mutation/trial.html' },
-          jsonReporter: { fileName: 'reports/mutation/trial.json' },
+          htmlReporter: { fileName: `reports/mutation/${path.basename(arg, '.ts')}.html` },
+          jsonReporter: { fileName: `reports/mutation/${path.basename(arg, '.ts')}.json` },
         },
       };
 
