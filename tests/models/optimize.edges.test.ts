@@ -3,7 +3,7 @@
  * line-search steps follow from the definitions by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { minimizeBfgs, type ObjectiveWithGradient } from '../../src/models/optimize.js';
+import { invertSymmetricPositiveDefinite, minimizeBfgs, type ObjectiveWithGradient } from '../../src/models/optimize.js';
 
 /** f(x) = ½ Σ (xᵢ − cᵢ)², recording every point it is evaluated at. */
 function bowl(c: number[]): { fg: ObjectiveWithGradient; points: number[][] } {
@@ -71,5 +71,27 @@ describe('minimizeBfgs options', () => {
 
   it('returns a frozen result', () => {
     expect(Object.isFrozen(minimizeBfgs(bowl([1]).fg, [0]))).toBe(true);
+  });
+});
+
+describe('invertSymmetricPositiveDefinite on dense matrices', () => {
+  const expectMatrix = (actual: Float64Array | null, expected: number[]) => {
+    expect(actual).not.toBeNull();
+    expected.forEach((v, i) => expect(Math.abs(actual![i]! - v)).toBeLessThanOrEqual(1e-14 * Math.max(1, Math.abs(v))));
+  };
+
+  it('3×3: the adjugate over the determinant (det 67)', () => {
+    const inverse = invertSymmetricPositiveDefinite([4, 2, 1, 2, 5, 3, 1, 3, 6], 3);
+    expectMatrix(inverse, [21, -9, 1, -9, 23, -10, 1, -10, 16].map((v) => v / 67));
+  });
+
+  it('4×4: (I + 11ᵀ)⁻¹ = I − 11ᵀ/5 (Sherman–Morrison)', () => {
+    const inverse = invertSymmetricPositiveDefinite([2, 1, 1, 1, 1, 2, 1, 1, 1, 1, 2, 1, 1, 1, 1, 2], 4);
+    expectMatrix(inverse, [4, -1, -1, -1, -1, 4, -1, -1, -1, -1, 4, -1, -1, -1, -1, 4].map((v) => v / 5));
+  });
+
+  it('null when a pivot is at rounding level against the largest diagonal entry (numerically singular)', () => {
+    expect(invertSymmetricPositiveDefinite([1e6, 1e3, 1e3, 1 + 1e-9], 2)).toBeNull();
+    expectMatrix(invertSymmetricPositiveDefinite([1e6, 0, 0, 1e-3], 2), [1e-6, 0, 0, 1e3]);
   });
 });
