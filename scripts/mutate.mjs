@@ -24,11 +24,16 @@ const TESTS = {
   sql: ['tests/pipeline/**/*.test.ts'],
 };
 
-/** A source file's own tests (tests/models/clv.test.ts, clv.*.test.ts for src/models/clv.ts) if it has some, else its folder's. */
+/**
+ * A source file's own tests if it has some (tests/models/clv.test.ts and
+ * clv.*.test.ts for src/models/clv.ts; the SQL's are the pipeline's, as
+ * tests/pipeline/rfm.test.ts for src/sql/rfm.ts), else its folder's.
+ */
 function ownTests(file) {
   const [, folder, base] = /^src\/(\w+)\/(\w+)\.ts$/.exec(file) ?? [];
-  const own = readdirSync(`tests/${folder}`).filter((name) => name.startsWith(`${base}.`) && name.endsWith('.test.ts'));
-  return own.length > 0 ? own.map((name) => `tests/${folder}/${name}`) : TESTS[folder];
+  const testFolder = folder === 'sql' ? 'pipeline' : folder;
+  const own = readdirSync(`tests/${testFolder}`).filter((name) => name.startsWith(`${base}.`) && name.endsWith('.test.ts'));
+  return own.length > 0 ? own.map((name) => `tests/${testFolder}/${name}`) : TESTS[folder];
 }
 
 const runFor = (arg) =>
