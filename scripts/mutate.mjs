@@ -27,13 +27,22 @@ const TESTS = {
 /**
  * A source file's own tests if it has some (tests/models/clv.test.ts and
  * clv.*.test.ts for src/models/clv.ts; the SQL's are the pipeline's, as
- * tests/pipeline/rfm.test.ts for src/sql/rfm.ts), else its folder's.
+ * tests/pipeline/rfm.test.ts for src/sql/rfm.ts).
  */
 function ownTests(file) {
   const [, folder, base] = /^src\/(\w+)\/(\w+)\.ts$/.exec(file) ?? [];
   const testFolder = folder === 'sql' ? 'pipeline' : folder;
   const own = readdirSync(`tests/${testFolder}`).filter((name) => name.startsWith(`${base}.`) && name.endsWith('.test.ts'));
-  return own.length > 0 ? own.map((name) => `tests/${testFolder}/${name}`) : TESTS[folder];
+  return own.map((name) => `tests/${testFolder}/${name}`);
+}
+
+/**
+ * A file's own tests are few, so the mutants of its module-level constants
+ * (most of src/sql's SQL text) can run them all; else the folder's tests.
+ */
+function trialTests(file) {
+  const own = ownTests(file);
+  return own.length > 0 ? { testFiles: own, ignoreStatic: false } : { testFiles: TESTS[/^src\/(\w+)\//.exec(file)?.[1]] };
 }
 
 const runFor = (arg) =>
@@ -52,7 +61,7 @@ const runFor = (arg) =>
         name: arg,
         options: {
           mutate: [arg],
-          testFiles: ownTests(arg),
+          ...trialTests(arg),
           incremental: false,
           htmlReporter: { fileName: `reports/mutation/${path.basename(arg, '.ts')}.html` },
           jsonReporter: { fileName: `reports/mutation/${path.basename(arg, '.ts')}.json` },
