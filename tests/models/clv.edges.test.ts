@@ -29,6 +29,7 @@ describe('clvFactors and aliveFactors refuse what cannot be a purchase history',
   it.each([
     ['frequency 2.5', Float64Array.of(2.5), Float64Array.of(5), /aliveFactors: frequency\[0\] = 2.5 must be an integer ≥ 0/],
     ['frequency −2', Float64Array.of(0, -2), Float64Array.of(5, 5), /aliveFactors: frequency\[1\] = -2 must be an integer ≥ 0/],
+    ['T −1', Float64Array.of(1), Float64Array.of(-1), /aliveFactors: T\[0\] = -1 must be a finite number ≥ 0/],
     ['T NaN', Float64Array.of(1), Float64Array.of(Number.NaN), /aliveFactors: T\[0\] = NaN must be a finite number ≥ 0/],
     ['T +Infinity', Float64Array.of(1), Float64Array.of(Number.POSITIVE_INFINITY), /aliveFactors: T\[0\] = Infinity must be a finite number ≥ 0/],
   ])('aliveFactors: %s', (_name, frequency, T, message) => {
