@@ -36,13 +36,10 @@ function ownTests(file) {
   return own.map((name) => `tests/${testFolder}/${name}`);
 }
 
-/**
- * A file's own tests are few, so the mutants of its module-level constants
- * (most of src/sql's SQL text) can run them all; else the folder's tests.
- */
+/** A file's own tests, else its folder's. */
 function trialTests(file) {
   const own = ownTests(file);
-  return own.length > 0 ? { testFiles: own, ignoreStatic: false } : { testFiles: TESTS[/^src\/(\w+)\//.exec(file)?.[1]] };
+  return { testFiles: own.length > 0 ? own : TESTS[/^src\/(\w+)\//.exec(file)?.[1]] };
 }
 
 const runFor = (arg) =>
