@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// Mutation testing, one Stryker run per source folder (stryker.config.mjs holds
+// the shared options). Each folder keeps its own incremental file, committed,
+// so a later run re-tests only the mutants whose code or covering tests changed.
+//
+//   npm run mutate                      # src/io, src/models, src/sql in turn
+//   npm run mutate -- models            # one folder
+//   npm run mutate -- src/models/clv.ts   # a trial on one file with its own tests, tests/models/clv{,.*}.test.ts (no incremental file)
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { Stryker } from '@stryker-mutator/core';
+
+const FOLDERS = ['io', 'models', 'sql'];
+
+/**
+ * The tests each folder's mutants are run against. The models and the writers
+ * must be pinned down by their own unit tests: the pipeline tests run whole
+ * scores on CDNOW, and a mutant they all survive costs minutes. The SQL runs
+ * only inside the pipeline; the bad-input corpus is where mixed line ends are met.
+ */
+const TESTS = {
+  io: ['tests/io/**/*.test.ts', 'tests/pipeline/badInput.test.ts'],
+  models: ['tests/models/**/*.test.ts'],
+  sql: ['tests/pipeline/**/*.test.ts'],
+};
+
+/**
+ * A source file's own tests if it has some (tests/models/clv.test.ts and
+ * clv.*.test.ts for src/models/clv.ts; the SQL's are the pipeline's, as
+ * tests/pipeline/rfm.test.ts for src/sql/rfm.ts).
+ */
+function ownTests(file) {
+  const [, folder, base] = /^src\/(\w+)\/(\w+)\.ts$/.exec(file) ?? [];
+  const testFolder = folder === 'sql' ? 'pipeline' : folder;
+  const own = readdirSync(`tests/${testFolder}`).filter((name) => name.startsWith(`${base}.`) && name.endsWith('.test.ts'));
+  return own.map((name) => `tests/${testFolder}/${name}`);
+}
+
+/** A file's own tests, else its folder's. */
+function trialTests(file) {
+  const own = ownTests(file);
+  return { testFiles: own.length > 0 ? own : TESTS[/^src\/(\w+)\//.exec(file)?.[1]] };
+}
+
+const runFor = (arg) =>
+  FOLDERS.includes(arg)
+    ? {
+        name: `src/${arg}`,
+        options: {
+          mutate: [`src/${arg}/**/*.ts`],
+          testFiles: TESTS[arg],
+          incrementalFile: `reports/stryker-incremental-${arg}.json`,
+          htmlReporter: { fileName: `reports/mutation/${arg}.html` },
+          jsonReporter: { fileName: `reports/mutation/${arg}.json` },
+        },
+      }
+    : {
+        name: arg,
+        options: {
+          mutate: [arg],
+          ...trialTests(arg),
+          incremental: false,
+          htmlReporter: { fileName: `reports/mutation/${path.basename(arg, '.ts')}.html` },
+          jsonReporter: { fileName: `reports/mutation/${path.basename(arg, '.ts')}.json` },
+        },
+      };
+
+/** The figures of one run, with Stryker's score: detected / (detected + undetected), compile and runtime errors left out. */
+function summarise(results) {
+  const count = (status) => results.filter((r) => r.status === status).length;
+  const killed = count('Killed');
+  const timeout = count('Timeout');
+  const survived = count('Survived');
+  const noCoverage = count('NoCoverage');
+  const detected = killed + timeout;
+  const score = (100 * detected) / (detected + survived + noCoverage);
+  return { mutants: results.length, killed, timeout, survived, noCoverage, errors: count('CompileError') + count('RuntimeError'), ignored: count('Ignored'), score: score.toFixed(2) };
+}
+
+const args = process.argv.slice(2);
+const summaries = [];
+for (const { name, options } of (args.length > 0 ? args : FOLDERS).map(runFor)) {
+  const started = Date.now();
+  const results = await new Stryker(options).runMutationTest();
+  summaries.push({ run: name, ...summarise(results), wallSeconds: Math.round((Date.now() - started) / 1000) });
+}
+console.table(summaries);

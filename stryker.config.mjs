@@ -1,0 +1,30 @@
+// Mutation testing (`npm run mutate`, not part of `npm test` or CI): see README "Testing".
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.stryker.config.ts' },
+  mutate: ['src/io/**/*.ts', 'src/models/**/*.ts', 'src/sql/**/*.ts'],
+  coverageAnalysis: 'perTest',
+  // Module-level constants (the journal's name, the format extensions, most of
+  // src/sql's SQL text) run once at import, so Stryker would run every test for
+  // each of their mutants: hours. And with this runner they are not activated
+  // (a mutant of rfm.ts's R dimension that fails 9 of rfm.test.ts's tests by
+  // hand "survived"). They are reported as Ignored, not scored.
+  ignoreStatic: true,
+  // Committed, so that the next run re-tests only the mutants whose code or tests changed.
+  incremental: true,
+  incrementalFile: 'reports/stryker-incremental.json',
+  // Two cores shared by the whole team.
+  concurrency: 1,
+  // DuckDB-backed tests take seconds; a mutant that loops forever is cut at 2x + 10 s of its tests' own time.
+  timeoutMS: 10_000,
+  timeoutFactor: 2,
+  // The first, unmutated run of the whole selection (the DuckDB pipeline tests for src/sql) on a busy machine.
+  dryRunTimeoutMinutes: 20,
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  clearTextReporter: { reportTests: false },
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  tempDirName: '.stryker-tmp',
+  ignorePatterns: ['dist', 'coverage', 'reports', 'benchmarks/data', 'benchmarks/out', 'tests/.tmp'],
+};

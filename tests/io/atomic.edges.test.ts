@@ -1,0 +1,143 @@
+/**
+ * The atomic publish in this process (atomicOutputs.test.ts kills real CLI
+ * runs; this file pins down each step, so that a changed step fails here).
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isAlive, OutputSet, recoverInterruptedPublish, writeFileAtomic } from '../../src/io/atomic.js';
+import { tempDir } from '../helpers.js';
+
+const JOURNAL = '.crm-publish.json';
+
+const list = async (dir: string) => (await readdir(dir)).sort();
+
+/** The id of a process that has exited (and was reaped), so no longer exists. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0']);
+  await new Promise((resolve) => child.on('exit', resolve));
+  return child.pid!;
+}
+
+describe('writeFileAtomic', () => {
+  it('writes the data, creating the missing folders, and leaves only the target behind', async () => {
+    const dir = await tempDir();
+    const target = path.join(dir, 'a', 'b', 'backtest.json');
+    await writeFileAtomic(target, '{"k":1}');
+    expect(await readFile(target, 'utf8')).toBe('{"k":1}');
+    expect(await list(path.join(dir, 'a', 'b'))).toEqual(['backtest.json']);
+  });
+
+  it('replaces an existing file whole', async () => {
+    const dir = await tempDir();
+    const target = path.join(dir, 'report.html');
+    await writeFile(target, 'the old report, longer than the new one');
+    await writeFileAtomic(target, new Uint8Array([110, 101, 119]));
+    expect(await readFile(target, 'utf8')).toBe('new');
+    expect(await list(dir)).toEqual(['report.html']);
+  });
+
+  it('leaves no temp file behind when the rename fails (a folder where the file should go)', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'report.html', 'inside'), { recursive: true });
+    await expect(writeFileAtomic(path.join(dir, 'report.html'), '<!doctype html>')).rejects.toThrow(/EISDIR|EEXIST|ENOTEMPTY/);
+    expect(await list(dir)).toEqual(['report.html']);
+  });
+});
+
+describe('OutputSet', () => {
+  it('stages files in .crm-staging-<tag> inside the output folder (created), then publishes them and leaves nothing else', async () => {
+    const dir = path.join(await tempDir(), 'out');
+    const set = await OutputSet.begin(dir, '7-ab');
+    expect(set.stagingDir).toBe(path.join(dir, '.crm-staging-7-ab'));
+    expect(set.staged('customers.csv')).toBe(path.join(dir, '.crm-staging-7-ab', 'customers.csv'));
+    await writeFile(set.staged('customers.csv'), 'new customers');
+    await writeFile(set.staged('summary.json'), 'new summary');
+    await writeFile(path.join(dir, 'customers.csv'), 'old customers');
+    await set.publish(['customers.csv', 'summary.json']);
+    expect(await list(dir)).toEqual(['customers.csv', 'summary.json']);
+    expect(await readFile(path.join(dir, 'customers.csv'), 'utf8')).toBe('new customers');
+    expect(await readFile(path.join(dir, 'summary.json'), 'utf8')).toBe('new summary');
+  });
+
+  it('begins with an empty staging folder even when one of the same tag was left over', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, '.crm-staging-7-ab'));
+    await writeFile(path.join(dir, '.crm-staging-7-ab', 'stale.csv'), 'stale');
+    const set = await OutputSet.begin(dir, '7-ab');
+    expect(await readdir(set.stagingDir)).toEqual([]);
+  });
+
+  it('abandon removes the staged files and keeps the previous outputs', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'customers.csv'), 'old customers');
+    const set = await OutputSet.begin(dir, '7-ab');
+    await writeFile(set.staged('customers.csv'), 'new customers');
+    await set.abandon();
+    expect(await list(dir)).toEqual(['customers.csv']);
+    expect(await readFile(path.join(dir, 'customers.csv'), 'utf8')).toBe('old customers');
+  });
+
+  it('a publish that cannot move a file (a folder in its place) fails, and the journal stays for the next run to finish', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'customers.csv', 'inside'), { recursive: true });
+    const set = await OutputSet.begin(dir, '7-ab');
+    await writeFile(set.staged('customers.csv'), 'new customers');
+    await expect(set.publish(['customers.csv'])).rejects.toThrow(/EISDIR|EEXIST|ENOTEMPTY/);
+    expect(JSON.parse(await readFile(path.join(dir, JOURNAL), 'utf8'))).toEqual({ staging: '.crm-staging-7-ab', files: ['customers.csv'] });
+  });
+});
+
+describe('recoverInterruptedPublish', () => {
+  it('finishes the renames listed in the journal (some already done), then removes the journal and the staging folder', async () => {
+    const dir = await tempDir();
+    const staging = path.join(dir, `.crm-staging-${process.pid}-ab`);
+    await mkdir(staging);
+    await writeFile(path.join(dir, 'customers.csv'), 'new customers'); // moved before the kill
+    await writeFile(path.join(staging, 'summary.json'), 'new summary'); // not yet
+    await writeFile(path.join(dir, 'summary.json'), 'old summary');
+    await writeFile(path.join(dir, JOURNAL), JSON.stringify({ staging: path.basename(staging), files: ['customers.csv', 'summary.json'] }));
+    expect(await recoverInterruptedPublish(dir)).toBe(true);
+    expect(await list(dir)).toEqual(['customers.csv', 'summary.json']);
+    expect(await readFile(path.join(dir, 'customers.csv'), 'utf8')).toBe('new customers');
+    expect(await readFile(path.join(dir, 'summary.json'), 'utf8')).toBe('new summary');
+  });
+
+  it('without a journal: nothing to finish (false), and no folder at all is not an error', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'customers.csv'), 'old customers');
+    expect(await recoverInterruptedPublish(dir)).toBe(false);
+    expect(await list(dir)).toEqual(['customers.csv']);
+    expect(await recoverInterruptedPublish(path.join(dir, 'missing'))).toBe(false);
+  });
+
+  it('a journal that cannot be read as JSON is an error, not a publish taken as done', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, JOURNAL), '{"staging": ');
+    await expect(recoverInterruptedPublish(dir)).rejects.toThrow(SyntaxError);
+  });
+
+  it('removes the staging folders of dead processes only: not its own, not a live process’s, not other names', async () => {
+    const dir = await tempDir();
+    const dead = await deadPid();
+    const names = [
+      `.crm-staging-${dead}-ab`, // removed
+      `.crm-staging-${process.pid}-ab`, // this process
+      `.crm-staging-${process.ppid}-ab`, // a live process
+      `.crm-staging-x${dead}-ab`, // not the pattern
+      `crm-staging-${dead}-ab`, // not the pattern
+      `.crm-staging-${dead}`, // no run tag
+    ];
+    for (const name of names) await mkdir(path.join(dir, name));
+    expect(await recoverInterruptedPublish(dir)).toBe(false);
+    expect(await list(dir)).toEqual(names.slice(1).sort());
+  });
+});
+
+describe('isAlive', () => {
+  it('is true for this process and false for one that has exited', async () => {
+    expect(isAlive(process.pid)).toBe(true);
+    expect(isAlive(await deadPid())).toBe(false);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * writeQuery on a real DuckDB, file by file, in this process (the e2e tests
+ * check the formats through the CLI). Expected files are written by hand from
+ * each format's definition.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writeQuery } from '../../src/io/writers.js';
+import { tempDir, withEngine } from '../helpers.js';
+
+const QUERY = `SELECT * FROM (VALUES
+    ('c1', DATE '2024-03-01', 12.50::DECIMAL(10, 2), 0.25::DOUBLE, 9007199254740993::BIGINT, 7::INTEGER),
+    ('c2', NULL, NULL, NULL, NULL, NULL)
+  ) AS t(customer_id, first_order, revenue, share, big, orders)`;
+
+describe('writeQuery', () => {
+  it('CSV: a header, LF line ends, empty fields for NULL', async () => {
+    const file = path.join(await tempDir(), 'customers.csv');
+    await withEngine((engine) => writeQuery(engine, QUERY, 'csv', file));
+    expect(await readFile(file, 'utf8')).toBe(
+      'customer_id,first_order,revenue,share,big,orders\nc1,2024-03-01,12.50,0.25,9007199254740993,7\nc2,,,,,\n',
+    );
+  });
+
+  it('CSV with crlf: every record ends in CRLF (RFC 4180)', async () => {
+    const file = path.join(await tempDir(), 'customers.csv');
+    await withEngine((engine) => writeQuery(engine, `SELECT customer_id, orders FROM (${QUERY})`, 'csv', file, { crlf: true }));
+    expect(await readFile(file, 'utf8')).toBe('customer_id,orders\r\nc1,7\r\nc2,\r\n');
+  });
+
+  it('JSON: one object per line (NDJSON), null for NULL', async () => {
+    const file = path.join(await tempDir(), 'customers.json');
+    await withEngine((engine) => writeQuery(engine, `SELECT customer_id, first_order, orders FROM (${QUERY})`, 'json', file));
+    expect(await readFile(file, 'utf8')).toBe(
+      '{"customer_id":"c1","first_order":"2024-03-01","orders":7}\n{"customer_id":"c2","first_order":null,"orders":null}\n',
+    );
+  });
+
+  it('Parquet: the same rows and column types read back', async () => {
+    const file = path.join(await tempDir(), "o'brien customers.parquet");
+    const back = await withEngine(async (engine) => {
+      await writeQuery(engine, QUERY, 'parquet', file);
+      const source = `read_parquet(${engine.dialect.quoteString(file)})`;
+      return {
+        types: (await engine.all<{ column_type: string }>(`DESCRIBE SELECT * FROM ${source}`)).map((c) => c.column_type),
+        rows: await engine.all(`SELECT customer_id, first_order::VARCHAR AS first_order, revenue::VARCHAR AS revenue, share, big::VARCHAR AS big, orders FROM ${source} ORDER BY customer_id`),
+      };
+    });
+    expect(back.types).toEqual(['VARCHAR', 'DATE', 'DECIMAL(10,2)', 'DOUBLE', 'BIGINT', 'INTEGER']);
+    expect(back.rows).toEqual([
+      { customer_id: 'c1', first_order: '2024-03-01', revenue: '12.50', share: 0.25, big: '9007199254740993', orders: 7 },
+      { customer_id: 'c2', first_order: null, revenue: null, share: null, big: null, orders: null },
+    ]);
+  });
+
+  it('Arrow: an IPC file with dates as days, decimals as doubles, 64- and 32-bit integers, text, and nulls', async () => {
+    const file = path.join(await tempDir(), 'customers.arrow');
+    const query = `SELECT customer_id, first_order, revenue, share, orders, big, 3::HUGEINT AS huge, 4::UBIGINT AS ubig,
+        5::UTINYINT AS utiny, 6::USMALLINT AS usmall, 7::UINTEGER AS uint, 8::TINYINT AS tiny, 9::SMALLINT AS small,
+        1.5::FLOAT AS float, true AS flag
+      FROM (${QUERY})`;
+    await withEngine((engine) => writeQuery(engine, query, 'arrow', file));
+    const bytes = await readFile(file);
+    // The IPC file format (not the stream format) begins and ends with the magic ARROW1.
+    expect(bytes.subarray(0, 6).toString('latin1')).toBe('ARROW1');
+    expect(bytes.subarray(-6).toString('latin1')).toBe('ARROW1');
+    const { tableFromIPC } = await import('apache-arrow');
+    const table = tableFromIPC(bytes);
+    expect(table.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual([
+      'customer_id:Utf8',
+      'first_order:Date32<DAY>',
+      'revenue:Float64',
+      'share:Float64',
+      'orders:Int32',
+      'big:Int64',
+      'huge:Int64',
+      'ubig:Int64',
+      'utiny:Int32',
+      'usmall:Int32',
+      'uint:Int32',
+      'tiny:Int32',
+      'small:Int32',
+      'float:Float64',
+      'flag:Utf8',
+    ]);
+    const [c1, c2] = table.toArray().map((row) => row.toJSON());
+    // 2024-03-01 is day 19783 after 1970-01-01 (54 years, 13 of them leap, plus 31 + 29 days).
+    expect(c1).toEqual({
+      customer_id: 'c1',
+      first_order: 19_783 * 86_400_000,
+      revenue: 12.5,
+      share: 0.25,
+      orders: 7,
+      big: 9_007_199_254_740_993n, // 2^53 + 1: not a double
+      huge: 3n,
+      ubig: 4n,
+      utiny: 5,
+      usmall: 6,
+      uint: 7,
+      tiny: 8,
+      small: 9,
+      float: 1.5,
+      flag: 'true',
+    });
+    expect(c2).toMatchObject({ customer_id: 'c2', first_order: null, revenue: null, share: null, orders: null, big: null });
+  });
+});

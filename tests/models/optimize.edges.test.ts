@@ -1,0 +1,97 @@
+/**
+ * minimizeBfgs's options and early exits, on objectives whose minimiser and
+ * line-search steps follow from the definitions by hand.
+ */
+import { describe, expect, it } from 'vitest';
+import { invertSymmetricPositiveDefinite, minimizeBfgs, type ObjectiveWithGradient } from '../../src/models/optimize.js';
+
+/** f(x) = ½ Σ (xᵢ − cᵢ)², recording every point it is evaluated at. */
+function bowl(c: number[]): { fg: ObjectiveWithGradient; points: number[][] } {
+  const points: number[][] = [];
+  const fg: ObjectiveWithGradient = (x, g) => {
+    points.push([...x]);
+    let f = 0;
+    for (let i = 0; i < c.length; i++) {
+      g[i] = x[i] - c[i];
+      f += 0.5 * g[i] * g[i];
+    }
+    return f;
+  };
+  return { fg, points };
+}
+
+describe('minimizeBfgs options', () => {
+  it('stops at once at a minimum: no iteration, one evaluation', () => {
+    const { fg } = bowl([3, -4]);
+    const result = minimizeBfgs(fg, [3, -4]);
+    expect(result).toMatchObject({ converged: true, iterations: 0, evaluations: 1, value: 0 });
+    expect(result.message).toBe('converged: max |gradient| 0.00e+0 ≤ 1e-10');
+  });
+
+  it('maxStep caps the step: from 0 towards 10 (p = 10), a step of at most 0.5 reaches x = 5 and no further', () => {
+    // c2 = 0.1 refuses the first trial (x = 1, slope −90 against −100), so the search extrapolates up to the cap.
+    const { fg, points } = bowl([10]);
+    const result = minimizeBfgs(fg, [0], { c2: 0.1, maxStep: 0.5, maxIterations: 1 });
+    expect(Math.max(...points.map(([x]) => x!))).toBe(5);
+    expect(result.x[0]).toBe(5);
+  });
+
+  it('without the cap, the extrapolation lands on the minimum of a quadratic (cubic interpolation is exact there)', () => {
+    const { fg } = bowl([10]);
+    const result = minimizeBfgs(fg, [0], { c2: 0.1, maxIterations: 1 });
+    expect(result.x[0]).toBeCloseTo(10, 12);
+  });
+
+  it('c2 = 0.9 accepts the first trial step min(1, 1/‖p‖∞) = 0.1 when its slope is within 0.9 of the start', () => {
+    const { fg, points } = bowl([10]);
+    const result = minimizeBfgs(fg, [0], { maxIterations: 1 });
+    expect(points).toEqual([[0], [1]]);
+    expect(result.x[0]).toBe(1);
+  });
+
+  it('a loose gradientTolerance stops early, with the gradient within it', () => {
+    const { fg } = bowl([10, -3, 0.5]);
+    const result = minimizeBfgs(fg, [0, 0, 0], { gradientTolerance: 0.5 });
+    expect(result.converged).toBe(true);
+    expect(Math.max(...result.gradient.map(Math.abs))).toBeLessThanOrEqual(0.5);
+    expect(result.message).toMatch(/≤ 0\.5$/);
+  });
+
+  it('ignores an initial inverse Hessian that is not usable (wrong size, non-finite, non-positive diagonal): same run as without', () => {
+    const cold = minimizeBfgs(bowl([2, -1]).fg, [0, 0]);
+    for (const initialInverseHessian of [[1, 0, 0], [1, 0, 0, Number.NaN], [1, 0, 0, 0], [-1, 0, 0, 1]]) {
+      const warm = minimizeBfgs(bowl([2, -1]).fg, [0, 0], { initialInverseHessian });
+      expect({ x: [...warm.x], iterations: warm.iterations, evaluations: warm.evaluations }).toEqual({
+        x: [...cold.x],
+        iterations: cold.iterations,
+        evaluations: cold.evaluations,
+      });
+    }
+  });
+
+  it('returns a frozen result', () => {
+    expect(Object.isFrozen(minimizeBfgs(bowl([1]).fg, [0]))).toBe(true);
+  });
+});
+
+describe('invertSymmetricPositiveDefinite on dense matrices', () => {
+  const expectMatrix = (actual: Float64Array | null, expected: number[]) => {
+    expect(actual).not.toBeNull();
+    expected.forEach((v, i) => expect(Math.abs(actual![i]! - v)).toBeLessThanOrEqual(1e-14 * Math.max(1, Math.abs(v))));
+  };
+
+  it('3×3: the adjugate over the determinant (det 67)', () => {
+    const inverse = invertSymmetricPositiveDefinite([4, 2, 1, 2, 5, 3, 1, 3, 6], 3);
+    expectMatrix(inverse, [21, -9, 1, -9, 23, -10, 1, -10, 16].map((v) => v / 67));
+  });
+
+  it('4×4: (I + 11ᵀ)⁻¹ = I − 11ᵀ/5 (Sherman–Morrison)', () => {
+    const inverse = invertSymmetricPositiveDefinite([2, 1, 1, 1, 1, 2, 1, 1, 1, 1, 2, 1, 1, 1, 1, 2], 4);
+    expectMatrix(inverse, [4, -1, -1, -1, -1, 4, -1, -1, -1, -1, 4, -1, -1, -1, -1, 4].map((v) => v / 5));
+  });
+
+  it('null when a pivot is at rounding level against the largest diagonal entry (numerically singular)', () => {
+    expect(invertSymmetricPositiveDefinite([1e6, 1e3, 1e3, 1 + 1e-9], 2)).toBeNull();
+    expectMatrix(invertSymmetricPositiveDefinite([1e6, 0, 0, 1e-3], 2), [1e-6, 0, 0, 1e3]);
+  });
+});

@@ -1,0 +1,24 @@
+import { defineConfig, mergeConfig } from 'vitest/config';
+import base from './vitest.config.js';
+
+/**
+ * The tests Stryker runs against each mutant: only those that import src/.
+ * Tests that spawn the CLI (bin/crm.js) or the CLV worker run the dist/ bundle,
+ * which holds no mutant, so they could never kill one and would only cost time.
+ */
+export default mergeConfig(
+  base,
+  defineConfig({
+    test: {
+      // Stryker's instrumented code runs the model fits several times slower; it times mutants out itself.
+      testTimeout: 600_000,
+      exclude: [
+        'tests/e2e/**',
+        'tests/report/**',
+        // Both spawn the built CLI or worker (tests/io/atomic.edges.test.ts covers writeFileAtomic in-process).
+        'tests/io/atomicOutputs.test.ts',
+        'tests/pipeline/clvWorker.test.ts',
+      ],
+    },
+  }),
+);
