@@ -26,7 +26,7 @@ await build({
   platform: 'node',
   target: 'node20',
   // The native DuckDB binding cannot be bundled, its JavaScript API (some 180
-  // files) can; pino-pretty and cli-progress are loaded with createRequire when used.
+  // files) can; pino-pretty is loaded with createRequire when used.
   external: ['@duckdb/node-bindings'],
   // CommonJS dependencies inside an ES module bundle still call require().
   banner: { js: "import { createRequire as __crmCreateRequire } from 'node:module'; const require = __crmCreateRequire(import.meta.url);" },
