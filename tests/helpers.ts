@@ -8,6 +8,7 @@ import { parseScoreConfig } from '../src/config/loadConfig.js';
 import type { ScoreConfig } from '../src/config/schema.js';
 import { DuckDbEngine } from '../src/engine/duckdb/DuckDbEngine.js';
 import type { Engine } from '../src/engine/Engine.js';
+import type { ExportCounts } from '../src/pipeline/export.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const fixture = (...parts: string[]) => path.join(ROOT, 'fixtures', ...parts);
@@ -94,15 +95,6 @@ export function parseCsv(text: string): Record<string, string>[] {
   return body.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])));
 }
 
-export interface ExportCounts {
-  run: number;
-  matched: number;
-  withoutContact: number;
-  noAddress: number;
-  suppressed: number;
-  cutByLimit: number;
-  written: number;
-}
 
 /**
  * The counts line `crm export` prints on stderr, checked to add up: every
