@@ -95,7 +95,6 @@ export function parseCsv(text: string): Record<string, string>[] {
   return body.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? ''])));
 }
 
-
 /**
  * The counts line `crm export` prints on stderr, checked to add up: every
  * matched customer is without contact, without a usable address, suppressed,
