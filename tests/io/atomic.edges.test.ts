@@ -47,7 +47,7 @@ describe('writeFileAtomic', () => {
 });
 
 describe('OutputSet', () => {
-  it('stages files in .crm-staging-<tag> inside the output folder (created), then publishes them and leaves nothing else', async () => {
+  it('stages files in .crm-staging-<tag> inside the output folder (created), then publishes them and, once finished, leaves nothing else', async () => {
     const dir = path.join(await tempDir(), 'out');
     const set = await OutputSet.begin(dir, '7-ab');
     expect(set.stagingDir).toBe(path.join(dir, '.crm-staging-7-ab'));
@@ -56,6 +56,9 @@ describe('OutputSet', () => {
     await writeFile(set.staged('summary.json'), 'new summary');
     await writeFile(path.join(dir, 'customers.csv'), 'old customers');
     await set.publish(['customers.csv', 'summary.json']);
+    // The journal stays until the history knows the run is published (finish).
+    expect(await list(dir)).toEqual([JOURNAL, 'customers.csv', 'summary.json']);
+    await set.finish();
     expect(await list(dir)).toEqual(['customers.csv', 'summary.json']);
     expect(await readFile(path.join(dir, 'customers.csv'), 'utf8')).toBe('new customers');
     expect(await readFile(path.join(dir, 'summary.json'), 'utf8')).toBe('new summary');
@@ -90,7 +93,7 @@ describe('OutputSet', () => {
 });
 
 describe('recoverInterruptedPublish', () => {
-  it('finishes the renames listed in the journal (some already done), then removes the journal and the staging folder', async () => {
+  it('finishes the renames listed in the journal (some already done), returns it, then removes the journal (it names no history run) and the staging folder', async () => {
     const dir = await tempDir();
     const staging = path.join(dir, `.crm-staging-${process.pid}-ab`);
     await mkdir(staging);
@@ -98,18 +101,18 @@ describe('recoverInterruptedPublish', () => {
     await writeFile(path.join(staging, 'summary.json'), 'new summary'); // not yet
     await writeFile(path.join(dir, 'summary.json'), 'old summary');
     await writeFile(path.join(dir, JOURNAL), JSON.stringify({ staging: path.basename(staging), files: ['customers.csv', 'summary.json'] }));
-    expect(await recoverInterruptedPublish(dir)).toBe(true);
+    expect(await recoverInterruptedPublish(dir)).toEqual({ staging: path.basename(staging), files: ['customers.csv', 'summary.json'] });
     expect(await list(dir)).toEqual(['customers.csv', 'summary.json']);
     expect(await readFile(path.join(dir, 'customers.csv'), 'utf8')).toBe('new customers');
     expect(await readFile(path.join(dir, 'summary.json'), 'utf8')).toBe('new summary');
   });
 
-  it('without a journal: nothing to finish (false), and no folder at all is not an error', async () => {
+  it('without a journal: nothing to finish (null), and no folder at all is not an error', async () => {
     const dir = await tempDir();
     await writeFile(path.join(dir, 'customers.csv'), 'old customers');
-    expect(await recoverInterruptedPublish(dir)).toBe(false);
+    expect(await recoverInterruptedPublish(dir)).toBe(null);
     expect(await list(dir)).toEqual(['customers.csv']);
-    expect(await recoverInterruptedPublish(path.join(dir, 'missing'))).toBe(false);
+    expect(await recoverInterruptedPublish(path.join(dir, 'missing'))).toBe(null);
   });
 
   it('a journal that cannot be read as JSON is an error, not a publish taken as done', async () => {
@@ -130,7 +133,7 @@ describe('recoverInterruptedPublish', () => {
       `.crm-staging-${dead}`, // no run tag
     ];
     for (const name of names) await mkdir(path.join(dir, name));
-    expect(await recoverInterruptedPublish(dir)).toBe(false);
+    expect(await recoverInterruptedPublish(dir)).toBe(null);
     expect(await list(dir)).toEqual(names.slice(1).sort());
   });
 });
