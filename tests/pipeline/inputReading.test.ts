@@ -122,6 +122,30 @@ describe('reading input (issue 13: nothing lost, nothing misread)', () => {
       expect(run.stderr).toContain('all 3 rows were rejected: 3 customer id is not a text or number value');
     }
   });
+  it('a Parquet date column of times of day, durations or bytes, or an amount column of dates or bytes, fails naming the file and column (before: a binder error)', async () => {
+    const dir = await tempDir();
+    // name: [date column SQL, amount column SQL, the message's end]
+    const files: Record<string, [date: string, amount: string, message: string]> = {
+      time: ["TIME '10:00:00'", '5.0', 'the date column order_date holds times of day (TIME), not dates; map the date column with --date-col'],
+      timetz: ["'10:00:00+02'::TIMETZ", '5.0', 'the date column order_date holds times of day (TIME WITH TIME ZONE), not dates; map the date column with --date-col'],
+      interval: ['INTERVAL 3 DAY', '5.0', 'the date column order_date holds durations (INTERVAL), not dates; map the date column with --date-col'],
+      blobdate: ["'2024-01-02'::BLOB", '5.0', 'the date column order_date holds binary data (BLOB), not dates; map the date column with --date-col'],
+      blobamount: ["DATE '2024-01-02'", "'5.0'::BLOB", 'the amount column amount holds binary data (BLOB), not amounts; map the amount column with --amount-col'],
+      dateamount: ["DATE '2024-01-02'", "DATE '2024-01-05'", 'the amount column amount holds dates (DATE), not amounts; map the amount column with --amount-col'],
+    };
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    for (const [name, [date, amount]] of Object.entries(files)) {
+      const file = path.join(dir, `${name}.parquet`).replaceAll("'", "''");
+      await connection.run(`COPY (SELECT 'C' || i AS customer_id, ${date} AS order_date, ${amount} AS amount FROM range(3) t(i)) TO '${file}'`);
+    }
+    connection.closeSync();
+    db.closeSync();
+    const runs = await Promise.all(Object.keys(files).map((name) => score([path.join(dir, `${name}.parquet`)], path.join(dir, name))));
+    expect(runs.map((r) => [r.code, lastMessage(r.stderr)])).toEqual(Object.entries(files).map(([name, [, , message]]) => [1, `${path.join(dir, `${name}.parquet`)}: ${message}`]));
+  });
+
   describe('files that are not what their name says: a clear message, exit 1', () => {
     const text = `${HEADER}A,2024-01-01,5\nB,2024-01-02,3\n`;
     const utf16be = (t: string) => Buffer.from(t, 'utf16le').swap16();
