@@ -45,6 +45,7 @@ export function exportCommand(): Command {
     .option('--max-p-alive <p>', 'P(alive) at most', parseNumber('--max-p-alive'))
     .addOption(new Option('--preset <name>', 'a ready list: slipping = R or F score fell since the previous run, M or CLV in the top 40%').choices(['slipping']))
     .option('--contacts <file>', 'CSV or Parquet with customer_id and contact columns (email, name, …) to join')
+    .option('--email-col <name>', 'the contacts\' email column, when it is not called email, mail, contact_email, courriel, …')
     .option('--suppress <file>', 'CSV or Parquet of customer ids or emails to leave out (unsubscribed, bounced)')
     .option('--limit <n>', 'at most N customers (a budget), the best by --order-by', parseInteger('--limit'))
     .addOption(new Option('--order-by <column>', 'what "best" means (default: clv)').choices(['clv', 'revenue', 'p_alive', 'recency_days']))
@@ -65,6 +66,7 @@ export function exportCommand(): Command {
       maxPAlive: options.maxPAlive,
       preset: options.preset,
       contacts: options.contacts,
+      emailColumn: options.emailCol,
       suppress: options.suppress,
       limit: options.limit,
       orderBy: options.orderBy,
@@ -79,7 +81,8 @@ export function exportCommand(): Command {
     const counts = await withEngine(async (engine) => {
       await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log: loggerFor(options) });
       if (out) await checkNotKept(out, await recordedRunOutputs(engine));
-      const { counts, columns } = await buildExport(engine, filters);
+      const { counts, columns, warnings } = await buildExport(engine, filters);
+      for (const warning of warnings) loggerFor(options).warn(warning);
       const select = `SELECT ${(await exportColumnsSql(engine, columns, format === 'csv' && options.excelSafe)).join(', ')} FROM export_rows ORDER BY export_rank`;
       // Written to a temp file, then renamed into place (--out) or copied to stdout:
       // DuckDB opening /dev/stdout itself would truncate or overwrite a redirected file.

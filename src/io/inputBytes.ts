@@ -93,12 +93,16 @@ export async function gzipDamage(file: string): Promise<string | null> {
   }
 }
 
-/** A file's name without .gz, split at its extension: `tx.csv.gz` → ['tx', '.csv']. */
+/** A file's path without .gz, split at its extension: `in/tx.csv.gz` → ['in/tx', '.csv']. */
 function nameParts(file: string): [stem: string, extension: string] {
   const base = path.basename(file).replace(/\.gz$/i, '');
   const dot = base.lastIndexOf('.');
-  return dot > 0 ? [base.slice(0, dot), base.slice(dot)] : [base, ''];
+  const [stem, extension] = dot > 0 ? [base.slice(0, dot), base.slice(dot)] : [base, ''];
+  return [path.join(path.dirname(file), stem), extension];
 }
+
+/** A path as a shell word: as it is when it is plain, else in single quotes (a ' inside as '\''), so a hint can be pasted. */
+export const shellQuote = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`);
 
 /**
  * Refuses a text input whose bytes crm cannot read as what its name says,
@@ -109,19 +113,22 @@ export async function checkTextInput(file: string, kind: 'csv' | 'ndjson'): Prom
   const gzipped = /\.gz$/i.test(file);
   const head = await readHead(file, gzipped);
   const [stem, extension] = nameParts(file);
+  // Hints name the file as it was given, so they work from where crm was run.
+  const given = shellQuote(file);
+  const target = (suffix: string) => shellQuote(`${stem}${suffix}${extension}`);
   if (!gzipped && isGzip(head)) {
-    throw new InputError(`${file}: the file is gzip-compressed, but its name does not end in .gz; rename it to ${path.basename(file)}.gz so it is read decompressed`);
+    throw new InputError(`${file}: the file is gzip-compressed, but its name does not end in .gz; rename it so it is read decompressed, e.g. mv ${given} ${shellQuote(`${file}.gz`)}`);
   }
   const foreign = foreignEncoding(head);
   if (foreign) {
     const from = foreign.bom ? foreign.encoding : `${foreign.encoding}${foreign.endian}`;
-    const source = gzipped ? `gunzip -c ${path.basename(file)} | iconv -f ${from} -t UTF-8` : `iconv -f ${from} -t UTF-8 ${path.basename(file)}`;
+    const source = gzipped ? `gunzip -c ${given} | iconv -f ${from} -t UTF-8` : `iconv -f ${from} -t UTF-8 ${given}`;
     throw new InputError(
-      `${file}: the text is ${foreign.encoding} (${foreign.endian === 'LE' ? 'little' : 'big'}-endian${foreign.bom ? ', with a byte-order mark' : ''}); crm reads UTF-8: convert it first, e.g. ${source} > ${stem}.utf8${extension}`,
+      `${file}: the text is ${foreign.encoding} (${foreign.endian === 'LE' ? 'little' : 'big'}-endian${foreign.bom ? ', with a byte-order mark' : ''}); crm reads UTF-8: convert it first, e.g. ${source} > ${target('.utf8')}`,
     );
   }
   if (kind === 'ndjson' && startsAsJsonArray(head)) {
-    const source = gzipped ? `gunzip -c ${path.basename(file)} | jq -c '.[]'` : `jq -c '.[]' ${path.basename(file)}`;
-    throw new InputError(`${file}: the file is a JSON array, not newline-delimited JSON (one object per line); convert it first, e.g. ${source} > ${stem}.lines.ndjson`);
+    const source = gzipped ? `gunzip -c ${given} | jq -c '.[]'` : `jq -c '.[]' ${given}`;
+    throw new InputError(`${file}: the file is a JSON array, not newline-delimited JSON (one object per line); convert it first, e.g. ${source} > ${target('.lines')}`);
   }
 }

@@ -11,7 +11,7 @@ export const KNOWN_COLUMN_NAMES: Record<Role, readonly string[]> = {
   order: ['order_id', 'invoiceno', 'invoice_no', 'invoice', 'invoice_id', 'transaction_id', 'order_number', 'orderid'],
 };
 
-const normalise = (name: string) => name.toLowerCase().replace(/[\s_\-.]/g, '');
+export const normalise = (name: string) => name.toLowerCase().replace(/[\s_\-.]/g, '');
 
 export type ResolvedMapping = Record<'customer' | 'date' | 'amount', string> & { order: string | null };
 

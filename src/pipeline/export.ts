@@ -2,6 +2,7 @@ import type { Engine } from '../engine/Engine.js';
 import { InputError, UsageError } from '../errors.js';
 import { EXPORT_COLUMNS, ORDER_BY, placeholders, SLIPPING_SQL, type ExportOrder } from '../sql/export.js';
 import { LIFECYCLE_STAGES } from '../sql/lifecycle.js';
+import { normalise } from './columnMapping.js';
 import { previousRunWithScores } from './history.js';
 import { readerKindOf } from './load.js';
 import { resolveRun } from './runs.js';
@@ -18,6 +19,8 @@ export interface ExportFilters {
   maxPAlive?: number;
   preset?: 'slipping';
   contacts?: string;
+  /** The contacts' email column, when its name is not one crm knows (KNOWN_EMAIL_COLUMNS). */
+  emailColumn?: string;
   suppress?: string;
   limit?: number;
   orderBy?: ExportOrder;
@@ -51,8 +54,33 @@ async function loadSideFile(engine: Engine, table: string, file: string, options
   return (await engine.all<{ column_name: string }>(`DESCRIBE ${table}`)).map((c) => c.column_name);
 }
 
-/** The contact column that holds the email address. */
-const EMAIL_COLUMN = /^e-?mail([_ ]?address)?$/i;
+/** Names an email column goes by, best first, compared as transaction columns are (case, spaces, dashes, underscores ignored). */
+export const KNOWN_EMAIL_COLUMNS = [
+  'email', 'email_address', 'email_addr', 'mail', 'mail_address', 'contact_email', 'customer_email', 'primary_email',
+  'courriel', 'adresse_email', 'adresse_mail', 'correo', 'correo_electronico',
+] as const;
+const emailRank = (column: string) => KNOWN_EMAIL_COLUMNS.findIndex((name) => normalise(name) === normalise(column));
+
+/**
+ * The contacts' email column: the one named by --email-col, else the best
+ * known name among them. A file without one is mailed unchecked, so it is
+ * said in a warning, as is a choice among several.
+ */
+export function pickEmailColumn(file: string, columns: readonly string[], idColumn: string, named: string | undefined): { column: string | null; warning?: string } {
+  const candidates = columns.filter((c) => c !== idColumn);
+  if (named !== undefined) {
+    const column = candidates.find((c) => c === named) ?? candidates.find((c) => c.toLowerCase() === named.toLowerCase());
+    if (named.toLowerCase() === idColumn.toLowerCase()) throw new UsageError(`--email-col ${named} is the customer id column of --contacts ${file}`);
+    if (column === undefined) throw new UsageError(`--email-col ${named} is not a column of --contacts ${file} (columns: ${columns.join(', ')})`);
+    return { column };
+  }
+  const found = candidates.filter((c) => emailRank(c) >= 0).sort((a, b) => emailRank(a) - emailRank(b));
+  if (found.length === 0) {
+    return { column: null, warning: `--contacts ${file} has no email column (columns: ${columns.join(', ')}): addresses were not checked; name it with --email-col` };
+  }
+  if (found.length === 1) return { column: found[0]! };
+  return { column: found[0]!, warning: `--contacts ${file} has several email columns (${found.join(', ')}): addresses checked in ${found[0]}; name another with --email-col` };
+}
 
 /**
  * An address a mailing can use: something@something, no blank inside (spaces
@@ -62,7 +90,8 @@ const EMAIL_COLUMN = /^e-?mail([_ ]?address)?$/i;
 const usableEmailSql = (column: string) => `coalesce(regexp_full_match(CAST(${column} AS VARCHAR), '\\s*[^\\s@]+@[^\\s@]+\\s*'), false)`;
 
 /** Column names a suppression list is recognised by. */
-const SUPPRESS_COLUMN = /^(customer[_ ]?id|customer|id|e-?mail|email[_ ]?address|value)$/i;
+const SUPPRESS_COLUMN = /^(customer[_ ]?id|customer|id|value)$/i;
+const isSuppressColumn = (column: string) => SUPPRESS_COLUMN.test(column) || emailRank(column) >= 0;
 
 /**
  * Loads a suppression list into `suppressed_values` (lower-cased, trimmed):
@@ -73,7 +102,7 @@ const SUPPRESS_COLUMN = /^(customer[_ ]?id|customer|id|e-?mail|email[_ ]?address
 async function loadSuppressions(engine: Engine, file: string): Promise<void> {
   const q = engine.dialect.quoteIdentifier;
   let columns = await loadSideFile(engine, 'suppressions', file);
-  let use = columns.filter((c) => SUPPRESS_COLUMN.test(c));
+  let use = columns.filter(isSuppressColumn);
   if (use.length === 0) {
     if (readerKindOf(file) === 'csv') columns = await loadSideFile(engine, 'suppressions', file, { header: false });
     use = columns;
@@ -125,8 +154,10 @@ const distinctValues = async (engine: Engine, column: string, runId: number) =>
  * applies, so counts add up:
  * matched = without contact + no address + suppressed + cut by the limit + written.
  */
-export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ counts: ExportCounts; columns: string[] }> {
+export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ counts: ExportCounts; columns: string[]; warnings: string[] }> {
   const q = engine.dialect.quoteIdentifier;
+  if (f.emailColumn !== undefined && !f.contacts) throw new UsageError(`--email-col ${f.emailColumn} names a column of the contacts: give --contacts too`);
+  const warnings: string[] = [];
   const runId = await resolveRun(engine, f.run);
   const params: Record<string, string | number> = { runId };
   const where: string[] = ['s.run_id = $runId'];
@@ -208,8 +239,9 @@ export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ c
     const tieBreak = contactColumns.map((c) => `${q(c)} NULLS LAST`).join(', ');
     contactJoin = `LEFT JOIN (SELECT DISTINCT ON (${contactId}) ${contactId} AS __crm_contact_id, * EXCLUDE (${q(idColumn)}) FROM contacts WHERE ${q(idColumn)} IS NOT NULL ORDER BY ${contactId}${tieBreak ? `, ${tieBreak}` : ''}) c ON c.__crm_contact_id = s.customer_id`;
     hasContact = `c.__crm_contact_id IS NOT NULL`;
-    // Contacts without an email column (postal, phone) have nothing to check.
-    emailColumn = contactColumns.find((c) => EMAIL_COLUMN.test(c));
+    const email = pickEmailColumn(f.contacts, columns, idColumn, f.emailColumn);
+    if (email.warning) warnings.push(email.warning);
+    emailColumn = email.column ?? undefined;
     if (emailColumn) hasAddress = usableEmailSql(`c.${q(emailColumn)}`);
   }
   let suppressed = 'false';
@@ -260,5 +292,6 @@ export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ c
       written: counts.written,
     },
     columns: ['customer_id', ...contactColumns, ...EXPORT_COLUMNS],
+    warnings,
   };
 }

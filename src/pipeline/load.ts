@@ -40,6 +40,7 @@ import {
   ndjsonNotAValueSql,
   notAValueRejectsSql,
   parquetNotAValueSql,
+  unusableColumnType,
   parseAmountSql,
   readerCall,
   READER_DIALECT_SQL,
@@ -447,6 +448,7 @@ async function loadTyped(engine: Engine, config: ScoreConfig, file: string, inde
     if (kind === 'ndjson') return null;
     throw error;
   }
+  if (kind === 'parquet') refuseUnusableTypes(file, columns, mapping);
   // An object, list or true/false among the values: the slow path rejects those rows (markNotAValue).
   if ([mapping.customer, mapping.date, mapping.amount].some((name) => isCompositeType(columns.find((c) => c.name === name)!.type))) return null;
   const typeOf = (name: string) => classifyType(columns.find((c) => c.name === name)!.type);
@@ -477,6 +479,19 @@ async function loadTyped(engine: Engine, config: ScoreConfig, file: string, inde
   const rejects = `rejects_${index}`;
   await engine.run(EMPTY_REJECTS_SQL(rejects));
   return { file, days, rejects, hasOrderIds: mapping.order !== null, rowsRead: check.rows };
+}
+
+/**
+ * A Parquet date column of times of day, durations or bytes, or an amount
+ * column of dates or bytes, has no row crm could read: the file fails,
+ * naming the column (DuckDB would fail on its own with a binder error).
+ */
+function refuseUnusableTypes(file: string, columns: readonly { name: string; type: string }[], mapping: { date: string; amount: string }): void {
+  for (const role of ['date', 'amount'] as const) {
+    const column = mapping[role];
+    const holds = unusableColumnType(columns.find((c) => c.name === column)!.type, role);
+    if (holds) throw new InputError(`${file}: the ${role} column ${column} holds ${holds}, not ${role === 'date' ? 'dates' : 'amounts'}; map the ${role} column with --${role}-col`);
+  }
 }
 
 /**

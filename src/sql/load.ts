@@ -150,6 +150,24 @@ export function classifyType(duckdbType: string): SourceType {
   return 'text';
 }
 
+/**
+ * What a typed column holds when it cannot be the date or the amount, in the
+ * user's words (`times of day (TIME)`); null when it can. Dates come as dates,
+ * timestamps, YYYYMMDD numbers or text; amounts as numbers or text. Composite
+ * types (isCompositeType) are per-row rejects, not this.
+ */
+export function unusableColumnType(type: string, role: 'date' | 'amount'): string | null {
+  const t = type.trim().toUpperCase();
+  if (isCompositeType(t) || /^(VARCHAR|ENUM)\b/.test(t)) return null;
+  const kind = classifyType(t);
+  if (kind === 'number' || (role === 'date' && kind !== 'text')) return null;
+  const name = type.trim();
+  if (/^TIME(_NS)?$|^TIME /.test(t)) return `times of day (${name})`;
+  if (t === 'INTERVAL') return `durations (${name})`;
+  if (t === 'BLOB') return `binary data (${name})`;
+  return kind === 'text' ? `${name} values` : `dates (${name})`;
+}
+
 /** The fields a value of the wrong shape can be in, as rejects.csv names them. */
 export type ValueField = 'customer id' | 'date' | 'amount';
 

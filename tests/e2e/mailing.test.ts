@@ -8,7 +8,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliResult, exportCounts, messages, parseCsv, runCli, tempDir, withEngine } from '../helpers.js';
+import { type CliResult, exportCounts, logLines, messages, parseCsv, runCli, tempDir, withEngine } from '../helpers.js';
 
 // id, revenue (one purchase each; -C5 bought 30 and returned 42.5), email in the contacts (undefined: no contact row), name.
 const CUSTOMERS: [string, number, string | undefined, string][] = [
@@ -40,6 +40,12 @@ let run: string;
 let contacts: string;
 let suppress: string;
 const why = (r: CliResult) => `exit ${r.code}: ${r.stderr}`;
+const quote = (v: string) => `"${v.replaceAll('"', '""')}"`;
+/** The contacts of CUSTOMERS (those with a contact row) under another header: id, email, name columns. */
+const contactsCsv = (header: string) =>
+  [header, ...CUSTOMERS.filter(([, , email]) => email !== undefined).map(([id, , email, name]) => [id, email!, name].map(quote).join(','))].join('\n') + '\n';
+/** The warnings a command logged (level 40). */
+const warnings = (stderr: string) => logLines(stderr).filter((l) => l.level === 40).map((l) => l.msg);
 
 beforeAll(async () => {
   dir = await tempDir('crm-mailing-');
@@ -51,9 +57,8 @@ beforeAll(async () => {
   });
   const transactions = path.join(dir, 'transactions.csv');
   await writeFile(transactions, `${lines.join('\n')}\n`);
-  const quote = (v: string) => `"${v.replaceAll('"', '""')}"`;
   contacts = path.join(dir, 'contacts.csv');
-  await writeFile(contacts, ['customer_id,email,name', ...CUSTOMERS.filter(([, , email]) => email !== undefined).map(([id, , email, name]) => [id, email!, name].map(quote).join(','))].join('\n') + '\n');
+  await writeFile(contacts, contactsCsv('customer_id,email,name'));
   suppress = path.join(dir, 'suppress.csv');
   await writeFile(suppress, 'customer_id,email\nC08,\nC09,\n,c07@example.com\nnobody,nobody@example.com\n');
   run = path.join(dir, 'run');
@@ -116,6 +121,44 @@ describe.concurrent('crm export: a mailing list', { timeout: 60_000 }, () => {
       2,
       `--suppress ${suppress} lists email addresses, but --contacts ${noEmailColumn} has no email column to match them against`,
     ]);
+  });
+
+  it('an email column under another name (contact_email, Mail, courriel) or named by --email-col is checked too; contacts without one get a warning', async () => {
+    const files = { contact: 'customer_id,contact_email,name', mail: 'Customer_ID,Mail,name', courriel: 'customer_id,courriel,name', own: 'customer_id,Adresse Perso,name', none: 'customer_id,phone,name' };
+    const file = (name: string) => out(`contacts-${name}.csv`);
+    await Promise.all(Object.entries(files).map(([name, header]) => writeFile(file(name), contactsCsv(header))));
+    const run = (name: keyof typeof files, ...flags: string[]) => runCli(['export', '--db', db, '--contacts', file(name), ...flags, '--format', 'json', '--out', out(`by-${name}.ndjson`)]);
+    const [contact, mail, courriel, own, none] = await Promise.all([run('contact'), run('mail'), run('courriel'), run('own', '--email-col', 'adresse perso'), run('none')]);
+    // Before: no column was checked, so C04, C05, C06 and C09 went out with no address: 0 no address, 15 written.
+    const checked = { run: 1, matched: 16, withoutContact: 1, noAddress: 4, suppressed: 0, cutByLimit: 0, written: 11 };
+    for (const [r, name, column] of [[contact, 'contact', 'contact_email'], [mail, 'mail', 'Mail'], [courriel, 'courriel', 'courriel'], [own, 'own', 'Adresse Perso']] as const) {
+      expect(r.code, why(r)).toBe(0);
+      expect(exportCounts(r.stderr), name).toEqual(checked);
+      expect(warnings(r.stderr), name).toEqual([]);
+      const rows = (await readFile(out(`by-${name}.ndjson`), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+      expect(rows.map((row) => [row.customer_id, row[column]]).sort(), name).toEqual(
+        ['+C7', '-C5', '=1+2', '@C8', 'C01', 'C02', 'C03', 'C07', 'C08', 'C11', 'C12'].map((id) => [id, emailOf.get(id)]).sort(),
+      );
+    }
+    // No email column: every contact is written, and the log says the addresses were not checked.
+    expect(none.code, why(none)).toBe(0);
+    expect(exportCounts(none.stderr)).toEqual({ ...checked, noAddress: 0, written: 15 });
+    expect(warnings(none.stderr)).toEqual([`--contacts ${file('none')} has no email column (columns: customer_id, phone, name): addresses were not checked; name it with --email-col`]);
+  });
+
+  it('--email-col that is not a contacts column, or without --contacts, is a usage error; a suppression list\'s contact_email column suppresses', async () => {
+    const listed = out('suppress-contact-email.csv');
+    await writeFile(listed, 'customer_id,contact_email\nC08,\n,c07@example.com\n');
+    const [unknown, alone, suppressed] = await Promise.all([
+      runCli(['export', '--db', db, '--contacts', contacts, '--email-col', 'courriel', '--out', out('unknown-col.csv')]),
+      runCli(['export', '--db', db, '--email-col', 'email', '--out', out('alone.csv')]),
+      runCli(['export', '--db', db, '--contacts', contacts, '--suppress', listed, '--out', out('suppress-contact-email.out.csv')]),
+    ]);
+    expect([unknown.code, messages(unknown.stderr)]).toEqual([2, `--email-col courriel is not a column of --contacts ${contacts} (columns: customer_id, email, name)`]);
+    expect([alone.code, messages(alone.stderr)]).toEqual([2, '--email-col email names a column of the contacts: give --contacts too']);
+    // Before, the contact_email column was ignored and C07 was mailed: 1 suppressed, 10 written.
+    expect(suppressed.code, why(suppressed)).toBe(0);
+    expect(exportCounts(suppressed.stderr)).toEqual({ run: 1, matched: 16, withoutContact: 1, noAddress: 4, suppressed: 2, cutByLimit: 0, written: 9 });
   });
 
   it("CSV text that a spreadsheet would run gets a leading '; numbers stay numbers; --no-excel-safe and Parquet leave the text as it is", async () => {

@@ -35,10 +35,10 @@ const CASES: Case[] = [
   { file: 'wrong_delimiter.csv', flags: ['--delimiter', ','], error: /missing customer column .*columns: customer_id;order_date;amount/ },
 
   // Encodings and bytes.
-  { file: 'utf16le_bom.csv', error: /utf16le_bom\.csv: the text is UTF-16 \(little-endian, with a byte-order mark\); .*iconv -f UTF-16 -t UTF-8/ },
-  { file: 'utf16be_bom.csv', error: /utf16be_bom\.csv: the text is UTF-16 \(big-endian, with a byte-order mark\); .*iconv -f UTF-16 -t UTF-8/ },
-  { file: 'utf16le_no_bom.csv', error: /utf16le_no_bom\.csv: the text is UTF-16 \(little-endian\); .*iconv -f UTF-16LE -t UTF-8/ },
-  { file: 'utf32le_bom.csv', error: /utf32le_bom\.csv: the text is UTF-32 \(little-endian, with a byte-order mark\); .*iconv -f UTF-32 -t UTF-8/ },
+  { file: 'utf16le_bom.csv', error: /utf16le_bom\.csv: the text is UTF-16 \(little-endian, with a byte-order mark\); .*iconv -f UTF-16 -t UTF-8 \S*\/fixtures\/bad\/utf16le_bom\.csv > \S*\/fixtures\/bad\/utf16le_bom\.utf8\.csv$/ },
+  { file: 'utf16be_bom.csv', error: /utf16be_bom\.csv: the text is UTF-16 \(big-endian, with a byte-order mark\); .*iconv -f UTF-16 -t UTF-8 \S*\/fixtures\/bad\/utf16be_bom\.csv > \S*\/fixtures\/bad\/utf16be_bom\.utf8\.csv$/ },
+  { file: 'utf16le_no_bom.csv', error: /utf16le_no_bom\.csv: the text is UTF-16 \(little-endian\); .*iconv -f UTF-16LE -t UTF-8 \S*\/fixtures\/bad\/utf16le_no_bom\.csv > \S*\/fixtures\/bad\/utf16le_no_bom\.utf8\.csv$/ },
+  { file: 'utf32le_bom.csv', error: /utf32le_bom\.csv: the text is UTF-32 \(little-endian, with a byte-order mark\); .*iconv -f UTF-32 -t UTF-8 \S*\/fixtures\/bad\/utf32le_bom\.csv > \S*\/fixtures\/bad\/utf32le_bom\.utf8\.csv$/ },
   { file: 'latin1.csv', read: 3, rejects: [[2, /^invalid encoding/]] },
   { file: 'nul_bytes.csv', read: 4, rejects: [[3, /^non-numeric amount$/], [4, /^missing columns/]] },
   { file: 'mixed_line_endings.csv', error: /mixed_line_endings\.csv: mixes Windows \(CRLF, 2 lines\) and Unix \(LF, 2 lines\) line endings/ },
@@ -46,7 +46,7 @@ const CASES: Case[] = [
   // gzip.
   { file: 'gzip_ok.csv.gz', read: 3, rejects: [] },
   { file: 'truncated.csv.gz', error: /truncated\.csv\.gz: the compressed file ends early, it is truncated/ },
-  { file: 'gzip_named_csv.csv', error: /gzip_named_csv\.csv: the file is gzip-compressed, but its name does not end in \.gz; rename it to gzip_named_csv\.csv\.gz/ },
+  { file: 'gzip_named_csv.csv', error: /gzip_named_csv\.csv: the file is gzip-compressed, but its name does not end in \.gz; rename it so it is read decompressed, e\.g\. mv \S*\/fixtures\/bad\/gzip_named_csv\.csv \S*\/fixtures\/bad\/gzip_named_csv\.csv\.gz$/ },
 
   // NDJSON and Parquet.
   {
@@ -60,7 +60,7 @@ const CASES: Case[] = [
       [7, /^amount is not a text or number value$/],
     ],
   },
-  { file: 'json_array.ndjson', error: /json_array\.ndjson: the file is a JSON array, not newline-delimited JSON .*jq -c '\.\[\]'/ },
+  { file: 'json_array.ndjson', error: /json_array\.ndjson: the file is a JSON array, not newline-delimited JSON .*jq -c '\.\[\]' \S*\/fixtures\/bad\/json_array\.ndjson > \S*\/fixtures\/bad\/json_array\.lines\.ndjson$/ },
   { file: 'json_array_pretty.json', error: /json_array_pretty\.json: the file is a JSON array, not newline-delimited JSON/ },
   { file: 'ndjson_malformed.ndjson', read: 5, rejects: [[2, /^malformed JSON$/], [3, /^malformed JSON: not an object$/], [5, /^missing customer id$/]] },
   { file: 'struct_ids.parquet', error: /all 3 rows were rejected: 3 customer id is not a text or number value$/ },
@@ -123,4 +123,13 @@ describe.concurrent('the bad-input corpus (fixtures/bad), through the CLI', () =
       rejects.forEach((r, i) => expect(r.reason).toMatch(c.rejects[i]![1]));
     });
   }
+
+  it('a conversion hint names the file as it was given, relative to where crm runs (before: only its basename)', async () => {
+    const out = path.join(await tempDir(), 'out');
+    const run = await runCli(['score', 'fixtures/bad/utf16le_bom.csv', '--out', out, '--no-db', '-q']);
+    expect(run.code).toBe(1);
+    expect(logLines(run.stderr).at(-1).msg).toBe(
+      'fixtures/bad/utf16le_bom.csv: the text is UTF-16 (little-endian, with a byte-order mark); crm reads UTF-8: convert it first, e.g. iconv -f UTF-16 -t UTF-8 fixtures/bad/utf16le_bom.csv > fixtures/bad/utf16le_bom.utf8.csv',
+    );
+  });
 });

@@ -122,17 +122,45 @@ describe('reading input (issue 13: nothing lost, nothing misread)', () => {
       expect(run.stderr).toContain('all 3 rows were rejected: 3 customer id is not a text or number value');
     }
   });
+  it('a Parquet date column of times of day, durations or bytes, or an amount column of dates or bytes, fails naming the file and column (before: a binder error)', async () => {
+    const dir = await tempDir();
+    // name: [date column SQL, amount column SQL, the message's end]
+    const files: Record<string, [date: string, amount: string, message: string]> = {
+      time: ["TIME '10:00:00'", '5.0', 'the date column order_date holds times of day (TIME), not dates; map the date column with --date-col'],
+      timetz: ["'10:00:00+02'::TIMETZ", '5.0', 'the date column order_date holds times of day (TIME WITH TIME ZONE), not dates; map the date column with --date-col'],
+      interval: ['INTERVAL 3 DAY', '5.0', 'the date column order_date holds durations (INTERVAL), not dates; map the date column with --date-col'],
+      blobdate: ["'2024-01-02'::BLOB", '5.0', 'the date column order_date holds binary data (BLOB), not dates; map the date column with --date-col'],
+      blobamount: ["DATE '2024-01-02'", "'5.0'::BLOB", 'the amount column amount holds binary data (BLOB), not amounts; map the amount column with --amount-col'],
+      dateamount: ["DATE '2024-01-02'", "DATE '2024-01-05'", 'the amount column amount holds dates (DATE), not amounts; map the amount column with --amount-col'],
+    };
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    for (const [name, [date, amount]] of Object.entries(files)) {
+      const file = path.join(dir, `${name}.parquet`).replaceAll("'", "''");
+      await connection.run(`COPY (SELECT 'C' || i AS customer_id, ${date} AS order_date, ${amount} AS amount FROM range(3) t(i)) TO '${file}'`);
+    }
+    connection.closeSync();
+    db.closeSync();
+    const runs = await Promise.all(Object.keys(files).map((name) => score([path.join(dir, `${name}.parquet`)], path.join(dir, name))));
+    expect(runs.map((r) => [r.code, lastMessage(r.stderr)])).toEqual(Object.entries(files).map(([name, [, , message]]) => [1, `${path.join(dir, `${name}.parquet`)}: ${message}`]));
+  });
+
   describe('files that are not what their name says: a clear message, exit 1', () => {
     const text = `${HEADER}A,2024-01-01,5\nB,2024-01-02,3\n`;
     const utf16be = (t: string) => Buffer.from(t, 'utf16le').swap16();
-    const cases: [name: string, bytes: Buffer, message: RegExp][] = [
-      ['le-bom.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]), /le-bom\.csv: the text is UTF-16 \(little-endian, with a byte-order mark\); crm reads UTF-8: convert it first, e\.g\. iconv -f UTF-16 -t UTF-8 le-bom\.csv > le-bom\.utf8\.csv$/],
-      ['be-bom.csv', Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be(text)]), /be-bom\.csv: the text is UTF-16 \(big-endian, with a byte-order mark\).* iconv -f UTF-16 -t UTF-8 be-bom\.csv/],
-      ['le.csv', Buffer.from(text, 'utf16le'), /le\.csv: the text is UTF-16 \(little-endian\).* iconv -f UTF-16LE -t UTF-8 le\.csv/],
-      ['le-bom.csv.gz', gzipSync(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])), /le-bom\.csv\.gz: the text is UTF-16 .* gunzip -c le-bom\.csv\.gz \| iconv -f UTF-16 -t UTF-8 > le-bom\.utf8\.csv$/],
-      ['packed.csv', gzipSync(text), /packed\.csv: the file is gzip-compressed, but its name does not end in \.gz; rename it to packed\.csv\.gz/],
-      ['one-line.ndjson', Buffer.from('[{"customer_id":"A","order_date":"2024-01-01","amount":5}]\n'), /one-line\.ndjson: the file is a JSON array, not newline-delimited JSON \(one object per line\); convert it first, e\.g\. jq -c '\.\[\]' one-line\.ndjson > one-line\.lines\.ndjson$/],
-      ['pretty.json', Buffer.from('\n  [\n  {"customer_id": "A", "order_date": "2024-01-01", "amount": 5}\n]\n'), /pretty\.json: the file is a JSON array, not newline-delimited JSON/],
+    const bom16le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    // The hints name the file as given (here the full path into d), shell-quoted when it needs it: before, only its basename.
+    const cases: [name: string, bytes: Buffer, message: (d: string) => RegExp | string][] = [
+      ['le-bom.csv', bom16le, (d) => `${d}/le-bom.csv: the text is UTF-16 (little-endian, with a byte-order mark); crm reads UTF-8: convert it first, e.g. iconv -f UTF-16 -t UTF-8 ${d}/le-bom.csv > ${d}/le-bom.utf8.csv`],
+      ['be-bom.csv', Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be(text)]), () => /be-bom\.csv: the text is UTF-16 \(big-endian, with a byte-order mark\).* iconv -f UTF-16 -t UTF-8 \/.*\/be-bom\.csv/],
+      ['le.csv', Buffer.from(text, 'utf16le'), () => /le\.csv: the text is UTF-16 \(little-endian\).* iconv -f UTF-16LE -t UTF-8 \/.*\/le\.csv/],
+      ['le-bom.csv.gz', gzipSync(bom16le), (d) => `${d}/le-bom.csv.gz: the text is UTF-16 (little-endian, with a byte-order mark); crm reads UTF-8: convert it first, e.g. gunzip -c ${d}/le-bom.csv.gz | iconv -f UTF-16 -t UTF-8 > ${d}/le-bom.utf8.csv`],
+      ["it's mine.csv", bom16le, (d) => `${d}/it's mine.csv: the text is UTF-16 (little-endian, with a byte-order mark); crm reads UTF-8: convert it first, e.g. iconv -f UTF-16 -t UTF-8 '${d}/it'\\''s mine.csv' > '${d}/it'\\''s mine.utf8.csv'`],
+      ['packed.csv', gzipSync(text), (d) => `${d}/packed.csv: the file is gzip-compressed, but its name does not end in .gz; rename it so it is read decompressed, e.g. mv ${d}/packed.csv ${d}/packed.csv.gz`],
+      ['my orders.csv', gzipSync(text), (d) => `${d}/my orders.csv: the file is gzip-compressed, but its name does not end in .gz; rename it so it is read decompressed, e.g. mv '${d}/my orders.csv' '${d}/my orders.csv.gz'`],
+      ['one-line.ndjson', Buffer.from('[{"customer_id":"A","order_date":"2024-01-01","amount":5}]\n'), (d) => `${d}/one-line.ndjson: the file is a JSON array, not newline-delimited JSON (one object per line); convert it first, e.g. jq -c '.[]' ${d}/one-line.ndjson > ${d}/one-line.lines.ndjson`],
+      ['pretty.json', Buffer.from('\n  [\n  {"customer_id": "A", "order_date": "2024-01-01", "amount": 5}\n]\n'), () => /pretty\.json: the file is a JSON array, not newline-delimited JSON/],
     ];
     for (const [name, bytes, message] of cases) {
       it(name, async () => {
@@ -140,7 +168,9 @@ describe('reading input (issue 13: nothing lost, nothing misread)', () => {
         await writeFile(path.join(dir, name), bytes);
         const run = await score([path.join(dir, name)], path.join(dir, 'o'));
         expect(run.code).toBe(1);
-        expect(lastMessage(run.stderr)).toMatch(message);
+        const expected = message(dir);
+        if (typeof expected === 'string') expect(lastMessage(run.stderr)).toBe(expected);
+        else expect(lastMessage(run.stderr)).toMatch(expected);
       });
     }
   });
