@@ -51,10 +51,14 @@ export const historyFiles = (db: string): KeptFile[] => [
   ...(path.basename(db) === 'crm.duckdb' ? runOutputFiles(path.dirname(db)) : []),
 ];
 
-/** The outputs of every output folder the history's runs were written to (a relative one taken from here). */
-export async function recordedRunOutputs(engine: Engine): Promise<KeptFile[]> {
+/**
+ * The files the history's runs read and wrote: the inputs of every run and the
+ * outputs of every output folder they were written to (a relative one taken from here).
+ */
+export async function recordedRunFiles(engine: Engine): Promise<KeptFile[]> {
   const folders = await engine.all<{ out: string }>(`SELECT DISTINCT json_extract_string(options, '$.out') AS out FROM history.runs WHERE json_extract_string(options, '$.out') IS NOT NULL ORDER BY out`);
-  return folders.flatMap((f) => runOutputFiles(f.out));
+  const inputs = await engine.all<{ file: string }>(`SELECT DISTINCT unnest(json_extract_string(inputs, '$[*]')) AS file FROM history.runs ORDER BY file`);
+  return [...folders.flatMap((f) => runOutputFiles(f.out)), ...inputs.map((i) => ({ file: i.file, is: 'an input of a run in the history' }))];
 }
 
 /** Refuses an --out that is one of `kept` (through a symlink or hard link too): said before the work, not found after it. */
