@@ -4,10 +4,10 @@
  * data is read, with nothing written.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CDNOW_CSV, type CliResult, messages, runCli, tempDir } from '../helpers.js';
+import { CDNOW_CSV, type CliResult, lastMessage, logLines, messages, runCli, tempDir } from '../helpers.js';
 
 let dir: string;
 let run: string; // a scored run's output folder, its database the default DIR/crm.duckdb
@@ -67,5 +67,55 @@ describe('migration, export and report --out never replace the history database,
     expect(refused(report)).toEqual(message);
     expect(await sha256(input)).toBe(inputBefore);
     expect((await readdir(dir)).filter((name) => name.startsWith('.'))).toEqual([]);
+  });
+});
+
+const fastScore = ['--as-of', '1997-09-30', '--no-clv', '--no-kmeans', '--no-lifecycle', '--quiet'];
+/** Exit 2 with `message` as the failure, nothing on stdout. */
+const failedWith = (r: CliResult) => ({ code: r.code, stdout: r.stdout, last: lastMessage(r.stderr) });
+
+describe.concurrent('score never writes over its own inputs, and --db is never one of its outputs', { timeout: 60_000 }, () => {
+  it('--db naming a file of the output set for the chosen formats: exit 2 naming it, nothing written', async () => {
+    const out = path.join(dir, 'db-is-an-output');
+    const [summary, rejects, customers, json] = await Promise.all([
+      runCli(['score', input, ...fastScore, '--out', out, '--db', path.join(out, 'summary.json')]),
+      runCli(['score', input, ...fastScore, '--out', out, '--db', path.join(out, 'rejects.csv')]),
+      runCli(['score', input, ...fastScore, '--out', out, '--db', path.join(out, 'customers.csv')]),
+      runCli(['score', input, ...fastScore, '--out', out, '-f', 'json', '--db', path.join(out, 'customers.json')]),
+    ]);
+    // Each was exit 0, the publish writing the output over the new database.
+    const message = (name: string) => usageError(`--db ${path.join(out, name)} is an output of this run (${path.join(out, name)}): give another file name`);
+    expect(refused(summary)).toEqual(message('summary.json'));
+    expect(refused(rejects)).toEqual(message('rejects.csv'));
+    expect(refused(customers)).toEqual(message('customers.csv'));
+    expect(refused(json)).toEqual(message('customers.json'));
+    expect(await readdir(dir)).not.toContain('db-is-an-output');
+  });
+
+  it('an input that is an output of the run (named like one in --out, a glob matching one, a hard link to one, or the database): exit 2 naming it, the input kept', async () => {
+    const folder = path.join(dir, 'input-in-out');
+    await mkdir(folder);
+    await copyFile(CDNOW_CSV, path.join(folder, 'customers.csv'));
+    await copyFile(CDNOW_CSV, path.join(folder, 'rejects.csv'));
+    const elsewhere = path.join(dir, 'linked-input.csv');
+    await link(path.join(folder, 'customers.csv'), elsewhere);
+    const [here, glob, hardLink, database] = await Promise.all([
+      runCli(['score', 'customers.csv', ...fastScore.filter((f) => f !== '--quiet'), '--out', '.'], { cwd: folder }),
+      runCli(['score', path.join(folder, 'rej*.csv'), ...fastScore, '--out', folder, '--db', path.join(dir, 'glob.duckdb')]),
+      runCli(['score', elsewhere, ...fastScore, '--out', folder, '--no-db']),
+      runCli(['score', elsewhere, ...fastScore, '--out', path.join(dir, 'database-out'), '--db', elsewhere]),
+    ]);
+    // The first three were exit 0, the input replaced by the scored table or the rejects.
+    const message = (file: string, is: string, output: string) => ({ code: 2, stdout: '', last: `input ${file} is ${is} (${output}), which the run would write over: give another --out or --db, or move the input` });
+    expect(failedWith(here)).toEqual(message('customers.csv', 'an output of this run', 'customers.csv'));
+    expect(failedWith(glob)).toEqual(message(path.join(folder, 'rejects.csv'), 'an output of this run', path.join(folder, 'rejects.csv')));
+    expect(failedWith(hardLink)).toEqual(message(elsewhere, 'an output of this run', path.join(folder, 'customers.csv')));
+    expect(failedWith(database)).toEqual(message(elsewhere, 'the run-history database given by --db', elsewhere));
+    // Said before any data was read: no line logged between the start and the failure.
+    expect(logLines(here.stderr).map((l) => l.msg)).toEqual(['crm score started', failedWith(here).last]);
+    expect((await readdir(folder)).sort()).toEqual(['customers.csv', 'rejects.csv']);
+    expect(await sha256(path.join(folder, 'customers.csv'))).toBe(await sha256(CDNOW_CSV));
+    expect(await sha256(path.join(folder, 'rejects.csv'))).toBe(await sha256(CDNOW_CSV));
+    expect(await readdir(dir)).not.toContain('glob.duckdb');
   });
 });
