@@ -5,7 +5,7 @@ import { DuckDbEngine } from '../engine/duckdb/DuckDbEngine.js';
 import type { Engine } from '../engine/Engine.js';
 import { DEFAULT_DB_WAIT_SECONDS, defaultMemoryLimit } from '../config/schema.js';
 import { UsageError } from '../errors.js';
-import { isSameFile, whyNotWritableFile, whyNotWritableFolder } from '../io/paths.js';
+import { isSameFile, NAME_MAX, whyNotWritableFile, whyNotWritableFolder } from '../io/paths.js';
 import { EXTENSION, type TableFormat } from '../io/writers.js';
 import type { Logger } from '../pipeline/effects.js';
 import { createLogger, type LogLevel } from './logger.js';
@@ -80,6 +80,16 @@ export async function checkDbNotAnOutput(db: string, outputs: readonly KeptFile[
   for (const { file, is } of outputs) {
     if (await isSameFile(db, file)) throw new UsageError(`--db ${db} is ${is} (${file}): give another file name`);
   }
+}
+
+/** DuckDB writes its write-ahead log beside the database, under the database's name plus this. */
+const WAL_SUFFIX = '.wal';
+
+/** Refuses a --db whose write-ahead log's name would be too long: found otherwise only when the run records itself, after scoring. */
+export function checkDbName(db: string): void {
+  const bytes = Buffer.byteLength(path.basename(db));
+  const most = NAME_MAX - WAL_SUFFIX.length;
+  if (bytes > most) throw new UsageError(`--db ${db}: the file name is ${bytes} bytes long; with the ${WAL_SUFFIX} DuckDB writes beside it, a database name can have at most ${most}`);
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Engine } from '../engine/Engine.js';
 import {
   addCommonOptions,
   addEngineOptions,
+  checkDbName,
   checkDbNotAnOutput,
   checkInputsNotKept,
   checkOutputFolder,
@@ -101,7 +102,10 @@ export function scoreCommand(): Command {
     const config = await resolveScoreConfig(inputs, options, cmd);
     await checkOutputFolder(config.out);
     const outputs = thisRunOutputFiles(config.out, config.format);
-    if (!config.noDb && config.db) await checkDbNotAnOutput(config.db, outputs);
+    if (!config.noDb && config.db) {
+      checkDbName(config.db);
+      await checkDbNotAnOutput(config.db, outputs);
+    }
     const run = startRun('score', logLevel(options as CommonOptions), config);
     const log = run.log;
     const progress = createStageProgress(Boolean(process.stderr.isTTY) && !options.quiet, 8);

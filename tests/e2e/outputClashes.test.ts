@@ -4,7 +4,7 @@
  * data is read, with nothing written.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, link, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CDNOW_CSV, type CliResult, lastMessage, logLines, messages, runCli, tempDir } from '../helpers.js';
@@ -117,5 +117,37 @@ describe.concurrent('score never writes over its own inputs, and --db is never o
     expect(await sha256(path.join(folder, 'customers.csv'))).toBe(await sha256(CDNOW_CSV));
     expect(await sha256(path.join(folder, 'rejects.csv'))).toBe(await sha256(CDNOW_CSV));
     expect(await readdir(dir)).not.toContain('glob.duckdb');
+  });
+});
+
+describe('a long --db name', { timeout: 120_000 }, () => {
+  /** 20,000 customers, one purchase each: enough scores that pruning one run frees over a quarter of the file, and the history is rewritten. */
+  const transactions = () => ['customer_id,order_date,amount', ...Array.from({ length: 20_000 }, (_, c) => `C${c},2025-0${1 + (c % 9)}-10,${10 + (c % 200)}`)].join('\n') + '\n';
+  const rewriteRun = ['--as-of', '2025-12-31', '--no-clv', '--no-kmeans', '--no-lifecycle', '-f', 'csv', '--keep-runs', '1'];
+
+  it('of 240 bytes: the history is rewritten after pruning, without a warning, nothing left beside it', async () => {
+    const folder = path.join(dir, 'long-240');
+    await mkdir(folder);
+    const tx = path.join(folder, 'tx.csv');
+    await writeFile(tx, transactions());
+    const name = 'h'.repeat(240);
+    const first = await runCli(['score', tx, ...rewriteRun, '--out', path.join(folder, 'out'), '--db', path.join(folder, name), '--quiet']);
+    expect(first.code, why(first)).toBe(0);
+    const second = await runCli(['score', tx, ...rewriteRun, '--out', path.join(folder, 'out'), '--db', path.join(folder, name)]);
+    expect(second.code, why(second)).toBe(0);
+    // It warned "could not be rewritten": the copy's name, the database's plus .rewrite-<pid>.tmp, was too long.
+    expect(logLines(second.stderr).filter((l) => l.level >= 40)).toEqual([]);
+    expect(messages(second.stderr)).toContain('rewrote the history database to give back the space of pruned scores');
+    expect((await readdir(folder)).sort()).toEqual([name, 'out', 'tx.csv']);
+  });
+
+  it('of 252 bytes (its .wal would have 256): exit 2 naming it before any data is read, nothing written', async () => {
+    const folder = path.join(dir, 'long-252');
+    await mkdir(folder);
+    const db = path.join(folder, 'h'.repeat(252));
+    const result = await runCli(['score', input, ...fastScore, '--out', path.join(folder, 'out'), '--db', db]);
+    // It failed after scoring, on DuckDB's "File name too long" for the .wal, leaving a 12 KB database.
+    expect(refused(result)).toEqual(usageError(`--db ${db}: the file name is 252 bytes long; with the .wal DuckDB writes beside it, a database name can have at most 251`));
+    expect(await readdir(folder)).toEqual([]);
   });
 });
