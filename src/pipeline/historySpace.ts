@@ -39,7 +39,9 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  */
 export async function removeAbandonedRewrites(dbPath: string): Promise<void> {
   const file = await realpath(dbPath);
-  const pattern = new RegExp(`^${escapeRegExp(rewritePrefix(file))}\\d+\\.tmp(\\.wal)?$`);
+  // Also the name earlier versions gave the copy, .<db name>.rewrite-<pid>.tmp, which a kill left behind.
+  const earlier = `\\.${escapeRegExp(path.basename(file))}\\.rewrite-`;
+  const pattern = new RegExp(`^(${escapeRegExp(rewritePrefix(file))}|${earlier})\\d+\\.tmp(\\.wal)?$`);
   const dir = path.dirname(file);
   for (const entry of await readdir(dir).catch(() => [] as string[])) {
     if (pattern.test(entry)) await rm(path.join(dir, entry), { force: true });

@@ -141,6 +141,21 @@ describe('a long --db name', { timeout: 120_000 }, () => {
     expect((await readdir(folder)).sort()).toEqual([name, 'out', 'tx.csv']);
   });
 
+  it("a copy a killed rewrite left, under this version's name or an earlier one's, is removed by the next run; another database's stays", async () => {
+    const folder = path.join(dir, 'abandoned');
+    await mkdir(folder);
+    const db = path.join(folder, 'crm.duckdb');
+    const first = await runCli(['score', input, ...fastScore, '--out', path.join(folder, 'out'), '--db', db]);
+    expect(first.code, why(first)).toBe(0);
+    const hashOf = (name: string) => createHash('sha256').update(name).digest('hex').slice(0, 8);
+    const left = ['.crm.duckdb.rewrite-12345.tmp', '.crm.duckdb.rewrite-12345.tmp.wal', `.crm-rewrite-${hashOf('crm.duckdb')}-0012345.tmp`];
+    const others = ['.other.duckdb.rewrite-12345.tmp', `.crm-rewrite-${hashOf('other.duckdb')}-0012345.tmp`];
+    for (const name of [...left, ...others]) await writeFile(path.join(folder, name), 'an abandoned copy\n');
+    const next = await runCli(['score', input, ...fastScore, '--out', path.join(folder, 'out'), '--db', db]);
+    expect(next.code, why(next)).toBe(0);
+    expect((await readdir(folder)).sort()).toEqual([...others, 'crm.duckdb', 'out'].sort());
+  });
+
   it('of 252 bytes (its .wal would have 256): exit 2 naming it before any data is read, nothing written', async () => {
     const folder = path.join(dir, 'long-252');
     await mkdir(folder);
