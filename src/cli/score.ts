@@ -132,7 +132,9 @@ export function scoreCommand(): Command {
 async function checkInputsNotWrittenOver(engine: Engine, config: ScoreConfig, outputs: readonly KeptFile[]): Promise<void> {
   const { expandInputs } = await import('../pipeline/load.js');
   const db = config.noDb ? [] : historyFiles(config.db ?? path.join(config.out, 'crm.duckdb'));
-  const read = [...(await expandInputs(engine, config.inputs)), ...(config.rfm.segmentMap ? [config.rfm.segmentMap] : [])];
+  // An input that cannot be read is the load's error to report, in its stage, after an interrupted publish is settled.
+  const inputs = await expandInputs(engine, config.inputs).catch(() => []);
+  const read = [...inputs, ...(config.rfm.segmentMap ? [config.rfm.segmentMap] : [])];
   await checkInputsNotKept(read, [...outputs, ...db]);
 }
 
