@@ -5,8 +5,8 @@ import { DuckDbEngine } from '../engine/duckdb/DuckDbEngine.js';
 import type { Engine } from '../engine/Engine.js';
 import { DEFAULT_DB_WAIT_SECONDS, defaultMemoryLimit } from '../config/schema.js';
 import { UsageError } from '../errors.js';
-import { isSameFile, whyNotWritableFile, whyNotWritableFolder } from '../io/paths.js';
-import { EXTENSION } from '../io/writers.js';
+import { isSameFile, NAME_MAX, whyNotWritableFile, whyNotWritableFolder } from '../io/paths.js';
+import { EXTENSION, type TableFormat } from '../io/writers.js';
 import type { Logger } from '../pipeline/effects.js';
 import { createLogger, type LogLevel } from './logger.js';
 
@@ -36,8 +36,15 @@ export interface KeptFile {
   is: string;
 }
 
-/** What crm score writes in its output folder (DESIGN §2): an export or report written over one would destroy it. */
-const RUN_OUTPUT_NAMES = [...Object.values(EXTENSION).map((ext) => `customers.${ext}`), 'summary.json', 'rejects.csv', 'deciles.csv', 'segments.csv', 'stages.csv', 'clusters.csv', 'crm.duckdb'];
+/** What crm score writes in its output folder (DESIGN §2) besides the customer tables. */
+const RUN_TABLE_NAMES = ['summary.json', 'rejects.csv', 'deciles.csv', 'segments.csv', 'stages.csv', 'clusters.csv'];
+
+/** Everything crm score may write in its output folder, in any format: an export or report written over one would destroy it. */
+const RUN_OUTPUT_NAMES = [...Object.values(EXTENSION).map((ext) => `customers.${ext}`), ...RUN_TABLE_NAMES, 'crm.duckdb'];
+
+/** The files this run of crm score publishes in `folder`, for its customer table `formats`. */
+export const thisRunOutputFiles = (folder: string, formats: readonly TableFormat[]): KeptFile[] =>
+  [...formats.map((f) => `customers.${EXTENSION[f]}`), ...RUN_TABLE_NAMES].map((name) => ({ file: path.join(folder, name), is: 'an output of this run' }));
 
 export const runOutputFiles = (folder: string): KeptFile[] => RUN_OUTPUT_NAMES.map((name) => ({ file: path.join(folder, name), is: 'an output of crm score' }));
 
@@ -51,16 +58,51 @@ export const historyFiles = (db: string): KeptFile[] => [
   ...(path.basename(db) === 'crm.duckdb' ? runOutputFiles(path.dirname(db)) : []),
 ];
 
-/** The outputs of every output folder the history's runs were written to (a relative one taken from here). */
-export async function recordedRunOutputs(engine: Engine): Promise<KeptFile[]> {
+/**
+ * The files the history's runs read and wrote: the inputs of every run and the
+ * outputs of every output folder they were written to (a relative one taken from here).
+ */
+export async function recordedRunFiles(engine: Engine): Promise<KeptFile[]> {
   const folders = await engine.all<{ out: string }>(`SELECT DISTINCT json_extract_string(options, '$.out') AS out FROM history.runs WHERE json_extract_string(options, '$.out') IS NOT NULL ORDER BY out`);
-  return folders.flatMap((f) => runOutputFiles(f.out));
+  const inputs = await engine.all<{ file: string }>(`SELECT DISTINCT unnest(json_extract_string(inputs, '$[*]')) AS file FROM history.runs ORDER BY file`);
+  return [...folders.flatMap((f) => runOutputFiles(f.out)), ...inputs.map((i) => ({ file: i.file, is: 'an input of a run in the history' }))];
 }
 
 /** Refuses an --out that is one of `kept` (through a symlink or hard link too): said before the work, not found after it. */
 export async function checkNotKept(out: string, kept: readonly KeptFile[]): Promise<void> {
   for (const { file, is } of kept) {
     if (await isSameFile(out, file)) throw new UsageError(`--out ${out} is ${is} (${file}): give another file name`);
+  }
+}
+
+/** Refuses a --db that is one of the files the run publishes: the publish would write over the new history. */
+export async function checkDbNotAnOutput(db: string, outputs: readonly KeptFile[]): Promise<void> {
+  for (const { file, is } of outputs) {
+    if (await isSameFile(db, file)) throw new UsageError(`--db ${db} is ${is} (${file}): give another file name`);
+  }
+}
+
+/** DuckDB writes its write-ahead log beside the database, under the database's name plus this. */
+const WAL_SUFFIX = '.wal';
+
+/** Refuses a --db whose write-ahead log's name would be too long: found otherwise only when the run records itself, after scoring. */
+export function checkDbName(db: string): void {
+  const bytes = Buffer.byteLength(path.basename(db));
+  const most = NAME_MAX - WAL_SUFFIX.length;
+  if (bytes > most) throw new UsageError(`--db ${db}: the file name is ${bytes} bytes long; with the ${WAL_SUFFIX} DuckDB writes beside it, a database name can have at most ${most}`);
+}
+
+/**
+ * Refuses a run whose input `files` (globs expanded) include one of `kept`,
+ * its outputs and database, by device and inode (a link too): the run would
+ * write over what it read.
+ */
+export async function checkInputsNotKept(files: readonly string[], kept: readonly KeptFile[]): Promise<void> {
+  const existing = (await Promise.all(kept.map(async (k) => ({ ...k, found: await stat(k.file).catch(() => null) })))).filter((k) => k.found);
+  for (const file of files) {
+    const input = await stat(file).catch(() => null);
+    const clash = input && existing.find((k) => k.found!.dev === input.dev && k.found!.ino === input.ino);
+    if (clash) throw new UsageError(`input ${file} is ${clash.is} (${clash.file}), which the run would write over: give another --out or --db, or move the input`);
   }
 }
 

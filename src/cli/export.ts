@@ -11,7 +11,7 @@ import { testPoint } from '../testHooks.js';
 import { excelSafeSql, writeQuery, type TableFormat } from '../io/writers.js';
 import { buildExport, type ExportFilters } from '../pipeline/export.js';
 import { attachHistoryReadOnly } from '../pipeline/runs.js';
-import { addCommonOptions, checkNotKept, checkOutputFile, collect, dbWaitOption, historyFiles, loggerFor, parseInteger, parseNumber, recordedRunOutputs, withEngine } from './context.js';
+import { addCommonOptions, checkNotKept, checkOutputFile, collect, dbWaitOption, historyFiles, loggerFor, parseInteger, parseNumber, recordedRunFiles, withEngine } from './context.js';
 
 const EXAMPLES = `
 Examples:
@@ -80,7 +80,7 @@ export function exportCommand(): Command {
     const format: TableFormat = options.format ?? (out?.endsWith('.parquet') ? 'parquet' : out && /\.(json|ndjson|jsonl)$/.test(out) ? 'json' : 'csv');
     const counts = await withEngine(async (engine) => {
       await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log: loggerFor(options) });
-      if (out) await checkNotKept(out, await recordedRunOutputs(engine));
+      if (out) await checkNotKept(out, await recordedRunFiles(engine));
       const { counts, columns, warnings } = await buildExport(engine, filters);
       for (const warning of warnings) loggerFor(options).warn(warning);
       const select = `SELECT ${(await exportColumnsSql(engine, columns, format === 'csv' && options.excelSafe)).join(', ')} FROM export_rows ORDER BY export_rank`;

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../io/atomic.js';
 import { attachHistoryReadOnly, migrationBetween, type MigrationCell, type MigrationDimension } from '../pipeline/runs.js';
 import { SEGMENT_ORDER, STAGE_ORDER } from '../report/reportData.js';
-import { addCommonOptions, dbWaitOption, loggerFor, parseInteger, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, checkNotKept, checkOutputFile, dbWaitOption, historyFiles, loggerFor, parseInteger, recordedRunFiles, withEngine, type CommonOptions } from './context.js';
 import { formatTable } from './format.js';
 
 export function migrationCommand(): Command {
@@ -23,8 +23,10 @@ Examples:
 Rows are the earlier run, columns the later one; "(new)" are customers only in the
 later run, "(gone)" customers only in the earlier one.`);
   command.action(async (options: { db: string; dbWait?: number; from?: number; to?: number; by: MigrationDimension; out?: string } & CommonOptions) => {
+    if (options.out) await checkOutputFile(options.out, 'moves.csv', historyFiles(options.db));
     const result = await withEngine(async (engine) => {
       await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log: loggerFor(options) });
+      if (options.out) await checkNotKept(options.out, await recordedRunFiles(engine));
       return migrationBetween(engine, options.by, options.from, options.to);
     });
     process.stdout.write(`Migration by ${options.by}: run ${result.fromRun} (rows) → run ${result.toRun} (columns), customers\n${renderMatrix(result.cells, options.by)}\n`);

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { writeFileAtomic } from '../io/atomic.js';
 import { gatherReportData } from '../pipeline/reportData.js';
 import { attachHistoryReadOnly } from '../pipeline/runs.js';
-import { addCommonOptions, checkNotKept, checkOutputFile, dbWaitOption, historyFiles, loggerFor, parseInteger, recordedRunOutputs, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, checkNotKept, checkOutputFile, dbWaitOption, historyFiles, loggerFor, parseInteger, recordedRunFiles, withEngine, type CommonOptions } from './context.js';
 
 export function reportCommand(): Command {
   const command = new Command('report')
@@ -25,7 +25,7 @@ lifecycle funnel, cluster profiles, and the segment migration from the previous 
     await checkOutputFile(options.out, 'report.html', historyFiles(options.db));
     const data = await withEngine(async (engine) => {
       await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log });
-      await checkNotKept(options.out, await recordedRunOutputs(engine));
+      await checkNotKept(options.out, await recordedRunFiles(engine));
       return gatherReportData(engine, options.run);
     });
     // vega is only loaded by the command that draws charts.

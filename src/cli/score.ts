@@ -1,8 +1,27 @@
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
 import { DEFAULT_KEEP_RUNS, type ScoreConfig } from '../config/schema.js';
-import { addCommonOptions, addEngineOptions, checkOutputFolder, collect, dbWaitOption, logLevel, parseInteger, parseNumber, withEngine, type CommonOptions } from './context.js';
+import type { Engine } from '../engine/Engine.js';
+import {
+  addCommonOptions,
+  addEngineOptions,
+  checkDbName,
+  checkDbNotAnOutput,
+  checkInputsNotKept,
+  checkOutputFolder,
+  collect,
+  dbWaitOption,
+  historyFiles,
+  logLevel,
+  parseInteger,
+  parseNumber,
+  thisRunOutputFiles,
+  withEngine,
+  type CommonOptions,
+  type KeptFile,
+} from './context.js';
 import { startRun } from './logger.js';
 import { createStageProgress } from './progress.js';
 
@@ -82,13 +101,21 @@ export function scoreCommand(): Command {
   command.action(async (inputs: string[], options: Record<string, unknown>, cmd: Command) => {
     const config = await resolveScoreConfig(inputs, options, cmd);
     await checkOutputFolder(config.out);
+    const outputs = thisRunOutputFiles(config.out, config.format);
+    if (!config.noDb && config.db) {
+      checkDbName(config.db);
+      await checkDbNotAnOutput(config.db, outputs);
+    }
     const run = startRun('score', logLevel(options as CommonOptions), config);
     const log = run.log;
     const progress = createStageProgress(Boolean(process.stderr.isTTY) && !options.quiet, 8);
     // The pipeline (models, k-means) loads only for the command that runs it.
     const { runScore } = await import('../pipeline/score.js');
     const summary = await withEngine(
-      (engine) => runScore(engine, config, { logger: log, stage: (name) => run.stage(name, progress.stage), now: () => new Date(), logId: run.runId }),
+      async (engine) => {
+        await checkInputsNotWrittenOver(engine, config, outputs);
+        return runScore(engine, config, { logger: log, stage: (name) => run.stage(name, progress.stage), now: () => new Date(), logId: run.runId });
+      },
       { timezone: config.timezone, threads: config.threads, memoryLimit: config.memoryLimit, tempDir: config.tempDir, log },
     ).finally(() => progress.stop());
     log.info(
@@ -99,6 +126,16 @@ export function scoreCommand(): Command {
     if (summary.rows.rejected > 0) log.warn({ rejected: summary.rows.rejected, file: `${config.out}/rejects.csv` }, 'some rows were rejected');
   });
   return command;
+}
+
+/** Refuses a run that would write its outputs or history over one of its inputs or its segment map (globs expanded as the load expands them), before any is read. */
+async function checkInputsNotWrittenOver(engine: Engine, config: ScoreConfig, outputs: readonly KeptFile[]): Promise<void> {
+  const { expandInputs } = await import('../pipeline/load.js');
+  const db = config.noDb ? [] : historyFiles(config.db ?? path.join(config.out, 'crm.duckdb'));
+  // An input that cannot be read is the load's error to report, in its stage, after an interrupted publish is settled.
+  const inputs = await expandInputs(engine, config.inputs).catch(() => []);
+  const read = [...inputs, ...(config.rfm.segmentMap ? [config.rfm.segmentMap] : [])];
+  await checkInputsNotKept(read, [...outputs, ...db]);
 }
 
 /** Flags given on the command line override the config file; defaults come from the schema. */

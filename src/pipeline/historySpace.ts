@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine } from '../engine/Engine.js';
@@ -18,8 +19,15 @@ import { testPoint } from '../testHooks.js';
 /** Share of the file's blocks that must be free before the history is rewritten. */
 export const REWRITE_WHEN_FREE = 0.25;
 
-/** The fresh copy, beside the database (same file system, so the rename is atomic), named after the process that writes it. */
-const rewritePath = (dbPath: string) => path.join(path.dirname(dbPath), `.${path.basename(dbPath)}.rewrite-${process.pid}.tmp`);
+/**
+ * The fresh copy, beside the database (same file system, so the rename is
+ * atomic). Its name is short and of a fixed length whatever the database's
+ * (a name near the 255-byte limit plus a suffix would be too long): a hash of
+ * the database's name, so copies of other databases in the folder are left
+ * alone, and the process that writes it.
+ */
+const rewritePrefix = (file: string) => `.crm-rewrite-${createHash('sha256').update(path.basename(file)).digest('hex').slice(0, 8)}-`;
+const rewritePath = (file: string) => path.join(path.dirname(file), `${rewritePrefix(file)}${String(process.pid).padStart(7, '0')}.tmp`);
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -31,7 +39,9 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  */
 export async function removeAbandonedRewrites(dbPath: string): Promise<void> {
   const file = await realpath(dbPath);
-  const pattern = new RegExp(`^\\.${escapeRegExp(path.basename(file))}\\.rewrite-\\d+\\.tmp(\\.wal)?$`);
+  // Also the name earlier versions gave the copy, .<db name>.rewrite-<pid>.tmp, which a kill left behind.
+  const earlier = `\\.${escapeRegExp(path.basename(file))}\\.rewrite-`;
+  const pattern = new RegExp(`^(${escapeRegExp(rewritePrefix(file))}|${earlier})\\d+\\.tmp(\\.wal)?$`);
   const dir = path.dirname(file);
   for (const entry of await readdir(dir).catch(() => [] as string[])) {
     if (pattern.test(entry)) await rm(path.join(dir, entry), { force: true });

@@ -160,7 +160,8 @@ describe('history retention', () => {
     // Killed with the fresh copy written, before it replaced the database.
     const left = (await readdir(path.dirname(db))).sort();
     expect(left).toHaveLength(2);
-    expect(left[0]).toMatch(/^\.crm\.duckdb\.rewrite-\d+\.tmp$/);
+    // Named from a hash of the database name and the pid, at a fixed length.
+    expect(left[0]).toMatch(/^\.crm-rewrite-[0-9a-f]{8}-\d{7}\.tmp$/);
     expect(left[1]).toBe('crm.duckdb');
     // The run was published and pruned before the rewrite began: the old file has it, at no smaller a size.
     expect((await stat(db)).size).toBeGreaterThanOrEqual(sizeBefore);
