@@ -11,7 +11,7 @@ import { testPoint } from '../testHooks.js';
 import { excelSafeSql, writeQuery, type TableFormat } from '../io/writers.js';
 import { buildExport, type ExportFilters } from '../pipeline/export.js';
 import { attachHistoryReadOnly } from '../pipeline/runs.js';
-import { addCommonOptions, checkNotKept, checkOutputFile, collect, dbWaitOption, historyFiles, loggerFor, parseInteger, parseNumber, recordedRunOutputs, withEngine } from './context.js';
+import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, collect, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, parseNumber, recordedRunOutputs, withEngine } from './context.js';
 
 const EXAMPLES = `
 Examples:
@@ -51,9 +51,11 @@ export function exportCommand(): Command {
     .addOption(new Option('--format <format>', 'output format (default: from the --out extension, else csv)').choices(['csv', 'parquet', 'json']))
     .option('-o, --out <file>', 'output file (default: stdout)')
     .option('--no-excel-safe', "write CSV text as it is; by default text starting with = + - @ gets a leading ' so a spreadsheet shows it rather than runs it");
+  addEngineOptions(command);
   addCommonOptions(command);
   command.addHelpText('after', EXAMPLES);
   command.action(async (options: Record<string, any>) => {
+    const settings = engineSettings(options);
     const filters: ExportFilters = {
       run: options.run,
       segments: options.segment ?? [],
@@ -99,7 +101,7 @@ export function exportCommand(): Command {
         forget();
       }
       return counts;
-    });
+    }, settings);
     // A log line, so it is JSON like the rest of stderr off a terminal.
     loggerFor(options).info(
       `crm export: run ${counts.run}: ${counts.matched} matched, ${counts.withoutContact} without contact, ${counts.noAddress} no address, ` +
