@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { CrmError } from '../errors.js';
 import { testPoint } from '../testHooks.js';
 import { onInterrupt } from './interrupt.js';
 
@@ -50,14 +51,27 @@ export class OutputSet {
     return path.join(this.stagingDir, name);
   }
 
-  /** Commits the publish (the journal, naming `run`), then renames the files into place. */
+  /**
+   * Commits the publish (the journal, naming `run`), then renames the files into place.
+   * A rename that fails is tried once more: the old files being replaced cannot come
+   * back, so the run finishes its own publish if it can, and else says who will.
+   */
   async publish(names: readonly string[], run?: Journal['run']): Promise<void> {
     const journal: Journal = { staging: this.staging, files: [...names], ...(run ? { run } : {}) };
     await writeFileAtomic(path.join(this.dir, JOURNAL), JSON.stringify(journal));
     this.committed = true;
     // From here a signal must not remove the staged files: the journal says they are published.
     this.forget();
-    await rollForward(this.dir, journal, (i) => testPoint(`publish-rename:${i + 1}`));
+    try {
+      await rollForward(this.dir, journal, (i) => testPoint(`publish-rename:${i + 1}`));
+    } catch {
+      try {
+        await rollForward(this.dir, journal, (i) => testPoint(`publish-retry:${i + 1}`));
+      } catch (error) {
+        const cause = (error as Error).message.split('\n')[0];
+        throw new CrmError(`the new outputs could not all be moved into place in ${this.dir} (${cause}); the publish will be completed by the next crm command once that is fixed`, 1);
+      }
+    }
   }
 
   /** The history knows the run is published: the journal and the staging folder go. */
