@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Command, Option } from 'commander';
-import { tempPathBeside } from '../io/atomic.js';
+import { removeDeadTempFiles, tempPathBeside } from '../io/atomic.js';
 import type { Engine } from '../engine/Engine.js';
 import { onInterrupt } from '../io/interrupt.js';
+import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../io/leftovers.js';
 import { testPoint } from '../testHooks.js';
 import { excelSafeSql, writeQuery, type TableFormat } from '../io/writers.js';
 import { buildExport, type ExportFilters } from '../pipeline/export.js';
@@ -87,8 +88,12 @@ export function exportCommand(): Command {
       // DuckDB opening /dev/stdout itself would truncate or overwrite a redirected file.
       // The temp file sits in a folder of its own, the one thing a signal removes: DuckDB may
       // create the file after the removal starts, but not in a folder that is gone.
+      // Named after the process (and, in the shared temporary folder, the machine), so that
+      // one a killed export left goes when the next export runs there.
       if (out) await mkdir(path.dirname(out), { recursive: true });
-      const scratch = await mkdtemp(out ? tempPathBeside(out) : path.join(tmpdir(), 'crm-export-'));
+      if (out) await removeDeadTempFiles(path.dirname(out));
+      await removeLeftByDeadProcesses(tmpdir(), ownerOnThisMachine('crm-export'));
+      const scratch = await mkdtemp(out ? tempPathBeside(out) : path.join(tmpdir(), `crm-export-${thisMachine()}-${process.pid}-`));
       const temp = path.join(scratch, 'export');
       const forget = onInterrupt({ remove: scratch });
       testPoint('export-writing');
