@@ -56,6 +56,7 @@ describe('OutputSet', () => {
     await writeFile(set.staged('summary.json'), 'new summary');
     await writeFile(path.join(dir, 'customers.csv'), 'old customers');
     await set.publish(['customers.csv', 'summary.json']);
+    await set.finish();
     expect(await list(dir)).toEqual(['customers.csv', 'summary.json']);
     expect(await readFile(path.join(dir, 'customers.csv'), 'utf8')).toBe('new customers');
     expect(await readFile(path.join(dir, 'summary.json'), 'utf8')).toBe('new summary');
@@ -84,7 +85,7 @@ describe('OutputSet', () => {
     await mkdir(path.join(dir, 'customers.csv', 'inside'), { recursive: true });
     const set = await OutputSet.begin(dir, '7-ab');
     await writeFile(set.staged('customers.csv'), 'new customers');
-    await expect(set.publish(['customers.csv'])).rejects.toThrow(/EISDIR|EEXIST|ENOTEMPTY/);
+    await expect(set.publish(['customers.csv'])).rejects.toThrow(/\((EISDIR|EEXIST|ENOTEMPTY).*\); the publish will be completed by the next crm command once that is fixed$/);
     expect(JSON.parse(await readFile(path.join(dir, JOURNAL), 'utf8'))).toEqual({ staging: '.crm-staging-7-ab', files: ['customers.csv'] });
   });
 });
@@ -98,18 +99,18 @@ describe('recoverInterruptedPublish', () => {
     await writeFile(path.join(staging, 'summary.json'), 'new summary'); // not yet
     await writeFile(path.join(dir, 'summary.json'), 'old summary');
     await writeFile(path.join(dir, JOURNAL), JSON.stringify({ staging: path.basename(staging), files: ['customers.csv', 'summary.json'] }));
-    expect(await recoverInterruptedPublish(dir)).toBe(true);
+    expect(await recoverInterruptedPublish(dir)).toEqual({ staging: path.basename(staging), files: ['customers.csv', 'summary.json'] });
     expect(await list(dir)).toEqual(['customers.csv', 'summary.json']);
     expect(await readFile(path.join(dir, 'customers.csv'), 'utf8')).toBe('new customers');
     expect(await readFile(path.join(dir, 'summary.json'), 'utf8')).toBe('new summary');
   });
 
-  it('without a journal: nothing to finish (false), and no folder at all is not an error', async () => {
+  it('without a journal: nothing to finish (null), and no folder at all is not an error', async () => {
     const dir = await tempDir();
     await writeFile(path.join(dir, 'customers.csv'), 'old customers');
-    expect(await recoverInterruptedPublish(dir)).toBe(false);
+    expect(await recoverInterruptedPublish(dir)).toBe(null);
     expect(await list(dir)).toEqual(['customers.csv']);
-    expect(await recoverInterruptedPublish(path.join(dir, 'missing'))).toBe(false);
+    expect(await recoverInterruptedPublish(path.join(dir, 'missing'))).toBe(null);
   });
 
   it('a journal that cannot be read as JSON is an error, not a publish taken as done', async () => {
@@ -130,7 +131,7 @@ describe('recoverInterruptedPublish', () => {
       `.crm-staging-${dead}`, // no run tag
     ];
     for (const name of names) await mkdir(path.join(dir, name));
-    expect(await recoverInterruptedPublish(dir)).toBe(false);
+    expect(await recoverInterruptedPublish(dir)).toBe(null);
     expect(await list(dir)).toEqual(names.slice(1).sort());
   });
 });
