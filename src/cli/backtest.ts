@@ -69,7 +69,7 @@ export function backtestCommand(): Command {
         end();
       }
     };
-    const [{ runBacktest }, { computeFeatures, resolveAsOf }, { isFutureDay, loadTransactions, rejectReasons, setRunDay }, { recoverBeforeRun }] = await Promise.all([
+    const [{ runBacktest }, { computeFeatures, resolveAsOf }, { loadTransactions, refuseFutureDay, rejectReasons, setRunDay }, { recoverBeforeRun }] = await Promise.all([
       import('../pipeline/clv.js'),
       import('../pipeline/features.js'),
       import('../pipeline/load.js'),
@@ -77,11 +77,7 @@ export function backtestCommand(): Command {
     ]);
     const now = new Date();
     const result = await withEngine(async (engine) => {
-      // A holdout that ends after today would count the purchases not yet made as missed.
-      const runDay = await setRunDay(engine, now);
-      if (options.holdoutEnd !== undefined && isFutureDay(options.holdoutEnd, runDay)) {
-        throw new UsageError(`--holdout-end ${options.holdoutEnd} is in the future (today is ${runDay} in ${config.timezone}): give a day that has passed, or leave it out for the latest transaction date`);
-      }
+      refuseFutureDay('--holdout-end', options.holdoutEnd, await setRunDay(engine, now), config.timezone);
       // Its --out may be a score's output folder: a publish cut short there is finished first.
       if (options.out) await recoverBeforeRun(engine, options.out, null, { log });
       const loaded = await timed('load', () => loadTransactions(engine, config, now));

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { DuckDbEngine } from '../engine/duckdb/DuckDbEngine.js';
 import type { Engine } from '../engine/Engine.js';
-import { DEFAULT_DB_WAIT_SECONDS, defaultMemoryLimit } from '../config/schema.js';
+import { describeZodError } from '../config/loadConfig.js';
+import { DEFAULT_DB_WAIT_SECONDS, defaultMemoryLimit, scoreConfigSchema } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { isSameFile, NAME_MAX, whyNotWritableFile, whyNotWritableFolder } from '../io/paths.js';
 import { EXTENSION, type TableFormat } from '../io/writers.js';
@@ -150,11 +151,21 @@ export async function withEngine<T>(
   }
 }
 
-/** --memory-limit and --temp-dir, for the commands whose queries read whole inputs. */
+/** --memory-limit and --temp-dir: every command runs DuckDB, so every one can be told where it may spill. */
 export function addEngineOptions(command: Command): Command {
   return command
     .option('--memory-limit <size>', 'memory DuckDB may use before it spills to disk, e.g. 3GB, 512MB, 3GiB (default: 60% of RAM after 1 GiB for Node)')
     .option('--temp-dir <dir>', "folder for DuckDB's spill files (default: the system temporary folder, TMPDIR)");
+}
+
+/**
+ * --memory-limit and --temp-dir of a command that takes them as flags only
+ * (runs, migration, export, report): checked as crm score checks them.
+ */
+export function engineSettings(options: { memoryLimit?: string; tempDir?: string }): { memoryLimit: string; tempDir?: string } {
+  const result = scoreConfigSchema.pick({ memoryLimit: true, tempDir: true }).safeParse({ memoryLimit: options.memoryLimit, tempDir: options.tempDir });
+  if (!result.success) throw new UsageError(`invalid options: ${describeZodError(result.error)}`);
+  return result.data;
 }
 
 export const parseNumber = (name: string) => (value: string) => {

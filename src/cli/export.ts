@@ -4,14 +4,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Command, Option } from 'commander';
-import { tempPathBeside } from '../io/atomic.js';
+import { removeDeadTempFiles, tempPathBeside } from '../io/atomic.js';
 import type { Engine } from '../engine/Engine.js';
 import { onInterrupt } from '../io/interrupt.js';
+import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../io/leftovers.js';
 import { testPoint } from '../testHooks.js';
 import { excelSafeSql, writeQuery, type TableFormat } from '../io/writers.js';
 import { buildExport, type ExportFilters } from '../pipeline/export.js';
 import { attachHistoryReadOnly } from '../pipeline/runs.js';
-import { addCommonOptions, checkNotKept, checkOutputFile, collect, dbWaitOption, historyFiles, loggerFor, parseInteger, parseNumber, recordedRunFiles, withEngine } from './context.js';
+import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, collect, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, parseNumber, recordedRunFiles, withEngine } from './context.js';
 
 const EXAMPLES = `
 Examples:
@@ -52,9 +53,11 @@ export function exportCommand(): Command {
     .addOption(new Option('--format <format>', 'output format (default: from the --out extension, else csv)').choices(['csv', 'parquet', 'json']))
     .option('-o, --out <file>', 'output file (default: stdout)')
     .option('--no-excel-safe', "write CSV text as it is; by default text starting with = + - @ gets a leading ' so a spreadsheet shows it rather than runs it");
+  addEngineOptions(command);
   addCommonOptions(command);
   command.addHelpText('after', EXAMPLES);
   command.action(async (options: Record<string, any>) => {
+    const settings = engineSettings(options);
     const filters: ExportFilters = {
       run: options.run,
       segments: options.segment ?? [],
@@ -88,8 +91,12 @@ export function exportCommand(): Command {
       // DuckDB opening /dev/stdout itself would truncate or overwrite a redirected file.
       // The temp file sits in a folder of its own, the one thing a signal removes: DuckDB may
       // create the file after the removal starts, but not in a folder that is gone.
+      // Named after the process (and, in the shared temporary folder, the machine), so that
+      // one a killed export left goes when the next export runs there.
       if (out) await mkdir(path.dirname(out), { recursive: true });
-      const scratch = await mkdtemp(out ? tempPathBeside(out) : path.join(tmpdir(), 'crm-export-'));
+      if (out) await removeDeadTempFiles(path.dirname(out));
+      await removeLeftByDeadProcesses(tmpdir(), ownerOnThisMachine('crm-export'));
+      const scratch = await mkdtemp(out ? tempPathBeside(out) : path.join(tmpdir(), `crm-export-${thisMachine()}-${process.pid}-`));
       const temp = path.join(scratch, 'export');
       const forget = onInterrupt({ remove: scratch });
       testPoint('export-writing');
@@ -102,7 +109,7 @@ export function exportCommand(): Command {
         forget();
       }
       return counts;
-    });
+    }, settings);
     // A log line, so it is JSON like the rest of stderr off a terminal.
     loggerFor(options).info(
       `crm export: run ${counts.run}: ${counts.matched} matched, ${counts.withoutContact} without contact, ${counts.noAddress} no address, ` +

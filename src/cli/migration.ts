@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../io/atomic.js';
 import { attachHistoryReadOnly, migrationBetween, type MigrationCell, type MigrationDimension } from '../pipeline/runs.js';
 import { SEGMENT_ORDER, STAGE_ORDER } from '../report/reportData.js';
-import { addCommonOptions, checkNotKept, checkOutputFile, dbWaitOption, historyFiles, loggerFor, parseInteger, recordedRunFiles, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, recordedRunFiles, withEngine, type CommonOptions } from './context.js';
 import { formatTable } from './format.js';
 
 export function migrationCommand(): Command {
@@ -14,6 +14,7 @@ export function migrationCommand(): Command {
     .option('--to <run>', 'later run id (default: the newest)', parseInteger('--to'))
     .addOption(new Option('--by <dimension>', 'what to compare').choices(['segment', 'stage', 'cluster']).default('segment'))
     .option('--out <file.csv>', 'also write the matrix as CSV (from,to,customers,revenue)');
+  addEngineOptions(command);
   addCommonOptions(command);
   command.addHelpText('after', `
 Examples:
@@ -22,13 +23,14 @@ Examples:
 
 Rows are the earlier run, columns the later one; "(new)" are customers only in the
 later run, "(gone)" customers only in the earlier one.`);
-  command.action(async (options: { db: string; dbWait?: number; from?: number; to?: number; by: MigrationDimension; out?: string } & CommonOptions) => {
+  command.action(async (options: { db: string; dbWait?: number; from?: number; to?: number; by: MigrationDimension; out?: string; memoryLimit?: string; tempDir?: string } & CommonOptions) => {
     if (options.out) await checkOutputFile(options.out, 'moves.csv', historyFiles(options.db));
+    const settings = engineSettings(options);
     const result = await withEngine(async (engine) => {
       await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log: loggerFor(options) });
       if (options.out) await checkNotKept(options.out, await recordedRunFiles(engine));
       return migrationBetween(engine, options.by, options.from, options.to);
-    });
+    }, settings);
     process.stdout.write(`Migration by ${options.by}: run ${result.fromRun} (rows) → run ${result.toRun} (columns), customers\n${renderMatrix(result.cells, options.by)}\n`);
     if (options.out) {
       const lines = ['from,to,customers,revenue', ...result.cells.map((c) => [csvField(c.from), csvField(c.to), c.customers, c.revenue].join(','))];

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { writeFileAtomic } from '../io/atomic.js';
 import { gatherReportData } from '../pipeline/reportData.js';
 import { attachHistoryReadOnly } from '../pipeline/runs.js';
-import { addCommonOptions, checkNotKept, checkOutputFile, dbWaitOption, historyFiles, loggerFor, parseInteger, recordedRunFiles, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, recordedRunFiles, withEngine, type CommonOptions } from './context.js';
 
 export function reportCommand(): Command {
   const command = new Command('report')
@@ -11,6 +11,7 @@ export function reportCommand(): Command {
     .addOption(dbWaitOption())
     .option('--run <id>', 'run to report on (default: the newest)', parseInteger('--run'))
     .requiredOption('-o, --out <file.html>', 'where to write the report');
+  addEngineOptions(command);
   addCommonOptions(command);
   command.addHelpText('after', `
 Examples:
@@ -20,14 +21,15 @@ Examples:
 The file has no external references: it can be mailed or opened offline. Charts:
 RFM heatmap, segment sizes and revenue share, Pareto curve, CLV distribution,
 lifecycle funnel, cluster profiles, and the segment migration from the previous run.`);
-  command.action(async (options: { db: string; dbWait?: number; run?: number; out: string } & CommonOptions) => {
+  command.action(async (options: { db: string; dbWait?: number; run?: number; out: string; memoryLimit?: string; tempDir?: string } & CommonOptions) => {
     const log = loggerFor(options);
+    const settings = engineSettings(options);
     await checkOutputFile(options.out, 'report.html', historyFiles(options.db));
     const data = await withEngine(async (engine) => {
       await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log });
       await checkNotKept(options.out, await recordedRunFiles(engine));
       return gatherReportData(engine, options.run);
-    });
+    }, settings);
     // vega is only loaded by the command that draws charts.
     const { renderReport } = await import('../report/renderReport.js');
     await writeFileAtomic(options.out, await renderReport(data));

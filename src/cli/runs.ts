@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { attachHistoryReadOnly, historyOverview, listRuns, type HistoryOverview } from '../pipeline/runs.js';
-import { addCommonOptions, dbWaitOption, loggerFor, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, addEngineOptions, dbWaitOption, engineSettings, loggerFor, withEngine, type CommonOptions } from './context.js';
 import { formatBytes, formatTable } from './format.js';
 
 /** "history: out/crm.duckdb, 12.3 MB, 100 runs, scores kept for the newest 90 (--keep-runs 90)" */
@@ -17,17 +17,19 @@ export function runsCommand(): Command {
     .requiredOption('--db <file>', 'the run-history database written by crm score')
     .addOption(dbWaitOption())
     .option('--json', 'JSON lines instead of a table');
+  addEngineOptions(command);
   addCommonOptions(command);
   command.addHelpText('after', `
 Examples:
   $ crm runs --db out/crm.duckdb
   $ crm runs --db out/crm.duckdb --json | jq 'select(.rows_rejected > 0)'`);
-  command.action(async (options: { db: string; dbWait?: number; json?: boolean } & CommonOptions) => {
+  command.action(async (options: { db: string; dbWait?: number; json?: boolean; memoryLimit?: string; tempDir?: string } & CommonOptions) => {
     const log = loggerFor(options);
+    const settings = engineSettings(options);
     const { runs, overview } = await withEngine(async (engine) => {
       await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log });
       return { runs: await listRuns(engine), overview: await historyOverview(engine, options.db) };
-    });
+    }, settings);
     // On stderr, with the logs: stdout stays the table (or JSON lines) that scripts read.
     log.info({ db: options.db, bytes: overview.bytes, runs: overview.runs, scoresKept: overview.kept, keepRuns: overview.keepRuns }, describeHistory(options.db, overview));
     if (options.json) {

@@ -75,7 +75,7 @@ export function scoreCommand(): Command {
     .option('--date-format <format>', 'strptime format for dates, e.g. %d/%m/%Y (default: ISO, YYYYMMDD or timestamps)')
     .addOption(new Option('--decimal-separator <char>', "decimal mark of amounts written as text (default: '.'; ',' for 12,50)").choices(['.', ',']))
     .option('--timezone <tz>', 'time zone that timestamps are reduced to dates in (default: UTC)')
-    .option('--as-of <date>', 'score as of this date, YYYY-MM-DD (default: the latest transaction date up to today; rows dated after tomorrow are rejected)')
+    .option('--as-of <date>', 'score as of this date, YYYY-MM-DD, not after tomorrow (default: the latest transaction date up to today; rows dated after tomorrow are rejected)')
     .option('--max-reject-rate <rate>', 'fail (exit 1) when more than this share of rows is rejected, 0..1', parseNumber('--max-reject-rate'))
     .addOption(new Option('--rfm-method <method>', 'RFM scoring (default: quantile)').choices(['quantile', 'ntile', 'fixed']))
     .option('--segment-map <file>', 'named segments per RFM cell (JSON or YAML); must cover all 125 cells once')
@@ -110,9 +110,12 @@ export function scoreCommand(): Command {
     const log = run.log;
     const progress = createStageProgress(Boolean(process.stderr.isTTY) && !options.quiet, 8);
     // The pipeline (models, k-means) loads only for the command that runs it.
-    const { runScore } = await import('../pipeline/score.js');
+    const [{ runScore }, { refuseFutureDay, setRunDay }] = await Promise.all([import('../pipeline/score.js'), import('../pipeline/load.js')]);
+    const asOfField = cmd.getOptionValueSource('asOf') === 'cli' || !options.config ? '--as-of' : `asOf in ${options.config}`;
     const summary = await withEngine(
       async (engine) => {
+        // Said before any data is read (or an interrupted publish settled).
+        refuseFutureDay(asOfField, config.asOf, await setRunDay(engine, new Date()), config.timezone);
         await checkInputsNotWrittenOver(engine, config, outputs);
         return runScore(engine, config, { logger: log, stage: (name) => run.stage(name, progress.stage), now: () => new Date(), logId: run.runId });
       },

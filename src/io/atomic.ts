@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { testPoint } from '../testHooks.js';
+import { CrmError } from '../errors.js';
+import { testPoint, testPointHandled } from '../testHooks.js';
 import { onInterrupt } from './interrupt.js';
+import { removeLeftByDeadProcesses } from './leftovers.js';
+
+export { isAlive } from './leftovers.js';
 
 /** What a publish writes before its first rename: the staged files, and the history run they belong to. */
 export interface Journal {
@@ -50,14 +54,27 @@ export class OutputSet {
     return path.join(this.stagingDir, name);
   }
 
-  /** Commits the publish (the journal, naming `run`), then renames the files into place. */
+  /**
+   * Commits the publish (the journal, naming `run`), then renames the files into place.
+   * A rename that fails is tried once more: the old files being replaced cannot come
+   * back, so the run finishes its own publish if it can, and else says who will.
+   */
   async publish(names: readonly string[], run?: Journal['run']): Promise<void> {
     const journal: Journal = { staging: this.staging, files: [...names], ...(run ? { run } : {}) };
     await writeFileAtomic(path.join(this.dir, JOURNAL), JSON.stringify(journal));
     this.committed = true;
     // From here a signal must not remove the staged files: the journal says they are published.
     this.forget();
-    await rollForward(this.dir, journal, (i) => testPoint(`publish-rename:${i + 1}`));
+    try {
+      await rollForward(this.dir, journal, (i) => testPoint(`publish-rename:${i + 1}`));
+    } catch {
+      try {
+        await rollForward(this.dir, journal, (i) => testPoint(`publish-retry:${i + 1}`));
+      } catch (error) {
+        const cause = (error as Error).message.split('\n')[0];
+        throw new CrmError(`the new outputs could not all be moved into place in ${this.dir} (${cause}); the publish will be completed by the next crm command once that is fixed`, 1);
+      }
+    }
   }
 
   /** The history knows the run is published: the journal and the staging folder go. */
@@ -102,16 +119,6 @@ export async function rollForward(dir: string, journal: Journal, beforeRename = 
 
 const STAGING = /^\.crm-staging-(\d+)-/;
 
-/** Whether a process with this id exists on this machine (one of another user counts: it cannot be signalled, but it lives). */
-export const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 /**
  * Finishes the files of a publish that was cut short (roll forward from the
  * journal), and removes staging folders left by runs that died before
@@ -125,13 +132,7 @@ export async function recoverInterruptedPublish(dir: string): Promise<Journal | 
     await rollForward(dir, journal);
     if (!journal.run) await removeJournal(dir);
   }
-  for (const entry of await readdir(dir).catch(() => [] as string[])) {
-    const pid = STAGING.exec(entry)?.[1];
-    // A live process may be staging into the same folder right now: leave its files alone.
-    if (pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))) {
-      await rm(path.join(dir, entry), { recursive: true, force: true });
-    }
-  }
+  await removeLeftByDeadProcesses(dir, (entry) => STAGING.exec(entry)?.[1]);
   return journal;
 }
 
@@ -142,16 +143,28 @@ export async function recoverInterruptedPublish(dir: string): Promise<Journal | 
  */
 export const tempPathBeside = (target: string) => path.join(path.dirname(target), `.crm-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
 
-/** Write to a temp file beside the target (its folder created if need be), then rename over it. */
+/** Removes the temp files (and export's temp folders, `….tmpXXXXXX`) that processes now gone left in `dir`. */
+export const removeDeadTempFiles = (dir: string) => removeLeftByDeadProcesses(dir, (entry) => /^\.crm-(\d+)-[0-9a-f]{8}\.tmp/.exec(entry)?.[1]);
+
+/**
+ * Write to a temp file beside the target (its folder created if need be), then
+ * rename over it. A signal removes the temp file; one a killed process left
+ * there goes when the next write there begins.
+ */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   const temp = tempPathBeside(target);
   await mkdir(path.dirname(target), { recursive: true });
+  await removeDeadTempFiles(path.dirname(target));
+  const forget = onInterrupt({ remove: temp });
   try {
     await writeFile(temp, data);
+    await testPointHandled('temp-written');
     await rename(temp, target);
   } catch (error) {
     // A failed write or rename leaves no temp file behind.
     await rm(temp, { force: true });
     throw error;
+  } finally {
+    forget();
   }
 }

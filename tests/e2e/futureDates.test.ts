@@ -2,6 +2,7 @@
  * A row dated in 2099 (more than a day after today, on the real clock) is a
  * reject, not the default as-of: crm score and crm backtest, as a user runs them.
  */
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +38,44 @@ describe('crm score with a row dated 2099', () => {
     expect(summary.run.asOf).toBe('2024-03-01');
     // F2's 15 March is after the as-of: accepted and excluded.
     expect(summary.rows).toEqual({ read: 5, accepted: 4, rejected: 1, excluded: 1 });
+  });
+});
+
+/** A day `days` after today on the machine's clock, in UTC (the default --timezone), as YYYY-MM-DD. */
+const daysFromToday = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+
+describe('crm score with an --as-of in the future', () => {
+  it('refuses --as-of 2099-01-01 (exit 2) naming the flag and today, before any data is read', async () => {
+    const dir = await tempDir();
+    const out = path.join(dir, 'out');
+    // The input does not exist: the option is refused before the input is looked at.
+    const result = await runCli(['score', path.join(dir, 'missing.csv'), '--as-of', '2099-01-01', '--out', out]);
+    expect(result.code).toBe(2);
+    expect(lastMessage(result.stderr)).toBe(
+      `--as-of 2099-01-01 is in the future (today is ${daysFromToday(0)} in UTC): give a day that has passed, or leave it out for the latest transaction date`,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses asOf in a config file the same way, naming the file', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'crm.config.json');
+    const out = path.join(dir, 'out');
+    await writeFile(file, JSON.stringify({ inputs: [FUTURE_DATES], out, asOf: daysFromToday(2) }));
+    const result = await runCli(['score', '--config', file, ...LIGHT]);
+    expect(result.code).toBe(2);
+    expect(lastMessage(result.stderr)).toBe(
+      `asOf in ${file} ${daysFromToday(2)} is in the future (today is ${daysFromToday(0)} in UTC): give a day that has passed, or leave it out for the latest transaction date`,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('accepts tomorrow, as the rows dated tomorrow are accepted (an export from a time zone ahead)', async () => {
+    const out = await tempDir();
+    const tomorrow = daysFromToday(1);
+    const result = await runCli(['score', FUTURE_DATES, '--as-of', tomorrow, '--out', out, ...LIGHT]);
+    expect(result.code, result.stderr).toBe(0);
+    expect((await readJson(path.join(out, 'summary.json'))).run.asOf).toBe(tomorrow);
   });
 });
 

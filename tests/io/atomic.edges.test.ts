@@ -87,7 +87,7 @@ describe('OutputSet', () => {
     await mkdir(path.join(dir, 'customers.csv', 'inside'), { recursive: true });
     const set = await OutputSet.begin(dir, '7-ab');
     await writeFile(set.staged('customers.csv'), 'new customers');
-    await expect(set.publish(['customers.csv'])).rejects.toThrow(/EISDIR|EEXIST|ENOTEMPTY/);
+    await expect(set.publish(['customers.csv'])).rejects.toThrow(/\((EISDIR|EEXIST|ENOTEMPTY).*\); the publish will be completed by the next crm command once that is fixed$/);
     expect(JSON.parse(await readFile(path.join(dir, JOURNAL), 'utf8'))).toEqual({ staging: '.crm-staging-7-ab', files: ['customers.csv'] });
   });
 });

@@ -1,9 +1,9 @@
 import { DOUBLE, DuckDBDataChunk, DuckDBDoubleVector, DuckDBInstance, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CrmError, OutOfMemoryError } from '../../errors.js';
-import { isAlive } from '../../io/atomic.js';
+import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
 import { onInterrupt } from '../../io/interrupt.js';
 import type { Engine, NumericColumns, SqlParams } from '../Engine.js';
 import { duckdbDialect } from './dialect.js';
@@ -32,8 +32,7 @@ export interface DuckDbEngineOptions {
  * folders of processes that are gone. The machine's name is in it because
  * containers sharing a temporary directory see each other's process ids as dead.
  */
-const SPILL_FOLDER = /^crm-duckdb-(.*)-(\d+)-[A-Za-z0-9]{6}$/;
-const thisMachine = () => hostname().replace(/[^A-Za-z0-9.-]/g, '_');
+const removeAbandonedSpillFolders = (dir: string) => removeLeftByDeadProcesses(dir, ownerOnThisMachine('crm-duckdb'));
 
 /** Why a folder cannot be made there, in a user's words: the causes that pointing TMPDIR elsewhere fixes. */
 const UNUSABLE_FOLDER: Record<string, string> = {
@@ -66,15 +65,6 @@ async function spillDirectory(tempDir: string | undefined): Promise<string> {
   }
 }
 
-async function removeAbandonedSpillFolders(dir: string): Promise<void> {
-  for (const entry of await readdir(dir).catch(() => [] as string[])) {
-    const match = SPILL_FOLDER.exec(entry);
-    if (!match || match[1] !== thisMachine()) continue;
-    const pid = Number(match[2]);
-    // Another user's folder cannot be removed: left alone, as any error here must not stop a run.
-    if (pid !== process.pid && !isAlive(pid)) await rm(path.join(dir, entry), { recursive: true, force: true }).catch(() => undefined);
-  }
-}
 
 const toJs = (value: unknown): unknown => {
   if (typeof value === 'bigint') {
