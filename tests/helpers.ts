@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -72,6 +73,18 @@ export const lastMessage = (stderr: string): string => logLines(stderr).at(-1)?.
 export const messages = (stderr: string): string => logLines(stderr).map((line) => line.msg).join('\n');
 
 export const readJson = async (file: string) => JSON.parse(await readFile(file, 'utf8'));
+
+export const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
+
+/** Each file's sha256, by name: an output set to compare with another. */
+export const fileHashes = async (dir: string, files: readonly string[]) => Object.fromEntries(await Promise.all(files.map(async (f) => [f, await sha256(path.join(dir, f))] as const)));
+
+/** The ids of the runs `crm runs` lists for the history in `out`. */
+export async function listedRunIds(out: string): Promise<number[]> {
+  const runs = await runCli(['runs', '--db', path.join(out, 'crm.duckdb'), '--json']);
+  expect(runs.code, runs.stderr).toBe(0);
+  return runs.stdout.trim().split('\n').map((line) => JSON.parse(line).run_id);
+}
 
 /** Parses a simple CSV (as written by DuckDB) into objects; good enough for test assertions. */
 export function parseCsv(text: string): Record<string, string>[] {

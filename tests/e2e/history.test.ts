@@ -5,12 +5,11 @@
  * here, from the runs' customers.parquet and the contact / suppression files
  * this test writes, never with the code under test.
  */
-import { createHash } from 'node:crypto';
 import { copyFile, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserSkipReason, checkReportInBrowser } from '../report/browser.js';
-import { CDNOW_CSV, exportCounts, lastMessage, parseCsv, readJson, ROOT, runCli, tempDir, withEngine, type CliResult } from '../helpers.js';
+import { CDNOW_CSV, type CliResult, exportCounts, lastMessage, parseCsv, readJson, ROOT, runCli, sha256, tempDir, withEngine } from '../helpers.js';
 
 const AS_OF_1 = '1997-09-30';
 const AS_OF_2 = '1998-06-30';
@@ -51,7 +50,6 @@ async function readScored(outDir: string): Promise<Scored[]> {
 /** What a failed exit-code assertion shows: the code, any signal, and stderr. */
 const why = (r: CliResult) => `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}: ${r.stderr}`;
 
-const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
 
 /** Cells of the text matrix `crm migration` prints: row label → counts (last = row total). */
 function matrixRows(stdout: string): Map<string, number[]> {

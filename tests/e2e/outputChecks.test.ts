@@ -3,18 +3,16 @@
  * the real CLI. A place that would destroy a file the run needs, or that cannot
  * be written, is refused before the work with a message naming the path.
  */
-import { createHash } from 'node:crypto';
 import { copyFile, link, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CDNOW_CSV, type CliResult, exportCounts, messages, runCli, tempDir } from '../helpers.js';
+import { CDNOW_CSV, type CliResult, exportCounts, messages, runCli, sha256, tempDir } from '../helpers.js';
 
 let dir: string;
 let run: string; // a scored run's output folder, its database the default DIR/crm.duckdb
 let db: string;
 
 const why = (r: CliResult) => `exit ${r.code}: ${r.stderr}`;
-const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
 /** One usage-error line on stderr, nothing on stdout, exit 2. */
 const refused = (r: CliResult) => ({ code: r.code, stdout: r.stdout, stderr: messages(r.stderr) });
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, link, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CDNOW_CSV, type CliResult, lastMessage, logLines, messages, runCli, tempDir } from '../helpers.js';
+import { CDNOW_CSV, type CliResult, lastMessage, logLines, messages, runCli, sha256, tempDir } from '../helpers.js';
 
 let dir: string;
 let run: string; // a scored run's output folder, its database the default DIR/crm.duckdb
@@ -15,7 +15,6 @@ let db: string;
 let input: string; // the run's input, a copy of CDNOW
 
 const why = (r: CliResult) => `exit ${r.code}: ${r.stderr}`;
-const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
 /** One usage-error line on stderr, nothing on stdout, exit 2. */
 const refused = (r: CliResult) => ({ code: r.code, stdout: r.stdout, stderr: messages(r.stderr) });
 const usageError = (stderr: string) => ({ code: 2, stdout: '', stderr });

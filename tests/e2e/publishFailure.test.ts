@@ -7,23 +7,16 @@
  * CLI processes, real DuckDB, temp folders; the failure by the test hook
  * (src/testHooks.ts) or by a real folder in the way.
  */
-import { createHash } from 'node:crypto';
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CDNOW_CSV, lastMessage, runCli, tempDir } from '../helpers.js';
+import { CDNOW_CSV, fileHashes, lastMessage, listedRunIds, runCli, sha256, tempDir } from '../helpers.js';
 
 const TABLES = ['customers.csv', 'rejects.csv', 'deciles.csv', 'segments.csv', 'stages.csv', 'clusters.csv'];
 const score = (out: string, asOf: string) => ['score', CDNOW_CSV, '--as-of', asOf, '--out', out, '--format', 'csv', '-q'];
-const sha = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
-const hashes = async (dir: string) => Object.fromEntries(await Promise.all(TABLES.map(async (f) => [f, await sha(path.join(dir, f))] as const)));
+const hashes = (dir: string) => fileHashes(dir, TABLES);
 const hidden = async (dir: string) => (await readdir(dir)).filter((f) => f.startsWith('.'));
 const asOfIn = async (dir: string): Promise<string> => JSON.parse(await readFile(path.join(dir, 'summary.json'), 'utf8')).run.asOf;
-async function runIds(out: string): Promise<number[]> {
-  const runs = await runCli(['runs', '--db', path.join(out, 'crm.duckdb'), '--json']);
-  expect(runs.code, runs.stderr).toBe(0);
-  return runs.stdout.trim().split('\n').map((line) => JSON.parse(line).run_id);
-}
 
 describe('a rename of the publish that fails after the journal is written', { timeout: 120_000 }, () => {
   let dir: string;
@@ -50,7 +43,7 @@ describe('a rename of the publish that fails after the journal is written', { ti
     expect(await hashes(out)).toEqual(await hashes(ref));
     expect(await asOfIn(out)).toBe('1998-06-30');
     expect(await hidden(out)).toEqual([]);
-    expect(await runIds(out)).toEqual([1, 2]);
+    expect(await listedRunIds(out)).toEqual([1, 2]);
   });
 
   it('for good: exit 1 naming the cause and who completes the publish; the next command does, once the cause is gone', async () => {
@@ -66,10 +59,10 @@ describe('a rename of the publish that fails after the journal is written', { ti
       new RegExp(`^the new outputs could not all be moved into place in ${out} \\(EISDIR: illegal operation on a directory, rename '[^']+' -> '${out}/deciles\\.csv'\\); the publish will be completed by the next crm command once that is fixed$`),
     );
     // Files before deciles.csv are the new run's already: the old set cannot come back.
-    expect(await sha(path.join(out, 'customers.csv'))).toBe(await sha(path.join(ref, 'customers.csv')));
+    expect(await sha256(path.join(out, 'customers.csv'))).toBe(await sha256(path.join(ref, 'customers.csv')));
 
     await rm(path.join(out, 'deciles.csv'), { recursive: true });
-    expect(await runIds(out)).toEqual([1, 2]);
+    expect(await listedRunIds(out)).toEqual([1, 2]);
     expect(await hashes(out)).toEqual(await hashes(ref));
     expect(await asOfIn(out)).toBe('1998-06-30');
     expect(await hidden(out)).toEqual([]);

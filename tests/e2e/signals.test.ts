@@ -5,21 +5,13 @@
  * signal is sent at an exact point by the test hook (src/testHooks.ts), not
  * after a guessed delay. Real CLI processes, real DuckDB, temp folders.
  */
-import { createHash } from 'node:crypto';
 import { cp, mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CDNOW_CSV, runCli, tempDir } from '../helpers.js';
+import { CDNOW_CSV, fileHashes, listedRunIds, runCli, tempDir } from '../helpers.js';
 
 const FILES = ['customers.csv', 'customers.parquet', 'rejects.csv', 'deciles.csv', 'segments.csv', 'stages.csv', 'clusters.csv'];
 const score = (out: string, asOf: string) => ['score', CDNOW_CSV, '--as-of', asOf, '--out', out, '--format', 'csv', '--format', 'parquet', '-q'];
-const sha = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
-const contents = async (dir: string, files: string[]) => Object.fromEntries(await Promise.all(files.map(async (f) => [f, await sha(path.join(dir, f))] as const)));
-const runIds = async (out: string) => {
-  const runs = await runCli(['runs', '--db', path.join(out, 'crm.duckdb'), '--json']);
-  expect(runs.code, runs.stderr).toBe(0);
-  return runs.stdout.trim().split('\n').map((line) => JSON.parse(line).run_id);
-};
 
 describe('a run stopped by a signal', { timeout: 120_000 }, () => {
   let dir: string;
@@ -54,8 +46,8 @@ describe('a run stopped by a signal', { timeout: 120_000 }, () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 50, signal, exitCode: code, msg: `stopped by ${signal}; its temporary files were removed` });
     expect((await readdir(out)).filter((f) => f.startsWith('.'))).toEqual([]);
     expect(await readdir(tmp)).toEqual([]);
-    expect(await contents(out, [...FILES, 'summary.json'])).toEqual(await contents(old, [...FILES, 'summary.json']));
-    expect(await runIds(out)).toEqual([1]);
+    expect(await fileHashes(out, [...FILES, 'summary.json'])).toEqual(await fileHashes(old, [...FILES, 'summary.json']));
+    expect(await listedRunIds(out)).toEqual([1]);
   });
 
   it('SIGTERM while crm export writes: exit 143, no temp file beside --out', async () => {
@@ -84,8 +76,8 @@ describe('a run stopped by a signal', { timeout: 120_000 }, () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ signal: 'SIGTERM', exitCode: 143, msg: 'stopped by SIGTERM once the publish in progress had ended' });
     expect((await readdir(out)).filter((f) => f.startsWith('.'))).toEqual([]);
     expect(await readdir(tmp)).toEqual([]);
-    expect(await contents(out, FILES)).toEqual(await contents(ref, FILES));
+    expect(await fileHashes(out, FILES)).toEqual(await fileHashes(ref, FILES));
     expect(JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8')).run.asOf).toBe('1998-06-30');
-    expect(await runIds(out)).toEqual([1, 2]);
+    expect(await listedRunIds(out)).toEqual([1, 2]);
   });
 });

@@ -8,19 +8,17 @@
  * files or the new run's, by hash) and a history listing exactly the runs
  * whose files were published. Real CLI processes, real DuckDB, temp folders.
  */
-import { createHash } from 'node:crypto';
 import { cp, mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { recoverInterruptedPublish, writeFileAtomic } from '../../src/io/atomic.js';
-import { CDNOW_CSV, runCli, tempDir, withEngine } from '../helpers.js';
+import { CDNOW_CSV, fileHashes, runCli, sha256, tempDir, withEngine } from '../helpers.js';
 
 const TABLES = ['customers.csv', 'customers.parquet', 'rejects.csv', 'deciles.csv', 'segments.csv', 'stages.csv', 'clusters.csv'];
 /** The files a full run publishes, in the order it renames them (summary.json last). */
 const PUBLISHED = [...TABLES, 'summary.json'];
 
-const sha = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
-const hashes = async (dir: string) => Object.fromEntries(await Promise.all(TABLES.map(async (f) => [f, await sha(path.join(dir, f))] as const)));
+const hashes = (dir: string) => fileHashes(dir, TABLES);
 const asOfIn = async (dir: string): Promise<string> => JSON.parse(await readFile(path.join(dir, 'summary.json'), 'utf8')).run.asOf;
 const hidden = async (dir: string) => (await readdir(dir)).filter((f) => f.startsWith('.'));
 
@@ -91,7 +89,7 @@ describe('a run killed at any point of its publish', { timeout: 600_000 }, () =>
       const file = path.join(dir, `export-${name}.csv`);
       const run = await runCli(exportArgs(folder, file));
       expect(run.code, run.stderr).toBe(0);
-      exports[name] = await sha(file);
+      exports[name] = await sha256(file);
     }
     expect(exports.new).not.toBe(exports.old);
   }, 300_000);
@@ -127,7 +125,7 @@ describe('a run killed at any point of its publish', { timeout: 600_000 }, () =>
     const file = path.join(dir, `${tag}-export.csv`);
     const exported = await runCli(exportArgs(exportIn, file), { env });
     expect(exported.code, exported.stderr).toBe(0);
-    expect(await sha(file), 'crm export').toBe(exports[expected]);
+    expect(await sha256(file), 'crm export').toBe(exports[expected]);
     await expectWholeSet(exportIn, expected, `${point}, after crm export`);
 
     const reportIn = await copy('report');
