@@ -69,17 +69,14 @@ export async function recordedRunFiles(engine: Engine): Promise<KeptFile[]> {
   return [...folders.flatMap((f) => runOutputFiles(f.out)), ...inputs.map((i) => ({ file: i.file, is: 'an input of a run in the history' }))];
 }
 
-/** Refuses an --out that is one of `kept` (through a symlink or hard link too): said before the work, not found after it. */
-export async function checkNotKept(out: string, kept: readonly KeptFile[]): Promise<void> {
+/**
+ * Refuses a file that `flag` would write (--out; --db, whose history a publish
+ * would write over) when it is one of `kept`, through a symlink or hard link
+ * too: said before the work, not found after it.
+ */
+export async function checkNotKept(out: string, kept: readonly KeptFile[], flag = '--out'): Promise<void> {
   for (const { file, is } of kept) {
-    if (await isSameFile(out, file)) throw new UsageError(`--out ${out} is ${is} (${file}): give another file name`);
-  }
-}
-
-/** Refuses a --db that is one of the files the run publishes: the publish would write over the new history. */
-export async function checkDbNotAnOutput(db: string, outputs: readonly KeptFile[]): Promise<void> {
-  for (const { file, is } of outputs) {
-    if (await isSameFile(db, file)) throw new UsageError(`--db ${db} is ${is} (${file}): give another file name`);
+    if (await isSameFile(out, file)) throw new UsageError(`${flag} ${out} is ${is} (${file}): give another file name`);
   }
 }
 

@@ -8,8 +8,8 @@ import {
   addCommonOptions,
   addEngineOptions,
   checkDbName,
-  checkDbNotAnOutput,
   checkInputsNotKept,
+  checkNotKept,
   checkOutputFolder,
   collect,
   dbWaitOption,
@@ -104,7 +104,7 @@ export function scoreCommand(): Command {
     const outputs = thisRunOutputFiles(config.out, config.format);
     if (!config.noDb && config.db) {
       checkDbName(config.db);
-      await checkDbNotAnOutput(config.db, outputs);
+      await checkNotKept(config.db, outputs, '--db');
     }
     const run = startRun('score', logLevel(options as CommonOptions), config);
     const log = run.log;
