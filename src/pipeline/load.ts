@@ -84,6 +84,9 @@ const GLOB_CHARS = /[*?[\]{}]/;
 /** The parameters that give a reader its file (`$path`), read as named. */
 const at = (file: string) => ({ path: literalPath(file) });
 
+/** What the whole-line reader found wrong with a line itself, before its fields are looked at (the first WHEN branches of a CASE). */
+const WHOLE_LINE_PROBLEMS = `WHEN too_long THEN '${lineTooLongReason(MAX_WHOLE_LINE_BYTES)}' WHEN undecodable THEN '${INVALID_ENCODING_REASON}'`;
+
 export function readerKindOf(file: string): Exclude<ReaderKind, 'whitespace'> {
   const lower = file.toLowerCase();
   if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return 'parquet';
@@ -541,8 +544,7 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
     await engine.run(
       `CREATE OR REPLACE TEMP TABLE ${scratch} AS
        SELECT __line,
-              CASE WHEN too_long THEN '${lineTooLongReason(MAX_WHOLE_LINE_BYTES)}'
-                   WHEN undecodable THEN '${INVALID_ENCODING_REASON}'
+              CASE ${WHOLE_LINE_PROBLEMS}
                    WHEN len(fields) <> ${available.length} THEN 'wrong number of fields: expected ${available.length}' END AS __problem,
               ${available.map((name, i) => `fields[${i + 1}] AS ${q(name)}`).join(', ')}
        FROM (SELECT __line, undecodable, too_long, ${whitespaceFieldsSql('line')} AS fields FROM ${lines})
@@ -563,8 +565,7 @@ async function loadOther(engine: Engine, config: ScoreConfig, file: string, inde
     await engine.run(
       `CREATE OR REPLACE TEMP TABLE ${scratch} AS
        SELECT __line,
-              CASE WHEN too_long THEN '${lineTooLongReason(MAX_WHOLE_LINE_BYTES)}'
-                   WHEN undecodable THEN '${INVALID_ENCODING_REASON}'
+              CASE ${WHOLE_LINE_PROBLEMS}
                    WHEN NOT json_valid(line) THEN 'malformed JSON'
                    WHEN NOT is_object THEN 'malformed JSON: not an object' END AS __problem
               ${available.map((key) => `, CASE WHEN is_object THEN json_extract_string(line, ${pointer(key)}) END AS ${q(key)}`).join('')}
