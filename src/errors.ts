@@ -63,7 +63,7 @@ export async function namingStage<T>(stage: string, work: () => Promise<T>): Pro
 }
 
 /** Why a database server could not do the work, in the user's terms. */
-export type EngineProblem = 'unreachable' | 'credentials' | 'no-database' | 'out-of-memory' | 'disk-full' | 'lock-timeout' | 'too-many-connections';
+export type EngineProblem = 'unreachable' | 'credentials' | 'permission' | 'no-database' | 'out-of-memory' | 'disk-full' | 'lock-timeout' | 'too-many-connections';
 
 /**
  * A database server (PostgreSQL/Citus) could not do the work for a reason the

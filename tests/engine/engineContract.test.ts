@@ -174,6 +174,35 @@ describeEachEngine(
     }
   });
 
+  it('keeps what was written while a stream was read, when the reader stops early', async () => {
+    await engine().run(`CREATE TABLE written_meanwhile (v INTEGER)`);
+    for await (const chunk of engine().streamColumns(`SELECT CAST(i AS INTEGER) AS i FROM generate_series(1, 5000) t(i)`)) {
+      await engine().run(`INSERT INTO written_meanwhile VALUES (?)`, [chunk.columns[0]!.length]);
+      break;
+    }
+    const other = await open();
+    try {
+      expect(await other.all(`SELECT v FROM written_meanwhile`)).toEqual([{ v: 2048 }]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('says a connection the server ended as unreachable, at the next statement and after', async () => {
+    const ended = await open();
+    try {
+      const { pid } = (await ended.one<{ pid: number }>(`SELECT pg_backend_pid() AS pid`))!;
+      expect(await engine().one(`SELECT pg_terminate_backend(CAST(? AS INTEGER)) AS done`, [pid])).toEqual({ done: true });
+      for (const attempt of [1, 2]) {
+        const error = await ended.one(`SELECT ? AS attempt`, [attempt]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(EngineError);
+        expect(error).toMatchObject({ problem: 'unreachable', exitCode: 1 });
+      }
+    } finally {
+      await ended.close();
+    }
+  });
+
   it('says an unknown user as a credentials problem (exit 2), the URL shown without the password', async () => {
     const url = new URL(POSTGRES_URL);
     url.username = 'nobody_here';
@@ -183,6 +212,26 @@ describeEachEngine(
     expect(error).toMatchObject({ problem: 'credentials', exitCode: 2 });
     expect((error as Error).message).toContain(`nobody_here:***@${url.host}`);
     expect(`${(error as Error).message}\n${(error as Error).stack}`).not.toContain('hunter2');
+  });
+
+  it('works in a schema its DBA made, for a user who may not create schemas', async () => {
+    const q = engine().dialect.quoteIdentifier;
+    const role = `crm_limited_${process.pid}`;
+    const granted = `${schema.slice(0, 50)}_g`;
+    await engine().run(`CREATE ROLE ${q(role)} LOGIN; CREATE SCHEMA ${q(granted)}; GRANT USAGE, CREATE ON SCHEMA ${q(granted)} TO ${q(role)}`);
+    try {
+      const url = new URL(POSTGRES_URL);
+      url.username = role;
+      const limited = await PostgresEngine.create({ target: parsePostgresTarget(url.toString()), schema: granted });
+      try {
+        await limited.run(`CREATE TABLE mine (v INTEGER)`);
+        expect(await limited.one(`SELECT table_schema FROM information_schema.tables WHERE table_name = 'mine'`)).toEqual({ table_schema: granted });
+      } finally {
+        await limited.close();
+      }
+    } finally {
+      await engine().run(`DROP SCHEMA ${q(granted)} CASCADE; DROP ROLE ${q(role)}`);
+    }
   });
 
   it('keeps crm tables in its schema, first on the search_path', async () => {

@@ -87,6 +87,7 @@ describe('PostgreSQL errors', () => {
     ['53100', 'disk-full', 1, /disk is full/],
     ['28P01', 'credentials', 2, /refused the user name or password/],
     ['3D000', 'no-database', 2, /database does not exist/],
+    ['42501', 'permission', 2, /lacks a privilege/],
     ['57014', 'lock-timeout', 1, /cancelled the statement/],
   ] as const)('SQLSTATE %s is said as %s (exit %i), without the password even where the server quoted it', (code, problem, exitCode, says) => {
     const error = translatePostgresError(serverError(code, `failed near '${SECRET}'`), 'postgres://crm:***@db/sales', SECRET);

@@ -109,10 +109,12 @@ export class PostgresEngine implements Engine {
         [
           `SET standard_conforming_strings = on`,
           `SET TimeZone = ${postgresDialect.quoteString(options.timezone ?? 'UTC')}`,
-          `CREATE SCHEMA IF NOT EXISTS ${q(schema)}`,
           `SET search_path TO ${q(schema)}, public`,
         ].join('; '),
       );
+      // Looked up first: a user allowed to use a schema its DBA made may not be allowed to create one.
+      const exists = await engine.one(`SELECT 1 AS found FROM pg_namespace WHERE nspname = ?`, [schema]);
+      if (!exists) await engine.run(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
       return engine;
     } catch (error) {
       if (engine) await engine.close().catch(() => undefined);
@@ -163,7 +165,6 @@ export class PostgresEngine implements Engine {
     const cursor = q(`crm_cursor_${Math.random().toString(36).slice(2)}`);
     const own = this.transaction === 'I';
     if (own) await this.translated(() => this.client.query('BEGIN'));
-    let done = false;
     try {
       await this.translated(() => this.client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${text}`, values));
       for (;;) {
@@ -172,11 +173,11 @@ export class PostgresEngine implements Engine {
         yield { names: result.fields.map((f) => f.name), rows: result.rows as unknown[][] };
         if (result.rows.length < CHUNK_ROWS) break;
       }
-      done = true;
     } finally {
       if (own) {
-        // The cursor goes with its transaction; a failed one can only roll back.
-        await this.client.query(done && this.transaction === 'T' ? 'COMMIT' : 'ROLLBACK').catch(() => undefined);
+        // The cursor goes with its transaction; a failed one can only roll back. A reader that stopped
+        // early may have written between chunks: that is committed, as it would be without the cursor.
+        await this.client.query(this.transaction === 'E' ? 'ROLLBACK' : 'COMMIT').catch(() => undefined);
       } else if (this.transaction === 'T') {
         await this.client.query(`CLOSE ${cursor}`).catch(() => undefined);
       }

@@ -10,12 +10,16 @@ import { EngineError, type EngineProblem } from '../../errors.js';
 const BY_SQLSTATE: Record<string, { problem: EngineProblem; exitCode: 1 | 2; says: string }> = {
   '28P01': { problem: 'credentials', exitCode: 2, says: 'the server refused the user name or password; check the user and password in --engine (or PGUSER/PGPASSWORD)' },
   '28000': { problem: 'credentials', exitCode: 2, says: 'the server refused this user; check the user in --engine (or PGUSER) and the server\'s pg_hba.conf' },
+  '42501': { problem: 'permission', exitCode: 2, says: "the user lacks a privilege crm needs; have it granted, or give --schema a schema the user may create tables in" },
   '3D000': { problem: 'no-database', exitCode: 2, says: 'the database does not exist; name an existing database in --engine (or PGDATABASE)' },
   '53200': { problem: 'out-of-memory', exitCode: 1, says: 'the PostgreSQL server ran out of memory; give the server more memory or lower its work_mem, or run on fewer customers at a time' },
   '53100': { problem: 'disk-full', exitCode: 1, says: "the PostgreSQL server's disk is full; free space on the server (its data and temporary tablespaces) and run again" },
   '53300': { problem: 'too-many-connections', exitCode: 1, says: 'the server has no free connection slots; wait for other sessions to end or raise max_connections' },
   '55P03': { problem: 'lock-timeout', exitCode: 1, says: "another session holds a lock on crm's tables (lock_timeout ran out); wait for it to finish and run again" },
   '40P01': { problem: 'lock-timeout', exitCode: 1, says: 'the server ended a deadlock with another session by stopping this one; run again' },
+  '57P01': { problem: 'unreachable', exitCode: 1, says: 'the server ended the connection (an administrator or a restart); run again when it is back' },
+  '57P02': { problem: 'unreachable', exitCode: 1, says: 'the server ended the connection (crash recovery); run again when it is back' },
+  '57P03': { problem: 'unreachable', exitCode: 1, says: 'the server is starting up or shutting down; run again when it is up' },
   '57014': { problem: 'lock-timeout', exitCode: 1, says: 'the server cancelled the statement (statement_timeout or a cancel request); raise the timeout or run again' },
 };
 
@@ -61,6 +65,9 @@ export function translatePostgresError(error: unknown, where: string, password: 
   }
   if (/timeout expired|Connection terminated due to connection timeout/i.test(detail)) {
     return new EngineError(`cannot connect to PostgreSQL at ${where}: the connection timed out (${detail})`, 'unreachable');
+  }
+  if (/^Connection terminated|^Client has encountered a connection error/i.test(detail)) {
+    return new EngineError(`PostgreSQL at ${where}: the connection was lost; run again when the server is back (${detail})`, 'unreachable');
   }
   const known = driver.code ? BY_SQLSTATE[driver.code] : undefined;
   if (known) return new EngineError(`PostgreSQL at ${where}: ${known.says} (${detail})`, known.problem, known.exitCode);
