@@ -2,11 +2,12 @@
  * `--engine` as an engine: the spec is parsed and checked before anything
  * connects, and the password of a URL never shows in what crm says.
  */
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../../src/engine/duckdb/DuckDbEngine.js';
 import { openEngine, parseEngineSpec } from '../../src/engine/openEngine.js';
-import { describeEnvironment, redactedUrl } from '../../src/engine/postgres/connection.js';
+import { connectTimeoutMillis, describeEnvironment, redactedUrl } from '../../src/engine/postgres/connection.js';
 import { translatePostgresError } from '../../src/engine/postgres/errors.js';
 import { EngineError, UsageError } from '../../src/errors.js';
 
@@ -33,6 +34,16 @@ describe('the PostgreSQL URL as shown', () => {
   });
 });
 
+describe('the connect timeout', () => {
+  it("is the URL's connect_timeout, else PGCONNECT_TIMEOUT, else 30 s", () => {
+    const url = (query: string) => ({ kind: 'url' as const, connectionString: `postgres://db.example/sales${query}`, password: undefined });
+    expect(connectTimeoutMillis(url('?connect_timeout=5'), { PGCONNECT_TIMEOUT: '9' })).toBe(5000);
+    expect(connectTimeoutMillis(url(''), { PGCONNECT_TIMEOUT: '9' })).toBe(9000);
+    expect(connectTimeoutMillis({ kind: 'environment', password: undefined }, {})).toBe(30_000);
+    expect(connectTimeoutMillis(url('?connect_timeout=soon'), {})).toBe(30_000);
+  });
+});
+
 describe('--engine', () => {
   it('is DuckDB when absent or duckdb, PostgreSQL for a postgres:// or postgresql:// URL or postgres', () => {
     expect(parseEngineSpec(undefined)).toEqual({ kind: 'duckdb' });
@@ -55,6 +66,23 @@ describe('--engine', () => {
     expect((error as UsageError).exitCode).toBe(2);
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain('hunter2');
+  });
+
+  it('to a server that accepts but never answers fails as unreachable after connect_timeout', async () => {
+    // A listener on the loopback that takes the connection and says nothing, as a hung server would.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const error = await failure(openEngine(`postgres://crm:${ENCODED}@127.0.0.1:${port}/sales?connect_timeout=1`));
+      expect(error).toMatchObject({ problem: 'unreachable', exitCode: 1 });
+      expect(error.message).toMatch(/the connection timed out/);
+      expect(error.message).not.toContain('hunter2');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('opens the embedded DuckDB by default', async () => {
@@ -96,6 +124,15 @@ describe('PostgreSQL errors', () => {
     expect((error as Error).message).toMatch(says);
     expect((error as Error).message).toContain(`failed near '***'`);
     expect((error as Error).message).not.toContain('hunter2');
+  });
+
+  it.each([
+    ['a certificate check', Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' })],
+    ['a server without TLS', new Error('The server does not support SSL connections')],
+  ])('%s is said as a TLS setting to change (exit 2)', (_, driverError) => {
+    const error = translatePostgresError(driverError, 'postgres://crm:***@db/sales?sslmode=require', SECRET);
+    expect(error).toMatchObject({ problem: 'tls', exitCode: 2 });
+    expect((error as Error).message).toMatch(/^cannot connect to PostgreSQL at postgres:\/\/crm:\*\*\*@db\/sales\?sslmode=require: the TLS connection failed .*check sslmode/);
   });
 
   it('any other error stays as it is, its message and stack scrubbed of the password', () => {

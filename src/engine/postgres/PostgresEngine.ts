@@ -10,7 +10,7 @@ import { onInterrupt } from '../../io/interrupt.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
 import type { Engine, NumericColumns, SqlParams } from '../Engine.js';
 import type { EngineCapabilities } from '../dialect.js';
-import { describeTarget, type PostgresTarget } from './connection.js';
+import { connectTimeoutMillis, describeTarget, type PostgresTarget } from './connection.js';
 import { CITUS_CAPABILITIES, POSTGRES_CAPABILITIES, postgresDialect } from './dialect.js';
 import { translatePostgresError } from './errors.js';
 import { bindPlaceholders } from './placeholders.js';
@@ -78,7 +78,7 @@ export class PostgresEngine implements Engine {
   static async create(options: PostgresEngineOptions): Promise<PostgresEngine> {
     const schema = options.schema ?? 'crm';
     const where = describeTarget(options.target);
-    const config: pg.ClientConfig = { types: crmTypes, application_name: 'crm' };
+    const config: pg.ClientConfig = { types: crmTypes, application_name: 'crm', connectionTimeoutMillis: connectTimeoutMillis(options.target) };
     if (options.target.kind === 'url') config.connectionString = options.target.connectionString;
     const client = new pg.Client(config);
     let engine: PostgresEngine | undefined;

@@ -71,3 +71,13 @@ export function checkSchemaName(schema: string, flag = '--schema'): string {
   if (Buffer.byteLength(schema) > 63) throw new UsageError(`${flag} ${schema}: PostgreSQL names are at most 63 bytes long`);
   return schema;
 }
+
+/** Seconds to wait for a connection unless the URL (`connect_timeout`) or PGCONNECT_TIMEOUT says otherwise: a host that drops packets fails in that time, not the system's minutes. */
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 30;
+
+/** The connect timeout in milliseconds: the URL's `connect_timeout`, else PGCONNECT_TIMEOUT, else the default; 0 waits for ever (libpq's meaning). */
+export function connectTimeoutMillis(target: PostgresTarget, env: NodeJS.ProcessEnv = process.env): number {
+  const fromUrl = target.kind === 'url' ? new URL(target.connectionString).searchParams.get('connect_timeout') : null;
+  const seconds = Number(fromUrl ?? env.PGCONNECT_TIMEOUT ?? DEFAULT_CONNECT_TIMEOUT_SECONDS);
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.round(seconds * 1000) : DEFAULT_CONNECT_TIMEOUT_SECONDS * 1000;
+}

@@ -33,6 +33,10 @@ const UNREACHABLE: Record<string, string> = {
   ECONNRESET: 'the server closed the connection',
 };
 
+/** Node's TLS failures (certificate checks) and the server's refusal of TLS: the URL's sslmode/sslrootcert need changing. */
+const TLS = /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(VERIFY|GET)_|ERR_TLS_|ERR_SSL_)/;
+const NO_TLS = /The server does not support SSL connections/i;
+
 /** `text` with every form of `secret` (as typed, URL-encoded) replaced by `***`. */
 export function withoutSecret(text: string, secret: string | undefined): string {
   if (!secret) return text;
@@ -62,6 +66,13 @@ export function translatePostgresError(error: unknown, where: string, password: 
   const network = networkCode(driver);
   if (network) {
     return new EngineError(`cannot connect to PostgreSQL at ${where}: ${UNREACHABLE[network]} (${detail || network})`, 'unreachable');
+  }
+  if ((driver.code && TLS.test(driver.code)) || NO_TLS.test(detail)) {
+    return new EngineError(
+      `cannot connect to PostgreSQL at ${where}: the TLS connection failed (${detail}); check sslmode and sslrootcert in --engine (or PGSSLMODE)`,
+      'tls',
+      2,
+    );
   }
   if (/timeout expired|Connection terminated due to connection timeout/i.test(detail)) {
     return new EngineError(`cannot connect to PostgreSQL at ${where}: the connection timed out (${detail})`, 'unreachable');
