@@ -8,6 +8,8 @@ import { existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Engine } from '../../src/engine/Engine.js';
+import { openEngine } from '../../src/engine/openEngine.js';
 import { EngineError } from '../../src/errors.js';
 import { parsePostgresTarget } from '../../src/engine/postgres/connection.js';
 import { PostgresEngine } from '../../src/engine/postgres/PostgresEngine.js';
@@ -231,6 +233,27 @@ describeEachEngine(
       }
     } finally {
       await engine().run(`DROP SCHEMA ${q(granted)} CASCADE; DROP ROLE ${q(role)}`);
+    }
+  });
+
+  it('connects with `--engine postgres` from the standard PG* variables', async () => {
+    const url = new URL(POSTGRES_URL);
+    const saved = { ...process.env };
+    Object.assign(process.env, { PGHOST: url.hostname, PGPORT: url.port || '5432', PGUSER: decodeURIComponent(url.username), PGDATABASE: url.pathname.slice(1) });
+    let fromEnvironment: Engine | undefined;
+    try {
+      fromEnvironment = await openEngine('postgres', { schema });
+      expect(await fromEnvironment.one(`SELECT current_database() AS db, inet_server_port() AS port, current_schema() AS in_schema`)).toEqual({
+        db: url.pathname.slice(1),
+        port: Number(url.port || 5432),
+        in_schema: schema,
+      });
+    } finally {
+      await fromEnvironment?.close();
+      for (const name of ['PGHOST', 'PGPORT', 'PGUSER', 'PGDATABASE']) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
     }
   });
 
