@@ -26,8 +26,10 @@ await build({
   platform: 'node',
   target: 'node20',
   // The native DuckDB binding cannot be bundled, its JavaScript API (some 180
-  // files) can; pino-pretty is loaded with createRequire when used.
-  external: ['@duckdb/node-bindings'],
+  // files) can; pino-pretty is loaded with createRequire when used. pg asks
+  // for its optional native client (pg-native, not installed) only when told to:
+  // left to Node, which never loads it.
+  external: ['@duckdb/node-bindings', 'pg-native'],
   // CommonJS dependencies inside an ES module bundle still call require().
   banner: { js: "import { createRequire as __crmCreateRequire } from 'node:module'; const require = __crmCreateRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -61,3 +61,22 @@ export async function namingStage<T>(stage: string, work: () => Promise<T>): Pro
     throw error instanceof OutOfMemoryError ? error.inStage(stage) : error;
   }
 }
+
+/** Why a database server could not do the work, in the user's terms. */
+export type EngineProblem = 'unreachable' | 'tls' | 'credentials' | 'permission' | 'no-database' | 'out-of-memory' | 'disk-full' | 'lock-timeout' | 'too-many-connections';
+
+/**
+ * A database server (PostgreSQL/Citus) could not do the work for a reason the
+ * user can act on. Exit 2 where the connection setting is what needs changing
+ * (TLS, credentials, privileges, a database that does not exist), 1 otherwise. The engine
+ * writes the message, never with the password in it.
+ */
+export class EngineError extends CrmError {
+  constructor(
+    message: string,
+    readonly problem: EngineProblem,
+    exitCode: 1 | 2 = 1,
+  ) {
+    super(message, exitCode);
+  }
+}

@@ -1,4 +1,4 @@
-import type { Dialect } from './dialect.js';
+import type { Dialect, EngineCapabilities } from './dialect.js';
 
 /** A value bound to a `?` placeholder. Values never get spliced into SQL text. */
 export type SqlValue = string | number | bigint | boolean | null;
@@ -14,6 +14,8 @@ export type NumericColumns<K extends string> = Record<K, Float64Array>;
  */
 export interface Engine {
   readonly dialect: Dialect;
+  /** What the engine can do (dialect.ts); absent means the embedded engine's, EMBEDDED_CAPABILITIES. */
+  readonly capabilities?: EngineCapabilities;
   /**
    * A private folder for this run's scratch files (the engine's spill folder):
    * removed on close, and by the next run if this one is killed.

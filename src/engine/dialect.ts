@@ -19,3 +19,23 @@ export interface Dialect {
 
 export const quoteIdentifierAnsi = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 export const quoteStringAnsi = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+
+/**
+ * What an engine can do, as data the stages read instead of asking which
+ * engine they run on (Kysely's adapter flags, Malloy's dialect fields).
+ */
+export interface EngineCapabilities {
+  /** Tables are spread over worker nodes (Citus): per-customer tables are distributed by customer_id, small ones replicated. */
+  readonly distributed: boolean;
+  /** What `CREATE TABLE … AS SELECT` makes: a table like any other, or (Citus) a table local to the coordinator. */
+  readonly createTableAs: 'table' | 'local-on-citus';
+  /** `CREATE OR REPLACE TABLE` is understood (DuckDB); elsewhere DROP TABLE IF EXISTS then CREATE. */
+  readonly createOrReplaceTable: boolean;
+}
+
+/** The embedded engine (DuckDB): one process, CREATE TABLE AS and CREATE OR REPLACE as usual. */
+export const EMBEDDED_CAPABILITIES: EngineCapabilities = {
+  distributed: false,
+  createTableAs: 'table',
+  createOrReplaceTable: true,
+};

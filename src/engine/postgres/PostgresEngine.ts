@@ -1,0 +1,274 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import { CrmError } from '../../errors.js';
+import { onInterrupt } from '../../io/interrupt.js';
+import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
+import type { Engine, NumericColumns, SqlParams } from '../Engine.js';
+import type { EngineCapabilities } from '../dialect.js';
+import { connectTimeoutMillis, describeTarget, type PostgresTarget } from './connection.js';
+import { CITUS_CAPABILITIES, POSTGRES_CAPABILITIES, postgresDialect } from './dialect.js';
+import { translatePostgresError } from './errors.js';
+import { bindPlaceholders } from './placeholders.js';
+import { crmTypes } from './values.js';
+
+export interface PostgresEngineOptions {
+  target: PostgresTarget;
+  /** The schema that holds crm's tables (default `crm`): created if missing, first on the search_path. */
+  schema?: string;
+  timezone?: string;
+  /** The folder the scratch folder goes in (default: the system's temporary folder, TMPDIR). */
+  tempDir?: string;
+}
+
+/** Rows per round trip when a result is read in chunks (DuckDB's vector size, the Arrow writer's batch). */
+export const CHUNK_ROWS = 2048;
+
+/** Per-customer tables are distributed by this column, and so co-located with each other. */
+export const DISTRIBUTION_COLUMN = 'customer_id';
+
+const q = postgresDialect.quoteIdentifier;
+
+/** Scratch folders of killed runs: see DuckDbEngine's spill folder. */
+const removeAbandonedScratchFolders = (dir: string) => removeLeftByDeadProcesses(dir, ownerOnThisMachine('crm-postgres'));
+
+/** The table a stage creates: its columns (name → SQL type) and the query that fills it. */
+export interface TableFill {
+  columns: Record<string, string>;
+  select: string;
+  params?: SqlParams;
+}
+
+/**
+ * The only module (with its folder) that imports `pg`: PostgreSQL, and Citus
+ * when the extension is installed in the database. One client, one session:
+ * temporary tables and settings last until close.
+ */
+export class PostgresEngine implements Engine {
+  readonly dialect = postgresDialect;
+  /** The session's transaction state from the server's last ReadyForQuery: 'I' idle, 'T' in a transaction, 'E' in a failed one. */
+  private transaction = 'I';
+  /** An error of the connection between statements (the server went away), said at the next statement. */
+  private broken: unknown = null;
+
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly target: PostgresTarget,
+    readonly capabilities: EngineCapabilities,
+    /** The schema crm's tables live in (already created and on the search_path). */
+    readonly schema: string,
+    /** Local files of the run (output staging, the Arrow writer): PostgreSQL itself spills on the server. */
+    readonly scratchFolder: string,
+    private readonly forgetFolder = onInterrupt({ remove: scratchFolder }),
+  ) {
+    client.connection.on('readyForQuery', (message: { status?: string }) => {
+      this.transaction = message.status ?? 'I';
+    });
+  }
+
+  /** Where it is connected, as it may be shown (no password). */
+  get where(): string {
+    return describeTarget(this.target);
+  }
+
+  static async create(options: PostgresEngineOptions): Promise<PostgresEngine> {
+    const schema = options.schema ?? 'crm';
+    const where = describeTarget(options.target);
+    const config: pg.ClientConfig = { types: crmTypes, application_name: 'crm', connectionTimeoutMillis: connectTimeoutMillis(options.target) };
+    if (options.target.kind === 'url') config.connectionString = options.target.connectionString;
+    const client = new pg.Client(config);
+    let engine: PostgresEngine | undefined;
+    // Before connect: a server that drops the connection must not crash the process.
+    client.on('error', (error) => {
+      if (engine) engine.broken = error;
+    });
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw translatePostgresError(error, where, options.target.password);
+    }
+    const dir = options.tempDir === undefined ? tmpdir() : path.resolve(options.tempDir);
+    let scratch: string;
+    try {
+      await removeAbandonedScratchFolders(dir);
+      scratch = await mkdtemp(path.join(dir, `crm-postgres-${thisMachine()}-${process.pid}-`));
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+      throw new CrmError(`cannot make crm's scratch folder in ${dir} (${options.tempDir === undefined ? 'TMPDIR' : '--temp-dir'}): ${code}`, 2);
+    }
+    try {
+      const citus = await client.query<{ extversion: string }>(`SELECT extversion FROM pg_extension WHERE extname = 'citus'`);
+      engine = new PostgresEngine(client, options.target, citus.rowCount ? CITUS_CAPABILITIES : POSTGRES_CAPABILITIES, schema, scratch);
+      await engine.run(
+        [
+          `SET standard_conforming_strings = on`,
+          `SET TimeZone = ${postgresDialect.quoteString(options.timezone ?? 'UTC')}`,
+          `SET search_path TO ${q(schema)}, public`,
+        ].join('; '),
+      );
+      // Looked up first: a user allowed to use a schema its DBA made may not be allowed to create one.
+      const exists = await engine.one(`SELECT 1 AS found FROM pg_namespace WHERE nspname = ?`, [schema]);
+      if (!exists) await engine.run(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
+      return engine;
+    } catch (error) {
+      if (engine) await engine.close().catch(() => undefined);
+      else {
+        await client.end().catch(() => undefined);
+        await rm(scratch, { recursive: true, force: true });
+      }
+      throw translatePostgresError(error, where, options.target.password);
+    }
+  }
+
+  /** `work`, with the driver's errors said in a user's words and without the password. */
+  private async translated<T>(work: () => Promise<T>): Promise<T> {
+    if (this.broken) throw translatePostgresError(this.broken, this.where, this.target.password);
+    try {
+      return await work();
+    } catch (error) {
+      throw translatePostgresError(error, this.where, this.target.password);
+    }
+  }
+
+  /**
+   * One statement with parameters, or several (`;`-separated) without: the
+   * protocol binds parameters to a single statement only.
+   */
+  async run(sql: string, params?: SqlParams): Promise<void> {
+    const { text, values } = bindPlaceholders(sql, params);
+    await this.translated(() => (params === undefined ? this.client.query(text) : this.client.query(text, values)));
+  }
+
+  async all<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T[]> {
+    const { text, values } = bindPlaceholders(sql, params);
+    const result = await this.translated(() => this.client.query(text, values));
+    return result.rows as T[];
+  }
+
+  async one<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
+  }
+
+  /**
+   * The rows of a query, CHUNK_ROWS at a time, through a server-side cursor:
+   * the whole result is never held in the client. Outside a transaction the
+   * cursor gets one of its own, ended however the reader stops.
+   */
+  private async *chunks(sql: string, params?: SqlParams): AsyncGenerator<{ names: string[]; rows: unknown[][] }> {
+    const { text, values } = bindPlaceholders(sql, params);
+    const cursor = q(`crm_cursor_${Math.random().toString(36).slice(2)}`);
+    const own = this.transaction === 'I';
+    if (own) await this.translated(() => this.client.query('BEGIN'));
+    try {
+      await this.translated(() => this.client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${text}`, values));
+      for (;;) {
+        const result = await this.translated(() => this.client.query({ text: `FETCH FORWARD ${CHUNK_ROWS} FROM ${cursor}`, rowMode: 'array' }));
+        if (result.rows.length === 0) break;
+        yield { names: result.fields.map((f) => f.name), rows: result.rows as unknown[][] };
+        if (result.rows.length < CHUNK_ROWS) break;
+      }
+    } finally {
+      if (own) {
+        // The cursor goes with its transaction; a failed one can only roll back. A reader that stopped
+        // early may have written between chunks: that is committed, as it would be without the cursor.
+        await this.client.query(this.transaction === 'E' ? 'ROLLBACK' : 'COMMIT').catch(() => undefined);
+      } else if (this.transaction === 'T') {
+        await this.client.query(`CLOSE ${cursor}`).catch(() => undefined);
+      }
+    }
+  }
+
+  async numericColumns<K extends string>(sql: string, names: readonly K[], params?: SqlParams): Promise<NumericColumns<K>> {
+    const parts: number[][] = names.map(() => []);
+    let indices: number[] | null = null;
+    for await (const { names: columnNames, rows } of this.chunks(sql, params)) {
+      indices ??= names.map((name) => {
+        const index = columnNames.indexOf(name);
+        if (index < 0) throw new Error(`query has no column ${name}`);
+        return index;
+      });
+      indices.forEach((column, k) => {
+        const part = parts[k]!;
+        for (const row of rows) {
+          const value = row[column];
+          part.push(value === null || value === undefined ? Number.NaN : Number(value));
+        }
+      });
+    }
+    const out = {} as NumericColumns<K>;
+    names.forEach((name, k) => {
+      out[name] = Float64Array.from(parts[k]!);
+    });
+    return out;
+  }
+
+  /**
+   * A new temporary table of DOUBLE PRECISION columns, filled with COPY …
+   * FROM STDIN (text format): non-finite values go in as NULL, as on DuckDB.
+   */
+  async loadColumns(table: string, columns: Record<string, ArrayLike<number>>): Promise<void> {
+    const names = Object.keys(columns);
+    await this.run(
+      `DROP TABLE IF EXISTS pg_temp.${q(table)}; CREATE TEMP TABLE ${q(table)} (${names.map((n) => `${q(n)} DOUBLE PRECISION`).join(', ')})`,
+    );
+    const length = names.length ? columns[names[0]!]!.length : 0;
+    if (length === 0) return;
+    const sources = names.map((name) => columns[name]!);
+    async function* lines() {
+      for (let from = 0; from < length; from += CHUNK_ROWS) {
+        let text = '';
+        for (let i = from; i < Math.min(from + CHUNK_ROWS, length); i++) {
+          // String(double) is the shortest text that reads back as the same double.
+          text += `${sources.map((source) => (Number.isFinite(source[i]!) ? String(source[i]) : '\\N')).join('\t')}\n`;
+        }
+        yield text;
+      }
+    }
+    await this.translated(() =>
+      pipeline(Readable.from(lines()), this.client.query(copyStreams.from(`COPY ${q(table)} (${names.map(q).join(', ')}) FROM STDIN`))),
+    );
+  }
+
+  async *streamColumns(sql: string, params?: SqlParams): AsyncIterable<{ names: string[]; columns: unknown[][] }> {
+    for await (const { names, rows } of this.chunks(sql, params)) {
+      yield { names, columns: names.map((_, k) => rows.map((row) => row[k])) };
+    }
+  }
+
+  /**
+   * A per-customer table: distributed by customer_id on Citus (co-located with
+   * crm's other per-customer tables, so joins between them stay on the
+   * workers), an ordinary table otherwise. Created, distributed, then filled:
+   * Citus makes a local table from CREATE TABLE AS.
+   */
+  async createPerCustomerTable(table: string, fill: TableFill): Promise<void> {
+    if (!(DISTRIBUTION_COLUMN in fill.columns)) throw new Error(`per-customer table ${table} has no ${DISTRIBUTION_COLUMN} column`);
+    await this.createTable(table, fill, () =>
+      this.run(`SELECT create_distributed_table(?, ?, colocate_with => 'default')`, [`${q(this.schema)}.${q(table)}`, DISTRIBUTION_COLUMN]),
+    );
+  }
+
+  /** A small table (thresholds, patterns, centroids, labels): a reference table on Citus, copied to every worker. */
+  async createReferenceTable(table: string, fill: TableFill): Promise<void> {
+    await this.createTable(table, fill, () => this.run(`SELECT create_reference_table(?)`, [`${q(this.schema)}.${q(table)}`]));
+  }
+
+  private async createTable(table: string, fill: TableFill, distribute: () => Promise<void>): Promise<void> {
+    const columns = Object.entries(fill.columns).map(([name, type]) => `${q(name)} ${type}`);
+    await this.run(`DROP TABLE IF EXISTS ${q(this.schema)}.${q(table)}; CREATE TABLE ${q(this.schema)}.${q(table)} (${columns.join(', ')})`);
+    if (this.capabilities.distributed) await distribute();
+    await this.run(`INSERT INTO ${q(this.schema)}.${q(table)} (${Object.keys(fill.columns).map(q).join(', ')}) ${fill.select}`, fill.params);
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => undefined);
+    await rm(this.scratchFolder, { recursive: true, force: true });
+    this.forgetFolder();
+  }
+}
