@@ -49,7 +49,7 @@ requireFile(dist('pipeline/clv.js'), NO_DIST);
 
 const { parseScoreConfig } = await import(dist('config/loadConfig.js'));
 const { DuckDbEngine } = await import(dist('engine/duckdb/DuckDbEngine.js'));
-const { loadTransactions } = await import(dist('pipeline/load.js'));
+const { loadTransactions } = await import(dist('engine/duckdb/ingest/ingest.js'));
 const { computeFeatures, resolveAsOf } = await import(dist('pipeline/features.js'));
 const clvStage = await import(dist('pipeline/clv.js'));
 const { CLV_INPUTS_SQL, SPEND_PATTERNS_SQL } = await import(dist('sql/clv.js'));

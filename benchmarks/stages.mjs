@@ -38,7 +38,7 @@ requireFile(join(root, 'dist', 'pipeline', 'segment.js'), NO_DIST);
 
 const { DuckDbEngine } = await import(dist('engine/duckdb/DuckDbEngine.js'));
 const { parseScoreConfig } = await import(dist('config/loadConfig.js'));
-const { loadTransactions } = await import(dist('pipeline/load.js'));
+const { loadTransactions } = await import(dist('engine/duckdb/ingest/ingest.js'));
 const { computeFeatures, resolveAsOf } = await import(dist('pipeline/features.js'));
 const { scoreRfm } = await import(dist('pipeline/rfm.js'));
 const { DEFAULT_SEGMENT_MAP } = await import(dist('pipeline/segmentMap.js'));

@@ -72,7 +72,7 @@ export function backtestCommand(): Command {
     const [{ runBacktest }, { computeFeatures, resolveAsOf }, { loadTransactions, refuseFutureDay, rejectReasons, setRunDay }, { recoverBeforeRun }] = await Promise.all([
       import('../pipeline/clv.js'),
       import('../pipeline/features.js'),
-      import('../pipeline/load.js'),
+      import('../engine/duckdb/ingest/ingest.js'),
       import('../pipeline/publish.js'),
     ]);
     const now = new Date();

@@ -110,7 +110,7 @@ export function scoreCommand(): Command {
     const log = run.log;
     const progress = createStageProgress(Boolean(process.stderr.isTTY) && !options.quiet, 8);
     // The pipeline (models, k-means) loads only for the command that runs it.
-    const [{ runScore }, { refuseFutureDay, setRunDay }] = await Promise.all([import('../pipeline/score.js'), import('../pipeline/load.js')]);
+    const [{ runScore }, { refuseFutureDay, setRunDay }] = await Promise.all([import('../pipeline/score.js'), import('../engine/duckdb/ingest/ingest.js')]);
     const asOfField = cmd.getOptionValueSource('asOf') === 'cli' || !options.config ? '--as-of' : `asOf in ${options.config}`;
     const summary = await withEngine(
       async (engine) => {
@@ -133,7 +133,7 @@ export function scoreCommand(): Command {
 
 /** Refuses a run that would write its outputs or history over one of its inputs or its segment map (globs expanded as the load expands them), before any is read. */
 async function checkInputsNotWrittenOver(engine: Engine, config: ScoreConfig, outputs: readonly KeptFile[]): Promise<void> {
-  const { expandInputs } = await import('../pipeline/load.js');
+  const { expandInputs } = await import('../engine/duckdb/ingest/ingest.js');
   const db = config.noDb ? [] : historyFiles(config.db ?? path.join(config.out, 'crm.duckdb'));
   // An input that cannot be read is the load's error to report, in its stage, after an interrupted publish is settled.
   const inputs = await expandInputs(engine, config.inputs).catch(() => []);

@@ -2,9 +2,9 @@ import type { Engine } from '../engine/Engine.js';
 import { InputError, UsageError } from '../errors.js';
 import { EXPORT_COLUMNS, ORDER_BY, placeholders, SLIPPING_SQL, type ExportOrder } from '../sql/export.js';
 import { LIFECYCLE_STAGES } from '../sql/lifecycle.js';
-import { normalise } from './columnMapping.js';
+import { normalise } from '../engine/duckdb/ingest/columnMapping.js';
 import { previousRunWithScores } from './history.js';
-import { readerKindOf } from './load.js';
+import { readerKindOf } from '../engine/duckdb/ingest/ingest.js';
 import { resolveRun } from './runs.js';
 import { DEFAULT_SEGMENT_MAP, expandCellPattern, readSegmentMap } from './segmentMap.js';
 

@@ -1,7 +1,7 @@
 import type { Engine } from '../engine/Engine.js';
 import { InputError } from '../errors.js';
 import { customerFeaturesSql, LATEST_DATE_SQL, dropOccasionsSql, occasionsSql, ROW_COUNTS_SQL, RUN_PARAMETERS_SQL, type DaySummaryNeeds } from '../sql/features.js';
-import type { LoadResult } from './load.js';
+import type { LoadResult } from '../engine/duckdb/ingest/ingest.js';
 
 export interface FeaturesResult {
   asOf: string;

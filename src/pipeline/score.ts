@@ -8,7 +8,7 @@ import { beforeAnySignal } from '../io/interrupt.js';
 import { testPoint } from '../testHooks.js';
 import { excelSafeSql, EXTENSION, writeQuery, type TableFormat } from '../io/writers.js';
 import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
-import { DAY_MONTH_DATE_SQL, DECIMAL_COMMA_AMOUNT_SQL } from '../sql/load.js';
+import { DAY_MONTH_DATE_SQL, DECIMAL_COMMA_AMOUNT_SQL } from '../engine/duckdb/ingest/queries.js';
 import { CLUSTERS_CSV_SQL } from '../sql/segment.js';
 import { assembleScoredSql, DROP_SCORING_INPUTS_SQL, FINAL_WITHOUT_HISTORY_SQL, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../sql/scored.js';
 import type { ClvResult, StartedClv } from './clv.js';
@@ -20,7 +20,7 @@ import { forgetRun, markPublished, openHistory, recoverBeforeRun } from './publi
 import { assignLifecycle, stageCounts, type LifecycleResult } from './lifecycle.js';
 import { LIFECYCLE_STAGES, STAGES_SQL } from '../sql/lifecycle.js';
 import { defineLabels } from './labels.js';
-import { dropCustomerDays, loadTransactions } from './load.js';
+import { dropCustomerDays, loadTransactions } from '../engine/duckdb/ingest/ingest.js';
 import { rfmThresholds, scoreRfm, type RfmResult } from './rfm.js';
 import type { FittedSegment, SegmentResult } from './segment.js';
 import { ALL_CELLS, DEFAULT_SEGMENT_MAP, readSegmentMap } from './segmentMap.js';

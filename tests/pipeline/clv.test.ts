@@ -8,7 +8,7 @@ import type { BgNbdParams, GammaGammaParams } from '../../src/models/types.js';
 import { purchasePatterns, runBacktest, spendPatterns, type BacktestResult } from '../../src/pipeline/clv.js';
 import { silentEffects, silentLogger } from '../../src/pipeline/effects.js';
 import { computeFeatures } from '../../src/pipeline/features.js';
-import { loadTransactions } from '../../src/pipeline/load.js';
+import { loadTransactions } from '../../src/engine/duckdb/ingest/ingest.js';
 import { runScore, type ScoreSummary } from '../../src/pipeline/score.js';
 import { fixedDropoutModel, fixedDropoutTransactions, isoDay } from '../fixedDropout.js';
 import { CDNOW_CSV, config, expectPublishedFit, parseCsv, relative, tempDir, withEngine } from '../helpers.js';

@@ -12,7 +12,7 @@ import { backgroundFitter, purchasePatterns, spendPatterns } from '../../src/pip
 import type { ClvFitInput } from '../../src/pipeline/clvFits.js';
 import { silentLogger } from '../../src/pipeline/effects.js';
 import { computeFeatures } from '../../src/pipeline/features.js';
-import { loadTransactions } from '../../src/pipeline/load.js';
+import { loadTransactions } from '../../src/engine/duckdb/ingest/ingest.js';
 import { CLV_INPUTS_SQL } from '../../src/sql/clv.js';
 import { CDNOW_CSV, config, ROOT, withEngine } from '../helpers.js';
 

@@ -1,10 +1,10 @@
 import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ScoreConfig } from '../config/schema.js';
-import type { Engine } from '../engine/Engine.js';
-import { CrmError, InputError, OutOfMemoryError, UsageError } from '../errors.js';
-import { checkTextInput, gzipDamage } from '../io/inputBytes.js';
-import { countLineEndings, firstLineLongerThan } from '../io/lineEndings.js';
+import type { ScoreConfig } from '../../../config/schema.js';
+import type { Engine } from '../../Engine.js';
+import { CrmError, InputError, OutOfMemoryError, UsageError } from '../../../errors.js';
+import { checkTextInput, gzipDamage } from '../../../io/inputBytes.js';
+import { countLineEndings, firstLineLongerThan } from '../../../io/lineEndings.js';
 import {
   AMOUNT_TYPE,
   castRejectFieldsSql,
@@ -58,7 +58,7 @@ import {
   WHOLE_LINES_SQL,
   whitespaceFieldsSql,
   wholeLinesWithUndecodedSql,
-} from '../sql/load.js';
+} from './queries.js';
 import { resolveColumns } from './columnMapping.js';
 
 /**
