@@ -12,7 +12,8 @@ import { testPoint } from '../testHooks.js';
 import { excelSafeSql, writeQuery, type TableFormat } from '../io/writers.js';
 import { buildExport, type ExportFilters } from '../pipeline/export.js';
 import { attachHistoryReadOnly } from '../pipeline/runs.js';
-import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, collect, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, parseNumber, recordedRunFiles, withEngine } from './context.js';
+import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, collect, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, parseNumber, recordedRunFiles } from './context.js';
+import { withRunEngine } from '../jobs/openRunEngine.js';
 
 const EXAMPLES = `
 Examples:
@@ -81,7 +82,7 @@ export function exportCommand(): Command {
     ];
     if (out) await checkOutputFile(out, 'mailing.csv', [...historyFiles(options.db), ...inputs]);
     const format: TableFormat = options.format ?? (out?.endsWith('.parquet') ? 'parquet' : out && /\.(json|ndjson|jsonl)$/.test(out) ? 'json' : 'csv');
-    const counts = await withEngine(async (engine) => {
+    const counts = await withRunEngine(async (engine) => {
       await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log: loggerFor(options) });
       if (out) await checkNotKept(out, await recordedRunFiles(engine));
       const { counts, columns, warnings } = await buildExport(engine, filters);

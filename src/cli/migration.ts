@@ -2,7 +2,8 @@ import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../io/atomic.js';
 import { attachHistoryReadOnly, migrationBetween, type MigrationCell, type MigrationDimension } from '../pipeline/runs.js';
 import { SEGMENT_ORDER, STAGE_ORDER } from '../report/reportData.js';
-import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, recordedRunFiles, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, recordedRunFiles, type CommonOptions } from './context.js';
+import { withRunEngine } from '../jobs/openRunEngine.js';
 import { formatTable } from './format.js';
 
 export function migrationCommand(): Command {
@@ -26,7 +27,7 @@ later run, "(gone)" customers only in the earlier one.`);
   command.action(async (options: { db: string; dbWait?: number; from?: number; to?: number; by: MigrationDimension; out?: string; memoryLimit?: string; tempDir?: string } & CommonOptions) => {
     if (options.out) await checkOutputFile(options.out, 'moves.csv', historyFiles(options.db));
     const settings = engineSettings(options);
-    const result = await withEngine(async (engine) => {
+    const result = await withRunEngine(async (engine) => {
       await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log: loggerFor(options) });
       if (options.out) await checkNotKept(options.out, await recordedRunFiles(engine));
       return migrationBetween(engine, options.by, options.from, options.to);

@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { writeFileAtomic } from '../io/atomic.js';
 import { gatherReportData } from '../pipeline/reportData.js';
 import { attachHistoryReadOnly } from '../pipeline/runs.js';
-import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, recordedRunFiles, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, recordedRunFiles, type CommonOptions } from './context.js';
+import { withRunEngine } from '../jobs/openRunEngine.js';
 
 export function reportCommand(): Command {
   const command = new Command('report')
@@ -25,7 +26,7 @@ lifecycle funnel, cluster profiles, and the segment migration from the previous 
     const log = loggerFor(options);
     const settings = engineSettings(options);
     await checkOutputFile(options.out, 'report.html', historyFiles(options.db));
-    const data = await withEngine(async (engine) => {
+    const data = await withRunEngine(async (engine) => {
       await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log });
       await checkNotKept(options.out, await recordedRunFiles(engine));
       return gatherReportData(engine, options.run);

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { attachHistoryReadOnly, historyOverview, listRuns, type HistoryOverview } from '../pipeline/runs.js';
-import { addCommonOptions, addEngineOptions, dbWaitOption, engineSettings, loggerFor, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, addEngineOptions, dbWaitOption, engineSettings, loggerFor, type CommonOptions } from './context.js';
+import { withRunEngine } from '../jobs/openRunEngine.js';
 import { formatBytes, formatTable } from './format.js';
 
 /** "history: out/crm.duckdb, 12.3 MB, 100 runs, scores kept for the newest 90 (--keep-runs 90)" */
@@ -26,7 +27,7 @@ Examples:
   command.action(async (options: { db: string; dbWait?: number; json?: boolean; memoryLimit?: string; tempDir?: string } & CommonOptions) => {
     const log = loggerFor(options);
     const settings = engineSettings(options);
-    const { runs, overview } = await withEngine(async (engine) => {
+    const { runs, overview } = await withRunEngine(async (engine) => {
       await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log });
       return { runs: await listRuns(engine), overview: await historyOverview(engine, options.db) };
     }, settings);

@@ -18,7 +18,6 @@ import {
   parseInteger,
   parseNumber,
   thisRunOutputFiles,
-  withEngine,
   type CommonOptions,
   type KeptFile,
 } from './context.js';
@@ -110,16 +109,12 @@ export function scoreCommand(): Command {
     const log = run.log;
     const progress = createStageProgress(Boolean(process.stderr.isTTY) && !options.quiet, 8);
     // The pipeline (models, k-means) loads only for the command that runs it.
-    const [{ runScore }, { refuseFutureDay, setRunDay }] = await Promise.all([import('../pipeline/score.js'), import('../engine/duckdb/ingest/ingest.js')]);
+    const { scoreJob } = await import('../jobs/score.js');
     const asOfField = cmd.getOptionValueSource('asOf') === 'cli' || !options.config ? '--as-of' : `asOf in ${options.config}`;
-    const summary = await withEngine(
-      async (engine) => {
-        // Said before any data is read (or an interrupted publish settled).
-        refuseFutureDay(asOfField, config.asOf, await setRunDay(engine, new Date()), config.timezone);
-        await checkInputsNotWrittenOver(engine, config, outputs);
-        return runScore(engine, config, { logger: log, stage: (name) => run.stage(name, progress.stage), now: () => new Date(), logId: run.runId });
-      },
-      { timezone: config.timezone, threads: config.threads, memoryLimit: config.memoryLimit, tempDir: config.tempDir, log },
+    const summary = await scoreJob(
+      config,
+      { logger: log, stage: (name) => run.stage(name, progress.stage), now: () => new Date(), logId: run.runId },
+      { asOfField, checkBeforeRead: (engine) => checkInputsNotWrittenOver(engine, config, outputs) },
     ).finally(() => progress.stop());
     log.info(
       // historyRun: the run's number in the history database (crm runs), when it has one.
@@ -133,10 +128,9 @@ export function scoreCommand(): Command {
 
 /** Refuses a run that would write its outputs or history over one of its inputs or its segment map (globs expanded as the load expands them), before any is read. */
 async function checkInputsNotWrittenOver(engine: Engine, config: ScoreConfig, outputs: readonly KeptFile[]): Promise<void> {
-  const { expandInputs } = await import('../engine/duckdb/ingest/ingest.js');
   const db = config.noDb ? [] : historyFiles(config.db ?? path.join(config.out, 'crm.duckdb'));
   // An input that cannot be read is the load's error to report, in its stage, after an interrupted publish is settled.
-  const inputs = await expandInputs(engine, config.inputs).catch(() => []);
+  const inputs = await engine.expandInputs(config.inputs).catch(() => []);
   const read = [...inputs, ...(config.rfm.segmentMap ? [config.rfm.segmentMap] : [])];
   await checkInputsNotKept(read, [...outputs, ...db]);
 }

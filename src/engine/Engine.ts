@@ -1,3 +1,4 @@
+import type { ScoreConfig } from '../config/schema.js';
 import type { Dialect } from './dialect.js';
 
 /** A value bound to a `?` placeholder. Values never get spliced into SQL text. */
@@ -8,11 +9,41 @@ export type SqlParams = readonly SqlValue[] | Readonly<Record<string, SqlValue>>
 /** A numeric column pulled out of the engine, for the maths in `src/models`. */
 export type NumericColumns<K extends string> = Record<K, Float64Array>;
 
+/** How input files are read: the reading options of crm score, its --threads, and the run's clock (`now`). */
+export type IngestOptions = Pick<ScoreConfig, 'columns' | 'delimiter' | 'header' | 'dateFormat' | 'decimalSeparator' | 'threads'> & { now?: Date };
+
+/**
+ * What an ingest leaves in the engine: `customerDays` (customer_id,
+ * order_date, order_id, amount, rows) of the accepted rows and `rejects`
+ * (source, line, reason, customer_id, order_date, amount, raw_line), with
+ * counts that reconcile (read = accepted + rejected).
+ */
+export interface Ingested {
+  customerDays: string;
+  rejects: string;
+  counts: { read: number; accepted: number; rejected: number };
+  files: string[];
+  /** Whether any file mapped an order id column (else an order is a customer-day). */
+  hasOrderIds: boolean;
+  /** One file: customer_days has one row per customer and day already (without order ids). */
+  singleSource: boolean;
+  /** The per-file tables behind customer_days. */
+  dayTables: string[];
+}
+
+/** Rejected rows per reason (most first), and hints for the refusals a setting fixes (a decimal comma, day/month dates). */
+export interface RejectReasons {
+  reasons: { reason: string; rows: number }[];
+  hints: string[];
+}
+
 /**
  * What the pipeline needs from a SQL engine. DuckDB is the only one today; a
  * PostgreSQL/Citus engine is a new folder beside `duckdb/`, not a rewrite.
  */
 export interface Engine {
+  /** The engine's name in a user's words, e.g. "DuckDB". */
+  readonly name: string;
   readonly dialect: Dialect;
   /**
    * A private folder for this run's scratch files (the engine's spill folder):
@@ -31,5 +62,17 @@ export interface Engine {
   loadColumns(table: string, columns: Record<string, ArrayLike<number>>): Promise<void>;
   /** Streams a query's rows in chunks of columns (used by the Arrow writer). */
   streamColumns(sql: string, params?: SqlParams): AsyncIterable<{ names: string[]; columns: unknown[][] }>;
+  /** Reads the inputs (globs expanded) into customer-day rows and rejects: the ingest contract. */
+  ingest(inputs: readonly string[], options: IngestOptions): Promise<Ingested>;
+  /** The files `inputs` name, globs expanded (sorted), each checked to exist. */
+  expandInputs(inputs: readonly string[]): Promise<string[]>;
+  /** Makes `now` the run's day in the engine's time zone (future-date rejects, the default as-of); returns it as YYYY-MM-DD. */
+  setRunDay(now: Date): Promise<string>;
+  /** Why the ingest's rejected rows were refused. */
+  rejectReasons(options: Pick<IngestOptions, 'decimalSeparator' | 'dateFormat'>): Promise<RejectReasons>;
+  /** Frees an ingest's customer-day rows, once nothing reads them any more. */
+  dropCustomerDays(ingested: Pick<Ingested, 'dayTables'>): Promise<void>;
+  /** The limits the engine really runs with, read back from it, for a debug log line. */
+  describeSettings(): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@ import { EXPORT_COLUMNS, ORDER_BY, placeholders, SLIPPING_SQL, type ExportOrder 
 import { LIFECYCLE_STAGES } from '../sql/lifecycle.js';
 import { normalise } from '../engine/duckdb/ingest/columnMapping.js';
 import { previousRunWithScores } from './history.js';
-import { readerKindOf } from '../engine/duckdb/ingest/ingest.js';
+import { readerKindOf } from '../engine/duckdb/ingest/readFiles.js';
 import { resolveRun } from './runs.js';
 import { DEFAULT_SEGMENT_MAP, expandCellPattern, readSegmentMap } from './segmentMap.js';
 

@@ -5,7 +5,7 @@ import type { Engine } from '../../src/engine/Engine.js';
 import { UsageError } from '../../src/errors.js';
 import { adjustedRandIndex, assignNearest, kMeansPlusPlus } from '../../src/models/kmeans.js';
 import { silentEffects } from '../../src/pipeline/effects.js';
-import { runScore, type ScoreSummary } from '../../src/pipeline/score.js';
+import { runScore, type ScoreSummary } from '../../src/jobs/score.js';
 import { FEATURE_SCALE, featureSampleSql } from '../../src/sql/segment.js';
 import { CUSTOMERS } from '../../src/sql/scored.js';
 import { CDNOW_CSV, config, fixture, parseCsv, tempDir, withEngine } from '../helpers.js';

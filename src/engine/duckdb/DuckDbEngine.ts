@@ -5,8 +5,9 @@ import path from 'node:path';
 import { CrmError, OutOfMemoryError } from '../../errors.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
 import { onInterrupt } from '../../io/interrupt.js';
-import type { Engine, NumericColumns, SqlParams } from '../Engine.js';
+import type { Engine, IngestOptions, Ingested, NumericColumns, RejectReasons, SqlParams } from '../Engine.js';
 import { duckdbDialect } from './dialect.js';
+import { dropCustomerDays, expandInputs, ingest, rejectReasons, setRunDay } from './ingest/ingest.js';
 
 export interface DuckDbEngineOptions {
   /** Database file; ':memory:' (default) for a scratch engine. */
@@ -100,6 +101,7 @@ const profile = (sql: string, start: number) => {
 
 /** The only module that imports @duckdb/node-api. */
 export class DuckDbEngine implements Engine {
+  readonly name = 'DuckDB';
   readonly dialect = duckdbDialect;
 
   private constructor(
@@ -256,6 +258,31 @@ export class DuckDbEngine implements Engine {
       if (!chunk || chunk.rowCount === 0) break;
       yield { names, columns: chunk.convertColumns(JSDuckDBValueConverter).map((column) => column.map(toJs)) };
     }
+  }
+
+  async describeSettings(): Promise<Record<string, unknown>> {
+    const settings = await this.one<{ memoryLimit: string; threads: number }>(`SELECT current_setting('memory_limit') AS memoryLimit, current_setting('threads')::INTEGER AS threads`);
+    return { ...settings, spillFolder: this.scratchFolder };
+  }
+
+  ingest(inputs: readonly string[], options: IngestOptions): Promise<Ingested> {
+    return ingest(this, inputs, options);
+  }
+
+  expandInputs(inputs: readonly string[]): Promise<string[]> {
+    return expandInputs(this, inputs);
+  }
+
+  setRunDay(now: Date): Promise<string> {
+    return setRunDay(this, now);
+  }
+
+  rejectReasons(options: Pick<IngestOptions, 'decimalSeparator' | 'dateFormat'>): Promise<RejectReasons> {
+    return rejectReasons(this, options);
+  }
+
+  dropCustomerDays(ingested: Pick<Ingested, 'dayTables'>): Promise<void> {
+    return dropCustomerDays(this, ingested);
   }
 
   async close(): Promise<void> {

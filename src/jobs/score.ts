@@ -6,24 +6,24 @@ import { awaitedLater } from '../promises.js';
 import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { beforeAnySignal } from '../io/interrupt.js';
 import { testPoint } from '../testHooks.js';
+import { withRunEngine } from './openRunEngine.js';
+import { refuseFutureDay } from './runDay.js';
 import { excelSafeSql, EXTENSION, writeQuery, type TableFormat } from '../io/writers.js';
 import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
-import { DAY_MONTH_DATE_SQL, DECIMAL_COMMA_AMOUNT_SQL } from '../engine/duckdb/ingest/queries.js';
 import { CLUSTERS_CSV_SQL } from '../sql/segment.js';
 import { assembleScoredSql, DROP_SCORING_INPUTS_SQL, FINAL_WITHOUT_HISTORY_SQL, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../sql/scored.js';
-import type { ClvResult, StartedClv } from './clv.js';
-import { newRunId, type Effects, type Logger } from './effects.js';
-import { computeFeatures, dropOccasions, resolveAsOf } from './features.js';
-import { addHistoryColumns, detachHistory, nextRunId, recordRun } from './history.js';
-import { giveBackPrunedSpace } from './historySpace.js';
-import { forgetRun, markPublished, openHistory, recoverBeforeRun } from './publish.js';
-import { assignLifecycle, stageCounts, type LifecycleResult } from './lifecycle.js';
+import type { ClvResult, StartedClv } from '../pipeline/clv.js';
+import { newRunId, type Effects, type Logger } from '../pipeline/effects.js';
+import { computeFeatures, dropOccasions, resolveAsOf } from '../pipeline/features.js';
+import { addHistoryColumns, detachHistory, nextRunId, recordRun } from '../pipeline/history.js';
+import { giveBackPrunedSpace } from '../pipeline/historySpace.js';
+import { forgetRun, markPublished, openHistory, recoverBeforeRun } from '../pipeline/publish.js';
+import { assignLifecycle, stageCounts, type LifecycleResult } from '../pipeline/lifecycle.js';
 import { LIFECYCLE_STAGES, STAGES_SQL } from '../sql/lifecycle.js';
-import { defineLabels } from './labels.js';
-import { dropCustomerDays, loadTransactions } from '../engine/duckdb/ingest/ingest.js';
-import { rfmThresholds, scoreRfm, type RfmResult } from './rfm.js';
-import type { FittedSegment, SegmentResult } from './segment.js';
-import { ALL_CELLS, DEFAULT_SEGMENT_MAP, readSegmentMap } from './segmentMap.js';
+import { defineLabels } from '../pipeline/labels.js';
+import { rfmThresholds, scoreRfm, type RfmResult } from '../pipeline/rfm.js';
+import type { FittedSegment, SegmentResult } from '../pipeline/segment.js';
+import { ALL_CELLS, DEFAULT_SEGMENT_MAP, readSegmentMap } from '../pipeline/segmentMap.js';
 
 export interface ScoreSummary {
   run: { id: number | null; logId: string; asOf: string; startedAt: string; finishedAt: string; inputs: string[]; options: ScoreConfig; outputs: string[] };
@@ -34,6 +34,26 @@ export interface ScoreSummary {
   lifecycle: LifecycleResult | null;
   segments: SegmentResult | null;
   timings: Record<string, number>;
+}
+
+/**
+ * crm score, as the command runs it: its own engine, the as-of day checked
+ * against today and `checkBeforeRead` run before any data is read (or an
+ * interrupted publish settled), then runScore.
+ */
+export async function scoreJob(
+  config: ScoreConfig,
+  effects: Effects,
+  options: { asOfField: string; checkBeforeRead?: (engine: Engine) => Promise<void> },
+): Promise<ScoreSummary> {
+  return withRunEngine(
+    async (engine) => {
+      refuseFutureDay(options.asOfField, config.asOf, await engine.setRunDay(new Date()), config.timezone);
+      await options.checkBeforeRead?.(engine);
+      return runScore(engine, config, effects);
+    },
+    { timezone: config.timezone, threads: config.threads, memoryLimit: config.memoryLimit, tempDir: config.tempDir, log: effects.logger },
+  );
 }
 
 /** The nightly job: load → validate → features → RFM → CLV → lifecycle → segment → write. */
@@ -64,31 +84,25 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   // The model stages' modules (k-means pulls in ml-kmeans and some 250 files
   // behind it) load while DuckDB reads the input, rather than after it.
   const modules = {
-    clv: config.clv.enabled ? awaitedLater(import('./clv.js')) : null,
-    segment: config.kmeans.enabled ? awaitedLater(import('./segment.js')) : null,
+    clv: config.clv.enabled ? awaitedLater(import('../pipeline/clv.js')) : null,
+    segment: config.kmeans.enabled ? awaitedLater(import('../pipeline/segment.js')) : null,
   };
 
-  const loaded = await timed('load', () => loadTransactions(engine, config, startedAt));
-  log.info({ files: loaded.files.length, rowsRead: loaded.rowsRead, rowsRejected: loaded.rowsRejected }, 'loaded transactions');
+  const loaded = await timed('load', () => engine.ingest(config.inputs, { ...config, now: startedAt }));
+  const rows = loaded.counts;
+  log.info({ files: loaded.files.length, rowsRead: rows.read, rowsRejected: rows.rejected }, 'loaded transactions');
   // A failed run writes no rejects.csv, so the error itself says why rows were refused.
   const topReasons = async () => {
-    const reasons = (await engine.all<{ reason: string; n: number }>(`SELECT reason, count(*)::BIGINT AS n FROM rejects GROUP BY reason ORDER BY n DESC, reason LIMIT 3`))
-      .map((r) => `${r.n} ${r.reason}`)
-      .join(', ');
-    // What to do about the two refusals a setting fixes.
-    const hints: string[] = [];
-    const comma = config.decimalSeparator === '.' ? (await engine.one<{ amount: string }>(DECIMAL_COMMA_AMOUNT_SQL))?.amount : undefined;
-    if (comma !== undefined) hints.push(`amounts such as ${JSON.stringify(comma)} have a decimal comma: run with --decimal-separator ,`);
-    const dayMonth = config.dateFormat ? undefined : (await engine.one<{ order_date: string }>(DAY_MONTH_DATE_SQL))?.order_date;
-    if (dayMonth !== undefined) hints.push(`dates such as ${JSON.stringify(dayMonth)} need --date-format, e.g. '%d/%m/%Y' or '%m/%d/%Y'`);
-    return hints.length ? `${reasons} (${hints.join('; ')})` : reasons;
+    const { reasons, hints } = await engine.rejectReasons(config);
+    const top = reasons.slice(0, 3).map((r) => `${r.rows} ${r.reason}`).join(', ');
+    return hints.length ? `${top} (${hints.join('; ')})` : top;
   };
-  if (config.maxRejectRate !== undefined && loaded.rowsRejected / loaded.rowsRead > config.maxRejectRate) {
+  if (config.maxRejectRate !== undefined && rows.rejected / rows.read > config.maxRejectRate) {
     throw new InputError(
-      `${loaded.rowsRejected} of ${loaded.rowsRead} rows rejected (${((100 * loaded.rowsRejected) / loaded.rowsRead).toFixed(2)}%), above --max-reject-rate ${config.maxRejectRate}: ${await topReasons()}`,
+      `${rows.rejected} of ${rows.read} rows rejected (${((100 * rows.rejected) / rows.read).toFixed(2)}%), above --max-reject-rate ${config.maxRejectRate}: ${await topReasons()}`,
     );
   }
-  if (loaded.rowsAccepted === 0) throw new InputError(`all ${loaded.rowsRead} rows were rejected: ${await topReasons()}`);
+  if (rows.accepted === 0) throw new InputError(`all ${rows.read} rows were rejected: ${await topReasons()}`);
 
   const asOf = await resolveAsOf(engine, config.asOf);
   const features = await timed('features', () => computeFeatures(engine, asOf, loaded, { clv: config.clv.enabled, lifecycle: config.lifecycle.enabled }));
@@ -96,7 +110,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   log.info({ asOf, customers: features.customers, rowsExcluded: features.rowsExcluded }, 'computed customer features');
   // Nothing after this reads the per-day rows: freeing them lowers the run's peak memory (by a fifth on 10M rows).
   await dropOccasions(engine, loaded);
-  await dropCustomerDays(engine, loaded);
+  await engine.dropCustomerDays(loaded);
 
   const stages = new Set<ScoredColumn['stage']>(['features', 'rfm']);
   // Each stage adds its columns as a layer over the customers (sql/scored.ts):
@@ -216,7 +230,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
         options: config,
         outputs: [...names, 'summary.json'],
       },
-      rows: { read: loaded.rowsRead, accepted: loaded.rowsAccepted, rejected: loaded.rowsRejected, excluded: features.rowsExcluded },
+      rows: { read: rows.read, accepted: rows.accepted, rejected: rows.rejected, excluded: features.rowsExcluded },
       customers: features.customers,
       rfm: { method: rfm.method, thresholds, cutPoints: rfm.cutPoints },
       clv,
@@ -239,9 +253,9 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
               finishedAt: summary.run.finishedAt,
               durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
               inputs: loaded.files,
-              rowsRead: loaded.rowsRead,
-              rowsAccepted: loaded.rowsAccepted,
-              rowsRejected: loaded.rowsRejected,
+              rowsRead: rows.read,
+              rowsAccepted: rows.accepted,
+              rowsRejected: rows.rejected,
               rowsExcluded: features.rowsExcluded,
               customers: features.customers,
               options: config,
