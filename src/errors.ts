@@ -61,3 +61,10 @@ export async function namingStage<T>(stage: string, work: () => Promise<T>): Pro
     throw error instanceof OutOfMemoryError ? error.inStage(stage) : error;
   }
 }
+
+/** A database file another process holds (the engine's own words in `detail`): the caller may wait and try again. */
+export class DatabaseInUseError extends InputError {
+  constructor(readonly detail: string) {
+    super(detail);
+  }
+}

@@ -72,6 +72,23 @@ export interface Engine {
   rejectReasons(options: Pick<IngestOptions, 'decimalSeparator' | 'dateFormat'>): Promise<RejectReasons>;
   /** Frees an ingest's customer-day rows, once nothing reads them any more. */
   dropCustomerDays(ingested: Pick<Ingested, 'dayTables'>): Promise<void>;
+  /**
+   * Attaches the database file `file` as `alias`. A file another process
+   * holds fails with DatabaseInUseError (errors.ts), for the caller to wait
+   * on; one that is not a database, with an InputError that says so.
+   */
+  attachDatabase(file: string, alias: string, options?: { readOnly?: boolean }): Promise<void>;
+  detachDatabase(alias: string): Promise<void>;
+  /** Writes what the attached database `alias` holds in its log into its file: a full disk fails here, not later. */
+  checkpoint(alias: string): Promise<void>;
+  /**
+   * Rewrites the attached run history (file `file`) when much of it is free
+   * space (pruned scores), replacing the file; returns its sizes before and
+   * after, or null when it was not worth it.
+   */
+  compactHistory(file: string): Promise<{ before: number; after: number } | null>;
+  /** From here on, tables are read in the order they were written (the outputs of a run). */
+  keepRowOrder(): Promise<void>;
   /** The limits the engine really runs with, read back from it, for a debug log line. */
   describeSettings(): Promise<Record<string, unknown>>;
   close(): Promise<void>;

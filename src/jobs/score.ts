@@ -16,7 +16,6 @@ import type { ClvResult, StartedClv } from '../pipeline/clv.js';
 import { newRunId, type Effects, type Logger } from '../pipeline/effects.js';
 import { computeFeatures, dropOccasions, resolveAsOf } from '../pipeline/features.js';
 import { addHistoryColumns, detachHistory, nextRunId, recordRun } from '../pipeline/history.js';
-import { giveBackPrunedSpace } from '../pipeline/historySpace.js';
 import { forgetRun, markPublished, openHistory, recoverBeforeRun } from '../pipeline/publish.js';
 import { assignLifecycle, stageCounts, type LifecycleResult } from '../pipeline/lifecycle.js';
 import { LIFECYCLE_STAGES, STAGES_SQL } from '../sql/lifecycle.js';
@@ -190,7 +189,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       for (const sql of DROP_SCORING_INPUTS_SQL) await engine.run(sql);
       // final_scores was written sorted by customer_id (ORDER BY keeps its order either way);
       // from here on, tables are read in the order they were written.
-      await engine.run(`SET preserve_insertion_order = true`);
+      await engine.keepRowOrder();
       if (fittedSegment) {
         const { describeClusters } = await modules.segment!;
         ({ result: segments, columns: clusterColumns } = await describeClusters(engine, fittedSegment, config.kmeans, stages.has('clv')));
@@ -268,7 +267,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
           );
           // The run's rows go from the log into the database file now, before the files move: a full disk fails the run here.
           testPoint('history-checkpoint');
-          await engine.run('CHECKPOINT history');
+          await engine.checkpoint('history');
         });
       }
       await writeFileAtomic(out.staged('summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
@@ -298,11 +297,11 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   return summary;
 }
 
-/** After a published run: gives the pruned scores' space back when much is free (pipeline/historySpace.ts), and lets go of the database. */
+/** After a published run: gives the pruned scores' space back when much is free (engine/duckdb/historySpace.ts), and lets go of the database. */
 async function closeHistory(engine: Engine, dbPath: string, log: Logger): Promise<void> {
   const start = performance.now();
   try {
-    const rewritten = await giveBackPrunedSpace(engine, dbPath);
+    const rewritten = await engine.compactHistory(dbPath);
     if (rewritten) {
       const seconds = Math.round(performance.now() - start) / 1000;
       log.info({ db: dbPath, bytesBefore: rewritten.before, bytesAfter: rewritten.after, seconds }, 'rewrote the history database to give back the space of pruned scores');

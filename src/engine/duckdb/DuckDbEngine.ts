@@ -2,11 +2,12 @@ import { DOUBLE, DuckDBDataChunk, DuckDBDoubleVector, DuckDBInstance, JSDuckDBVa
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CrmError, OutOfMemoryError } from '../../errors.js';
+import { CrmError, DatabaseInUseError, InputError, OutOfMemoryError } from '../../errors.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
 import { onInterrupt } from '../../io/interrupt.js';
 import type { Engine, IngestOptions, Ingested, NumericColumns, RejectReasons, SqlParams } from '../Engine.js';
 import { duckdbDialect } from './dialect.js';
+import { giveBackPrunedSpace, removeAbandonedRewrites } from './historySpace.js';
 import { dropCustomerDays, expandInputs, ingest, rejectReasons, setRunDay } from './ingest/ingest.js';
 
 export interface DuckDbEngineOptions {
@@ -98,6 +99,9 @@ const profile = (sql: string, start: number) => {
     `[sql ${(performance.now() - start).toFixed(0).padStart(6)} ms cpu ${((cpu.user + cpu.system) / 1000).toFixed(0).padStart(5)} @${performance.now().toFixed(0).padStart(6)}] ${sql.replace(/\s+/g, ' ').trim().slice(0, Number(process.env.CRM_PROFILE_WIDTH ?? 110))}\n`,
   );
 };
+
+/** DuckDB's words for a database file another process holds. */
+const isLockError = (message: string) => /could not set lock|conflicting lock/i.test(message);
 
 /** The only module that imports @duckdb/node-api. */
 export class DuckDbEngine implements Engine {
@@ -263,6 +267,36 @@ export class DuckDbEngine implements Engine {
   async describeSettings(): Promise<Record<string, unknown>> {
     const settings = await this.one<{ memoryLimit: string; threads: number }>(`SELECT current_setting('memory_limit') AS memoryLimit, current_setting('threads')::INTEGER AS threads`);
     return { ...settings, spillFolder: this.scratchFolder };
+  }
+
+  async attachDatabase(file: string, alias: string, options: { readOnly?: boolean } = {}): Promise<void> {
+    const q = duckdbDialect;
+    // TYPE duckdb: without it DuckDB opens a path ending in .parquet or .csv as something else, and the run records nothing.
+    try {
+      await this.run(`ATTACH ${q.quoteString(file)} AS ${q.quoteIdentifier(alias)} (TYPE duckdb${options.readOnly ? ', READ_ONLY' : ''})`);
+    } catch (error) {
+      const message = (error as Error).message.split('\n')[0]!;
+      if (isLockError(message)) throw new DatabaseInUseError(message);
+      throw new InputError(`${file}: cannot be opened as a DuckDB database (${message})`);
+    }
+    // Holding the database for writing now, this process is the only one that could be rewriting it.
+    if (!options.readOnly) await removeAbandonedRewrites(file);
+  }
+
+  detachDatabase(alias: string): Promise<void> {
+    return this.run(`DETACH ${duckdbDialect.quoteIdentifier(alias)}`);
+  }
+
+  checkpoint(alias: string): Promise<void> {
+    return this.run(`CHECKPOINT ${duckdbDialect.quoteIdentifier(alias)}`);
+  }
+
+  compactHistory(file: string): Promise<{ before: number; after: number } | null> {
+    return giveBackPrunedSpace(this, file);
+  }
+
+  keepRowOrder(): Promise<void> {
+    return this.run(`SET preserve_insertion_order = true`);
   }
 
   ingest(inputs: readonly string[], options: IngestOptions): Promise<Ingested> {
