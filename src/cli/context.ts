@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import type { Engine } from '../engine/Engine.js';
+import type { RecordedRunPaths } from '../pipeline/runs.js';
 import { describeZodError } from '../config/loadConfig.js';
 import { DEFAULT_DB_WAIT_SECONDS, scoreConfigSchema } from '../config/schema.js';
 import { UsageError } from '../errors.js';
@@ -62,11 +62,10 @@ export const historyFiles = (db: string): KeptFile[] => [
  * The files the history's runs read and wrote: the inputs of every run and the
  * outputs of every output folder they were written to (a relative one taken from here).
  */
-export async function recordedRunFiles(engine: Engine): Promise<KeptFile[]> {
-  const folders = await engine.all<{ out: string }>(`SELECT DISTINCT json_extract_string(options, '$.out') AS out FROM history.runs WHERE json_extract_string(options, '$.out') IS NOT NULL ORDER BY out`);
-  const inputs = await engine.all<{ file: string }>(`SELECT DISTINCT unnest(json_extract_string(inputs, '$[*]')) AS file FROM history.runs ORDER BY file`);
-  return [...folders.flatMap((f) => runOutputFiles(f.out)), ...inputs.map((i) => ({ file: i.file, is: 'an input of a run in the history' }))];
-}
+export const recordedRunFiles = (recorded: RecordedRunPaths): KeptFile[] => [
+  ...recorded.outFolders.flatMap((out) => runOutputFiles(out)),
+  ...recorded.inputs.map((file) => ({ file, is: 'an input of a run in the history' })),
+];
 
 /**
  * Refuses a file that `flag` would write (--out; --db, whose history a publish
