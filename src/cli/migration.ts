@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { MigrationCell, MigrationDimension } from '../pipeline/runs.js';
-import { SEGMENT_ORDER, STAGE_ORDER } from '../report/reportData.js';
+import { SEGMENT_ORDER, STAGE_ORDER } from '../report/data.js';
 import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, recordedRunFiles, type CommonOptions } from './context.js';
 import { migrationJob } from '../jobs/history.js';
 import { formatTable } from './format.js';

@@ -55,7 +55,7 @@ export async function reportJob(options: HistoryJobOptions & { run?: number; out
     if (options.refuseOut) await options.refuseOut(await recordedRunPaths(engine));
     return gatherReportData(engine, options.run);
   });
-  const { renderReport } = await import('../report/renderReport.js');
+  const { renderReport } = await import('../report/page.js');
   await writeFileAtomic(options.out, await renderReport(data));
   return data;
 }

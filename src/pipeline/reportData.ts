@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/Engine.js';
-import type { ReportData } from '../report/reportData.js';
-import { STAGE_ORDER } from '../report/reportData.js';
+import type { ReportData } from '../report/data.js';
+import { STAGE_ORDER } from '../report/data.js';
 import {
   CLV_HISTOGRAM_SQL,
   REPORT_CLUSTERS_SQL,
