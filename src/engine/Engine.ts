@@ -89,6 +89,12 @@ export interface Engine {
   compactHistory(file: string): Promise<{ before: number; after: number } | null>;
   /** From here on, tables are read in the order they were written (the outputs of a run). */
   keepRowOrder(): Promise<void>;
+  /**
+   * Reads a side file of an export (contacts, a suppression list: CSV with
+   * every value as text, Parquet, NDJSON) into table `table`; returns its
+   * columns. `header: false` reads a CSV file's first line as a row.
+   */
+  loadSideFile(table: string, file: string, options?: { header?: boolean }): Promise<string[]>;
   /** The limits the engine really runs with, read back from it, for a debug log line. */
   describeSettings(): Promise<Record<string, unknown>>;
   close(): Promise<void>;

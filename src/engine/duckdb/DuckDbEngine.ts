@@ -9,6 +9,7 @@ import type { Engine, IngestOptions, Ingested, NumericColumns, RejectReasons, Sq
 import { duckdbDialect } from './dialect.js';
 import { giveBackPrunedSpace, removeAbandonedRewrites } from './historySpace.js';
 import { dropCustomerDays, expandInputs, ingest, rejectReasons, setRunDay } from './ingest/ingest.js';
+import { readerKindOf } from './ingest/readFiles.js';
 
 export interface DuckDbEngineOptions {
   /** Database file; ':memory:' (default) for a scratch engine. */
@@ -293,6 +294,23 @@ export class DuckDbEngine implements Engine {
 
   compactHistory(file: string): Promise<{ before: number; after: number } | null> {
     return giveBackPrunedSpace(this, file);
+  }
+
+  async loadSideFile(table: string, file: string, options: { header?: boolean } = {}): Promise<string[]> {
+    const kind = readerKindOf(file);
+    const csvOptions = options.header === false ? ', header = false' : '';
+    const reader =
+      kind === 'parquet'
+        ? 'read_parquet($path)'
+        : kind === 'ndjson'
+          ? "read_json($path, format = 'newline_delimited')"
+          : `read_csv($path, all_varchar = true${csvOptions})`;
+    try {
+      await this.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * FROM ${reader}`, { path: file });
+    } catch (error) {
+      throw new InputError(`${file}: cannot be read (${(error as Error).message.split('\n')[0]})`);
+    }
+    return (await this.all<{ column_name: string }>(`DESCRIBE ${table}`)).map((c) => c.column_name);
   }
 
   keepRowOrder(): Promise<void> {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { rm, writeFile } from 'node:fs/promises';
 import type { Engine, IngestOptions } from '../../Engine.js';
 import { AMOUNT_TYPE, castRejectFieldsSql, castRejectLinesSql, CLEAN_DAYS_SQL, CSV_LINE_COUNTS_SQL, CSV_QUOTED_NON_BLANK_SQL, csvGapsSql, csvLineFlagsSql, csvPhysicalLinesSql, csvQuotedRangesSql, csvReaderRejectsSql, type CsvReadOptions, csvRejectedIdsSql, csvRejectPassesSql, csvSkippedRangesSql, csvTextRowsSql, csvTypedRejectsSql, csvValueRejectsSql, customerDaysSql, EMPTY_REJECTS_SQL, FILL_CAST_REJECT_FIELDS_SQL, READER_DIALECT_SQL, readerCall, readerProjectionSql, TRIM_IDS_SQL } from './queries.js';
-import { resolveColumns } from './columnMapping.js';
+import { resolveColumns } from '../../../config/columnMapping.js';
 import { at, checkDays, describe, dropReaderRejects, type LoadedFile, selectParts, textReadError } from './readFiles.js';
 import { dateReading, probeSample, refuseAmbiguousDates, type SampleProbe, sniffWhitespace } from './sniffing.js';
 import { loadOther, readWholeLinesAnyBytes } from './wholeLines.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Engine, IngestOptions } from '../../Engine.js';
 import { InputError } from '../../../errors.js';
 import { classifyType, customerDaysSql, EMPTY_REJECTS_SQL, isCompositeType, parseAmountSql, readerCall, readerProjectionSql, TRIM_IDS_SQL, unusableColumnType } from './queries.js';
-import { resolveColumns } from './columnMapping.js';
+import { resolveColumns } from '../../../config/columnMapping.js';
 import { at, cannotRead, checkDays, describe, type LoadedFile } from './readFiles.js';
 import { loadOther, markNotAValue } from './wholeLines.js';
 

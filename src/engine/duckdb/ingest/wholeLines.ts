@@ -3,7 +3,7 @@
 import type { Engine, IngestOptions } from '../../Engine.js';
 import { InputError } from '../../../errors.js';
 import { classifyType, customerDaysSql, decodedLinesSql, INVALID_ENCODING_REASON, isCompositeType, lineTooLongReason, type MappedField, MAX_WHOLE_LINE_BYTES, ndjsonNotAValueSql, notAValueRejectsSql, parquetNotAValueSql, readerCall, type ReaderKind, stageRowsSql, whitespaceFieldsSql, WHOLE_LINES_SQL, wholeLinesWithUndecodedSql } from './queries.js';
-import { resolveColumns } from './columnMapping.js';
+import { resolveColumns } from '../../../config/columnMapping.js';
 import { at, cannotRead, describe, dropRejectsTables, type LoadedFile, textReadError } from './readFiles.js';
 
 /** What the whole-line reader found wrong with a line itself, before its fields are looked at (the first WHEN branches of a CASE). */

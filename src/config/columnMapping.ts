@@ -1,5 +1,5 @@
-import type { ColumnMapping } from '../../../config/schema.js';
-import { InputError } from '../../../errors.js';
+import type { ColumnMapping } from './schema.js';
+import { InputError } from '../errors.js';
 
 export type Role = 'customer' | 'date' | 'amount' | 'order';
 
