@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { MigrationCell, MigrationDimension } from '../pipeline/runs.js';
-import { SEGMENT_ORDER, STAGE_ORDER } from '../report/data.js';
+import { LIFECYCLE_STAGES, SEGMENT_NAMES } from '../config/lists.js';
 import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, recordedRunFiles, type CommonOptions } from './context.js';
 import { migrationJob } from '../jobs/history.js';
 import { formatTable } from './format.js';
@@ -45,7 +45,7 @@ later run, "(gone)" customers only in the earlier one.`);
 
 /** Canonical order where there is one (segments best → worst, the lifecycle funnel), else by name; "(new)"/"(gone)" last. */
 function renderMatrix(cells: readonly MigrationCell[], by: MigrationDimension): string {
-  const canonical: readonly string[] = by === 'segment' ? SEGMENT_ORDER : by === 'stage' ? STAGE_ORDER : [];
+  const canonical: readonly string[] = by === 'segment' ? SEGMENT_NAMES : by === 'stage' ? LIFECYCLE_STAGES : [];
   const rank = (v: string) => (v === '(new)' || v === '(gone)' ? 2 : canonical.includes(v) ? 0 : 1);
   const position = (v: string) => canonical.indexOf(v);
   const order = (values: string[]) => [...new Set(values)].sort((a, b) => rank(a) - rank(b) || position(a) - position(b) || a.localeCompare(b));

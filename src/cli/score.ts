@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
+import { TABLE_FORMATS } from '../config/lists.js';
 import { DEFAULT_KEEP_RUNS, type ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import {
@@ -64,7 +65,7 @@ export function scoreCommand(): Command {
     .option('--db <file>', 'DuckDB database that keeps the run history (default: DIR/crm.duckdb)')
     .option('--no-db', 'do not record the run in a database')
     .addOption(dbWaitOption())
-    .addOption(new Option('-f, --format <format>', 'customer table format, repeatable (default: parquet and csv)').choices(['parquet', 'csv', 'json', 'arrow']).argParser(collect as never))
+    .addOption(new Option('-f, --format <format>', 'customer table format, repeatable (default: parquet and csv)').choices(TABLE_FORMATS).argParser(collect as never))
     .option('--customer-col <name|n>', 'customer id column (name, or 1-based position)')
     .option('--date-col <name|n>', 'order date column')
     .option('--amount-col <name|n>', 'amount column (negative = refund)')
@@ -86,7 +87,7 @@ export function scoreCommand(): Command {
     .option('--margin <share>', 'profit margin applied to spend (default: 1)', parseNumber('--margin'))
     .option('--penalty <l2>', 'L2 penalty on model parameters (default: 0)', parseNumber('--penalty'))
     .option('--no-lifecycle', 'skip the lifecycle stage')
-    .option('--no-kmeans', 'skip the k-means segment stage')
+    .option('--no-kmeans', 'skip the k-means clusters stage')
     .option('--k <n|auto>', 'number of k-means clusters, or auto (silhouette over 2..8; default: 5)')
     .option('--seed <n>', 'random seed for k-means (default: 42)', parseInteger('--seed'))
     .option('--restarts <n>', 'k-means restarts, best inertia kept (default: 4)', parseInteger('--restarts'))

@@ -18,10 +18,11 @@ import { computeFeatures, dropOccasions, resolveAsOf } from '../pipeline/feature
 import { addHistoryColumns, detachHistory, nextRunId, recordRun } from '../pipeline/history.js';
 import { forgetRun, markPublished, openHistory, recoverBeforeRun } from '../pipeline/publish.js';
 import { assignLifecycle, stageCounts, type LifecycleResult } from '../pipeline/lifecycle.js';
-import { LIFECYCLE_STAGES, STAGES_SQL } from '../sql/lifecycle.js';
+import { LIFECYCLE_STAGES } from '../config/lists.js';
+import { STAGES_SQL } from '../sql/lifecycle.js';
 import { defineLabels } from '../pipeline/labels.js';
 import { rfmThresholds, scoreRfm, type RfmResult } from '../pipeline/rfm.js';
-import type { FittedSegment, SegmentResult } from '../pipeline/segment.js';
+import type { FittedClusters, ClustersResult } from '../pipeline/clusters.js';
 import { ALL_CELLS, DEFAULT_SEGMENT_MAP, readSegmentMap, type SegmentMap } from '../pipeline/segmentMap.js';
 
 export interface ScoreSummary {
@@ -31,7 +32,8 @@ export interface ScoreSummary {
   rfm: RfmResult;
   clv: ClvResult | null;
   lifecycle: LifecycleResult | null;
-  segments: SegmentResult | null;
+  /** The k-means clusters (the key summary.json has always given them). */
+  segments: ClustersResult | null;
   timings: Record<string, number>;
 }
 
@@ -73,7 +75,7 @@ interface ScoredStages {
   /** Whether the CLV columns are there for the later stages (an unconverged purchase model leaves them null). */
   withClv: boolean;
   lifecycle: Omit<LifecycleResult, 'counts'> | null;
-  fittedClusters: FittedSegment | null;
+  fittedClusters: FittedClusters | null;
 }
 
 /** What writing the outputs left for the summary and the history. */
@@ -82,7 +84,7 @@ interface WrittenOutputs {
   knownLabels: number;
   scoredColumns: string[];
   names: string[];
-  segments: SegmentResult | null;
+  clusters: ClustersResult | null;
   clusterColumns: { output: AfterScoring; history: AfterScoring };
 }
 
@@ -103,7 +105,7 @@ function stageTimer(effects: Effects): { timings: Record<string, number>; timed:
   return { timings, timed };
 }
 
-/** The nightly job: load → validate → features → RFM → CLV → lifecycle → segment → write → record → publish. */
+/** The nightly job: load → validate → features → RFM → CLV → lifecycle → k-means clusters → write → record → publish. */
 export async function runScore(engine: Engine, config: ScoreConfig, effects: Effects): Promise<ScoreSummary> {
   const startedAt = effects.now();
   const logId = effects.logId ?? newRunId(startedAt);
@@ -120,7 +122,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   // behind it) load while the engine reads the input, rather than after it.
   const modules = {
     clv: config.clv.enabled ? awaitedLater(import('../pipeline/clv.js')) : null,
-    segment: config.kmeans.enabled ? awaitedLater(import('../pipeline/segment.js')) : null,
+    clusters: config.kmeans.enabled ? awaitedLater(import('../pipeline/clusters.js')) : null,
   };
 
   const loaded = await loadTransactions(run, startedAt);
@@ -133,7 +135,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   testPoint('outputs-staging');
   let recorded: number | null = null;
   try {
-    const written = await timed('write', () => writeOutputs(run, out, scored, { dbPath, asOf, segmentMap, describeClusters: modules.segment }));
+    const written = await timed('write', () => writeOutputs(run, out, scored, { dbPath, asOf, segmentMap, describeClusters: modules.clusters }));
     // Read from the finished table, like the output files.
     const thresholds = await rfmThresholds(engine);
     const lifecycle = scored.lifecycle ? { counts: await stageCounts(engine), ...scored.lifecycle } : null;
@@ -154,7 +156,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       rfm: { method: scored.rfm.method, thresholds, cutPoints: scored.rfm.cutPoints },
       clv: scored.clv,
       lifecycle,
-      segments: written.segments,
+      segments: written.clusters,
       timings,
     };
     const settled = await recordAndPublish(run, out, summary, written, {
@@ -216,7 +218,7 @@ async function customerFeatures({ engine, config, log, timed }: ScoreRun, loaded
 async function scoreCustomers(
   { engine, config, log, timed }: ScoreRun,
   segmentMap: SegmentMap,
-  modules: { clv: Promise<typeof import('../pipeline/clv.js')> | null; segment: Promise<typeof import('../pipeline/segment.js')> | null },
+  modules: { clv: Promise<typeof import('../pipeline/clv.js')> | null; clusters: Promise<typeof import('../pipeline/clusters.js')> | null },
 ): Promise<ScoredStages> {
   const stages = new Set<ScoredColumn['stage']>(['features', 'rfm']);
   const layers: Layer[] = [];
@@ -231,10 +233,11 @@ async function scoreCustomers(
   const rfm = await timed('rfm', () => scoreRfm(engine, config.rfm, segmentMap));
   const lifecycleStage = config.lifecycle.enabled ? await timed('lifecycle', () => assignLifecycle(engine, config.lifecycle)) : null;
   const fitClusters = async () => {
-    const { segmentCustomers } = await modules.segment!;
-    return timed('segment', () => segmentCustomers(engine, config.kmeans, clvLayer));
+    const { clusterCustomers } = await modules.clusters!;
+    // Timed as 'segment', the stage's name in summary.json's timings and the logs.
+    return timed('segment', () => clusterCustomers(engine, config.kmeans, clvLayer));
   };
-  let clusterStage = modules.segment && !config.kmeans.useClv ? await fitClusters() : null;
+  let clusterStage = modules.clusters && !config.kmeans.useClv ? await fitClusters() : null;
   if (clvStage) {
     clv = await timed('clv', clvStage.finish);
     // An unconverged purchase model leaves the CLV columns null: no P(alive) or clv for the later stages.
@@ -247,8 +250,8 @@ async function scoreCustomers(
     layers.push(lifecycleStage.layer(clvLayer !== null));
     stages.add('lifecycle');
   }
-  let fittedClusters: FittedSegment | null = null;
-  if (modules.segment) {
+  let fittedClusters: FittedClusters | null = null;
+  if (modules.clusters) {
     clusterStage ??= await fitClusters();
     fittedClusters = clusterStage.fitted;
     layers.push(clusterStage.layer);
@@ -266,7 +269,7 @@ async function writeOutputs(
   { engine, config, log }: ScoreRun,
   out: OutputSet,
   scored: ScoredStages,
-  options: { dbPath: string | null; asOf: string; segmentMap: SegmentMap; describeClusters: Promise<typeof import('../pipeline/segment.js')> | null },
+  options: { dbPath: string | null; asOf: string; segmentMap: SegmentMap; describeClusters: Promise<typeof import('../pipeline/clusters.js')> | null },
 ): Promise<WrittenOutputs> {
   const { dbPath } = options;
   const { stages, fittedClusters } = scored;
@@ -292,11 +295,11 @@ async function writeOutputs(
   // final_scores was written sorted by customer_id (ORDER BY keeps its order either way);
   // from here on, tables are read in the order they were written.
   await engine.keepRowOrder();
-  let segments: SegmentResult | null = null;
+  let clusters: ClustersResult | null = null;
   let clusterColumns: WrittenOutputs['clusterColumns'] = { output: {}, history: {} };
   if (fittedClusters) {
     const { describeClusters } = await options.describeClusters!;
-    ({ result: segments, columns: clusterColumns } = await describeClusters(engine, fittedClusters, config.kmeans, stages.has('clv')));
+    ({ result: clusters, columns: clusterColumns } = await describeClusters(engine, fittedClusters, config.kmeans, stages.has('clv')));
   }
   const select = (format: TableFormat) =>
     `SELECT ${outputColumnsSql(outputColumns, engine.dialect.quoteIdentifier, clusterColumns.output, format === 'csv' && config.excelSafe ? excelSafeSql : undefined)} FROM final_scores`;
@@ -313,11 +316,11 @@ async function writeOutputs(
     await writeQuery(engine, STAGES_SQL, 'csv', out.staged('stages.csv'));
     names.push('stages.csv');
   }
-  if (segments) {
+  if (clusters) {
     await writeQuery(engine, CLUSTERS_CSV_SQL, 'csv', out.staged('clusters.csv'));
     names.push('clusters.csv');
   }
-  return { runId, knownLabels, scoredColumns, names, segments, clusterColumns };
+  return { runId, knownLabels, scoredColumns, names, clusters, clusterColumns };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { type ReportData, STAGE_ORDER } from '../data.js';
+import { LIFECYCLE_STAGES } from '../../config/lists.js';
+import type { ReportData } from '../data.js';
 import { fmt, orderedDomain, PALETTE, SI, spec, tipEncoding } from './config.js';
 
 /** Lifecycle funnel: horizontal bars in stage order. */
@@ -7,7 +8,7 @@ export function lifecycleSpec(stages: NonNullable<ReportData['stages']>): TopLev
   const label = (s: string) => s.replace(/_/g, ' ');
   const order = orderedDomain(
     stages.map((s) => s.stage),
-    STAGE_ORDER,
+    LIFECYCLE_STAGES,
   );
   const values = stages.map((s) => ({
     ...s,

@@ -1,10 +1,11 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { SEGMENT_ORDER, STAGE_ORDER, type ReportData } from '../data.js';
+import { LIFECYCLE_STAGES, SEGMENT_NAMES } from '../../config/lists.js';
+import type { ReportData } from '../data.js';
 import { contrastText, fmt, orderedDomain, PALETTE, spec, tipEncoding } from './config.js';
 
 /** Migration matrix between two runs: from (rows) × to (columns), counts as text. */
 export function migrationSpec(migration: NonNullable<ReportData['migration']>): TopLevelSpec {
-  const known = [...SEGMENT_ORDER, ...STAGE_ORDER];
+  const known = [...SEGMENT_NAMES, ...LIFECYCLE_STAGES];
   const domain = orderedDomain(
     migration.cells.flatMap((c) => [c.from, c.to]),
     known,

@@ -1,12 +1,13 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { type ReportData, SEGMENT_ORDER } from '../data.js';
+import { SEGMENT_NAMES } from '../../config/lists.js';
+import type { ReportData } from '../data.js';
 import { fmt, orderedDomain, PALETTE, spec, tipEncoding } from './config.js';
 
 /** Share of customers vs share of revenue per named segment. */
 export function segmentsSpec(segments: ReportData['segments']): TopLevelSpec {
   const order = orderedDomain(
     segments.map((s) => s.segment),
-    SEGMENT_ORDER,
+    SEGMENT_NAMES,
   );
   const measures = ['Share of customers', 'Share of revenue'];
   const values = segments.flatMap((s) => [
