@@ -4,7 +4,7 @@ import type { Engine, IngestOptions, Ingested, RejectReasons } from '../../Engin
 import { InputError, UsageError } from '../../../errors.js';
 import { checkTextInput, gzipDamage } from '../../../io/inputBytes.js';
 import { DAY_MONTH_DATE_SQL, DECIMAL_COMMA_AMOUNT_SQL, literalPath, refineRejectReasonsSql, RUN_DAY, SET_RUN_DAY_SQL } from './queries.js';
-import { at, type LoadedFile, readerKindOf } from './readFiles.js';
+import { type LoadedFile, readerKindOf } from './readFiles.js';
 import { checkDateFormat, sniffWhitespace } from './sniffing.js';
 import { loadCsv } from './csvReader.js';
 import { loadTyped } from './typedReaders.js';

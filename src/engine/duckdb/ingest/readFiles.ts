@@ -1,6 +1,5 @@
 /** What every reader of the ingest shares: a file as a reader parameter, a loaded file, its day checks, and read errors in a user's words. */
 
-import path from 'node:path';
 import type { Engine } from '../../Engine.js';
 import { CrmError, InputError, OutOfMemoryError } from '../../../errors.js';
 import { countLineEndings, firstLineLongerThan } from '../../../io/lineEndings.js';

@@ -1,12 +1,10 @@
 /** Parquet and NDJSON through DuckDB's typed readers, when every mapped value is usable as it is. */
 
-import path from 'node:path';
 import type { Engine, IngestOptions } from '../../Engine.js';
 import { InputError } from '../../../errors.js';
 import { classifyType, customerDaysSql, EMPTY_REJECTS_SQL, isCompositeType, parseAmountSql, readerCall, readerProjectionSql, TRIM_IDS_SQL, unusableColumnType } from './queries.js';
 import { resolveColumns } from '../../../config/columnMapping.js';
 import { at, cannotRead, checkDays, describe, type LoadedFile } from './readFiles.js';
-import { loadOther, markNotAValue } from './wholeLines.js';
 
 /**
  * Parquet and NDJSON carry their own types, so the common case is one pass:
