@@ -95,6 +95,8 @@ export interface Engine {
    * columns. `header: false` reads a CSV file's first line as a row.
    */
   loadSideFile(table: string, file: string, options?: { header?: boolean }): Promise<string[]>;
+  /** The columns of table `table` that hold text. */
+  textColumns(table: string): Promise<string[]>;
   /** The limits the engine really runs with, read back from it, for a debug log line. */
   describeSettings(): Promise<Record<string, unknown>>;
   close(): Promise<void>;

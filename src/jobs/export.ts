@@ -54,9 +54,10 @@ export async function exportJob(
 /** The export's columns in order; with `excelSafe`, text columns (ids, labels, contact fields) as excel-safe text. */
 async function exportColumnsSql(engine: Engine, columns: readonly string[], excelSafe: boolean): Promise<string[]> {
   const q = engine.dialect.quoteIdentifier;
-  const types = new Map((await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE export_rows`)).map((c) => [c.column_name, c.column_type]));
-  return columns.map((c) => (excelSafe && types.get(c) === 'VARCHAR' ? `${excelSafeSql(q(c))} AS ${q(c)}` : q(c)));
+  const text = new Set(excelSafe ? await engine.textColumns('export_rows') : []);
+  return columns.map((c) => (text.has(c) ? `${excelSafeSql(q(c))} AS ${q(c)}` : q(c)));
 }
+
 /** Copies a file to stdout; a reader that stops early (`| head`) ends the copy quietly. */
 async function copyToStdout(file: string): Promise<void> {
   try {

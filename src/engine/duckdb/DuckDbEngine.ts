@@ -313,6 +313,11 @@ export class DuckDbEngine implements Engine {
     return (await this.all<{ column_name: string }>(`DESCRIBE ${table}`)).map((c) => c.column_name);
   }
 
+  async textColumns(table: string): Promise<string[]> {
+    const columns = await this.all<{ column_name: string; column_type: string }>(`DESCRIBE ${duckdbDialect.quoteIdentifier(table)}`);
+    return columns.filter((c) => c.column_type === 'VARCHAR').map((c) => c.column_name);
+  }
+
   keepRowOrder(): Promise<void> {
     return this.run(`SET preserve_insertion_order = true`);
   }
