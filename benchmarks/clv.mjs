@@ -13,7 +13,7 @@
 //
 // Loading the transactions and computing customer_features are done once,
 // before the timed repeats, exactly as `crm score` does them
-// (loadTransactions + computeFeatures(…, { clv: true, lifecycle: false })).
+// (engine.ingest + computeFeatures(…, { clv: true, lifecycle: false })).
 //
 //   node benchmarks/clv.mjs [--input FILE] [--as-of YYYY-MM-DD] [--model bgnbd|paretonbd]
 //                           [--time-unit day|week|month] [--repeat 5] [--threads N] [--dist DIR]
@@ -49,7 +49,6 @@ requireFile(dist('pipeline/clv.js'), NO_DIST);
 
 const { parseScoreConfig } = await import(dist('config/loadConfig.js'));
 const { DuckDbEngine } = await import(dist('engine/duckdb/DuckDbEngine.js'));
-const { loadTransactions } = await import(dist('pipeline/load.js'));
 const { computeFeatures, resolveAsOf } = await import(dist('pipeline/features.js'));
 const clvStage = await import(dist('pipeline/clv.js'));
 const { CLV_INPUTS_SQL, SPEND_PATTERNS_SQL } = await import(dist('sql/clv.js'));
@@ -78,11 +77,11 @@ const fmt = (x) => x.toFixed(3).padStart(7);
 const engine = await DuckDbEngine.create({ timezone: 'UTC', ...(config.threads ? { threads: config.threads } : {}) });
 try {
   let start = process.hrtime.bigint();
-  const loaded = await loadTransactions(engine, config);
+  const loaded = await engine.ingest(config.inputs, config);
   const asOf = await resolveAsOf(engine, config.asOf);
   const features = await computeFeatures(engine, asOf, loaded, { clv: true, lifecycle: false });
   process.stdout.write(
-    `input ${values.input}: ${loaded.rowsRead} rows, ${features.customers} customers as of ${asOf}; load + features ${seconds(start).toFixed(2)} s (untimed below)\n`,
+    `input ${values.input}: ${loaded.counts.read} rows, ${features.customers} customers as of ${asOf}; load + features ${seconds(start).toFixed(2)} s (untimed below)\n`,
   );
   process.stdout.write(`model ${config.clv.model}, time unit ${config.clv.timeUnit}, ${repeat} repeats, ${engine.constructor.name}\n\n`);
 

@@ -80,3 +80,10 @@ export class EngineError extends CrmError {
     super(message, exitCode);
   }
 }
+
+/** A database file another process holds (the engine's own words in `detail`): the caller may wait and try again. */
+export class DatabaseInUseError extends InputError {
+  constructor(readonly detail: string) {
+    super(detail);
+  }
+}

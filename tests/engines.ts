@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { DuckDbEngine } from '../src/engine/duckdb/DuckDbEngine.js';
-import type { Engine } from '../src/engine/Engine.js';
+import type { QueryEngine } from '../src/engine/Engine.js';
 import { parsePostgresTarget, redactedUrl } from '../src/engine/postgres/connection.js';
 import { PostgresEngine } from '../src/engine/postgres/PostgresEngine.js';
 
@@ -55,7 +55,7 @@ if (!postgres.reachable && process.env.CI !== 'true') {
 const testSchema = (file: string) => `crm_test_${path.basename(file).replace(/\W+/g, '_').slice(0, 30)}_${process.pid}_${randomBytes(3).toString('hex')}`;
 
 /** A fresh engine of that kind: DuckDB in memory, PostgreSQL in `schema`. */
-export async function openTestEngine(name: EngineName, schema: string): Promise<Engine> {
+export async function openTestEngine(name: EngineName, schema: string): Promise<QueryEngine> {
   if (name === 'duckdb') return DuckDbEngine.create({ threads: 1 });
   return PostgresEngine.create({ target: parsePostgresTarget(POSTGRES_URL, 'CRM_TEST_POSTGRES_URL'), schema });
 }
@@ -63,9 +63,9 @@ export async function openTestEngine(name: EngineName, schema: string): Promise<
 export interface EngineUnderTest {
   name: EngineName;
   /** The engine the suite's tests share (opened before them, closed after). */
-  engine(): Engine;
+  engine(): QueryEngine;
   /** Another engine on the same database and schema, for tests that need a second session; the caller closes it. */
-  open(): Promise<Engine>;
+  open(): Promise<QueryEngine>;
   schema: string;
 }
 
@@ -91,7 +91,7 @@ export function describeEachEngine(title: string, file: string, suite: (under: E
     }
     describe(`[${name}] ${title}`, () => {
       const schema = testSchema(file);
-      let shared: Engine | undefined;
+      let shared: QueryEngine | undefined;
       beforeAll(async () => {
         shared = await openTestEngine(name, schema);
       });

@@ -1,11 +1,9 @@
-import path from 'node:path';
 import { Command, Option } from 'commander';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
 import { isCalendarDate } from '../config/schema.js';
-import { namingStage, UsageError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
-import type { BacktestResult } from '../pipeline/clv.js';
-import { addCommonOptions, addEngineOptions, logLevel, parseNumber, checkOutputFolder, withEngine, type CommonOptions } from './context.js';
+import { UsageError } from '../errors.js';
+import { round, type BacktestReport } from '../jobs/backtest.js';
+import { addCommonOptions, addEngineOptions, logLevel, parseNumber, checkOutputFolder, type CommonOptions } from './context.js';
 import { formatTable } from './format.js';
 import { startRun } from './logger.js';
 
@@ -60,53 +58,17 @@ export function backtestCommand(): Command {
     const { calibrationEnd, holdoutEnd, out } = options;
     const run = startRun('backtest', logLevel(options as CommonOptions), { inputs: config.inputs, calibrationEnd, holdoutEnd, out, columns: config.columns, timezone: config.timezone, clv: config.clv });
     const log = run.log;
-    const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
-      const end = run.stage(stage);
-      try {
-        // An out-of-memory error names the stage it happened in.
-        return await namingStage(stage, work);
-      } finally {
-        end();
-      }
-    };
-    const [{ runBacktest }, { computeFeatures, resolveAsOf }, { loadTransactions, refuseFutureDay, rejectReasons, setRunDay }, { recoverBeforeRun }] = await Promise.all([
-      import('../pipeline/clv.js'),
-      import('../pipeline/features.js'),
-      import('../pipeline/load.js'),
-      import('../pipeline/publish.js'),
-    ]);
-    const now = new Date();
-    const result = await withEngine(async (engine) => {
-      refuseFutureDay('--holdout-end', options.holdoutEnd, await setRunDay(engine, now), config.timezone);
-      // Its --out may be a score's output folder: a publish cut short there is finished first.
-      if (options.out) await recoverBeforeRun(engine, options.out, null, { log });
-      const loaded = await timed('load', () => loadTransactions(engine, config, now));
-      if (loaded.rowsRejected > 0) log.warn({ rejected: loaded.rowsRejected, reasons: await rejectReasons(engine) }, 'rows rejected while loading (run crm score to see them)');
-      const holdoutEnd = await resolveAsOf(engine, options.holdoutEnd);
-      if (holdoutEnd <= options.calibrationEnd) throw new UsageError(`--holdout-end ${holdoutEnd} must be after --calibration-end ${options.calibrationEnd}`);
-      const features = await timed('features', () => computeFeatures(engine, options.calibrationEnd, loaded, { clv: true, lifecycle: false }));
-      if (features.customers === 0) throw new UsageError(`no customers bought on or before ${options.calibrationEnd}`);
-      return { holdoutEnd, ...(await timed('clv', () => runBacktest(engine, config.clv, options.calibrationEnd, holdoutEnd))) };
-    }, { timezone: config.timezone, memoryLimit: config.memoryLimit, tempDir: config.tempDir, log });
-    for (const warning of result.warnings) log.warn(warning);
+    const { backtestJob } = await import('../jobs/backtest.js');
+    const result = await backtestJob(config, { calibrationEnd, holdoutEnd, out }, { log, stage: (name) => run.stage(name) });
     process.stdout.write(renderBacktest(result, options.calibrationEnd));
-    if (options.out) {
-      const { byFrequency, ...rest } = result;
-      await writeFileAtomic(path.join(options.out, 'backtest.json'), `${JSON.stringify({ calibrationEnd: options.calibrationEnd, ...rest, byFrequency }, null, 2)}\n`);
-      const csv = ['frequency,customers,actual,predicted,actual_mean,predicted_mean', ...byFrequency.map((b) => [b.frequency, b.customers, b.actual, orEmpty(b.predicted), round(b.actualMean), orEmpty(b.predictedMean)].join(','))];
-      await writeFileAtomic(path.join(options.out, 'backtest.csv'), `${csv.join('\n')}\n`);
-      log.info({ out: options.out }, 'wrote backtest.json and backtest.csv');
-    }
   });
   return command;
 }
 
-const round = (x: number) => Math.round(x * 10_000) / 10_000;
-/** A missing prediction is an empty CSV field, and n/a on the terminal. */
-const orEmpty = (x: number | null) => (x === null ? '' : round(x));
+/** A missing prediction is n/a on the terminal. */
 const fixed = (x: number | null, digits: number) => (x === null ? 'n/a' : x.toFixed(digits));
 
-function renderBacktest(r: BacktestResult & { holdoutEnd: string }, calibrationEnd: string): string {
+function renderBacktest(r: BacktestReport, calibrationEnd: string): string {
   const head = [
     `Backtest (${r.model}, time unit ${r.timeUnit}): calibration to ${calibrationEnd}, holdout to ${r.holdoutEnd} (${round(r.holdoutLength)} ${r.timeUnit}s)`,
     `customers ${r.customers}   actual purchases ${r.actualTotal}   predicted ${fixed(r.predictedTotal, 2)}   MAE ${fixed(r.mae, 4)}`,

@@ -1,10 +1,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { DuckDbEngine } from '../engine/duckdb/DuckDbEngine.js';
-import type { Engine } from '../engine/Engine.js';
+import type { RecordedRunPaths } from '../pipeline/runs.js';
 import { describeZodError } from '../config/loadConfig.js';
-import { DEFAULT_DB_WAIT_SECONDS, defaultMemoryLimit, scoreConfigSchema } from '../config/schema.js';
+import { DEFAULT_DB_WAIT_SECONDS, scoreConfigSchema } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { isSameFile, NAME_MAX, whyNotWritableFile, whyNotWritableFolder } from '../io/paths.js';
 import { EXTENSION, type TableFormat } from '../io/writers.js';
@@ -63,11 +62,10 @@ export const historyFiles = (db: string): KeptFile[] => [
  * The files the history's runs read and wrote: the inputs of every run and the
  * outputs of every output folder they were written to (a relative one taken from here).
  */
-export async function recordedRunFiles(engine: Engine): Promise<KeptFile[]> {
-  const folders = await engine.all<{ out: string }>(`SELECT DISTINCT json_extract_string(options, '$.out') AS out FROM history.runs WHERE json_extract_string(options, '$.out') IS NOT NULL ORDER BY out`);
-  const inputs = await engine.all<{ file: string }>(`SELECT DISTINCT unnest(json_extract_string(inputs, '$[*]')) AS file FROM history.runs ORDER BY file`);
-  return [...folders.flatMap((f) => runOutputFiles(f.out)), ...inputs.map((i) => ({ file: i.file, is: 'an input of a run in the history' }))];
-}
+export const recordedRunFiles = (recorded: RecordedRunPaths): KeptFile[] => [
+  ...recorded.outFolders.flatMap((out) => runOutputFiles(out)),
+  ...recorded.inputs.map((file) => ({ file, is: 'an input of a run in the history' })),
+];
 
 /**
  * Refuses a file that `flag` would write (--out; --db, whose history a publish
@@ -123,29 +121,6 @@ export async function checkOutputFolder(out: string): Promise<void> {
   if (found && !found.isDirectory()) throw new UsageError(`--out ${out}: a file is there, not a folder`);
   const why = await whyNotWritableFolder(out);
   if (why) throw new UsageError(`--out ${out}: cannot write there: ${why}`);
-}
-
-/**
- * Runs `work` with a scratch DuckDB engine, closed whatever happens. Every
- * command's engine is bounded by the memory limit (the default one unless
- * given), so that one on a shared machine leaves room for Node and the others.
- */
-export async function withEngine<T>(
-  work: (engine: Engine) => Promise<T>,
-  options: { timezone?: string; threads?: number; memoryLimit?: string; tempDir?: string; log?: Logger } = {},
-): Promise<T> {
-  const memoryLimit = options.memoryLimit ?? defaultMemoryLimit();
-  const engine = await DuckDbEngine.create({ timezone: options.timezone, threads: options.threads, memoryLimit, tempDir: options.tempDir });
-  try {
-    // Read back from DuckDB: what the run is really bounded by.
-    if (options.log) {
-      const settings = await engine.one<{ memoryLimit: string; threads: number }>(`SELECT current_setting('memory_limit') AS memoryLimit, current_setting('threads')::INTEGER AS threads`);
-      options.log.debug({ ...settings, spillFolder: engine.scratchFolder }, 'DuckDB engine opened');
-    }
-    return await work(engine);
-  } finally {
-    await engine.close();
-  }
 }
 
 /** --memory-limit and --temp-dir: every command runs DuckDB, so every one can be told where it may spill. */

@@ -1,18 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { Command, Option } from 'commander';
-import { removeDeadTempFiles, tempPathBeside } from '../io/atomic.js';
-import type { Engine } from '../engine/Engine.js';
-import { onInterrupt } from '../io/interrupt.js';
-import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../io/leftovers.js';
-import { testPoint } from '../testHooks.js';
-import { excelSafeSql, writeQuery, type TableFormat } from '../io/writers.js';
-import { buildExport, type ExportFilters } from '../pipeline/export.js';
-import { attachHistoryReadOnly } from '../pipeline/runs.js';
-import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, collect, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, parseNumber, recordedRunFiles, withEngine } from './context.js';
+import type { TableFormat } from '../io/writers.js';
+import type { ExportFilters } from '../pipeline/export.js';
+import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, collect, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, parseNumber, recordedRunFiles } from './context.js';
+import { exportJob } from '../jobs/export.js';
 
 const EXAMPLES = `
 Examples:
@@ -81,35 +71,17 @@ export function exportCommand(): Command {
     ];
     if (out) await checkOutputFile(out, 'mailing.csv', [...historyFiles(options.db), ...inputs]);
     const format: TableFormat = options.format ?? (out?.endsWith('.parquet') ? 'parquet' : out && /\.(json|ndjson|jsonl)$/.test(out) ? 'json' : 'csv');
-    const counts = await withEngine(async (engine) => {
-      await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log: loggerFor(options) });
-      if (out) await checkNotKept(out, await recordedRunFiles(engine));
-      const { counts, columns, warnings } = await buildExport(engine, filters);
-      for (const warning of warnings) loggerFor(options).warn(warning);
-      const select = `SELECT ${(await exportColumnsSql(engine, columns, format === 'csv' && options.excelSafe)).join(', ')} FROM export_rows ORDER BY export_rank`;
-      // Written to a temp file, then renamed into place (--out) or copied to stdout:
-      // DuckDB opening /dev/stdout itself would truncate or overwrite a redirected file.
-      // The temp file sits in a folder of its own, the one thing a signal removes: DuckDB may
-      // create the file after the removal starts, but not in a folder that is gone.
-      // Named after the process (and, in the shared temporary folder, the machine), so that
-      // one a killed export left goes when the next export runs there.
-      if (out) await mkdir(path.dirname(out), { recursive: true });
-      if (out) await removeDeadTempFiles(path.dirname(out));
-      await removeLeftByDeadProcesses(tmpdir(), ownerOnThisMachine('crm-export'));
-      const scratch = await mkdtemp(out ? tempPathBeside(out) : path.join(tmpdir(), `crm-export-${thisMachine()}-${process.pid}-`));
-      const temp = path.join(scratch, 'export');
-      const forget = onInterrupt({ remove: scratch });
-      testPoint('export-writing');
-      try {
-        await writeQuery(engine, select, format, temp, { crlf: true });
-        if (out) await rename(temp, out);
-        else await copyToStdout(temp);
-      } finally {
-        await rm(scratch, { recursive: true, force: true });
-        forget();
-      }
-      return counts;
-    }, settings);
+    const counts = await exportJob({
+      db: options.db,
+      dbWait: options.dbWait,
+      log: loggerFor(options),
+      ...settings,
+      filters,
+      format,
+      excelSafe: Boolean(options.excelSafe),
+      out,
+      refuseOut: async (recorded) => checkNotKept(out!, recordedRunFiles(recorded)),
+    });
     // A log line, so it is JSON like the rest of stderr off a terminal.
     loggerFor(options).info(
       `crm export: run ${counts.run}: ${counts.matched} matched, ${counts.withoutContact} without contact, ${counts.noAddress} no address, ` +
@@ -118,20 +90,4 @@ export function exportCommand(): Command {
     );
   });
   return command;
-}
-
-/** The export's columns in order; with `excelSafe`, text columns (ids, labels, contact fields) as excel-safe text. */
-async function exportColumnsSql(engine: Engine, columns: readonly string[], excelSafe: boolean): Promise<string[]> {
-  const q = engine.dialect.quoteIdentifier;
-  const types = new Map((await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE export_rows`)).map((c) => [c.column_name, c.column_type]));
-  return columns.map((c) => (excelSafe && types.get(c) === 'VARCHAR' ? `${excelSafeSql(q(c))} AS ${q(c)}` : q(c)));
-}
-
-/** Copies a file to stdout; a reader that stops early (`| head`) ends the copy quietly. */
-async function copyToStdout(file: string): Promise<void> {
-  try {
-    await pipeline(createReadStream(file), process.stdout, { end: false });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
-  }
 }

@@ -22,7 +22,7 @@ Run 'crm <command> --help' for the options and examples of each command.`;
 
 export function buildProgram(tty = Boolean(process.stderr.isTTY)): Command {
   const program = new Command('crm')
-    .description('Analytical CRM batch engine: RFM segments, customer lifetime value, lifecycle stages and k-means segments on embedded DuckDB')
+    .description('Analytical CRM batch engine: RFM segments, customer lifetime value, lifecycle stages and k-means clusters on embedded DuckDB')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXAMPLES);

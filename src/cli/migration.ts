@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
-import { writeFileAtomic } from '../io/atomic.js';
-import { attachHistoryReadOnly, migrationBetween, type MigrationCell, type MigrationDimension } from '../pipeline/runs.js';
-import { SEGMENT_ORDER, STAGE_ORDER } from '../report/reportData.js';
-import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, recordedRunFiles, withEngine, type CommonOptions } from './context.js';
+import type { MigrationCell, MigrationDimension } from '../pipeline/runs.js';
+import { LIFECYCLE_STAGES, SEGMENT_NAMES } from '../config/lists.js';
+import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, recordedRunFiles, type CommonOptions } from './context.js';
+import { migrationJob } from '../jobs/history.js';
 import { formatTable } from './format.js';
 
 export function migrationCommand(): Command {
@@ -26,25 +26,26 @@ later run, "(gone)" customers only in the earlier one.`);
   command.action(async (options: { db: string; dbWait?: number; from?: number; to?: number; by: MigrationDimension; out?: string; memoryLimit?: string; tempDir?: string } & CommonOptions) => {
     if (options.out) await checkOutputFile(options.out, 'moves.csv', historyFiles(options.db));
     const settings = engineSettings(options);
-    const result = await withEngine(async (engine) => {
-      await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log: loggerFor(options) });
-      if (options.out) await checkNotKept(options.out, await recordedRunFiles(engine));
-      return migrationBetween(engine, options.by, options.from, options.to);
-    }, settings);
+    const out = options.out;
+    const result = await migrationJob({
+      db: options.db,
+      dbWait: options.dbWait,
+      log: loggerFor(options),
+      ...settings,
+      by: options.by,
+      from: options.from,
+      to: options.to,
+      out,
+      refuseOut: async (recorded) => checkNotKept(out!, recordedRunFiles(recorded)),
+    });
     process.stdout.write(`Migration by ${options.by}: run ${result.fromRun} (rows) → run ${result.toRun} (columns), customers\n${renderMatrix(result.cells, options.by)}\n`);
-    if (options.out) {
-      const lines = ['from,to,customers,revenue', ...result.cells.map((c) => [csvField(c.from), csvField(c.to), c.customers, c.revenue].join(','))];
-      await writeFileAtomic(options.out, `${lines.join('\n')}\n`);
-    }
   });
   return command;
 }
 
-export const csvField = (value: string) => (/[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
-
 /** Canonical order where there is one (segments best → worst, the lifecycle funnel), else by name; "(new)"/"(gone)" last. */
 function renderMatrix(cells: readonly MigrationCell[], by: MigrationDimension): string {
-  const canonical: readonly string[] = by === 'segment' ? SEGMENT_ORDER : by === 'stage' ? STAGE_ORDER : [];
+  const canonical: readonly string[] = by === 'segment' ? SEGMENT_NAMES : by === 'stage' ? LIFECYCLE_STAGES : [];
   const rank = (v: string) => (v === '(new)' || v === '(gone)' ? 2 : canonical.includes(v) ? 0 : 1);
   const position = (v: string) => canonical.indexOf(v);
   const order = (values: string[]) => [...new Set(values)].sort((a, b) => rank(a) - rank(b) || position(a) - position(b) || a.localeCompare(b));

@@ -1,8 +1,6 @@
 import { Command } from 'commander';
-import { writeFileAtomic } from '../io/atomic.js';
-import { gatherReportData } from '../pipeline/reportData.js';
-import { attachHistoryReadOnly } from '../pipeline/runs.js';
-import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, recordedRunFiles, withEngine, type CommonOptions } from './context.js';
+import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, recordedRunFiles, type CommonOptions } from './context.js';
+import { reportJob } from '../jobs/history.js';
 
 export function reportCommand(): Command {
   const command = new Command('report')
@@ -25,14 +23,15 @@ lifecycle funnel, cluster profiles, and the segment migration from the previous 
     const log = loggerFor(options);
     const settings = engineSettings(options);
     await checkOutputFile(options.out, 'report.html', historyFiles(options.db));
-    const data = await withEngine(async (engine) => {
-      await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log });
-      await checkNotKept(options.out, await recordedRunFiles(engine));
-      return gatherReportData(engine, options.run);
-    }, settings);
-    // vega is only loaded by the command that draws charts.
-    const { renderReport } = await import('../report/renderReport.js');
-    await writeFileAtomic(options.out, await renderReport(data));
+    const data = await reportJob({
+      db: options.db,
+      dbWait: options.dbWait,
+      log,
+      ...settings,
+      run: options.run,
+      out: options.out,
+      refuseOut: async (recorded) => checkNotKept(options.out, recordedRunFiles(recorded)),
+    });
     log.info({ out: options.out, run: data.run.id }, 'wrote report');
   });
   return command;

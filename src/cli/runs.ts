@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import { attachHistoryReadOnly, historyOverview, listRuns, type HistoryOverview } from '../pipeline/runs.js';
-import { addCommonOptions, addEngineOptions, dbWaitOption, engineSettings, loggerFor, withEngine, type CommonOptions } from './context.js';
+import type { HistoryOverview } from '../pipeline/runs.js';
+import { addCommonOptions, addEngineOptions, dbWaitOption, engineSettings, loggerFor, type CommonOptions } from './context.js';
+import { runsJob } from '../jobs/history.js';
 import { formatBytes, formatTable } from './format.js';
 
 /** "history: out/crm.duckdb, 12.3 MB, 100 runs, scores kept for the newest 90 (--keep-runs 90)" */
@@ -26,10 +27,7 @@ Examples:
   command.action(async (options: { db: string; dbWait?: number; json?: boolean; memoryLimit?: string; tempDir?: string } & CommonOptions) => {
     const log = loggerFor(options);
     const settings = engineSettings(options);
-    const { runs, overview } = await withEngine(async (engine) => {
-      await attachHistoryReadOnly(engine, options.db, { waitSeconds: options.dbWait, log });
-      return { runs: await listRuns(engine), overview: await historyOverview(engine, options.db) };
-    }, settings);
+    const { runs, overview } = await runsJob({ db: options.db, dbWait: options.dbWait, log, ...settings });
     // On stderr, with the logs: stdout stays the table (or JSON lines) that scripts read.
     log.info({ db: options.db, bytes: overview.bytes, runs: overview.runs, scoresKept: overview.kept, keepRuns: overview.keepRuns }, describeHistory(options.db, overview));
     if (options.json) {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
+import { TABLE_FORMATS } from '../config/lists.js';
 import { DEFAULT_KEEP_RUNS, type ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import {
@@ -18,7 +19,6 @@ import {
   parseInteger,
   parseNumber,
   thisRunOutputFiles,
-  withEngine,
   type CommonOptions,
   type KeptFile,
 } from './context.js';
@@ -65,7 +65,7 @@ export function scoreCommand(): Command {
     .option('--db <file>', 'DuckDB database that keeps the run history (default: DIR/crm.duckdb)')
     .option('--no-db', 'do not record the run in a database')
     .addOption(dbWaitOption())
-    .addOption(new Option('-f, --format <format>', 'customer table format, repeatable (default: parquet and csv)').choices(['parquet', 'csv', 'json', 'arrow']).argParser(collect as never))
+    .addOption(new Option('-f, --format <format>', 'customer table format, repeatable (default: parquet and csv)').choices(TABLE_FORMATS).argParser(collect as never))
     .option('--customer-col <name|n>', 'customer id column (name, or 1-based position)')
     .option('--date-col <name|n>', 'order date column')
     .option('--amount-col <name|n>', 'amount column (negative = refund)')
@@ -87,7 +87,7 @@ export function scoreCommand(): Command {
     .option('--margin <share>', 'profit margin applied to spend (default: 1)', parseNumber('--margin'))
     .option('--penalty <l2>', 'L2 penalty on model parameters (default: 0)', parseNumber('--penalty'))
     .option('--no-lifecycle', 'skip the lifecycle stage')
-    .option('--no-kmeans', 'skip the k-means segment stage')
+    .option('--no-kmeans', 'skip the k-means clusters stage')
     .option('--k <n|auto>', 'number of k-means clusters, or auto (silhouette over 2..8; default: 5)')
     .option('--seed <n>', 'random seed for k-means (default: 42)', parseInteger('--seed'))
     .option('--restarts <n>', 'k-means restarts, best inertia kept (default: 4)', parseInteger('--restarts'))
@@ -110,16 +110,12 @@ export function scoreCommand(): Command {
     const log = run.log;
     const progress = createStageProgress(Boolean(process.stderr.isTTY) && !options.quiet, 8);
     // The pipeline (models, k-means) loads only for the command that runs it.
-    const [{ runScore }, { refuseFutureDay, setRunDay }] = await Promise.all([import('../pipeline/score.js'), import('../pipeline/load.js')]);
+    const { scoreJob } = await import('../jobs/score.js');
     const asOfField = cmd.getOptionValueSource('asOf') === 'cli' || !options.config ? '--as-of' : `asOf in ${options.config}`;
-    const summary = await withEngine(
-      async (engine) => {
-        // Said before any data is read (or an interrupted publish settled).
-        refuseFutureDay(asOfField, config.asOf, await setRunDay(engine, new Date()), config.timezone);
-        await checkInputsNotWrittenOver(engine, config, outputs);
-        return runScore(engine, config, { logger: log, stage: (name) => run.stage(name, progress.stage), now: () => new Date(), logId: run.runId });
-      },
-      { timezone: config.timezone, threads: config.threads, memoryLimit: config.memoryLimit, tempDir: config.tempDir, log },
+    const summary = await scoreJob(
+      config,
+      { logger: log, stage: (name) => run.stage(name, progress.stage), now: () => new Date(), logId: run.runId },
+      { asOfField, checkBeforeRead: (engine) => checkInputsNotWrittenOver(engine, config, outputs) },
     ).finally(() => progress.stop());
     log.info(
       // historyRun: the run's number in the history database (crm runs), when it has one.
@@ -133,10 +129,9 @@ export function scoreCommand(): Command {
 
 /** Refuses a run that would write its outputs or history over one of its inputs or its segment map (globs expanded as the load expands them), before any is read. */
 async function checkInputsNotWrittenOver(engine: Engine, config: ScoreConfig, outputs: readonly KeptFile[]): Promise<void> {
-  const { expandInputs } = await import('../pipeline/load.js');
   const db = config.noDb ? [] : historyFiles(config.db ?? path.join(config.out, 'crm.duckdb'));
   // An input that cannot be read is the load's error to report, in its stage, after an interrupted publish is settled.
-  const inputs = await expandInputs(engine, config.inputs).catch(() => []);
+  const inputs = await engine.expandInputs(config.inputs).catch(() => []);
   const read = [...inputs, ...(config.rfm.segmentMap ? [config.rfm.segmentMap] : [])];
   await checkInputsNotKept(read, [...outputs, ...db]);
 }

@@ -2,6 +2,7 @@
 // zod this file does not use (its locales alone are most of it), which is
 // about 40 ms of every command's start-up.
 import { totalmem } from 'node:os';
+import { TABLE_FORMATS } from './lists.js';
 import { array, boolean, enum as enumOf, literal, number, object, string, union, type output } from 'zod';
 
 /**
@@ -96,7 +97,7 @@ export const scoreConfigSchema = object({
   noDb: boolean().default(false),
   /** Seconds to wait while another process holds the history database. */
   dbWait: number().min(0).default(DEFAULT_DB_WAIT_SECONDS),
-  format: array(enumOf(['parquet', 'csv', 'json', 'arrow'])).min(1).default(['parquet', 'csv']),
+  format: array(enumOf(TABLE_FORMATS)).min(1).default(['parquet', 'csv']),
   columns: columnMappingSchema.default({}),
   delimiter: string().min(1).refine(isReadableDelimiter, DELIMITER_RULE).optional(),
   header: enumOf(['auto', 'yes', 'no']).default('auto'),

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { DuckDbEngine } from './duckdb/DuckDbEngine.js';
-import type { Engine } from './Engine.js';
+import type { QueryEngine } from './Engine.js';
 import { checkSchemaName, maskUrlPassword, parsePostgresTarget, POSTGRES_URL, type PostgresTarget } from './postgres/connection.js';
 
 /** The settings every command passes to its engine; each engine takes the ones that apply to it. */
@@ -30,7 +30,7 @@ export function parseEngineSpec(spec: string | undefined, flag = '--engine'): En
 }
 
 /** The engine `--engine` names, open and ready. */
-export async function openEngine(spec: string | undefined, options: OpenEngineOptions = {}): Promise<Engine> {
+export async function openEngine(spec: string | undefined, options: OpenEngineOptions = {}): Promise<QueryEngine> {
   const parsed = parseEngineSpec(spec);
   if (parsed.kind === 'duckdb') {
     return DuckDbEngine.create({ timezone: options.timezone, threads: options.threads, memoryLimit: options.memoryLimit, tempDir: options.tempDir });

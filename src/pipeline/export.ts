@@ -1,10 +1,9 @@
 import type { Engine } from '../engine/Engine.js';
 import { InputError, UsageError } from '../errors.js';
 import { EXPORT_COLUMNS, ORDER_BY, placeholders, SLIPPING_SQL, type ExportOrder } from '../sql/export.js';
-import { LIFECYCLE_STAGES } from '../sql/lifecycle.js';
-import { normalise } from './columnMapping.js';
+import { LIFECYCLE_STAGES } from '../config/lists.js';
+import { normalise } from '../config/columnMapping.js';
 import { previousRunWithScores } from './history.js';
-import { readerKindOf } from './load.js';
 import { resolveRun } from './runs.js';
 import { DEFAULT_SEGMENT_MAP, expandCellPattern, readSegmentMap } from './segmentMap.js';
 
@@ -35,23 +34,6 @@ export interface ExportCounts {
   suppressed: number;
   cutByLimit: number;
   written: number;
-}
-
-async function loadSideFile(engine: Engine, table: string, file: string, options: { header?: boolean } = {}): Promise<string[]> {
-  const kind = readerKindOf(file);
-  const csvOptions = options.header === false ? ', header = false' : '';
-  const reader =
-    kind === 'parquet'
-      ? 'read_parquet($path)'
-      : kind === 'ndjson'
-        ? "read_json($path, format = 'newline_delimited')"
-        : `read_csv($path, all_varchar = true${csvOptions})`;
-  try {
-    await engine.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * FROM ${reader}`, { path: file });
-  } catch (error) {
-    throw new InputError(`${file}: cannot be read (${(error as Error).message.split('\n')[0]})`);
-  }
-  return (await engine.all<{ column_name: string }>(`DESCRIBE ${table}`)).map((c) => c.column_name);
 }
 
 /** Names an email column goes by, best first, compared as transaction columns are (case, spaces, dashes, underscores ignored). */
@@ -101,12 +83,9 @@ const isSuppressColumn = (column: string) => SUPPRESS_COLUMN.test(column) || ema
  */
 async function loadSuppressions(engine: Engine, file: string): Promise<void> {
   const q = engine.dialect.quoteIdentifier;
-  let columns = await loadSideFile(engine, 'suppressions', file);
-  let use = columns.filter(isSuppressColumn);
-  if (use.length === 0) {
-    if (readerKindOf(file) === 'csv') columns = await loadSideFile(engine, 'suppressions', file, { header: false });
-    use = columns;
-  }
+  let use = (await engine.loadSideFile('suppressions', file)).filter(isSuppressColumn);
+  // (Only a CSV file reads differently without a header.)
+  if (use.length === 0) use = await engine.loadSideFile('suppressions', file, { header: false });
   await engine.run(
     `CREATE OR REPLACE TEMP TABLE suppressed_values AS
      SELECT DISTINCT v FROM (${use.map((c) => `SELECT lower(trim(CAST(${q(c)} AS VARCHAR))) AS v FROM suppressions`).join(' UNION ALL ')})
@@ -228,7 +207,7 @@ export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ c
   let hasAddress = 'true';
   let emailColumn: string | undefined;
   if (f.contacts) {
-    const columns = await loadSideFile(engine, 'contacts', f.contacts);
+    const columns = await engine.loadSideFile('contacts', f.contacts);
     const idColumn = columns.find((c) => c.toLowerCase() === 'customer_id');
     if (!idColumn) throw new InputError(`${f.contacts}: needs a customer_id column (columns: ${columns.join(', ')})`);
     // Score columns win over contact columns of the same name (identifiers are case-insensitive).

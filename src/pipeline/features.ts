@@ -1,7 +1,7 @@
 import type { Engine } from '../engine/Engine.js';
 import { InputError } from '../errors.js';
 import { customerFeaturesSql, LATEST_DATE_SQL, dropOccasionsSql, occasionsSql, ROW_COUNTS_SQL, RUN_PARAMETERS_SQL, type DaySummaryNeeds } from '../sql/features.js';
-import type { LoadResult } from './load.js';
+import type { Ingested } from '../engine/Engine.js';
 
 export interface FeaturesResult {
   asOf: string;
@@ -20,7 +20,7 @@ export async function resolveAsOf(engine: Engine, asOf: string | undefined): Pro
 export async function computeFeatures(
   engine: Engine,
   asOf: string,
-  loaded: Pick<LoadResult, 'hasOrderIds' | 'singleSource'>,
+  loaded: Pick<Ingested, 'hasOrderIds' | 'singleSource'>,
   needs: DaySummaryNeeds,
 ): Promise<FeaturesResult> {
   await engine.run(RUN_PARAMETERS_SQL, { asOf });
@@ -31,9 +31,9 @@ export async function computeFeatures(
 }
 
 /** With one source and no order ids, customer_days has one row per occasion already, and occasions is a view of it (sql/features.ts). */
-const occasionsAreView = (loaded: Pick<LoadResult, 'hasOrderIds' | 'singleSource'>) => !loaded.hasOrderIds && loaded.singleSource;
+const occasionsAreView = (loaded: Pick<Ingested, 'hasOrderIds' | 'singleSource'>) => !loaded.hasOrderIds && loaded.singleSource;
 
 /** Drops the occasions, for a job that needs no per-occasion rows any more. */
-export async function dropOccasions(engine: Engine, loaded: Pick<LoadResult, 'hasOrderIds' | 'singleSource'>): Promise<void> {
+export async function dropOccasions(engine: Engine, loaded: Pick<Ingested, 'hasOrderIds' | 'singleSource'>): Promise<void> {
   await engine.run(dropOccasionsSql(occasionsAreView(loaded)));
 }

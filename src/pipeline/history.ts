@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Engine } from '../engine/Engine.js';
 import { DEFAULT_DB_WAIT_SECONDS } from '../config/schema.js';
-import { InputError, UsageError } from '../errors.js';
+import { DatabaseInUseError, InputError, UsageError } from '../errors.js';
 import { testPoint } from '../testHooks.js';
 import type { Logger } from './effects.js';
 import {
@@ -18,10 +18,7 @@ import {
   WITH_HISTORY_SQL,
 } from '../sql/history.js';
 import { NEW_LABELS_SQL } from '../sql/labels.js';
-import { removeAbandonedRewrites } from './historySpace.js';
 import type { AfterScoring } from '../sql/scored.js';
-
-const isLockError = (message: string) => /could not set lock|conflicting lock/i.test(message);
 
 export interface AttachOptions {
   readOnly?: boolean;
@@ -42,18 +39,16 @@ export function checkDatabasePath(dbPath: string): void {
  * for up to `waitSeconds` before it fails with an error that says so.
  */
 export async function attachDatabase(engine: Engine, dbPath: string, options: AttachOptions = {}): Promise<void> {
-  // TYPE duckdb: without it DuckDB opens a path ending in .parquet or .csv as something else, and the run records nothing.
-  const sql = `ATTACH ${engine.dialect.quoteString(dbPath)} AS history (TYPE duckdb${options.readOnly ? ', READ_ONLY' : ''})`;
   const waitSeconds = options.waitSeconds ?? DEFAULT_DB_WAIT_SECONDS;
   const deadline = Date.now() + waitSeconds * 1000;
   let warned = false;
   for (;;) {
     try {
-      await engine.run(sql);
+      await engine.attachDatabase(dbPath, 'history', { readOnly: options.readOnly });
       return;
     } catch (error) {
-      const message = (error as Error).message.split('\n')[0]!;
-      if (!isLockError(message)) throw new InputError(`${dbPath}: cannot be opened as a DuckDB database (${message})`);
+      if (!(error instanceof DatabaseInUseError)) throw error;
+      const message = error.detail;
       if (Date.now() >= deadline) {
         throw new InputError(
           `${dbPath}: the database is in use by another process${waitSeconds > 0 ? ` (waited ${waitSeconds} s; --db-wait sets how long)` : ''}: ${message}`,
@@ -75,8 +70,6 @@ export async function attachHistory(engine: Engine, dbPath: string, options: Att
   // Like --out, a new database's folder is created.
   await mkdir(path.dirname(path.resolve(dbPath)), { recursive: true });
   await attachDatabase(engine, dbPath, options);
-  // Holding the database now, this process is the only one that could be rewriting it.
-  await removeAbandonedRewrites(dbPath);
   if ((await engine.one<{ n: number }>(OLD_LAYOUT_SQL))!.n > 0) {
     await inTransaction(engine, async () => {
       for (const sql of MIGRATE_OLD_LAYOUT_SQL(q)) await engine.run(sql);
@@ -98,7 +91,7 @@ export async function inTransaction(engine: Engine, work: () => Promise<void>, c
 }
 
 export async function detachHistory(engine: Engine): Promise<void> {
-  await engine.run(`DETACH history`);
+  await engine.detachDatabase('history');
 }
 
 /** The newest run before `runId` whose customer scores are still kept, or null. */

@@ -1,6 +1,7 @@
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
-import { LIFECYCLE_PARAMETERS_SQL, LIFECYCLE_STAGES, lifecycleLayerSql, STAGE_COUNTS_SQL, type LifecycleStage } from '../sql/lifecycle.js';
+import { LIFECYCLE_STAGES, type LifecycleStage } from '../config/lists.js';
+import { LIFECYCLE_PARAMETERS_SQL, lifecycleLayerSql, STAGE_COUNTS_SQL } from '../sql/lifecycle.js';
 import type { Layer } from '../sql/scored.js';
 
 export interface LifecycleResult {

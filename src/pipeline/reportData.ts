@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/Engine.js';
-import type { ReportData } from '../report/reportData.js';
-import { STAGE_ORDER } from '../report/reportData.js';
+import type { ReportData } from '../report/data.js';
+import { LIFECYCLE_STAGES } from '../config/lists.js';
 import {
   CLV_HISTOGRAM_SQL,
   REPORT_CLUSTERS_SQL,
@@ -31,7 +31,7 @@ export async function gatherReportData(engine: Engine, run: number | undefined):
   const migration = previous !== null ? await migrationBetween(engine, 'segment', previous, runId) : null;
 
   const stages = await engine.all<NonNullable<ReportData['stages']>[number]>(REPORT_STAGES_SQL, p);
-  stages.sort((a, b) => STAGE_ORDER.indexOf(a.stage) - STAGE_ORDER.indexOf(b.stage));
+  stages.sort((a, b) => stageIndex(a.stage) - stageIndex(b.stage));
   const clusters = await engine.all<NonNullable<ReportData['clusters']>[number]>(REPORT_CLUSTERS_SQL, p);
   const histogram = clv?.available ? await engine.all<{ binStart: number; binEnd: number; customers: number }>(CLV_HISTOGRAM_SQL, p) : [];
 
@@ -62,3 +62,5 @@ export async function gatherReportData(engine: Engine, run: number | undefined):
     migration: migration ? { fromRun: migration.fromRun, toRun: migration.toRun, by: 'segment', cells: migration.cells } : null,
   };
 }
+
+const stageIndex = (stage: string) => (LIFECYCLE_STAGES as readonly string[]).indexOf(stage);

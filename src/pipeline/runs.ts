@@ -115,3 +115,15 @@ export async function migrationBetween(
   const cells = await engine.all<MigrationCell>(migrationSql(column), { fromRun, toRun });
   return { fromRun, toRun, cells };
 }
+
+/** What the history's runs read and wrote: the output folder of every run (as given) and every input. */
+export interface RecordedRunPaths {
+  outFolders: string[];
+  inputs: string[];
+}
+
+export async function recordedRunPaths(engine: Engine): Promise<RecordedRunPaths> {
+  const folders = await engine.all<{ out: string }>(`SELECT DISTINCT json_extract_string(options, '$.out') AS out FROM history.runs WHERE json_extract_string(options, '$.out') IS NOT NULL ORDER BY out`);
+  const inputs = await engine.all<{ file: string }>(`SELECT DISTINCT unnest(json_extract_string(inputs, '$[*]')) AS file FROM history.runs ORDER BY file`);
+  return { outFolders: folders.map((f) => f.out), inputs: inputs.map((i) => i.file) };
+}

@@ -14,7 +14,7 @@ import { copyFile, lstat, mkdir, readdir, stat, symlink, writeFile } from 'node:
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/pipeline/effects.js';
-import { runScore } from '../../src/pipeline/score.js';
+import { runScore } from '../../src/jobs/score.js';
 import { config, lastMessage, runCli, tempDir, withEngine, type CliResult } from '../helpers.js';
 
 const CUSTOMERS = 5000;

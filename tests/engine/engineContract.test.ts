@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/engine/Engine.js';
+import type { QueryEngine } from '../../src/engine/Engine.js';
 import { openEngine } from '../../src/engine/openEngine.js';
 import { EngineError } from '../../src/errors.js';
 import { parsePostgresTarget } from '../../src/engine/postgres/connection.js';
@@ -240,7 +240,7 @@ describeEachEngine(
     const url = new URL(POSTGRES_URL);
     const saved = { ...process.env };
     Object.assign(process.env, { PGHOST: url.hostname, PGPORT: url.port || '5432', PGUSER: decodeURIComponent(url.username), PGDATABASE: url.pathname.slice(1) });
-    let fromEnvironment: Engine | undefined;
+    let fromEnvironment: QueryEngine | undefined;
     try {
       fromEnvironment = await openEngine('postgres', { schema });
       expect(await fromEnvironment.one(`SELECT current_database() AS db, inet_server_port() AS port, current_schema() AS in_schema`)).toEqual({

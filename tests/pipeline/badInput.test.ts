@@ -2,9 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { loadTransactions } from '../../src/pipeline/load.js';
 import { silentEffects } from '../../src/pipeline/effects.js';
-import { runScore } from '../../src/pipeline/score.js';
+import { runScore } from '../../src/jobs/score.js';
 import { config, fixture, parseCsv, tempDir, withEngine } from '../helpers.js';
 
 /** Options of the runs here that look at loading only: RFM scores, a CSV table, no database. */
@@ -152,13 +151,14 @@ describe('bad input corpus (fixtures/bad)', () => {
     await withEngine(async (engine) => {
       const threads = async () => (await engine.one<{ n: number }>(`SELECT current_setting('threads')::INTEGER AS n`))!.n;
       const before = await threads();
-      await loadTransactions(engine, config({ inputs: [fixture('tiny', 'transactions.csv')] }));
+      const ingest = (options: Record<string, unknown>) => engine.ingest(config(options).inputs, config(options));
+      await ingest({ inputs: [fixture('tiny', 'transactions.csv')] });
       expect(await threads()).toBe(before);
-      await expect(loadTransactions(engine, config({ inputs: [fixture('bad', 'empty.csv')] }))).rejects.toThrow(InputError);
+      await expect(ingest({ inputs: [fixture('bad', 'empty.csv')] })).rejects.toThrow(InputError);
       expect(await threads()).toBe(before);
       // A number of threads the user chose is left alone.
       await engine.run('SET threads = 1');
-      await loadTransactions(engine, config({ inputs: [fixture('tiny', 'transactions.csv')], threads: 1 }));
+      await ingest({ inputs: [fixture('tiny', 'transactions.csv')], threads: 1 });
       expect(await threads()).toBe(1);
     });
   });

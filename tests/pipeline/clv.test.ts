@@ -8,8 +8,7 @@ import type { BgNbdParams, GammaGammaParams } from '../../src/models/types.js';
 import { purchasePatterns, runBacktest, spendPatterns, type BacktestResult } from '../../src/pipeline/clv.js';
 import { silentEffects, silentLogger } from '../../src/pipeline/effects.js';
 import { computeFeatures } from '../../src/pipeline/features.js';
-import { loadTransactions } from '../../src/pipeline/load.js';
-import { runScore, type ScoreSummary } from '../../src/pipeline/score.js';
+import { runScore, type ScoreSummary } from '../../src/jobs/score.js';
 import { fixedDropoutModel, fixedDropoutTransactions, isoDay } from '../fixedDropout.js';
 import { CDNOW_CSV, config, expectPublishedFit, parseCsv, relative, tempDir, withEngine } from '../helpers.js';
 
@@ -548,7 +547,7 @@ describe('runBacktest on CDNOW (calibration to 1997-09-30, holdout to 1998-06-30
   beforeAll(async () => {
     [result, inputs] = await withEngine(async (engine) => {
       const cfg = config({ inputs: [CDNOW_CSV] });
-      const loaded = await loadTransactions(engine, cfg);
+      const loaded = await engine.ingest(cfg.inputs, cfg);
       await computeFeatures(engine, AS_OF, loaded, { clv: true, lifecycle: false });
       const r = await runBacktest(engine, cfg.clv, AS_OF, '1998-06-30');
       return [r, await engine.all<Row>(`SELECT frequency, recency_days_model, t_days FROM clv_inputs`)] as const;

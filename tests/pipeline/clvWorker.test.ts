@@ -12,7 +12,6 @@ import { backgroundFitter, purchasePatterns, spendPatterns } from '../../src/pip
 import type { ClvFitInput } from '../../src/pipeline/clvFits.js';
 import { silentLogger } from '../../src/pipeline/effects.js';
 import { computeFeatures } from '../../src/pipeline/features.js';
-import { loadTransactions } from '../../src/pipeline/load.js';
 import { CLV_INPUTS_SQL } from '../../src/sql/clv.js';
 import { CDNOW_CSV, config, ROOT, withEngine } from '../helpers.js';
 
@@ -21,7 +20,7 @@ const WORKER = pathToFileURL(`${ROOT}/dist/pipeline/clvWorker.js`);
 async function cdnowInput(model: 'bgnbd' | 'paretonbd'): Promise<ClvFitInput> {
   return withEngine(async (engine) => {
     const cfg = config({ inputs: [CDNOW_CSV], asOf: '1997-09-30', clv: { model } });
-    const loaded = await loadTransactions(engine, cfg);
+    const loaded = await engine.ingest(cfg.inputs, cfg);
     await computeFeatures(engine, '1997-09-30', loaded, { clv: true, lifecycle: false });
     await engine.run(CLV_INPUTS_SQL);
     const { patterns, days, base } = await purchasePatterns(engine, cfg.clv.timeUnit);

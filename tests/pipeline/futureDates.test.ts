@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../../src/engine/duckdb/DuckDbEngine.js';
 import type { Engine } from '../../src/engine/Engine.js';
 import { silentEffects } from '../../src/pipeline/effects.js';
-import { runScore } from '../../src/pipeline/score.js';
+import { runScore } from '../../src/jobs/score.js';
 import { config, parseCsv, tempDir, withEngine } from '../helpers.js';
 
 const LOAD_ONLY = { noDb: true, format: ['csv'], clv: { enabled: false }, kmeans: { enabled: false }, lifecycle: { enabled: false } };

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/loadConfig.js';
 import { silentEffects } from '../../src/pipeline/effects.js';
-import { runScore, type ScoreSummary } from '../../src/pipeline/score.js';
+import { runScore, type ScoreSummary } from '../../src/jobs/score.js';
 import { LIFECYCLE_STAGES, type LifecycleStage } from '../../src/sql/lifecycle.js';
 import { config, fixture, parseCsv, tempDir, withEngine } from '../helpers.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { scoreRfm } from '../../src/pipeline/rfm.js';
 import { rfmLayerSql } from '../../src/sql/rfm.js';
 import { CUSTOMERS } from '../../src/sql/scored.js';
-import { runScore } from '../../src/pipeline/score.js';
+import { runScore } from '../../src/jobs/score.js';
 import { defineLabels } from '../../src/pipeline/labels.js';
 import { ALL_CELLS, DEFAULT_SEGMENT_MAP } from '../../src/pipeline/segmentMap.js';
 import { silentEffects } from '../../src/pipeline/effects.js';

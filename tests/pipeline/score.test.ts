@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/Engine.js';
 import { silentEffects } from '../../src/pipeline/effects.js';
-import { runScore } from '../../src/pipeline/score.js';
+import { runScore } from '../../src/jobs/score.js';
 import { config, fixture, tempDir, withEngine } from '../helpers.js';
 
 /** The relations a run builds on the way to final_scores (per day, per occasion, per customer), by name. */

@@ -3,7 +3,7 @@
  * half of them one-time buyers). Numbers are literal so the report is stable;
  * totals are derived from the tables so that sections agree with each other.
  */
-import type { ReportData } from '../../src/report/reportData.js';
+import type { ReportData } from '../../src/report/data.js';
 
 // R×F customers; F = 2 is empty because one-time buyers (51%) all tie at F = 1
 // and the two-order buyers' lowest rank lands in the third quintile.

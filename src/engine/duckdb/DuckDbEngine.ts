@@ -2,11 +2,14 @@ import { DOUBLE, DuckDBDataChunk, DuckDBDoubleVector, DuckDBInstance, JSDuckDBVa
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CrmError, OutOfMemoryError } from '../../errors.js';
+import { CrmError, DatabaseInUseError, InputError, OutOfMemoryError } from '../../errors.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
 import { onInterrupt } from '../../io/interrupt.js';
-import type { Engine, NumericColumns, SqlParams } from '../Engine.js';
+import type { Engine, IngestOptions, Ingested, NumericColumns, RejectReasons, SqlParams } from '../Engine.js';
 import { duckdbDialect } from './dialect.js';
+import { giveBackPrunedSpace, removeAbandonedRewrites } from './historySpace.js';
+import { dropCustomerDays, expandInputs, ingest, rejectReasons, setRunDay } from './ingest/ingest.js';
+import { readerKindOf } from './ingest/readFiles.js';
 
 export interface DuckDbEngineOptions {
   /** Database file; ':memory:' (default) for a scratch engine. */
@@ -98,8 +101,12 @@ const profile = (sql: string, start: number) => {
   );
 };
 
+/** DuckDB's words for a database file another process holds. */
+const isLockError = (message: string) => /could not set lock|conflicting lock/i.test(message);
+
 /** The only module that imports @duckdb/node-api. */
 export class DuckDbEngine implements Engine {
+  readonly name = 'DuckDB';
   readonly dialect = duckdbDialect;
 
   private constructor(
@@ -256,6 +263,83 @@ export class DuckDbEngine implements Engine {
       if (!chunk || chunk.rowCount === 0) break;
       yield { names, columns: chunk.convertColumns(JSDuckDBValueConverter).map((column) => column.map(toJs)) };
     }
+  }
+
+  async describeSettings(): Promise<Record<string, unknown>> {
+    const settings = await this.one<{ memoryLimit: string; threads: number }>(`SELECT current_setting('memory_limit') AS memoryLimit, current_setting('threads')::INTEGER AS threads`);
+    return { ...settings, spillFolder: this.scratchFolder };
+  }
+
+  async attachDatabase(file: string, alias: string, options: { readOnly?: boolean } = {}): Promise<void> {
+    const q = duckdbDialect;
+    // TYPE duckdb: without it DuckDB opens a path ending in .parquet or .csv as something else, and the run records nothing.
+    try {
+      await this.run(`ATTACH ${q.quoteString(file)} AS ${q.quoteIdentifier(alias)} (TYPE duckdb${options.readOnly ? ', READ_ONLY' : ''})`);
+    } catch (error) {
+      const message = (error as Error).message.split('\n')[0]!;
+      if (isLockError(message)) throw new DatabaseInUseError(message);
+      throw new InputError(`${file}: cannot be opened as a DuckDB database (${message})`);
+    }
+    // Holding the database for writing now, this process is the only one that could be rewriting it.
+    if (!options.readOnly) await removeAbandonedRewrites(file);
+  }
+
+  detachDatabase(alias: string): Promise<void> {
+    return this.run(`DETACH ${duckdbDialect.quoteIdentifier(alias)}`);
+  }
+
+  checkpoint(alias: string): Promise<void> {
+    return this.run(`CHECKPOINT ${duckdbDialect.quoteIdentifier(alias)}`);
+  }
+
+  compactHistory(file: string): Promise<{ before: number; after: number } | null> {
+    return giveBackPrunedSpace(this, file);
+  }
+
+  async loadSideFile(table: string, file: string, options: { header?: boolean } = {}): Promise<string[]> {
+    const kind = readerKindOf(file);
+    const csvOptions = options.header === false ? ', header = false' : '';
+    const reader =
+      kind === 'parquet'
+        ? 'read_parquet($path)'
+        : kind === 'ndjson'
+          ? "read_json($path, format = 'newline_delimited')"
+          : `read_csv($path, all_varchar = true${csvOptions})`;
+    try {
+      await this.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * FROM ${reader}`, { path: file });
+    } catch (error) {
+      throw new InputError(`${file}: cannot be read (${(error as Error).message.split('\n')[0]})`);
+    }
+    return (await this.all<{ column_name: string }>(`DESCRIBE ${table}`)).map((c) => c.column_name);
+  }
+
+  async textColumns(table: string): Promise<string[]> {
+    const columns = await this.all<{ column_name: string; column_type: string }>(`DESCRIBE ${duckdbDialect.quoteIdentifier(table)}`);
+    return columns.filter((c) => c.column_type === 'VARCHAR').map((c) => c.column_name);
+  }
+
+  keepRowOrder(): Promise<void> {
+    return this.run(`SET preserve_insertion_order = true`);
+  }
+
+  ingest(inputs: readonly string[], options: IngestOptions): Promise<Ingested> {
+    return ingest(this, inputs, options);
+  }
+
+  expandInputs(inputs: readonly string[]): Promise<string[]> {
+    return expandInputs(this, inputs);
+  }
+
+  setRunDay(now: Date): Promise<string> {
+    return setRunDay(this, now);
+  }
+
+  rejectReasons(options: Pick<IngestOptions, 'decimalSeparator' | 'dateFormat'>): Promise<RejectReasons> {
+    return rejectReasons(this, options);
+  }
+
+  dropCustomerDays(ingested: Pick<Ingested, 'dayTables'>): Promise<void> {
+    return dropCustomerDays(this, ingested);
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,7 @@ import copyStreams from 'pg-copy-streams';
 import { CrmError } from '../../errors.js';
 import { onInterrupt } from '../../io/interrupt.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
-import type { Engine, NumericColumns, SqlParams } from '../Engine.js';
+import type { NumericColumns, QueryEngine, SqlParams } from '../Engine.js';
 import type { EngineCapabilities } from '../dialect.js';
 import { connectTimeoutMillis, describeTarget, type PostgresTarget } from './connection.js';
 import { CITUS_CAPABILITIES, POSTGRES_CAPABILITIES, postgresDialect } from './dialect.js';
@@ -48,7 +48,8 @@ export interface TableFill {
  * when the extension is installed in the database. One client, one session:
  * temporary tables and settings last until close.
  */
-export class PostgresEngine implements Engine {
+export class PostgresEngine implements QueryEngine {
+  readonly name = 'PostgreSQL';
   readonly dialect = postgresDialect;
   /** The session's transaction state from the server's last ReadyForQuery: 'I' idle, 'T' in a transaction, 'E' in a failed one. */
   private transaction = 'I';

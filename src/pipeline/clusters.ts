@@ -17,7 +17,7 @@ import {
 } from '../sql/segment.js';
 import { labelIds } from './labels.js';
 
-export interface SegmentResult {
+export interface ClustersResult {
   k: number;
   kChosen: 'fixed' | 'auto';
   silhouette: { k: number; silhouette: number }[] | null;
@@ -31,17 +31,17 @@ export interface SegmentResult {
 }
 
 /**
- * The k-means segment stage (DESIGN §3, src/sql/segment.ts): one pass over
+ * The k-means clusters stage (DESIGN §3, src/sql/segment.ts): one pass over
  * the customers, the fit on a seeded sample, and the layer that gives every
  * customer its raw cluster; {@link describeClusters} numbers and names the
  * clusters once the customers are scored.
  * `clv`: the CLV stage's layer when it gave usable values, for the clv feature.
  */
-export async function segmentCustomers(
+export async function clusterCustomers(
   engine: Engine,
   options: ScoreConfig['kmeans'],
   clv: Layer | null,
-): Promise<{ fitted: FittedSegment; layer: Layer }> {
+): Promise<{ fitted: FittedClusters; layer: Layer }> {
   const withClv = options.useClv && clv !== null;
   const features = FEATURE_NAMES.filter((f) => f !== 'log_clv' || withClv);
   const d = features.length;
@@ -68,7 +68,7 @@ export async function segmentCustomers(
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) points[i * d + j] = sample[features[j]!][i]!;
 
   let model;
-  let silhouette: SegmentResult['silhouette'] = null;
+  let silhouette: ClustersResult['silhouette'] = null;
   try {
     if (options.k === 'auto') {
       // Candidates 2..8, but never more clusters than distinct customers (feature vectors) in the sample.
@@ -96,12 +96,12 @@ export async function segmentCustomers(
 }
 
 /** What the fit leaves for {@link describeClusters}, once the customers are scored. */
-export interface FittedSegment {
+export interface FittedClusters {
   features: FeatureName[];
   k: number;
   model: KMeansModel;
   scaling: Record<string, number>;
-  silhouette: SegmentResult['silhouette'];
+  silhouette: ClustersResult['silhouette'];
   sampleSize: number;
   withClv: boolean;
 }
@@ -116,10 +116,10 @@ export interface FittedSegment {
  */
 export async function describeClusters(
   engine: Engine,
-  fitted: FittedSegment,
+  fitted: FittedClusters,
   options: ScoreConfig['kmeans'],
   clvColumn: boolean,
-): Promise<{ result: SegmentResult; columns: ReturnType<typeof clusterColumnsSql> }> {
+): Promise<{ result: ClustersResult; columns: ReturnType<typeof clusterColumnsSql> }> {
   const { features, k, model, scaling, withClv } = fitted;
   const d = features.length;
   await engine.run(CLUSTER_PROFILES_SQL(clvColumn));
@@ -170,7 +170,7 @@ export async function describeClusters(
       ...(withClv ? { clv: at('log_clv') } : {}),
     };
   });
-  const result: SegmentResult = {
+  const result: ClustersResult = {
     k,
     kChosen: options.k === 'auto' ? 'auto' : 'fixed',
     silhouette: fitted.silhouette,

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Engine } from '../engine/Engine.js';
-import { onInterrupt } from '../io/interrupt.js';
-import { copyHistorySql, HISTORY_BLOCKS_SQL } from '../sql/history.js';
-import { testPoint } from '../testHooks.js';
+import type { Engine } from '../Engine.js';
+import { onInterrupt } from '../../io/interrupt.js';
+import { copyHistorySql, HISTORY_BLOCKS_SQL } from '../../sql/history.js';
+import { testPoint } from '../../testHooks.js';
 
 /*
  * Pruned scores free their blocks in the history file (whole row groups, once

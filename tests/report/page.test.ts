@@ -2,17 +2,18 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  clustersSpec,
-  clvSpec,
-  lifecycleSpec,
-  migrationSpec,
-  paretoSpec,
-  rfmHeatmapSpec,
-  segmentsSpec,
-} from '../../src/report/charts.js';
-import type { ReportData } from '../../src/report/reportData.js';
-import { CSP, escapeHtml, measureText, renderReport, sanitizeSvg } from '../../src/report/renderReport.js';
+import { clustersSpec } from '../../src/report/charts/clusters.js';
+import { clvSpec } from '../../src/report/charts/clv.js';
+import { lifecycleSpec } from '../../src/report/charts/lifecycle.js';
+import { migrationSpec } from '../../src/report/charts/migration.js';
+import { paretoSpec } from '../../src/report/charts/pareto.js';
+import { rfmHeatmapSpec } from '../../src/report/charts/rfmHeatmap.js';
+import { segmentsSpec } from '../../src/report/charts/segments.js';
+import type { ReportData } from '../../src/report/data.js';
+import { escapeHtml } from '../../src/report/format.js';
+import { CSP, renderReport } from '../../src/report/page.js';
+import { measureText } from '../../src/report/svg/render.js';
+import { sanitizeSvg } from '../../src/report/svg/sanitize.js';
 import { browserSkipReason, checkReportInBrowser } from './browser.js';
 import { sampleReportData } from './sampleReportData.js';
 

@@ -1,4 +1,4 @@
-import type { ColumnMapping } from '../config/schema.js';
+import type { ColumnMapping } from './schema.js';
 import { InputError } from '../errors.js';
 
 export type Role = 'customer' | 'date' | 'amount' | 'order';

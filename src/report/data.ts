@@ -49,21 +49,3 @@ export interface ReportData {
     cells: { from: string; to: string; customers: number; revenue: number }[];
   };
 }
-
-/** Named RFM segments in their canonical order (best → worst), DESIGN §3. */
-export const SEGMENT_ORDER: readonly string[] = [
-  'Champions',
-  'Loyal',
-  'Potential Loyalist',
-  'New Customers',
-  'Promising',
-  'Need Attention',
-  'About To Sleep',
-  'At Risk',
-  "Can't Lose Them",
-  'Hibernating',
-  'Lost',
-];
-
-/** Lifecycle stages in funnel order, DESIGN §3. */
-export const STAGE_ORDER: readonly string[] = ['new', 'active', 'loyal', 'reactivated', 'at_risk', 'lapsed', 'lost'];

@@ -5,7 +5,7 @@
  *
  * Paths always go in as bound parameters (`$path`); column names are quoted.
  */
-import type { Dialect } from '../engine/dialect.js';
+import type { Dialect } from '../../dialect.js';
 
 export type ReaderKind = 'csv' | 'whitespace' | 'parquet' | 'ndjson';
 

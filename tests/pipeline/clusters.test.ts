@@ -5,7 +5,7 @@ import type { Engine } from '../../src/engine/Engine.js';
 import { UsageError } from '../../src/errors.js';
 import { adjustedRandIndex, assignNearest, kMeansPlusPlus } from '../../src/models/kmeans.js';
 import { silentEffects } from '../../src/pipeline/effects.js';
-import { runScore, type ScoreSummary } from '../../src/pipeline/score.js';
+import { runScore, type ScoreSummary } from '../../src/jobs/score.js';
 import { FEATURE_SCALE, featureSampleSql } from '../../src/sql/segment.js';
 import { CUSTOMERS } from '../../src/sql/scored.js';
 import { CDNOW_CSV, config, fixture, parseCsv, tempDir, withEngine } from '../helpers.js';
@@ -63,7 +63,7 @@ async function shuffledCopy(file: string, seed: number): Promise<string> {
   return target;
 }
 
-describe('k-means segment stage on well-separated blobs', () => {
+describe('k-means clusters stage on well-separated blobs', () => {
   it('--k 4 recovers the 4 blobs (ARI ≥ 0.99), numbered by descending mean revenue, with labels', async () => {
     const { rows, summary, out } = await segment(BLOBS4, { k: 4, seed: 42 });
     expect(rows).toHaveLength(840);
@@ -187,7 +187,7 @@ describe('--k auto on few distinct customers', () => {
   });
 });
 
-describe('k-means segment stage on CDNOW', () => {
+describe('k-means clusters stage on CDNOW', () => {
   it('assigns every customer to the nearest centroid of the fit (the vectorised SQL pass agrees with the maths)', async () => {
     const { rows, summary } = await segment(CDNOW_CSV, { k: 5, seed: 42 }, undefined, '1997-09-30');
     const seg = summary.segments!;
@@ -257,7 +257,7 @@ function labelsOf(rows: Run['rows']): string[] {
 
 describe('distinctLabels', () => {
   it('spells out the median customer only where two clusters share the words, and numbers exact repeats', async () => {
-    const { distinctLabels } = await import('../../src/pipeline/segment.js');
+    const { distinctLabels } = await import('../../src/pipeline/clusters.js');
     expect(
       distinctLabels([
         { cluster: 1, label: 'Recent · frequent · high value', detail: 'median 5 days' },

@@ -1,0 +1,406 @@
+import path from 'node:path';
+import type { ScoreConfig } from '../config/schema.js';
+import type { Engine, Ingested } from '../engine/Engine.js';
+import { InputError, namingStage } from '../errors.js';
+import { awaitedLater } from '../promises.js';
+import { OutputSet, writeFileAtomic } from '../io/atomic.js';
+import { beforeAnySignal } from '../io/interrupt.js';
+import { testPoint } from '../testHooks.js';
+import { withRunEngine } from './openRunEngine.js';
+import { refuseFutureDay } from './runDay.js';
+import { excelSafeSql, EXTENSION, writeQuery, type TableFormat } from '../io/writers.js';
+import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
+import { CLUSTERS_CSV_SQL } from '../sql/segment.js';
+import { assembleScoredSql, DROP_SCORING_INPUTS_SQL, FINAL_WITHOUT_HISTORY_SQL, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../sql/scored.js';
+import type { ClvResult, StartedClv } from '../pipeline/clv.js';
+import { newRunId, type Effects, type Logger } from '../pipeline/effects.js';
+import { computeFeatures, dropOccasions, resolveAsOf } from '../pipeline/features.js';
+import { addHistoryColumns, detachHistory, nextRunId, recordRun } from '../pipeline/history.js';
+import { forgetRun, markPublished, openHistory, recoverBeforeRun } from '../pipeline/publish.js';
+import { assignLifecycle, stageCounts, type LifecycleResult } from '../pipeline/lifecycle.js';
+import { LIFECYCLE_STAGES } from '../config/lists.js';
+import { STAGES_SQL } from '../sql/lifecycle.js';
+import { defineLabels } from '../pipeline/labels.js';
+import { rfmThresholds, scoreRfm, type RfmResult } from '../pipeline/rfm.js';
+import type { FittedClusters, ClustersResult } from '../pipeline/clusters.js';
+import { ALL_CELLS, DEFAULT_SEGMENT_MAP, readSegmentMap, type SegmentMap } from '../pipeline/segmentMap.js';
+
+export interface ScoreSummary {
+  run: { id: number | null; logId: string; asOf: string; startedAt: string; finishedAt: string; inputs: string[]; options: ScoreConfig; outputs: string[] };
+  rows: { read: number; accepted: number; rejected: number; excluded: number };
+  customers: number;
+  rfm: RfmResult;
+  clv: ClvResult | null;
+  lifecycle: LifecycleResult | null;
+  /** The k-means clusters (the key summary.json has always given them). */
+  segments: ClustersResult | null;
+  timings: Record<string, number>;
+}
+
+/**
+ * crm score, as the command runs it: its own engine, the as-of day checked
+ * against today and `checkBeforeRead` run before any data is read (or an
+ * interrupted publish settled), then runScore.
+ */
+export async function scoreJob(
+  config: ScoreConfig,
+  effects: Effects,
+  options: { asOfField: string; checkBeforeRead?: (engine: Engine) => Promise<void> },
+): Promise<ScoreSummary> {
+  return withRunEngine(
+    async (engine) => {
+      refuseFutureDay(options.asOfField, config.asOf, await engine.setRunDay(new Date()), config.timezone);
+      await options.checkBeforeRead?.(engine);
+      return runScore(engine, config, effects);
+    },
+    { timezone: config.timezone, threads: config.threads, memoryLimit: config.memoryLimit, tempDir: config.tempDir, log: effects.logger },
+  );
+}
+
+/** What every step of one score run shares. */
+interface ScoreRun {
+  engine: Engine;
+  config: ScoreConfig;
+  log: Logger;
+  /** Runs a stage, named in its errors and timed into the summary's timings. */
+  timed: <T>(name: string, work: () => Promise<T>) => Promise<T>;
+}
+
+/** The model stages' results, and the layers they add to the scored table (sql/scored.ts). */
+interface ScoredStages {
+  stages: Set<ScoredColumn['stage']>;
+  layers: Layer[];
+  rfm: Awaited<ReturnType<typeof scoreRfm>>;
+  clv: ClvResult | null;
+  /** Whether the CLV columns are there for the later stages (an unconverged purchase model leaves them null). */
+  withClv: boolean;
+  lifecycle: Omit<LifecycleResult, 'counts'> | null;
+  fittedClusters: FittedClusters | null;
+}
+
+/** What writing the outputs left for the summary and the history. */
+interface WrittenOutputs {
+  runId: number | null;
+  knownLabels: number;
+  scoredColumns: string[];
+  names: string[];
+  clusters: ClustersResult | null;
+  clusterColumns: { output: AfterScoring; history: AfterScoring };
+}
+
+/** The stage timer of one run: each stage's seconds, to the millisecond, added up when a stage is timed in two steps (clv: started, then finished). */
+function stageTimer(effects: Effects): { timings: Record<string, number>; timed: ScoreRun['timed'] } {
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const start = process.hrtime.bigint();
+    const end = effects.stage(name);
+    try {
+      return await namingStage(name, work);
+    } finally {
+      end();
+      // To the millisecond, as finer is timer noise.
+      timings[name] = Math.round((timings[name] ?? 0) * 1000 + Number(process.hrtime.bigint() - start) / 1e6) / 1000;
+    }
+  };
+  return { timings, timed };
+}
+
+/** The nightly job: load → validate → features → RFM → CLV → lifecycle → k-means clusters → write → record → publish. */
+export async function runScore(engine: Engine, config: ScoreConfig, effects: Effects): Promise<ScoreSummary> {
+  const startedAt = effects.now();
+  const logId = effects.logId ?? newRunId(startedAt);
+  const { timings, timed } = stageTimer(effects);
+  const run: ScoreRun = { engine, config, log: effects.logger, timed };
+
+  // Checked before any data is read, so a bad map or a history database the run could not record itself in costs nothing;
+  // and a publish a killed run left half done is settled, so the run starts from one whole set.
+  const segmentMap = config.rfm.segmentMap ? await readSegmentMap(config.rfm.segmentMap) : DEFAULT_SEGMENT_MAP;
+  const dbPath = config.noDb ? null : (config.db ?? path.join(config.out, 'crm.duckdb'));
+  await recoverBeforeRun(engine, config.out, dbPath, { waitSeconds: config.dbWait, log: run.log });
+
+  // The model stages' modules (k-means pulls in ml-kmeans and some 250 files
+  // behind it) load while the engine reads the input, rather than after it.
+  const modules = {
+    clv: config.clv.enabled ? awaitedLater(import('../pipeline/clv.js')) : null,
+    clusters: config.kmeans.enabled ? awaitedLater(import('../pipeline/clusters.js')) : null,
+  };
+
+  const loaded = await loadTransactions(run, startedAt);
+  const { asOf, features } = await customerFeatures(run, loaded);
+  const scored = await scoreCustomers(run, segmentMap, modules);
+
+  // Outputs: staged, then published together.
+  // Named after the run's log id, so a staging folder left by a killed run points at its log lines.
+  const out = await OutputSet.begin(config.out, `${process.pid}-${logId}`);
+  testPoint('outputs-staging');
+  let recorded: number | null = null;
+  try {
+    const written = await timed('write', () => writeOutputs(run, out, scored, { dbPath, asOf, segmentMap, describeClusters: modules.clusters }));
+    // Read from the finished table, like the output files.
+    const thresholds = await rfmThresholds(engine);
+    const lifecycle = scored.lifecycle ? { counts: await stageCounts(engine), ...scored.lifecycle } : null;
+    const finishedAt = effects.now();
+    const summary: ScoreSummary = {
+      run: {
+        id: written.runId,
+        logId,
+        asOf,
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        inputs: loaded.files,
+        options: config,
+        outputs: [...written.names, 'summary.json'],
+      },
+      rows: { ...loaded.counts, excluded: features.rowsExcluded },
+      customers: features.customers,
+      rfm: { method: scored.rfm.method, thresholds, cutPoints: scored.rfm.cutPoints },
+      clv: scored.clv,
+      lifecycle,
+      segments: written.clusters,
+      timings,
+    };
+    const settled = await recordAndPublish(run, out, summary, written, {
+      dbPath,
+      onRecorded: (runId) => (recorded = runId),
+      durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+    });
+    // Outside the publish: a signal may stop the rewrite, which leaves the database as it was.
+    if (dbPath && settled) await closeHistory(engine, dbPath, run.log);
+    return summary;
+  } catch (error) {
+    if (!out.committed) {
+      await out.abandon();
+      // Recorded but never published: the run goes (or, if even that fails, the next command removes it).
+      if (recorded !== null) await forgetRun(engine, recorded).catch(() => undefined);
+    }
+    throw error;
+  }
+}
+
+/** The load, refused when too many rows (or all) were rejected: the error itself says why, since a failed run writes no rejects.csv. */
+async function loadTransactions({ engine, config, log, timed }: ScoreRun, now: Date): Promise<Ingested> {
+  const loaded = await timed('load', () => engine.ingest(config.inputs, { ...config, now }));
+  const rows = loaded.counts;
+  log.info({ files: loaded.files.length, rowsRead: rows.read, rowsRejected: rows.rejected }, 'loaded transactions');
+  const topReasons = async () => {
+    const { reasons, hints } = await engine.rejectReasons(config);
+    const top = reasons.slice(0, 3).map((r) => `${r.rows} ${r.reason}`).join(', ');
+    return hints.length ? `${top} (${hints.join('; ')})` : top;
+  };
+  if (config.maxRejectRate !== undefined && rows.rejected / rows.read > config.maxRejectRate) {
+    throw new InputError(
+      `${rows.rejected} of ${rows.read} rows rejected (${((100 * rows.rejected) / rows.read).toFixed(2)}%), above --max-reject-rate ${config.maxRejectRate}: ${await topReasons()}`,
+    );
+  }
+  if (rows.accepted === 0) throw new InputError(`all ${rows.read} rows were rejected: ${await topReasons()}`);
+  return loaded;
+}
+
+/** One row per customer as of the as-of date (customer_features); the per-day rows are freed after. */
+async function customerFeatures({ engine, config, log, timed }: ScoreRun, loaded: Ingested) {
+  const asOf = await resolveAsOf(engine, config.asOf);
+  const features = await timed('features', () => computeFeatures(engine, asOf, loaded, { clv: config.clv.enabled, lifecycle: config.lifecycle.enabled }));
+  if (features.customers === 0) throw new InputError(`no transactions on or before the as-of date ${asOf}`);
+  log.info({ asOf, customers: features.customers, rowsExcluded: features.rowsExcluded }, 'computed customer features');
+  // Nothing after this reads the per-day rows: freeing them lowers the run's peak memory (by a fifth on 10M rows).
+  await dropOccasions(engine, loaded);
+  await engine.dropCustomerDays(loaded);
+  return { asOf, features };
+}
+
+/**
+ * RFM, CLV, lifecycle and k-means, each adding its columns as a layer over
+ * the customers (sql/scored.ts): the scored table is then one pass over
+ * customer_features. The lifecycle parameters and (unless it clusters on clv)
+ * the k-means fit need nothing from the CLV fits: they run while those finish
+ * in a worker thread (pipeline/clv.ts).
+ */
+async function scoreCustomers(
+  { engine, config, log, timed }: ScoreRun,
+  segmentMap: SegmentMap,
+  modules: { clv: Promise<typeof import('../pipeline/clv.js')> | null; clusters: Promise<typeof import('../pipeline/clusters.js')> | null },
+): Promise<ScoredStages> {
+  const stages = new Set<ScoredColumn['stage']>(['features', 'rfm']);
+  const layers: Layer[] = [];
+  let clv: ClvResult | null = null;
+  let clvLayer: Layer | null = null;
+  let clvStage: StartedClv | null = null;
+  if (modules.clv) {
+    const { startClv } = await modules.clv;
+    clvStage = await timed('clv', () => startClv(engine, config.clv, log));
+    stages.add('clv');
+  }
+  const rfm = await timed('rfm', () => scoreRfm(engine, config.rfm, segmentMap));
+  const lifecycleStage = config.lifecycle.enabled ? await timed('lifecycle', () => assignLifecycle(engine, config.lifecycle)) : null;
+  const fitClusters = async () => {
+    const { clusterCustomers } = await modules.clusters!;
+    // Timed as 'segment', the stage's name in summary.json's timings and the logs.
+    return timed('segment', () => clusterCustomers(engine, config.kmeans, clvLayer));
+  };
+  let clusterStage = modules.clusters && !config.kmeans.useClv ? await fitClusters() : null;
+  if (clvStage) {
+    clv = await timed('clv', clvStage.finish);
+    // An unconverged purchase model leaves the CLV columns null: no P(alive) or clv for the later stages.
+    if (clv.available) clvLayer = clvStage.layer;
+    layers.push(clvStage.layer);
+  }
+  let lifecycle: Omit<LifecycleResult, 'counts'> | null = null;
+  if (lifecycleStage) {
+    lifecycle = { thresholds: lifecycleStage.thresholds, usedPAlive: clvLayer !== null };
+    layers.push(lifecycleStage.layer(clvLayer !== null));
+    stages.add('lifecycle');
+  }
+  let fittedClusters: FittedClusters | null = null;
+  if (modules.clusters) {
+    clusterStage ??= await fitClusters();
+    fittedClusters = clusterStage.fitted;
+    layers.push(clusterStage.layer);
+    stages.add('segment');
+  }
+  layers.push(rfmLayerSql(config.rfm.method));
+  return { stages, layers, rfm, clv, withClv: clvLayer !== null, lifecycle, fittedClusters };
+}
+
+/**
+ * The scored table (final_scores, with the history's columns when there is a
+ * history) and every output file, staged in `out`.
+ */
+async function writeOutputs(
+  { engine, config, log }: ScoreRun,
+  out: OutputSet,
+  scored: ScoredStages,
+  options: { dbPath: string | null; asOf: string; segmentMap: SegmentMap; describeClusters: Promise<typeof import('../pipeline/clusters.js')> | null },
+): Promise<WrittenOutputs> {
+  const { dbPath } = options;
+  const { stages, fittedClusters } = scored;
+  let runId: number | null = null;
+  const scoredColumns = SCORED_COLUMNS.filter((c) => stages.has(c.stage)).map((c) => c.name);
+  const outputColumns = [...scoredColumns];
+  const names: string[] = [];
+  if (dbPath) await openHistory(engine, dbPath, { waitSeconds: config.dbWait, log });
+  // Every text a label column of this run can hold (src/sql/labels.ts); cluster names come after scoring.
+  const vocabulary = [...ALL_CELLS, ...options.segmentMap.keys(), ...(scored.lifecycle ? LIFECYCLE_STAGES : [])];
+  const { known: knownLabels } = await defineLabels(engine, vocabulary, dbPath !== null);
+  await engine.run(assembleScoredSql(stages, scored.layers, engine.dialect.quoteIdentifier, fittedClusters ? ['raw_cluster'] : []));
+  if (dbPath) {
+    const next = await nextRunId(engine);
+    runId = next.runId;
+    await addHistoryColumns(engine, options.asOf, next.previousRun);
+    outputColumns.push('previous_segment', 'segment_changed_at');
+  } else {
+    await engine.run(FINAL_WITHOUT_HISTORY_SQL);
+  }
+  // Freed before the outputs are written: a sixth less peak memory on 1M customers.
+  for (const sql of DROP_SCORING_INPUTS_SQL) await engine.run(sql);
+  // final_scores was written sorted by customer_id (ORDER BY keeps its order either way);
+  // from here on, tables are read in the order they were written.
+  await engine.keepRowOrder();
+  let clusters: ClustersResult | null = null;
+  let clusterColumns: WrittenOutputs['clusterColumns'] = { output: {}, history: {} };
+  if (fittedClusters) {
+    const { describeClusters } = await options.describeClusters!;
+    ({ result: clusters, columns: clusterColumns } = await describeClusters(engine, fittedClusters, config.kmeans, stages.has('clv')));
+  }
+  const select = (format: TableFormat) =>
+    `SELECT ${outputColumnsSql(outputColumns, engine.dialect.quoteIdentifier, clusterColumns.output, format === 'csv' && config.excelSafe ? excelSafeSql : undefined)} FROM final_scores`;
+  for (const format of config.format) {
+    const name = `customers.${EXTENSION[format]}`;
+    await writeQuery(engine, select(format), format, out.staged(name));
+    names.push(name);
+  }
+  await writeQuery(engine, `SELECT * FROM rejects ORDER BY source, line`, 'csv', out.staged('rejects.csv'));
+  await writeQuery(engine, DECILES_SQL, 'csv', out.staged('deciles.csv'));
+  await writeQuery(engine, SEGMENTS_SQL, 'csv', out.staged('segments.csv'));
+  names.push('rejects.csv', 'deciles.csv', 'segments.csv');
+  if (scored.lifecycle) {
+    await writeQuery(engine, STAGES_SQL, 'csv', out.staged('stages.csv'));
+    names.push('stages.csv');
+  }
+  if (clusters) {
+    await writeQuery(engine, CLUSTERS_CSV_SQL, 'csv', out.staged('clusters.csv'));
+    names.push('clusters.csv');
+  }
+  return { runId, knownLabels, scoredColumns, names, clusters, clusterColumns };
+}
+
+/**
+ * Records the run in the history (as pending), writes summary.json last and
+ * publishes the files, then marks the run published; from recording the run to
+ * the end of its publish, a signal waits (io/interrupt.ts). Returns whether
+ * the bookkeeping was finished (else the next crm command finishes it).
+ */
+async function recordAndPublish(
+  { engine, config, log, timed }: ScoreRun,
+  out: OutputSet,
+  summary: ScoreSummary,
+  written: WrittenOutputs,
+  options: { dbPath: string | null; onRecorded: (runId: number) => void; durationSeconds: number },
+): Promise<boolean> {
+  const { dbPath } = options;
+  const { runId } = written;
+  const keepRuns = config.keepRuns === 'all' ? null : config.keepRuns;
+  let settled = false;
+  await beforeAnySignal(async () => {
+    if (dbPath && runId !== null) {
+      const dbFile = path.resolve(dbPath);
+      options.onRecorded(runId);
+      await timed('history', async () => {
+        await recordRun(
+          engine,
+          {
+            runId,
+            asOf: summary.run.asOf,
+            startedAt: summary.run.startedAt,
+            finishedAt: summary.run.finishedAt,
+            durationSeconds: options.durationSeconds,
+            inputs: summary.run.inputs,
+            rowsRead: summary.rows.read,
+            rowsAccepted: summary.rows.accepted,
+            rowsRejected: summary.rows.rejected,
+            rowsExcluded: summary.rows.excluded,
+            customers: summary.customers,
+            options: config,
+            summary,
+          },
+          written.scoredColumns,
+          { outDir: path.relative(path.dirname(dbFile), path.resolve(config.out)), staging: out.staging, keepRuns },
+          written.knownLabels,
+          written.clusterColumns.history,
+        );
+        // The run's rows go from the log into the database file now, before the files move: a full disk fails the run here.
+        testPoint('history-checkpoint');
+        await engine.checkpoint('history');
+      });
+    }
+    await writeFileAtomic(out.staged('summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    // summary.json goes last: a reader that sees the new summary sees every new file.
+    // The journal names the run and its database (relative to the output folder, so the two can move together).
+    const journalRun = dbPath && runId !== null ? { id: runId, db: path.relative(path.resolve(config.out), path.resolve(dbPath)) } : undefined;
+    await out.publish([...written.names, 'summary.json'], journalRun);
+    try {
+      if (journalRun) await markPublished(engine, journalRun.id, keepRuns);
+      await out.finish();
+      settled = true;
+    } catch (error) {
+      // The files are published and the journal says so: the run stands, and the next command finishes the bookkeeping.
+      log.warn({ runId, error: (error as Error).message.split('\n')[0] }, 'published; the history is marked so by the next crm command');
+    }
+  });
+  return settled;
+}
+
+/** After a published run: gives the pruned scores' space back when much is free (engine/duckdb/historySpace.ts), and lets go of the database. */
+async function closeHistory(engine: Engine, dbPath: string, log: Logger): Promise<void> {
+  const start = performance.now();
+  try {
+    const rewritten = await engine.compactHistory(dbPath);
+    if (rewritten) {
+      const seconds = Math.round(performance.now() - start) / 1000;
+      log.info({ db: dbPath, bytesBefore: rewritten.before, bytesAfter: rewritten.after, seconds }, 'rewrote the history database to give back the space of pruned scores');
+    }
+    await detachHistory(engine);
+  } catch (error) {
+    // The run is published and recorded: the space is given back by a later run.
+    log.warn({ db: dbPath, error: (error as Error).message.split('\n')[0] }, 'published; the history database could not be rewritten to give back the space of pruned scores');
+  }
+}
