@@ -5,7 +5,7 @@ import type { Engine } from '../engine/Engine.js';
 import type { BgNbdFitResult, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
 import { DAYS_PER_UNIT, fitClvModels, fitPurchaseModel, predictPurchases, usableFit, type ClvFitInput, type ClvFits, type TimeUnit } from './clvFits.js';
 import {
-  BACKTEST_BY_FREQUENCY_SQL,
+  BACKTEST_GROUPS_SQL,
   CLV_INPUTS_SQL,
   CLV_PARAMETERS_SQL,
   clvLayerSql,
@@ -282,6 +282,37 @@ export interface BacktestResult {
   warnings: string[];
 }
 
+/** Customers of one calibration bucket (frequency 0..6, 7 for 7+) with the same pattern and the same holdout purchase days. */
+export interface BacktestGroup {
+  bucket: number;
+  /** The pattern's predicted purchase days in the holdout; null where the model gave none. */
+  predicted: number | null;
+  actual: number;
+  customers: number;
+}
+
+/**
+ * Per-bucket totals from the groups, added in the groups' order (bucket, then
+ * pattern, then actual), so the same input gives the same bits. A bucket with
+ * a customer the model did not predict has no predicted total: never a sum of
+ * the others.
+ */
+export function backtestBuckets(groups: readonly BacktestGroup[]) {
+  const buckets = new Map<number, { bucket: number; customers: number; actual: number; predicted: number | null; abs_error: number | null; unpredicted: number }>();
+  for (const g of groups) {
+    let b = buckets.get(g.bucket);
+    if (!b) buckets.set(g.bucket, (b = { bucket: g.bucket, customers: 0, actual: 0, predicted: 0, abs_error: 0, unpredicted: 0 }));
+    b.customers += g.customers;
+    b.actual += g.customers * g.actual;
+    if (g.predicted === null) b.unpredicted += g.customers;
+    else {
+      b.predicted! += g.customers * g.predicted;
+      b.abs_error! += g.customers * Math.abs(g.actual - g.predicted);
+    }
+  }
+  return [...buckets.values()].map((b) => (b.unpredicted > 0 ? { ...b, predicted: null, abs_error: null } : b));
+}
+
 /**
  * Calibration/holdout check: fit on transactions up to the calibration end,
  * predict each customer's purchase days in the holdout, compare. A fit that
@@ -306,10 +337,8 @@ export async function runBacktest(
   // NaN is loaded as NULL: no prediction.
   const predicted = available ? predictPurchases(fitted, t, patterns) : new Float64Array(patterns.frequency.length).fill(Number.NaN);
   await engine.loadColumns('clv_patterns', { frequency: patterns.frequency, recency_days: days.recency, t_days: days.T, predicted });
-  const rows = await engine.all<{ bucket: number; customers: number; actual: number; predicted: number | null; abs_error: number | null; unpredicted: number }>(
-    BACKTEST_BY_FREQUENCY_SQL,
-    { calibrationEnd, holdoutEnd },
-  );
+  const groups = await engine.all<BacktestGroup>(BACKTEST_GROUPS_SQL, { calibrationEnd, holdoutEnd });
+  const rows = backtestBuckets(groups);
   const customers = rows.reduce((s, r) => s + r.customers, 0);
   const unpredicted = rows.reduce((s, r) => s + r.unpredicted, 0);
   const warnings: string[] = [];

@@ -135,26 +135,24 @@ LEFT JOIN (SELECT frequency::BIGINT AS frequency, t_days::BIGINT AS t_days, expe
   ON g.frequency = y.frequency AND g.t_days = y.t_days`;
 
 /**
- * Backtest by calibration frequency (0..6, 7+): purchase days in
- * (calibration end, holdout end] per customer against the per-pattern
- * predictions in clv_patterns.
+ * Backtest groups: customers with the same calibration pattern and the same
+ * number of purchase days in (calibration end, holdout end], counted, in a
+ * fixed order. The sums over customers are made from these in JS
+ * (backtestBuckets), in this order: a SUM of doubles in the engine adds rows
+ * in whatever order its threads meet them, and its last bits changed from run
+ * to run.
  */
-export const BACKTEST_BY_FREQUENCY_SQL = `
-WITH per_customer AS (
-  SELECT c.frequency, coalesce(h.purchases, 0) AS actual, p.predicted
-  FROM clv_inputs c
-  LEFT JOIN (
-    SELECT customer_id, count(*) AS purchases FROM (
-      SELECT customer_id, order_date FROM customer_days
-      WHERE order_date > $calibrationEnd AND order_date <= $holdoutEnd
-      GROUP BY customer_id, order_date HAVING sum(amount) >= 0
-    ) GROUP BY customer_id
-  ) h USING (customer_id)
-  JOIN clv_patterns p ON p.frequency = c.frequency AND p.recency_days = c.recency_days_model AND p.t_days = c.t_days
+export const BACKTEST_GROUPS_SQL = `
+WITH holdout AS (
+  SELECT customer_id, count(*) AS purchases FROM (
+    SELECT customer_id, order_date FROM customer_days
+    WHERE order_date > $calibrationEnd AND order_date <= $holdoutEnd
+    GROUP BY customer_id, order_date HAVING sum(amount) >= 0
+  ) purchase_days GROUP BY customer_id
 )
-SELECT least(frequency, 7)::INTEGER AS bucket, count(*)::BIGINT AS customers, sum(actual)::DOUBLE AS actual,
-       -- A customer without a prediction leaves their bucket without one: never a sum of the others.
-       CASE WHEN count(predicted) = count(*) THEN sum(predicted) END AS predicted,
-       CASE WHEN count(predicted) = count(*) THEN sum(abs(actual - predicted)) END AS abs_error,
-       (count(*) - count(predicted))::BIGINT AS unpredicted
-FROM per_customer GROUP BY bucket ORDER BY bucket`;
+SELECT least(c.frequency, 7)::INTEGER AS bucket, p.predicted, coalesce(h.purchases, 0)::BIGINT AS actual, count(*)::BIGINT AS customers
+FROM clv_inputs c
+LEFT JOIN holdout h ON h.customer_id = c.customer_id
+JOIN clv_patterns p ON p.frequency = c.frequency AND p.recency_days = c.recency_days_model AND p.t_days = c.t_days
+GROUP BY least(c.frequency, 7), p.frequency, p.recency_days, p.t_days, p.predicted, coalesce(h.purchases, 0)
+ORDER BY bucket, p.frequency, p.recency_days, p.t_days, actual`;

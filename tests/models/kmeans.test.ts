@@ -175,13 +175,7 @@ describe('fitKMeans', () => {
     expect(() => fitKMeans(points, d, { k: 11, seed: 1 })).toThrow(/k = 11 is more than the 10 customers/);
     expect(() => fitKMeans(points, d, { k: 0, seed: 1 })).toThrow(KMeansError);
     expect(() => fitKMeans(points, d, { k: 2.5, seed: 1 })).toThrow(KMeansError);
-    try {
-      fitKMeans(points, d, { k: 11, seed: 1 });
-    } catch (error) {
-      expect(error).toBeInstanceOf(KMeansError);
-      expect((error as KMeansError).code).toBe('INVALID_K');
-      expect((error as KMeansError).name).toBe('KMeansError');
-    }
+    expect(() => fitKMeans(points, d, { k: 11, seed: 1 })).toThrow(expect.objectContaining({ name: 'KMeansError', code: 'INVALID_K' }));
   });
 
   it('rejects k above the number of distinct points', () => {
