@@ -49,6 +49,39 @@ describe('minimizeBfgs options', () => {
     expect(result.x[0]).toBe(1);
   });
 
+  it('extrapolates by doubling while the cubic model points beyond 4× the step, then jumps to its minimiser', () => {
+    // ½(x − 10)² from 0: p = 10, first trial 0.1 (x = 1). The cubic through two points of a
+    // quadratic is the quadratic itself, minimum at step 1; it is outside [1.1, 4]× the
+    // trial at 0.1 and 0.2 (so the step doubles), inside at 0.4.
+    const { fg, points } = bowl([10]);
+    const result = minimizeBfgs(fg, [0], { c2: 0.1 });
+    expect(points).toEqual([[0], [1], [2], [4], [10]]);
+    expect(result).toMatchObject({ converged: true, iterations: 1, evaluations: 5 });
+  });
+
+  it('an overshooting first step is zoomed back by cubic interpolation to the minimum', () => {
+    // Inverse Hessian 4 (true: 1): p = 40, the unit step lands at 40 (f = 450 > 50);
+    // the cubic through (0, 50, −400) and (1, 450, 1200) has its minimum at 0.25: x = 10.
+    const { fg, points } = bowl([10]);
+    const result = minimizeBfgs(fg, [0], { initialInverseHessian: [4] });
+    expect(points).toEqual([[0], [40], [10]]);
+    expect(result).toMatchObject({ converged: true, iterations: 1, evaluations: 3 });
+  });
+
+  it('scales the identity to the curvature seen on the first step (Nocedal & Wright 6.20), then steps to the minimum', () => {
+    // ½|x − c|²: first trial 1/‖p‖∞ = 0.1 of the way (its slope, −112.5, is 0.9 of −125: accepted);
+    // s = y there, so H becomes (sᵀy / yᵀy) I = I, the exact inverse Hessian, and the next step is exact.
+    const { fg, points } = bowl([10, -5]);
+    const result = minimizeBfgs(fg, [0, 0]);
+    expect(points).toEqual([
+      [0, 0],
+      [1, -0.5],
+      [10, -5],
+    ]);
+    expect(result).toMatchObject({ converged: true, iterations: 2, evaluations: 3 });
+    [1, 0, 0, 1].forEach((v, i) => expect(Math.abs(result.inverseHessian[i] - v)).toBeLessThan(1e-15));
+  });
+
   it('a loose gradientTolerance stops early, with the gradient within it', () => {
     const { fg } = bowl([10, -3, 0.5]);
     const result = minimizeBfgs(fg, [0, 0, 0], { gradientTolerance: 0.5 });
