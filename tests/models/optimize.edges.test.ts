@@ -128,3 +128,101 @@ describe('invertSymmetricPositiveDefinite on dense matrices', () => {
     expectMatrix(invertSymmetricPositiveDefinite([1e6, 0, 0, 1e-3], 2), [1e-6, 0, 0, 1e3]);
   });
 });
+
+/**
+ * f(x) = x² with a gradient that lies (−k everywhere): every trial along the
+ * "downhill" direction goes up, so no line search can succeed.
+ */
+function liar(k: number): { fg: ObjectiveWithGradient; points: number[][] } {
+  const points: number[][] = [];
+  const fg: ObjectiveWithGradient = (x, g) => {
+    points.push([...x]);
+    g[0] = -k;
+    return x[0] * x[0];
+  };
+  return { fg, points };
+}
+
+/** A constant objective whose gradient stays k: a step never shrinks the gradient. */
+function plateau(value: number, k: number): { fg: ObjectiveWithGradient; points: number[][] } {
+  const points: number[][] = [];
+  const fg: ObjectiveWithGradient = (x, g) => {
+    points.push([...x]);
+    g[0] = k;
+    return value;
+  };
+  return { fg, points };
+}
+
+describe('minimizeBfgs at the limits of precision', () => {
+  it('a line search that finds no lower value stops the fit, not converged when the gradient is large', () => {
+    const { fg, points } = liar(1);
+    const result = minimizeBfgs(fg, [0]);
+    expect(result).toMatchObject({ converged: false, iterations: 0, value: 0 });
+    expect(result.message).toBe('stopped: line search found no lower value with max |gradient| 1.00e+0 (not a minimum to the requested tolerance)');
+    // The start, then the line search's 20 trials (its default cap), the first at step 1.
+    expect(result.evaluations).toBe(21);
+    expect(points.length).toBe(21);
+    expect(points[1]).toEqual([1]);
+    expect(result.x[0]).toBe(0);
+  });
+
+  it('maxLineSearchEvaluations caps the trials of one line search', () => {
+    const { fg } = liar(1);
+    expect(minimizeBfgs(fg, [0], { maxLineSearchEvaluations: 5 }).evaluations).toBe(6);
+  });
+
+  it('counts as converged when the gradient is below max(1e3 × tolerance, 1e-7) and the bracket shrank below rounding', () => {
+    const { fg } = liar(1e-8);
+    const result = minimizeBfgs(fg, [0]);
+    expect(result.converged).toBe(true);
+    expect(result.message).toBe('converged: line search found no lower value at machine precision, max |gradient| 1.00e-8');
+    // The bracket [0, step] times ‖p‖ = 1e-8 falls below 1e-15 before the 20 trials are used up.
+    expect(result.evaluations).toBeLessThan(21);
+    // With a looser tolerance the same gradient is simply small enough.
+    expect(minimizeBfgs(fg, [0], { gradientTolerance: 1e-7 })).toMatchObject({ converged: true, iterations: 0, evaluations: 1 });
+  });
+
+  it('with a curvature model, a failed line search is retried by a full step, then downhill from the identity', () => {
+    const { fg, points } = liar(1);
+    const result = minimizeBfgs(fg, [0], { initialInverseHessian: [1] });
+    expect(result.converged).toBe(false);
+    expect(result.message).toMatch(/^stopped: line search found no lower value/);
+    // 1 (start) + 20 (line search) + 1 (full step x + p = 1) + 20 (steepest-descent line search).
+    expect(result.evaluations).toBe(42);
+    expect(points[21]).toEqual([1]);
+  });
+
+  it('takes the full quasi-Newton step when f cannot resolve the predicted decrease, judged by the gradient', () => {
+    // f = 1e12 + ½(x − ¼)², noisy at its minimum by 1e-3 (8 units in the last place of 1e12),
+    // from 0.26 with the exact inverse Hessian: the predicted decrease ½·10⁻⁴ is below f's
+    // resolution (4ε·1e12 ≈ 9e-4), so the step to ¼ is taken because the gradient vanishes there.
+    const points: number[][] = [];
+    const fg: ObjectiveWithGradient = (x, g) => {
+      points.push([...x]);
+      g[0] = x[0] - 0.25;
+      return 1e12 + 0.5 * (x[0] - 0.25) ** 2 + (x[0] === 0.25 ? 1e-3 : 0);
+    };
+    const result = minimizeBfgs(fg, [0.26], { initialInverseHessian: [1] });
+    expect(points).toEqual([[0.26], [0.25]]);
+    expect(result).toMatchObject({ converged: true, iterations: 1, evaluations: 2 });
+  });
+
+  it('stops with "no further progress" when that full step does not shrink the gradient', () => {
+    const large = plateau(1e12, 0.01);
+    const stuck = minimizeBfgs(large.fg, [0], { initialInverseHessian: [1] });
+    expect(large.points).toEqual([[0], [-0.01]]);
+    expect(stuck).toMatchObject({ converged: false, iterations: 0, evaluations: 2 });
+    expect(stuck.message).toBe('stopped: no further progress with max |gradient| 1.00e-2 (not a minimum to the requested tolerance)');
+    // The same with a gradient of 5e-8 ≤ 1e-7 is as close as doubles allow: converged.
+    const small = minimizeBfgs(plateau(1e3, 5e-8).fg, [0], { initialInverseHessian: [1] });
+    expect(small).toMatchObject({ converged: true, iterations: 0, evaluations: 2 });
+    expect(small.message).toBe('converged: no further progress at machine precision, max |gradient| 5.00e-8');
+  });
+
+  it('a last iteration that reaches the tolerance counts as converged, not as out of iterations', () => {
+    const { fg } = bowl([3]);
+    const result = minimizeBfgs(fg, [0], { initialInverseHessian: [1], maxIterations: 1 });
+    expect(result).toMatchObject({ converged: true, iterations: 1, evaluations: 2, message: 'converged: max |gradient| 0.00e+0 ≤ 1e-10' });
+  });
+});
