@@ -155,6 +155,8 @@ describe('compilePurchasePatterns', () => {
     // Below T = 1 the tolerance is absolute (1e-9), not relative.
     expect(compilePurchasePatterns(patterns([1], [0.5 + 5e-10], [0.5], [1])).recency[0]).toBe(0.5);
     expect(() => compilePurchasePatterns(patterns([1], [0.5 + 2e-9], [0.5], [1]))).toThrow(/exceeds T/);
+    // Exactly at the tolerance (T = 0, recency 1e-9) is still rounding.
+    expect(compilePurchasePatterns(patterns([1], [1e-9], [0], [1])).recency[0]).toBe(0);
   });
 
   it('refuses values that cannot be a purchase history, naming the row', () => {
@@ -370,6 +372,40 @@ describe('fitLogSpace', () => {
     expect(fit.converged).toBe(true);
     expect(fit.params[1]).toBeCloseTo(0.5, 9);
     expect(fit.message).not.toMatch(/warm start/);
+  });
+
+  it('fits the subsample loosely (to 1e-7): with the full data as its own subsample, the full fit still takes steps', () => {
+    const fit = fitLogSpace({ ...spec, warmStart: { logLikelihood: poisson([300, 50], 100), totalWeight: 100 } });
+    expect(fit.message).toMatch(/warm start/);
+    expect(fit.iterations).toBeGreaterThan(0);
+  });
+
+  it('gives the full fit after a warm start the caller\'s tolerance', () => {
+    const fit = fitLogSpace({ ...spec, tolerance: 0.1, warmStart: { logLikelihood: poisson([60, 10], 20), totalWeight: 20 } });
+    expect(fit.message).toMatch(/^Poisson: converged: max \|gradient\| \S+ ≤ 0\.1 after 0 iterations .*\(warm start: \d+ iterations/);
+  });
+
+  it('falls back to the plain start when the fit from the warm start does not converge', () => {
+    // The full log-likelihood is undefined past μ = e⁵, where the subsample's optimum (μ = 3000) lies.
+    const inner = poisson([300, 50], 100);
+    const domain: LogLikelihoodWithGradient = (theta, gradient) => (theta[0] > 5 ? Number.NEGATIVE_INFINITY : inner(theta, gradient));
+    const fit = fitLogSpace({ ...spec, logLikelihood: domain, warmStart: { logLikelihood: poisson([60_000, 10], 20), totalWeight: 20 } });
+    expect(fit.converged).toBe(true);
+    expect(fit.params[0]).toBeCloseTo(3, 9);
+    expect(fit.message).not.toMatch(/warm start/);
+  });
+
+  it('keeps log-parameters within ±30: a maximum at μ = e⁴⁰ is reported as run off to ∞, not reached', () => {
+    const fit = fitLogSpace({ ...spec, names: ['mu'], initial: [1], logLikelihood: poisson([100 * Math.exp(40)], 100) });
+    expect(Math.log(fit.params[0])).toBeLessThanOrEqual(30);
+    expect(Math.log(fit.params[0])).toBeGreaterThan(16);
+    expect(fit.converged).toBe(false);
+    expect(fit.message).toBe('Poisson: parameters ran off to the boundary (mu → ∞); the data do not identify the model');
+  });
+
+  it('names every parameter that ran off', () => {
+    const fit = fitLogSpace({ ...spec, logLikelihood: poisson([0, 0], 100) });
+    expect(fit.message).toBe('Poisson: parameters ran off to the boundary (mu → 0, nu → 0); the data do not identify the model');
   });
 
   it('reports parameters run off to the boundary as not converged, without standard errors', () => {
