@@ -3,7 +3,7 @@
  * line-search steps follow from the definitions by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { invertSymmetricPositiveDefinite, minimizeBfgs, type ObjectiveWithGradient } from '../../src/models/optimize.js';
+import { invertSymmetricPositiveDefinite, minimizeBfgs, numericalHessian, type ObjectiveWithGradient } from '../../src/models/optimize.js';
 
 /** f(x) = ½ Σ (xᵢ − cᵢ)², recording every point it is evaluated at. */
 function bowl(c: number[]): { fg: ObjectiveWithGradient; points: number[][] } {
@@ -32,7 +32,8 @@ describe('minimizeBfgs options', () => {
     // c2 = 0.1 refuses the first trial (x = 1, slope −90 against −100), so the search extrapolates up to the cap.
     const { fg, points } = bowl([10]);
     const result = minimizeBfgs(fg, [0], { c2: 0.1, maxStep: 0.5, maxIterations: 1 });
-    expect(Math.max(...points.map(([x]) => x!))).toBe(5);
+    // Trials at steps 0.1, 0.2, 0.4 (doubling: the cubic's minimum, step 1, is beyond 4× the first two), then the cap.
+    expect(points).toEqual([[0], [1], [2], [4], [5]]);
     expect(result.x[0]).toBe(5);
   });
 
@@ -102,6 +103,66 @@ describe('minimizeBfgs options', () => {
     }
   });
 
+  it('uses a usable initial inverse Hessian, and refuses one with a diagonal entry ≤ 0 even where it would point downhill', () => {
+    // ½|x − (0, −5)|² from 0, gradient (0, 5): any diagonal with H₁₁ = 1 gives p = (0, −5), the whole way.
+    const used = bowl([0, -5]);
+    minimizeBfgs(used.fg, [0, 0], { initialInverseHessian: [2, 0, 0, 1] });
+    expect(used.points).toEqual([
+      [0, 0],
+      [0, -5],
+    ]);
+    const cold = bowl([0, -5]);
+    minimizeBfgs(cold.fg, [0, 0]);
+    // Without it: the first trial is 1/‖p‖∞ = 0.2 of the way.
+    expect(cold.points[1]).toEqual([0, -1]);
+    for (const initialInverseHessian of [[0, 0, 0, 1], [-1, 0, 0, 1]]) {
+      const refused = bowl([0, -5]);
+      minimizeBfgs(refused.fg, [0, 0], { initialInverseHessian });
+      expect(refused.points).toEqual(cold.points);
+    }
+  });
+
+  it('falls back to steepest descent from the identity when −H g is not downhill', () => {
+    // ½|x|² from (2, −2) with H = [[1, 2], [2, 1]] (not positive definite): −Hg = (2, −2) points uphill.
+    // Downhill instead: p = −g = (−2, 2), first trial 1/‖p‖∞ = 0.5 → (1, −1); then H = (sᵀy/yᵀy) I = I, step to 0.
+    const { fg, points } = bowl([0, 0]);
+    const result = minimizeBfgs(fg, [2, -2], { initialInverseHessian: [1, 2, 2, 1] });
+    expect(points).toEqual([
+      [2, -2],
+      [1, -1],
+      [0, 0],
+    ]);
+    expect(result).toMatchObject({ converged: true, iterations: 2 });
+  });
+
+  it('a step past the minimum with the slope turned positive is zoomed back between the two points', () => {
+    // Inverse Hessian 1.95: p = 19.5 and x = 19.5 (f = 45.1 < 50, slope +185 steeper than 0.9 × 195):
+    // the minimum is bracketed by steps 1 and 0, and the cubic (exact on a quadratic) finds x = 10.
+    const { fg, points } = bowl([10]);
+    const result = minimizeBfgs(fg, [0], { initialInverseHessian: [1.95], maxIterations: 1 });
+    expect(points.slice(0, 2)).toEqual([[0], [19.5]]);
+    expect(points.length).toBe(3);
+    expect(points[2][0]).toBeCloseTo(10, 12);
+    expect(result.x[0]).toBeCloseTo(10, 12);
+  });
+
+  it('extrapolates an unbounded descent up to max(1, 1000/‖p‖∞)', () => {
+    // f = −2x: p = 2, trials 0.5, 1, 2, …, 256, then the cap 500: x = 1000, 12 evaluations in all.
+    const points: number[][] = [];
+    const result = minimizeBfgs(
+      (x, g) => {
+        points.push([...x]);
+        g[0] = -2;
+        return -2 * x[0];
+      },
+      [0],
+      { maxIterations: 1 },
+    );
+    expect(result.x[0]).toBe(1000);
+    expect(result.evaluations).toBe(12);
+    expect(points[1]).toEqual([1]);
+  });
+
   it('returns a frozen result', () => {
     expect(Object.isFrozen(minimizeBfgs(bowl([1]).fg, [0]))).toBe(true);
   });
@@ -121,6 +182,16 @@ describe('invertSymmetricPositiveDefinite on dense matrices', () => {
   it('4×4: (I + 11ᵀ)⁻¹ = I − 11ᵀ/5 (Sherman–Morrison)', () => {
     const inverse = invertSymmetricPositiveDefinite([2, 1, 1, 1, 1, 2, 1, 1, 1, 1, 2, 1, 1, 1, 1, 2], 4);
     expectMatrix(inverse, [4, -1, -1, -1, -1, 4, -1, -1, -1, -1, 4, -1, -1, -1, -1, 4].map((v) => v / 5));
+  });
+
+  it('null for a non-finite entry even in the upper triangle, which the factorisation never reads', () => {
+    expect(invertSymmetricPositiveDefinite([1, Number.NaN, 0, 1], 2)).toBeNull();
+    expect(invertSymmetricPositiveDefinite([1, Number.POSITIVE_INFINITY, 0, 1], 2)).toBeNull();
+  });
+
+  it('judges a pivot against the largest diagonal entry wherever it is', () => {
+    // 1e-9 is at rounding level against 1e6 (ratio 1e-15 < 1e-14), even as the first pivot.
+    expect(invertSymmetricPositiveDefinite([1e-9, 0, 0, 1e6], 2)).toBeNull();
   });
 
   it('null when a pivot is at rounding level against the largest diagonal entry (numerically singular)', () => {
@@ -184,13 +255,123 @@ describe('minimizeBfgs at the limits of precision', () => {
   });
 
   it('with a curvature model, a failed line search is retried by a full step, then downhill from the identity', () => {
-    const { fg, points } = liar(1);
+    const { fg, points } = liar(4);
     const result = minimizeBfgs(fg, [0], { initialInverseHessian: [1] });
     expect(result.converged).toBe(false);
     expect(result.message).toMatch(/^stopped: line search found no lower value/);
-    // 1 (start) + 20 (line search) + 1 (full step x + p = 1) + 20 (steepest-descent line search).
+    // 1 (start) + 20 (line search from step 1: x = 4) + 1 (full step x + p = 4) + 20 (steepest descent,
+    // first trial 1/‖p‖∞ = 0.25: x = 1).
     expect(result.evaluations).toBe(42);
-    expect(points[21]).toEqual([1]);
+    expect(points[1]).toEqual([4]);
+    expect(points[21]).toEqual([4]);
+    expect(points[22]).toEqual([1]);
+  });
+
+  it('goes on after the steepest-descent retry succeeds', () => {
+    // ½x² from 1 with a wrong inverse Hessian (1000): the one allowed trial, x = −999, fails; so does the full step;
+    // downhill from the identity, step 1 reaches 0.
+    const { fg, points } = bowl([0]);
+    const result = minimizeBfgs(fg, [1], { initialInverseHessian: [1000], maxLineSearchEvaluations: 1 });
+    expect(points).toEqual([[1], [-999], [-999], [0]]);
+    expect(result).toMatchObject({ converged: true, iterations: 1 });
+  });
+
+  it('remembers a trial with sufficient decrease as the answer when the curvature condition is never met', () => {
+    // One trial allowed, at step 0.1 (x = 1): f drops from 50 to 40.5 (sufficient for c1 = 1e-4) but the
+    // slope −90 is not within c2 = 0.1 of −100; the search keeps x = 1 and its gradient −9.
+    const { fg } = bowl([10]);
+    const result = minimizeBfgs(fg, [0], { c2: 0.1, maxLineSearchEvaluations: 1, maxIterations: 1 });
+    expect(result.x[0]).toBe(1);
+    expect(result.value).toBe(40.5);
+    expect(result.gradient[0]).toBe(-9);
+    // With c1 = 0.99 the same trial is not a sufficient decrease (40.5 > 50 − 0.99 · 0.1 · 100): nothing to keep.
+    const strict = minimizeBfgs(bowl([10]).fg, [0], { c1: 0.99, maxLineSearchEvaluations: 1, maxIterations: 1 });
+    expect(strict.x[0]).toBe(0);
+    expect(strict.message).toMatch(/^stopped: line search found no lower value/);
+  });
+
+  it('shrinks a trial outside the domain to a quarter of the way, also when only the gradient is not finite', () => {
+    // f = x − log x on x > 0 from 2 with inverse Hessian 10: p = −5, x = −3 is outside; a quarter of the
+    // step, x = 0.75, has slope 1.67 ≤ 0.9 × 2.5: accepted.
+    for (const outside of [Number.POSITIVE_INFINITY, 100]) {
+      const points: number[][] = [];
+      minimizeBfgs(
+        (x, g) => {
+          points.push([...x]);
+          if (!(x[0] > 0)) {
+            g[0] = Number.NaN;
+            return outside;
+          }
+          g[0] = 1 - 1 / x[0];
+          return x[0] - Math.log(x[0]);
+        },
+        [2],
+        { initialInverseHessian: [10], maxIterations: 1 },
+      );
+      expect(points).toEqual([[2], [-3], [0.75]]);
+    }
+  });
+
+  it('gives up when every trial, down to 1e-14 of the step, is outside the domain', () => {
+    // Finite only at 0: the step shrinks by 4 from 1 until 4⁻²⁴ ≤ 1e-14, 24 trials.
+    const result = minimizeBfgs(
+      (x, g) => {
+        g[0] = -1;
+        return x[0] === 0 ? 0 : Number.POSITIVE_INFINITY;
+      },
+      [0],
+      { maxLineSearchEvaluations: 100 },
+    );
+    expect(result.evaluations).toBe(25);
+    expect(result.message).toMatch(/^stopped: line search found no lower value/);
+  });
+
+  it('refuses a start whose gradient is not finite', () => {
+    const result = minimizeBfgs((_x, g) => ((g[0] = Number.NaN), 1), [0]);
+    expect(result).toMatchObject({ converged: false, iterations: 0 });
+    expect(result.message).toBe('objective or gradient not finite at the starting point (f = 1)');
+  });
+
+  it('the precision limit scales with the tolerance: max(1e3 × tolerance, 1e-7)', () => {
+    // gradient 1e-4 with tolerance 1e-6: 1e-4 ≤ 1e-3, as close as the tolerance allows at this precision.
+    const result = minimizeBfgs(liar(1e-4).fg, [0], { gradientTolerance: 1e-6 });
+    expect(result.converged).toBe(true);
+    expect(result.message).toBe('converged: line search found no lower value at machine precision, max |gradient| 1.00e-4');
+  });
+
+  it('a full step that moves f out of its noise band is refused even if the gradient vanishes there', () => {
+    // f jumps by 1 (far beyond 16 × 4ε × 1e12 ≈ 0.014) just left of 0, where the gradient is 0.
+    const points: number[][] = [];
+    const result = minimizeBfgs(
+      (x, g) => {
+        points.push([...x]);
+        g[0] = x[0] < 0 ? 0 : 0.01;
+        return x[0] < 0 ? 1e12 + 1 : 1e12;
+      },
+      [0],
+      { initialInverseHessian: [1] },
+    );
+    expect(points).toEqual([[0], [-0.01]]);
+    expect(result.converged).toBe(false);
+    expect(result.message).toBe('stopped: no further progress with max |gradient| 1.00e-2 (not a minimum to the requested tolerance)');
+  });
+
+  it('stops after three iterations in which neither f nor x changes', () => {
+    // Steps far below the resolution of x = 1, each accepted because the gradient (noise) halves.
+    let calls = 0;
+    const points: number[][] = [];
+    const result = minimizeBfgs(
+      (x, g) => {
+        points.push([...x]);
+        g[0] = 1e-3 * 0.5 ** calls++;
+        return 1e12;
+      },
+      [1],
+      { initialInverseHessian: [1e-20] },
+    );
+    expect(points).toEqual([[1], [1], [1], [1]]);
+    expect(result).toMatchObject({ converged: false, iterations: 3, evaluations: 4 });
+    expect(result.message).toBe('stopped: no further progress with max |gradient| 1.25e-4 (not a minimum to the requested tolerance)');
   });
 
   it('takes the full quasi-Newton step when f cannot resolve the predicted decrease, judged by the gradient', () => {
@@ -224,5 +405,30 @@ describe('minimizeBfgs at the limits of precision', () => {
     const { fg } = bowl([3]);
     const result = minimizeBfgs(fg, [0], { initialInverseHessian: [1], maxIterations: 1 });
     expect(result).toMatchObject({ converged: true, iterations: 1, evaluations: 2, message: 'converged: max |gradient| 0.00e+0 ≤ 1e-10' });
+  });
+});
+
+describe('numericalHessian steps', () => {
+  it('scales the step with |x| (h = 6e-6·max(1, |x|)): f = x⁴ at x = 100 gives 12x² to 3e-11', () => {
+    // Central difference of 4x³: 12x² + 4h², h = 6e-4, so 1.44e-6 (1.2e-11 relative) off 120000, plus
+    // rounding in the gradient (4e6 · 1e-16 / 1.2e-3 ≈ 3e-10). A step of 6e-6, not scaled by |x|,
+    // loses 100× more to rounding (~1e-10 relative).
+    const H = numericalHessian((x, out) => void (out[0] = 4 * x[0] ** 3), [100]);
+    expect(Math.abs(H[0] - 120_000) / 120_000).toBeLessThan(3e-11);
+  });
+
+  it('is exactly symmetric in every pair of a 3-D Hessian', () => {
+    // f = x₀x₁x₂ + x₁³x₂ + e^(x₀x₂): the two one-sided columns differ by rounding; the average is taken.
+    const gradient = (x: Float64Array, out: Float64Array) => {
+      const e = Math.exp(x[0] * x[2]);
+      out[0] = x[1] * x[2] + x[2] * e;
+      out[1] = x[0] * x[2] + 3 * x[1] ** 2 * x[2];
+      out[2] = x[0] * x[1] + x[1] ** 3 + x[0] * e;
+    };
+    const x = [0.7, -1.3, 0.4];
+    const H = numericalHessian(gradient, x);
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) expect(H[i * 3 + j]).toBe(H[j * 3 + i]);
+    // ∂²f/∂x₁∂x₂ = x₀ + 3x₁².
+    expect(H[1 * 3 + 2]).toBeCloseTo(0.7 + 3 * 1.69, 8);
   });
 });
