@@ -290,6 +290,34 @@ describe('minimizeBfgs at the limits of precision', () => {
     expect(strict.message).toMatch(/^stopped: line search found no lower value/);
   });
 
+  it('keeps the remembered trial, not the last one, when the line search runs out of trials', () => {
+    // ½(x − 10)² plus a cliff of `jump` past x = 1.5, c2 = 0.1: the trial at x = 1 (f = 40.5) is a sufficient
+    // decrease but too steep; doubling tries x = 2. A cliff of 1000 puts f(2) above f(0) = 50; one of 10 leaves
+    // f(2) = 42 below it but above f(1): either way the minimum is bracketed by x = 1 and x = 2.
+    const cliff = (jump: number) => {
+      const points: number[][] = [];
+      const fg: ObjectiveWithGradient = (x, g) => {
+        points.push([...x]);
+        g[0] = x[0] - 10;
+        return 0.5 * (x[0] - 10) ** 2 + (x[0] > 1.5 ? jump : 0);
+      };
+      return { fg, points };
+    };
+    // Two trials allowed: no room to zoom; the answer is x = 1 with its own value and gradient.
+    const short = cliff(1000);
+    const result = minimizeBfgs(short.fg, [0], { c2: 0.1, maxLineSearchEvaluations: 2, maxIterations: 1 });
+    expect(short.points).toEqual([[0], [1], [2]]);
+    expect(result.x[0]).toBe(1);
+    expect(result.value).toBe(40.5);
+    expect(result.gradient[0]).toBe(-9);
+    // Three allowed, cliff 10: the third trial is inside the bracket (1, 2), not beyond it.
+    const rising = cliff(10);
+    minimizeBfgs(rising.fg, [0], { c2: 0.1, maxLineSearchEvaluations: 3, maxIterations: 1 });
+    expect(rising.points.slice(0, 3)).toEqual([[0], [1], [2]]);
+    expect(rising.points[3][0]).toBeGreaterThan(1);
+    expect(rising.points[3][0]).toBeLessThan(2);
+  });
+
   it('shrinks a trial outside the domain to a quarter of the way, also when only the gradient is not finite', () => {
     // f = x − log x on x > 0 from 2 with inverse Hessian 10: p = −5, x = −3 is outside; a quarter of the
     // step, x = 0.75, has slope 1.67 ≤ 0.9 × 2.5: accepted.
@@ -372,6 +400,29 @@ describe('minimizeBfgs at the limits of precision', () => {
     expect(points).toEqual([[1], [1], [1], [1]]);
     expect(result).toMatchObject({ converged: false, iterations: 3, evaluations: 4 });
     expect(result.message).toBe('stopped: no further progress with max |gradient| 1.25e-4 (not a minimum to the requested tolerance)');
+  });
+
+  it('judges "unchanged" relative to x and f: a few units in the last place of x = 1000, or one of f = ¼', () => {
+    // x moves by a few ulps of 1000 (~1e-13, relative ~1e-16 ≤ 1e-15); f flips by one ulp of ¼ (5.6e-17 ≤ 1e-16).
+    const stalls = (x0: number, h: number, f: (call: number) => number) => {
+      let calls = 0;
+      return minimizeBfgs(
+        (_x, g) => {
+          const call = calls++;
+          g[0] = 1e-3 * 0.5 ** call;
+          return f(call);
+        },
+        [x0],
+        { initialInverseHessian: [h] },
+      );
+    };
+    const movingX = stalls(1000, 5e-10, () => 1e12);
+    expect(movingX).toMatchObject({ converged: false, iterations: 3 });
+    expect(movingX.x[0]).not.toBe(1000);
+    expect(Math.abs(movingX.x[0] - 1000)).toBeLessThan(1e-11);
+    const flippingF = stalls(1, 1e-20, (call) => 0.25 + (call % 2) * 2 ** -54);
+    expect(flippingF).toMatchObject({ converged: false, iterations: 3 });
+    expect(flippingF.value).not.toBe(0.25);
   });
 
   it('takes the full quasi-Newton step when f cannot resolve the predicted decrease, judged by the gradient', () => {
