@@ -423,6 +423,9 @@ describe('minimizeBfgs at the limits of precision', () => {
     const flippingF = stalls(1, 1e-20, (call) => 0.25 + (call % 2) * 2 ** -54);
     expect(flippingF).toMatchObject({ converged: false, iterations: 3 });
     expect(flippingF.value).not.toBe(0.25);
+    // Either one still changing is progress: the halving gradient reaches 1e-10 at the 24th iteration (1e-3 · 2⁻²⁴).
+    expect(stalls(1, 1e-20, (call) => 1e12 - 1e3 * call)).toMatchObject({ converged: true, iterations: 24 });
+    expect(stalls(1000, 1e-6, () => 1e12)).toMatchObject({ converged: true, iterations: 24 });
   });
 
   it('takes the full quasi-Newton step when f cannot resolve the predicted decrease, judged by the gradient', () => {
