@@ -121,8 +121,7 @@ function lineSearch(
     return { f, df: dot(gTry, p) };
   };
   const accept = (step: number, f: number): LineSearchState => {
-    // xNew may have been overwritten by a later trial: rebuild it and the gradient.
-    for (let i = 0; i < n; i++) xNew[i] = x[i] + step * p[i];
+    // Only ever the trial just evaluated: xNew holds it already, gTry its gradient.
     gNew.set(gTry);
     return { step, value: f, evaluations, ok: true };
   };
