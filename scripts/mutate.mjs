@@ -41,7 +41,7 @@ const SQL_TESTS = {
   scored: p('score', 'rfm', 'segment'),
   labels: p('history', 'rfm'),
   history: p('history'),
-  report: p('history'),
+  report: p('report'),
   export: p('exportEmailColumn'),
   features: p('rfm', 'rfmTables', 'score', 'lifecycle'),
   clv: p('clv'),
