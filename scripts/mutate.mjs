@@ -14,13 +14,14 @@ import { Stryker } from '@stryker-mutator/core';
 const FOLDERS = ['io', 'models', 'sql'];
 
 /**
- * The tests each folder's mutants are run against. The models and the writers
+ * The tests each folder's mutants are run against. The models and src/io
  * must be pinned down by their own unit tests: the pipeline tests run whole
- * scores on CDNOW, and a mutant they all survive costs minutes. The SQL runs
- * only inside the pipeline; the bad-input corpus is where mixed line ends are met.
+ * scores on CDNOW, and a mutant they all survive costs minutes (with the
+ * bad-input corpus added, src/io's run went at 2 mutants a minute). The SQL
+ * runs only inside the pipeline.
  */
 const TESTS = {
-  io: ['tests/io/**/*.test.ts', 'tests/pipeline/badInput.test.ts'],
+  io: ['tests/io/**/*.test.ts'],
   models: ['tests/models/**/*.test.ts'],
   sql: ['tests/pipeline/**/*.test.ts'],
 };
