@@ -6,8 +6,9 @@
 //
 //   npm run mutate                      # src/io, src/models, src/sql in turn
 //   npm run mutate -- models            # one folder
+//   npm run mutate -- sql:rfm           # one src/sql file's part of the folder's run
 //   npm run mutate -- src/models/clv.ts   # a trial on one file with its own tests, tests/models/clv{,.*}.test.ts (no incremental file)
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Stryker } from '@stryker-mutator/core';
 
@@ -43,7 +44,7 @@ const SQL_TESTS = {
   labels: p('history', 'rfm'),
   history: p('history'),
   report: p('report'),
-  export: p('exportEmailColumn'),
+  export: p('exportEmailColumn', 'export'),
   features: p('rfm', 'rfmTables', 'score', 'lifecycle'),
   clv: p('clv'),
   load: p('badInput', 'badCorpus', 'inputReading', 'futureDates'),
@@ -89,7 +90,20 @@ const sqlFileRun = (base) => ({
   },
 });
 
-const runsFor = (arg) => (arg === 'sql' ? Object.keys(SQL_TESTS).map(sqlFileRun) : [runFor(arg)]);
+/** `sql` is every src/sql file's run; `sql:rfm` that of src/sql/rfm.ts alone. */
+const runsFor = (arg) => {
+  if (arg === 'sql') return Object.keys(SQL_TESTS).map(sqlFileRun);
+  const base = /^sql:(\w+)$/.exec(arg)?.[1];
+  return base ? [sqlFileRun(base)] : [runFor(arg)];
+};
+
+/** src/sql's figure: the latest result of every file, from their incremental files. */
+function sqlFolderResults() {
+  const dir = 'reports/stryker-incremental-sql';
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .flatMap((name) => Object.values(JSON.parse(readFileSync(path.join(dir, name), 'utf8')).files).flatMap((f) => f.mutants));
+}
 
 const runFor = (arg) =>
   FOLDERS.includes(arg)
@@ -145,5 +159,5 @@ for (const { name, folder, tests, options } of (args.length > 0 ? args : FOLDERS
     folderResults.set(folder, { results: [...sum.results, ...results], wallSeconds: sum.wallSeconds + wallSeconds });
   }
 }
-for (const [folder, { results, wallSeconds }] of folderResults) summaries.push({ run: folder, ...summarise(results), wallSeconds });
+for (const [folder, { wallSeconds }] of folderResults) summaries.push({ run: `${folder} (every file's latest run)`, ...summarise(sqlFolderResults()), wallSeconds });
 console.table(summaries);
