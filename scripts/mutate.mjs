@@ -38,7 +38,7 @@ const p = (...names) => names.map((name) => `tests/pipeline/${name}.test.ts`);
 const SQL_TESTS = {
   lifecycle: p('lifecycle'),
   rfm: p('rfm', 'rfmTables', 'segmentMap'),
-  segment: p('segment'),
+  segment: p('segment', 'segment.history'),
   sums: p('rfmTables', 'segment'),
   scored: p('score', 'rfm', 'segment'),
   labels: p('history', 'rfm'),
