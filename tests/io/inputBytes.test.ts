@@ -71,6 +71,12 @@ describe('foreignEncoding', () => {
     expect(foreignEncoding(swapped(withBoth(20)))).toEqual({ encoding: 'UTF-16', endian: 'BE', bom: false });
   });
 
+  it('reads each pair\'s own second byte: NULs in the last pairs count as much as in the first', () => {
+    const nulsLast = (withNul: number) => bytes(...Array.from({ length: 10 }, (_, i) => (i >= 10 - withNul ? [0x41, 0] : [0x41, 0x41])).flat());
+    expect(foreignEncoding(nulsLast(8))).toEqual({ encoding: 'UTF-16', endian: 'LE', bom: false });
+    expect(foreignEncoding(nulsLast(7))).toBeNull();
+  });
+
   it('leaves UTF-8 text, and text with a few stray NUL bytes, alone', () => {
     expect(foreignEncoding(text('customer_id,order_date,amount\nC1,2024-01-05,12.50\n'))).toBeNull();
     expect(foreignEncoding(text('C1,2024-01-05,12.50\0\nC2,2024-01-06\0,7\n'))).toBeNull();
@@ -82,6 +88,7 @@ describe('startsAsJsonArray', () => {
     expect(startsAsJsonArray(text('[{"id":"C1"},{"id":"C2"}]'))).toBe(true);
     expect(startsAsJsonArray(text('[\n  {"id":"C1"},\n  {"id":"C2"}\n]\n'))).toBe(true);
     expect(startsAsJsonArray(text('[{"id":"C1"},\n{"id":"C2"}]'))).toBe(true);
+    expect(startsAsJsonArray(text('[\n{"id":"C1"},\n{"id":"C2"}\n]\n'))).toBe(true);
   });
 
   it('looks past a UTF-8 byte-order mark, blank lines and leading blanks', () => {
@@ -225,6 +232,18 @@ describe('checkTextInput', () => {
     expect(await refusal(dotted, 'ndjson')).toBe(message(dotted, `jq -c '.[]' ${dotted}`, path.join(dir, '.export.lines')));
     // The same bytes as CSV are DuckDB's to judge.
     expect(await refusal(plain, 'csv')).toBeNull();
+  });
+
+  it('takes .gz only at the end of the name: gzip bytes in tx.gz.csv are refused, UTF-16 in it keeps .gz in the converted name', async () => {
+    const dir = await tempDir();
+    const gz = path.join(dir, 'tx.gz.csv');
+    const text16 = path.join(dir, 'in.gz.csv');
+    await writeFile(gz, gzipSync('customer_id,amount\n'));
+    await writeFile(text16, utf16le('customer_id,amount\nC1,5\n'));
+    expect(await refusal(gz, 'csv')).toBe(`${gz}: the file is gzip-compressed, but its name does not end in .gz; rename it so it is read decompressed, e.g. mv ${gz} ${gz}.gz`);
+    expect(await refusal(text16, 'csv')).toBe(
+      `${text16}: the text is UTF-16 (little-endian); crm reads UTF-8: convert it first, e.g. iconv -f UTF-16LE -t UTF-8 ${text16} > ${path.join(dir, 'in.gz.utf8.csv')}`,
+    );
   });
 
   it('quotes a path with a space in every hint, so the line can be pasted', async () => {

@@ -15,6 +15,8 @@ describe('countLineEndings', () => {
     expect(await countLineEndings(file)).toEqual({ crlf: 2, lf: 2 });
     await writeFile(file, 'no line end at all');
     expect(await countLineEndings(file)).toEqual({ crlf: 0, lf: 0 });
+    await writeFile(file, 'a\r\nb\nc\nd\n');
+    expect(await countLineEndings(file)).toEqual({ crlf: 1, lf: 3 });
   });
 });
 
@@ -37,6 +39,12 @@ describe('firstLineLongerThan', () => {
   it('takes a line of exactly the limit, and is null when no line is longer', async () => {
     expect(await both('ab\nabcdef\nxy\n', 6)).toBeNull();
     expect(await both('', 0)).toBeNull();
+  });
+
+  it('reads a file decompressed only when its name ends in .gz', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'tx.gz.csv'), 'ab\nabcdef\n');
+    expect(await firstLineLongerThan(path.join(dir, 'tx.gz.csv'), 5)).toEqual({ line: 2, bytes: 6 });
   });
 
   it('counts a last line without a line end', async () => {

@@ -42,10 +42,13 @@ describe('canonicalPath', () => {
     expect(await canonicalPath(path.join(dir, 'alias', 'x'))).toBe(path.join(dir, 'file', 'x'));
   });
 
-  it('gives the path resolved but as written when a link loops', async () => {
+  it('gives the path resolved but as written, links left as they are, when a link loops', async () => {
     const dir = await realTempDir();
-    await symlink(path.join(dir, 'loop'), path.join(dir, 'loop'));
-    expect(await canonicalPath(path.join(dir, 'loop', 'x.csv'))).toBe(path.join(dir, 'loop', 'x.csv'));
+    await mkdir(path.join(dir, 'real'));
+    await symlink(path.join(dir, 'real'), path.join(dir, 'link'));
+    await symlink(path.join(dir, 'real', 'loop'), path.join(dir, 'real', 'loop'));
+    expect(await canonicalPath(path.join(dir, 'real', 'loop', 'x.csv'))).toBe(path.join(dir, 'real', 'loop', 'x.csv'));
+    expect(await canonicalPath(path.join(dir, 'link', 'loop', 'x.csv'))).toBe(path.join(dir, 'link', 'loop', 'x.csv'));
   });
 });
 
@@ -140,6 +143,8 @@ describe('leftovers of killed processes', () => {
     expect(owner(`crm-duckdb-${here}-4242-aB3xYz.tmp`)).toBeUndefined();
     expect(owner(`crm-duckdb-${here}-42a2-aB3xYz`)).toBeUndefined();
     expect(owner(`x-crm-duckdb-${here}-4242-aB3xYz`)).toBeUndefined();
+    // Another prefix of the same length.
+    expect(owner(`crm-sqlite-${here}-4242-aB3xYz`)).toBeUndefined();
   });
 
   it('removeLeftByDeadProcesses removes the entries of dead processes only, folders with their content', async () => {
