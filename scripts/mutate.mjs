@@ -83,7 +83,7 @@ const sqlFileRun = (base) => ({
   options: {
     mutate: [`src/sql/${base}.ts`],
     ignoreStatic: false,
-    tempDirName: '.stryker-tmp-sql',
+    tempDirName: `.stryker-tmp-sql-${base}`,
     incrementalFile: `reports/stryker-incremental-sql/${base}.json`,
     htmlReporter: { fileName: `reports/mutation/sql/${base}.html` },
     jsonReporter: { fileName: `reports/mutation/sql/${base}.json` },
