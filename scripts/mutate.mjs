@@ -7,6 +7,7 @@
 //   npm run mutate                      # src/io, src/models, src/sql in turn
 //   npm run mutate -- models            # one folder
 //   npm run mutate -- sql:rfm           # one src/sql file's part of the folder's run
+//   npm run mutate -- io --force        # every mutant again, not only those whose code or tests changed
 //   npm run mutate -- src/models/clv.ts   # a trial on one file with its own tests, tests/models/clv{,.*}.test.ts (no incremental file)
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -144,14 +145,17 @@ function summarise(results) {
   return { mutants: results.length, killed, timeout, survived, noCoverage, errors: count('CompileError') + count('RuntimeError'), ignored: count('Ignored'), score: score.toFixed(2) };
 }
 
-const args = process.argv.slice(2);
+// --force: test every mutant again. The incremental file keeps a static mutant's
+// result while its file is unchanged, even when a new test would now kill it.
+const force = process.argv.includes('--force');
+const args = process.argv.slice(2).filter((arg) => arg !== '--force');
 const summaries = [];
 const folderResults = new Map();
 for (const { name, folder, tests, options } of (args.length > 0 ? args : FOLDERS).flatMap(runsFor)) {
   // The tests go to vitest.stryker.config.ts, not to Stryker's testFiles (see there).
   process.env.CRM_MUTATE_TESTS = tests.join(',');
   const started = Date.now();
-  const results = await new Stryker(options).runMutationTest();
+  const results = await new Stryker({ ...options, ...(force ? { force: true } : {}) }).runMutationTest();
   const wallSeconds = Math.round((Date.now() - started) / 1000);
   summaries.push({ run: name, ...summarise(results), wallSeconds });
   if (folder) {
