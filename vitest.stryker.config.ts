@@ -6,7 +6,7 @@ import base from './vitest.config.js';
  * Tests that spawn the CLI (bin/crm.js) or the CLV worker run the dist/ bundle,
  * which holds no mutant, so they could never kill one and would only cost time.
  */
-export default mergeConfig(
+const config = mergeConfig(
   base,
   defineConfig({
     test: {
@@ -22,3 +22,13 @@ export default mergeConfig(
     },
   }),
 );
+
+/**
+ * scripts/mutate.mjs names a folder's tests here (CRM_MUTATE_TESTS) rather than
+ * as Stryker's testFiles: given testFiles, Stryker 9.6 activates a mutant of a
+ * module-level constant only after the module is imported, so it always
+ * "survives". Set after the merge, which would add to the base's include.
+ */
+if (process.env.CRM_MUTATE_TESTS) config.test!.include = process.env.CRM_MUTATE_TESTS.split(',');
+
+export default config;

@@ -144,3 +144,77 @@ describe('isAlive', () => {
     expect(isAlive(await deadPid())).toBe(false);
   });
 });
+
+describe('the publish journal', () => {
+  it('is committed only once the journal is written; the journal names the run when there is one', async () => {
+    const dir = await tempDir();
+    const plain = await OutputSet.begin(dir, '7-ab');
+    expect(plain.committed).toBe(false);
+    await writeFile(plain.staged('customers.csv'), 'x');
+    await plain.publish(['customers.csv']);
+    expect(plain.committed).toBe(true);
+    expect(JSON.parse(await readFile(path.join(dir, JOURNAL), 'utf8'))).toEqual({ staging: '.crm-staging-7-ab', files: ['customers.csv'] });
+    await plain.finish();
+    const withRun = await OutputSet.begin(dir, '8-cd');
+    await writeFile(withRun.staged('customers.csv'), 'y');
+    await withRun.publish(['customers.csv'], { id: 8, db: '/data/crm.duckdb' });
+    expect(JSON.parse(await readFile(path.join(dir, JOURNAL), 'utf8'))).toEqual({ staging: '.crm-staging-8-cd', files: ['customers.csv'], run: { id: 8, db: '/data/crm.duckdb' } });
+  });
+
+  it('finish and abandon may be called again: what they remove is already gone', async () => {
+    const dir = await tempDir();
+    const set = await OutputSet.begin(dir, '7-ab');
+    await writeFile(set.staged('customers.csv'), 'x');
+    await set.publish(['customers.csv']);
+    await set.finish();
+    await set.finish();
+    await set.abandon();
+    expect(await list(dir)).toEqual(['customers.csv']);
+  });
+
+  it('a journal naming a history run stays after the files are moved, for the history to mark the run published', async () => {
+    const dir = await tempDir();
+    const staging = path.join(dir, `.crm-staging-${process.pid}-ab`);
+    await mkdir(staging);
+    await writeFile(path.join(staging, 'customers.csv'), 'new customers');
+    const journal = { staging: path.basename(staging), files: ['customers.csv'], run: { id: 3, db: 'crm.duckdb' } };
+    await writeFile(path.join(dir, JOURNAL), JSON.stringify(journal));
+    expect(await recoverInterruptedPublish(dir)).toEqual(journal);
+    expect(await list(dir)).toEqual([JOURNAL, 'customers.csv']);
+  });
+
+  it('finishing a journal whose files were all moved and whose staging folder is gone already is not an error', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'customers.csv'), 'new customers');
+    await writeFile(path.join(dir, JOURNAL), JSON.stringify({ staging: `.crm-staging-${process.pid}-ab`, files: ['customers.csv'] }));
+    expect(await recoverInterruptedPublish(dir)).toEqual({ staging: `.crm-staging-${process.pid}-ab`, files: ['customers.csv'] });
+    expect(await list(dir)).toEqual(['customers.csv']);
+  });
+
+  it('a dead process\'s staging folder is named .crm-staging-<pid>-…, from the start of the name', async () => {
+    const dir = await tempDir();
+    const dead = await deadPid();
+    await mkdir(path.join(dir, `x.crm-staging-${dead}-ab`));
+    await mkdir(path.join(dir, `.crm-staging-${dead}-ab`));
+    await recoverInterruptedPublish(dir);
+    expect(await list(dir)).toEqual([`x.crm-staging-${dead}-ab`]);
+  });
+});
+
+describe('writeFileAtomic and the temp files of killed processes', () => {
+  it('removes .crm-<pid>-<8 hex>.tmp files of dead processes in the target folder, and nothing else', async () => {
+    const dir = await tempDir();
+    const dead = await deadPid();
+    const names = [
+      `.crm-${dead}-0a1b2c3d.tmp`, // removed
+      `.crm-${process.ppid}-0a1b2c3d.tmp`, // a live process
+      `x.crm-${dead}-0a1b2c3d.tmp`, // not from the start
+      `.crm-${dead}-0a1b2c3.tmp`, // 7 hex digits
+      `.crm-${dead}-0a1b2c3z.tmp`, // not hex
+      `.crm-p${dead}-0a1b2c3d.tmp`, // no pid
+    ];
+    for (const name of names) await writeFile(path.join(dir, name), 'left over');
+    await writeFileAtomic(path.join(dir, 'report.html'), 'new');
+    expect(await list(dir)).toEqual([...names.slice(1), 'report.html'].sort());
+  });
+});

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeQuery } from '../../src/io/writers.js';
+import { excelSafeSql, EXTENSION, writeQuery } from '../../src/io/writers.js';
 import { tempDir, withEngine } from '../helpers.js';
 
 const QUERY = `SELECT * FROM (VALUES
@@ -104,5 +104,18 @@ describe('writeQuery', () => {
       flag: 'true',
     });
     expect(c2).toMatchObject({ customer_id: 'c2', first_order: null, revenue: null, share: null, orders: null, big: null });
+  });
+});
+
+describe('excelSafeSql and the file extensions', () => {
+  it('puts a quote before text starting with = + - @, a tab or a CR, and leaves other text and NULL as they are', async () => {
+    const file = path.join(await tempDir(), 'customers.csv');
+    const query = `SELECT ${excelSafeSql('v')} AS v FROM (VALUES (1, '=HYPERLINK("x")'), (2, '+1'), (3, '-C5'), (4, '@SUM(A1)'), (5, chr(9) || 'tab'), (6, chr(13) || 'cr'), (7, 'C-5'), (8, NULL)) AS t(i, v) ORDER BY i`;
+    await withEngine((engine) => writeQuery(engine, query, 'csv', file));
+    expect(await readFile(file, 'utf8')).toBe(`v\n"'=HYPERLINK(""x"")"\n'+1\n'-C5\n'@SUM(A1)\n'\ttab\n"'\rcr"\nC-5\n\n`);
+  });
+
+  it('names each format\'s files by the format', () => {
+    expect(EXTENSION).toEqual({ parquet: 'parquet', csv: 'csv', json: 'json', arrow: 'arrow' });
   });
 });
