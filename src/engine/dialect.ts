@@ -15,7 +15,49 @@ export interface Dialect {
   stableHash(expression: string): string;
   /** The id of a label column's value: its code in the run's label ENUM, which lists the labels in id order (src/sql/labels.ts). */
   labelId(expression: string): string;
+  /** Text in byte order (customer ids break ties by it): what every engine then sorts the same way. */
+  byteOrder(expression: string): string;
+  /**
+   * Statements that make temp table `name` from `select`, replacing one of
+   * that name; only the last one takes the query's parameters.
+   */
+  createTempTableAs(name: string, select: string): readonly string[];
+  /** The functions and type names that differ: the portable set with this engine's overrides. */
+  readonly sql: SqlFunctions;
 }
+
+/**
+ * Functions and types the stage SQL uses that engines spell differently (after
+ * Malloy's function_overrides.ts): {@link PORTABLE_SQL} is the
+ * PostgreSQL-family form, an engine's dialect overrides entries where its own
+ * form is faster or its outputs must keep their bytes.
+ */
+export interface SqlFunctions {
+  /** ⌊a / b⌋ for non-negative a and b, as a whole number. */
+  integerDivide(a: string, b: string): string;
+  /** The median, interpolated between the two middle values (percentile 0.5, continuous). */
+  median(expression: string): string;
+  /** An aggregate: the two largest values of `expression`, largest first, as an array (index 1 and 2; a missing second is NULL). */
+  largestTwo(expression: string): string;
+  /** An aggregate: the value of `value` on the row with the smallest `by`. */
+  argMin(value: string, by: string): string;
+  /** A one-element array. */
+  arrayOf(expression: string): string;
+  /** A 64-bit float column type. */
+  readonly double: string;
+  /** The smallest integer type that holds a score 1..5. */
+  readonly tinyint: string;
+}
+
+export const PORTABLE_SQL: SqlFunctions = {
+  integerDivide: (a, b) => `div(${a}, ${b})`,
+  median: (x) => `percentile_cont(0.5) WITHIN GROUP (ORDER BY ${x})`,
+  largestTwo: (x) => `(array_agg(${x} ORDER BY ${x} DESC))[1:2]`,
+  argMin: (value, by) => `(array_agg(${value} ORDER BY ${by}))[1]`,
+  arrayOf: (x) => `ARRAY[${x}]`,
+  double: 'DOUBLE PRECISION',
+  tinyint: 'SMALLINT',
+};
 
 export const quoteIdentifierAnsi = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 export const quoteStringAnsi = (value: string): string => `'${value.replaceAll("'", "''")}'`;

@@ -1,6 +1,7 @@
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
-import { DECILE_BOUNDS_SQL, REVENUE_CUSTOMERS_SQL, rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL } from '../sql/rfm.js';
+import { runStatements } from '../engine/tables.js';
+import { cutParameters, DECILE_BOUNDS_SQL, revenueCustomersSql, rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL } from '../sql/rfm.js';
 import { segmentRows, type SegmentMap } from './segmentMap.js';
 
 export interface ScoreRange {
@@ -24,10 +25,10 @@ export async function loadSegmentMap(engine: Engine, map: SegmentMap): Promise<v
 
 export async function scoreRfm(engine: Engine, rfm: ScoreConfig['rfm'], map: SegmentMap): Promise<Omit<RfmResult, 'thresholds'>> {
   await loadSegmentMap(engine, map);
-  await engine.run(REVENUE_CUSTOMERS_SQL);
-  for (const { dimension, sql } of rfmScoresSql(rfm.method, engine.dialect.stableHash)) {
+  await runStatements(engine, revenueCustomersSql(engine.dialect));
+  for (const { dimension, sql } of rfmScoresSql(engine.dialect, rfm.method)) {
     const cuts = rfm.method === 'fixed' && dimension ? rfm.thresholds![dimension] : null;
-    await engine.run(sql, cuts ? { cuts: `[${cuts.join(',')}]` } : undefined);
+    await runStatements(engine, sql, cuts ? cutParameters(cuts) : undefined);
   }
   await engine.run(DECILE_BOUNDS_SQL);
   return { method: rfm.method, cutPoints: rfm.thresholds ?? null };

@@ -1,3 +1,4 @@
+import type { Dialect } from '../engine/dialect.js';
 import { LABEL_TYPE } from './scored.js';
 import { exactMean, exactSum } from './sums.js';
 
@@ -22,35 +23,40 @@ const worstFirst = (d: Dimension) => `${d.value} ${d.better === 'low' ? 'DESC' :
  * is computed over the distinct values with their `customers` (a few hundred
  * days or order counts).
  */
-const quantileScore = (d: Dimension) => `(1 + (5 * (sum(customers) OVER (ORDER BY ${worstFirst(d)}) - customers)) // (SELECT count(*) FROM customer_features))`;
+const quantileScore = (dialect: Dialect, d: Dimension) =>
+  `(1 + ${dialect.sql.integerDivide(`5 * (sum(customers) OVER (ORDER BY ${worstFirst(d)}) - customers)`, '(SELECT count(*) FROM customer_features)')})`;
 
-/** Equal-sized groups; ties broken by a stable hash of the id, then the id itself. */
-const ntileScore = (d: Dimension, hash: (e: string) => string) =>
-  `ntile(5) OVER (ORDER BY ${worstFirst(d)}, ${hash('customer_id')}, customer_id)`;
+/** Equal-sized groups; ties broken by a stable hash of the id, then the id itself in byte order. */
+const ntileScore = (dialect: Dialect, d: Dimension) =>
+  `ntile(5) OVER (ORDER BY ${worstFirst(d)}, ${dialect.stableHash('customer_id')}, ${dialect.byteOrder('customer_id')})`;
 
 /**
- * The user's cut points for the dimension, `$cuts` (4 ascending values). For
+ * The user's cut points for the dimension, `$cut1`..`$cut4` (ascending). For
  * R: days ≤ cut1 → 5 … > cut4 → 1. For F and M: value ≥ cut4 → 5 … < cut1 → 1.
  */
-const fixedScore = (d: Dimension) =>
-  d.better === 'low'
-    ? `(5 - list_count(list_filter($cuts::DOUBLE[], c -> ${d.value} > c)))`
-    : `(1 + list_count(list_filter($cuts::DOUBLE[], c -> ${d.value} >= c)))`;
+const fixedScore = (dialect: Dialect, d: Dimension) => {
+  const reached = CUT_PARAMETERS.map((cut) => `CAST(${d.value} ${d.better === 'low' ? '>' : '>='} $${cut}::${dialect.sql.double} AS INTEGER)`).join(' + ');
+  return d.better === 'low' ? `(5 - (${reached}))` : `(1 + ${reached})`;
+};
+
+const CUT_PARAMETERS = ['cut1', 'cut2', 'cut3', 'cut4'] as const;
+/** The bound values of a dimension's fixed cut points. */
+export const cutParameters = (cuts: readonly number[]) => Object.fromEntries(CUT_PARAMETERS.map((name, i) => [name, cuts[i]!]));
 
 export type RfmDimension = 'recency' | 'frequency' | 'monetary';
 /** Customers per distinct value of a dimension. */
-const customersPerValue = (d: Dimension) => `(SELECT ${d.value}, count(*) AS customers FROM customer_features GROUP BY ${d.value})`;
+const customersPerValue = (d: Dimension) => `SELECT ${d.value}, count(*) AS customers FROM customer_features GROUP BY ${d.value}`;
 
 /**
  * Customers per distinct revenue, kept as a table: both the M scores and the
  * value deciles ({@link DECILE_BOUNDS_SQL}) read it, and grouping the
  * customers by revenue is the costly part of either.
  */
-export const REVENUE_CUSTOMERS_SQL = `CREATE OR REPLACE TEMP TABLE rfm_revenue_customers AS ${customersPerValue(M)}`;
+export const revenueCustomersSql = (dialect: Dialect) => dialect.createTempTableAs('rfm_revenue_customers', customersPerValue(M));
 
 const DIMENSIONS: readonly { name: RfmDimension; d: Dimension; score: string; table: string; values: string }[] = [
-  { name: 'recency', d: R, score: 'r_score', table: 'rfm_recency_scores', values: customersPerValue(R) },
-  { name: 'frequency', d: F, score: 'f_score', table: 'rfm_frequency_scores', values: customersPerValue(F) },
+  { name: 'recency', d: R, score: 'r_score', table: 'rfm_recency_scores', values: `(${customersPerValue(R)}) per_value` },
+  { name: 'frequency', d: F, score: 'f_score', table: 'rfm_frequency_scores', values: `(${customersPerValue(F)}) per_value` },
   { name: 'monetary', d: M, score: 'm_score', table: 'rfm_monetary_scores', values: 'rfm_revenue_customers' },
 ];
 
@@ -65,24 +71,34 @@ const DIMENSIONS: readonly { name: RfmDimension; d: Dimension; score: string; ta
  * its 10⁵ distinct values cost more than all the rest of the layer).
  * `ntile` splits ties by customer, so it scores every customer (`rfm_scores`).
  */
-export function rfmScoresSql(method: RfmMethod, hash: (e: string) => string): { dimension: RfmDimension | null; sql: string }[] {
+export function rfmScoresSql(dialect: Dialect, method: RfmMethod): { dimension: RfmDimension | null; sql: readonly string[] }[] {
+  const tinyint = dialect.sql.tinyint;
   if (method === 'ntile') {
-    const sql = `CREATE OR REPLACE TEMP TABLE rfm_scores AS
-SELECT customer_id, ${DIMENSIONS.map(({ d, score }) => `${ntileScore(d, hash)}::TINYINT AS ${score}`).join(',\n       ')}
-FROM customer_features`;
+    const sql = dialect.createTempTableAs(
+      'rfm_scores',
+      `
+SELECT customer_id, ${DIMENSIONS.map(({ d, score }) => `${ntileScore(dialect, d)}::${tinyint} AS ${score}`).join(',\n       ')}
+FROM customer_features`,
+    );
     return [{ dimension: null, sql }];
   }
   const perValue = DIMENSIONS.map(({ name, d, score, table, values }) => ({
     dimension: name,
-    sql: `CREATE OR REPLACE TEMP TABLE ${table} AS
-SELECT ${d.value}, ${method === 'quantile' ? quantileScore(d) : fixedScore(d)}::TINYINT AS ${score}
+    sql: dialect.createTempTableAs(
+      table,
+      `
+SELECT ${d.value}, ${method === 'quantile' ? quantileScore(dialect, d) : fixedScore(dialect, d)}::${tinyint} AS ${score}
 FROM ${values}`,
+    ),
   }));
-  const bounds = `CREATE OR REPLACE TEMP TABLE rfm_score_bounds AS
+  const bounds = dialect.createTempTableAs(
+    'rfm_score_bounds',
+    `
 SELECT * FROM ${DIMENSIONS.map(
-    ({ d, score, table }) =>
-      `(SELECT ${SCORES_ABOVE_1.map((k) => `${d.better === 'low' ? 'max' : 'min'}(${d.value}) FILTER (WHERE ${score} >= ${k}) AS ${boundColumn(score, k)}`).join(', ')} FROM ${table})`,
-  ).join(',\n     ')}`;
+      ({ d, score, table }) =>
+        `(SELECT ${SCORES_ABOVE_1.map((k) => `${d.better === 'low' ? 'max' : 'min'}(${d.value}) FILTER (WHERE ${score} >= ${k}) AS ${boundColumn(score, k)}`).join(', ')} FROM ${table}) ${score}_bounds`,
+    ).join(',\n     ')}`,
+  );
   return [...perValue, { dimension: null, sql: bounds }];
 }
 

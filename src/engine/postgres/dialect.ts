@@ -1,4 +1,4 @@
-import { quoteIdentifierAnsi, quoteStringAnsi, type Dialect, type EngineCapabilities } from '../dialect.js';
+import { PORTABLE_SQL, quoteIdentifierAnsi, quoteStringAnsi, type Dialect, type EngineCapabilities } from '../dialect.js';
 
 export const postgresDialect: Dialect = {
   name: 'postgres',
@@ -11,6 +11,11 @@ export const postgresDialect: Dialect = {
   stableHash: (expression) => `('x' || substr(md5((${expression})::text), 1, 15))::bit(60)::bigint`,
   // A label column is a PostgreSQL ENUM listing the labels in id order: its 0-based position there.
   labelId: (expression) => `(array_position(enum_range(${expression}), ${expression}) - 1)`,
+  // The database's default collation sorts by language rules ('a' < 'B'); "C" compares bytes, as DuckDB does.
+  byteOrder: (expression) => `${expression} COLLATE "C"`,
+  // No CREATE OR REPLACE TABLE; a statement with parameters must stand alone, so the DROP is a statement of its own.
+  createTempTableAs: (name, select) => [`DROP TABLE IF EXISTS ${name}`, `CREATE TEMP TABLE ${name} AS ${select}`],
+  sql: PORTABLE_SQL,
 };
 
 /** Plain PostgreSQL: one node; CREATE TABLE AS makes an ordinary table. */
