@@ -11,8 +11,19 @@ export interface Dialect {
   quoteString(value: string): string;
   /** Whole days from `start` to `end` (both DATE). */
   daysBetween(start: string, end: string): string;
-  /** A deterministic 64-bit hash of a text expression, for tie-breaking and sampling. */
+  /**
+   * The stable hash of a text expression, for tie-breaking (ntile): the
+   * first 60 bits of the md5 of its UTF-8 bytes, a non-negative BIGINT. The
+   * same number on every engine, so every engine ranks a tie alike.
+   */
   stableHash(expression: string): string;
+  /**
+   * The seeded hash that picks the k-means sample, and the size of its range
+   * (a decimal literal): the values lie in [0, range). DuckDB keeps its own
+   * hash() here, as its cluster outputs were made with it.
+   */
+  sampleHash(expression: string): string;
+  readonly sampleHashRange: string;
   /** The id of a label column's value: its code in the run's label ENUM, which lists the labels in id order (src/sql/labels.ts). */
   labelId(expression: string): string;
   /** Text in byte order (customer ids break ties by it): what every engine then sorts the same way. */
@@ -58,6 +69,9 @@ export const PORTABLE_SQL: SqlFunctions = {
   double: 'DOUBLE PRECISION',
   tinyint: 'SMALLINT',
 };
+
+/** 2^60, the range of the portable stable hash (15 hex digits of md5). */
+export const MD5_PREFIX60_RANGE = '1152921504606846976.0';
 
 export const quoteIdentifierAnsi = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 export const quoteStringAnsi = (value: string): string => `'${value.replaceAll("'", "''")}'`;

@@ -50,7 +50,7 @@ export async function clusterCustomers(
   // Pass 1: the feature scaling and the z-scored fitting sample, in one query.
   const statNames = features.flatMap((f) => [`mean_${f}`, `std_${f}`]);
   const columns = [...features, ...statNames, 'customers'];
-  const sql = featureSampleSql(features, engine.dialect.stableHash, source);
+  const sql = featureSampleSql(features, engine.dialect, source);
   const params = { seed: options.seed, sampleSize: options.sampleSize };
   let sample = await engine.numericColumns(sql, columns, { ...params, oversample: 2 });
   if (sample[features[0]!].length < Math.min(options.sampleSize, sample.customers[0] ?? Infinity)) {

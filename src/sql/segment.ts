@@ -1,3 +1,4 @@
+import type { Dialect } from '../engine/dialect.js';
 import { exactMean } from './sums.js';
 
 /**
@@ -61,8 +62,8 @@ const zExpression = (f: string, mean: string, std: string) => `CASE WHEN ${std} 
  * (rare, small samples), the caller runs the query again with
  * `$oversample = 0`, which turns the filter off.
  */
-export const featureSampleSql = (features: readonly FeatureName[], hash: (e: string) => string, source: string) => {
-  const key = hash(`s.customer_id || '#' || $seed::VARCHAR`);
+export const featureSampleSql = (features: readonly FeatureName[], dialect: Dialect, source: string) => {
+  const key = dialect.sampleHash(`s.customer_id || '#' || $seed::VARCHAR`);
   return `
 WITH stats AS (
   SELECT count(*)::BIGINT AS customers,
@@ -78,7 +79,7 @@ sample AS (
   SELECT s.customer_id, ${key} AS sample_key, ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')}
   FROM (${source}) s
   WHERE $oversample = 0
-     OR ${key}::DOUBLE <= ($oversample * $sampleSize + 100) / (SELECT count(*) FROM customer_features) * 18446744073709551616.0
+     OR ${key}::DOUBLE <= ($oversample * $sampleSize + 100) / (SELECT count(*) FROM customer_features) * ${dialect.sampleHashRange}
   ORDER BY sample_key, s.customer_id
   LIMIT $sampleSize
 )

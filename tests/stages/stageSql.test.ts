@@ -171,6 +171,18 @@ describeEachEngine('stage SQL', import.meta.url, ({ engine }) => {
     ]);
   });
 
+  it('computes the stable hash and the byte order of ids the same way on every engine', async () => {
+    const e = engine();
+    const ids = ['b', 'B', 'a', 'A', '_x', '0', 'é', 'z'];
+    const rows = await e.all<{ id: string; h: number | string }>(
+      `SELECT id, ${e.dialect.stableHash('id')} AS h FROM (VALUES ${ids.map(() => '(CAST(? AS VARCHAR))').join(', ')}) v(id) ORDER BY ${e.dialect.byteOrder('id')}`,
+      ids,
+    );
+    const bytes = [...ids].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    expect(rows.map((r) => r.id)).toEqual(bytes);
+    expect(rows.map((r) => BigInt(r.h))).toEqual(bytes.map(md5Prefix60));
+  });
+
   it('assigns lifecycle stages against each customer’s own rhythm', async () => {
     const e = engine();
     await runStatements(e, lifecycleParametersSql(e.dialect), { lostRatio: 4, lapsedRatio: 2.5, atRiskRatio: 1.5, loyalMinOrders: 3, lostPAlive: 0.1, atRiskPAlive: 0.3 });
