@@ -257,7 +257,7 @@ async function scoreCustomers(
     layers.push(clusterStage.layer);
     stages.add('segment');
   }
-  layers.push(rfmLayerSql(config.rfm.method));
+  layers.push(rfmLayerSql(engine.dialect, config.rfm.method));
   return { stages, layers, rfm, clv, withClv: clvLayer !== null, lifecycle, fittedClusters };
 }
 

@@ -1,7 +1,7 @@
 import type { ScoreConfig } from '../config/schema.js';
-import type { Engine } from '../engine/Engine.js';
+import type { Engine, QueryEngine } from '../engine/Engine.js';
 import { runStatements } from '../engine/tables.js';
-import { cutParameters, DECILE_BOUNDS_SQL, revenueCustomersSql, rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL } from '../sql/rfm.js';
+import { cutParameters, decileBoundsSql, revenueCustomersSql, rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL } from '../sql/rfm.js';
 import { segmentRows, type SegmentMap } from './segmentMap.js';
 
 export interface ScoreRange {
@@ -17,8 +17,8 @@ export interface RfmResult {
   cutPoints: ScoreConfig['rfm']['thresholds'] | null;
 }
 
-export async function loadSegmentMap(engine: Engine, map: SegmentMap): Promise<void> {
-  await engine.run(SEGMENT_MAP_TABLE_SQL);
+export async function loadSegmentMap(engine: QueryEngine, map: SegmentMap): Promise<void> {
+  await runStatements(engine, SEGMENT_MAP_TABLE_SQL);
   const rows = segmentRows(map);
   await engine.run(`INSERT INTO segment_map VALUES ${rows.map(() => '(?, ?)').join(', ')}`, rows.flat());
 }
@@ -30,7 +30,7 @@ export async function scoreRfm(engine: Engine, rfm: ScoreConfig['rfm'], map: Seg
     const cuts = rfm.method === 'fixed' && dimension ? rfm.thresholds![dimension] : null;
     await runStatements(engine, sql, cuts ? cutParameters(cuts) : undefined);
   }
-  await engine.run(DECILE_BOUNDS_SQL);
+  await runStatements(engine, decileBoundsSql(engine.dialect));
   return { method: rfm.method, cutPoints: rfm.thresholds ?? null };
 }
 

@@ -91,7 +91,7 @@ WITH stages(stage, position) AS (VALUES ${LIFECYCLE_STAGES.map((s, i) => `('${s}
 per AS (SELECT CAST(lifecycle_stage AS VARCHAR) AS stage, count(*) AS customers, ${exactSum('revenue')} AS revenue FROM final_scores GROUP BY lifecycle_stage)
 SELECT stages.stage,
        coalesce(per.customers, 0)::BIGINT AS customers,
-       round(coalesce(per.customers, 0) / (SELECT count(*) FROM final_scores), 6)::DOUBLE AS customer_share,
-       coalesce(per.revenue, 0)::DOUBLE AS revenue,
-       round(coalesce(per.revenue, 0) / nullif((SELECT ${exactSum('revenue')} FROM final_scores), 0), 6)::DOUBLE AS revenue_share
+       round(CAST(coalesce(per.customers, 0) AS DOUBLE PRECISION) / (SELECT count(*) FROM final_scores), 6)::DOUBLE PRECISION AS customer_share,
+       coalesce(per.revenue, 0)::DOUBLE PRECISION AS revenue,
+       round(coalesce(per.revenue, 0) / nullif((SELECT ${exactSum('revenue')} FROM final_scores), 0), 6)::DOUBLE PRECISION AS revenue_share
 FROM stages LEFT JOIN per USING (stage) ORDER BY stages.position`;

@@ -79,12 +79,7 @@ const STILL_DUCKDB_ONLY: Record<string, { syntax: string[]; reason: string }> = 
     reason: 'the run history is a DuckDB database file (ATTACH, catalog, compression, block counts); on PostgreSQL it is a schema of its own, a separate step of issue 14',
   },
   'src/sql/labels.ts': { syntax: ['CREATE OR REPLACE TABLE'], reason: 'the label ENUM is made from a query of the run history (DuckDB); waits for the history on PostgreSQL' },
-  'src/sql/lifecycle.ts': { syntax: ['::DOUBLE'], reason: 'stages.csv (STAGES_SQL) still casts with ::DOUBLE' },
   'src/sql/report.ts': { syntax: ['::DOUBLE', 'GROUP BY ALL', 'strftime('], reason: 'the report reads the run history (DuckDB database file)' },
-  'src/sql/rfm.ts': {
-    syntax: ['//', '::DOUBLE', '::TINYINT', 'CREATE OR REPLACE TABLE', 'EXCLUDE ('],
-    reason: 'the RFM layer, value deciles and the summary tables (deciles.csv, segments.csv); the scores themselves are portable',
-  },
   'src/sql/scored.ts': { syntax: ['CREATE OR REPLACE TABLE'], reason: 'assembles the output table from the layers, which are not all portable yet' },
   'src/sql/segment.ts': {
     syntax: ['::DOUBLE', 'CREATE OR REPLACE TABLE', 'EXCLUDE (', 'HUGEINT', 'median('],

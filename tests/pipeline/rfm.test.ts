@@ -154,12 +154,12 @@ describe('RFM on a hand-computed fixture', () => {
         await scoreRfm(engine, config({ inputs: ['x'] }).rfm, DEFAULT_SEGMENT_MAP);
         await defineLabels(engine, [...ALL_CELLS, ...DEFAULT_SEGMENT_MAP.keys()], false);
         const mismatches = await engine.all(
-          `SELECT customer_id FROM (${rfmLayerSql('quantile')(CUSTOMERS)})
+          `SELECT customer_id FROM (${rfmLayerSql(engine.dialect, 'quantile')(CUSTOMERS)})
            JOIN (SELECT customer_id, ntile(10) OVER (ORDER BY revenue DESC, customer_id) AS reference FROM customer_features) USING (customer_id)
            WHERE value_decile <> reference`,
         );
         expect({ n, mismatches }).toEqual({ n, mismatches: [] });
-        expect(Number((await engine.one<{ c: number }>(`SELECT count(*) AS c FROM (${rfmLayerSql('quantile')(CUSTOMERS)})`))!.c)).toBe(n);
+        expect(Number((await engine.one<{ c: number }>(`SELECT count(*) AS c FROM (${rfmLayerSql(engine.dialect, 'quantile')(CUSTOMERS)})`))!.c)).toBe(n);
       }
     });
   });
@@ -180,7 +180,7 @@ describe('RFM on a hand-computed fixture', () => {
           await scoreRfm(engine, config({ inputs: ['x'], rfm }).rfm, DEFAULT_SEGMENT_MAP);
           await defineLabels(engine, [...ALL_CELLS, ...DEFAULT_SEGMENT_MAP.keys()], false);
           const mismatches = await engine.all(
-            `SELECT l.customer_id FROM (${rfmLayerSql(config({ inputs: ['x'], rfm }).rfm.method)(CUSTOMERS)}) l
+            `SELECT l.customer_id FROM (${rfmLayerSql(engine.dialect, config({ inputs: ['x'], rfm }).rfm.method)(CUSTOMERS)}) l
              JOIN rfm_recency_scores r USING (recency_days) JOIN rfm_frequency_scores f USING (orders) JOIN rfm_monetary_scores m USING (revenue)
              WHERE l.r_score <> r.r_score OR l.f_score <> f.f_score OR l.m_score <> m.m_score`,
           );

@@ -10,10 +10,12 @@ import type { QueryEngine } from '../../src/engine/Engine.js';
 import { PostgresEngine } from '../../src/engine/postgres/PostgresEngine.js';
 import { runStatements } from '../../src/engine/tables.js';
 import { purchasePatterns } from '../../src/pipeline/clv.js';
+import { loadSegmentMap } from '../../src/pipeline/rfm.js';
+import { ALL_CELLS, DEFAULT_SEGMENT_MAP } from '../../src/pipeline/segmentMap.js';
 import { clvInputsSql } from '../../src/sql/clv.js';
 import { customerFeaturesSql, occasionsSql, ROW_COUNTS_SQL, runParametersSql } from '../../src/sql/features.js';
 import { LIFECYCLE_STAGES, lifecycleLayerSql, lifecycleParametersSql } from '../../src/sql/lifecycle.js';
-import { cutParameters, revenueCustomersSql, rfmScoresSql } from '../../src/sql/rfm.js';
+import { cutParameters, decileBoundsSql, revenueCustomersSql, rfmLayerSql, rfmScoresSql } from '../../src/sql/rfm.js';
 import { LABEL_TYPE } from '../../src/sql/scored.js';
 import { describeEachEngine } from '../engines.js';
 
@@ -52,10 +54,11 @@ async function loadCustomerDays(engine: QueryEngine): Promise<void> {
   }
 }
 
-/** The run's label type, a portable ENUM (the stage names are labels). */
+/** The run's label type, a portable ENUM: the lifecycle stages, the 125 RFM cells and the segment names. */
 async function createLabelType(engine: QueryEngine): Promise<void> {
+  const labels = [...LIFECYCLE_STAGES, ...ALL_CELLS, ...DEFAULT_SEGMENT_MAP.keys()];
   await engine.run(`DROP TYPE IF EXISTS ${LABEL_TYPE}`);
-  await engine.run(`CREATE TYPE ${LABEL_TYPE} AS ENUM (${LIFECYCLE_STAGES.map((s) => `'${s}'`).join(', ')})`);
+  await engine.run(`CREATE TYPE ${LABEL_TYPE} AS ENUM (${labels.map((s) => engine.dialect.quoteString(s)).join(', ')})`);
 }
 
 const NEEDS = { clv: true, lifecycle: true };
@@ -128,6 +131,26 @@ describeEachEngine('stage SQL', import.meta.url, ({ engine }) => {
     // The worst value earning each score 2..5: R by max days, F and M by min value; F = 3 is earned by nobody, so its bound is F = 4's.
     const bounds = await e.one(`SELECT ${['r', 'f', 'm'].flatMap((s) => [2, 3, 4, 5].map((k) => `CAST(${s}_score_bound_${k} AS DOUBLE PRECISION) AS ${s}${k}`)).join(', ')} FROM rfm_score_bounds`);
     expect(bounds).toEqual({ r2: 21, r3: 16, r4: 10, r5: 1, f2: 1, f3: 2, f4: 2, f5: 3, m2: 20, m3: 50, m4: 60, m5: 80 });
+  });
+
+  it('gives each customer its RFM cell, named segment and value decile (the RFM layer)', async () => {
+    const e = engine();
+    for (const { sql } of rfmScoresSql(e.dialect, 'quantile')) await runStatements(e, sql);
+    await loadSegmentMap(e, DEFAULT_SEGMENT_MAP);
+    await runStatements(e, decileBoundsSql(e.dialect));
+    const rows = await e.all(
+      `SELECT customer_id, CAST(r_score AS INTEGER) AS r, CAST(f_score AS INTEGER) AS f, CAST(m_score AS INTEGER) AS m,
+              CAST(rfm_cell AS VARCHAR) AS cell, CAST(rfm_segment AS VARCHAR) AS segment, CAST(value_decile AS INTEGER) AS decile
+       FROM (${rfmLayerSql(e.dialect, 'quantile')('SELECT * FROM customer_features')}) l ORDER BY customer_id`,
+    );
+    // Segments on R and FM = ⌊(F + M)/2 + ½⌋; deciles: ntile(10) over revenue descending (5 customers: 1..5).
+    expect(rows).toEqual([
+      { customer_id: 'c1', r: 4, f: 5, m: 4, cell: '454', segment: 'Champions', decile: 2 },
+      { customer_id: 'c2', r: 5, f: 2, m: 3, cell: '523', segment: 'Loyal', decile: 3 },
+      { customer_id: 'c3', r: 1, f: 4, m: 5, cell: '145', segment: "Can't Lose Them", decile: 1 },
+      { customer_id: 'c4', r: 2, f: 2, m: 2, cell: '222', segment: 'Need Attention', decile: 4 },
+      { customer_id: 'c5', r: 3, f: 1, m: 1, cell: '311', segment: 'Promising', decile: 5 },
+    ]);
   });
 
   it('scores RFM with fixed cut points from bound values', async () => {

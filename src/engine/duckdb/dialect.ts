@@ -7,7 +7,7 @@ import { PORTABLE_SQL, quoteIdentifierAnsi, quoteStringAnsi, type Dialect, type 
 const DUCKDB_SQL: SqlFunctions = {
   ...PORTABLE_SQL,
   // `//` on the HUGEINT window sums; div() is not DuckDB's.
-  integerDivide: (a, b) => `(${a}) // ${b}`,
+  integerDivide: (a, b) => `((${a}) // ${b})`,
   // The same interpolated median; percentile_cont's ordered-set form parses too, median() is the one the golden outputs were made with.
   median: (x) => `median(${x})`,
   // The top-N aggregate keeps two values per customer where array_agg would gather every purchase day.
