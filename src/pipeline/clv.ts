@@ -8,7 +8,7 @@ import { DAYS_PER_UNIT, fitClvModels, fitPurchaseModel, predictPurchases, usable
 import {
   BACKTEST_GROUPS_SQL,
   clvInputsSql,
-  CLV_PARAMETERS_SQL,
+  clvParametersSql,
   clvLayerSql,
   packedPurchasePatternsSql,
   packedSpendPatternsSql,
@@ -230,7 +230,7 @@ export async function startClv(engine: Engine, options: ClvOptions, log: Logger)
     // Harmless stand-ins when the fit is not used (the SQL then gives NULL), and for Pareto/NBD (P(alive) per pattern).
     const bg = purchase.model === 'bgnbd' && available ? purchase.fit.params : { r: 1, alpha: 1, a: 1, b: 1 };
     // α in days: the ratio (α+T)/(α+t_x) in P(alive) is taken on day counts.
-    await engine.run(CLV_PARAMETERS_SQL, {
+    await runStatements(engine, clvParametersSql(engine.dialect), {
       purchaseAvailable: available,
       r: bg.r,
       a: bg.a,

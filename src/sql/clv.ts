@@ -84,11 +84,14 @@ const BG_NBD_P_ALIVE = `CASE WHEN NOT x.purchase_available THEN NULL
  * Gamma-Gamma's p, q, γ and population mean spend, the days per model time
  * unit and the margin.
  */
-export const CLV_PARAMETERS_SQL = `
-CREATE OR REPLACE TEMP TABLE clv_parameters AS
-SELECT $purchaseAvailable::BOOLEAN AS purchase_available, $r::DOUBLE AS bg_r, $a::DOUBLE AS bg_a, $b::DOUBLE AS bg_b, $alphaDays::DOUBLE AS bg_alpha_days,
-       $spendAvailable::BOOLEAN AS spend_available, $p::DOUBLE AS gg_p, $q::DOUBLE AS gg_q, $gamma::DOUBLE AS gg_gamma,
-       $populationMeanSpend::DOUBLE AS population_mean_spend, $daysPerUnit::DOUBLE AS days_per_unit, $margin::DOUBLE AS margin`;
+export const clvParametersSql = (d: Dialect) =>
+  d.createTempTableAs(
+    'clv_parameters',
+    `
+SELECT $purchaseAvailable::BOOLEAN AS purchase_available, $r::DOUBLE PRECISION AS bg_r, $a::DOUBLE PRECISION AS bg_a, $b::DOUBLE PRECISION AS bg_b, $alphaDays::DOUBLE PRECISION AS bg_alpha_days,
+       $spendAvailable::BOOLEAN AS spend_available, $p::DOUBLE PRECISION AS gg_p, $q::DOUBLE PRECISION AS gg_q, $gamma::DOUBLE PRECISION AS gg_gamma,
+       $populationMeanSpend::DOUBLE PRECISION AS population_mean_spend, $daysPerUnit::DOUBLE PRECISION AS days_per_unit, $margin::DOUBLE PRECISION AS margin`,
+  );
 const PARAMETER_COLUMNS = 'purchase_available, bg_r, bg_a, bg_b, bg_alpha_days, spend_available, gg_p, gg_q, gg_gamma, population_mean_spend, days_per_unit, margin';
 
 /**

@@ -70,8 +70,8 @@ const STILL_DUCKDB_ONLY: Record<string, { syntax: string[]; reason: string }> = 
     reason: 'export reads the run history, a DuckDB database file (sql/history.ts); it becomes portable with the history schema on PostgreSQL',
   },
   'src/sql/clv.ts': {
-    syntax: ['::DOUBLE', 'CREATE OR REPLACE TABLE', 'EXCLUDE ('],
-    reason: 'the CLV layer (clvLayerSql), clv_parameters and the backtest groups: the layer drops its helper columns with EXCLUDE, to be written out as the lifecycle layer was',
+    syntax: ['EXCLUDE ('],
+    reason: "the CLV layer (clvLayerSql) drops its helper columns (day counts, u, the fitted parameters) with EXCLUDE; the portable form needs the source's column list, which the layers do not pass yet",
   },
   'src/sql/features.ts': { syntax: ['strftime('], reason: "the default as-of reads the run's day from a DuckDB variable set by the DuckDB ingest (RUN_DAY)" },
   'src/sql/history.ts': {
