@@ -78,9 +78,7 @@ const STILL_DUCKDB_ONLY: Record<string, { syntax: string[]; reason: string }> = 
     syntax: ['::DOUBLE', 'CREATE OR REPLACE TABLE', 'GROUP BY ALL', 'USING COMPRESSION', 'duckdb_tables', 'strftime('],
     reason: 'the run history is a DuckDB database file (ATTACH, catalog, compression, block counts); on PostgreSQL it is a schema of its own, a separate step of issue 14',
   },
-  'src/sql/labels.ts': { syntax: ['CREATE OR REPLACE TABLE'], reason: 'the label ENUM is made from a query of the run history (DuckDB); waits for the history on PostgreSQL' },
   'src/sql/report.ts': { syntax: ['::DOUBLE', 'GROUP BY ALL', 'strftime('], reason: 'the report reads the run history (DuckDB database file)' },
-  'src/sql/scored.ts': { syntax: ['CREATE OR REPLACE TABLE'], reason: 'assembles the output table from the layers, which are not all portable yet' },
   'src/sql/segment.ts': {
     syntax: ['::DOUBLE', 'CREATE OR REPLACE TABLE', 'EXCLUDE (', 'HUGEINT', 'median('],
     reason: 'the k-means clusters stage: exact HUGEINT sums for the z-scores, medians for the labels, and its layer; next after the RFM layer',
