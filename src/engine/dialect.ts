@@ -58,6 +58,8 @@ export interface SqlFunctions {
   readonly double: string;
   /** The smallest integer type that holds a score 1..5. */
   readonly tinyint: string;
+  /** An integer type wide enough for exact sums of squares of many 64-bit integers. */
+  readonly wideInteger: string;
 }
 
 export const PORTABLE_SQL: SqlFunctions = {
@@ -68,6 +70,7 @@ export const PORTABLE_SQL: SqlFunctions = {
   arrayOf: (x) => `ARRAY[${x}]`,
   double: 'DOUBLE PRECISION',
   tinyint: 'SMALLINT',
+  wideInteger: 'NUMERIC',
 };
 
 /** 2^60, the range of the portable stable hash (15 hex digits of md5). */

@@ -19,6 +19,8 @@ const DUCKDB_SQL: SqlFunctions = {
   double: 'DOUBLE',
   // One byte per score, as the outputs' score columns are typed.
   tinyint: 'TINYINT',
+  // 128-bit integers: faster than DECIMAL for the k-means z-score sums.
+  wideInteger: 'HUGEINT',
 };
 
 export const duckdbDialect: Dialect = {
