@@ -51,7 +51,7 @@ const { parseScoreConfig } = await import(dist('config/loadConfig.js'));
 const { DuckDbEngine } = await import(dist('engine/duckdb/DuckDbEngine.js'));
 const { computeFeatures, resolveAsOf } = await import(dist('pipeline/features.js'));
 const clvStage = await import(dist('pipeline/clv.js'));
-const { CLV_INPUTS_SQL, SPEND_PATTERNS_SQL } = await import(dist('sql/clv.js'));
+const { clvInputsSql, spendPatternsSql } = await import(dist('sql/clv.js'));
 const bgNbd = await import(dist('models/bgNbd.js'));
 const paretoNbd = await import(dist('models/paretoNbd.js'));
 const gammaGamma = await import(dist('models/gammaGamma.js'));
@@ -125,9 +125,9 @@ try {
   );
 
   // (b) The models alone, on patterns pulled once.
-  await engine.run(CLV_INPUTS_SQL);
+  for (const statement of clvInputsSql(engine.dialect)) await engine.run(statement);
   const { patterns, days } = await clvStage.purchasePatterns(engine, config.clv.timeUnit);
-  const spendRows = await engine.numericColumns(SPEND_PATTERNS_SQL, ['frequency', 'monetary_value', 'weight']);
+  const spendRows = await engine.numericColumns(spendPatternsSql(engine.dialect), ['frequency', 'monetary_value', 'weight']);
   const spend = { frequency: spendRows.frequency, monetaryValue: spendRows.monetary_value, weight: spendRows.weight };
   const horizon = { horizonMonths: config.clv.horizonMonths, monthlyDiscountRate: config.clv.discountRate, timeUnit: config.clv.timeUnit };
   const parts = { purchase: [], gammaGamma: [], clvFactors: [], total: [], totalCpu: [], aliveFactors: [] };

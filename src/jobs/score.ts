@@ -11,9 +11,10 @@ import { refuseFutureDay } from './runDay.js';
 import { excelSafeSql, EXTENSION, writeQuery, type TableFormat } from '../io/writers.js';
 import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
 import { CLUSTERS_CSV_SQL } from '../sql/segment.js';
-import { assembleScoredSql, DROP_SCORING_INPUTS_SQL, FINAL_WITHOUT_HISTORY_SQL, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../sql/scored.js';
+import { assembleScoredSql, DROP_SCORING_INPUTS_SQL, finalWithoutHistorySql, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../sql/scored.js';
 import type { ClvResult, StartedClv } from '../pipeline/clv.js';
 import { newRunId, type Effects, type Logger } from '../pipeline/effects.js';
+import { runStatements } from '../engine/tables.js';
 import { computeFeatures, dropOccasions, resolveAsOf } from '../pipeline/features.js';
 import { addHistoryColumns, detachHistory, nextRunId, recordRun } from '../pipeline/history.js';
 import { forgetRun, markPublished, openHistory, recoverBeforeRun } from '../pipeline/publish.js';
@@ -257,7 +258,7 @@ async function scoreCustomers(
     layers.push(clusterStage.layer);
     stages.add('segment');
   }
-  layers.push(rfmLayerSql(config.rfm.method));
+  layers.push(rfmLayerSql(engine.dialect, config.rfm.method));
   return { stages, layers, rfm, clv, withClv: clvLayer !== null, lifecycle, fittedClusters };
 }
 
@@ -288,7 +289,7 @@ async function writeOutputs(
     await addHistoryColumns(engine, options.asOf, next.previousRun);
     outputColumns.push('previous_segment', 'segment_changed_at');
   } else {
-    await engine.run(FINAL_WITHOUT_HISTORY_SQL);
+    await runStatements(engine, finalWithoutHistorySql(engine.dialect));
   }
   // Freed before the outputs are written: a sixth less peak memory on 1M customers.
   for (const sql of DROP_SCORING_INPUTS_SQL) await engine.run(sql);

@@ -1,4 +1,5 @@
 import type { ScoreConfig } from '../config/schema.js';
+import { runStatements } from '../engine/tables.js';
 import type { Engine } from '../engine/Engine.js';
 import { UsageError } from '../errors.js';
 import { chooseK, clusterLabel, countDistinctRows, fitKMeans, KMeansError, type KMeansModel } from '../models/kmeans.js';
@@ -6,7 +7,7 @@ import { CUSTOMERS, stack, type Layer } from '../sql/scored.js';
 import {
   CLUSTER_LABELS_TABLE_SQL,
   CLUSTER_PROFILES_ROWS_SQL,
-  CLUSTER_PROFILES_SQL,
+  clusterProfilesSql,
   clusterColumnsSql,
   clusterModelSql,
   FEATURE_NAMES,
@@ -50,7 +51,7 @@ export async function clusterCustomers(
   // Pass 1: the feature scaling and the z-scored fitting sample, in one query.
   const statNames = features.flatMap((f) => [`mean_${f}`, `std_${f}`]);
   const columns = [...features, ...statNames, 'customers'];
-  const sql = featureSampleSql(features, engine.dialect.stableHash, source);
+  const sql = featureSampleSql(features, engine.dialect, source);
   const params = { seed: options.seed, sampleSize: options.sampleSize };
   let sample = await engine.numericColumns(sql, columns, { ...params, oversample: 2 });
   if (sample[features[0]!].length < Math.min(options.sampleSize, sample.customers[0] ?? Infinity)) {
@@ -90,7 +91,7 @@ export async function clusterCustomers(
   const k = model.k;
   const modelParams: Record<string, number> = { ...scaling };
   for (let i = 0; i < k; i++) for (let j = 0; j < d; j++) modelParams[`c${i}_${features[j]}`] = model.centroids[i * d + j]!;
-  await engine.run(clusterModelSql(features, k), modelParams);
+  await runStatements(engine, clusterModelSql(engine.dialect, features, k), modelParams);
 
   return { fitted: { features, k, model, scaling, silhouette, sampleSize: n, withClv }, layer: segmentLayerSql(features, k) };
 }
@@ -122,7 +123,7 @@ export async function describeClusters(
 ): Promise<{ result: ClustersResult; columns: ReturnType<typeof clusterColumnsSql> }> {
   const { features, k, model, scaling, withClv } = fitted;
   const d = features.length;
-  await engine.run(CLUSTER_PROFILES_SQL(clvColumn));
+  await runStatements(engine, clusterProfilesSql(engine.dialect, clvColumn));
   const profiles = await engine.all<{
     raw_cluster: number | null;
     customers: number;
@@ -146,7 +147,7 @@ export async function describeClusters(
       detail: `median ${Math.round(row.median_recency_days)} days since last order, ${Math.round(row.median_orders)} orders, ${Math.round(row.median_revenue)} revenue`,
     })),
   );
-  await engine.run(CLUSTER_LABELS_TABLE_SQL);
+  await runStatements(engine, CLUSTER_LABELS_TABLE_SQL);
   await engine.run(
     `INSERT INTO cluster_labels VALUES ${order.map(() => '(?, ?, ?)').join(', ')}`,
     order.flatMap((row, i) => [row.raw_cluster, row.cluster, labels[i]!]),

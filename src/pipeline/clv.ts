@@ -1,19 +1,20 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { ScoreConfig } from '../config/schema.js';
-import type { Engine } from '../engine/Engine.js';
+import type { Engine, QueryEngine } from '../engine/Engine.js';
+import { runStatements } from '../engine/tables.js';
 import type { BgNbdFitResult, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
 import { DAYS_PER_UNIT, fitClvModels, fitPurchaseModel, predictPurchases, usableFit, type ClvFitInput, type ClvFits, type TimeUnit } from './clvFits.js';
 import {
   BACKTEST_GROUPS_SQL,
-  CLV_INPUTS_SQL,
-  CLV_PARAMETERS_SQL,
+  clvInputsSql,
+  clvParametersSql,
   clvLayerSql,
-  PACKED_PURCHASE_PATTERNS_SQL,
-  PACKED_SPEND_PATTERNS_SQL,
+  packedPurchasePatternsSql,
+  packedSpendPatternsSql,
   PATTERN_KEY_BASE_SQL,
-  PURCHASE_PATTERNS_SQL,
-  SPEND_PATTERNS_SQL,
+  purchasePatternsSql,
+  spendPatternsSql,
 } from '../sql/clv.js';
 import type { Layer } from '../sql/scored.js';
 import type { Logger } from './effects.js';
@@ -52,7 +53,7 @@ const EXACT = 2 ** 53;
  * JS costs a conversion, and there are up to a million of them.
  */
 export async function purchasePatterns(
-  engine: Engine,
+  engine: QueryEngine,
   timeUnit: TimeUnit,
 ): Promise<{ patterns: PurchasePatterns; days: { recency: Float64Array; T: Float64Array }; base: number }> {
   const unit = DAYS_PER_UNIT[timeUnit];
@@ -62,7 +63,7 @@ export async function purchasePatterns(
   let tDays: Float64Array;
   let weight: Float64Array;
   if (base ** 3 <= EXACT) {
-    const rows = await engine.numericColumns(PACKED_PURCHASE_PATTERNS_SQL, ['pattern', 'weight'], { base });
+    const rows = await engine.numericColumns(packedPurchasePatternsSql(engine.dialect), ['pattern', 'weight'], { base });
     const n = rows.pattern.length;
     frequency = new Float64Array(n);
     recencyDays = new Float64Array(n);
@@ -78,7 +79,7 @@ export async function purchasePatterns(
     }
     weight = rows.weight;
   } else {
-    ({ frequency, recency_days: recencyDays, t_days: tDays, weight } = await engine.numericColumns(PURCHASE_PATTERNS_SQL, ['frequency', 'recency_days', 't_days', 'weight']));
+    ({ frequency, recency_days: recencyDays, t_days: tDays, weight } = await engine.numericColumns(purchasePatternsSql(engine.dialect), ['frequency', 'recency_days', 't_days', 'weight']));
   }
   const recency = new Float64Array(recencyDays.length);
   const T = new Float64Array(tDays.length);
@@ -94,12 +95,12 @@ export async function purchasePatterns(
  * Gamma-Gamma; frequency and count packed into one value when that is exact
  * (`customers` bounds every count, `base` every frequency).
  */
-export async function spendPatterns(engine: Engine, base: number, customers: number): Promise<SpendPatterns> {
+export async function spendPatterns(engine: QueryEngine, base: number, customers: number): Promise<SpendPatterns> {
   if (customers * base > EXACT) {
-    const rows = await engine.numericColumns(SPEND_PATTERNS_SQL, ['frequency', 'monetary_value', 'weight']);
+    const rows = await engine.numericColumns(spendPatternsSql(engine.dialect), ['frequency', 'monetary_value', 'weight']);
     return { frequency: rows.frequency, monetaryValue: rows.monetary_value, weight: rows.weight };
   }
-  const rows = await engine.numericColumns(PACKED_SPEND_PATTERNS_SQL, ['monetary_value', 'packed'], { base });
+  const rows = await engine.numericColumns(packedSpendPatternsSql(engine.dialect), ['monetary_value', 'packed'], { base });
   const n = rows.packed.length;
   const frequency = new Float64Array(n);
   const weight = new Float64Array(n);
@@ -194,7 +195,7 @@ export async function startClv(engine: Engine, options: ClvOptions, log: Logger)
   let patterns: PurchasePatterns;
   let days: { recency: Float64Array; T: Float64Array };
   try {
-    await engine.run(CLV_INPUTS_SQL);
+    await runStatements(engine, clvInputsSql(engine.dialect));
     let base: number;
     ({ patterns, days, base } = await purchasePatterns(engine, options.timeUnit));
     let customers = 0;
@@ -229,7 +230,7 @@ export async function startClv(engine: Engine, options: ClvOptions, log: Logger)
     // Harmless stand-ins when the fit is not used (the SQL then gives NULL), and for Pareto/NBD (P(alive) per pattern).
     const bg = purchase.model === 'bgnbd' && available ? purchase.fit.params : { r: 1, alpha: 1, a: 1, b: 1 };
     // α in days: the ratio (α+T)/(α+t_x) in P(alive) is taken on day counts.
-    await engine.run(CLV_PARAMETERS_SQL, {
+    await runStatements(engine, clvParametersSql(engine.dialect), {
       purchaseAvailable: available,
       r: bg.r,
       a: bg.a,
@@ -258,7 +259,7 @@ export async function startClv(engine: Engine, options: ClvOptions, log: Logger)
       warnings: fits.warnings,
     };
   };
-  return { layer: clvLayerSql(options.model === 'bgnbd' ? 'bgnbd' : 'patterns'), finish };
+  return { layer: clvLayerSql(engine.dialect, options.model === 'bgnbd' ? 'bgnbd' : 'patterns'), finish };
 }
 
 /** The CLV stage in one step (start, then finish). */
@@ -328,7 +329,7 @@ export async function runBacktest(
   holdoutEnd: string,
 ): Promise<BacktestResult> {
   // computeFeatures ran as of the calibration end, so clv_inputs is as of then.
-  await engine.run(CLV_INPUTS_SQL);
+  await runStatements(engine, clvInputsSql(engine.dialect));
   const { patterns, days } = await purchasePatterns(engine, options.timeUnit);
   const fitted = fitPurchaseModel(options.model, patterns, options.penalty);
   const holdoutDays = (Date.parse(holdoutEnd) - Date.parse(calibrationEnd)) / 86_400_000;

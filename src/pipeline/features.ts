@@ -1,6 +1,7 @@
 import type { Engine } from '../engine/Engine.js';
 import { InputError } from '../errors.js';
-import { customerFeaturesSql, LATEST_DATE_SQL, dropOccasionsSql, occasionsSql, ROW_COUNTS_SQL, RUN_PARAMETERS_SQL, type DaySummaryNeeds } from '../sql/features.js';
+import { runStatements } from '../engine/tables.js';
+import { customerFeaturesSql, LATEST_DATE_SQL, dropOccasionsSql, occasionsSql, ROW_COUNTS_SQL, runParametersSql, type DaySummaryNeeds } from '../sql/features.js';
 import type { Ingested } from '../engine/Engine.js';
 
 export interface FeaturesResult {
@@ -23,9 +24,9 @@ export async function computeFeatures(
   loaded: Pick<Ingested, 'hasOrderIds' | 'singleSource'>,
   needs: DaySummaryNeeds,
 ): Promise<FeaturesResult> {
-  await engine.run(RUN_PARAMETERS_SQL, { asOf });
-  await engine.run(occasionsSql(loaded.hasOrderIds, loaded.singleSource), occasionsAreView(loaded) ? undefined : { asOf });
-  await engine.run(customerFeaturesSql(!loaded.hasOrderIds, needs), { asOf });
+  await runStatements(engine, runParametersSql(engine.dialect), { asOf });
+  await runStatements(engine, occasionsSql(engine.dialect, loaded.hasOrderIds, loaded.singleSource), occasionsAreView(loaded) ? undefined : { asOf });
+  await runStatements(engine, customerFeaturesSql(engine.dialect, !loaded.hasOrderIds, needs), { asOf });
   const counts = (await engine.one<{ excluded: number; customers: number }>(ROW_COUNTS_SQL, { asOf }))!;
   return { asOf, rowsExcluded: counts.excluded, customers: counts.customers };
 }

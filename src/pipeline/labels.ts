@@ -1,4 +1,5 @@
 import type { Engine } from '../engine/Engine.js';
+import { runStatements } from '../engine/tables.js';
 import {
   ADD_NEW_LABELS_SQL,
   KNOWN_LABEL_COUNT_SQL,
@@ -17,13 +18,13 @@ const BATCH = 500;
  * (`withHistory`). Returns how many labels the database already had.
  */
 export async function defineLabels(engine: Engine, vocabulary: readonly string[], withHistory: boolean): Promise<{ known: number }> {
-  await engine.run(RUN_LABELS_TABLE_SQL);
+  await runStatements(engine, RUN_LABELS_TABLE_SQL);
   if (withHistory) await engine.run(KNOWN_LABELS_SQL);
   const { known, dense } = (await engine.one<{ known: number; dense: boolean }>(KNOWN_LABEL_COUNT_SQL))!;
   if (!dense) {
     throw new Error('the history database is damaged: the label ids in its labels table are not 0, 1, 2, ...');
   }
-  await engine.run(VOCABULARY_TABLE_SQL);
+  await runStatements(engine, VOCABULARY_TABLE_SQL);
   await addLabels(engine, vocabulary);
   for (const sql of LABEL_TYPE_SQL) await engine.run(sql);
   return { known };

@@ -1,7 +1,8 @@
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import { LIFECYCLE_STAGES, type LifecycleStage } from '../config/lists.js';
-import { LIFECYCLE_PARAMETERS_SQL, lifecycleLayerSql, STAGE_COUNTS_SQL } from '../sql/lifecycle.js';
+import { runStatements } from '../engine/tables.js';
+import { lifecycleLayerSql, lifecycleParametersSql, STAGE_COUNTS_SQL } from '../sql/lifecycle.js';
 import type { Layer } from '../sql/scored.js';
 
 export interface LifecycleResult {
@@ -20,7 +21,7 @@ export async function assignLifecycle(
   engine: Engine,
   options: ScoreConfig['lifecycle'],
 ): Promise<{ thresholds: ScoreConfig['lifecycle']; layer: (withPAlive: boolean) => Layer }> {
-  await engine.run(LIFECYCLE_PARAMETERS_SQL, {
+  await runStatements(engine, lifecycleParametersSql(engine.dialect), {
     lostRatio: options.lostRatio,
     lapsedRatio: options.lapsedRatio,
     atRiskRatio: options.atRiskRatio,
@@ -28,7 +29,7 @@ export async function assignLifecycle(
     lostPAlive: options.lostPAlive,
     atRiskPAlive: options.atRiskPAlive,
   });
-  return { thresholds: options, layer: lifecycleLayerSql };
+  return { thresholds: options, layer: lifecycleLayerSql(engine.dialect) };
 }
 
 /** Customers per stage (every stage listed), from the finished table. */

@@ -1,6 +1,7 @@
 import type { ScoreConfig } from '../config/schema.js';
-import type { Engine } from '../engine/Engine.js';
-import { DECILE_BOUNDS_SQL, REVENUE_CUSTOMERS_SQL, rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL } from '../sql/rfm.js';
+import type { Engine, QueryEngine } from '../engine/Engine.js';
+import { runStatements } from '../engine/tables.js';
+import { cutParameters, decileBoundsSql, revenueCustomersSql, rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL } from '../sql/rfm.js';
 import { segmentRows, type SegmentMap } from './segmentMap.js';
 
 export interface ScoreRange {
@@ -16,20 +17,20 @@ export interface RfmResult {
   cutPoints: ScoreConfig['rfm']['thresholds'] | null;
 }
 
-export async function loadSegmentMap(engine: Engine, map: SegmentMap): Promise<void> {
-  await engine.run(SEGMENT_MAP_TABLE_SQL);
+export async function loadSegmentMap(engine: QueryEngine, map: SegmentMap): Promise<void> {
+  await runStatements(engine, SEGMENT_MAP_TABLE_SQL);
   const rows = segmentRows(map);
   await engine.run(`INSERT INTO segment_map VALUES ${rows.map(() => '(?, ?)').join(', ')}`, rows.flat());
 }
 
 export async function scoreRfm(engine: Engine, rfm: ScoreConfig['rfm'], map: SegmentMap): Promise<Omit<RfmResult, 'thresholds'>> {
   await loadSegmentMap(engine, map);
-  await engine.run(REVENUE_CUSTOMERS_SQL);
-  for (const { dimension, sql } of rfmScoresSql(rfm.method, engine.dialect.stableHash)) {
+  await runStatements(engine, revenueCustomersSql(engine.dialect));
+  for (const { dimension, sql } of rfmScoresSql(engine.dialect, rfm.method)) {
     const cuts = rfm.method === 'fixed' && dimension ? rfm.thresholds![dimension] : null;
-    await engine.run(sql, cuts ? { cuts: `[${cuts.join(',')}]` } : undefined);
+    await runStatements(engine, sql, cuts ? cutParameters(cuts) : undefined);
   }
-  await engine.run(DECILE_BOUNDS_SQL);
+  await runStatements(engine, decileBoundsSql(engine.dialect));
   return { method: rfm.method, cutPoints: rfm.thresholds ?? null };
 }
 

@@ -1,3 +1,4 @@
+import type { Dialect } from '../engine/dialect.js';
 /**
  * CLV model inputs (DESIGN §3, as in the BTYD literature): per customer, on
  * days ≤ as-of (run_parameters), from the purchase-day summary in
@@ -7,24 +8,27 @@
  * refunds only has no first purchase: the model does not describe them, and
  * their inputs (so every CLV column) are NULL.
  */
-const clvInputColumns = (s: string, asOf: string) => `
+const clvInputColumns = (d: Dialect, s: string, asOf: string) => `
        CASE WHEN ${s}.purchase_days > 0 THEN (${s}.purchase_days - 1)::BIGINT END AS frequency,
-       CASE WHEN ${s}.purchase_days > 0 THEN coalesce(date_diff('day', ${s}.first_purchase_day, ${s}.last_purchase_day), 0)::BIGINT END AS recency_days_model,
-       CASE WHEN ${s}.purchase_days > 0 THEN date_diff('day', ${s}.first_purchase_day, ${asOf})::BIGINT END AS t_days,
-       CASE WHEN ${s}.purchase_days > 1 THEN ((${s}.purchase_day_total - ${s}.first_day_amount) / (${s}.purchase_days - 1))::DOUBLE
+       CASE WHEN ${s}.purchase_days > 0 THEN coalesce(${d.daysBetween(`${s}.first_purchase_day`, `${s}.last_purchase_day`)}, 0)::BIGINT END AS recency_days_model,
+       CASE WHEN ${s}.purchase_days > 0 THEN (${d.daysBetween(`${s}.first_purchase_day`, asOf)})::BIGINT END AS t_days,
+       CASE WHEN ${s}.purchase_days > 1 THEN ((${s}.purchase_day_total - ${s}.first_day_amount) / (${s}.purchase_days - 1))::${d.sql.double}
             WHEN ${s}.purchase_days = 1 THEN 0 END AS monetary_value`;
 
 /** The inputs of the customers the model describes, for the fits (pulled into JS as patterns) and the backtest. */
-export const CLV_INPUTS_SQL = `
-CREATE OR REPLACE TEMP TABLE clv_inputs AS
-SELECT f.customer_id, ${clvInputColumns('f', 'p.as_of')}
+export const clvInputsSql = (d: Dialect) =>
+  d.createTempTableAs(
+    'clv_inputs',
+    `
+SELECT f.customer_id, ${clvInputColumns(d, 'f', 'p.as_of')}
 FROM customer_features f CROSS JOIN run_parameters p
-WHERE f.purchase_days > 0`;
+WHERE f.purchase_days > 0`,
+  );
 
 /** Distinct (frequency, recency, T) patterns with their customer counts, in a fixed order. */
-export const PURCHASE_PATTERNS_SQL = `
-SELECT frequency::DOUBLE AS frequency, recency_days_model::DOUBLE AS recency_days, t_days::DOUBLE AS t_days, count(*)::DOUBLE AS weight
-FROM clv_inputs GROUP BY ALL ORDER BY frequency, recency_days, t_days`;
+export const purchasePatternsSql = (d: Dialect) => `
+SELECT frequency::${d.sql.double} AS frequency, recency_days_model::${d.sql.double} AS recency_days, t_days::${d.sql.double} AS t_days, count(*)::${d.sql.double} AS weight
+FROM clv_inputs GROUP BY frequency, recency_days_model, t_days ORDER BY frequency, recency_days, t_days`;
 
 /**
  * Base M of the packed pattern key below: one more than the largest T in
@@ -39,14 +43,14 @@ export const PATTERN_KEY_BASE_SQL = `SELECT (coalesce(max(t_days), 0) + 1)::BIGI
  * carry into JS, where every value costs a conversion. Exact while M³ ≤ 2⁵³
  * (M ≤ 208,063 days, i.e. 570 years of history); the caller checks.
  */
-export const PACKED_PURCHASE_PATTERNS_SQL = `
-SELECT ((frequency * $base::BIGINT + recency_days_model) * $base::BIGINT + t_days)::DOUBLE AS pattern, count(*)::DOUBLE AS weight
-FROM clv_inputs GROUP BY ALL ORDER BY pattern`;
+export const packedPurchasePatternsSql = (d: Dialect) => `
+SELECT ((frequency * $base::BIGINT + recency_days_model) * $base::BIGINT + t_days)::${d.sql.double} AS pattern, count(*)::${d.sql.double} AS weight
+FROM clv_inputs GROUP BY 1 ORDER BY pattern`;
 
 /** Gamma-Gamma is fitted on repeat customers with a positive mean repeat spend. */
-export const SPEND_PATTERNS_SQL = `
-SELECT frequency::DOUBLE AS frequency, monetary_value AS monetary_value, count(*)::DOUBLE AS weight
-FROM clv_inputs WHERE frequency > 0 AND monetary_value > 0 GROUP BY ALL ORDER BY frequency, monetary_value`;
+export const spendPatternsSql = (d: Dialect) => `
+SELECT frequency::${d.sql.double} AS frequency, monetary_value AS monetary_value, count(*)::${d.sql.double} AS weight
+FROM clv_inputs WHERE frequency > 0 AND monetary_value > 0 GROUP BY frequency, monetary_value ORDER BY frequency, monetary_value`;
 
 /**
  * SPEND_PATTERNS_SQL with frequency and weight packed into one exact integer
@@ -54,8 +58,8 @@ FROM clv_inputs WHERE frequency > 0 AND monetary_value > 0 GROUP BY ALL ORDER BY
  * values per row to carry into JS instead of three. Exact while
  * customers·M ≤ 2⁵³; the caller checks.
  */
-export const PACKED_SPEND_PATTERNS_SQL = `
-SELECT monetary_value AS monetary_value, (count(*) * $base::BIGINT + frequency)::DOUBLE AS packed
+export const packedSpendPatternsSql = (d: Dialect) => `
+SELECT monetary_value AS monetary_value, (count(*) * $base::BIGINT + frequency)::${d.sql.double} AS packed
 FROM clv_inputs WHERE frequency > 0 AND monetary_value > 0 GROUP BY frequency, monetary_value ORDER BY frequency, monetary_value`;
 
 /**
@@ -80,11 +84,14 @@ const BG_NBD_P_ALIVE = `CASE WHEN NOT x.purchase_available THEN NULL
  * Gamma-Gamma's p, q, γ and population mean spend, the days per model time
  * unit and the margin.
  */
-export const CLV_PARAMETERS_SQL = `
-CREATE OR REPLACE TEMP TABLE clv_parameters AS
-SELECT $purchaseAvailable::BOOLEAN AS purchase_available, $r::DOUBLE AS bg_r, $a::DOUBLE AS bg_a, $b::DOUBLE AS bg_b, $alphaDays::DOUBLE AS bg_alpha_days,
-       $spendAvailable::BOOLEAN AS spend_available, $p::DOUBLE AS gg_p, $q::DOUBLE AS gg_q, $gamma::DOUBLE AS gg_gamma,
-       $populationMeanSpend::DOUBLE AS population_mean_spend, $daysPerUnit::DOUBLE AS days_per_unit, $margin::DOUBLE AS margin`;
+export const clvParametersSql = (d: Dialect) =>
+  d.createTempTableAs(
+    'clv_parameters',
+    `
+SELECT $purchaseAvailable::BOOLEAN AS purchase_available, $r::DOUBLE PRECISION AS bg_r, $a::DOUBLE PRECISION AS bg_a, $b::DOUBLE PRECISION AS bg_b, $alphaDays::DOUBLE PRECISION AS bg_alpha_days,
+       $spendAvailable::BOOLEAN AS spend_available, $p::DOUBLE PRECISION AS gg_p, $q::DOUBLE PRECISION AS gg_q, $gamma::DOUBLE PRECISION AS gg_gamma,
+       $populationMeanSpend::DOUBLE PRECISION AS population_mean_spend, $daysPerUnit::DOUBLE PRECISION AS days_per_unit, $margin::DOUBLE PRECISION AS margin`,
+  );
 const PARAMETER_COLUMNS = 'purchase_available, bg_r, bg_a, bg_b, bg_alpha_days, spend_available, gg_p, gg_q, gg_gamma, population_mean_spend, days_per_unit, margin';
 
 /**
@@ -105,7 +112,7 @@ const PARAMETER_COLUMNS = 'purchase_available, bg_r, bg_a, bg_b, bg_alpha_days, 
  * clv_parameters), so the columns cost a pass over `source`, not a join of
  * two per-customer tables.
  */
-export const clvLayerSql = (pAlive: 'bgnbd' | 'patterns') => (source: string) => `
+export const clvLayerSql = (d: Dialect, pAlive: 'bgnbd' | 'patterns') => (source: string) => `
 SELECT y.* EXCLUDE (recency_days_model, t_days, u, ${PARAMETER_COLUMNS}),
        y.recency_days_model / y.days_per_unit AS recency,
        y.t_days / y.days_per_unit AS "T",
@@ -120,7 +127,7 @@ FROM (
                 ELSE x.population_mean_spend END
          END AS expected_avg_value
   FROM (
-    SELECT s.*, c.*, ${clvInputColumns('s', 'r.as_of')},
+    SELECT s.*, c.*, ${clvInputColumns(d, 's', 'r.as_of')},
            (t_days - recency_days_model) / (c.bg_alpha_days + recency_days_model) AS u
     FROM (${source}) s CROSS JOIN clv_parameters c CROSS JOIN run_parameters r
   ) x${

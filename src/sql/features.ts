@@ -7,31 +7,38 @@
  * a purchase. The purchase-day summary (CLV inputs, lifecycle rhythm) is
  * gathered in the same pass: days with a net amount ≥ 0.
  */
+import type { Dialect } from '../engine/dialect.js';
 import { RUN_DAY } from '../engine/duckdb/ingest/queries.js';
 
 /**
  * Occasions. With one source and no order ids, customer_days already has one
  * row per customer and day, so it is used as it is.
  */
-export const occasionsSql = (byOrderId: boolean, alreadyDaily: boolean) =>
+export const occasionsSql = (d: Dialect, byOrderId: boolean, alreadyDaily: boolean): readonly string[] =>
   byOrderId
-    ? `
-CREATE OR REPLACE TEMP TABLE occasions AS
+    ? d.createTempTableAs(
+        'occasions',
+        `
 SELECT customer_id, min(order_date) AS order_date, sum(amount) AS amount
 FROM customer_days
 WHERE order_date <= $asOf
 -- Rows without an order id fall back to one occasion per day.
-GROUP BY customer_id, coalesce(order_id, 'day ' || CAST(order_date AS VARCHAR))`
+GROUP BY customer_id, coalesce(order_id, 'day ' || CAST(order_date AS VARCHAR))`,
+      )
     : alreadyDaily
       ? // A view cannot take a bound parameter, so the as-of date comes from run_parameters.
-        `CREATE OR REPLACE TEMP VIEW occasions AS
-         SELECT customer_id, order_date, amount FROM customer_days WHERE order_date <= (SELECT as_of FROM run_parameters)`
-      : `
-CREATE OR REPLACE TEMP TABLE occasions AS
+        [
+          `CREATE OR REPLACE TEMP VIEW occasions AS
+         SELECT customer_id, order_date, amount FROM customer_days WHERE order_date <= (SELECT as_of FROM run_parameters)`,
+        ]
+      : d.createTempTableAs(
+          'occasions',
+          `
 SELECT customer_id, order_date, sum(amount) AS amount
 FROM customer_days
 WHERE order_date <= $asOf
-GROUP BY customer_id, order_date`;
+GROUP BY customer_id, order_date`,
+        );
 
 /** What the later stages need from the purchase days (net ≥ 0): CLV inputs, and for lifecycle the day before the last. */
 export interface DaySummaryNeeds {
@@ -44,12 +51,14 @@ export interface DaySummaryNeeds {
  * customer_id, order_date, amount with amount ≥ 0); each costs time, so only
  * those needed.
  */
-const purchaseDayAggregates = (needs: DaySummaryNeeds) =>
+const purchaseDayAggregates = (d: Dialect, needs: DaySummaryNeeds) =>
   [
     'count(*) AS purchase_days',
     'min(order_date) AS first_purchase_day',
-    needs.lifecycle ? 'max(order_date, 2) AS last_purchase_days' : '[max(order_date)] AS last_purchase_days',
-    ...(needs.clv ? ['sum(amount) AS purchase_day_total', 'arg_min(amount, order_date) AS first_day_amount'] : ['NULL AS purchase_day_total', 'NULL AS first_day_amount']),
+    `${needs.lifecycle ? d.sql.largestTwo('order_date') : d.sql.arrayOf('max(order_date)')} AS last_purchase_days`,
+    ...(needs.clv
+      ? ['sum(amount) AS purchase_day_total', `${d.sql.argMin('amount', 'order_date')} AS first_day_amount`]
+      : ['NULL AS purchase_day_total', 'NULL AS first_day_amount']),
   ].join(',\n         ');
 
 const hasNeeds = (needs: DaySummaryNeeds) => needs.clv || needs.lifecycle;
@@ -66,16 +75,17 @@ const hasNeeds = (needs: DaySummaryNeeds) => needs.clv || needs.lifecycle;
  * days, the purchases are the purchase days and one aggregate gives
  * everything; otherwise the day summary is a second aggregate over days.
  */
-export const customerFeaturesSql = (ordersAreDays: boolean, needs: DaySummaryNeeds) => {
+export const customerFeaturesSql = (d: Dialect, ordersAreDays: boolean, needs: DaySummaryNeeds): readonly string[] => {
   const inOnePass = ordersAreDays && hasNeeds(needs);
   const separateDays = !ordersAreDays && hasNeeds(needs);
-  return `
-CREATE OR REPLACE TEMP TABLE customer_features AS
+  return d.createTempTableAs(
+    'customer_features',
+    `
 WITH purchases AS (
   SELECT customer_id,
          count(*) AS orders,
          min(order_date) AS first_order_day,
-         ${inOnePass ? '' : 'max(order_date) AS last_order_day,\n         '}sum(amount) AS purchase_total${inOnePass ? `,\n         ${purchaseDayAggregates(needs)}` : ''}
+         ${inOnePass ? '' : 'max(order_date) AS last_order_day,\n         '}sum(amount) AS purchase_total${inOnePass ? `,\n         ${purchaseDayAggregates(d, needs)}` : ''}
   FROM occasions
   WHERE amount >= 0
   GROUP BY customer_id
@@ -89,8 +99,8 @@ refunds AS (
   separateDays
     ? `,
 days AS (
-  SELECT customer_id, ${purchaseDayAggregates(needs)}
-  FROM (SELECT customer_id, order_date, sum(amount) AS amount FROM customer_days WHERE order_date <= $asOf GROUP BY ALL)
+  SELECT customer_id, ${purchaseDayAggregates(d, needs)}
+  FROM (SELECT customer_id, order_date, sum(amount) AS amount FROM customer_days WHERE order_date <= $asOf GROUP BY customer_id, order_date) day_totals
   WHERE amount >= 0
   GROUP BY customer_id
 )`
@@ -115,8 +125,8 @@ SELECT customer_id,
        orders::BIGINT AS orders,
        revenue,
        CASE WHEN orders > 0 THEN round(revenue / orders, 4) END AS avg_order_value,
-       date_diff('day', last_purchase, $asOf::DATE)::BIGINT AS recency_days,
-       date_diff('day', first_purchase, $asOf::DATE)::BIGINT AS tenure_days${
+       (${d.daysBetween('last_purchase', '$asOf::DATE')})::BIGINT AS recency_days,
+       (${d.daysBetween('first_purchase', '$asOf::DATE')})::BIGINT AS tenure_days${
          hasNeeds(needs)
            ? `,
        coalesce(purchase_days, 0)::BIGINT AS purchase_days,
@@ -127,11 +137,12 @@ SELECT customer_id,
        first_day_amount`
            : ''
        }
-FROM per_customer${separateDays ? ' LEFT JOIN days USING (customer_id)' : ''}`;
+FROM per_customer${separateDays ? ' LEFT JOIN days USING (customer_id)' : ''}`,
+  );
 };
 
 /** The run's as-of date, for views (which cannot take bound parameters). */
-export const RUN_PARAMETERS_SQL = `CREATE OR REPLACE TEMP TABLE run_parameters AS SELECT $asOf::DATE AS as_of`;
+export const runParametersSql = (d: Dialect) => d.createTempTableAs('run_parameters', 'SELECT $asOf::DATE AS as_of');
 
 /** Counts for summary.json. */
 export const ROW_COUNTS_SQL = `

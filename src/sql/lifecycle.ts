@@ -1,3 +1,4 @@
+import type { Dialect } from '../engine/dialect.js';
 import { labelConstant } from './scored.js';
 import { exactSum } from './sums.js';
 
@@ -27,47 +28,59 @@ const stage = (name: LifecycleStage) => labelConstant(`'${name}'`);
 /** When nobody has bought twice there is no rhythm to measure against. */
 export const FALLBACK_GAP_DAYS = 30;
 
-/** Each customer's rhythm, from the purchase-day summary (columns of customer_features). */
-const rhythmColumns = (s: string) => `
-       CASE WHEN ${s}.purchase_days >= 2 THEN date_diff('day', ${s}.first_purchase_day, ${s}.last_purchase_day) / (${s}.purchase_days - 1) END AS typical_gap,
-       CASE WHEN ${s}.purchase_days >= 2 THEN date_diff('day', ${s}.previous_purchase_day, ${s}.last_purchase_day) END AS last_gap,
-       CASE WHEN ${s}.purchase_days >= 3 THEN date_diff('day', ${s}.first_purchase_day, ${s}.previous_purchase_day) / (${s}.purchase_days - 2) END AS prior_gap`;
+/** Whole days between two purchase days of `s` (columns of customer_features), as a double so that a mean of them is not cut to a whole number. */
+const gapDays = (d: Dialect, from: string, to: string) => `CAST(${d.daysBetween(from, to)} AS ${d.sql.double})`;
+
+/** Each customer's rhythm, from the purchase-day summary (columns of customer_features `s`). */
+const rhythm = (d: Dialect, s: string) => ({
+  typicalGap: `CASE WHEN ${s}.purchase_days >= 2 THEN ${gapDays(d, `${s}.first_purchase_day`, `${s}.last_purchase_day`)} / (${s}.purchase_days - 1) END`,
+  lastGap: `CASE WHEN ${s}.purchase_days >= 2 THEN ${d.daysBetween(`${s}.previous_purchase_day`, `${s}.last_purchase_day`)} END`,
+  priorGap: `CASE WHEN ${s}.purchase_days >= 3 THEN ${gapDays(d, `${s}.first_purchase_day`, `${s}.previous_purchase_day`)} / (${s}.purchase_days - 2) END`,
+});
 
 /**
  * One row (`lifecycle_parameters`): the thresholds (bound values) and the
  * population's typical gap, the median of the repeat customers' own.
  */
-export const LIFECYCLE_PARAMETERS_SQL = `
-CREATE OR REPLACE TEMP TABLE lifecycle_parameters AS
-SELECT coalesce(median(typical_gap), ${FALLBACK_GAP_DAYS})::DOUBLE AS population_gap,
-       $lostRatio::DOUBLE AS lost_ratio, $lapsedRatio::DOUBLE AS lapsed_ratio, $atRiskRatio::DOUBLE AS at_risk_ratio,
-       $loyalMinOrders::BIGINT AS loyal_min_orders, $lostPAlive::DOUBLE AS lost_p_alive, $atRiskPAlive::DOUBLE AS at_risk_p_alive
-FROM (SELECT ${rhythmColumns('f')} FROM customer_features f)`;
+export const lifecycleParametersSql = (d: Dialect) => {
+  const double = d.sql.double;
+  return d.createTempTableAs(
+    'lifecycle_parameters',
+    `
+SELECT coalesce(${d.sql.median('typical_gap')}, ${FALLBACK_GAP_DAYS})::${double} AS population_gap,
+       $lostRatio::${double} AS lost_ratio, $lapsedRatio::${double} AS lapsed_ratio, $atRiskRatio::${double} AS at_risk_ratio,
+       $loyalMinOrders::BIGINT AS loyal_min_orders, $lostPAlive::${double} AS lost_p_alive, $atRiskPAlive::${double} AS at_risk_p_alive
+FROM (SELECT ${rhythm(d, 'f').typicalGap} AS typical_gap FROM customer_features f) gaps`,
+  );
+};
 
 /**
- * The lifecycle stage as a layer over the customers; `source` carries p_alive
- * when the CLV stage gave one (`withPAlive`).
+ * The lifecycle stage as a layer over the customers: the source's columns and
+ * lifecycle_stage. `source` carries p_alive when the CLV stage gave one
+ * (`withPAlive`). The rhythm's expressions are written out where the rules use
+ * them, so the layer adds one column and drops none.
  */
 export const lifecycleLayerSql =
+  (d: Dialect) =>
   (withPAlive: boolean) =>
-  (source: string) => `
-SELECT m.* EXCLUDE (overdue, last_gap, prior_gap_days, lifecycle_p_alive, lost_ratio, lapsed_ratio, at_risk_ratio, loyal_min_orders, lost_p_alive, at_risk_p_alive),
+  (source: string) => {
+    const r = rhythm(d, 's');
+    const overdue = `(s.recency_days / greatest(coalesce(${r.typicalGap}, p.population_gap), 1))`;
+    const priorGapDays = `greatest(coalesce(${r.priorGap}, p.population_gap), 1)`;
+    const pAlive = withPAlive ? 's.p_alive' : `CAST(NULL AS ${d.sql.double})`;
+    return `
+SELECT s.*,
        CASE
-         WHEN overdue > lost_ratio OR lifecycle_p_alive < lost_p_alive THEN ${stage('lost')}
-         WHEN overdue > lapsed_ratio THEN ${stage('lapsed')}
-         WHEN overdue > at_risk_ratio OR (coalesce(purchase_days, 0) >= 2 AND lifecycle_p_alive < at_risk_p_alive) THEN ${stage('at_risk')}
-         WHEN coalesce(purchase_days, 0) <= 1 THEN ${stage('new')}
-         WHEN last_gap > lapsed_ratio * prior_gap_days THEN ${stage('reactivated')}
-         WHEN purchase_days >= loyal_min_orders THEN ${stage('loyal')}
+         WHEN ${overdue} > p.lost_ratio OR ${pAlive} < p.lost_p_alive THEN ${stage('lost')}
+         WHEN ${overdue} > p.lapsed_ratio THEN ${stage('lapsed')}
+         WHEN ${overdue} > p.at_risk_ratio OR (coalesce(s.purchase_days, 0) >= 2 AND ${pAlive} < p.at_risk_p_alive) THEN ${stage('at_risk')}
+         WHEN coalesce(s.purchase_days, 0) <= 1 THEN ${stage('new')}
+         WHEN ${r.lastGap} > p.lapsed_ratio * ${priorGapDays} THEN ${stage('reactivated')}
+         WHEN s.purchase_days >= p.loyal_min_orders THEN ${stage('loyal')}
          ELSE ${stage('active')}
        END AS lifecycle_stage
-FROM (
-  SELECT r.* EXCLUDE (typical_gap, prior_gap, population_gap),
-         r.recency_days / greatest(coalesce(r.typical_gap, r.population_gap), 1) AS overdue,
-         greatest(coalesce(r.prior_gap, r.population_gap), 1) AS prior_gap_days,
-         ${withPAlive ? 'r.p_alive' : 'NULL::DOUBLE'} AS lifecycle_p_alive
-  FROM (SELECT s.*, p.*, ${rhythmColumns('s')} FROM (${source}) s CROSS JOIN lifecycle_parameters p) r
-) m`;
+FROM (${source}) s CROSS JOIN lifecycle_parameters p`;
+  };
 
 /** Customers per stage, for the run summary, from the finished table. */
 export const STAGE_COUNTS_SQL = `SELECT CAST(lifecycle_stage AS VARCHAR) AS stage, count(*)::BIGINT AS customers FROM final_scores GROUP BY lifecycle_stage`;
@@ -78,7 +91,7 @@ WITH stages(stage, position) AS (VALUES ${LIFECYCLE_STAGES.map((s, i) => `('${s}
 per AS (SELECT CAST(lifecycle_stage AS VARCHAR) AS stage, count(*) AS customers, ${exactSum('revenue')} AS revenue FROM final_scores GROUP BY lifecycle_stage)
 SELECT stages.stage,
        coalesce(per.customers, 0)::BIGINT AS customers,
-       round(coalesce(per.customers, 0) / (SELECT count(*) FROM final_scores), 6)::DOUBLE AS customer_share,
-       coalesce(per.revenue, 0)::DOUBLE AS revenue,
-       round(coalesce(per.revenue, 0) / nullif((SELECT ${exactSum('revenue')} FROM final_scores), 0), 6)::DOUBLE AS revenue_share
+       round(CAST(coalesce(per.customers, 0) AS DOUBLE PRECISION) / (SELECT count(*) FROM final_scores), 6)::DOUBLE PRECISION AS customer_share,
+       coalesce(per.revenue, 0)::DOUBLE PRECISION AS revenue,
+       round(coalesce(per.revenue, 0) / nullif((SELECT ${exactSum('revenue')} FROM final_scores), 0), 6)::DOUBLE PRECISION AS revenue_share
 FROM stages LEFT JOIN per USING (stage) ORDER BY stages.position`;

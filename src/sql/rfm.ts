@@ -1,3 +1,4 @@
+import type { Dialect } from '../engine/dialect.js';
 import { LABEL_TYPE } from './scored.js';
 import { exactMean, exactSum } from './sums.js';
 
@@ -22,35 +23,40 @@ const worstFirst = (d: Dimension) => `${d.value} ${d.better === 'low' ? 'DESC' :
  * is computed over the distinct values with their `customers` (a few hundred
  * days or order counts).
  */
-const quantileScore = (d: Dimension) => `(1 + (5 * (sum(customers) OVER (ORDER BY ${worstFirst(d)}) - customers)) // (SELECT count(*) FROM customer_features))`;
+const quantileScore = (dialect: Dialect, d: Dimension) =>
+  `(1 + ${dialect.sql.integerDivide(`5 * (sum(customers) OVER (ORDER BY ${worstFirst(d)}) - customers)`, '(SELECT count(*) FROM customer_features)')})`;
 
-/** Equal-sized groups; ties broken by a stable hash of the id, then the id itself. */
-const ntileScore = (d: Dimension, hash: (e: string) => string) =>
-  `ntile(5) OVER (ORDER BY ${worstFirst(d)}, ${hash('customer_id')}, customer_id)`;
+/** Equal-sized groups; ties broken by a stable hash of the id, then the id itself in byte order. */
+const ntileScore = (dialect: Dialect, d: Dimension) =>
+  `ntile(5) OVER (ORDER BY ${worstFirst(d)}, ${dialect.stableHash('customer_id')}, ${dialect.byteOrder('customer_id')})`;
 
 /**
- * The user's cut points for the dimension, `$cuts` (4 ascending values). For
+ * The user's cut points for the dimension, `$cut1`..`$cut4` (ascending). For
  * R: days ≤ cut1 → 5 … > cut4 → 1. For F and M: value ≥ cut4 → 5 … < cut1 → 1.
  */
-const fixedScore = (d: Dimension) =>
-  d.better === 'low'
-    ? `(5 - list_count(list_filter($cuts::DOUBLE[], c -> ${d.value} > c)))`
-    : `(1 + list_count(list_filter($cuts::DOUBLE[], c -> ${d.value} >= c)))`;
+const fixedScore = (dialect: Dialect, d: Dimension) => {
+  const reached = CUT_PARAMETERS.map((cut) => `CAST(${d.value} ${d.better === 'low' ? '>' : '>='} $${cut}::${dialect.sql.double} AS INTEGER)`).join(' + ');
+  return d.better === 'low' ? `(5 - (${reached}))` : `(1 + ${reached})`;
+};
+
+const CUT_PARAMETERS = ['cut1', 'cut2', 'cut3', 'cut4'] as const;
+/** The bound values of a dimension's fixed cut points. */
+export const cutParameters = (cuts: readonly number[]) => Object.fromEntries(CUT_PARAMETERS.map((name, i) => [name, cuts[i]!]));
 
 export type RfmDimension = 'recency' | 'frequency' | 'monetary';
 /** Customers per distinct value of a dimension. */
-const customersPerValue = (d: Dimension) => `(SELECT ${d.value}, count(*) AS customers FROM customer_features GROUP BY ${d.value})`;
+const customersPerValue = (d: Dimension) => `SELECT ${d.value}, count(*) AS customers FROM customer_features GROUP BY ${d.value}`;
 
 /**
  * Customers per distinct revenue, kept as a table: both the M scores and the
  * value deciles ({@link DECILE_BOUNDS_SQL}) read it, and grouping the
  * customers by revenue is the costly part of either.
  */
-export const REVENUE_CUSTOMERS_SQL = `CREATE OR REPLACE TEMP TABLE rfm_revenue_customers AS ${customersPerValue(M)}`;
+export const revenueCustomersSql = (dialect: Dialect) => dialect.createTempTableAs('rfm_revenue_customers', customersPerValue(M));
 
 const DIMENSIONS: readonly { name: RfmDimension; d: Dimension; score: string; table: string; values: string }[] = [
-  { name: 'recency', d: R, score: 'r_score', table: 'rfm_recency_scores', values: customersPerValue(R) },
-  { name: 'frequency', d: F, score: 'f_score', table: 'rfm_frequency_scores', values: customersPerValue(F) },
+  { name: 'recency', d: R, score: 'r_score', table: 'rfm_recency_scores', values: `(${customersPerValue(R)}) per_value` },
+  { name: 'frequency', d: F, score: 'f_score', table: 'rfm_frequency_scores', values: `(${customersPerValue(F)}) per_value` },
   { name: 'monetary', d: M, score: 'm_score', table: 'rfm_monetary_scores', values: 'rfm_revenue_customers' },
 ];
 
@@ -65,24 +71,34 @@ const DIMENSIONS: readonly { name: RfmDimension; d: Dimension; score: string; ta
  * its 10⁵ distinct values cost more than all the rest of the layer).
  * `ntile` splits ties by customer, so it scores every customer (`rfm_scores`).
  */
-export function rfmScoresSql(method: RfmMethod, hash: (e: string) => string): { dimension: RfmDimension | null; sql: string }[] {
+export function rfmScoresSql(dialect: Dialect, method: RfmMethod): { dimension: RfmDimension | null; sql: readonly string[] }[] {
+  const tinyint = dialect.sql.tinyint;
   if (method === 'ntile') {
-    const sql = `CREATE OR REPLACE TEMP TABLE rfm_scores AS
-SELECT customer_id, ${DIMENSIONS.map(({ d, score }) => `${ntileScore(d, hash)}::TINYINT AS ${score}`).join(',\n       ')}
-FROM customer_features`;
+    const sql = dialect.createTempTableAs(
+      'rfm_scores',
+      `
+SELECT customer_id, ${DIMENSIONS.map(({ d, score }) => `${ntileScore(dialect, d)}::${tinyint} AS ${score}`).join(',\n       ')}
+FROM customer_features`,
+    );
     return [{ dimension: null, sql }];
   }
   const perValue = DIMENSIONS.map(({ name, d, score, table, values }) => ({
     dimension: name,
-    sql: `CREATE OR REPLACE TEMP TABLE ${table} AS
-SELECT ${d.value}, ${method === 'quantile' ? quantileScore(d) : fixedScore(d)}::TINYINT AS ${score}
+    sql: dialect.createTempTableAs(
+      table,
+      `
+SELECT ${d.value}, ${method === 'quantile' ? quantileScore(dialect, d) : fixedScore(dialect, d)}::${tinyint} AS ${score}
 FROM ${values}`,
+    ),
   }));
-  const bounds = `CREATE OR REPLACE TEMP TABLE rfm_score_bounds AS
+  const bounds = dialect.createTempTableAs(
+    'rfm_score_bounds',
+    `
 SELECT * FROM ${DIMENSIONS.map(
-    ({ d, score, table }) =>
-      `(SELECT ${SCORES_ABOVE_1.map((k) => `${d.better === 'low' ? 'max' : 'min'}(${d.value}) FILTER (WHERE ${score} >= ${k}) AS ${boundColumn(score, k)}`).join(', ')} FROM ${table})`,
-  ).join(',\n     ')}`;
+      ({ d, score, table }) =>
+        `(SELECT ${SCORES_ABOVE_1.map((k) => `${d.better === 'low' ? 'max' : 'min'}(${d.value}) FILTER (WHERE ${score} >= ${k}) AS ${boundColumn(score, k)}`).join(', ')} FROM ${table}) ${score}_bounds`,
+    ).join(',\n     ')}`,
+  );
   return [...perValue, { dimension: null, sql: bounds }];
 }
 
@@ -90,8 +106,10 @@ const SCORES_ABOVE_1 = [2, 3, 4, 5] as const;
 const boundColumn = (score: string, k: number) => `${score}_bound_${k}`;
 
 /** 1 + the number of bounds the value reaches (a score no value earns has a NULL bound, never reached). */
-const scoreFromBounds = ({ d, score }: (typeof DIMENSIONS)[number]) =>
-  `(1 + ${SCORES_ABOVE_1.map((k) => `coalesce(f.${d.value} ${d.better === 'low' ? '<=' : '>='} s.${boundColumn(score, k)}, false)::TINYINT`).join(' + ')})::TINYINT AS ${score}`;
+const scoreFromBounds =
+  (dialect: Dialect) =>
+  ({ d, score }: (typeof DIMENSIONS)[number]) =>
+    `(1 + ${SCORES_ABOVE_1.map((k) => `CAST(coalesce(f.${d.value} ${d.better === 'low' ? '<=' : '>='} s.${boundColumn(score, k)}, false) AS INTEGER)`).join(' + ')})::${dialect.sql.tinyint} AS ${score}`;
 
 /**
  * Value deciles = ntile(10) over (revenue DESC, customer_id), without a
@@ -102,11 +120,13 @@ const scoreFromBounds = ({ d, score }: (typeof DIMENSIONS)[number]) =>
  * boundary customers (revenue and id) are kept in one row; a customer's decile
  * is the first boundary it is at or before in that order.
  */
-export const DECILE_BOUNDS_SQL = `
-CREATE OR REPLACE TEMP TABLE rfm_decile_bounds AS
+export const decileBoundsSql = (dialect: Dialect) =>
+  dialect.createTempTableAs(
+    'rfm_decile_bounds',
+    `
 WITH ends AS (
-  SELECT j, j * (n // 10) + least(j, n % 10) AS position
-  FROM (SELECT count(*) AS n FROM customer_features) CROSS JOIN range(1, 10) AS t(j)
+  SELECT j, j * (${dialect.sql.integerDivide('n', '10')}) + least(j, n % 10) AS position
+  FROM (SELECT count(*) AS n FROM customer_features) counted CROSS JOIN (VALUES ${Array.from({ length: 9 }, (_, i) => `(${i + 1})`).join(', ')}) AS t(j)
 ),
 -- Positions (revenue DESC) first..last taken by each distinct revenue.
 revenues AS (
@@ -120,16 +140,17 @@ located AS (
 ),
 -- Ties are ordered by id: only the customers with a boundary revenue are sorted, not all of them.
 tied AS (
-  SELECT revenue, customer_id, row_number() OVER (PARTITION BY revenue ORDER BY customer_id) AS rank_in_tie
+  SELECT revenue, customer_id, row_number() OVER (PARTITION BY revenue ORDER BY ${dialect.byteOrder('customer_id')}) AS rank_in_tie
   FROM customer_features WHERE revenue IN (SELECT revenue FROM located)
 )
 SELECT ${Array.from({ length: 9 }, (_, i) => `max(l.revenue) FILTER (WHERE l.j = ${i + 1}) AS revenue_${i + 1}, max(t.customer_id) FILTER (WHERE l.j = ${i + 1}) AS customer_id_${i + 1}`).join(',\n       ')}
-FROM located l JOIN tied t USING (revenue, rank_in_tie)`;
+FROM located l JOIN tied t USING (revenue, rank_in_tie)`,
+  );
 
 /** The first boundary the customer is at or before, in (revenue DESC, customer_id) order; CASE stops at the first match. */
-const valueDecile = `CASE ${Array.from(
+const valueDecile = (dialect: Dialect) => `CASE ${Array.from(
   { length: 9 },
-  (_, i) => `WHEN x.revenue > b.revenue_${i + 1} OR (x.revenue = b.revenue_${i + 1} AND x.customer_id <= b.customer_id_${i + 1}) THEN ${i + 1}`,
+  (_, i) => `WHEN y.revenue > b.revenue_${i + 1} OR (y.revenue = b.revenue_${i + 1} AND ${dialect.byteOrder('y.customer_id')} <= b.customer_id_${i + 1}) THEN ${i + 1}`,
 ).join('\n              ')}
               ELSE 10 END`;
 
@@ -140,19 +161,17 @@ const valueDecile = `CASE ${Array.from(
  * bounds.
  */
 export const rfmLayerSql =
-  (method: RfmMethod) =>
+  (dialect: Dialect, method: RfmMethod) =>
   (source: string) => `
-SELECT x.* EXCLUDE (cell), m.rfm_cell, m.rfm_segment,
-       (${valueDecile})::TINYINT AS value_decile
-FROM (
-  SELECT y.*, r_score::SMALLINT * 100 + f_score * 10 + m_score AS cell
-  FROM (${
+SELECT y.*, m.rfm_cell, m.rfm_segment,
+       (${valueDecile(dialect)})::${dialect.sql.tinyint} AS value_decile
+FROM (${
     method === 'ntile'
       ? `SELECT f.*, r_score, f_score, m_score FROM (${source}) f JOIN rfm_scores USING (customer_id)`
-      : `SELECT f.*, ${DIMENSIONS.map(scoreFromBounds).join(', ')} FROM (${source}) f CROSS JOIN rfm_score_bounds s`
+      : `SELECT f.*, ${DIMENSIONS.map(scoreFromBounds(dialect)).join(', ')} FROM (${source}) f CROSS JOIN rfm_score_bounds s`
   }) y
-) x
-JOIN (SELECT cell::SMALLINT AS number, cell::${LABEL_TYPE} AS rfm_cell, segment::${LABEL_TYPE} AS rfm_segment FROM segment_map) m ON m.number = x.cell
+JOIN (SELECT cell::SMALLINT AS number, cell::${LABEL_TYPE} AS rfm_cell, segment::${LABEL_TYPE} AS rfm_segment FROM segment_map) m
+  ON m.number = y.r_score::SMALLINT * 100 + y.f_score * 10 + y.m_score
 CROSS JOIN rfm_decile_bounds b`;
 
 /**
@@ -160,23 +179,23 @@ CROSS JOIN rfm_decile_bounds b`;
  * output tables below, read from the finished, sorted `final_scores`.
  */
 export const RFM_THRESHOLDS_SQL = `
-SELECT 'recency' AS dimension, r_score AS score, min(recency_days)::DOUBLE AS min, max(recency_days)::DOUBLE AS max, count(*)::BIGINT AS customers FROM final_scores GROUP BY r_score
+SELECT 'recency' AS dimension, r_score AS score, min(recency_days)::DOUBLE PRECISION AS min, max(recency_days)::DOUBLE PRECISION AS max, count(*)::BIGINT AS customers FROM final_scores GROUP BY r_score
 UNION ALL
-SELECT 'frequency', f_score, min(orders)::DOUBLE, max(orders)::DOUBLE, count(*)::BIGINT FROM final_scores GROUP BY f_score
+SELECT 'frequency', f_score, min(orders)::DOUBLE PRECISION, max(orders)::DOUBLE PRECISION, count(*)::BIGINT FROM final_scores GROUP BY f_score
 UNION ALL
-SELECT 'monetary', m_score, min(revenue)::DOUBLE, max(revenue)::DOUBLE, count(*)::BIGINT FROM final_scores GROUP BY m_score
+SELECT 'monetary', m_score, min(revenue)::DOUBLE PRECISION, max(revenue)::DOUBLE PRECISION, count(*)::BIGINT FROM final_scores GROUP BY m_score
 ORDER BY dimension, score`;
 
-export const SEGMENT_MAP_TABLE_SQL = `CREATE OR REPLACE TEMP TABLE segment_map (cell VARCHAR PRIMARY KEY, segment VARCHAR NOT NULL)`;
+export const SEGMENT_MAP_TABLE_SQL = ['DROP TABLE IF EXISTS segment_map', 'CREATE TEMP TABLE segment_map (cell VARCHAR PRIMARY KEY, segment VARCHAR NOT NULL)'] as const;
 
 /** Pareto table: customers ranked by revenue into 10 groups (1 = top). */
 export const DECILES_SQL = `
 SELECT value_decile AS decile,
        count(*)::BIGINT AS customers,
-       ${exactSum('revenue')}::DOUBLE AS revenue,
-       round(${exactSum('revenue')} / nullif(sum(${exactSum('revenue')}) OVER (), 0), 6)::DOUBLE AS share,
-       round(sum(${exactSum('revenue')}) OVER (ORDER BY value_decile) / nullif(sum(${exactSum('revenue')}) OVER (), 0), 6)::DOUBLE AS cumulative_share,
-       round(${exactMean('revenue')}, 4)::DOUBLE AS avg_revenue
+       ${exactSum('revenue')}::DOUBLE PRECISION AS revenue,
+       round(${exactSum('revenue')} / nullif(sum(${exactSum('revenue')}) OVER (), 0), 6)::DOUBLE PRECISION AS share,
+       round(sum(${exactSum('revenue')}) OVER (ORDER BY value_decile) / nullif(sum(${exactSum('revenue')}) OVER (), 0), 6)::DOUBLE PRECISION AS cumulative_share,
+       round(${exactMean('revenue')}, 4)::DOUBLE PRECISION AS avg_revenue
 FROM final_scores GROUP BY value_decile ORDER BY value_decile`;
 
 /** Customers, revenue and shares per named segment (every segment listed, even when empty). */
@@ -185,8 +204,8 @@ WITH names AS (SELECT segment, min(cell) AS first_cell FROM segment_map GROUP BY
 per AS (SELECT CAST(rfm_segment AS VARCHAR) AS rfm_segment, count(*) AS customers, ${exactSum('revenue')} AS revenue FROM final_scores GROUP BY rfm_segment)
 SELECT names.segment,
        coalesce(per.customers, 0)::BIGINT AS customers,
-       round(coalesce(per.customers, 0) / (SELECT count(*) FROM final_scores), 6)::DOUBLE AS customer_share,
-       coalesce(per.revenue, 0)::DOUBLE AS revenue,
-       round(coalesce(per.revenue, 0) / nullif((SELECT ${exactSum('revenue')} FROM final_scores), 0), 6)::DOUBLE AS revenue_share
+       round(CAST(coalesce(per.customers, 0) AS DOUBLE PRECISION) / (SELECT count(*) FROM final_scores), 6)::DOUBLE PRECISION AS customer_share,
+       coalesce(per.revenue, 0)::DOUBLE PRECISION AS revenue,
+       round(coalesce(per.revenue, 0) / nullif((SELECT ${exactSum('revenue')} FROM final_scores), 0), 6)::DOUBLE PRECISION AS revenue_share
 FROM names LEFT JOIN per ON per.rfm_segment = names.segment
 ORDER BY customers DESC, names.segment`;

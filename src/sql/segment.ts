@@ -1,3 +1,4 @@
+import type { Dialect } from '../engine/dialect.js';
 import { exactMean } from './sums.js';
 
 /**
@@ -17,7 +18,7 @@ import { exactMean } from './sums.js';
  *      the seeded fitting sample, z-scored, in one query;
  *   2. {@link segmentLayerSql}: every customer's `raw_cluster`, the nearest
  *      centroid (table cluster_model);
- *   3. {@link CLUSTER_PROFILES_SQL}: size, means and medians per raw cluster
+ *   3. {@link clusterProfilesSql}: size, means and medians per raw cluster
  *      and for the whole base, from final_scores. From those, the clusters are
  *      numbered and labelled, and the output columns cluster and
  *      cluster_label are expressions of raw_cluster ({@link clusterColumnsSql}):
@@ -38,12 +39,12 @@ const scaled = (logExpression: string) => `round(${logExpression} * ${FEATURE_SC
 const FEATURE_SQL: Record<FeatureName, string> = {
   log_recency_days: scaled('ln(1 + s.recency_days)'),
   log_orders: scaled('ln(1 + s.orders)'),
-  log_revenue: scaled('ln(1 + greatest(s.revenue, 0)::DOUBLE)'),
+  log_revenue: scaled('ln(1 + greatest(s.revenue, 0)::DOUBLE PRECISION)'),
   log_clv: scaled('ln(1 + greatest(coalesce(s.clv, 0), 0))'),
 };
 
 /** z-score of a feature column, given its mean and standard deviation. */
-const zExpression = (f: string, mean: string, std: string) => `CASE WHEN ${std} > 0 THEN (${f}::DOUBLE - ${mean}) / ${std} ELSE 0 END`;
+const zExpression = (f: string, mean: string, std: string) => `CASE WHEN ${std} > 0 THEN (${f}::DOUBLE PRECISION - ${mean}) / ${std} ELSE 0 END`;
 
 /**
  * Pass 1, one query. Per feature the population mean and standard deviation
@@ -61,15 +62,15 @@ const zExpression = (f: string, mean: string, std: string) => `CASE WHEN ${std} 
  * (rare, small samples), the caller runs the query again with
  * `$oversample = 0`, which turns the filter off.
  */
-export const featureSampleSql = (features: readonly FeatureName[], hash: (e: string) => string, source: string) => {
-  const key = hash(`s.customer_id || '#' || $seed::VARCHAR`);
+export const featureSampleSql = (features: readonly FeatureName[], dialect: Dialect, source: string) => {
+  const key = dialect.sampleHash(`s.customer_id || '#' || $seed::VARCHAR`);
   return `
 WITH stats AS (
   SELECT count(*)::BIGINT AS customers,
          ${features
            .map(
-             (f) => `(sum(${f}) / count(*))::DOUBLE AS mean_${f},
-         sqrt(((count(*) * sum(${f}::HUGEINT * ${f}) - sum(${f}) * sum(${f})) / (count(*)::DOUBLE * count(*)))::DOUBLE) AS std_${f}`,
+             (f) => `(sum(${f}) / count(*))::DOUBLE PRECISION AS mean_${f},
+         sqrt(((count(*) * sum(${f}::${dialect.sql.wideInteger} * ${f}) - sum(${f}) * sum(${f})) / (count(*)::DOUBLE PRECISION * count(*)))::DOUBLE PRECISION) AS std_${f}`,
            )
            .join(',\n         ')}
   FROM (SELECT ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')} FROM (${source}) s)
@@ -78,7 +79,7 @@ sample AS (
   SELECT s.customer_id, ${key} AS sample_key, ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')}
   FROM (${source}) s
   WHERE $oversample = 0
-     OR ${key}::DOUBLE <= ($oversample * $sampleSize + 100) / (SELECT count(*) FROM customer_features) * 18446744073709551616.0
+     OR ${key}::DOUBLE PRECISION <= ($oversample * $sampleSize + 100) / (SELECT count(*) FROM customer_features) * ${dialect.sampleHashRange}
   ORDER BY sample_key, s.customer_id
   LIMIT $sampleSize
 )
@@ -95,8 +96,8 @@ export const clusterModelColumns = (features: readonly FeatureName[], k: number)
 ];
 
 /** One row: the fitted model, from bound values named as its columns. */
-export const clusterModelSql = (features: readonly FeatureName[], k: number) =>
-  `CREATE OR REPLACE TEMP TABLE cluster_model AS SELECT ${clusterModelColumns(features, k).map((c) => `$${c}::DOUBLE AS ${c}`).join(', ')}`;
+export const clusterModelSql = (dialect: Dialect, features: readonly FeatureName[], k: number) =>
+  dialect.createTempTableAs('cluster_model', `SELECT ${clusterModelColumns(features, k).map((c) => `$${c}::DOUBLE PRECISION AS ${c}`).join(', ')}`);
 
 /**
  * The rows of `source` with `raw_cluster`: the nearest centroid by squared
@@ -133,22 +134,31 @@ export const segmentLayerSql =
  * finished table: customers, exact mean revenue (to number the clusters), the
  * median customer (to name them), and what clusters.csv shows.
  */
-export const CLUSTER_PROFILES_SQL = (withClv: boolean) => `
-CREATE OR REPLACE TEMP TABLE cluster_profiles AS
+export const clusterProfilesSql = (dialect: Dialect, withClv: boolean) => {
+  const { sql } = dialect;
+  return dialect.createTempTableAs(
+    'cluster_profiles',
+    `
 SELECT raw_cluster,
        count(*)::BIGINT AS customers,
        ${exactMean('revenue')} AS mean_revenue,
-       round(avg(recency_days), 4)::DOUBLE AS mean_recency_days, median(recency_days)::DOUBLE AS median_recency_days,
-       round(avg(orders), 4)::DOUBLE AS mean_orders, median(orders)::DOUBLE AS median_orders,
-       median(revenue)::DOUBLE AS median_revenue,
-       ${withClv ? `round(${exactMean('clv', 6)}, 4)::DOUBLE AS mean_clv, round(median(clv), 4)::DOUBLE AS median_clv` : 'NULL::DOUBLE AS mean_clv, NULL::DOUBLE AS median_clv'}
+       round(avg(recency_days), 4)::DOUBLE PRECISION AS mean_recency_days, ${sql.median('recency_days')}::DOUBLE PRECISION AS median_recency_days,
+       round(avg(orders), 4)::DOUBLE PRECISION AS mean_orders, ${sql.median('orders')}::DOUBLE PRECISION AS median_orders,
+       ${sql.median('revenue')}::DOUBLE PRECISION AS median_revenue,
+       ${
+         withClv
+           ? `round(${exactMean('clv', 6)}, 4)::DOUBLE PRECISION AS mean_clv, round(${sql.median('clv')}, 4)::DOUBLE PRECISION AS median_clv`
+           : 'CAST(NULL AS DOUBLE PRECISION) AS mean_clv, CAST(NULL AS DOUBLE PRECISION) AS median_clv'
+       }
 FROM final_scores
-GROUP BY GROUPING SETS ((raw_cluster), ())`;
+GROUP BY GROUPING SETS ((raw_cluster), ())`,
+  );
+};
 
 export const CLUSTER_PROFILES_ROWS_SQL = `
-SELECT raw_cluster, customers, mean_revenue::DOUBLE AS mean_revenue, median_recency_days, median_orders, median_revenue FROM cluster_profiles ORDER BY raw_cluster NULLS FIRST`;
+SELECT raw_cluster, customers, mean_revenue::DOUBLE PRECISION AS mean_revenue, median_recency_days, median_orders, median_revenue FROM cluster_profiles ORDER BY raw_cluster NULLS FIRST`;
 
-export const CLUSTER_LABELS_TABLE_SQL = `CREATE OR REPLACE TEMP TABLE cluster_labels (raw_cluster INTEGER, cluster INTEGER, cluster_label VARCHAR)`;
+export const CLUSTER_LABELS_TABLE_SQL = ['DROP TABLE IF EXISTS cluster_labels', 'CREATE TEMP TABLE cluster_labels (raw_cluster INTEGER, cluster INTEGER, cluster_label VARCHAR)'] as const;
 
 /** A numbered, named cluster, and the id of its name among the run's labels. */
 export interface NamedCluster {
@@ -174,8 +184,8 @@ export const clusterColumnsSql = (clusters: readonly NamedCluster[], quote: (val
 /** clusters.csv, from the profiles of the finished table. */
 export const CLUSTERS_CSV_SQL = `
 SELECT l.cluster, l.cluster_label, p.customers,
-       round(p.customers / (SELECT customers FROM cluster_profiles WHERE raw_cluster IS NULL), 6)::DOUBLE AS share,
+       round(CAST(p.customers AS DOUBLE PRECISION) / (SELECT customers FROM cluster_profiles WHERE raw_cluster IS NULL), 6)::DOUBLE PRECISION AS share,
        p.mean_recency_days, p.median_recency_days, p.mean_orders, p.median_orders,
-       round(p.mean_revenue, 4)::DOUBLE AS mean_revenue, p.median_revenue, p.mean_clv, p.median_clv
+       round(p.mean_revenue, 4)::DOUBLE PRECISION AS mean_revenue, p.median_revenue, p.mean_clv, p.median_clv
 FROM cluster_profiles p JOIN cluster_labels l USING (raw_cluster)
 ORDER BY l.cluster`;

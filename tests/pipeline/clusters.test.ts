@@ -137,7 +137,7 @@ describe('k-means clusters stage on well-separated blobs', () => {
       await engine.run(`CREATE TEMP TABLE customer_features AS SELECT * FROM final_scores`);
       const features = ['log_recency_days', 'log_orders', 'log_revenue'] as const;
       const names = [...features, 'customers', ...features.flatMap((f) => [`mean_${f}`, `std_${f}`])];
-      const sql = featureSampleSql(features, engine.dialect.stableHash, CUSTOMERS);
+      const sql = featureSampleSql(features, engine.dialect, CUSTOMERS);
       for (const sampleSize of [10, 50, 400, 2000]) {
         const filtered = await engine.numericColumns(sql, names, { seed: 5, sampleSize, oversample: 2 });
         const all = await engine.numericColumns(sql, names, { seed: 5, sampleSize, oversample: 0 });

@@ -12,7 +12,8 @@ import { backgroundFitter, purchasePatterns, spendPatterns } from '../../src/pip
 import type { ClvFitInput } from '../../src/pipeline/clvFits.js';
 import { silentLogger } from '../../src/pipeline/effects.js';
 import { computeFeatures } from '../../src/pipeline/features.js';
-import { CLV_INPUTS_SQL } from '../../src/sql/clv.js';
+import { runStatements } from '../../src/engine/tables.js';
+import { clvInputsSql } from '../../src/sql/clv.js';
 import { CDNOW_CSV, config, ROOT, withEngine } from '../helpers.js';
 
 const WORKER = pathToFileURL(`${ROOT}/dist/pipeline/clvWorker.js`);
@@ -22,7 +23,7 @@ async function cdnowInput(model: 'bgnbd' | 'paretonbd'): Promise<ClvFitInput> {
     const cfg = config({ inputs: [CDNOW_CSV], asOf: '1997-09-30', clv: { model } });
     const loaded = await engine.ingest(cfg.inputs, cfg);
     await computeFeatures(engine, '1997-09-30', loaded, { clv: true, lifecycle: false });
-    await engine.run(CLV_INPUTS_SQL);
+    await runStatements(engine, clvInputsSql(engine.dialect));
     const { patterns, days, base } = await purchasePatterns(engine, cfg.clv.timeUnit);
     const spend = await spendPatterns(engine, base, 2357);
     return { options: cfg.clv, patterns, tDays: days.T, spend };

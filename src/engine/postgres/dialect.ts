@@ -1,4 +1,4 @@
-import { quoteIdentifierAnsi, quoteStringAnsi, type Dialect, type EngineCapabilities } from '../dialect.js';
+import { MD5_PREFIX60_RANGE, PORTABLE_SQL, quoteIdentifierAnsi, quoteStringAnsi, type Dialect, type EngineCapabilities } from '../dialect.js';
 
 export const postgresDialect: Dialect = {
   name: 'postgres',
@@ -9,8 +9,15 @@ export const postgresDialect: Dialect = {
   daysBetween: (start, end) => `((${end}) - (${start}))`,
   // The portable rule (see postgresStableHash in the engine suite): the first 60 bits of md5 of the text, a non-negative BIGINT.
   stableHash: (expression) => `('x' || substr(md5((${expression})::text), 1, 15))::bit(60)::bigint`,
+  sampleHash: (expression) => `('x' || substr(md5((${expression})::text), 1, 15))::bit(60)::bigint`,
+  sampleHashRange: MD5_PREFIX60_RANGE,
   // A label column is a PostgreSQL ENUM listing the labels in id order: its 0-based position there.
   labelId: (expression) => `(array_position(enum_range(${expression}), ${expression}) - 1)`,
+  // The database's default collation sorts by language rules ('a' < 'B'); "C" compares bytes, as DuckDB does.
+  byteOrder: (expression) => `${expression} COLLATE "C"`,
+  // No CREATE OR REPLACE TABLE; a statement with parameters must stand alone, so the DROP is a statement of its own.
+  createTempTableAs: (name, select) => [`DROP TABLE IF EXISTS ${name}`, `CREATE TEMP TABLE ${name} AS ${select}`],
+  sql: PORTABLE_SQL,
 };
 
 /** Plain PostgreSQL: one node; CREATE TABLE AS makes an ordinary table. */
