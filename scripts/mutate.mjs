@@ -40,6 +40,13 @@ const TESTS = {
 };
 
 /**
+ * The models' tests run in well under a second each, even instrumented: a
+ * mutant that loops for ever is cut 3 s past its tests' time, not the 10 s the
+ * DuckDB-backed folders need (each timeout also restarts the test runner).
+ */
+const FOLDER_OPTIONS = { models: { timeoutMS: 3_000 } };
+
+/**
  * A source file's own tests if it has some (tests/models/clv.test.ts and
  * clv.*.test.ts but not clv.fit.test.ts for src/models/clv.ts; the SQL's are the pipeline's, as
  * tests/pipeline/rfm.test.ts for src/sql/rfm.ts).
@@ -64,6 +71,7 @@ const runFor = (arg) =>
           mutate: [`src/${arg}/**/*.ts`],
           testFiles: TESTS[arg],
           incrementalFile: `reports/stryker-incremental-${arg}.json`,
+          ...FOLDER_OPTIONS[arg],
           htmlReporter: { fileName: `reports/mutation/${arg}.html` },
           jsonReporter: { fileName: `reports/mutation/${arg}.json` },
         },

@@ -14,9 +14,11 @@ import {
 import { compilePurchasePatterns } from '../../src/models/fitting.js';
 import { hyp2f1 } from '../../src/models/specialFunctions.js';
 import type { BgNbdParams } from '../../src/models/types.js';
-import { allFinite, centralDifferenceGradient, loadCdnowCalibration, patterns, relativeError, withPatterns } from './cdnowPatterns.js';
+import { allFinite, centralDifferenceGradient, everyNth, loadCdnowCalibration, patterns, relativeError, withPatterns } from './cdnowPatterns.js';
 
 const cdnow = loadCdnowCalibration();
+// Gradients take 9 evaluations of the likelihood: on every 10th pattern (the published value is checked on all).
+const SMALL = everyNth(cdnow.patterns, 10);
 // Fader, Hardie & Lee (2005), as reproduced by BTYD / CLVTools (fixtures/cdnow/README.md).
 const PUBLISHED: BgNbdParams = { r: 0.2426, alpha: 4.4137, a: 0.793, b: 2.4259 };
 const PUBLISHED_LL = -9582.43;
@@ -60,13 +62,13 @@ describe('BG/NBD log-likelihood', () => {
     { r: 0.2, alpha: 12, a: 0.4, b: 5 },
     { r: 3, alpha: 40, a: 2.5, b: 2.5 },
   ])('has an analytic gradient matching central differences at %o', (params) => {
-    const gradient = bgNbdLogLikelihoodGradient(params, cdnow.patterns);
-    const numeric = centralDifferenceGradient((q) => bgNbdLogLikelihood(q, cdnow.patterns), params, NAMES);
+    const gradient = bgNbdLogLikelihoodGradient(params, SMALL);
+    const numeric = centralDifferenceGradient((q) => bgNbdLogLikelihood(q, SMALL), params, NAMES);
     for (const name of NAMES) expect(relativeError(gradient[name], numeric[name])).toBeLessThan(1e-5);
   });
 
   it('also matches central differences with a frequency-500 customer (direct-exp path)', () => {
-    const data = withPatterns(cdnow.patterns, [[500, 38, 38.5, 1]]);
+    const data = withPatterns(SMALL, [[500, 38, 38.5, 1]]);
     const params = { r: 0.3, alpha: 5, a: 0.8, b: 2.4 };
     const gradient = bgNbdLogLikelihoodGradient(params, data);
     const numeric = centralDifferenceGradient((q) => bgNbdLogLikelihood(q, data), params, NAMES);

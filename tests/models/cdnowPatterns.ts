@@ -136,6 +136,12 @@ export function textbookSpendTerm({ p, q, gamma }: GammaGammaParams, x: number, 
   );
 }
 
+/** Every n-th pattern, from the first. */
+export function everyNth(p: PurchasePatterns, n: number): PurchasePatterns {
+  const pick = (v: Float64Array): Float64Array => v.filter((_, i) => i % n === 0);
+  return { frequency: pick(p.frequency), recency: pick(p.recency), T: pick(p.T), weight: pick(p.weight) };
+}
+
 /** The same patterns in a seeded random order (Fisher–Yates with mulberry32). */
 export function shuffled(p: PurchasePatterns, seed: number): PurchasePatterns {
   let state = seed >>> 0;
