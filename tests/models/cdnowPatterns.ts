@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PurchasePatterns, SpendPatterns } from '../../src/models/types.js';
+import { logGamma } from '../../src/models/specialFunctions.js';
+import type { GammaGammaParams, PurchasePatterns, SpendPatterns } from '../../src/models/types.js';
 
 const SAMPLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/cdnow/CDNOW_sample.txt');
 const DAY_MS = 86_400_000;
@@ -89,6 +90,56 @@ export function loadCdnowCalibration(): CdnowCalibration {
       weight: new Float64Array(repeat.length).fill(1),
     },
   };
+}
+
+/** Patterns from (x, t_x, T, weight) rows. */
+export function patterns(rows: [x: number, tx: number, T: number, w: number][]): PurchasePatterns {
+  return {
+    frequency: Float64Array.from(rows, (r) => r[0]),
+    recency: Float64Array.from(rows, (r) => r[1]),
+    T: Float64Array.from(rows, (r) => r[2]),
+    weight: Float64Array.from(rows, (r) => r[3]),
+  };
+}
+
+/** `base` with the rows appended. */
+export function withPatterns(base: PurchasePatterns, rows: [number, number, number, number][]): PurchasePatterns {
+  const extra = patterns(rows);
+  const cat = (a: Float64Array, b: Float64Array) => Float64Array.from([...a, ...b]);
+  return {
+    frequency: cat(base.frequency, extra.frequency),
+    recency: cat(base.recency, extra.recency),
+    T: cat(base.T, extra.T),
+    weight: cat(base.weight, extra.weight),
+  };
+}
+
+/** Spend patterns from (x, m_x, weight) rows. */
+export function spend(rows: [x: number, m: number, w: number][]): SpendPatterns {
+  return {
+    frequency: Float64Array.from(rows, (r) => r[0]),
+    monetaryValue: Float64Array.from(rows, (r) => r[1]),
+    weight: Float64Array.from(rows, (r) => r[2]),
+  };
+}
+
+/** BTYD `spend.LL` / lifetimes `GammaGammaFitter` term for one customer, as written there. */
+export function textbookSpendTerm({ p, q, gamma }: GammaGammaParams, x: number, m: number): number {
+  return (
+    logGamma(p * x + q) -
+    logGamma(p * x) -
+    logGamma(q) +
+    q * Math.log(gamma) +
+    (p * x - 1) * Math.log(m) +
+    p * x * Math.log(x) -
+    (p * x + q) * Math.log(gamma + m * x)
+  );
+}
+
+/** Every n-th pattern, from the first. */
+export function everyNth(p: PurchasePatterns, n: number): PurchasePatterns {
+  const pick = (v: Float64Array): Float64Array => v.filter((_, i) => i % n === 0);
+  return { frequency: pick(p.frequency), recency: pick(p.recency), T: pick(p.T), weight: pick(p.weight) };
 }
 
 /** The same patterns in a seeded random order (Fisher–Yates with mulberry32). */

@@ -15,37 +15,7 @@ import {
   unscale,
   zScore,
 } from '../../src/models/kmeans.js';
-
-// ---------------------------------------------------------------------------
-// Test data: Gaussian blobs from a seeded PRNG
-
-interface Blobs {
-  points: Float64Array;
-  truth: Int32Array;
-  d: number;
-}
-
-/** n points around `centers` (k×d), sd 1, round-robin membership, seeded. */
-function blobs(centers: number[][], n: number, seed: number): Blobs {
-  const d = centers[0].length;
-  const random = mulberry32(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-  const points = new Float64Array(n * d);
-  const truth = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % centers.length;
-    truth[i] = c;
-    for (let j = 0; j < d; j++) points[i * d + j] = centers[c][j] + gauss();
-  }
-  return { points, truth, d };
-}
-
-const FOUR_CENTERS = [
-  [0, 0, 0],
-  [10, 0, 0],
-  [0, 10, 0],
-  [0, 0, 10],
-];
+import { blobs, FOUR_CENTERS } from './blobs.js';
 
 /** Seeded Fisher–Yates permutation of 0..n-1. */
 function permutation(n: number, seed: number): Int32Array {
@@ -231,13 +201,14 @@ describe('silhouetteScore', () => {
     expect(silhouetteScore(points, 2, [0, 0, 1], 2)).toBeCloseTo(3 / 8 / 3, 12);
   });
 
-  it('is high for separated blobs and deterministic on a sample', () => {
-    const { points, truth, d } = blobs(FOUR_CENTERS, 3_000, 10);
-    const all = silhouetteScore(points, d, truth, 4, { sampleSize: 3_000 });
-    const sampled = silhouetteScore(points, d, truth, 4, { sampleSize: 500, seed: 2 });
+  // kmeans.fit.test.ts: the same on 3,000 points.
+  it('is high for separated blobs and deterministic on a sample (400 points)', () => {
+    const { points, truth, d } = blobs(FOUR_CENTERS, 400, 10);
+    const all = silhouetteScore(points, d, truth, 4, { sampleSize: 400 });
+    const sampled = silhouetteScore(points, d, truth, 4, { sampleSize: 200, seed: 2 });
     expect(all).toBeGreaterThan(0.7);
     expect(Math.abs(sampled - all)).toBeLessThan(0.03);
-    expect(silhouetteScore(points, d, truth, 4, { sampleSize: 500, seed: 2 })).toBe(sampled);
+    expect(silhouetteScore(points, d, truth, 4, { sampleSize: 200, seed: 2 })).toBe(sampled);
   });
 
   it('needs two non-empty clusters and valid labels', () => {
@@ -257,11 +228,12 @@ describe('chooseK', () => {
     [12, 12, 12],
   ];
 
+  // kmeans.fit.test.ts: the same on 1,500 points.
   it.each([
     { k: 3, centers: FOUR_CENTERS.slice(0, 3) },
     { k: 5, centers: fiveCenters },
-  ])('finds the true k = $k by silhouette', ({ k, centers }) => {
-    const { points, truth, d } = blobs(centers, 1_500, 12);
+  ])('finds the true k = $k by silhouette (300 points)', ({ k, centers }) => {
+    const { points, truth, d } = blobs(centers, 300, 12);
     const { scaled } = zScore(points, d);
     const choice = chooseK(scaled, d, { seed: 5 });
     expect(choice.k).toBe(k);

@@ -10,36 +10,16 @@ import {
   paretoNbdPatternLogLikelihood,
   probabilityNoPurchase,
 } from '../../src/models/paretoNbd.js';
-import type { ParetoNbdParams, PurchasePatterns } from '../../src/models/types.js';
-import { allFinite, centralDifferenceGradient, loadCdnowCalibration, relativeError, shuffled, simulateCustomerBase } from './cdnowPatterns.js';
+import type { ParetoNbdParams } from '../../src/models/types.js';
+import { centralDifferenceGradient, everyNth, loadCdnowCalibration, patterns, relativeError, withPatterns } from './cdnowPatterns.js';
 
 const cdnow = loadCdnowCalibration();
+// Gradients take 9 evaluations of the likelihood: on every 10th pattern (the published value is checked on all).
+const SMALL = everyNth(cdnow.patterns, 10);
 // Fader, Hardie & Lee (2005) "RFM and CLV", reproduced by BTYD / CLVTools.
 const PUBLISHED: ParetoNbdParams = { r: 0.5533, alpha: 10.5777, s: 0.6062, beta: 11.6685 };
 const PUBLISHED_LL = -9594.98;
 const NAMES = ['r', 'alpha', 's', 'beta'] as const;
-
-const fit = fitParetoNbd(cdnow.patterns);
-
-function patterns(rows: [x: number, tx: number, T: number, w: number][]): PurchasePatterns {
-  return {
-    frequency: Float64Array.from(rows, (r) => r[0]),
-    recency: Float64Array.from(rows, (r) => r[1]),
-    T: Float64Array.from(rows, (r) => r[2]),
-    weight: Float64Array.from(rows, (r) => r[3]),
-  };
-}
-
-function withPatterns(base: PurchasePatterns, rows: [number, number, number, number][]): PurchasePatterns {
-  const extra = patterns(rows);
-  const cat = (a: Float64Array, b: Float64Array) => Float64Array.from([...a, ...b]);
-  return {
-    frequency: cat(base.frequency, extra.frequency),
-    recency: cat(base.recency, extra.recency),
-    T: cat(base.T, extra.T),
-    weight: cat(base.weight, extra.weight),
-  };
-}
 
 // Log-likelihood and P(alive) by direct quadrature of J = ∫ (α+τ)^−(r+x) (β+τ)^−(s+1) dτ (mpmath, 40 digits).
 const QUADRATURE: [ParetoNbdParams, [number, number, number], number, number][] = [
@@ -75,12 +55,12 @@ describe('Pareto/NBD log-likelihood', () => {
   });
 
   it('is smooth through α = β, where the hypergeometric form switches', () => {
-    const at = (alpha: number) => paretoNbdLogLikelihood({ r: 0.55, alpha, s: 0.6, beta: 11 }, cdnow.patterns);
+    const at = (alpha: number) => paretoNbdLogLikelihood({ r: 0.55, alpha, s: 0.6, beta: 11 }, SMALL);
     const h = 1e-7;
     const left = (at(11) - at(11 - h)) / h;
     const right = (at(11 + h) - at(11)) / h;
     expect(Math.abs(left - right)).toBeLessThan(1e-3 * Math.abs(left));
-    const g = paretoNbdLogLikelihoodGradient({ r: 0.55, alpha: 11, s: 0.6, beta: 11 }, cdnow.patterns);
+    const g = paretoNbdLogLikelihoodGradient({ r: 0.55, alpha: 11, s: 0.6, beta: 11 }, SMALL);
     expect(relativeError(g.alpha, 11 * 0.5 * (left + right))).toBeLessThan(1e-5);
   });
 
@@ -89,25 +69,10 @@ describe('Pareto/NBD log-likelihood', () => {
     { r: 0.7, alpha: 30, s: 1.3, beta: 2 },
     { r: 2, alpha: 8, s: 0.2, beta: 9 },
   ])('has an analytic gradient matching central differences at %o', (params) => {
-    const data = withPatterns(cdnow.patterns, [[500, 38, 38.5, 1]]);
+    const data = withPatterns(SMALL, [[500, 38, 38.5, 1]]);
     const gradient = paretoNbdLogLikelihoodGradient(params, data);
     const numeric = centralDifferenceGradient((q) => paretoNbdLogLikelihood(q, data), params, NAMES);
     for (const name of NAMES) expect(relativeError(gradient[name], numeric[name])).toBeLessThan(1e-5);
-  });
-});
-
-describe('fitParetoNbd on CDNOW', () => {
-  it('reproduces the published estimates', () => {
-    expect(fit.converged).toBe(true);
-    for (const name of NAMES) expect(relativeError(fit.params[name], PUBLISHED[name])).toBeLessThan(1e-3);
-    expect(Math.abs(fit.logLikelihood - PUBLISHED_LL)).toBeLessThan(0.01);
-    expect(fit.standardErrors).not.toBeNull();
-    expect(Object.isFrozen(fit)).toBe(true);
-  });
-
-  it('does not depend on the order of the patterns (to 1e-9)', () => {
-    const again = fitParetoNbd(shuffled(cdnow.patterns, 7));
-    for (const name of NAMES) expect(relativeError(again.params[name], fit.params[name])).toBeLessThan(1e-9);
   });
 });
 
@@ -169,46 +134,5 @@ describe('Pareto/NBD edge cases never produce NaN or Infinity', () => {
     for (const name of NAMES) expect(Number.isFinite(result.params[name])).toBe(true);
     expect(Number.isFinite(result.logLikelihood)).toBe(true);
     expect(result.converged).toBe(false);
-  });
-
-  it('a customer with 500 purchases, recency = T, T tiny, zero weights', () => {
-    const data = withPatterns(cdnow.patterns, [
-      [500, 38, 38.5, 1],
-      [500, 38.5, 38.5, 1],
-      [3, 1e-6, 1e-6, 1],
-      [0, 0, 0, 1],
-      [12, 0.5, 20, 0],
-    ]);
-    const result = fitParetoNbd(data);
-    expect(result.converged).toBe(true);
-    for (const name of NAMES) expect(Number.isFinite(result.params[name])).toBe(true);
-    const f = Float64Array.of(500, 500, 3, 0, 200);
-    const tx = Float64Array.of(38, 38.5, 1e-6, 0, 1);
-    const T = Float64Array.of(38.5, 38.5, 1e-6, 0, 1000);
-    for (const params of [result.params, { r: 0.7, alpha: 30, s: 1.3, beta: 2 }, { r: 0.7, alpha: 2, s: 1.3, beta: 3000 }]) {
-      expect(allFinite(conditionalExpectedPurchases(params, 52, f, tx, T))).toBe(true);
-      expect(allFinite(conditionalProbabilityAlive(params, f, tx, T))).toBe(true);
-      expect(allFinite(conditionalProbabilityNoPurchase(params, 52, f, tx, T))).toBe(true);
-      expect(Number.isFinite(paretoNbdLogLikelihood(params, data))).toBe(true);
-    }
-  });
-});
-
-describe('Pareto/NBD on a large base (warm start)', () => {
-  // BG/NBD-simulated data: the Pareto/NBD only has to fit it, not recover anything.
-  const { patterns: data } = simulateCustomerBase(150_000, 5);
-
-  it('log-likelihood equals the per-pattern sum, and the warm-started fit equals a cold fit', () => {
-    expect(data.frequency.length).toBeGreaterThan(50_000);
-    const params = { r: 0.3, alpha: 5, s: 0.8, beta: 20 };
-    let sum = 0;
-    for (let i = 0; i < data.frequency.length; i++) sum += data.weight[i] * paretoNbdPatternLogLikelihood(params, data.frequency[i], data.recency[i], data.T[i]);
-    expect(relativeError(paretoNbdLogLikelihood(params, data), sum)).toBeLessThan(1e-11);
-    const warm = fitParetoNbd(data);
-    expect(warm.converged).toBe(true);
-    expect(warm.message).toMatch(/warm start/);
-    const cold = fitParetoNbd(data, { initialParams: { r: 1, alpha: 10, s: 1, beta: 10 } });
-    expect(cold.converged).toBe(true);
-    for (const name of NAMES) expect(relativeError(warm.params[name], cold.params[name])).toBeLessThan(1e-8);
   });
 });

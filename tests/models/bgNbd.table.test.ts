@@ -1,0 +1,64 @@
+/**
+ * The BG/NBD likelihood's path for large data, without a large fit: powers
+ * tabulated per (frequency, distinct time) once the table is smaller than
+ * half the patterns, and sums compensated over blocks of 512 patterns. A few
+ * thousand rows over a handful of distinct times take that path in
+ * milliseconds (bgNbd.fit.test.ts meets it on 150,000 simulated customers).
+ */
+import { describe, expect, it } from 'vitest';
+import { bgNbdLogLikelihood, bgNbdLogLikelihoodGradient } from '../../src/models/bgNbd.js';
+import { logGamma } from '../../src/models/specialFunctions.js';
+import type { BgNbdParams, PurchasePatterns } from '../../src/models/types.js';
+import { centralDifferenceGradient, patterns, relativeError } from './cdnowPatterns.js';
+
+const NAMES = ['r', 'alpha', 'a', 'b'] as const;
+
+/**
+ * Fader, Hardie & Lee (2005) eq. (6) for one customer, written out:
+ * L = B(a, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))
+ *   + [x > 0] B(a+1, b+x−1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x)).
+ */
+function textbook({ r, alpha, a, b }: BgNbdParams, x: number, tx: number, T: number): number {
+  const logB = (p: number, q: number) => logGamma(p) + logGamma(q) - logGamma(p + q);
+  const common = logGamma(r + x) - logGamma(r) + r * Math.log(alpha) - logB(a, b);
+  const alive = logB(a, b + x) - (r + x) * Math.log(alpha + T);
+  if (x === 0) return common + alive;
+  const dropped = logB(a + 1, b + x - 1) - (r + x) * Math.log(alpha + tx);
+  const top = Math.max(alive, dropped);
+  return common + top + Math.log(Math.exp(alive - top) + Math.exp(dropped - top));
+}
+
+/** 700 one-time buyers and 600 rows each of x = 1, 2, 3 over 12 values of T and 10 of t_x: 3 × 22 table cells ≤ half of 2,500 rows. */
+function manyRowsFewTimes(): PurchasePatterns {
+  const rows: [number, number, number, number][] = [];
+  const Ts = [5, 8, 11, 14, 17, 20, 23, 26, 29, 32, 35, 38];
+  for (let i = 0; i < 700; i++) rows.push([0, 0, Ts[i % 12], 1 + (i % 3 === 0 ? 1 : 0)]);
+  for (const x of [1, 2, 3]) {
+    for (let i = 0; i < 600; i++) {
+      const T = Ts[(i * 7) % 12];
+      const tx = (T * ((i % 10) + 0.5)) / 10.5; // 10 fractions of T: recent and long-lapsed buyers
+      rows.push([x, tx, T, i % 5 === 0 ? 3 : 1]);
+    }
+  }
+  return patterns(rows);
+}
+
+describe('BG/NBD log-likelihood on many rows over few distinct times (tabulated powers, blocked sums)', () => {
+  const data = manyRowsFewTimes();
+
+  it.each([
+    { r: 0.2426, alpha: 4.4137, a: 0.793, b: 2.4259 },
+    { r: 2, alpha: 0.5, a: 3, b: 0.6 },
+  ])('equals the weighted sum of the textbook per-customer terms at %o', (params) => {
+    let sum = 0;
+    for (let i = 0; i < data.frequency.length; i++) sum += data.weight[i] * textbook(params, data.frequency[i], data.recency[i], data.T[i]);
+    expect(relativeError(bgNbdLogLikelihood(params, data), sum)).toBeLessThan(1e-12);
+  });
+
+  it('has an analytic gradient matching central differences', () => {
+    const params = { r: 0.6, alpha: 9, a: 1.4, b: 0.9 };
+    const gradient = bgNbdLogLikelihoodGradient(params, data);
+    const numeric = centralDifferenceGradient((q) => bgNbdLogLikelihood(q, data), params, NAMES);
+    for (const name of NAMES) expect(relativeError(gradient[name], numeric[name])).toBeLessThan(1e-6);
+  });
+});
