@@ -1,5 +1,6 @@
-/** Test data for k-means: Gaussian blobs from a seeded PRNG. */
-import { mulberry32 } from '../../src/models/kmeans.js';
+/** Test data for k-means: Gaussian blobs from a seeded PRNG, and the checks run on them at two sizes. */
+import { it, expect } from 'vitest';
+import { adjustedRandIndex, assignNearest, chooseK, mulberry32, zScore } from '../../src/models/kmeans.js';
 
 export interface Blobs {
   points: Float64Array;
@@ -28,3 +29,30 @@ export const FOUR_CENTERS = [
   [0, 10, 0],
   [0, 0, 10],
 ];
+
+const FIVE_CENTERS = [
+  [0, 0, 0],
+  [12, 0, 0],
+  [0, 12, 0],
+  [0, 0, 12],
+  [12, 12, 12],
+];
+
+/** chooseK's tests on `n` points of 3 and of 5 blobs: it finds the true k by silhouette (kmeans.test.ts small, kmeans.fit.test.ts large). */
+export function chooseKFindsTrueK(n: number): void {
+  it.each([
+    { k: 3, centers: FOUR_CENTERS.slice(0, 3) },
+    { k: 5, centers: FIVE_CENTERS },
+  ])(`finds the true k = $k by silhouette (${n} points)`, ({ k, centers }) => {
+    const { points, truth, d } = blobs(centers, n, 12);
+    const { scaled } = zScore(points, d);
+    const choice = chooseK(scaled, d, { seed: 5 });
+    expect(choice.k).toBe(k);
+    expect(choice.scores.map((s) => s.k)).toEqual([2, 3, 4, 5, 6, 7, 8]);
+    const best = Math.max(...choice.scores.map((s) => s.silhouette));
+    expect(choice.scores.find((s) => s.k === k)?.silhouette).toBe(best);
+    expect(choice.model.k).toBe(k);
+    const labels = assignNearest(scaled, d, choice.model.centroids, k);
+    expect(adjustedRandIndex(labels, truth)).toBeGreaterThanOrEqual(0.99);
+  });
+}

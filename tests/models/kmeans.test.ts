@@ -15,7 +15,7 @@ import {
   unscale,
   zScore,
 } from '../../src/models/kmeans.js';
-import { blobs, FOUR_CENTERS } from './blobs.js';
+import { blobs, chooseKFindsTrueK, FOUR_CENTERS } from './blobs.js';
 
 /** Seeded Fisher–Yates permutation of 0..n-1. */
 function permutation(n: number, seed: number): Int32Array {
@@ -220,30 +220,7 @@ describe('silhouetteScore', () => {
 });
 
 describe('chooseK', () => {
-  const fiveCenters = [
-    [0, 0, 0],
-    [12, 0, 0],
-    [0, 12, 0],
-    [0, 0, 12],
-    [12, 12, 12],
-  ];
-
-  // kmeans.fit.test.ts: the same on 1,500 points.
-  it.each([
-    { k: 3, centers: FOUR_CENTERS.slice(0, 3) },
-    { k: 5, centers: fiveCenters },
-  ])('finds the true k = $k by silhouette (300 points)', ({ k, centers }) => {
-    const { points, truth, d } = blobs(centers, 300, 12);
-    const { scaled } = zScore(points, d);
-    const choice = chooseK(scaled, d, { seed: 5 });
-    expect(choice.k).toBe(k);
-    expect(choice.scores.map((s) => s.k)).toEqual([2, 3, 4, 5, 6, 7, 8]);
-    const best = Math.max(...choice.scores.map((s) => s.silhouette));
-    expect(choice.scores.find((s) => s.k === k)?.silhouette).toBe(best);
-    expect(choice.model.k).toBe(k);
-    const labels = assignNearest(scaled, d, choice.model.centroids, k);
-    expect(adjustedRandIndex(labels, truth)).toBeGreaterThanOrEqual(0.99);
-  });
+  chooseKFindsTrueK(300);
 
   it('scores a single candidate k (kMin = kMax); exact duplicates give silhouette 1', () => {
     const points = Float64Array.from([0, 0, 0, 10, 10, 10, 20, 20, 20]);
