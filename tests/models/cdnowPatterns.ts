@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { logGamma } from '../../src/models/specialFunctions.js';
 import type { GammaGammaParams, PurchasePatterns, SpendPatterns } from '../../src/models/types.js';
 
@@ -288,4 +289,24 @@ export function simulateCustomerBase(
     },
     spend: { frequency: Float64Array.from(sx), monetaryValue: Float64Array.from(sm), weight: new Float64Array(sx.length).fill(1) },
   };
+}
+
+/**
+ * The published CDNOW maximum-likelihood fits (fixtures/cdnow/README.md): to
+ * 1e-3 relative on the parameters and 0.01 on the log-likelihood.
+ */
+export const PUBLISHED_CDNOW = {
+  bgnbd: { params: { r: 0.2426, alpha: 4.4137, a: 0.793, b: 2.4259 }, logLikelihood: -9582.43 },
+  paretonbd: { params: { r: 0.5533, alpha: 10.5777, s: 0.6062, beta: 11.6685 }, logLikelihood: -9594.98 },
+  gammagamma: { params: { p: 6.2493, q: 3.7443, gamma: 15.4443 }, logLikelihood: -4055.92 },
+} as const;
+
+export function expectPublishedFit(model: keyof typeof PUBLISHED_CDNOW, fit: { params: object; logLikelihood: number; converged: boolean }): void {
+  const reference = PUBLISHED_CDNOW[model];
+  const params = fit.params as Record<string, number>;
+  expect(fit.converged, `${model} converged`).toBe(true);
+  for (const [name, value] of Object.entries(reference.params)) {
+    expect(relativeError(params[name]!, value), `${model}.${name} = ${params[name]}`).toBeLessThan(1e-3);
+  }
+  expect(Math.abs(fit.logLikelihood - reference.logLikelihood), `${model} log-likelihood ${fit.logLikelihood}`).toBeLessThan(0.01);
 }
