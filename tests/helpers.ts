@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,3 +125,21 @@ export function exportCounts(stderr: string): ExportCounts {
 export const relative = (actual: number, expected: number) => Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-300);
 
 export { expectPublishedFit, PUBLISHED_CDNOW } from './models/cdnowPatterns.js';
+
+/**
+ * The reference folders of the kill and publish-failure tests, in `dir`:
+ * `old` holds one score run as of 1997-09-30; `ref` is a copy of it with a
+ * run as of 1998-06-30 published over it, which is how a run over `old` that
+ * was stopped must end once it is finished. `score` gives the command for an
+ * output folder and an as-of date.
+ */
+export async function oldRunAndNext(dir: string, score: (out: string, asOf: string) => string[]): Promise<{ old: string; ref: string }> {
+  const old = path.join(dir, 'old');
+  const ref = path.join(dir, 'ref');
+  const first = await runCli(score(old, '1997-09-30'));
+  expect(first.code, first.stderr).toBe(0);
+  await cp(old, ref, { recursive: true });
+  const second = await runCli(score(ref, '1998-06-30'));
+  expect(second.code, second.stderr).toBe(0);
+  return { old, ref };
+}

@@ -10,7 +10,7 @@
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CDNOW_CSV, fileHashes, lastMessage, listedRunIds, runCli, sha256, tempDir } from '../helpers.js';
+import { CDNOW_CSV, fileHashes, oldRunAndNext, lastMessage, listedRunIds, runCli, sha256, tempDir } from '../helpers.js';
 
 const TABLES = ['customers.csv', 'rejects.csv', 'deciles.csv', 'segments.csv', 'stages.csv', 'clusters.csv'];
 const score = (out: string, asOf: string) => ['score', CDNOW_CSV, '--as-of', asOf, '--out', out, '--format', 'csv', '-q'];
@@ -26,13 +26,7 @@ describe('a rename of the publish that fails after the journal is written', { ti
 
   beforeAll(async () => {
     dir = await tempDir();
-    old = path.join(dir, 'old');
-    ref = path.join(dir, 'ref');
-    const first = await runCli(score(old, '1997-09-30'));
-    expect(first.code, first.stderr).toBe(0);
-    await cp(old, ref, { recursive: true });
-    const second = await runCli(score(ref, '1998-06-30'));
-    expect(second.code, second.stderr).toBe(0);
+    ({ old, ref } = await oldRunAndNext(dir, score));
   });
 
   it('once: the run tries again, publishes, exits 0, and is listed', async () => {

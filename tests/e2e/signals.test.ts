@@ -8,7 +8,7 @@
 import { cp, mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CDNOW_CSV, fileHashes, listedRunIds, runCli, tempDir } from '../helpers.js';
+import { CDNOW_CSV, fileHashes, oldRunAndNext, listedRunIds, runCli, tempDir } from '../helpers.js';
 
 const FILES = ['customers.csv', 'customers.parquet', 'rejects.csv', 'deciles.csv', 'segments.csv', 'stages.csv', 'clusters.csv'];
 const score = (out: string, asOf: string) => ['score', CDNOW_CSV, '--as-of', asOf, '--out', out, '--format', 'csv', '--format', 'parquet', '-q'];
@@ -20,13 +20,7 @@ describe('a run stopped by a signal', { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     dir = await tempDir();
-    old = path.join(dir, 'old');
-    ref = path.join(dir, 'ref');
-    const first = await runCli(score(old, '1997-09-30'));
-    expect(first.code, first.stderr).toBe(0);
-    await cp(old, ref, { recursive: true });
-    const second = await runCli(score(ref, '1998-06-30'));
-    expect(second.code, second.stderr).toBe(0);
+    ({ old, ref } = await oldRunAndNext(dir, score));
   });
 
   it.each([

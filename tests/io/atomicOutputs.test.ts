@@ -12,7 +12,7 @@ import { cp, mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { recoverInterruptedPublish, writeFileAtomic } from '../../src/io/atomic.js';
-import { CDNOW_CSV, fileHashes, runCli, sha256, tempDir, withEngine } from '../helpers.js';
+import { CDNOW_CSV, fileHashes, oldRunAndNext, runCli, sha256, tempDir, withEngine } from '../helpers.js';
 
 const TABLES = ['customers.csv', 'customers.parquet', 'rejects.csv', 'deciles.csv', 'segments.csv', 'stages.csv', 'clusters.csv'];
 /** The files a full run publishes, in the order it renames them (summary.json last). */
@@ -69,14 +69,8 @@ describe('a run killed at any point of its publish', { timeout: 600_000 }, () =>
     dir = await tempDir();
     tmp = path.join(dir, 'tmp');
     await mkdir(tmp);
-    old = path.join(dir, 'old');
-    ref = path.join(dir, 'ref');
+    ({ old, ref } = await oldRunAndNext(dir, score));
     ref2 = path.join(dir, 'ref2');
-    const first = await runCli(score(old, OLD_AS_OF));
-    expect(first.code, first.stderr).toBe(0);
-    await cp(old, ref, { recursive: true });
-    const second = await runCli(score(ref, NEW_AS_OF));
-    expect(second.code, second.stderr).toBe(0);
     await cp(ref, ref2, { recursive: true });
     const third = await runCli(score(ref2, NEW_AS_OF));
     expect(third.code, third.stderr).toBe(0);
