@@ -88,13 +88,10 @@ export interface EngineCapabilities {
   readonly distributed: boolean;
   /** What `CREATE TABLE … AS SELECT` makes: a table like any other, or (Citus) a table local to the coordinator. */
   readonly createTableAs: 'table' | 'local-on-citus';
-  /** `CREATE OR REPLACE TABLE` is understood (DuckDB); elsewhere DROP TABLE IF EXISTS then CREATE. */
-  readonly createOrReplaceTable: boolean;
 }
 
-/** The embedded engine (DuckDB): one process, CREATE TABLE AS and CREATE OR REPLACE as usual. */
+/** The embedded engine (DuckDB): one process, CREATE TABLE AS as usual (how a table is replaced is the dialect's createTempTableAs). */
 export const EMBEDDED_CAPABILITIES: EngineCapabilities = {
   distributed: false,
   createTableAs: 'table',
-  createOrReplaceTable: true,
 };

@@ -24,7 +24,6 @@ export const postgresDialect: Dialect = {
 export const POSTGRES_CAPABILITIES: EngineCapabilities = {
   distributed: false,
   createTableAs: 'table',
-  createOrReplaceTable: false,
 };
 
 /**
@@ -36,5 +35,4 @@ export const POSTGRES_CAPABILITIES: EngineCapabilities = {
 export const CITUS_CAPABILITIES: EngineCapabilities = {
   distributed: true,
   createTableAs: 'local-on-citus',
-  createOrReplaceTable: false,
 };
