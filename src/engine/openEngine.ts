@@ -38,5 +38,5 @@ export async function openEngine(spec: string | undefined, options: OpenEngineOp
   const schema = checkSchemaName(options.schema ?? 'crm');
   // Loaded only when asked for: the embedded engine's runs never load the PostgreSQL driver.
   const { PostgresEngine } = await import('./postgres/PostgresEngine.js');
-  return PostgresEngine.create({ target: parsed.target, schema, timezone: options.timezone, tempDir: options.tempDir });
+  return PostgresEngine.create({ target: parsed.target, schema, timezone: options.timezone, tempDir: options.tempDir, threads: options.threads, memoryLimit: options.memoryLimit });
 }

@@ -15,6 +15,7 @@ import { CITUS_CAPABILITIES, POSTGRES_CAPABILITIES, postgresDialect } from './di
 import { translatePostgresError } from './errors.js';
 import { bindPlaceholders } from './placeholders.js';
 import { crmTypes } from './values.js';
+import { DuckDbEngine } from '../duckdb/DuckDbEngine.js';
 
 export interface PostgresEngineOptions {
   target: PostgresTarget;
@@ -23,6 +24,9 @@ export interface PostgresEngineOptions {
   timezone?: string;
   /** The folder the scratch folder goes in (default: the system's temporary folder, TMPDIR). */
   tempDir?: string;
+  /** The local engine's limits (it reads input files and writes output files on this machine). */
+  threads?: number;
+  memoryLimit?: string;
 }
 
 /** Rows per round trip when a result is read in chunks (DuckDB's vector size, the Arrow writer's batch). */
@@ -55,6 +59,9 @@ export class PostgresEngine implements QueryEngine {
   private transaction = 'I';
   /** An error of the connection between statements (the server went away), said at the next statement. */
   private broken: unknown = null;
+  /** The embedded engine that reads input files and writes output files on this machine, opened when first needed. */
+  private localEngine: Promise<DuckDbEngine> | null = null;
+  private localOptions: Pick<PostgresEngineOptions, 'timezone' | 'threads' | 'memoryLimit' | 'tempDir'> = {};
 
   private constructor(
     private readonly client: pg.Client,
@@ -106,6 +113,7 @@ export class PostgresEngine implements QueryEngine {
     try {
       const citus = await client.query<{ extversion: string }>(`SELECT extversion FROM pg_extension WHERE extname = 'citus'`);
       engine = new PostgresEngine(client, options.target, citus.rowCount ? CITUS_CAPABILITIES : POSTGRES_CAPABILITIES, schema, scratch);
+      engine.localOptions = { timezone: options.timezone, threads: options.threads, memoryLimit: options.memoryLimit, tempDir: options.tempDir };
       await engine.run(
         [
           `SET standard_conforming_strings = on`,
@@ -267,7 +275,21 @@ export class PostgresEngine implements QueryEngine {
     await this.run(`INSERT INTO ${q(this.schema)}.${q(table)} (${Object.keys(fill.columns).map(q).join(', ')}) ${fill.select}`, fill.params);
   }
 
+  /**
+   * The embedded DuckDB of this run, on this machine: the files crm reads
+   * (validated as on DuckDB, then streamed in with COPY) and writes (streamed
+   * out with COPY, then written in each format) go through it, so both
+   * engines read and write files alike.
+   */
+  local(): Promise<DuckDbEngine> {
+    this.localEngine ??= DuckDbEngine.create(this.localOptions);
+    return this.localEngine;
+  }
+
   async close(): Promise<void> {
+    const local = this.localEngine;
+    this.localEngine = null;
+    if (local) await (await local.catch(() => null))?.close();
     await this.client.end().catch(() => undefined);
     await rm(this.scratchFolder, { recursive: true, force: true });
     this.forgetFolder();
