@@ -29,13 +29,29 @@ export interface Dialect {
   /** Text in byte order (customer ids break ties by it): what every engine then sorts the same way. */
   byteOrder(expression: string): string;
   /**
-   * Statements that make temp table `name` from `select`, replacing one of
-   * that name; only the last one takes the query's parameters.
+   * Statements that make the run's table `name` from `select`, replacing one
+   * of that name; those that run the select take its parameters
+   * ({@link BoundStatement}). "Temp": gone when the engine closes (a TEMP
+   * table; on Citus a table of the run's scratch schema, distributed by
+   * customer_id when it has that column, else a reference table).
    */
-  createTempTableAs(name: string, select: string): readonly string[];
+  createTempTableAs(name: string, select: string): readonly RecipeStatement[];
+  /** Statements that make the run's empty table `name` with `columns` (`cell VARCHAR, segment VARCHAR`), replacing one of that name; placed as createTempTableAs places it. */
+  createTempTable(name: string, columns: string): readonly string[];
   /** The functions and type names that differ: the portable set with this engine's overrides. */
   readonly sql: SqlFunctions;
 }
+
+/** A statement that runs the step's query, so takes its bound parameters (a statement with parameters must stand alone on PostgreSQL). */
+export interface BoundStatement {
+  readonly sql: string;
+  readonly withParameters: true;
+}
+
+/** A statement of a dialect's recipe: plain text takes no parameters. */
+export type RecipeStatement = string | BoundStatement;
+
+export const withParameters = (sql: string): BoundStatement => ({ sql, withParameters: true });
 
 /**
  * Functions and types the stage SQL uses that engines spell differently (after

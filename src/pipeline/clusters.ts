@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import { chooseK, clusterLabel, countDistinctRows, fitKMeans, KMeansError, type KMeansModel } from '../models/kmeans.js';
 import { CUSTOMERS, stack, type Layer } from '../sql/scored.js';
 import {
-  CLUSTER_LABELS_TABLE_SQL,
+  clusterLabelsTableSql,
   CLUSTER_PROFILES_ROWS_SQL,
   clusterProfilesSql,
   clusterColumnsSql,
@@ -147,7 +147,7 @@ export async function describeClusters(
       detail: `median ${Math.round(row.median_recency_days)} days since last order, ${Math.round(row.median_orders)} orders, ${Math.round(row.median_revenue)} revenue`,
     })),
   );
-  await runStatements(engine, CLUSTER_LABELS_TABLE_SQL);
+  await runStatements(engine, clusterLabelsTableSql(engine.dialect));
   await engine.run(
     `INSERT INTO cluster_labels VALUES ${order.map(() => '(?, ?, ?)').join(', ')}`,
     order.flatMap((row, i) => [row.raw_cluster, row.cluster, labels[i]!]),

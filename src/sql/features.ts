@@ -7,14 +7,14 @@
  * a purchase. The purchase-day summary (CLV inputs, lifecycle rhythm) is
  * gathered in the same pass: days with a net amount ≥ 0.
  */
-import type { Dialect } from '../engine/dialect.js';
+import type { Dialect, RecipeStatement } from '../engine/dialect.js';
 import { RUN_DAY } from '../engine/duckdb/ingest/queries.js';
 
 /**
  * Occasions. With one source and no order ids, customer_days already has one
  * row per customer and day, so it is used as it is.
  */
-export const occasionsSql = (d: Dialect, byOrderId: boolean, alreadyDaily: boolean): readonly string[] =>
+export const occasionsSql = (d: Dialect, byOrderId: boolean, alreadyDaily: boolean): readonly RecipeStatement[] =>
   byOrderId
     ? d.createTempTableAs(
         'occasions',
@@ -75,7 +75,7 @@ const hasNeeds = (needs: DaySummaryNeeds) => needs.clv || needs.lifecycle;
  * days, the purchases are the purchase days and one aggregate gives
  * everything; otherwise the day summary is a second aggregate over days.
  */
-export const customerFeaturesSql = (d: Dialect, ordersAreDays: boolean, needs: DaySummaryNeeds): readonly string[] => {
+export const customerFeaturesSql = (d: Dialect, ordersAreDays: boolean, needs: DaySummaryNeeds): readonly RecipeStatement[] => {
   const inOnePass = ordersAreDays && hasNeeds(needs);
   const separateDays = !ordersAreDays && hasNeeds(needs);
   return d.createTempTableAs(

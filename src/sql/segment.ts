@@ -158,7 +158,7 @@ GROUP BY GROUPING SETS ((raw_cluster), ())`,
 export const CLUSTER_PROFILES_ROWS_SQL = `
 SELECT raw_cluster, customers, mean_revenue::DOUBLE PRECISION AS mean_revenue, median_recency_days, median_orders, median_revenue FROM cluster_profiles ORDER BY raw_cluster NULLS FIRST`;
 
-export const CLUSTER_LABELS_TABLE_SQL = ['DROP TABLE IF EXISTS cluster_labels', 'CREATE TEMP TABLE cluster_labels (raw_cluster INTEGER, cluster INTEGER, cluster_label VARCHAR)'] as const;
+export const clusterLabelsTableSql = (d: Dialect) => d.createTempTable('cluster_labels', 'raw_cluster INTEGER, cluster INTEGER, cluster_label VARCHAR');
 
 /** A numbered, named cluster, and the id of its name among the run's labels. */
 export interface NamedCluster {

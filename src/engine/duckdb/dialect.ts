@@ -1,4 +1,4 @@
-import { PORTABLE_SQL, quoteIdentifierAnsi, quoteStringAnsi, type Dialect, type SqlFunctions } from '../dialect.js';
+import { PORTABLE_SQL, quoteIdentifierAnsi, quoteStringAnsi, withParameters, type Dialect, type SqlFunctions } from '../dialect.js';
 
 /**
  * DuckDB's overrides of the portable SQL: each one its native form, kept
@@ -37,6 +37,7 @@ export const duckdbDialect: Dialect = {
   labelId: (expression) => `enum_code(${expression})`,
   // DuckDB compares VARCHAR byte by byte unless told a collation.
   byteOrder: (expression) => expression,
-  createTempTableAs: (name, select) => [`CREATE OR REPLACE TEMP TABLE ${name} AS ${select}`],
+  createTempTableAs: (name, select) => [withParameters(`CREATE OR REPLACE TEMP TABLE ${name} AS ${select}`)],
+  createTempTable: (name, columns) => [`CREATE OR REPLACE TEMP TABLE ${name} (${columns})`],
   sql: DUCKDB_SQL,
 };
