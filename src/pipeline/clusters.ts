@@ -1,6 +1,6 @@
 import type { ScoreConfig } from '../config/schema.js';
 import { runStatements } from '../engine/tables.js';
-import type { Engine } from '../engine/Engine.js';
+import type { Engine, QueryEngine } from '../engine/Engine.js';
 import { UsageError } from '../errors.js';
 import { chooseK, clusterLabel, countDistinctRows, fitKMeans, KMeansError, type KMeansModel } from '../models/kmeans.js';
 import { CUSTOMERS, stack, type Layer } from '../sql/scored.js';
@@ -39,7 +39,7 @@ export interface ClustersResult {
  * `clv`: the CLV stage's layer when it gave usable values, for the clv feature.
  */
 export async function clusterCustomers(
-  engine: Engine,
+  engine: QueryEngine,
   options: ScoreConfig['kmeans'],
   clv: Layer | null,
 ): Promise<{ fitted: FittedClusters; layer: Layer }> {

@@ -73,7 +73,8 @@ WITH stats AS (
          sqrt(((count(*) * sum(${f}::${dialect.sql.wideInteger} * ${f}) - sum(${f}) * sum(${f})) / (count(*)::DOUBLE PRECISION * count(*)))::DOUBLE PRECISION) AS std_${f}`,
            )
            .join(',\n         ')}
-  FROM (SELECT ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')} FROM (${source}) s)
+  -- Aliased: PostgreSQL 15 requires a name for a subquery in FROM.
+  FROM (SELECT ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')} FROM (${source}) s) scaled_features
 ),
 sample AS (
   SELECT s.customer_id, ${key} AS sample_key, ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')}

@@ -87,6 +87,20 @@ describeEachEngine('engine contract', import.meta.url, ({ name, engine, open }) 
     expect(await engine().one(`SELECT CAST(? AS INTEGER) AS still`, [1])).toEqual({ still: 1 });
   });
 
+  it('counts the rows it hands over, and on PostgreSQL the bytes of their values as text', async () => {
+    const e = engine();
+    const before = e.pulled();
+    await e.all(`SELECT CAST('abc' AS VARCHAR) AS a, CAST(NULL AS VARCHAR) AS b, CAST('é' AS VARCHAR) AS c UNION ALL SELECT 'de', 'f', ''`);
+    await e.one(`SELECT CAST(12345 AS INTEGER) AS n`);
+    await e.numericColumns(`SELECT CAST(1.5 AS DOUBLE PRECISION) AS x FROM generate_series(1, 3) t(i)`, ['x']);
+    for await (const chunk of e.streamColumns(`SELECT CAST(i AS INTEGER) AS i FROM generate_series(1, 5000) t(i)`)) expect(chunk.names).toEqual(['i']);
+    const after = e.pulled();
+    expect(after.rows - before.rows).toBe(2 + 1 + 3 + 5000);
+    // 'abc', NULL, 'é' (2 bytes in UTF-8), then 'de', 'f', '': 5 + 3; '12345': 5; '1.5' three times: 9; and the digits of 1..5000.
+    const digits = Array.from({ length: 5000 }, (_, k) => String(k + 1).length).reduce((a, b) => a + b, 0);
+    expect(after.bytes - before.bytes).toBe(name === 'postgres' ? 8 + 5 + 9 + digits : 0);
+  });
+
   it('quotes hostile identifiers and string literals', async () => {
     const q = engine().dialect.quoteIdentifier;
     await engine().run(`CREATE TABLE x (v INTEGER)`);

@@ -9,7 +9,6 @@ import { DuckDbEngine } from '../../src/engine/duckdb/DuckDbEngine.js';
 import type { QueryEngine, SqlParams } from '../../src/engine/Engine.js';
 import type { RecipeStatement } from '../../src/engine/dialect.js';
 import { postgresDialect } from '../../src/engine/postgres/dialect.js';
-import { PostgresEngine } from '../../src/engine/postgres/PostgresEngine.js';
 import { runStatements } from '../../src/engine/tables.js';
 import { loadSegmentMap } from '../../src/pipeline/rfm.js';
 import { ALL_CELLS, DEFAULT_SEGMENT_MAP } from '../../src/pipeline/segmentMap.js';
@@ -19,31 +18,7 @@ import { LIFECYCLE_STAGES, lifecycleLayerSql, lifecycleParametersSql } from '../
 import { decileBoundsSql, revenueCustomersSql, rfmLayerSql, rfmScoresSql } from '../../src/sql/rfm.js';
 import { LABEL_TYPE, stack } from '../../src/sql/scored.js';
 import { describeEachEngine, POSTGRES_HAS_CITUS } from '../engines.js';
-
-const AS_OF = '2023-12-31';
-const CUSTOMERS = 3000;
-
-/**
- * customer_days of CUSTOMERS customers, made by the engine: customer i buys on
- * 1 + i mod 4 days, 20 days apart, from day 30·(i mod 5) of 2023, spending
- * 10 + 5·(i mod 7) + k on its k-th day.
- */
-const CUSTOMER_DAYS_SELECT = `
-SELECT 'c' || CAST(i AS VARCHAR) AS customer_id,
-       CAST('2023-01-01' AS DATE) + CAST((i % 5) * 30 + k * 20 AS INTEGER) AS order_date,
-       CAST(NULL AS VARCHAR) AS order_id,
-       CAST(10 + (i % 7) * 5 + k AS DECIMAL(18,4)) AS amount,
-       CAST(1 AS BIGINT) AS rows
-FROM generate_series(1, ${CUSTOMERS}) a(i) CROSS JOIN generate_series(0, 3) b(k)
-WHERE k <= i % 4`;
-
-const CUSTOMER_DAYS_COLUMNS = { customer_id: 'VARCHAR', order_date: 'DATE', order_id: 'VARCHAR', amount: 'DECIMAL(18,4)', rows: 'BIGINT' };
-
-/** customer_days as the load leaves it: distributed by customer_id on Citus, a plain table elsewhere. */
-async function loadCustomerDays(engine: QueryEngine): Promise<void> {
-  if (engine instanceof PostgresEngine) await engine.createPerCustomerTable('customer_days', { columns: CUSTOMER_DAYS_COLUMNS, select: CUSTOMER_DAYS_SELECT });
-  else await engine.run(`CREATE OR REPLACE TABLE customer_days AS ${CUSTOMER_DAYS_SELECT}`);
-}
+import { AS_OF, CUSTOMERS, loadGeneratedCustomerDays } from './generatedCustomers.js';
 
 const LIFECYCLE_PARAMETERS = { lostRatio: 4, lapsedRatio: 2.5, atRiskRatio: 1.5, loyalMinOrders: 3, lostPAlive: 0.1, atRiskPAlive: 0.3 };
 const NEEDS = { clv: true, lifecycle: true };
@@ -51,7 +26,7 @@ const NEEDS = { clv: true, lifecycle: true };
 /** The stage tables of a run up to its layers: features, RFM (quantile), lifecycle parameters, CLV inputs. */
 async function runStages(engine: QueryEngine): Promise<void> {
   const d = engine.dialect;
-  await loadCustomerDays(engine);
+  await loadGeneratedCustomerDays(engine);
   const labels = [...LIFECYCLE_STAGES, ...ALL_CELLS, ...DEFAULT_SEGMENT_MAP.keys()];
   await engine.run(`DROP TYPE IF EXISTS ${LABEL_TYPE}`);
   await engine.run(`CREATE TYPE ${LABEL_TYPE} AS ENUM (${labels.map((s) => d.quoteString(s)).join(', ')})`);

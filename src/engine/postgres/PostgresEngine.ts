@@ -8,7 +8,7 @@ import copyStreams from 'pg-copy-streams';
 import { CrmError } from '../../errors.js';
 import { onInterrupt } from '../../io/interrupt.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
-import type { NumericColumns, QueryEngine, SqlParams } from '../Engine.js';
+import type { NumericColumns, Pulled, QueryEngine, SqlParams } from '../Engine.js';
 import type { Dialect, EngineCapabilities } from '../dialect.js';
 import { runStatements } from '../tables.js';
 import { connectTimeoutMillis, describeTarget, type PostgresTarget } from './connection.js';
@@ -59,6 +59,8 @@ export class PostgresEngine implements QueryEngine {
   private runDialect: Dialect = postgresDialect;
   /** On Citus, the schema of the run's stage tables (scratch.ts), first on the search_path; dropped on close. */
   private scratch: string | null = null;
+  /** Rows and bytes of values received (every result read: all, one, numericColumns, streamColumns, the cursors' chunks). */
+  private readonly received = { rows: 0, bytes: 0 };
   /** The session's transaction state from the server's last ReadyForQuery: 'I' idle, 'T' in a transaction, 'E' in a failed one. */
   private transaction = 'I';
   /** An error of the connection between statements (the server went away), said at the next statement. */
@@ -80,10 +82,25 @@ export class PostgresEngine implements QueryEngine {
     client.connection.on('readyForQuery', (message: { status?: string }) => {
       this.transaction = message.status ?? 'I';
     });
+    client.connection.on('dataRow', (message: { length: number; fieldCount: number }) => this.countRow(message));
   }
 
   get dialect(): Dialect {
     return this.runDialect;
+  }
+
+  /**
+   * A DataRow's values in bytes, as the server sent them (text): the
+   * message's length (without its type byte) less its own 4, the 2 of the
+   * field count and the 4 of each field's length (a NULL has no bytes).
+   */
+  private countRow(message: { length: number; fieldCount: number }): void {
+    this.received.rows += 1;
+    this.received.bytes += message.length - 6 - 4 * message.fieldCount;
+  }
+
+  pulled(): Pulled {
+    return { ...this.received };
   }
 
   /** The schema of this run's stage tables on Citus, or null (plain PostgreSQL: TEMP tables). */
