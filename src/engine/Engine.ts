@@ -38,6 +38,17 @@ export interface RejectReasons {
 }
 
 /**
+ * What an engine has handed the client so far: rows of results read, and the
+ * bytes of their values as received (PostgreSQL's text); an embedded engine
+ * counts the rows that cross into JS, and no bytes (nothing crosses a wire).
+ * The difference of two snapshots is what happened between them.
+ */
+export interface Pulled {
+  rows: number;
+  bytes: number;
+}
+
+/**
  * The query verbs every engine has (the engine contract suite runs them on
  * each): SQL in, rows or typed columns out, typed arrays in.
  */
@@ -64,6 +75,8 @@ export interface QueryEngine {
   loadColumns(table: string, columns: Record<string, ArrayLike<number>>): Promise<void>;
   /** Streams a query's rows in chunks of columns (used by the Arrow writer). */
   streamColumns(sql: string, params?: SqlParams): AsyncIterable<{ names: string[]; columns: unknown[][] }>;
+  /** Rows and bytes read from the engine since it opened (a snapshot; see Pulled). */
+  pulled(): Pulled;
   close(): Promise<void>;
 }
 

@@ -29,13 +29,29 @@ export interface Dialect {
   /** Text in byte order (customer ids break ties by it): what every engine then sorts the same way. */
   byteOrder(expression: string): string;
   /**
-   * Statements that make temp table `name` from `select`, replacing one of
-   * that name; only the last one takes the query's parameters.
+   * Statements that make the run's table `name` from `select`, replacing one
+   * of that name; those that run the select take its parameters
+   * ({@link BoundStatement}). "Temp": gone when the engine closes (a TEMP
+   * table; on Citus a table of the run's scratch schema, distributed by
+   * customer_id when it has that column, else a reference table).
    */
-  createTempTableAs(name: string, select: string): readonly string[];
+  createTempTableAs(name: string, select: string): readonly RecipeStatement[];
+  /** Statements that make the run's empty table `name` with `columns` (`cell VARCHAR, segment VARCHAR`), replacing one of that name; placed as createTempTableAs places it. */
+  createTempTable(name: string, columns: string): readonly string[];
   /** The functions and type names that differ: the portable set with this engine's overrides. */
   readonly sql: SqlFunctions;
 }
+
+/** A statement that runs the step's query, so takes its bound parameters (a statement with parameters must stand alone on PostgreSQL). */
+export interface BoundStatement {
+  readonly sql: string;
+  readonly withParameters: true;
+}
+
+/** A statement of a dialect's recipe: plain text takes no parameters. */
+export type RecipeStatement = string | BoundStatement;
+
+export const withParameters = (sql: string): BoundStatement => ({ sql, withParameters: true });
 
 /**
  * Functions and types the stage SQL uses that engines spell differently (after
@@ -54,6 +70,12 @@ export interface SqlFunctions {
   argMin(value: string, by: string): string;
   /** A one-element array. */
   arrayOf(expression: string): string;
+  /**
+   * A FROM item: two relations of one row per customer (CTE names, each with
+   * customer_id and its own `columns`) side by side, one row per customer in
+   * either, the other side's columns NULL; its columns are named unqualified.
+   */
+  sideBySide(left: PerCustomerRelation, right: PerCustomerRelation): string;
   /** A 64-bit float column type. */
   readonly double: string;
   /** The smallest integer type that holds a score 1..5. */
@@ -62,12 +84,29 @@ export interface SqlFunctions {
   readonly wideInteger: string;
 }
 
+/** A relation of one row per customer, for {@link SqlFunctions.sideBySide}. */
+export interface PerCustomerRelation {
+  name: string;
+  columns: readonly string[];
+}
+
 export const PORTABLE_SQL: SqlFunctions = {
   integerDivide: (a, b) => `div(${a}, ${b})`,
   median: (x) => `percentile_cont(0.5) WITHIN GROUP (ORDER BY ${x})`,
   largestTwo: (x) => `(array_agg(${x} ORDER BY ${x} DESC))[1:2]`,
   argMin: (value, by) => `(array_agg(${value} ORDER BY ${by}))[1]`,
   arrayOf: (x) => `ARRAY[${x}]`,
+  // Stacked and grouped by customer_id, each column from the one side that has it. A FULL OUTER JOIN gives its
+  // customer_id as a coalesce of both sides', which Citus does not take for the distribution column: it sends
+  // every row between the workers again (a repartition INSERT), where this runs whole on each shard.
+  sideBySide: (left, right) => {
+    const nulls = (columns: readonly string[]) => columns.map((c) => `NULL AS ${c}`);
+    return `(SELECT customer_id, ${[...left.columns, ...right.columns].map((c) => `max(${c}) AS ${c}`).join(', ')}
+  FROM (SELECT customer_id, ${[...left.columns, ...nulls(right.columns)].join(', ')} FROM ${left.name}
+        UNION ALL
+        SELECT customer_id, ${[...nulls(left.columns), ...right.columns].join(', ')} FROM ${right.name}) both_sides
+  GROUP BY customer_id) side_by_side`;
+  },
   double: 'DOUBLE PRECISION',
   tinyint: 'SMALLINT',
   wideInteger: 'NUMERIC',

@@ -89,18 +89,28 @@ interface WrittenOutputs {
   clusterColumns: { output: AfterScoring; history: AfterScoring };
 }
 
-/** The stage timer of one run: each stage's seconds, to the millisecond, added up when a stage is timed in two steps (clv: started, then finished). */
-function stageTimer(effects: Effects): { timings: Record<string, number>; timed: ScoreRun['timed'] } {
+/**
+ * The stage timer of one run: each stage's seconds, to the millisecond, added up when a stage is timed in two steps (clv: started, then finished);
+ * after each step, at debug, its seconds and the rows and bytes it pulled from the engine (engine.pulled(): what crosses to the client).
+ */
+function stageTimer(effects: Effects, engine: Pick<Engine, 'pulled'>): { timings: Record<string, number>; timed: ScoreRun['timed'] } {
   const timings: Record<string, number> = {};
   const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
     const start = process.hrtime.bigint();
+    const pulledBefore = engine.pulled();
     const end = effects.stage(name);
     try {
       return await namingStage(name, work);
     } finally {
       end();
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       // To the millisecond, as finer is timer noise.
-      timings[name] = Math.round((timings[name] ?? 0) * 1000 + Number(process.hrtime.bigint() - start) / 1e6) / 1000;
+      timings[name] = Math.round((timings[name] ?? 0) * 1000 + seconds * 1000) / 1000;
+      const pulled = engine.pulled();
+      effects.logger.debug(
+        { stage: name, seconds: Math.round(seconds * 1000) / 1000, rowsPulled: pulled.rows - pulledBefore.rows, bytesPulled: pulled.bytes - pulledBefore.bytes },
+        'stage done',
+      );
     }
   };
   return { timings, timed };
@@ -110,7 +120,7 @@ function stageTimer(effects: Effects): { timings: Record<string, number>; timed:
 export async function runScore(engine: Engine, config: ScoreConfig, effects: Effects): Promise<ScoreSummary> {
   const startedAt = effects.now();
   const logId = effects.logId ?? newRunId(startedAt);
-  const { timings, timed } = stageTimer(effects);
+  const { timings, timed } = stageTimer(effects, engine);
   const run: ScoreRun = { engine, config, log: effects.logger, timed };
 
   // Checked before any data is read, so a bad map or a history database the run could not record itself in costs nothing;

@@ -5,8 +5,8 @@ import {
   KNOWN_LABEL_COUNT_SQL,
   KNOWN_LABELS_SQL,
   LABEL_TYPE_SQL,
-  RUN_LABELS_TABLE_SQL,
-  VOCABULARY_TABLE_SQL,
+  runLabelsTableSql,
+  vocabularyTableSql,
 } from '../sql/labels.js';
 
 /** Bound values per INSERT: a few hundred labels in one statement is plenty. */
@@ -18,13 +18,13 @@ const BATCH = 500;
  * (`withHistory`). Returns how many labels the database already had.
  */
 export async function defineLabels(engine: Engine, vocabulary: readonly string[], withHistory: boolean): Promise<{ known: number }> {
-  await runStatements(engine, RUN_LABELS_TABLE_SQL);
+  await runStatements(engine, runLabelsTableSql(engine.dialect));
   if (withHistory) await engine.run(KNOWN_LABELS_SQL);
   const { known, dense } = (await engine.one<{ known: number; dense: boolean }>(KNOWN_LABEL_COUNT_SQL))!;
   if (!dense) {
     throw new Error('the history database is damaged: the label ids in its labels table are not 0, 1, 2, ...');
   }
-  await runStatements(engine, VOCABULARY_TABLE_SQL);
+  await runStatements(engine, vocabularyTableSql(engine.dialect));
   await addLabels(engine, vocabulary);
   for (const sql of LABEL_TYPE_SQL) await engine.run(sql);
   return { known };

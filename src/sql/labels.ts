@@ -1,3 +1,4 @@
+import type { Dialect } from '../engine/dialect.js';
 import { LABEL_TYPE } from './scored.js';
 
 /**
@@ -11,9 +12,9 @@ import { LABEL_TYPE } from './scored.js';
  * `vocabulary` (this run's labels in a fixed order, bound values) adds those
  * not known yet.
  */
-export const RUN_LABELS_TABLE_SQL = ['DROP TABLE IF EXISTS run_labels', 'CREATE TEMP TABLE run_labels (label_id INTEGER NOT NULL, label VARCHAR NOT NULL)'] as const;
+export const runLabelsTableSql = (d: Dialect) => d.createTempTable('run_labels', 'label_id INTEGER NOT NULL, label VARCHAR NOT NULL');
 export const KNOWN_LABELS_SQL = `INSERT INTO run_labels SELECT label_id, label FROM history.labels`;
-export const VOCABULARY_TABLE_SQL = ['DROP TABLE IF EXISTS vocabulary', 'CREATE TEMP TABLE vocabulary (position INTEGER NOT NULL, label VARCHAR NOT NULL)'] as const;
+export const vocabularyTableSql = (d: Dialect) => d.createTempTable('vocabulary', 'position INTEGER NOT NULL, label VARCHAR NOT NULL');
 
 /** New labels get the next ids, in vocabulary order; ids stay dense (0..n−1), as the ENUM codes below need. */
 export const ADD_NEW_LABELS_SQL = `

@@ -73,7 +73,8 @@ WITH stats AS (
          sqrt(((count(*) * sum(${f}::${dialect.sql.wideInteger} * ${f}) - sum(${f}) * sum(${f})) / (count(*)::DOUBLE PRECISION * count(*)))::DOUBLE PRECISION) AS std_${f}`,
            )
            .join(',\n         ')}
-  FROM (SELECT ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')} FROM (${source}) s)
+  -- Aliased: PostgreSQL 15 requires a name for a subquery in FROM.
+  FROM (SELECT ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')} FROM (${source}) s) scaled_features
 ),
 sample AS (
   SELECT s.customer_id, ${key} AS sample_key, ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')}
@@ -158,7 +159,7 @@ GROUP BY GROUPING SETS ((raw_cluster), ())`,
 export const CLUSTER_PROFILES_ROWS_SQL = `
 SELECT raw_cluster, customers, mean_revenue::DOUBLE PRECISION AS mean_revenue, median_recency_days, median_orders, median_revenue FROM cluster_profiles ORDER BY raw_cluster NULLS FIRST`;
 
-export const CLUSTER_LABELS_TABLE_SQL = ['DROP TABLE IF EXISTS cluster_labels', 'CREATE TEMP TABLE cluster_labels (raw_cluster INTEGER, cluster INTEGER, cluster_label VARCHAR)'] as const;
+export const clusterLabelsTableSql = (d: Dialect) => d.createTempTable('cluster_labels', 'raw_cluster INTEGER, cluster INTEGER, cluster_label VARCHAR');
 
 /** A numbered, named cluster, and the id of its name among the run's labels. */
 export interface NamedCluster {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { CrmError, DatabaseInUseError, InputError, OutOfMemoryError } from '../../errors.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
 import { onInterrupt } from '../../io/interrupt.js';
-import type { Engine, IngestOptions, Ingested, NumericColumns, RejectReasons, SqlParams } from '../Engine.js';
+import type { Engine, IngestOptions, Ingested, NumericColumns, Pulled, RejectReasons, SqlParams } from '../Engine.js';
 import { duckdbDialect } from './dialect.js';
 import { giveBackPrunedSpace, removeAbandonedRewrites } from './historySpace.js';
 import { dropCustomerDays, expandInputs, ingest, rejectReasons, setRunDay } from './ingest/ingest.js';
@@ -108,6 +108,8 @@ const isLockError = (message: string) => /could not set lock|conflicting lock/i.
 export class DuckDbEngine implements Engine {
   readonly name = 'DuckDB';
   readonly dialect = duckdbDialect;
+  /** Rows read into JS (pulled). */
+  private rowsRead = 0;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -163,6 +165,7 @@ export class DuckDbEngine implements Engine {
     const start = PROFILE ? performance.now() : 0;
     const reader = await this.translated(() => this.connection.runAndReadAll(sql, bind(params)));
     if (PROFILE) profile(sql, start);
+    this.rowsRead += reader.currentRowCount;
     return reader.getRowObjectsJS().map((row) => {
       const out: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(row)) out[key] = toJs(value);
@@ -223,6 +226,7 @@ export class DuckDbEngine implements Engine {
       out[name] = array;
     });
     parts = [];
+    this.rowsRead += rows;
     if (PROFILE) profile(sql, start);
     return out;
   }
@@ -261,8 +265,14 @@ export class DuckDbEngine implements Engine {
     for (;;) {
       const chunk = await this.translated(() => result.fetchChunk());
       if (!chunk || chunk.rowCount === 0) break;
+      this.rowsRead += chunk.rowCount;
       yield { names, columns: chunk.convertColumns(JSDuckDBValueConverter).map((column) => column.map(toJs)) };
     }
+  }
+
+  /** Rows read into JS; no bytes, as nothing crosses a wire (Pulled). */
+  pulled(): Pulled {
+    return { rows: this.rowsRead, bytes: 0 };
   }
 
   async describeSettings(): Promise<Record<string, unknown>> {

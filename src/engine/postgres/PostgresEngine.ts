@@ -8,12 +8,14 @@ import copyStreams from 'pg-copy-streams';
 import { CrmError } from '../../errors.js';
 import { onInterrupt } from '../../io/interrupt.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
-import type { NumericColumns, QueryEngine, SqlParams } from '../Engine.js';
-import type { EngineCapabilities } from '../dialect.js';
+import type { NumericColumns, Pulled, QueryEngine, SqlParams } from '../Engine.js';
+import type { Dialect, EngineCapabilities } from '../dialect.js';
+import { runStatements } from '../tables.js';
 import { connectTimeoutMillis, describeTarget, type PostgresTarget } from './connection.js';
-import { CITUS_CAPABILITIES, POSTGRES_CAPABILITIES, postgresDialect } from './dialect.js';
+import { CITUS_CAPABILITIES, citusDialect, DISTRIBUTION_COLUMN, POSTGRES_CAPABILITIES, postgresDialect } from './dialect.js';
 import { translatePostgresError } from './errors.js';
 import { bindPlaceholders } from './placeholders.js';
+import { createScratchSchema, removeAbandonedScratchSchemas } from './scratch.js';
 import { crmTypes } from './values.js';
 import { DuckDbEngine } from '../duckdb/DuckDbEngine.js';
 
@@ -32,8 +34,7 @@ export interface PostgresEngineOptions {
 /** Rows per round trip when a result is read in chunks (DuckDB's vector size, the Arrow writer's batch). */
 export const CHUNK_ROWS = 2048;
 
-/** Per-customer tables are distributed by this column, and so co-located with each other. */
-export const DISTRIBUTION_COLUMN = 'customer_id';
+export { DISTRIBUTION_COLUMN };
 
 const q = postgresDialect.quoteIdentifier;
 
@@ -54,7 +55,12 @@ export interface TableFill {
  */
 export class PostgresEngine implements QueryEngine {
   readonly name = 'PostgreSQL';
-  readonly dialect = postgresDialect;
+  /** The PostgreSQL dialect; on Citus, its table recipes aimed at the run's scratch schema. */
+  private runDialect: Dialect = postgresDialect;
+  /** On Citus, the schema of the run's stage tables (scratch.ts), first on the search_path; dropped on close. */
+  private scratch: string | null = null;
+  /** Rows and bytes of values received (every result read: all, one, numericColumns, streamColumns, the cursors' chunks). */
+  private readonly received = { rows: 0, bytes: 0 };
   /** The session's transaction state from the server's last ReadyForQuery: 'I' idle, 'T' in a transaction, 'E' in a failed one. */
   private transaction = 'I';
   /** An error of the connection between statements (the server went away), said at the next statement. */
@@ -76,6 +82,30 @@ export class PostgresEngine implements QueryEngine {
     client.connection.on('readyForQuery', (message: { status?: string }) => {
       this.transaction = message.status ?? 'I';
     });
+    client.connection.on('dataRow', (message: { length: number; fieldCount: number }) => this.countRow(message));
+  }
+
+  get dialect(): Dialect {
+    return this.runDialect;
+  }
+
+  /**
+   * A DataRow's values in bytes, as the server sent them (text): the
+   * message's length (without its type byte) less its own 4, the 2 of the
+   * field count and the 4 of each field's length (a NULL has no bytes).
+   */
+  private countRow(message: { length: number; fieldCount: number }): void {
+    this.received.rows += 1;
+    this.received.bytes += message.length - 6 - 4 * message.fieldCount;
+  }
+
+  pulled(): Pulled {
+    return { ...this.received };
+  }
+
+  /** The schema of this run's stage tables on Citus, or null (plain PostgreSQL: TEMP tables). */
+  get scratchSchema(): string | null {
+    return this.scratch;
   }
 
   /** Where it is connected, as it may be shown (no password). */
@@ -124,6 +154,7 @@ export class PostgresEngine implements QueryEngine {
       // Looked up first: a user allowed to use a schema its DBA made may not be allowed to create one.
       const exists = await engine.one(`SELECT 1 AS found FROM pg_namespace WHERE nspname = ?`, [schema]);
       if (!exists) await engine.run(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
+      if (engine.capabilities.distributed) await engine.useScratchSchema();
       return engine;
     } catch (error) {
       if (engine) await engine.close().catch(() => undefined);
@@ -133,6 +164,24 @@ export class PostgresEngine implements QueryEngine {
       }
       throw translatePostgresError(error, where, options.target.password);
     }
+  }
+
+  /**
+   * Citus: the run's stage tables go in a scratch schema of its own, first on
+   * the search_path (so stage SQL names them unqualified, and crm's own tables
+   * are named with their schema), distributed or replicated by the dialect's
+   * recipes; killed runs' are removed first. A user who may not create
+   * schemas (one its DBA gave a schema) keeps TEMP tables: the run works, on
+   * the coordinator alone.
+   */
+  private async useScratchSchema(): Promise<void> {
+    const { allowed } = (await this.one<{ allowed: boolean }>(`SELECT has_database_privilege(current_database(), 'CREATE') AS allowed`))!;
+    if (!allowed) return;
+    await removeAbandonedScratchSchemas(this);
+    const scratch = await createScratchSchema(this, this.schema);
+    this.scratch = scratch;
+    await this.run(`SET search_path TO ${q(scratch)}, ${q(this.schema)}, public`);
+    this.runDialect = citusDialect(q(scratch));
   }
 
   /** `work`, with the driver's errors said in a user's words and without the password. */
@@ -223,9 +272,8 @@ export class PostgresEngine implements QueryEngine {
    */
   async loadColumns(table: string, columns: Record<string, ArrayLike<number>>): Promise<void> {
     const names = Object.keys(columns);
-    await this.run(
-      `DROP TABLE IF EXISTS pg_temp.${q(table)}; CREATE TEMP TABLE ${q(table)} (${names.map((n) => `${q(n)} DOUBLE PRECISION`).join(', ')})`,
-    );
+    // A temp table, or on Citus a reference table in the scratch schema: the per-customer queries join it on the workers.
+    await runStatements(this, this.dialect.createTempTable(q(table), names.map((n) => `${q(n)} DOUBLE PRECISION`).join(', ')));
     const length = names.length ? columns[names[0]!]!.length : 0;
     if (length === 0) return;
     const sources = names.map((name) => columns[name]!);
@@ -259,20 +307,26 @@ export class PostgresEngine implements QueryEngine {
   async createPerCustomerTable(table: string, fill: TableFill): Promise<void> {
     if (!(DISTRIBUTION_COLUMN in fill.columns)) throw new Error(`per-customer table ${table} has no ${DISTRIBUTION_COLUMN} column`);
     await this.createTable(table, fill, () =>
-      this.run(`SELECT create_distributed_table(?, ?, colocate_with => 'default')`, [`${q(this.schema)}.${q(table)}`, DISTRIBUTION_COLUMN]),
+      this.run(`SELECT create_distributed_table(?, ?, colocate_with => 'default')`, [`${q(this.tableSchema)}.${q(table)}`, DISTRIBUTION_COLUMN]),
     );
   }
 
   /** A small table (thresholds, patterns, centroids, labels): a reference table on Citus, copied to every worker. */
   async createReferenceTable(table: string, fill: TableFill): Promise<void> {
-    await this.createTable(table, fill, () => this.run(`SELECT create_reference_table(?)`, [`${q(this.schema)}.${q(table)}`]));
+    await this.createTable(table, fill, () => this.run(`SELECT create_reference_table(?)`, [`${q(this.tableSchema)}.${q(table)}`]));
   }
 
+  /** In the run's scratch schema on Citus (a table of this run), else in crm's schema. */
   private async createTable(table: string, fill: TableFill, distribute: () => Promise<void>): Promise<void> {
     const columns = Object.entries(fill.columns).map(([name, type]) => `${q(name)} ${type}`);
-    await this.run(`DROP TABLE IF EXISTS ${q(this.schema)}.${q(table)}; CREATE TABLE ${q(this.schema)}.${q(table)} (${columns.join(', ')})`);
+    const target = `${q(this.tableSchema)}.${q(table)}`;
+    await this.run(`DROP TABLE IF EXISTS ${target}; CREATE TABLE ${target} (${columns.join(', ')})`);
     if (this.capabilities.distributed) await distribute();
-    await this.run(`INSERT INTO ${q(this.schema)}.${q(table)} (${Object.keys(fill.columns).map(q).join(', ')}) ${fill.select}`, fill.params);
+    await this.run(`INSERT INTO ${target} (${Object.keys(fill.columns).map(q).join(', ')}) ${fill.select}`, fill.params);
+  }
+
+  private get tableSchema(): string {
+    return this.scratch ?? this.schema;
   }
 
   /**
@@ -286,10 +340,20 @@ export class PostgresEngine implements QueryEngine {
     return this.localEngine;
   }
 
+  /** The run's stage tables go with their schema; if this fails (the server went away), the next run removes it. */
+  private async dropScratchSchema(): Promise<void> {
+    if (this.scratch === null || this.broken) return;
+    const scratch = this.scratch;
+    this.scratch = null;
+    if (this.transaction !== 'I') await this.client.query('ROLLBACK').catch(() => undefined);
+    await this.client.query(`DROP SCHEMA IF EXISTS ${q(scratch)} CASCADE`).catch(() => undefined);
+  }
+
   async close(): Promise<void> {
     const local = this.localEngine;
     this.localEngine = null;
     if (local) await (await local.catch(() => null))?.close();
+    await this.dropScratchSchema();
     await this.client.end().catch(() => undefined);
     await rm(this.scratchFolder, { recursive: true, force: true });
     this.forgetFolder();

@@ -1,4 +1,7 @@
-import { MD5_PREFIX60_RANGE, PORTABLE_SQL, quoteIdentifierAnsi, quoteStringAnsi, type Dialect, type EngineCapabilities } from '../dialect.js';
+import { MD5_PREFIX60_RANGE, PORTABLE_SQL, quoteIdentifierAnsi, quoteStringAnsi, withParameters, type Dialect, type EngineCapabilities } from '../dialect.js';
+
+/** Per-customer tables are distributed by this column, and so co-located with each other. */
+export const DISTRIBUTION_COLUMN = 'customer_id';
 
 export const postgresDialect: Dialect = {
   name: 'postgres',
@@ -16,9 +19,52 @@ export const postgresDialect: Dialect = {
   // The database's default collation sorts by language rules ('a' < 'B'); "C" compares bytes, as DuckDB does.
   byteOrder: (expression) => `${expression} COLLATE "C"`,
   // No CREATE OR REPLACE TABLE; a statement with parameters must stand alone, so the DROP is a statement of its own.
-  createTempTableAs: (name, select) => [`DROP TABLE IF EXISTS ${name}`, `CREATE TEMP TABLE ${name} AS ${select}`],
+  // pg_temp: an unqualified DROP would drop a table of that name in crm's schema when the session has no temp one yet.
+  createTempTableAs: (name, select) => [`DROP TABLE IF EXISTS pg_temp.${name}`, withParameters(`CREATE TEMP TABLE ${name} AS ${select}`)],
+  createTempTable: (name, columns) => [`DROP TABLE IF EXISTS pg_temp.${name}`, `CREATE TEMP TABLE ${name} (${columns})`],
   sql: PORTABLE_SQL,
 };
+
+/**
+ * PostgreSQL with Citus: a TEMP table would live on the coordinator alone,
+ * so the run's tables go in its scratch schema (`scratch`, quoted), made
+ * there, distributed, then filled; UNLOGGED, as a table of one run need not
+ * survive a crash and so writes no WAL. `CREATE TABLE … AS` would make a
+ * coordinator-local table: the select only gives the columns (WITH NO DATA,
+ * which plans it without running it) and fills the table after.
+ */
+export function citusDialect(scratch: string): Dialect {
+  const table = (name: string) => `${scratch}.${name}`;
+  return {
+    ...postgresDialect,
+    createTempTableAs: (name, select) => [
+      `DROP TABLE IF EXISTS ${table(name)}`,
+      withParameters(`CREATE UNLOGGED TABLE ${table(name)} AS ${select}\nWITH NO DATA`),
+      placeTable(table(name)),
+      withParameters(`INSERT INTO ${table(name)} ${select}`),
+    ],
+    createTempTable: (name, columns) => [`DROP TABLE IF EXISTS ${table(name)}`, `CREATE UNLOGGED TABLE ${table(name)} (${columns})`, placeTable(table(name))],
+  };
+}
+
+/**
+ * Per-customer tables (a customer_id column) distributed by customer_id in
+ * the default co-location group, so joins and INSERT … SELECT between them
+ * stay on the workers; every other table (thresholds, patterns, centroids,
+ * labels, one-row parameters) a reference table, copied to every worker so
+ * the per-customer queries join it there. Read from the table's columns, so
+ * no stage has to say which it is.
+ */
+function placeTable(table: string): string {
+  const name = quoteStringAnsi(table);
+  return `DO $place$ BEGIN
+  IF EXISTS (SELECT FROM pg_attribute WHERE attrelid = ${name}::regclass AND attname = ${quoteStringAnsi(DISTRIBUTION_COLUMN)} AND attnum > 0 AND NOT attisdropped) THEN
+    PERFORM create_distributed_table(${name}, ${quoteStringAnsi(DISTRIBUTION_COLUMN)}, colocate_with => 'default');
+  ELSE
+    PERFORM create_reference_table(${name});
+  END IF;
+END $place$`;
+}
 
 /** Plain PostgreSQL: one node; CREATE TABLE AS makes an ordinary table. */
 export const POSTGRES_CAPABILITIES: EngineCapabilities = {
