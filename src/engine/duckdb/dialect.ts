@@ -16,6 +16,17 @@ const DUCKDB_SQL: SqlFunctions = {
   argMin: (value, by) => `arg_min(${value}, ${by})`,
   // A list literal: the same DATE[] as ARRAY[…].
   arrayOf: (x) => `[${x}]`,
+  // quantile_cont, the form the report's and the export's figures were made with.
+  percentile: (x, p) => `quantile_cont(${x}, ${p})`,
+  // round() on a DOUBLE stays a DOUBLE in DuckDB.
+  roundDouble: (x, places) => `round(${x}, ${places})`,
+  isoDate: (x) => `strftime(${x}, '%Y-%m-%d')`,
+  isoTimestamp: (x) => `strftime(${x}, '%Y-%m-%dT%H:%M:%SZ')`,
+  jsonText: (json, path) => `json_extract_string(${json}, '$.${path.join('.')}')`,
+  jsonTextElements: (json) => `unnest(json_extract_string(${json}, '$[*]'))`,
+  fullMatch: (x, pattern) => `regexp_full_match(${x}, ${pattern})`,
+  // FSST for ids, rather than DuckDB trying every string compression on every row group of every run.
+  storedCompression: (kind) => ` USING COMPRESSION ${kind}`,
   double: 'DOUBLE',
   // One byte per score, as the outputs' score columns are typed.
   tinyint: 'TINYINT',
