@@ -1,4 +1,3 @@
-import { access } from 'node:fs/promises';
 import type { HistoryEngine, QueryEngine, RunHistory } from '../engine/Engine.js';
 import { InputError, UsageError } from '../errors.js';
 import {
@@ -27,14 +26,7 @@ export async function attachHistoryReadOnly(
   db: string | null,
   options: { waitSeconds?: number; log?: Logger } = {},
 ): Promise<RunHistory> {
-  if (db !== null) {
-    checkDatabasePath(db);
-    try {
-      await access(db);
-    } catch {
-      throw new InputError(`${db}: no such database (run crm score with --db first)`);
-    }
-  }
+  if (db !== null) checkDatabasePath(db);
   for (;;) {
     const history = await openHistoryWaiting(engine, db, { ...options, readOnly: true });
     try {

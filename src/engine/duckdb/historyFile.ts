@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
+import { InputError } from '../../errors.js';
 import path from 'node:path';
 import type { QueryEngine, RunHistory } from '../Engine.js';
 import { LABEL_COLUMNS, SCORED_COLUMNS } from '../../sql/scored.js';
@@ -53,7 +54,7 @@ const migrateOldLayoutSql = (h: string) => {
 /**
  * Opens the history file `db` as `history`, through `attach` (which reports a
  * file another process holds): a new database's folder is made first, like
- * --out's, and a database of the old layout is moved to the current one when
+ * --out's (read-only, a missing file is an error that says so), and a database of the old layout is moved to the current one when
  * opened for writing.
  */
 export async function openHistoryFile(
@@ -63,6 +64,9 @@ export async function openHistoryFile(
   attach: (file: string, alias: string, options: { readOnly: boolean }) => Promise<void>,
 ): Promise<RunHistory> {
   if (!readOnly) await mkdir(path.dirname(path.resolve(db)), { recursive: true });
+  else await access(db).catch(() => {
+    throw new InputError(`${db}: no such database (run crm score with --db first)`);
+  });
   await attach(db, HISTORY_ALIAS, { readOnly });
   if (!readOnly && (await engine.one<{ n: number }>(OLD_LAYOUT_SQL))!.n > 0) {
     await engine.run('BEGIN TRANSACTION');
