@@ -1,6 +1,8 @@
 import { defaultMemoryLimit } from '../config/schema.js';
 import type { HistoryEngine, RunHistory } from '../engine/Engine.js';
-import { openEngine } from '../engine/openEngine.js';
+import { openEngine, parseEngineSpec } from '../engine/openEngine.js';
+import { checkSchemaName } from '../engine/postgres/connection.js';
+import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Logger } from '../pipeline/effects.js';
 import { attachHistoryReadOnly, historyOverview, listRuns, migrationBetween, recordedRunPaths, type MigrationDimension, type RecordedRunPaths } from '../pipeline/runs.js';
@@ -18,6 +20,22 @@ export interface HistoryJobOptions {
   schema?: string;
 }
 
+/**
+ * Where the history is, checked before anything is opened: DuckDB's is the
+ * file --db names; PostgreSQL's is in the cluster, under --schema (default
+ * crm), so --db there would name nothing. Usage errors name the flags.
+ */
+export function checkHistorySource(options: Pick<HistoryJobOptions, 'db' | 'engine' | 'schema'>): void {
+  const spec = parseEngineSpec(options.engine);
+  if (spec.kind === 'duckdb') {
+    if (options.db === undefined) throw new UsageError('--db is needed: the run-history database written by crm score (or --engine postgres://… for the history in a PostgreSQL cluster)');
+    if (options.schema !== undefined) throw new UsageError(`--schema ${options.schema} is for --engine postgres: a DuckDB history is the file --db names`);
+    return;
+  }
+  if (options.db !== undefined) throw new UsageError(`--db ${options.db} names a DuckDB history file: with --engine postgres the history is in the cluster, under --schema (default crm)`);
+  if (options.schema !== undefined) checkSchemaName(options.schema);
+}
+
 /** A command's --out, checked against what the history's runs read and wrote before anything is written (the command's own wording). */
 export type RefuseOut = (recorded: RecordedRunPaths) => Promise<void>;
 
@@ -28,6 +46,7 @@ export type RefuseOut = (recorded: RecordedRunPaths) => Promise<void>;
  * given), as every command's is.
  */
 export async function withHistory<T>(options: HistoryJobOptions, work: (engine: HistoryEngine, history: RunHistory) => Promise<T>): Promise<T> {
+  checkHistorySource(options);
   const engine = await openEngine(options.engine, { memoryLimit: options.memoryLimit ?? defaultMemoryLimit(), tempDir: options.tempDir, schema: options.schema });
   try {
     options.log.debug(await engine.describeSettings(), `${engine.name} engine opened`);
