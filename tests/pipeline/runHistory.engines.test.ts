@@ -13,7 +13,8 @@ import { beforeAll, expect, it } from 'vitest';
 import type { HistoryEngine, RunHistory } from '../../src/engine/Engine.js';
 import { DatabaseInUseError, UsageError } from '../../src/errors.js';
 import { buildExport, type ExportFilters } from '../../src/pipeline/export.js';
-import { attachHistory } from '../../src/pipeline/history.js';
+import { addHistoryColumns, attachHistory } from '../../src/pipeline/history.js';
+import { runStatements } from '../../src/engine/tables.js';
 import { markPublished } from '../../src/pipeline/publish.js';
 import { gatherReportData } from '../../src/pipeline/reportData.js';
 import { attachHistoryReadOnly, historyOverview, listRuns, migrationBetween, recordedRunPaths, resolveRun } from '../../src/pipeline/runs.js';
@@ -75,6 +76,31 @@ describeEachEngine('run history', import.meta.url, (under) => {
     ]);
   });
 
+  it('the next run gets previous_segment from the newest run, and keeps segment_changed_at while the segment stays', async () => {
+    const h = history.qualifier;
+    const id = async (label: string) => (await engine.one<{ label_id: number }>(`SELECT label_id FROM ${h}.labels WHERE label = ?`, [label]))!.label_id;
+    // Label columns as ids on both sides (label_values maps an id to itself), as the run's label ENUM codes would be.
+    await runStatements(engine, ['DROP TABLE IF EXISTS next_run', 'CREATE TEMP TABLE next_run (customer_id VARCHAR, rfm_segment INTEGER)']);
+    for (const [customer, segment] of [['A', 'Loyal'], ['B', 'Champions'], ['G', 'Lost']] as const) {
+      await engine.run(`INSERT INTO next_run VALUES (?, ?)`, [customer, await id(segment)]);
+    }
+    await runStatements(engine, ['DROP VIEW IF EXISTS scored', 'CREATE TEMP VIEW scored AS SELECT customer_id, rfm_segment FROM next_run']);
+    await runStatements(engine, ['DROP TABLE IF EXISTS label_values', `CREATE TEMP TABLE label_values AS SELECT label_id, label_id AS label FROM ${h}.labels`]);
+    await addHistoryColumns(engine, history, '2024-03-31', 2);
+    const rows = await engine.all<{ customer_id: string; previous_segment: number | null; segment_changed_at: string }>(
+      `SELECT customer_id, previous_segment, ${engine.dialect.sql.isoDate('segment_changed_at')} AS segment_changed_at FROM final_scores ORDER BY customer_id`,
+    );
+    expect(rows).toEqual([
+      // Loyal in run 2 too: since run 2's date.
+      { customer_id: 'A', previous_segment: await id('Loyal'), segment_changed_at: '2024-02-29' },
+      // Lost in run 2: changed now.
+      { customer_id: 'B', previous_segment: await id('Lost'), segment_changed_at: '2024-03-31' },
+      // New to the history.
+      { customer_id: 'G', previous_segment: null, segment_changed_at: '2024-03-31' },
+    ]);
+    await runStatements(engine, ['DROP VIEW scored', 'DROP TABLE final_scores', 'DROP TABLE next_run']);
+  });
+
   it("gathers the report's figures for the newest run", async () => {
     const data = await gatherReportData(engine, history, undefined);
     expect(data.run).toMatchObject({ id: 2, asOf: '2024-02-29', startedAt: '2024-02-29T02:03:04Z', finishedAt: '2024-02-29T02:03:16Z', inputs: ['b.csv', 'c.csv'] });
@@ -114,9 +140,10 @@ describeEachEngine('run history', import.meta.url, (under) => {
     expect((await exported({ clusters: ['High value'] })).ids).toEqual(['A', 'C']);
 
     const contacts = path.join(dir, 'contacts.csv');
-    await writeFile(contacts, 'customer_id,email,name\nB,b@example.com,Bea\nD,dan at example,Dan\n');
+    // A backslash and a tab in a value reach the engine as they are (PostgreSQL: through COPY's text format).
+    await writeFile(contacts, 'customer_id,email,name\nB,b@example.com,"Bea \\ O\tNeil"\nD,dan at example,Dan\n');
     expect(await exported({ segments: ['Lost'], contacts })).toEqual({ ids: ['B'], matched: 2, written: 1, cutByLimit: 0, noAddress: 1, suppressed: 0 });
-    expect(await engine.all(`SELECT customer_id, name FROM export_rows`)).toEqual([{ customer_id: 'B', name: 'Bea' }]);
+    expect(await engine.all(`SELECT customer_id, name FROM export_rows`)).toEqual([{ customer_id: 'B', name: 'Bea \\ O\tNeil' }]);
     const suppress = path.join(dir, 'suppress.csv');
     await writeFile(suppress, 'email\nB@Example.com\n');
     expect(await exported({ segments: ['Lost'], contacts, suppress })).toEqual({ ids: [], matched: 2, written: 0, cutByLimit: 0, noAddress: 1, suppressed: 1 });

@@ -14,7 +14,8 @@ import { connectTimeoutMillis, describeTarget, type PostgresTarget } from './con
 import { CITUS_CAPABILITIES, POSTGRES_CAPABILITIES, postgresDialect } from './dialect.js';
 import { translatePostgresError } from './errors.js';
 import { bindPlaceholders } from './placeholders.js';
-import { crmTypes } from './values.js';
+import { copyText, crmTypes } from './values.js';
+import { historyBytesSql, historyLockSql } from './history.js';
 import { DuckDbEngine } from '../duckdb/DuckDbEngine.js';
 
 export interface PostgresEngineOptions {
@@ -36,17 +37,6 @@ export const CHUNK_ROWS = 2048;
 export const DISTRIBUTION_COLUMN = 'customer_id';
 
 const q = postgresDialect.quoteIdentifier;
-
-/** The advisory lock of a schema's run history: crm's class of lock (a fixed number) and the schema's name hashed (`?`). */
-const HISTORY_LOCK = `hashtext('crm run history'), hashtext(?)`;
-const historyLockFunction = (shared: boolean, verb: 'try' | 'unlock') =>
-  `${verb === 'try' ? 'pg_try_advisory_lock' : 'pg_advisory_unlock'}${shared ? '_shared' : ''}`;
-
-/** A value in COPY's text format: NULL as \\N; backslash, tab, newline and carriage return escaped. */
-const copyText = (value: unknown): string =>
-  value === null || value === undefined
-    ? '\\N'
-    : String(value).replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
 
 /** Scratch folders of killed runs: see DuckDbEngine's spill folder. */
 const removeAbandonedScratchFolders = (dir: string) => removeLeftByDeadProcesses(dir, ownerOnThisMachine('crm-postgres'));
@@ -300,7 +290,7 @@ export class PostgresEngine implements QueryEngine, HistoryVerbs {
     if (this.history) throw new Error(`a run history is open already (${this.history.where})`);
     const readOnly = options.readOnly ?? false;
     const where = `schema ${this.schema} at ${this.where}`;
-    const locked = await this.one<{ locked: boolean }>(`SELECT ${historyLockFunction(readOnly, 'try')}(${HISTORY_LOCK}) AS locked`, [this.schema]);
+    const locked = await this.one<{ locked: boolean }>(historyLockSql(readOnly, 'try'), [this.schema]);
     if (!locked?.locked) {
       throw new DatabaseInUseError(`another crm process holds the run history in ${where}${readOnly ? ' (recording a run)' : ''}`);
     }
@@ -312,7 +302,7 @@ export class PostgresEngine implements QueryEngine, HistoryVerbs {
     if (!this.history) return;
     const { readOnly } = this.history;
     this.history = null;
-    await this.run(`SELECT ${historyLockFunction(readOnly, 'unlock')}(${HISTORY_LOCK})`, [this.schema]);
+    await this.run(historyLockSql(readOnly, 'unlock'), [this.schema]);
   }
 
   async historyHas(name: string): Promise<boolean> {
@@ -328,12 +318,7 @@ export class PostgresEngine implements QueryEngine, HistoryVerbs {
   }
 
   async historyBytes(): Promise<number> {
-    const size = this.capabilities.distributed ? 'citus_total_relation_size' : 'pg_total_relation_size';
-    const row = await this.one<{ bytes: string | number }>(
-      `SELECT coalesce(sum(${size}(to_regclass(format('%I.%I', $schema::text, name)))), 0)::BIGINT AS bytes
-       FROM unnest(ARRAY['runs', 'labels', 'scores', 'pending_runs']) AS t(name) WHERE to_regclass(format('%I.%I', $schema::text, name)) IS NOT NULL`,
-      { schema: this.schema },
-    );
+    const row = await this.one<{ bytes: string | number }>(historyBytesSql(this.capabilities.distributed), { schema: this.schema });
     return Number(row?.bytes ?? 0);
   }
 
