@@ -19,6 +19,7 @@ import { markPublished } from '../../src/pipeline/publish.js';
 import { gatherReportData } from '../../src/pipeline/reportData.js';
 import { attachHistoryReadOnly, historyOverview, listRuns, migrationBetween, recordedRunPaths, resolveRun } from '../../src/pipeline/runs.js';
 import { describeEachEngine, POSTGRES_HAS_CITUS } from '../engines.js';
+import type { Logger } from '../../src/pipeline/effects.js';
 import { tempDir } from '../helpers.js';
 import { recordTestRun, RUN_1, RUN_2 } from '../historyRuns.js';
 
@@ -195,6 +196,30 @@ describeEachEngine(
         await second.openHistory({ readOnly: false });
         await second.closeHistory();
       } finally {
+        await second.close();
+      }
+    });
+
+    it('a run waits for the history while another holds it (--db-wait), and without waiting says it is in use', async () => {
+      const first = under.engine() as HistoryEngine;
+      const second = (await under.open()) as HistoryEngine;
+      try {
+        await first.openHistory({ readOnly: false });
+        await expect(attachHistory(second, null, { waitSeconds: 0 })).rejects.toThrow(/the database is in use by another process: another crm process holds the run history in schema/);
+        // The first lets go when the second says it waits: the second then opens it.
+        const warnings: string[] = [];
+        const log = {
+          warn: (_fields: unknown, message: string) => {
+            warnings.push(message);
+            void first.closeHistory();
+          },
+        } as unknown as Logger;
+        const history = await attachHistory(second, null, { waitSeconds: 60, log });
+        expect(warnings).toEqual(['the history database is in use by another process; waiting for it']);
+        expect(history.readOnly).toBe(false);
+        await second.closeHistory();
+      } finally {
+        await first.closeHistory();
         await second.close();
       }
     });
