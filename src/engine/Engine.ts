@@ -81,12 +81,70 @@ export interface QueryEngine {
 }
 
 /**
+ * The run history as an engine keeps it (HistoryVerbs.openHistory): how SQL
+ * names its tables, as data, so that the history SQL (src/sql/history.ts) is
+ * written once. DuckDB: the database file attached as `history`; PostgreSQL:
+ * the tables of the engine's schema (`--schema`), quoted.
+ */
+export interface RunHistory {
+  /** What qualifies the history's tables in SQL: `history.runs`, `"crm".runs`. */
+  readonly qualifier: string;
+  /** Where it is, in a user's words (the database file; the schema and server, without the password). */
+  readonly where: string;
+  /**
+   * The folder a pending run's output folder is recorded relative to, so that
+   * a database file and its outputs can move together; null where the history
+   * is not a file (PostgreSQL): the folder is recorded as an absolute path.
+   */
+  readonly folder: string | null;
+  readonly readOnly: boolean;
+}
+
+/** How a history table is placed on a distributed engine: `scores` per customer (distributed by customer_id), the others small. */
+export type HistoryPlacement = 'per-customer' | 'small';
+
+/**
+ * The verbs of an engine that keeps the run history. One history is open at a
+ * time; for writing, by one process at a time (DuckDB: the file's lock;
+ * PostgreSQL: an advisory lock per schema): another that holds it fails
+ * openHistory with DatabaseInUseError (errors.ts), for the caller to wait on.
+ */
+export interface HistoryVerbs {
+  /**
+   * Opens the run history. DuckDB attaches the database file `db` (its folder
+   * made first; a database of the old layout moved to the current one when
+   * opened for writing; a file that is not a database is an InputError);
+   * PostgreSQL takes the engine's schema (`db` is not used).
+   */
+  openHistory(options: { db?: string | null; readOnly?: boolean }): Promise<RunHistory>;
+  /** Lets go of the open history (and its lock). */
+  closeHistory(): Promise<void>;
+  /** Whether the open history has a table or view `name`. */
+  historyHas(name: string): Promise<boolean>;
+  /** Places history table `name`, just made and empty: distributed or replicated on a distributed engine; nothing elsewhere. */
+  placeHistoryTable(name: string, placement: HistoryPlacement): Promise<void>;
+  /** What the open history takes on disk, in bytes. */
+  historyBytes(): Promise<number>;
+  /** Makes what the open history holds durable now (DuckDB: from its log into its file, so a full disk fails here); a no-op where a commit already is. */
+  saveHistory(): Promise<void>;
+  /**
+   * Gives back the space of pruned scores when much of the history is free
+   * (DuckDB rewrites the file); returns its sizes before and after, or null
+   * when it was not worth it or the engine does that itself (PostgreSQL's vacuum).
+   */
+  compactHistory(): Promise<{ before: number; after: number } | null>;
+}
+
+/** An engine the history commands (runs, migration, export, report) work on: the history, an export's side files, and its settings for the log. */
+export type HistoryEngine = QueryEngine & HistoryVerbs & Pick<Engine, 'loadSideFile' | 'textColumns' | 'describeSettings'>;
+
+/**
  * What the jobs need from an engine: the query verbs, and the run's own
  * (reading the inputs, the history database, settings). DuckDB has them all;
  * the PostgreSQL engine has the query verbs so far (the second half of the
  * redesign, the portable stage SQL, brings the rest).
  */
-export interface Engine extends QueryEngine {
+export interface Engine extends QueryEngine, HistoryVerbs {
   /** Reads the inputs (globs expanded) into customer-day rows and rejects: the ingest contract. */
   ingest(inputs: readonly string[], options: IngestOptions): Promise<Ingested>;
   /** The files `inputs` name, globs expanded (sorted), each checked to exist. */
@@ -97,21 +155,6 @@ export interface Engine extends QueryEngine {
   rejectReasons(options: Pick<IngestOptions, 'decimalSeparator' | 'dateFormat'>): Promise<RejectReasons>;
   /** Frees an ingest's customer-day rows, once nothing reads them any more. */
   dropCustomerDays(ingested: Pick<Ingested, 'dayTables'>): Promise<void>;
-  /**
-   * Attaches the database file `file` as `alias`. A file another process
-   * holds fails with DatabaseInUseError (errors.ts), for the caller to wait
-   * on; one that is not a database, with an InputError that says so.
-   */
-  attachDatabase(file: string, alias: string, options?: { readOnly?: boolean }): Promise<void>;
-  detachDatabase(alias: string): Promise<void>;
-  /** Writes what the attached database `alias` holds in its log into its file: a full disk fails here, not later. */
-  checkpoint(alias: string): Promise<void>;
-  /**
-   * Rewrites the attached run history (file `file`) when much of it is free
-   * space (pruned scores), replacing the file; returns its sizes before and
-   * after, or null when it was not worth it.
-   */
-  compactHistory(file: string): Promise<{ before: number; after: number } | null>;
   /** From here on, tables are read in the order they were written (the outputs of a run). */
   keepRowOrder(): Promise<void>;
   /**

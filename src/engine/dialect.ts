@@ -76,6 +76,22 @@ export interface SqlFunctions {
    * either, the other side's columns NULL; its columns are named unqualified.
    */
   sideBySide(left: PerCustomerRelation, right: PerCustomerRelation): string;
+  /** The continuous percentile `p` (0..1, a literal) of `expression`, an aggregate. */
+  percentile(expression: string, p: number): string;
+  /** A DOUBLE rounded to `places` decimals, still a DOUBLE. */
+  roundDouble(expression: string, places: number): string;
+  /** A DATE as text, YYYY-MM-DD. */
+  isoDate(expression: string): string;
+  /** A TIMESTAMP (UTC, no zone) as text, YYYY-MM-DDTHH:MM:SSZ (whole seconds). */
+  isoTimestamp(expression: string): string;
+  /** The text at `path` (object keys) of a JSON value, NULL when absent; a number as its text. */
+  jsonText(json: string, path: readonly string[]): string;
+  /** A set-returning expression: the elements of a JSON array of strings, as text rows. */
+  jsonTextElements(json: string): string;
+  /** Whether text `expression` matches the regular expression `pattern` (a SQL string literal) as a whole; NULL for NULL. */
+  fullMatch(expression: string, pattern: string): string;
+  /** What follows a text column's type in a CREATE TABLE of the run history, to store it compactly ('' for none). */
+  storedCompression(kind: 'fsst'): string;
   /** A 64-bit float column type. */
   readonly double: string;
   /** The smallest integer type that holds a score 1..5. */
@@ -107,6 +123,15 @@ export const PORTABLE_SQL: SqlFunctions = {
         SELECT customer_id, ${[...nulls(left.columns), ...right.columns].join(', ')} FROM ${right.name}) both_sides
   GROUP BY customer_id) side_by_side`;
   },
+  percentile: (x, p) => `percentile_cont(${p}) WITHIN GROUP (ORDER BY ${x})`,
+  roundDouble: (x, places) => `CAST(round(CAST(${x} AS NUMERIC), ${places}) AS DOUBLE PRECISION)`,
+  isoDate: (x) => `to_char(${x}, 'YYYY-MM-DD')`,
+  isoTimestamp: (x) => `to_char(${x}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`,
+  // The path as a text[] literal: keys are crm's own names, never user input.
+  jsonText: (json, path) => `((${json}) #>> '{${path.join(',')}}')`,
+  jsonTextElements: (json) => `json_array_elements_text(${json})`,
+  fullMatch: (x, pattern) => `(${x} ~ ('^(?:' || ${pattern} || ')$'))`,
+  storedCompression: () => '',
   double: 'DOUBLE PRECISION',
   tinyint: 'SMALLINT',
   wideInteger: 'NUMERIC',

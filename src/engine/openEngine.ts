@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { DuckDbEngine } from './duckdb/DuckDbEngine.js';
-import type { QueryEngine } from './Engine.js';
+import type { HistoryEngine } from './Engine.js';
 import { checkSchemaName, maskUrlPassword, parsePostgresTarget, POSTGRES_URL, type PostgresTarget } from './postgres/connection.js';
 
 /** The settings every command passes to its engine; each engine takes the ones that apply to it. */
@@ -29,8 +29,8 @@ export function parseEngineSpec(spec: string | undefined, flag = '--engine'): En
   throw new UsageError(`${flag} ${maskUrlPassword(value)}: unknown engine; use duckdb (the default), postgres (the PG* environment variables) or a postgres://user@host:port/database URL`);
 }
 
-/** The engine `--engine` names, open and ready. */
-export async function openEngine(spec: string | undefined, options: OpenEngineOptions = {}): Promise<QueryEngine> {
+/** The engine `--engine` names, open and ready (both have the history verbs). */
+export async function openEngine(spec: string | undefined, options: OpenEngineOptions = {}): Promise<HistoryEngine> {
   const parsed = parseEngineSpec(spec);
   if (parsed.kind === 'duckdb') {
     return DuckDbEngine.create({ timezone: options.timezone, threads: options.threads, memoryLimit: options.memoryLimit, tempDir: options.tempDir });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ScoreConfig } from '../config/schema.js';
-import type { Engine, Ingested } from '../engine/Engine.js';
+import type { Engine, Ingested, RunHistory } from '../engine/Engine.js';
 import { InputError, namingStage } from '../errors.js';
 import { awaitedLater } from '../promises.js';
 import { OutputSet, writeFileAtomic } from '../io/atomic.js';
@@ -81,6 +81,8 @@ interface ScoredStages {
 
 /** What writing the outputs left for the summary and the history. */
 interface WrittenOutputs {
+  /** The run history open for this run (null with --no-db). */
+  history: RunHistory | null;
   runId: number | null;
   knownLabels: number;
   scoredColumns: string[];
@@ -144,7 +146,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   // Named after the run's log id, so a staging folder left by a killed run points at its log lines.
   const out = await OutputSet.begin(config.out, `${process.pid}-${logId}`);
   testPoint('outputs-staging');
-  let recorded: number | null = null;
+  let recorded: { history: RunHistory; runId: number } | null = null;
   try {
     const written = await timed('write', () => writeOutputs(run, out, scored, { dbPath, asOf, segmentMap, describeClusters: modules.clusters }));
     // Read from the finished table, like the output files.
@@ -172,7 +174,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     };
     const settled = await recordAndPublish(run, out, summary, written, {
       dbPath,
-      onRecorded: (runId) => (recorded = runId),
+      onRecorded: (history, runId) => (recorded = { history, runId }),
       durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
     });
     // Outside the publish: a signal may stop the rewrite, which leaves the database as it was.
@@ -182,7 +184,8 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
     if (!out.committed) {
       await out.abandon();
       // Recorded but never published: the run goes (or, if even that fails, the next command removes it).
-      if (recorded !== null) await forgetRun(engine, recorded).catch(() => undefined);
+      const forget = recorded as { history: RunHistory; runId: number } | null;
+      if (forget !== null) await forgetRun(engine, forget.history, forget.runId).catch(() => undefined);
     }
     throw error;
   }
@@ -288,15 +291,15 @@ async function writeOutputs(
   const scoredColumns = SCORED_COLUMNS.filter((c) => stages.has(c.stage)).map((c) => c.name);
   const outputColumns = [...scoredColumns];
   const names: string[] = [];
-  if (dbPath) await openHistory(engine, dbPath, { waitSeconds: config.dbWait, log });
+  const history = dbPath ? await openHistory(engine, dbPath, { waitSeconds: config.dbWait, log }) : null;
   // Every text a label column of this run can hold (src/sql/labels.ts); cluster names come after scoring.
   const vocabulary = [...ALL_CELLS, ...options.segmentMap.keys(), ...(scored.lifecycle ? LIFECYCLE_STAGES : [])];
-  const { known: knownLabels } = await defineLabels(engine, vocabulary, dbPath !== null);
+  const { known: knownLabels } = await defineLabels(engine, vocabulary, history);
   await engine.run(assembleScoredSql(stages, scored.layers, engine.dialect.quoteIdentifier, fittedClusters ? ['raw_cluster'] : []));
-  if (dbPath) {
-    const next = await nextRunId(engine);
+  if (history) {
+    const next = await nextRunId(engine, history);
     runId = next.runId;
-    await addHistoryColumns(engine, options.asOf, next.previousRun);
+    await addHistoryColumns(engine, history, options.asOf, next.previousRun);
     outputColumns.push('previous_segment', 'segment_changed_at');
   } else {
     await runStatements(engine, finalWithoutHistorySql(engine.dialect));
@@ -331,7 +334,7 @@ async function writeOutputs(
     await writeQuery(engine, CLUSTERS_CSV_SQL, 'csv', out.staged('clusters.csv'));
     names.push('clusters.csv');
   }
-  return { runId, knownLabels, scoredColumns, names, clusters, clusterColumns };
+  return { history, runId, knownLabels, scoredColumns, names, clusters, clusterColumns };
 }
 
 /**
@@ -345,19 +348,19 @@ async function recordAndPublish(
   out: OutputSet,
   summary: ScoreSummary,
   written: WrittenOutputs,
-  options: { dbPath: string | null; onRecorded: (runId: number) => void; durationSeconds: number },
+  options: { dbPath: string | null; onRecorded: (history: RunHistory, runId: number) => void; durationSeconds: number },
 ): Promise<boolean> {
   const { dbPath } = options;
-  const { runId } = written;
+  const { runId, history } = written;
   const keepRuns = config.keepRuns === 'all' ? null : config.keepRuns;
   let settled = false;
   await beforeAnySignal(async () => {
-    if (dbPath && runId !== null) {
-      const dbFile = path.resolve(dbPath);
-      options.onRecorded(runId);
+    if (dbPath && history && runId !== null) {
+      options.onRecorded(history, runId);
       await timed('history', async () => {
         await recordRun(
           engine,
+          history,
           {
             runId,
             asOf: summary.run.asOf,
@@ -374,13 +377,13 @@ async function recordAndPublish(
             summary,
           },
           written.scoredColumns,
-          { outDir: path.relative(path.dirname(dbFile), path.resolve(config.out)), staging: out.staging, keepRuns },
+          { outDir: history.folder === null ? path.resolve(config.out) : path.relative(history.folder, path.resolve(config.out)), staging: out.staging, keepRuns },
           written.knownLabels,
           written.clusterColumns.history,
         );
         // The run's rows go from the log into the database file now, before the files move: a full disk fails the run here.
         testPoint('history-checkpoint');
-        await engine.checkpoint('history');
+        await engine.saveHistory();
       });
     }
     await writeFileAtomic(out.staged('summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
@@ -389,7 +392,7 @@ async function recordAndPublish(
     const journalRun = dbPath && runId !== null ? { id: runId, db: path.relative(path.resolve(config.out), path.resolve(dbPath)) } : undefined;
     await out.publish([...written.names, 'summary.json'], journalRun);
     try {
-      if (journalRun) await markPublished(engine, journalRun.id, keepRuns);
+      if (journalRun && history) await markPublished(engine, history, journalRun.id, keepRuns);
       await out.finish();
       settled = true;
     } catch (error) {
@@ -404,7 +407,7 @@ async function recordAndPublish(
 async function closeHistory(engine: Engine, dbPath: string, log: Logger): Promise<void> {
   const start = performance.now();
   try {
-    const rewritten = await engine.compactHistory(dbPath);
+    const rewritten = await engine.compactHistory();
     if (rewritten) {
       const seconds = Math.round(performance.now() - start) / 1000;
       log.info({ db: dbPath, bytesBefore: rewritten.before, bytesAfter: rewritten.after, seconds }, 'rewrote the history database to give back the space of pruned scores');

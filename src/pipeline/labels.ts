@@ -1,4 +1,4 @@
-import type { Engine } from '../engine/Engine.js';
+import type { Engine, RunHistory } from '../engine/Engine.js';
 import { runStatements } from '../engine/tables.js';
 import {
   ADD_NEW_LABELS_SQL,
@@ -14,12 +14,12 @@ const BATCH = 500;
 
 /**
  * Creates the run's label type (src/sql/labels.ts) from the labels the run
- * can write, in that order, after those of the attached history database
- * (`withHistory`). Returns how many labels the database already had.
+ * can write, in that order, after those of the open run history, if any.
+ * Returns how many labels the history already had.
  */
-export async function defineLabels(engine: Engine, vocabulary: readonly string[], withHistory: boolean): Promise<{ known: number }> {
+export async function defineLabels(engine: Engine, vocabulary: readonly string[], history: RunHistory | null): Promise<{ known: number }> {
   await runStatements(engine, runLabelsTableSql(engine.dialect));
-  if (withHistory) await engine.run(KNOWN_LABELS_SQL);
+  if (history) await engine.run(KNOWN_LABELS_SQL(history.qualifier));
   const { known, dense } = (await engine.one<{ known: number; dense: boolean }>(KNOWN_LABEL_COUNT_SQL))!;
   if (!dense) {
     throw new Error('the history database is damaged: the label ids in its labels table are not 0, 1, 2, ...');

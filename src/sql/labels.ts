@@ -13,7 +13,7 @@ import { LABEL_TYPE } from './scored.js';
  * not known yet.
  */
 export const runLabelsTableSql = (d: Dialect) => d.createTempTable('run_labels', 'label_id INTEGER NOT NULL, label VARCHAR NOT NULL');
-export const KNOWN_LABELS_SQL = `INSERT INTO run_labels SELECT label_id, label FROM history.labels`;
+export const KNOWN_LABELS_SQL = (h: string) => `INSERT INTO run_labels SELECT label_id, label FROM ${h}.labels`;
 export const vocabularyTableSql = (d: Dialect) => d.createTempTable('vocabulary', 'position INTEGER NOT NULL, label VARCHAR NOT NULL');
 
 /** New labels get the next ids, in vocabulary order; ids stay dense (0..n−1), as the ENUM codes below need. */
@@ -42,4 +42,4 @@ export const LABEL_TYPE_SQL = [
 ];
 
 /** The labels this run adds to the history database's `labels` (ids from `$known` on). */
-export const NEW_LABELS_SQL = `INSERT INTO history.labels SELECT label_id, label FROM run_labels WHERE label_id >= $known ORDER BY label_id`;
+export const NEW_LABELS_SQL = (h: string) => `INSERT INTO ${h}.labels SELECT label_id, label FROM run_labels WHERE label_id >= $known ORDER BY label_id`;

@@ -1,12 +1,13 @@
 import { DOUBLE, DuckDBDataChunk, DuckDBDoubleVector, DuckDBInstance, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CrmError, DatabaseInUseError, InputError, OutOfMemoryError } from '../../errors.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
 import { onInterrupt } from '../../io/interrupt.js';
-import type { Engine, IngestOptions, Ingested, NumericColumns, Pulled, RejectReasons, SqlParams } from '../Engine.js';
+import type { Engine, HistoryPlacement, IngestOptions, Ingested, NumericColumns, Pulled, RejectReasons, RunHistory, SqlParams } from '../Engine.js';
 import { duckdbDialect } from './dialect.js';
+import { historyHas, HISTORY_ALIAS, openHistoryFile } from './historyFile.js';
 import { giveBackPrunedSpace, removeAbandonedRewrites } from './historySpace.js';
 import { dropCustomerDays, expandInputs, ingest, rejectReasons, setRunDay } from './ingest/ingest.js';
 import { readerKindOf } from './ingest/readFiles.js';
@@ -280,7 +281,53 @@ export class DuckDbEngine implements Engine {
     return { ...settings, spillFolder: this.scratchFolder };
   }
 
-  async attachDatabase(file: string, alias: string, options: { readOnly?: boolean } = {}): Promise<void> {
+  /** The history file open now (openHistory), if any. */
+  private history: RunHistory | null = null;
+
+  async openHistory(options: { db?: string | null; readOnly?: boolean }): Promise<RunHistory> {
+    if (!options.db) throw new Error('the DuckDB run history is a database file: give its path (--db)');
+    if (this.history) throw new Error(`a run history is open already (${this.history.where})`);
+    this.history = await openHistoryFile(this, options.db, options.readOnly ?? false, (file, alias, attach) => this.attachDatabase(file, alias, attach));
+    return this.history;
+  }
+
+  async closeHistory(): Promise<void> {
+    if (!this.history) return;
+    this.history = null;
+    await this.run(`DETACH ${duckdbDialect.quoteIdentifier(HISTORY_ALIAS)}`);
+  }
+
+  historyHas(name: string): Promise<boolean> {
+    return historyHas(this, name);
+  }
+
+  // One process: nothing to spread.
+  async placeHistoryTable(_name: string, _placement: HistoryPlacement): Promise<void> {}
+
+  async historyBytes(): Promise<number> {
+    return (await stat(this.openedHistory().where)).size;
+  }
+
+  saveHistory(): Promise<void> {
+    this.openedHistory();
+    return this.run(`CHECKPOINT ${duckdbDialect.quoteIdentifier(HISTORY_ALIAS)}`);
+  }
+
+  compactHistory(): Promise<{ before: number; after: number } | null> {
+    return giveBackPrunedSpace(this, this.openedHistory().where);
+  }
+
+  private openedHistory(): RunHistory {
+    if (!this.history) throw new Error('no run history is open');
+    return this.history;
+  }
+
+  /**
+   * Attaches the database file `file` as `alias`. A file another process
+   * holds fails with DatabaseInUseError (errors.ts), for the caller to wait
+   * on; one that is not a database, with an InputError that says so.
+   */
+  private async attachDatabase(file: string, alias: string, options: { readOnly?: boolean } = {}): Promise<void> {
     const q = duckdbDialect;
     // TYPE duckdb: without it DuckDB opens a path ending in .parquet or .csv as something else, and the run records nothing.
     try {
@@ -292,18 +339,6 @@ export class DuckDbEngine implements Engine {
     }
     // Holding the database for writing now, this process is the only one that could be rewriting it.
     if (!options.readOnly) await removeAbandonedRewrites(file);
-  }
-
-  detachDatabase(alias: string): Promise<void> {
-    return this.run(`DETACH ${duckdbDialect.quoteIdentifier(alias)}`);
-  }
-
-  checkpoint(alias: string): Promise<void> {
-    return this.run(`CHECKPOINT ${duckdbDialect.quoteIdentifier(alias)}`);
-  }
-
-  compactHistory(file: string): Promise<{ before: number; after: number } | null> {
-    return giveBackPrunedSpace(this, file);
   }
 
   async loadSideFile(table: string, file: string, options: { header?: boolean } = {}): Promise<string[]> {

@@ -18,6 +18,17 @@ const DUCKDB_SQL: SqlFunctions = {
   arrayOf: (x) => `[${x}]`,
   // The join: the stacked form costs a second aggregate over every customer (more than half as long again, one thread).
   sideBySide: (left, right) => `${left.name} FULL OUTER JOIN ${right.name} USING (customer_id)`,
+  // quantile_cont, the form the report's and the export's figures were made with.
+  percentile: (x, p) => `quantile_cont(${x}, ${p})`,
+  // round() on a DOUBLE stays a DOUBLE in DuckDB.
+  roundDouble: (x, places) => `round(${x}, ${places})`,
+  isoDate: (x) => `strftime(${x}, '%Y-%m-%d')`,
+  isoTimestamp: (x) => `strftime(${x}, '%Y-%m-%dT%H:%M:%SZ')`,
+  jsonText: (json, path) => `json_extract_string(${json}, '$.${path.join('.')}')`,
+  jsonTextElements: (json) => `unnest(json_extract_string(${json}, '$[*]'))`,
+  fullMatch: (x, pattern) => `regexp_full_match(${x}, ${pattern})`,
+  // FSST for ids, rather than DuckDB trying every string compression on every row group of every run.
+  storedCompression: (kind) => ` USING COMPRESSION ${kind}`,
   double: 'DOUBLE',
   // One byte per score, as the outputs' score columns are typed.
   tinyint: 'TINYINT',

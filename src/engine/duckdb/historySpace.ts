@@ -3,7 +3,6 @@ import { open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine } from '../Engine.js';
 import { onInterrupt } from '../../io/interrupt.js';
-import { copyHistorySql, HISTORY_BLOCKS_SQL } from '../../sql/history.js';
 import { testPoint } from '../../testHooks.js';
 
 /*
@@ -15,6 +14,13 @@ import { testPoint } from '../../testHooks.js';
  * so that a nightly run, which frees about one run and fills it again, does
  * not rewrite the whole history every night.
  */
+
+/** Blocks of the attached history file, and how many are free (pruned scores' whole row groups, once checkpointed). */
+const HISTORY_BLOCKS_SQL = `
+SELECT total_blocks::BIGINT AS total, free_blocks::BIGINT AS free FROM pragma_database_size() WHERE database_name = 'history'`;
+
+/** Copies every table and view of the history into `target`, an attached empty database (DuckDB writes it afresh, without free blocks). */
+const copyHistorySql = (target: string) => `COPY FROM DATABASE history TO ${target}`;
 
 /** Share of the file's blocks that must be free before the history is rewritten. */
 export const REWRITE_WHEN_FREE = 0.25;

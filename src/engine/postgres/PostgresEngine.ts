@@ -5,10 +5,10 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { CrmError } from '../../errors.js';
+import { CrmError, DatabaseInUseError } from '../../errors.js';
 import { onInterrupt } from '../../io/interrupt.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
-import type { NumericColumns, Pulled, QueryEngine, SqlParams } from '../Engine.js';
+import type { HistoryPlacement, HistoryVerbs, NumericColumns, Pulled, QueryEngine, RunHistory, SqlParams } from '../Engine.js';
 import type { Dialect, EngineCapabilities } from '../dialect.js';
 import { runStatements } from '../tables.js';
 import { connectTimeoutMillis, describeTarget, type PostgresTarget } from './connection.js';
@@ -16,7 +16,8 @@ import { CITUS_CAPABILITIES, citusDialect, DISTRIBUTION_COLUMN, POSTGRES_CAPABIL
 import { translatePostgresError } from './errors.js';
 import { bindPlaceholders } from './placeholders.js';
 import { createScratchSchema, removeAbandonedScratchSchemas } from './scratch.js';
-import { crmTypes } from './values.js';
+import { copyText, crmTypes } from './values.js';
+import { historyBytesSql, historyLockSql } from './history.js';
 import { DuckDbEngine } from '../duckdb/DuckDbEngine.js';
 
 export interface PostgresEngineOptions {
@@ -53,7 +54,7 @@ export interface TableFill {
  * when the extension is installed in the database. One client, one session:
  * temporary tables and settings last until close.
  */
-export class PostgresEngine implements QueryEngine {
+export class PostgresEngine implements QueryEngine, HistoryVerbs {
   readonly name = 'PostgreSQL';
   /** The PostgreSQL dialect; on Citus, its table recipes aimed at the run's scratch schema. */
   private runDialect: Dialect = postgresDialect;
@@ -327,6 +328,96 @@ export class PostgresEngine implements QueryEngine {
 
   private get tableSchema(): string {
     return this.scratch ?? this.schema;
+  }
+
+  /** The run history open now (openHistory), if any, and the advisory lock it holds. */
+  private history: RunHistory | null = null;
+
+  /**
+   * The run history in the engine's schema. One process records at a time:
+   * a writer holds an advisory lock on the schema (exclusive), a reader the
+   * same lock shared, as DuckDB's file lock has one writer or many readers;
+   * a lock held elsewhere fails with DatabaseInUseError, for the caller to
+   * wait on. Session locks: they go with the connection if the process dies.
+   */
+  async openHistory(options: { db?: string | null; readOnly?: boolean }): Promise<RunHistory> {
+    if (this.history) throw new Error(`a run history is open already (${this.history.where})`);
+    const readOnly = options.readOnly ?? false;
+    const where = `schema ${this.schema} at ${this.where}`;
+    const locked = await this.one<{ locked: boolean }>(historyLockSql(readOnly, 'try'), [this.schema]);
+    if (!locked?.locked) {
+      throw new DatabaseInUseError(`another crm process holds the run history in ${where}${readOnly ? ' (recording a run)' : ''}`);
+    }
+    this.history = { qualifier: q(this.schema), where, folder: null, readOnly };
+    return this.history;
+  }
+
+  async closeHistory(): Promise<void> {
+    if (!this.history) return;
+    const { readOnly } = this.history;
+    this.history = null;
+    await this.run(historyLockSql(readOnly, 'unlock'), [this.schema]);
+  }
+
+  async historyHas(name: string): Promise<boolean> {
+    return (await this.one<{ found: boolean }>(`SELECT to_regclass(?) IS NOT NULL AS found`, [`${q(this.schema)}.${q(name)}`]))!.found;
+  }
+
+  /** On Citus: scores distributed by customer_id, co-located with the run's per-customer tables; runs, labels and pending runs as reference tables, on every node for the joins. */
+  async placeHistoryTable(name: string, placement: HistoryPlacement): Promise<void> {
+    if (!this.capabilities.distributed) return;
+    const table = `${q(this.schema)}.${q(name)}`;
+    if (placement === 'per-customer') await this.run(`SELECT create_distributed_table(?, ?, colocate_with => 'default')`, [table, DISTRIBUTION_COLUMN]);
+    else await this.run(`SELECT create_reference_table(?)`, [table]);
+  }
+
+  async historyBytes(): Promise<number> {
+    const row = await this.one<{ bytes: string | number }>(historyBytesSql(this.capabilities.distributed), { schema: this.schema });
+    return Number(row?.bytes ?? 0);
+  }
+
+  // A committed transaction is durable already.
+  async saveHistory(): Promise<void> {}
+
+  // Autovacuum gives pruned rows' space back to the tables.
+  async compactHistory(): Promise<null> {
+    return null;
+  }
+
+  /**
+   * A side file of an export (contacts, a suppression list) into temporary
+   * table `table`, every column as text: read on this machine by the local
+   * engine, as on DuckDB, then streamed in with COPY. Such files are a list of
+   * people, small beside the history.
+   */
+  async loadSideFile(table: string, file: string, options: { header?: boolean } = {}): Promise<string[]> {
+    const local = await this.local();
+    const columns = await local.loadSideFile(table, file, options);
+    await this.run(`DROP TABLE IF EXISTS pg_temp.${q(table)}; CREATE TEMP TABLE ${q(table)} (${columns.map((c) => `${q(c)} TEXT`).join(', ')})`);
+    const rows = local.streamColumns(`SELECT ${columns.map((c) => `CAST(${q(c)} AS VARCHAR) AS ${q(c)}`).join(', ')} FROM ${q(table)}`);
+    async function* lines() {
+      for await (const chunk of rows) {
+        const length = chunk.columns[0]?.length ?? 0;
+        let text = '';
+        for (let i = 0; i < length; i++) text += `${chunk.columns.map((column) => copyText(column[i])).join('\t')}\n`;
+        yield text;
+      }
+    }
+    await this.translated(() => pipeline(Readable.from(lines()), this.client.query(copyStreams.from(`COPY ${q(table)} (${columns.map(q).join(', ')}) FROM STDIN`))));
+    return columns;
+  }
+
+  async textColumns(table: string): Promise<string[]> {
+    const rows = await this.all<{ name: string }>(
+      `SELECT attname AS name FROM pg_attribute WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped AND atttypid IN ('text'::regtype, 'varchar'::regtype) ORDER BY attnum`,
+      [q(table)],
+    );
+    return rows.map((r) => r.name);
+  }
+
+  async describeSettings(): Promise<Record<string, unknown>> {
+    const row = await this.one<{ server: string }>(`SELECT current_setting('server_version') AS server`);
+    return { server: row?.server, where: this.where, schema: this.schema, citus: this.capabilities.distributed, scratchFolder: this.scratchFolder };
   }
 
   /**
