@@ -33,6 +33,11 @@ export interface Dialect {
    * that name; only the last one takes the query's parameters.
    */
   createTempTableAs(name: string, select: string): readonly string[];
+  /**
+   * Statements that make the ENUM type `name` of `values` (in that order, each
+   * a quoted literal), replacing one of that name, for this session.
+   */
+  createEnumType(name: string, values: readonly string[]): readonly string[];
   /** The functions and type names that differ: the portable set with this engine's overrides. */
   readonly sql: SqlFunctions;
 }
@@ -52,6 +57,15 @@ export interface SqlFunctions {
   largestTwo(expression: string): string;
   /** An aggregate: the value of `value` on the row with the smallest `by`. */
   argMin(value: string, by: string): string;
+  /**
+   * A DOUBLE rounded to `digits` decimal places, in doubles as DuckDB's
+   * round() does: round(x·10^d) / 10^d, halves away from zero. (PostgreSQL's
+   * round(x, d) takes only NUMERIC, which a double enters with 15 digits: 36.94125
+   * came out 36.9413 where DuckDB's double, 36.941249999…, gives 36.9412.)
+   */
+  roundDouble(x: string, digits: number): string;
+  /** Whether text matches a regular expression (`pattern`, a string literal). */
+  regexpMatches(text: string, pattern: string): string;
   /** A one-element array. */
   arrayOf(expression: string): string;
   /** A 64-bit float column type. */
@@ -67,6 +81,11 @@ export const PORTABLE_SQL: SqlFunctions = {
   median: (x) => `percentile_cont(0.5) WITHIN GROUP (ORDER BY ${x})`,
   largestTwo: (x) => `(array_agg(${x} ORDER BY ${x} DESC))[1:2]`,
   argMin: (value, by) => `(array_agg(${value} ORDER BY ${by}))[1]`,
+  regexpMatches: (text, pattern) => `(${text} ~ ${pattern})`,
+  roundDouble: (x, digits) => {
+    const scaled = `(CAST(${x} AS DOUBLE PRECISION) * 1e${digits})`;
+    return `(sign(${scaled}) * floor(abs(${scaled}) + 0.5) / 1e${digits})`;
+  },
   arrayOf: (x) => `ARRAY[${x}]`,
   double: 'DOUBLE PRECISION',
   tinyint: 'SMALLINT',

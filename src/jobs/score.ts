@@ -7,10 +7,11 @@ import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { beforeAnySignal } from '../io/interrupt.js';
 import { testPoint } from '../testHooks.js';
 import { withRunEngine } from './openRunEngine.js';
+import { shownEngineSpec } from '../engine/openEngine.js';
 import { refuseFutureDay } from './runDay.js';
-import { excelSafeSql, EXTENSION, writeQuery, type TableFormat } from '../io/writers.js';
-import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
-import { CLUSTERS_CSV_SQL } from '../sql/segment.js';
+import { excelSafeSql, EXTENSION, type TableFormat } from '../io/writers.js';
+import { DECILES_SQL, rfmLayerSql, segmentsSql } from '../sql/rfm.js';
+import { clustersCsvSql } from '../sql/segment.js';
 import { assembleScoredSql, DROP_SCORING_INPUTS_SQL, finalWithoutHistorySql, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../sql/scored.js';
 import type { ClvResult, StartedClv } from '../pipeline/clv.js';
 import { newRunId, type Effects, type Logger } from '../pipeline/effects.js';
@@ -20,7 +21,7 @@ import { addHistoryColumns, detachHistory, nextRunId, recordRun } from '../pipel
 import { forgetRun, markPublished, openHistory, recoverBeforeRun } from '../pipeline/publish.js';
 import { assignLifecycle, stageCounts, type LifecycleResult } from '../pipeline/lifecycle.js';
 import { LIFECYCLE_STAGES } from '../config/lists.js';
-import { STAGES_SQL } from '../sql/lifecycle.js';
+import { stagesSql } from '../sql/lifecycle.js';
 import { defineLabels } from '../pipeline/labels.js';
 import { rfmThresholds, scoreRfm, type RfmResult } from '../pipeline/rfm.js';
 import type { FittedClusters, ClustersResult } from '../pipeline/clusters.js';
@@ -54,7 +55,7 @@ export async function scoreJob(
       await options.checkBeforeRead?.(engine);
       return runScore(engine, config, effects);
     },
-    { timezone: config.timezone, threads: config.threads, memoryLimit: config.memoryLimit, tempDir: config.tempDir, log: effects.logger },
+    { engine: config.engine, schema: config.schema, timezone: config.timezone, threads: config.threads, memoryLimit: config.memoryLimit, tempDir: config.tempDir, log: effects.logger },
   );
 }
 
@@ -149,7 +150,8 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
         startedAt: startedAt.toISOString(),
         finishedAt: finishedAt.toISOString(),
         inputs: loaded.files,
-        options: config,
+        // The engine URL's password never reaches summary.json.
+        options: { ...config, engine: shownEngineSpec(config.engine) },
         outputs: [...written.names, 'summary.json'],
       },
       rows: { ...loaded.counts, excluded: features.rowsExcluded },
@@ -199,7 +201,7 @@ async function loadTransactions({ engine, config, log, timed }: ScoreRun, now: D
 
 /** One row per customer as of the as-of date (customer_features); the per-day rows are freed after. */
 async function customerFeatures({ engine, config, log, timed }: ScoreRun, loaded: Ingested) {
-  const asOf = await resolveAsOf(engine, config.asOf);
+  const asOf = await resolveAsOf(engine, config.asOf, loaded.runDay);
   const features = await timed('features', () => computeFeatures(engine, asOf, loaded, { clv: config.clv.enabled, lifecycle: config.lifecycle.enabled }));
   if (features.customers === 0) throw new InputError(`no transactions on or before the as-of date ${asOf}`);
   log.info({ asOf, customers: features.customers, rowsExcluded: features.rowsExcluded }, 'computed customer features');
@@ -282,7 +284,7 @@ async function writeOutputs(
   // Every text a label column of this run can hold (src/sql/labels.ts); cluster names come after scoring.
   const vocabulary = [...ALL_CELLS, ...options.segmentMap.keys(), ...(scored.lifecycle ? LIFECYCLE_STAGES : [])];
   const { known: knownLabels } = await defineLabels(engine, vocabulary, dbPath !== null);
-  await engine.run(assembleScoredSql(stages, scored.layers, engine.dialect.quoteIdentifier, fittedClusters ? ['raw_cluster'] : []));
+  await engine.run(assembleScoredSql(stages, scored.layers, engine.dialect, fittedClusters ? ['raw_cluster'] : []));
   if (dbPath) {
     const next = await nextRunId(engine);
     runId = next.runId;
@@ -303,22 +305,22 @@ async function writeOutputs(
     ({ result: clusters, columns: clusterColumns } = await describeClusters(engine, fittedClusters, config.kmeans, stages.has('clv')));
   }
   const select = (format: TableFormat) =>
-    `SELECT ${outputColumnsSql(outputColumns, engine.dialect.quoteIdentifier, clusterColumns.output, format === 'csv' && config.excelSafe ? excelSafeSql : undefined)} FROM final_scores`;
+    `SELECT ${outputColumnsSql(outputColumns, engine.dialect.quoteIdentifier, clusterColumns.output, format === 'csv' && config.excelSafe ? excelSafeSql(engine.dialect) : undefined)} FROM final_scores`;
   for (const format of config.format) {
     const name = `customers.${EXTENSION[format]}`;
-    await writeQuery(engine, select(format), format, out.staged(name));
+    await engine.writeQuery(select(format), format, out.staged(name));
     names.push(name);
   }
-  await writeQuery(engine, `SELECT * FROM rejects ORDER BY source, line`, 'csv', out.staged('rejects.csv'));
-  await writeQuery(engine, DECILES_SQL, 'csv', out.staged('deciles.csv'));
-  await writeQuery(engine, SEGMENTS_SQL, 'csv', out.staged('segments.csv'));
+  await engine.writeQuery(`SELECT * FROM rejects ORDER BY source, line`, 'csv', out.staged('rejects.csv'));
+  await engine.writeQuery(DECILES_SQL, 'csv', out.staged('deciles.csv'));
+  await engine.writeQuery(segmentsSql(engine.dialect), 'csv', out.staged('segments.csv'));
   names.push('rejects.csv', 'deciles.csv', 'segments.csv');
   if (scored.lifecycle) {
-    await writeQuery(engine, STAGES_SQL, 'csv', out.staged('stages.csv'));
+    await engine.writeQuery(stagesSql(engine.dialect), 'csv', out.staged('stages.csv'));
     names.push('stages.csv');
   }
   if (clusters) {
-    await writeQuery(engine, CLUSTERS_CSV_SQL, 'csv', out.staged('clusters.csv'));
+    await engine.writeQuery(clustersCsvSql(engine.dialect), 'csv', out.staged('clusters.csv'));
     names.push('clusters.csv');
   }
   return { runId, knownLabels, scoredColumns, names, clusters, clusterColumns };
@@ -360,7 +362,7 @@ async function recordAndPublish(
             rowsRejected: summary.rows.rejected,
             rowsExcluded: summary.rows.excluded,
             customers: summary.customers,
-            options: config,
+            options: { ...config, engine: shownEngineSpec(config.engine) },
             summary,
           },
           written.scoredColumns,

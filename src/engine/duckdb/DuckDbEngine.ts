@@ -5,11 +5,12 @@ import path from 'node:path';
 import { CrmError, DatabaseInUseError, InputError, OutOfMemoryError } from '../../errors.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
 import { onInterrupt } from '../../io/interrupt.js';
-import type { Engine, IngestOptions, Ingested, NumericColumns, RejectReasons, SqlParams } from '../Engine.js';
+import type { Engine, IngestOptions, Ingested, NumericColumns, RejectReasons, SqlParams, TableFormat, WriteOptions } from '../Engine.js';
 import { duckdbDialect } from './dialect.js';
 import { giveBackPrunedSpace, removeAbandonedRewrites } from './historySpace.js';
 import { dropCustomerDays, expandInputs, ingest, rejectReasons, setRunDay } from './ingest/ingest.js';
 import { readerKindOf } from './ingest/readFiles.js';
+import { writeDuckDbQuery } from './writers.js';
 
 export interface DuckDbEngineOptions {
   /** Database file; ':memory:' (default) for a scratch engine. */
@@ -263,6 +264,10 @@ export class DuckDbEngine implements Engine {
       if (!chunk || chunk.rowCount === 0) break;
       yield { names, columns: chunk.convertColumns(JSDuckDBValueConverter).map((column) => column.map(toJs)) };
     }
+  }
+
+  writeQuery(query: string, format: TableFormat, file: string, options?: WriteOptions): Promise<void> {
+    return writeDuckDbQuery(this, query, format, file, options);
   }
 
   async describeSettings(): Promise<Record<string, unknown>> {

@@ -14,6 +14,9 @@ const DUCKDB_SQL: SqlFunctions = {
   largestTwo: (x) => `max(${x}, 2)`,
   // One value per customer instead of an array of all of them.
   argMin: (value, by) => `arg_min(${value}, ${by})`,
+  roundDouble: (x, digits) => `round(${x}, ${digits})`,
+  // The function the golden outputs' excel-safe CSV was written with.
+  regexpMatches: (text, pattern) => `regexp_matches(${text}, ${pattern})`,
   // A list literal: the same DATE[] as ARRAY[…].
   arrayOf: (x) => `[${x}]`,
   double: 'DOUBLE',
@@ -38,5 +41,7 @@ export const duckdbDialect: Dialect = {
   // DuckDB compares VARCHAR byte by byte unless told a collation.
   byteOrder: (expression) => expression,
   createTempTableAs: (name, select) => [`CREATE OR REPLACE TEMP TABLE ${name} AS ${select}`],
+  // An in-memory database: the type goes with the engine.
+  createEnumType: (name, values) => [`DROP TYPE IF EXISTS ${name}`, `CREATE TYPE ${name} AS ENUM (${values.map(quoteStringAnsi).join(', ')})`],
   sql: DUCKDB_SQL,
 };

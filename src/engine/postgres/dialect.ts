@@ -17,6 +17,8 @@ export const postgresDialect: Dialect = {
   byteOrder: (expression) => `${expression} COLLATE "C"`,
   // No CREATE OR REPLACE TABLE; a statement with parameters must stand alone, so the DROP is a statement of its own.
   createTempTableAs: (name, select) => [`DROP TABLE IF EXISTS ${name}`, `CREATE TEMP TABLE ${name} AS ${select}`],
+  // In the session's temporary schema: runs sharing crm's schema never meet, and the type goes with the session.
+  createEnumType: (name, values) => [`DROP TYPE IF EXISTS pg_temp.${name}`, `CREATE TYPE pg_temp.${name} AS ENUM (${values.map(quoteStringAnsi).join(', ')})`],
   sql: PORTABLE_SQL,
 };
 
