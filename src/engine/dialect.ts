@@ -19,8 +19,8 @@ export interface Dialect {
   stableHash(expression: string): string;
   /**
    * The seeded hash that picks the k-means sample, and the size of its range
-   * (a decimal literal): the values lie in [0, range). DuckDB keeps its own
-   * hash() here, as its cluster outputs were made with it.
+   * (a decimal literal): the values lie in [0, range). Every engine uses the
+   * stable hash's md5 rule, so every engine draws the same sample.
    */
   sampleHash(expression: string): string;
   readonly sampleHashRange: string;

@@ -1,4 +1,4 @@
-import { PORTABLE_SQL, quoteIdentifierAnsi, quoteStringAnsi, type Dialect, type SqlFunctions } from '../dialect.js';
+import { MD5_PREFIX60_RANGE, PORTABLE_SQL, quoteIdentifierAnsi, quoteStringAnsi, type Dialect, type SqlFunctions } from '../dialect.js';
 
 /**
  * DuckDB's overrides of the portable SQL: each one its native form, kept
@@ -33,10 +33,9 @@ export const duckdbDialect: Dialect = {
   daysBetween: (start, end) => `date_diff('day', ${start}, ${end})`,
   // The portable rule (Dialect.stableHash): 15 hex digits of md5 read as a BIGINT. DuckDB's own hash() is not computable elsewhere.
   stableHash: (expression) => `('0x' || substr(md5(CAST(${expression} AS VARCHAR)), 1, 15))::BIGINT`,
-  // hash() (64-bit, stable for a given DuckDB version) still picks the k-means sample: the md5 rule there changes the
-  // clusters of the golden CDNOW run (tests/e2e/golden.test.ts), so switching waits for a deliberate change of those outputs.
-  sampleHash: (expression) => `hash(${expression})`,
-  sampleHashRange: '18446744073709551616.0',
+  // The same md5 rule picks the k-means sample, so both engines fit on the same customers in the same order.
+  sampleHash: (expression) => `('0x' || substr(md5(CAST(${expression} AS VARCHAR)), 1, 15))::BIGINT`,
+  sampleHashRange: MD5_PREFIX60_RANGE,
   labelId: (expression) => `enum_code(${expression})`,
   // DuckDB compares VARCHAR byte by byte unless told a collation.
   byteOrder: (expression) => expression,
