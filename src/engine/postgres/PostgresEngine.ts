@@ -18,7 +18,7 @@ import { bindPlaceholders } from './placeholders.js';
 import { crmTypes } from './values.js';
 import { DuckDbEngine } from '../duckdb/DuckDbEngine.js';
 import { ingestSourceTable, SOURCE_REJECT_REASONS_SQL } from './sourceTable.js';
-import { duckdbTypeOf, postgresTypeOf, READ_POSTGRES_CSV } from './transfer.js';
+import { copyFromLocal, copyToLocal, postgresTypeOf, uniqueName, type ResultColumn } from './transfer.js';
 
 export interface PostgresEngineOptions {
   target: PostgresTarget;
@@ -79,8 +79,6 @@ export class PostgresEngine implements Engine {
   private rejectsAreLocal = false;
   /** This session's tables outside pg_temp (distributed tables cannot be temporary): dropped on close if still there. */
   private readonly runTables = new Set<string>();
-  /** Numbers the files and tables of one session apart. */
-  private serial = 0;
 
   private constructor(
     private readonly client: pg.Client,
@@ -298,55 +296,20 @@ export class PostgresEngine implements Engine {
     await this.run(`INSERT INTO ${q(this.schema)}.${q(table)} (${Object.keys(fill.columns).map(q).join(', ')}) ${fill.select}`, fill.params);
   }
 
-  /** A name for a table or scratch file of this session, unique on the server and in the scratch folder. */
-  private uniqueName(prefix: string): string {
-    this.serial += 1;
-    return `${prefix}_${process.pid}_${this.serial}_${Math.random().toString(36).slice(2, 8)}`;
-  }
-
-  /** COPY … FROM STDIN fed from a local file. */
-  private async copyFileIn(copySql: string, file: string): Promise<void> {
+  /** COPY … FROM STDIN fed from a local file (transfer.ts). */
+  async copyIn(copySql: string, file: string): Promise<void> {
     await this.translated(() => pipeline(createReadStream(file), this.client.query(copyStreams.from(copySql))));
   }
 
-  /** COPY … TO STDOUT into a local file. */
-  private async copyOutToFile(copySql: string, file: string): Promise<void> {
+  /** COPY … TO STDOUT into a local file (transfer.ts). */
+  async copyOut(copySql: string, file: string): Promise<void> {
     await this.translated(() => pipeline(this.client.query(copyStreams.to(copySql)), createWriteStream(file)));
   }
 
-  /** The rows of a local query appended to a table of the cluster (whose columns match the query's, in order). */
-  private async copyFromLocal(local: DuckDbEngine, query: string, table: string): Promise<void> {
-    const file = path.join(this.scratchFolder, `${this.uniqueName('in')}.csv`);
-    try {
-      await local.run(`COPY (${query}) TO ${local.dialect.quoteString(file)} (FORMAT csv, HEADER false)`);
-      await this.copyFileIn(`COPY ${table} FROM STDIN (FORMAT csv)`, file);
-    } finally {
-      await rm(file, { force: true });
-    }
-  }
-
-  /** The result of a query of the cluster as a new temp table of the local DuckDB, rows in the query's order; returns its name. */
-  private async copyToLocal(local: DuckDbEngine, query: string, params?: SqlParams): Promise<string> {
-    const { text, values } = bindPlaceholders(`SELECT * FROM (${query}) crm_result LIMIT 0`, params);
-    const shape = await this.translated(() => this.client.query(text, values));
-    const table = this.uniqueName('crm_from_postgres');
-    const ql = local.dialect.quoteIdentifier;
-    await local.run(`CREATE TEMP TABLE ${ql(table)} (${shape.fields.map((f) => `${ql(f.name)} ${duckdbTypeOf(f.dataTypeID, f.dataTypeModifier)}`).join(', ')})`);
-    const file = path.join(this.scratchFolder, `${table}.csv`);
-    try {
-      // COPY takes no parameters: a query that has some is bound into a temp view first.
-      if (params === undefined) await this.copyOutToFile(`COPY (${query}) TO STDOUT (FORMAT csv)`, file);
-      else {
-        const view = this.uniqueName('crm_copy');
-        await this.run(`CREATE TEMP TABLE ${q(view)} AS ${query}`, params);
-        await this.copyOutToFile(`COPY (SELECT * FROM ${q(view)}) TO STDOUT (FORMAT csv)`, file);
-        await this.run(`DROP TABLE ${q(view)}`);
-      }
-      await local.run(`COPY ${ql(table)} FROM ${local.dialect.quoteString(file)} (${READ_POSTGRES_CSV})`);
-    } finally {
-      await rm(file, { force: true });
-    }
-    return table;
+  /** The columns a query returns: name, type oid and modifier (transfer.ts reads them back with these types). */
+  async resultColumns(query: string): Promise<ResultColumn[]> {
+    const result = await this.translated(() => this.client.query(`SELECT * FROM (${query}) crm_result LIMIT 0`));
+    return result.fields.map((f) => ({ name: f.name, oid: f.dataTypeID, typmod: f.dataTypeModifier }));
   }
 
   /**
@@ -368,17 +331,17 @@ export class PostgresEngine implements Engine {
     const ingested = await local.ingest(inputs, options);
     this.rejectsAreLocal = true;
     const days = await this.newCustomerDaysTable();
-    await this.copyFromLocal(local, `SELECT customer_id, order_date, order_id, amount, rows FROM ${ingested.customerDays}`, days);
+    await copyFromLocal(this, local, `SELECT customer_id, order_date, order_id, amount, rows FROM ${ingested.customerDays}`, days);
     await this.run(`DROP VIEW IF EXISTS pg_temp.customer_days; CREATE TEMP VIEW customer_days AS SELECT * FROM ${days}`);
     await this.run(`DROP TABLE IF EXISTS pg_temp.rejects; CREATE TEMP TABLE rejects (${REJECT_COLUMNS})`);
-    await this.copyFromLocal(local, `SELECT source, line, reason, customer_id, order_date, amount, raw_line FROM ${ingested.rejects}`, 'rejects');
+    await copyFromLocal(this, local, `SELECT source, line, reason, customer_id, order_date, amount, raw_line FROM ${ingested.rejects}`, 'rejects');
     await local.dropCustomerDays(ingested);
     return { ...ingested, runDay, customerDays: 'customer_days', rejects: 'rejects', dayTables: [days] };
   }
 
   /** A new per-customer table for the customer days of this run, in crm's schema; returns its qualified name. */
   private async newCustomerDaysTable(): Promise<string> {
-    const name = `${q(this.schema)}.${q(this.uniqueName('crm_customer_days'))}`;
+    const name = `${q(this.schema)}.${q(uniqueName('crm_customer_days'))}`;
     this.runTables.add(name);
     await this.run(`CREATE TABLE ${name} (${CUSTOMER_DAY_COLUMNS})`);
     if (this.capabilities.distributed) await this.run(`SELECT create_distributed_table(?, ?, colocate_with => 'default')`, [name, DISTRIBUTION_COLUMN]);
@@ -418,7 +381,7 @@ export class PostgresEngine implements Engine {
    */
   async writeQuery(query: string, format: TableFormat, file: string, options?: WriteOptions): Promise<void> {
     const local = await this.local();
-    const table = await this.copyToLocal(local, query);
+    const table = await copyToLocal(this, local, query);
     try {
       await local.keepRowOrder();
       await local.writeQuery(`SELECT * FROM ${local.dialect.quoteIdentifier(table)}`, format, file, options);
@@ -433,7 +396,7 @@ export class PostgresEngine implements Engine {
     const columns = await local.loadSideFile(table, file, options);
     const types = await local.all<{ column_name: string; column_type: string }>(`DESCRIBE ${local.dialect.quoteIdentifier(table)}`);
     await this.run(`DROP TABLE IF EXISTS pg_temp.${q(table)}; CREATE TEMP TABLE ${q(table)} (${types.map((c) => `${q(c.column_name)} ${postgresTypeOf(c.column_type)}`).join(', ')})`);
-    await this.copyFromLocal(local, `SELECT * FROM ${local.dialect.quoteIdentifier(table)}`, q(table));
+    await copyFromLocal(this, local, `SELECT * FROM ${local.dialect.quoteIdentifier(table)}`, q(table));
     await local.run(`DROP TABLE IF EXISTS ${local.dialect.quoteIdentifier(table)}`);
     return columns;
   }

@@ -7,6 +7,59 @@
  * default, DuckDB's cast to text), so they come back bit for bit.
  */
 
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { DuckDbEngine } from '../duckdb/DuckDbEngine.js';
+
+/** What the copies need of the PostgreSQL engine (PostgresEngine). */
+export interface CopyChannel {
+  /** The run's scratch folder on this machine, where the CSV files in between go. */
+  readonly scratchFolder: string;
+  copyIn(copySql: string, file: string): Promise<void>;
+  copyOut(copySql: string, file: string): Promise<void>;
+  resultColumns(query: string): Promise<ResultColumn[]>;
+}
+
+export interface ResultColumn {
+  name: string;
+  oid: number;
+  typmod: number;
+}
+
+let serial = 0;
+/** A name for a table or scratch file of this process, unique on the server and in the scratch folder. */
+export function uniqueName(prefix: string): string {
+  serial += 1;
+  return `${prefix}_${process.pid}_${serial}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** The rows of a local query appended to table `table` of the cluster (a quoted name; its columns match the query's, in order). */
+export async function copyFromLocal(postgres: CopyChannel, local: DuckDbEngine, query: string, table: string): Promise<void> {
+  const file = path.join(postgres.scratchFolder, `${uniqueName('in')}.csv`);
+  try {
+    await local.run(`COPY (${query}) TO ${local.dialect.quoteString(file)} (FORMAT csv, HEADER false)`);
+    await postgres.copyIn(`COPY ${table} FROM STDIN (FORMAT csv)`, file);
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+/** The result of a query of the cluster as a new temp table of the local DuckDB, rows in the query's order; returns its name. */
+export async function copyToLocal(postgres: CopyChannel, local: DuckDbEngine, query: string): Promise<string> {
+  const columns = await postgres.resultColumns(query);
+  const table = uniqueName('crm_from_postgres');
+  const q = local.dialect.quoteIdentifier;
+  await local.run(`CREATE TEMP TABLE ${q(table)} (${columns.map((c) => `${q(c.name)} ${duckdbTypeOf(c.oid, c.typmod)}`).join(', ')})`);
+  const file = path.join(postgres.scratchFolder, `${table}.csv`);
+  try {
+    await postgres.copyOut(`COPY (${query}) TO STDOUT (FORMAT csv)`, file);
+    await local.run(`COPY ${q(table)} FROM ${local.dialect.quoteString(file)} (${READ_POSTGRES_CSV})`);
+  } finally {
+    await rm(file, { force: true });
+  }
+  return table;
+}
+
 /** PostgreSQL's type oids (pg_type) of the columns crm writes, and the DuckDB type each is read back as. */
 const DUCKDB_TYPE_OF_OID: Record<number, string> = {
   16: 'BOOLEAN',
