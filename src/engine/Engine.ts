@@ -15,6 +15,12 @@ export type TableFormat = 'parquet' | 'csv' | 'json' | 'arrow';
 export interface WriteOptions {
   /** CSV records end in CRLF, as RFC 4180 has it (for files handed to mailing tools); LF otherwise. */
   crlf?: boolean;
+  /**
+   * The file's type of a column, by name, where the engine's own could differ
+   * (a score is DuckDB's TINYINT, PostgreSQL's SMALLINT): types as in
+   * SCORED_COLUMNS, so that Parquet and Arrow files are alike on every engine.
+   */
+  types?: Readonly<Record<string, string>>;
 }
 
 /** How input files are read: the reading options of crm score, its --threads, and the run's clock (`now`). */

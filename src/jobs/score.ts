@@ -59,6 +59,9 @@ export async function scoreJob(
   );
 }
 
+/** The customer files' column types, alike on every engine. */
+const OUTPUT_TYPES = Object.fromEntries(SCORED_COLUMNS.map((c) => [c.name, c.type]));
+
 /** What every step of one score run shares. */
 interface ScoreRun {
   engine: Engine;
@@ -308,7 +311,7 @@ async function writeOutputs(
     `SELECT ${outputColumnsSql(outputColumns, engine.dialect.quoteIdentifier, clusterColumns.output, format === 'csv' && config.excelSafe ? excelSafeSql(engine.dialect) : undefined)} FROM final_scores`;
   for (const format of config.format) {
     const name = `customers.${EXTENSION[format]}`;
-    await engine.writeQuery(select(format), format, out.staged(name));
+    await engine.writeQuery(select(format), format, out.staged(name), { types: OUTPUT_TYPES });
     names.push(name);
   }
   await engine.writeQuery(`SELECT * FROM rejects ORDER BY source, line`, 'csv', out.staged('rejects.csv'));

@@ -55,6 +55,19 @@ describeEachEngine(
       }
       expect((await readFile(path.join(dir, 'postgres'))).equals(await readFile(path.join(dir, 'duckdb')))).toBe(true);
     });
+
+    it('parquet: a column typed for the file (a score, TINYINT on DuckDB, SMALLINT on PostgreSQL) is written in that type', async () => {
+      const dir = await tempDir('crm-out-');
+      const scores = (type: string) => `SELECT * FROM (VALUES ('c1', CAST(5 AS ${type})), ('c2', CAST(NULL AS ${type}))) AS t(customer_id, r_score) ORDER BY customer_id`;
+      await (under.engine() as Engine).writeQuery(scores('SMALLINT'), 'parquet', path.join(dir, 'postgres'), { types: { r_score: 'TINYINT' } });
+      const duckdb = await DuckDbEngine.create({ threads: 1 });
+      try {
+        await duckdb.writeQuery(scores('TINYINT'), 'parquet', path.join(dir, 'duckdb'));
+      } finally {
+        await duckdb.close();
+      }
+      expect((await readFile(path.join(dir, 'postgres'))).equals(await readFile(path.join(dir, 'duckdb')))).toBe(true);
+    });
   },
   'postgres',
 );

@@ -320,7 +320,9 @@ export class PostgresEngine implements Engine {
    * `--source-table` reads a table of the cluster instead (sourceTable.ts).
    */
   async ingest(inputs: readonly string[], options: IngestOptions): Promise<Ingested> {
-    const runDay = await this.setRunDay(options.now ?? new Date());
+    // One clock for both sessions: the local DuckDB checks the files' dates against the same day.
+    const now = options.now ?? new Date();
+    const runDay = await this.setRunDay(now);
     if (options.sourceTable) {
       if (inputs.length) throw new UsageError('give either input files or --source-table, not both');
       this.rejectsAreLocal = false;
@@ -328,7 +330,7 @@ export class PostgresEngine implements Engine {
       return ingestSourceTable(this, options.sourceTable, days, { ...options, runDay });
     }
     const local = await this.local();
-    const ingested = await local.ingest(inputs, options);
+    const ingested = await local.ingest(inputs, { ...options, now });
     this.rejectsAreLocal = true;
     const days = await this.newCustomerDaysTable();
     await copyFromLocal(this, local, `SELECT customer_id, order_date, order_id, amount, rows FROM ${ingested.customerDays}`, days);
@@ -381,7 +383,7 @@ export class PostgresEngine implements Engine {
    */
   async writeQuery(query: string, format: TableFormat, file: string, options?: WriteOptions): Promise<void> {
     const local = await this.local();
-    const table = await copyToLocal(this, local, query);
+    const table = await copyToLocal(this, local, query, options?.types);
     try {
       await local.keepRowOrder();
       await local.writeQuery(`SELECT * FROM ${local.dialect.quoteIdentifier(table)}`, format, file, options);

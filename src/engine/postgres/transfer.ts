@@ -44,12 +44,12 @@ export async function copyFromLocal(postgres: CopyChannel, local: DuckDbEngine, 
   }
 }
 
-/** The result of a query of the cluster as a new temp table of the local DuckDB, rows in the query's order; returns its name. */
-export async function copyToLocal(postgres: CopyChannel, local: DuckDbEngine, query: string): Promise<string> {
+/** The result of a query of the cluster as a new temp table of the local DuckDB (`types` by column name where given), rows in the query's order; returns its name. */
+export async function copyToLocal(postgres: CopyChannel, local: DuckDbEngine, query: string, types: Readonly<Record<string, string>> = {}): Promise<string> {
   const columns = await postgres.resultColumns(query);
   const table = uniqueName('crm_from_postgres');
   const q = local.dialect.quoteIdentifier;
-  await local.run(`CREATE TEMP TABLE ${q(table)} (${columns.map((c) => `${q(c.name)} ${duckdbTypeOf(c.oid, c.typmod)}`).join(', ')})`);
+  await local.run(`CREATE TEMP TABLE ${q(table)} (${columns.map((c) => `${q(c.name)} ${types[c.name] ?? duckdbTypeOf(c.oid, c.typmod)}`).join(', ')})`);
   const file = path.join(postgres.scratchFolder, `${table}.csv`);
   try {
     await postgres.copyOut(`COPY (${query}) TO STDOUT (FORMAT csv)`, file);
