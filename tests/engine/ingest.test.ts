@@ -89,6 +89,10 @@ describeEachEngine(
   'duckdb',
 );
 
+/** The customer-day tables of runs in `schema`. */
+const runTables = (engine: Engine, schema: string) =>
+  engine.all(`SELECT tablename FROM pg_tables WHERE schemaname = ? AND tablename LIKE 'crm_customer_days%'`, [schema]);
+
 describeEachEngine(
   '--source-table: a typed table of the cluster',
   import.meta.url,
@@ -137,6 +141,20 @@ describeEachEngine(
       ]);
       expect((await engine.rejectReasons(ingestOptions({}))).reasons[0]).toEqual({ reason: 'missing customer id', rows: 2 });
       await engine.dropCustomerDays(loaded);
+    });
+
+    it('a session closed after its ingest (a run that failed later) leaves no customer-day table in the schema', async () => {
+      const engine = under.engine() as Engine;
+      const file = path.join(await tempDir('crm-ingest-'), 'transactions.csv');
+      await writeFile(file, `${FILE_LINES.join('\n')}\n`);
+      const session = (await under.open()) as Engine;
+      try {
+        await session.ingest([file], ingestOptions({ inputs: [file] }));
+        expect(await runTables(engine, under.schema)).toHaveLength(1);
+      } finally {
+        await session.close();
+      }
+      expect(await runTables(engine, under.schema)).toEqual([]);
     });
 
     it('input files and a source table together are a usage error', async () => {

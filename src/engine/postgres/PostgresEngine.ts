@@ -450,7 +450,8 @@ export class PostgresEngine implements Engine {
     const local = this.localEngine;
     this.localEngine = null;
     if (local) await (await local.catch(() => null))?.close();
-    for (const table of this.runTables) await this.client.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+    // CASCADE: the session's customer_days view still reads it when a run fails after its ingest.
+    for (const table of this.runTables) await this.client.query(`DROP TABLE IF EXISTS ${table} CASCADE`).catch(() => undefined);
     await this.client.end().catch(() => undefined);
     await rm(this.scratchFolder, { recursive: true, force: true });
     this.forgetFolder();
