@@ -5,6 +5,7 @@ import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadCo
 import { TABLE_FORMATS } from '../config/lists.js';
 import { DEFAULT_KEEP_RUNS, type ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
+import { parseEngineSpec, shownEngineSpec } from '../engine/openEngine.js';
 import {
   addCommonOptions,
   addEngineOptions,
@@ -49,6 +50,11 @@ Examples:
   # Pareto/NBD instead of BG/NBD, 24-month CLV at 1% a month and a 30% margin
   $ crm score tx.csv --clv-model paretonbd --horizon 24 --discount-rate 0.01 --margin 0.3 --out out/
 
+  # On PostgreSQL/Citus: transactions already in the cluster, crm's tables in schema crm (no run history there yet: --no-db)
+  $ crm score --engine postgres://crm@db.example.com:5432/sales --source-table sales.transactions --as-of 2025-06-30 --no-db --out out/
+  # ... or files read here and streamed in; PGHOST, PGUSER, PGPASSWORD, PGDATABASE with --engine postgres
+  $ crm score exports/transactions.csv --engine postgres --schema crm_nightly --no-db --out out/
+
   # Everything from a config file, one flag overriding it; fail if over 1% of rows are rejected
   $ crm score --config crm.config.yaml --max-reject-rate 0.01
 
@@ -62,6 +68,9 @@ export function scoreCommand(): Command {
     .argument('[inputs...]', 'transaction files (CSV/TSV/whitespace text, Parquet, NDJSON) or globs')
     .option('-c, --config <file>', 'options from a JSON or YAML file (flags override it)')
     .option('-o, --out <dir>', 'output folder (default: crm-out)')
+    .option('--engine <engine>', 'duckdb (embedded, the default), postgres (the PG* environment variables) or a postgres://user@host:port/database URL')
+    .option('--schema <name>', 'PostgreSQL: the schema that holds crm\'s tables (default: crm)')
+    .option('--source-table <schema.table>', 'PostgreSQL: score the transactions of this table instead of input files (columns mapped as for files)')
     .option('--db <file>', 'DuckDB database that keeps the run history (default: DIR/crm.duckdb)')
     .option('--no-db', 'do not record the run in a database')
     .addOption(dbWaitOption())
@@ -100,13 +109,15 @@ export function scoreCommand(): Command {
   command.addHelpText('after', EXAMPLES);
   command.action(async (inputs: string[], options: Record<string, unknown>, cmd: Command) => {
     const config = await resolveScoreConfig(inputs, options, cmd);
+    checkEngineChoice(config);
     await checkOutputFolder(config.out);
     const outputs = thisRunOutputFiles(config.out, config.format);
     if (!config.noDb && config.db) {
       checkDbName(config.db);
       await checkNotKept(config.db, outputs, '--db');
     }
-    const run = startRun('score', logLevel(options as CommonOptions), config);
+    // The engine URL's password never reaches the log.
+    const run = startRun('score', logLevel(options as CommonOptions), { ...config, engine: shownEngineSpec(config.engine) });
     const log = run.log;
     const progress = createStageProgress(Boolean(process.stderr.isTTY) && !options.quiet, 8);
     // The pipeline (models, k-means) loads only for the command that runs it.
@@ -127,6 +138,19 @@ export function scoreCommand(): Command {
   return command;
 }
 
+/** The engine the run names, and what it can do so far, checked before anything is opened or read. */
+function checkEngineChoice(config: ScoreConfig): void {
+  const engine = parseEngineSpec(config.engine);
+  if (config.sourceTable && engine.kind !== 'postgres') {
+    throw new UsageError(`--source-table ${config.sourceTable}: a table is read in a PostgreSQL database; give --engine postgres (or a postgres:// URL)`);
+  }
+  if (config.sourceTable && config.inputs.length) throw new UsageError('give either input files or --source-table, not both');
+  // On PostgreSQL the history is the tables of --schema: a database file named as well would be ignored.
+  if (engine.kind === 'postgres' && config.db !== undefined) {
+    throw new UsageError(`--db ${config.db}: on PostgreSQL the run history is kept in the database, in --schema ${config.schema ?? 'crm'}; leave out --db (or give --no-db to keep none)`);
+  }
+}
+
 /** Refuses a run that would write its outputs or history over one of its inputs or its segment map (globs expanded as the load expands them), before any is read. */
 async function checkInputsNotWrittenOver(engine: Engine, config: ScoreConfig, outputs: readonly KeptFile[]): Promise<void> {
   const db = config.noDb ? [] : historyFiles(config.db ?? path.join(config.out, 'crm.duckdb'));
@@ -143,6 +167,9 @@ async function resolveScoreConfig(inputs: string[], options: Record<string, unkn
   const k = flag('k') as string | undefined;
   const flags: Record<string, unknown> = {
     inputs: inputs.length ? inputs : undefined,
+    engine: flag('engine'),
+    schema: flag('schema'),
+    sourceTable: flag('sourceTable'),
     out: flag('out'),
     db: typeof options.db === 'string' ? options.db : undefined,
     noDb: options.db === false ? true : undefined,

@@ -91,6 +91,12 @@ export const columnMappingSchema = object({
 
 export const scoreConfigSchema = object({
   inputs: array(string().min(1)).default([]),
+  /** Transactions already in the PostgreSQL database (schema.table), read there instead of input files. */
+  sourceTable: string().min(1).optional(),
+  /** The engine: duckdb (embedded, the default), postgres (the PG* variables) or a postgres:// URL. */
+  engine: string().min(1).optional(),
+  /** PostgreSQL: the schema that holds crm's tables (default crm). */
+  schema: string().min(1).max(63).optional(),
   out: string().min(1).default('crm-out'),
   // ':memory:' would keep the history nowhere (DuckDB's name for no file).
   db: string().min(1).refine((db) => !/^:memory:/i.test(db), 'the run history needs a database file (or --no-db to keep none)').optional(),

@@ -9,8 +9,22 @@ export type SqlParams = readonly SqlValue[] | Readonly<Record<string, SqlValue>>
 /** A numeric column pulled out of the engine, for the maths in `src/models`. */
 export type NumericColumns<K extends string> = Record<K, Float64Array>;
 
+/** The formats an output table is written in. */
+export type TableFormat = 'parquet' | 'csv' | 'json' | 'arrow';
+
+export interface WriteOptions {
+  /** CSV records end in CRLF, as RFC 4180 has it (for files handed to mailing tools); LF otherwise. */
+  crlf?: boolean;
+  /**
+   * The file's type of a column, by name, where the engine's own could differ
+   * (a score is DuckDB's TINYINT, PostgreSQL's SMALLINT): types as in
+   * SCORED_COLUMNS, so that Parquet and Arrow files are alike on every engine.
+   */
+  types?: Readonly<Record<string, string>>;
+}
+
 /** How input files are read: the reading options of crm score, its --threads, and the run's clock (`now`). */
-export type IngestOptions = Pick<ScoreConfig, 'columns' | 'delimiter' | 'header' | 'dateFormat' | 'decimalSeparator' | 'threads'> & { now?: Date };
+export type IngestOptions = Pick<ScoreConfig, 'columns' | 'delimiter' | 'header' | 'dateFormat' | 'decimalSeparator' | 'threads' | 'sourceTable'> & { now?: Date };
 
 /**
  * What an ingest leaves in the engine: `customerDays` (customer_id,
@@ -29,6 +43,8 @@ export interface Ingested {
   singleSource: boolean;
   /** The per-file tables behind customer_days. */
   dayTables: string[];
+  /** The day of the run the rows were checked against (YYYY-MM-DD): rows after it are never the default as-of. */
+  runDay: string;
 }
 
 /** Rejected rows per reason (most first), and hints for the refusals a setting fixes (a decimal comma, day/month dates). */
@@ -135,9 +151,6 @@ export interface HistoryVerbs {
   compactHistory(): Promise<{ before: number; after: number } | null>;
 }
 
-/** An engine the history commands (runs, migration, export, report) work on: the history, an export's side files, and its settings for the log. */
-export type HistoryEngine = QueryEngine & HistoryVerbs & Pick<Engine, 'loadSideFile' | 'textColumns' | 'describeSettings'>;
-
 /**
  * What the jobs need from an engine: the query verbs, and the run's own
  * (reading the inputs, the history database, settings). DuckDB has them all;
@@ -165,6 +178,11 @@ export interface Engine extends QueryEngine, HistoryVerbs {
   loadSideFile(table: string, file: string, options?: { header?: boolean }): Promise<string[]>;
   /** The columns of table `table` that hold text. */
   textColumns(table: string): Promise<string[]>;
+  /**
+   * Writes a query's result to `file` on this machine, in `format`: every
+   * engine's files are written by the same DuckDB writers, so their bytes match.
+   */
+  writeQuery(query: string, format: TableFormat, file: string, options?: WriteOptions): Promise<void>;
   /** The limits the engine really runs with, read back from it, for a debug log line. */
   describeSettings(): Promise<Record<string, unknown>>;
 }

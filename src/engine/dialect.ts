@@ -19,8 +19,8 @@ export interface Dialect {
   stableHash(expression: string): string;
   /**
    * The seeded hash that picks the k-means sample, and the size of its range
-   * (a decimal literal): the values lie in [0, range). DuckDB keeps its own
-   * hash() here, as its cluster outputs were made with it.
+   * (a decimal literal): the values lie in [0, range). Every engine uses the
+   * stable hash's md5 rule, so every engine draws the same sample.
    */
   sampleHash(expression: string): string;
   readonly sampleHashRange: string;
@@ -38,6 +38,11 @@ export interface Dialect {
   createTempTableAs(name: string, select: string): readonly RecipeStatement[];
   /** Statements that make the run's empty table `name` with `columns` (`cell VARCHAR, segment VARCHAR`), replacing one of that name; placed as createTempTableAs places it. */
   createTempTable(name: string, columns: string): readonly string[];
+  /**
+   * Statements that make the ENUM type `name` of `values` (in that order, each
+   * a quoted literal), replacing one of that name, for this session.
+   */
+  createEnumType(name: string, values: readonly string[]): readonly string[];
   /** The functions and type names that differ: the portable set with this engine's overrides. */
   readonly sql: SqlFunctions;
 }
@@ -68,6 +73,15 @@ export interface SqlFunctions {
   largestTwo(expression: string): string;
   /** An aggregate: the value of `value` on the row with the smallest `by`. */
   argMin(value: string, by: string): string;
+  /**
+   * A DOUBLE rounded to `digits` decimal places, in doubles as DuckDB's
+   * round() does: round(x·10^d) / 10^d, halves away from zero. (PostgreSQL's
+   * round(x, d) takes only NUMERIC, which a double enters with 15 digits: 36.94125
+   * came out 36.9413 where DuckDB's double, 36.941249999…, gives 36.9412.)
+   */
+  roundDouble(x: string, digits: number): string;
+  /** Whether text matches a regular expression (`pattern`, a string literal). */
+  regexpMatches(text: string, pattern: string): string;
   /** A one-element array. */
   arrayOf(expression: string): string;
   /**
@@ -78,8 +92,6 @@ export interface SqlFunctions {
   sideBySide(left: PerCustomerRelation, right: PerCustomerRelation): string;
   /** The continuous percentile `p` (0..1, a literal) of `expression`, an aggregate. */
   percentile(expression: string, p: number): string;
-  /** A DOUBLE rounded to `places` decimals, still a DOUBLE. */
-  roundDouble(expression: string, places: number): string;
   /** A DATE as text, YYYY-MM-DD. */
   isoDate(expression: string): string;
   /** A TIMESTAMP (UTC, no zone) as text, YYYY-MM-DDTHH:MM:SSZ (whole seconds). */
@@ -111,6 +123,11 @@ export const PORTABLE_SQL: SqlFunctions = {
   median: (x) => `percentile_cont(0.5) WITHIN GROUP (ORDER BY ${x})`,
   largestTwo: (x) => `(array_agg(${x} ORDER BY ${x} DESC))[1:2]`,
   argMin: (value, by) => `(array_agg(${value} ORDER BY ${by}))[1]`,
+  regexpMatches: (text, pattern) => `(${text} ~ ${pattern})`,
+  roundDouble: (x, digits) => {
+    const scaled = `(CAST(${x} AS DOUBLE PRECISION) * 1e${digits})`;
+    return `(sign(${scaled}) * floor(abs(${scaled}) + 0.5) / 1e${digits})`;
+  },
   arrayOf: (x) => `ARRAY[${x}]`,
   // Stacked and grouped by customer_id, each column from the one side that has it. A FULL OUTER JOIN gives its
   // customer_id as a coalesce of both sides', which Citus does not take for the distribution column: it sends
@@ -124,7 +141,6 @@ export const PORTABLE_SQL: SqlFunctions = {
   GROUP BY customer_id) side_by_side`;
   },
   percentile: (x, p) => `percentile_cont(${p}) WITHIN GROUP (ORDER BY ${x})`,
-  roundDouble: (x, places) => `CAST(round(CAST(${x} AS NUMERIC), ${places}) AS DOUBLE PRECISION)`,
   isoDate: (x) => `to_char(${x}, 'YYYY-MM-DD')`,
   isoTimestamp: (x) => `to_char(${x}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`,
   // The path as a text[] literal: keys are crm's own names, never user input.
@@ -152,10 +168,13 @@ export interface EngineCapabilities {
   readonly distributed: boolean;
   /** What `CREATE TABLE … AS SELECT` makes: a table like any other, or (Citus) a table local to the coordinator. */
   readonly createTableAs: 'table' | 'local-on-citus';
+  /** Where the run history lives: a database file the run names (--db), or the tables of the engine's own schema. */
+  readonly history: 'database file' | 'schema';
 }
 
 /** The embedded engine (DuckDB): one process, CREATE TABLE AS as usual (how a table is replaced is the dialect's createTempTableAs). */
 export const EMBEDDED_CAPABILITIES: EngineCapabilities = {
   distributed: false,
   createTableAs: 'table',
+  history: 'database file',
 };

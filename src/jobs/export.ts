@@ -7,7 +7,7 @@ import type { Engine, QueryEngine } from '../engine/Engine.js';
 import { removeDeadTempFiles, tempPathBeside } from '../io/atomic.js';
 import { onInterrupt } from '../io/interrupt.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../io/leftovers.js';
-import { excelSafeSql, writeQuery, type TableFormat } from '../io/writers.js';
+import { excelSafeSql, type TableFormat } from '../io/writers.js';
 import { buildExport, type ExportCounts, type ExportFilters } from '../pipeline/export.js';
 import { recordedRunPaths } from '../pipeline/runs.js';
 import { testPoint } from '../testHooks.js';
@@ -40,8 +40,7 @@ export async function exportJob(
     const forget = onInterrupt({ remove: scratch });
     testPoint('export-writing');
     try {
-      // The writers take the embedded engine's type; on PostgreSQL they stream out with COPY … TO STDOUT once io/writers.ts does (issue 14).
-      await writeQuery(engine as Engine, select, format, temp, { crlf: true });
+      await engine.writeQuery(select, format, temp, { crlf: true });
       if (out) await rename(temp, out);
       else await copyToStdout(temp);
     } finally {
@@ -56,7 +55,7 @@ export async function exportJob(
 async function exportColumnsSql(engine: QueryEngine & { textColumns(table: string): Promise<string[]> }, columns: readonly string[], excelSafe: boolean): Promise<string[]> {
   const q = engine.dialect.quoteIdentifier;
   const text = new Set(excelSafe ? await engine.textColumns('export_rows') : []);
-  return columns.map((c) => (text.has(c) ? `${excelSafeSql(q(c))} AS ${q(c)}` : q(c)));
+  return columns.map((c) => (text.has(c) ? `${excelSafeSql(engine.dialect)(q(c))} AS ${q(c)}` : q(c)));
 }
 
 /** Copies a file to stdout; a reader that stops early (`| head`) ends the copy quietly. */

@@ -1,5 +1,5 @@
 import { defaultMemoryLimit } from '../config/schema.js';
-import type { HistoryEngine, RunHistory } from '../engine/Engine.js';
+import type { Engine, RunHistory } from '../engine/Engine.js';
 import { openEngine, parseEngineSpec } from '../engine/openEngine.js';
 import { checkSchemaName } from '../engine/postgres/connection.js';
 import { UsageError } from '../errors.js';
@@ -45,7 +45,7 @@ export type RefuseOut = (recorded: RecordedRunPaths) => Promise<void>;
  * happens. The engine is bounded by the memory limit (the default one unless
  * given), as every command's is.
  */
-export async function withHistory<T>(options: HistoryJobOptions, work: (engine: HistoryEngine, history: RunHistory) => Promise<T>): Promise<T> {
+export async function withHistory<T>(options: HistoryJobOptions, work: (engine: Engine, history: RunHistory) => Promise<T>): Promise<T> {
   checkHistorySource(options);
   const engine = await openEngine(options.engine, { memoryLimit: options.memoryLimit ?? defaultMemoryLimit(), tempDir: options.tempDir, schema: options.schema });
   try {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { HistoryEngine, QueryEngine, RunHistory } from '../engine/Engine.js';
+import type { Engine, QueryEngine, RunHistory } from '../engine/Engine.js';
 import { DEFAULT_DB_WAIT_SECONDS } from '../config/schema.js';
 import { DatabaseInUseError, InputError, UsageError } from '../errors.js';
 import { testPoint } from '../testHooks.js';
@@ -28,7 +28,7 @@ export function checkDatabasePath(dbPath: string): void {
  * its history, a report being made), this retries for up to `waitSeconds`
  * before it fails with an error that says so.
  */
-export async function openHistoryWaiting(engine: HistoryEngine, db: string | null, options: AttachOptions = {}): Promise<RunHistory> {
+export async function openHistoryWaiting(engine: Engine, db: string | null, options: AttachOptions = {}): Promise<RunHistory> {
   const waitSeconds = options.waitSeconds ?? DEFAULT_DB_WAIT_SECONDS;
   const deadline = Date.now() + waitSeconds * 1000;
   let warned = false;
@@ -56,7 +56,7 @@ export async function openHistoryWaiting(engine: HistoryEngine, db: string | nul
  * on a distributed engine: scores by customer, the rest replicated). The
  * engine moves a DuckDB database of the old layout (labels as text) to the current one.
  */
-export async function attachHistory(engine: HistoryEngine, db: string | null, options: AttachOptions = {}): Promise<RunHistory> {
+export async function attachHistory(engine: Engine, db: string | null, options: AttachOptions = {}): Promise<RunHistory> {
   const history = await openHistoryWaiting(engine, db, { ...options, readOnly: false });
   try {
     for (const relation of HISTORY_RELATIONS(history.qualifier, engine.dialect)) {
@@ -83,7 +83,7 @@ export async function inTransaction(engine: QueryEngine, work: () => Promise<voi
   }
 }
 
-export async function detachHistory(engine: HistoryEngine): Promise<void> {
+export async function detachHistory(engine: Engine): Promise<void> {
   await engine.closeHistory();
 }
 

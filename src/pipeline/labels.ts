@@ -4,7 +4,8 @@ import {
   ADD_NEW_LABELS_SQL,
   KNOWN_LABEL_COUNT_SQL,
   KNOWN_LABELS_SQL,
-  LABEL_TYPE_SQL,
+  labelTypeSql,
+  RUN_LABELS_IN_ORDER_SQL,
   runLabelsTableSql,
   vocabularyTableSql,
 } from '../sql/labels.js';
@@ -26,7 +27,9 @@ export async function defineLabels(engine: Engine, vocabulary: readonly string[]
   }
   await runStatements(engine, vocabularyTableSql(engine.dialect));
   await addLabels(engine, vocabulary);
-  for (const sql of LABEL_TYPE_SQL) await engine.run(sql);
+  // A few hundred labels: the type is written out, as no engine but DuckDB makes an ENUM from a query.
+  const labels = (await engine.all<{ label: string }>(RUN_LABELS_IN_ORDER_SQL)).map((r) => r.label);
+  for (const sql of labelTypeSql(engine.dialect, labels)) await engine.run(sql);
   return { known };
 }
 

@@ -1,6 +1,6 @@
 import { access, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { HistoryEngine, QueryEngine, RunHistory } from '../engine/Engine.js';
+import type { Engine, QueryEngine, RunHistory } from '../engine/Engine.js';
 import { readJournal, recoverInterruptedPublish, removeJournal, rollForward } from '../io/atomic.js';
 import { COUNT_PENDING_RUNS_SQL, FORGET_RUN_SQL, LIST_PENDING_RUNS_SQL, MARK_PUBLISHED_SQL, PRUNE_SCORES_SQL, PRUNE_UP_TO_SQL } from '../sql/history.js';
 import { testPoint } from '../testHooks.js';
@@ -66,7 +66,7 @@ async function settlePendingRuns(engine: QueryEngine, history: RunHistory): Prom
 }
 
 /** Opens the history for writing (`db`: its file on DuckDB), settling runs that a killed process left pending. */
-export async function openHistory(engine: HistoryEngine, db: string | null, options: AttachOptions): Promise<RunHistory> {
+export async function openHistory(engine: Engine, db: string | null, options: AttachOptions): Promise<RunHistory> {
   const history = await attachHistory(engine, db, options);
   try {
     await settlePendingRuns(engine, history);
@@ -78,7 +78,7 @@ export async function openHistory(engine: HistoryEngine, db: string | null, opti
 }
 
 /** Whether the open history has runs left pending (a database from before pending runs has none). */
-export async function hasPendingRuns(engine: HistoryEngine, history: RunHistory): Promise<boolean> {
+export async function hasPendingRuns(engine: Engine, history: RunHistory): Promise<boolean> {
   if (!(await engine.historyHas('pending_runs'))) return false;
   return (await engine.one<{ n: number }>(COUNT_PENDING_RUNS_SQL(history.qualifier)))!.n > 0;
 }
@@ -90,18 +90,24 @@ export async function hasPendingRuns(engine: HistoryEngine, history: RunHistory)
  * That database, if it exists, is thereby also checked to open: a busy or
  * foreign file fails the run now, not after the scoring.
  */
-export async function recoverBeforeRun(engine: HistoryEngine, out: string, dbPath: string | null, options: AttachOptions): Promise<void> {
+export async function recoverBeforeRun(engine: Engine, out: string, history: HistoryTarget | null, options: AttachOptions): Promise<void> {
   const journal = await recoverInterruptedPublish(out);
   if (journal?.run) {
-    const journalDb = path.resolve(out, journal.run.db);
-    if (await exists(journalDb)) {
+    // null: the history is the engine's own schema, settled below.
+    const journalDb = journal.run.db === null ? null : path.resolve(out, journal.run.db);
+    if (journalDb !== null && (await exists(journalDb))) {
       await openHistory(engine, journalDb, options);
       await detachHistory(engine);
     }
     await removeJournal(out);
   }
-  if (dbPath && (await exists(dbPath))) {
-    await openHistory(engine, dbPath, options);
+  if (history && (history.db === null || (await exists(history.db)))) {
+    await openHistory(engine, history.db, options);
     await detachHistory(engine);
   }
+}
+
+/** Where a run is recorded: its database file (`db`), or, null, the engine's own schema (PostgreSQL). */
+export interface HistoryTarget {
+  db: string | null;
 }

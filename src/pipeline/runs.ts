@@ -1,4 +1,4 @@
-import type { HistoryEngine, QueryEngine, RunHistory } from '../engine/Engine.js';
+import type { Engine, QueryEngine, RunHistory } from '../engine/Engine.js';
 import { InputError, UsageError } from '../errors.js';
 import {
   HISTORY_OVERVIEW_SQL,
@@ -22,7 +22,7 @@ import { hasPendingRuns, openHistory } from './publish.js';
  * a moment): what the command reads is only published runs.
  */
 export async function attachHistoryReadOnly(
-  engine: HistoryEngine,
+  engine: Engine,
   db: string | null,
   options: { waitSeconds?: number; log?: Logger } = {},
 ): Promise<RunHistory> {
@@ -70,7 +70,7 @@ export interface HistoryOverview {
 }
 
 /** How big the open history is, and how much of it is kept. */
-export async function historyOverview(engine: HistoryEngine, history: RunHistory): Promise<HistoryOverview> {
+export async function historyOverview(engine: Engine, history: RunHistory): Promise<HistoryOverview> {
   const row = (await engine.one<{ runs: number; kept: number; keep_runs: string | null }>(HISTORY_OVERVIEW_SQL(history.qualifier, engine.dialect)))!;
   return { bytes: await engine.historyBytes(), runs: row.runs, kept: row.kept, keepRuns: row.keep_runs };
 }

@@ -8,7 +8,6 @@
  * gathered in the same pass: days with a net amount ≥ 0.
  */
 import type { Dialect, RecipeStatement } from '../engine/dialect.js';
-import { RUN_DAY } from '../engine/duckdb/ingest/queries.js';
 
 /**
  * Occasions. With one source and no order ids, customer_days already has one
@@ -129,7 +128,7 @@ SELECT customer_id,
        last_purchase,
        orders::BIGINT AS orders,
        revenue,
-       CASE WHEN orders > 0 THEN round(revenue / orders, 4) END AS avg_order_value,
+       CASE WHEN orders > 0 THEN ${d.sql.roundDouble(`CAST(revenue AS ${d.sql.double}) / orders`, 4)} END AS avg_order_value,
        (${d.daysBetween('last_purchase', '$asOf::DATE')})::BIGINT AS recency_days,
        (${d.daysBetween('first_purchase', '$asOf::DATE')})::BIGINT AS tenure_days${
          hasNeeds(needs)
@@ -154,8 +153,8 @@ export const ROW_COUNTS_SQL = `
 SELECT (SELECT coalesce(sum(rows), 0) FROM customer_days WHERE order_date > $asOf)::BIGINT AS excluded,
        (SELECT count(*) FROM customer_features)::BIGINT AS customers`;
 
-/** The default as-of: the latest date on or before the day of the run (a row a day after it is accepted, not the as-of). */
-export const LATEST_DATE_SQL = `SELECT strftime(max(order_date), '%Y-%m-%d') AS as_of FROM customer_days WHERE order_date <= ${RUN_DAY}`;
+/** The default as-of: the latest date on or before the day of the run, `$runDay` (a row a day after it is accepted, not the as-of). */
+export const LATEST_DATE_SQL = `SELECT CAST(max(order_date) AS VARCHAR) AS as_of FROM customer_days WHERE order_date <= CAST($runDay AS DATE)`;
 
 /** occasionsSql made a view or a table. */
 export const dropOccasionsSql = (isView: boolean) => `DROP ${isView ? 'VIEW' : 'TABLE'} IF EXISTS occasions`;

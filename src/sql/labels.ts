@@ -27,18 +27,20 @@ GROUP BY label`;
 /** How many labels are known, and whether their ids are 0..n−1 as the ENUM codes need. */
 export const KNOWN_LABEL_COUNT_SQL = `SELECT count(*)::BIGINT AS known, count(*) = coalesce(max(label_id) + 1, 0) AS dense FROM run_labels`;
 
+/** The run's labels in id order: the values of the label ENUM. */
+export const RUN_LABELS_IN_ORDER_SQL = `SELECT label FROM run_labels ORDER BY label_id`;
+
 /**
- * The label ENUM in id order, so that a value's code is its label id
- * (DuckDB's enum_code). DuckDB-specific: CREATE TYPE ... AS ENUM (SELECT ...).
+ * The label ENUM of `labels` (in id order, so that a value's code is its
+ * label id: the dialect's labelId), made again with the tables that use it.
  * `label_values` gives the ENUM value of an id, to read earlier runs' codes.
  */
-export const LABEL_TYPE_SQL = [
+export const labelTypeSql = (d: Dialect, labels: readonly string[]): string[] => [
   `DROP VIEW IF EXISTS scored`,
   `DROP TABLE IF EXISTS final_scores`,
   `DROP TABLE IF EXISTS label_values`,
-  `DROP TYPE IF EXISTS ${LABEL_TYPE}`,
-  `CREATE TYPE ${LABEL_TYPE} AS ENUM (SELECT label FROM run_labels ORDER BY label_id)`,
-  `CREATE TEMP TABLE label_values AS SELECT label_id, label::${LABEL_TYPE} AS label FROM run_labels`,
+  ...d.createEnumType(LABEL_TYPE, labels),
+  `CREATE TEMP TABLE label_values AS SELECT label_id, CAST(label AS ${LABEL_TYPE}) AS label FROM run_labels`,
 ];
 
 /** The labels this run adds to the history database's `labels` (ids from `$known` on). */

@@ -200,12 +200,12 @@ SELECT value_decile AS decile,
 FROM final_scores GROUP BY value_decile ORDER BY value_decile`;
 
 /** Customers, revenue and shares per named segment (every segment listed, even when empty). */
-export const SEGMENTS_SQL = `
+export const segmentsSql = (d: Dialect) => `
 WITH names AS (SELECT segment, min(cell) AS first_cell FROM segment_map GROUP BY segment),
 per AS (SELECT CAST(rfm_segment AS VARCHAR) AS rfm_segment, count(*) AS customers, ${exactSum('revenue')} AS revenue FROM final_scores GROUP BY rfm_segment)
 SELECT names.segment,
        coalesce(per.customers, 0)::BIGINT AS customers,
-       round(CAST(coalesce(per.customers, 0) AS DOUBLE PRECISION) / (SELECT count(*) FROM final_scores), 6)::DOUBLE PRECISION AS customer_share,
+       ${d.sql.roundDouble('CAST(coalesce(per.customers, 0) AS DOUBLE PRECISION) / (SELECT count(*) FROM final_scores)', 6)}::DOUBLE PRECISION AS customer_share,
        coalesce(per.revenue, 0)::DOUBLE PRECISION AS revenue,
        round(coalesce(per.revenue, 0) / nullif((SELECT ${exactSum('revenue')} FROM final_scores), 0), 6)::DOUBLE PRECISION AS revenue_share
 FROM names LEFT JOIN per ON per.rfm_segment = names.segment

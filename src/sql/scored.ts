@@ -98,14 +98,18 @@ export const labelConstant = (quoted: string) => `${quoted}::${LABEL_TYPE}`;
 export function assembleScoredSql(
   stages: ReadonlySet<ScoredColumn['stage']>,
   layers: readonly Layer[],
-  q: (name: string) => string,
+  d: Dialect,
   internal: readonly string[] = [],
 ): string {
+  const q = d.quoteIdentifier;
   const columns = SCORED_COLUMNS.filter((c) => c.stage !== 'history' && !c.afterScoring && stages.has(c.stage)).map(
-    (c) => `CAST(${q(c.name)} AS ${c.label ? LABEL_TYPE : c.type}) AS ${q(c.name)}`,
+    (c) => `CAST(${q(c.name)} AS ${c.label ? LABEL_TYPE : sqlType(d, c.type)}) AS ${q(c.name)}`,
   );
-  return `CREATE OR REPLACE TEMP VIEW scored AS SELECT ${[...columns, ...internal.map(q)].join(', ')} FROM (${stack(layers)})`;
+  return `CREATE OR REPLACE TEMP VIEW scored AS SELECT ${[...columns, ...internal.map(q)].join(', ')} FROM (${stack(layers)}) layers`;
 }
+
+/** A column type of SCORED_COLUMNS (DuckDB's names) in the engine's words. */
+export const sqlType = (d: Dialect, type: string): string => (type === 'DOUBLE' ? d.sql.double : type === 'TINYINT' ? d.sql.tinyint : type);
 
 /** Expressions over final_scores for the columns given after scoring, by name. */
 export type AfterScoring = Readonly<Record<string, string>>;

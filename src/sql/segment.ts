@@ -109,19 +109,20 @@ const nearestClusterSql = (features: readonly FeatureName[], k: number, source: 
   const clusters = Array.from({ length: k }, (_, i) => i);
   const distances = clusters.map((i) => `d${i}`);
   const nearest = k === 1 ? '0' : `CASE ${clusters.slice(0, -1).map((i) => `WHEN d${i} = d_min THEN ${i}`).join(' ')} ELSE ${k - 1} END`;
+  // The model's columns, the z-scores and the distances pass through to the next layer unused (see clvLayerSql).
   return `
-SELECT * EXCLUDE (${distances.join(', ')}, d_min), (${nearest})::INTEGER AS raw_cluster
+SELECT *, (${nearest})::INTEGER AS raw_cluster
 FROM (
   SELECT *, least(${distances.join(', ')}) AS d_min
   FROM (
-    SELECT * EXCLUDE (${[...features.map((f) => `z_${f}`), ...clusterModelColumns(features, k)].join(', ')}),
+    SELECT *,
            ${clusters.map((i) => `${features.map((f) => `(z_${f} - c${i}_${f}) * (z_${f} - c${i}_${f})`).join(' + ')} AS d${i}`).join(',\n           ')}
     FROM (
       SELECT s.*, m.*, ${features.map((f) => `${zExpression(FEATURE_SQL[f], `m.mean_${f}`, `m.std_${f}`)} AS z_${f}`).join(',\n             ')}
       FROM (${source}) s CROSS JOIN cluster_model m
-    )
-  )
-)`;
+    ) scaled
+  ) distances
+) nearest`;
 };
 
 /** The stage's layer: every customer's nearest centroid, `raw_cluster` (numbered and named after scoring). */
@@ -148,7 +149,7 @@ SELECT raw_cluster,
        ${sql.median('revenue')}::DOUBLE PRECISION AS median_revenue,
        ${
          withClv
-           ? `round(${exactMean('clv', 6)}, 4)::DOUBLE PRECISION AS mean_clv, round(${sql.median('clv')}, 4)::DOUBLE PRECISION AS median_clv`
+           ? `round(${exactMean('clv', 6)}, 4)::DOUBLE PRECISION AS mean_clv, ${sql.roundDouble(sql.median('clv'), 4)}::DOUBLE PRECISION AS median_clv`
            : 'CAST(NULL AS DOUBLE PRECISION) AS mean_clv, CAST(NULL AS DOUBLE PRECISION) AS median_clv'
        }
 FROM final_scores
@@ -183,9 +184,9 @@ export const clusterColumnsSql = (clusters: readonly NamedCluster[], quote: (val
 };
 
 /** clusters.csv, from the profiles of the finished table. */
-export const CLUSTERS_CSV_SQL = `
+export const clustersCsvSql = (d: Dialect) => `
 SELECT l.cluster, l.cluster_label, p.customers,
-       round(CAST(p.customers AS DOUBLE PRECISION) / (SELECT customers FROM cluster_profiles WHERE raw_cluster IS NULL), 6)::DOUBLE PRECISION AS share,
+       ${d.sql.roundDouble('CAST(p.customers AS DOUBLE PRECISION) / (SELECT customers FROM cluster_profiles WHERE raw_cluster IS NULL)', 6)}::DOUBLE PRECISION AS share,
        p.mean_recency_days, p.median_recency_days, p.mean_orders, p.median_orders,
        round(p.mean_revenue, 4)::DOUBLE PRECISION AS mean_revenue, p.median_revenue, p.mean_clv, p.median_clv
 FROM cluster_profiles p JOIN cluster_labels l USING (raw_cluster)

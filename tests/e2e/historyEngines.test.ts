@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import type { HistoryEngine } from '../../src/engine/Engine.js';
+import type { Engine } from '../../src/engine/Engine.js';
 import { attachHistory } from '../../src/pipeline/history.js';
 import { describeEachEngine, POSTGRES_URL } from '../engines.js';
 import { lastMessage, logLines, runCli, tempDir } from '../helpers.js';
@@ -28,7 +28,7 @@ describeEachEngine("crm runs, migration and report on each engine's history", im
   let where: RegExp;
 
   beforeAll(async () => {
-    const engine = under.engine() as HistoryEngine;
+    const engine = under.engine() as Engine;
     const db = path.join(await tempDir(), 'crm.duckdb');
     const history = await attachHistory(engine, db);
     await recordTestRun(engine, history, 1, '2024-01-31', RUN_1, { inputs: ['a.csv', 'b.csv'], out: 'out1' });

@@ -61,19 +61,6 @@ function duckdbOnlySyntax(text: string): string[] {
  */
 const STILL_DUCKDB_ONLY: Record<string, { syntax: string[]; reason: string }> = {
   'src/engine/dialect.ts': { syntax: ['median('], reason: 'declares the median hook, named after the function it stands for' },
-  'src/io/writers.ts': {
-    syntax: ['::DOUBLE', 'HUGEINT', 'date_diff('],
-    reason: "the Arrow writer maps DuckDB's column types and casts for DuckDB's Arrow export; it moves to engine/duckdb with the COPY writers",
-  },
-  'src/sql/clv.ts': {
-    syntax: ['EXCLUDE ('],
-    reason: "the CLV layer (clvLayerSql) drops its helper columns (day counts, u, the fitted parameters) with EXCLUDE; the portable form needs the source's column list, which the layers do not pass yet",
-  },
-  'src/sql/features.ts': { syntax: ['strftime('], reason: "the default as-of reads the run's day from a DuckDB variable set by the DuckDB ingest (RUN_DAY)" },
-  'src/sql/segment.ts': {
-    syntax: ['EXCLUDE ('],
-    reason: "the clusters layer drops the model's columns and distances with EXCLUDE, as the CLV layer does (same fix, same wait)",
-  },
 };
 
 const DRIVER = /from\s+['"]@duckdb\/node-api['"]|import\(\s*['"]@duckdb\/node-api['"]\s*\)|require\(\s*['"]@duckdb\/node-api['"]\s*\)/;

@@ -10,7 +10,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import type { HistoryEngine, RunHistory } from '../../src/engine/Engine.js';
+import type { Engine, RunHistory } from '../../src/engine/Engine.js';
 import { DatabaseInUseError, UsageError } from '../../src/errors.js';
 import { buildExport, type ExportFilters } from '../../src/pipeline/export.js';
 import { addHistoryColumns, attachHistory } from '../../src/pipeline/history.js';
@@ -26,14 +26,14 @@ import { recordTestRun, RUN_1, RUN_2 } from '../historyRuns.js';
 const NO_FILTERS: ExportFilters = { segments: [], cells: [], stages: [], clusters: [] };
 
 describeEachEngine('run history', import.meta.url, (under) => {
-  let engine: HistoryEngine;
+  let engine: Engine;
   let history: RunHistory;
   let dir: string;
   /** DuckDB's history file; PostgreSQL keeps the history in the suite's schema and does not read it. */
   let db: string;
 
   beforeAll(async () => {
-    engine = under.engine() as HistoryEngine;
+    engine = under.engine() as Engine;
     dir = await tempDir();
     db = path.join(dir, 'crm.duckdb');
     history = await attachHistory(engine, db);
@@ -180,8 +180,8 @@ describeEachEngine(
   import.meta.url,
   (under) => {
     it('one process records at a time: a second writer or reader waits while one writes; readers share', async () => {
-      const first = under.engine() as HistoryEngine;
-      const second = (await under.open()) as HistoryEngine;
+      const first = under.engine() as Engine;
+      const second = (await under.open()) as Engine;
       try {
         await attachHistory(first, null);
         await expect(second.openHistory({ readOnly: true })).rejects.toThrow(DatabaseInUseError);
@@ -201,8 +201,8 @@ describeEachEngine(
     });
 
     it('a run waits for the history while another holds it (--db-wait), and without waiting says it is in use', async () => {
-      const first = under.engine() as HistoryEngine;
-      const second = (await under.open()) as HistoryEngine;
+      const first = under.engine() as Engine;
+      const second = (await under.open()) as Engine;
       try {
         await first.openHistory({ readOnly: false });
         await expect(attachHistory(second, null, { waitSeconds: 0 })).rejects.toThrow(/the database is in use by another process: another crm process holds the run history in schema/);

@@ -5,12 +5,13 @@ import path from 'node:path';
 import { CrmError, DatabaseInUseError, InputError, OutOfMemoryError } from '../../errors.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
 import { onInterrupt } from '../../io/interrupt.js';
-import type { Engine, HistoryPlacement, IngestOptions, Ingested, NumericColumns, Pulled, RejectReasons, RunHistory, SqlParams } from '../Engine.js';
+import type { Engine, HistoryPlacement, IngestOptions, Ingested, NumericColumns, Pulled, RejectReasons, RunHistory, SqlParams, TableFormat, WriteOptions } from '../Engine.js';
 import { duckdbDialect } from './dialect.js';
 import { historyHas, HISTORY_ALIAS, openHistoryFile } from './historyFile.js';
 import { giveBackPrunedSpace, removeAbandonedRewrites } from './historySpace.js';
 import { dropCustomerDays, expandInputs, ingest, rejectReasons, setRunDay } from './ingest/ingest.js';
 import { readerKindOf } from './ingest/readFiles.js';
+import { writeDuckDbQuery } from './writers.js';
 
 export interface DuckDbEngineOptions {
   /** Database file; ':memory:' (default) for a scratch engine. */
@@ -274,6 +275,10 @@ export class DuckDbEngine implements Engine {
   /** Rows read into JS; no bytes, as nothing crosses a wire (Pulled). */
   pulled(): Pulled {
     return { rows: this.rowsRead, bytes: 0 };
+  }
+
+  writeQuery(query: string, format: TableFormat, file: string, options?: WriteOptions): Promise<void> {
+    return writeDuckDbQuery(this, query, format, file, options);
   }
 
   async describeSettings(): Promise<Record<string, unknown>> {

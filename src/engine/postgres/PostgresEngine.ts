@@ -1,3 +1,4 @@
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -5,10 +6,10 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { CrmError, DatabaseInUseError } from '../../errors.js';
+import { CrmError, DatabaseInUseError, UsageError } from '../../errors.js';
 import { onInterrupt } from '../../io/interrupt.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
-import type { HistoryPlacement, HistoryVerbs, NumericColumns, Pulled, QueryEngine, RunHistory, SqlParams } from '../Engine.js';
+import type { Engine, HistoryPlacement, IngestOptions, Ingested, NumericColumns, Pulled, RejectReasons, RunHistory, SqlParams, TableFormat, WriteOptions } from '../Engine.js';
 import type { Dialect, EngineCapabilities } from '../dialect.js';
 import { runStatements } from '../tables.js';
 import { connectTimeoutMillis, describeTarget, type PostgresTarget } from './connection.js';
@@ -16,9 +17,11 @@ import { CITUS_CAPABILITIES, citusDialect, DISTRIBUTION_COLUMN, POSTGRES_CAPABIL
 import { translatePostgresError } from './errors.js';
 import { bindPlaceholders } from './placeholders.js';
 import { createScratchSchema, removeAbandonedScratchSchemas } from './scratch.js';
-import { copyText, crmTypes } from './values.js';
+import { crmTypes } from './values.js';
 import { historyBytesSql, historyLockSql } from './history.js';
 import { DuckDbEngine } from '../duckdb/DuckDbEngine.js';
+import { ingestSourceTable, SOURCE_REJECT_REASONS_SQL } from './sourceTable.js';
+import { copyFromLocal, copyToLocal, postgresTypeOf, uniqueName, type ResultColumn } from './transfer.js';
 
 export interface PostgresEngineOptions {
   target: PostgresTarget;
@@ -39,6 +42,11 @@ export { DISTRIBUTION_COLUMN };
 
 const q = postgresDialect.quoteIdentifier;
 
+/** The customer-day rows of a run (the ingest contract): amounts as exact decimals, as on DuckDB. */
+const CUSTOMER_DAY_COLUMNS = 'customer_id TEXT, order_date DATE, order_id TEXT, amount NUMERIC(18,4), rows BIGINT';
+/** rejects.csv's columns. */
+export const REJECT_COLUMNS = 'source TEXT, line BIGINT, reason TEXT, customer_id TEXT, order_date TEXT, amount TEXT, raw_line TEXT';
+
 /** Scratch folders of killed runs: see DuckDbEngine's spill folder. */
 const removeAbandonedScratchFolders = (dir: string) => removeLeftByDeadProcesses(dir, ownerOnThisMachine('crm-postgres'));
 
@@ -54,7 +62,7 @@ export interface TableFill {
  * when the extension is installed in the database. One client, one session:
  * temporary tables and settings last until close.
  */
-export class PostgresEngine implements QueryEngine, HistoryVerbs {
+export class PostgresEngine implements Engine {
   readonly name = 'PostgreSQL';
   /** The PostgreSQL dialect; on Citus, its table recipes aimed at the run's scratch schema. */
   private runDialect: Dialect = postgresDialect;
@@ -69,6 +77,12 @@ export class PostgresEngine implements QueryEngine, HistoryVerbs {
   /** The embedded engine that reads input files and writes output files on this machine, opened when first needed. */
   private localEngine: Promise<DuckDbEngine> | null = null;
   private localOptions: Pick<PostgresEngineOptions, 'timezone' | 'threads' | 'memoryLimit' | 'tempDir'> = {};
+  /** The run's day (setRunDay), for the future-date check of a source table. */
+  private runDay: string | null = null;
+  /** Whether the rejects came from files read locally (their reasons and hints are the local engine's). */
+  private rejectsAreLocal = false;
+  /** This session's tables outside pg_temp (distributed tables cannot be temporary): dropped on close if still there. */
+  private readonly runTables = new Set<string>();
 
   private constructor(
     private readonly client: pg.Client,
@@ -150,6 +164,10 @@ export class PostgresEngine implements QueryEngine, HistoryVerbs {
           `SET standard_conforming_strings = on`,
           `SET TimeZone = ${postgresDialect.quoteString(options.timezone ?? 'UTC')}`,
           `SET search_path TO ${q(schema)}, public`,
+          // The stage queries are long expressions over temp tables the planner has no statistics for: its row
+          // estimates run to 10^20, and JIT compiling the scored table's query took 18 s of a 19 s CDNOW run.
+          `SET jit = off`,
+          `SET DateStyle = 'ISO, YMD'`,
         ].join('; '),
       );
       // Looked up first: a user allowed to use a schema its DBA made may not be allowed to create one.
@@ -384,40 +402,128 @@ export class PostgresEngine implements QueryEngine, HistoryVerbs {
     return null;
   }
 
+
+
+  /** COPY … FROM STDIN fed from a local file (transfer.ts). */
+  async copyIn(copySql: string, file: string): Promise<void> {
+    await this.translated(() => pipeline(createReadStream(file), this.client.query(copyStreams.from(copySql))));
+  }
+
+  /** COPY … TO STDOUT into a local file (transfer.ts). */
+  async copyOut(copySql: string, file: string): Promise<void> {
+    await this.translated(() => pipeline(this.client.query(copyStreams.to(copySql)), createWriteStream(file)));
+  }
+
+  /** The columns a query returns: name, type oid and modifier (transfer.ts reads them back with these types). */
+  async resultColumns(query: string): Promise<ResultColumn[]> {
+    const result = await this.translated(() => this.client.query(`SELECT * FROM (${query}) crm_result LIMIT 0`));
+    return result.fields.map((f) => ({ name: f.name, oid: f.dataTypeID, typmod: f.dataTypeModifier }));
+  }
+
   /**
-   * A side file of an export (contacts, a suppression list) into temporary
-   * table `table`, every column as text: read on this machine by the local
-   * engine, as on DuckDB, then streamed in with COPY. Such files are a list of
-   * people, small beside the history.
+   * The input files are read and checked by the local DuckDB exactly as on
+   * the DuckDB engine (same rejects, same counts); the accepted customer-day
+   * rows are then streamed into a per-customer table of the cluster
+   * (distributed by customer_id on Citus), the rejects into a temp table.
+   * `--source-table` reads a table of the cluster instead (sourceTable.ts).
    */
-  async loadSideFile(table: string, file: string, options: { header?: boolean } = {}): Promise<string[]> {
+  async ingest(inputs: readonly string[], options: IngestOptions): Promise<Ingested> {
+    // One clock for both sessions: the local DuckDB checks the files' dates against the same day.
+    const now = options.now ?? new Date();
+    const runDay = await this.setRunDay(now);
+    if (options.sourceTable) {
+      if (inputs.length) throw new UsageError('give either input files or --source-table, not both');
+      this.rejectsAreLocal = false;
+      const days = await this.newCustomerDaysTable();
+      return ingestSourceTable(this, options.sourceTable, days, { ...options, runDay });
+    }
+    const local = await this.local();
+    const ingested = await local.ingest(inputs, { ...options, now });
+    this.rejectsAreLocal = true;
+    const days = await this.newCustomerDaysTable();
+    await copyFromLocal(this, local, `SELECT customer_id, order_date, order_id, amount, rows FROM ${ingested.customerDays}`, days);
+    await this.run(`DROP VIEW IF EXISTS pg_temp.customer_days; CREATE TEMP VIEW customer_days AS SELECT * FROM ${days}`);
+    await this.run(`DROP TABLE IF EXISTS pg_temp.rejects; CREATE TEMP TABLE rejects (${REJECT_COLUMNS})`);
+    await copyFromLocal(this, local, `SELECT source, line, reason, customer_id, order_date, amount, raw_line FROM ${ingested.rejects}`, 'rejects');
+    await local.dropCustomerDays(ingested);
+    return { ...ingested, runDay, customerDays: 'customer_days', rejects: 'rejects', dayTables: [days] };
+  }
+
+  /** A new per-customer table for the customer days of this run, in crm's schema; returns its qualified name. */
+  private async newCustomerDaysTable(): Promise<string> {
+    const name = `${q(this.schema)}.${q(uniqueName('crm_customer_days'))}`;
+    this.runTables.add(name);
+    await this.run(`CREATE TABLE ${name} (${CUSTOMER_DAY_COLUMNS})`);
+    if (this.capabilities.distributed) await this.run(`SELECT create_distributed_table(?, ?, colocate_with => 'default')`, [name, DISTRIBUTION_COLUMN]);
+    return name;
+  }
+
+  expandInputs(inputs: readonly string[]): Promise<string[]> {
+    return this.local().then((local) => local.expandInputs(inputs));
+  }
+
+  async setRunDay(now: Date): Promise<string> {
+    const row = await this.one<{ day: string }>(`SELECT to_char(CAST(CAST(? AS TIMESTAMPTZ) AS DATE), 'YYYY-MM-DD') AS day`, [now.toISOString()]);
+    this.runDay = row!.day;
+    return this.runDay;
+  }
+
+  async rejectReasons(options: Pick<IngestOptions, 'decimalSeparator' | 'dateFormat'>): Promise<RejectReasons> {
+    if (this.rejectsAreLocal) return (await this.local()).rejectReasons(options);
+    const rows = await this.all<{ reason: string; n: number }>(SOURCE_REJECT_REASONS_SQL);
+    return { reasons: rows.map((r) => ({ reason: r.reason, rows: r.n })), hints: [] };
+  }
+
+  async dropCustomerDays(ingested: Pick<Ingested, 'dayTables'>): Promise<void> {
+    await this.run(`DROP VIEW IF EXISTS pg_temp.customer_days`);
+    for (const table of ingested.dayTables) {
+      await this.run(`DROP TABLE IF EXISTS ${table}`);
+      this.runTables.delete(table);
+    }
+  }
+
+  /** Rows come out in the order the output queries' ORDER BY gives (a temp table is read back in the order it was written). */
+  async keepRowOrder(): Promise<void> {}
+
+  /**
+   * The query's rows stream out with COPY … TO STDOUT into the local DuckDB,
+   * which writes the file with the DuckDB engine's writers: the same bytes.
+   */
+  async writeQuery(query: string, format: TableFormat, file: string, options?: WriteOptions): Promise<void> {
+    const local = await this.local();
+    const table = await copyToLocal(this, local, query, options?.types);
+    try {
+      await local.keepRowOrder();
+      await local.writeQuery(`SELECT * FROM ${local.dialect.quoteIdentifier(table)}`, format, file, options);
+    } finally {
+      await local.run(`DROP TABLE IF EXISTS ${local.dialect.quoteIdentifier(table)}`);
+    }
+  }
+
+  /** Read by the local DuckDB as on that engine, then copied into temp table `table` of the session. */
+  async loadSideFile(table: string, file: string, options?: { header?: boolean }): Promise<string[]> {
     const local = await this.local();
     const columns = await local.loadSideFile(table, file, options);
-    await this.run(`DROP TABLE IF EXISTS pg_temp.${q(table)}; CREATE TEMP TABLE ${q(table)} (${columns.map((c) => `${q(c)} TEXT`).join(', ')})`);
-    const rows = local.streamColumns(`SELECT ${columns.map((c) => `CAST(${q(c)} AS VARCHAR) AS ${q(c)}`).join(', ')} FROM ${q(table)}`);
-    async function* lines() {
-      for await (const chunk of rows) {
-        const length = chunk.columns[0]?.length ?? 0;
-        let text = '';
-        for (let i = 0; i < length; i++) text += `${chunk.columns.map((column) => copyText(column[i])).join('\t')}\n`;
-        yield text;
-      }
-    }
-    await this.translated(() => pipeline(Readable.from(lines()), this.client.query(copyStreams.from(`COPY ${q(table)} (${columns.map(q).join(', ')}) FROM STDIN`))));
+    const types = await local.all<{ column_name: string; column_type: string }>(`DESCRIBE ${local.dialect.quoteIdentifier(table)}`);
+    await this.run(`DROP TABLE IF EXISTS pg_temp.${q(table)}; CREATE TEMP TABLE ${q(table)} (${types.map((c) => `${q(c.column_name)} ${postgresTypeOf(c.column_type)}`).join(', ')})`);
+    await copyFromLocal(this, local, `SELECT * FROM ${local.dialect.quoteIdentifier(table)}`, q(table));
+    await local.run(`DROP TABLE IF EXISTS ${local.dialect.quoteIdentifier(table)}`);
     return columns;
   }
 
   async textColumns(table: string): Promise<string[]> {
     const rows = await this.all<{ name: string }>(
-      `SELECT attname AS name FROM pg_attribute WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped AND atttypid IN ('text'::regtype, 'varchar'::regtype) ORDER BY attnum`,
+      `SELECT a.attname AS name FROM pg_attribute a
+       WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype)
+       ORDER BY a.attnum`,
       [q(table)],
     );
     return rows.map((r) => r.name);
   }
 
   async describeSettings(): Promise<Record<string, unknown>> {
-    const row = await this.one<{ server: string }>(`SELECT current_setting('server_version') AS server`);
-    return { server: row?.server, where: this.where, schema: this.schema, citus: this.capabilities.distributed, scratchFolder: this.scratchFolder };
+    const settings = await this.one<{ server: string; workMem: string }>(`SELECT current_setting('server_version') AS server, current_setting('work_mem') AS "workMem"`);
+    return { where: this.where, schema: this.schema, citus: this.capabilities.distributed, ...settings, scratchFolder: this.scratchFolder };
   }
 
   /**
@@ -444,6 +550,8 @@ export class PostgresEngine implements QueryEngine, HistoryVerbs {
     const local = this.localEngine;
     this.localEngine = null;
     if (local) await (await local.catch(() => null))?.close();
+    // CASCADE: the session's customer_days view still reads it when a run fails after its ingest.
+    for (const table of this.runTables) await this.client.query(`DROP TABLE IF EXISTS ${table} CASCADE`).catch(() => undefined);
     await this.dropScratchSchema();
     await this.client.end().catch(() => undefined);
     await rm(this.scratchFolder, { recursive: true, force: true });

@@ -22,6 +22,8 @@ export const postgresDialect: Dialect = {
   // pg_temp: an unqualified DROP would drop a table of that name in crm's schema when the session has no temp one yet.
   createTempTableAs: (name, select) => [`DROP TABLE IF EXISTS pg_temp.${name}`, withParameters(`CREATE TEMP TABLE ${name} AS ${select}`)],
   createTempTable: (name, columns) => [`DROP TABLE IF EXISTS pg_temp.${name}`, `CREATE TEMP TABLE ${name} (${columns})`],
+  // In the session's temporary schema: runs sharing crm's schema never meet, and the type goes with the session.
+  createEnumType: (name, values) => [`DROP TYPE IF EXISTS pg_temp.${name}`, `CREATE TYPE pg_temp.${name} AS ENUM (${values.map(quoteStringAnsi).join(', ')})`],
   sql: PORTABLE_SQL,
 };
 
@@ -44,6 +46,8 @@ export function citusDialect(scratch: string): Dialect {
       withParameters(`INSERT INTO ${table(name)} ${select}`),
     ],
     createTempTable: (name, columns) => [`DROP TABLE IF EXISTS ${table(name)}`, `CREATE UNLOGGED TABLE ${table(name)} (${columns})`, placeTable(table(name))],
+    // Beside the run's tables: a distributed table's column types must exist on the workers, and Citus copies a schema's types there (not pg_temp's).
+    createEnumType: (name, values) => [`DROP TYPE IF EXISTS ${table(name)}`, `CREATE TYPE ${table(name)} AS ENUM (${values.map(quoteStringAnsi).join(', ')})`],
   };
 }
 
@@ -70,6 +74,7 @@ END $place$`;
 export const POSTGRES_CAPABILITIES: EngineCapabilities = {
   distributed: false,
   createTableAs: 'table',
+  history: 'schema',
 };
 
 /**
@@ -81,4 +86,5 @@ export const POSTGRES_CAPABILITIES: EngineCapabilities = {
 export const CITUS_CAPABILITIES: EngineCapabilities = {
   distributed: true,
   createTableAs: 'local-on-citus',
+  history: 'schema',
 };
