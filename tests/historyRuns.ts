@@ -74,7 +74,7 @@ export async function recordTestRun(engine: QueryEngine, history: RunHistory, ru
   const q = engine.dialect.quoteIdentifier;
   const d = engine.dialect.sql;
   // Where the run's own tables go (on Citus, the run's scratch schema, distributed), as the score job makes it.
-  await runStatements(engine, engine.dialect.createTempTable('final_scores', `customer_id VARCHAR, revenue ${d.double}, orders BIGINT, recency_days BIGINT,
+  await runStatements(engine, engine.dialect.createTempTable('final_scores', `customer_id ${d.text}, revenue ${d.double}, orders BIGINT, recency_days BIGINT,
       r_score ${d.tinyint}, f_score ${d.tinyint}, m_score ${d.tinyint}, rfm_cell INTEGER, rfm_segment INTEGER, value_decile ${d.tinyint}, clv ${d.double}, p_alive ${d.double},
       lifecycle_stage INTEGER, cluster INTEGER, cluster_label INTEGER, previous_segment INTEGER, segment_changed_at DATE`));
   for (const r of rows) {

@@ -50,16 +50,19 @@ Examples:
   # Pareto/NBD instead of BG/NBD, 24-month CLV at 1% a month and a 30% margin
   $ crm score tx.csv --clv-model paretonbd --horizon 24 --discount-rate 0.01 --margin 0.3 --out out/
 
-  # On PostgreSQL/Citus: transactions already in the cluster, crm's tables in schema crm (no run history there yet: --no-db)
-  $ crm score --engine postgres://crm@db.example.com:5432/sales --source-table sales.transactions --as-of 2025-06-30 --no-db --out out/
-  # ... or files read here and streamed in; PGHOST, PGUSER, PGPASSWORD, PGDATABASE with --engine postgres
-  $ crm score exports/transactions.csv --engine postgres --schema crm_nightly --no-db --out out/
+  # On PostgreSQL/Citus: transactions already in the cluster; crm's tables and the run history in schema crm
+  $ crm score --engine postgres://crm@db.example.com:5432/sales --source-table sales.transactions --as-of 2025-06-30 --out out/
+  # ... or files read here and streamed in (PGHOST, PGUSER, PGPASSWORD, PGDATABASE with --engine postgres);
+  # --format none: no customer file, the scores only in crm_nightly.customer_scores
+  $ crm score exports/transactions.csv --engine postgres --schema crm_nightly --format none --out out/
 
   # Everything from a config file, one flag overriding it; fail if over 1% of rows are rejected
   $ crm score --config crm.config.yaml --max-reject-rate 0.01
 
 Outputs (DIR = --out): customers.{parquet,csv,json,arrow}, summary.json, rejects.csv,
-deciles.csv, segments.csv, stages.csv, clusters.csv; the run is recorded in DIR/crm.duckdb (--db).
+deciles.csv, segments.csv, stages.csv, clusters.csv; the run is recorded in DIR/crm.duckdb (--db),
+or on PostgreSQL in the tables of --schema.
+
 Exit codes: 0 success, 1 the job failed (bad input, engine error), 2 usage error.`;
 
 export function scoreCommand(): Command {
@@ -74,7 +77,7 @@ export function scoreCommand(): Command {
     .option('--db <file>', 'DuckDB database that keeps the run history (default: DIR/crm.duckdb)')
     .option('--no-db', 'do not record the run in a database')
     .addOption(dbWaitOption())
-    .addOption(new Option('-f, --format <format>', 'customer table format, repeatable (default: parquet and csv)').choices(TABLE_FORMATS).argParser(collect as never))
+    .addOption(new Option('-f, --format <format>', 'customer table format, repeatable (default: parquet and csv); none: no customer file, the scores kept in the run history only').choices([...TABLE_FORMATS, 'none']).argParser(collect as never))
     .option('--customer-col <name|n>', 'customer id column (name, or 1-based position)')
     .option('--date-col <name|n>', 'order date column')
     .option('--amount-col <name|n>', 'amount column (negative = refund)')
@@ -145,6 +148,7 @@ function checkEngineChoice(config: ScoreConfig): void {
     throw new UsageError(`--source-table ${config.sourceTable}: a table is read in a PostgreSQL database; give --engine postgres (or a postgres:// URL)`);
   }
   if (config.sourceTable && config.inputs.length) throw new UsageError('give either input files or --source-table, not both');
+  if (config.format.length === 0 && config.noDb) throw new UsageError('--format none with --no-db would keep the scores nowhere: keep the run history, or name a format');
   // On PostgreSQL the history is the tables of --schema: a database file named as well would be ignored.
   if (engine.kind === 'postgres' && config.db !== undefined) {
     throw new UsageError(`--db ${config.db}: on PostgreSQL the run history is kept in the database, in --schema ${config.schema ?? 'crm'}; leave out --db (or give --no-db to keep none)`);

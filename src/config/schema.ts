@@ -103,7 +103,12 @@ export const scoreConfigSchema = object({
   noDb: boolean().default(false),
   /** Seconds to wait while another process holds the history database. */
   dbWait: number().min(0).default(DEFAULT_DB_WAIT_SECONDS),
-  format: array(enumOf(TABLE_FORMATS)).min(1).default(['parquet', 'csv']),
+  /** The customer table's formats; `none` alone writes no customer file, the scores kept in the run history only. */
+  format: array(enumOf([...TABLE_FORMATS, 'none']))
+    .min(1)
+    .default(['parquet', 'csv'])
+    .refine((formats) => !formats.includes('none') || formats.length === 1, 'none writes no customer file: give it alone, not with other formats')
+    .transform((formats) => formats.filter((f): f is (typeof TABLE_FORMATS)[number] => f !== 'none')),
   columns: columnMappingSchema.default({}),
   delimiter: string().min(1).refine(isReadableDelimiter, DELIMITER_RULE).optional(),
   header: enumOf(['auto', 'yes', 'no']).default('auto'),

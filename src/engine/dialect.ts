@@ -26,6 +26,15 @@ export interface Dialect {
   readonly sampleHashRange: string;
   /** The id of a label column's value: its code in the run's label ENUM, which lists the labels in id order (src/sql/labels.ts). */
   labelId(expression: string): string;
+  /**
+   * How the run's tables keep their rows in order (customers.* lists customers
+   * by id): `insertion` — the engine reads a table back in the order it was
+   * written (DuckDB, after keepRowOrder), so a table is written sorted and read
+   * as it is; `none` — no order without ORDER BY (PostgreSQL; on Citus a sorted
+   * INSERT … SELECT would also pull every row through the coordinator), so it
+   * is read sorted.
+   */
+  readonly rowOrder: 'insertion' | 'none';
   /** Text in byte order (customer ids break ties by it): what every engine then sorts the same way. */
   byteOrder(expression: string): string;
   /**
@@ -43,6 +52,8 @@ export interface Dialect {
    * a quoted literal), replacing one of that name, for this session.
    */
   createEnumType(name: string, values: readonly string[]): readonly string[];
+  /** A query of each value of ENUM type `name` (made by createEnumType from `table`'s labels) with its id: `label_id`, `label` (of the type). */
+  enumValues(name: string, table: string): string;
   /** The functions and type names that differ: the portable set with this engine's overrides. */
   readonly sql: SqlFunctions;
 }
@@ -106,6 +117,12 @@ export interface SqlFunctions {
   storedCompression(kind: 'fsst'): string;
   /** A 64-bit float column type. */
   readonly double: string;
+  /**
+   * The text type of ids, as the run's tables get it from the load: on Citus a
+   * table is co-located with the others (its joins on customer_id kept on the
+   * workers) only if its distribution column has the very same type.
+   */
+  readonly text: string;
   /** The smallest integer type that holds a score 1..5. */
   readonly tinyint: string;
   /** An integer type wide enough for exact sums of squares of many 64-bit integers. */
@@ -149,6 +166,7 @@ export const PORTABLE_SQL: SqlFunctions = {
   fullMatch: (x, pattern) => `(${x} ~ ('^(?:' || ${pattern} || ')$'))`,
   storedCompression: () => '',
   double: 'DOUBLE PRECISION',
+  text: 'TEXT',
   tinyint: 'SMALLINT',
   wideInteger: 'NUMERIC',
 };
@@ -178,3 +196,8 @@ export const EMBEDDED_CAPABILITIES: EngineCapabilities = {
   createTableAs: 'table',
   history: 'database file',
 };
+
+/** ` ORDER BY key` where the engine keeps a table's insertion order (the table is written sorted), else nothing. */
+export const sortedOnWrite = (d: Dialect, key: string): string => (d.rowOrder === 'insertion' ? ` ORDER BY ${d.byteOrder(key)}` : '');
+/** ` ORDER BY key` where the engine keeps no order (the table is read sorted), else nothing. */
+export const sortedOnRead = (d: Dialect, key: string): string => (d.rowOrder === 'none' ? ` ORDER BY ${d.byteOrder(key)}` : '');

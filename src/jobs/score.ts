@@ -19,7 +19,7 @@ import { runStatements } from '../engine/tables.js';
 import { computeFeatures, dropOccasions, resolveAsOf } from '../pipeline/features.js';
 import { addHistoryColumns, detachHistory, nextRunId, recordRun } from '../pipeline/history.js';
 import { forgetRun, markPublished, openHistory, recoverBeforeRun, type HistoryTarget } from '../pipeline/publish.js';
-import { EMBEDDED_CAPABILITIES } from '../engine/dialect.js';
+import { EMBEDDED_CAPABILITIES, sortedOnRead } from '../engine/dialect.js';
 import { assignLifecycle, stageCounts, type LifecycleResult } from '../pipeline/lifecycle.js';
 import { LIFECYCLE_STAGES } from '../config/lists.js';
 import { stagesSql } from '../sql/lifecycle.js';
@@ -321,7 +321,7 @@ async function writeOutputs(
     ({ result: clusters, columns: clusterColumns } = await describeClusters(engine, fittedClusters, config.kmeans, stages.has('clv')));
   }
   const select = (format: TableFormat) =>
-    `SELECT ${outputColumnsSql(outputColumns, engine.dialect.quoteIdentifier, clusterColumns.output, format === 'csv' && config.excelSafe ? excelSafeSql(engine.dialect) : undefined)} FROM final_scores`;
+    `SELECT ${outputColumnsSql(outputColumns, engine.dialect.quoteIdentifier, clusterColumns.output, format === 'csv' && config.excelSafe ? excelSafeSql(engine.dialect) : undefined)} FROM final_scores${sortedOnRead(engine.dialect, 'customer_id')}`;
   for (const format of config.format) {
     const name = `customers.${EXTENSION[format]}`;
     await engine.writeQuery(select(format), format, out.staged(name), { types: OUTPUT_TYPES });

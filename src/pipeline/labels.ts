@@ -29,7 +29,7 @@ export async function defineLabels(engine: Engine, vocabulary: readonly string[]
   await addLabels(engine, vocabulary);
   // A few hundred labels: the type is written out, as no engine but DuckDB makes an ENUM from a query.
   const labels = (await engine.all<{ label: string }>(RUN_LABELS_IN_ORDER_SQL)).map((r) => r.label);
-  for (const sql of labelTypeSql(engine.dialect, labels)) await engine.run(sql);
+  await runStatements(engine, labelTypeSql(engine.dialect, labels));
   return { known };
 }
 

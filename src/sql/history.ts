@@ -1,4 +1,4 @@
-import type { Dialect } from '../engine/dialect.js';
+import { sortedOnWrite, type Dialect } from '../engine/dialect.js';
 import type { HistoryPlacement } from '../engine/Engine.js';
 import { LABEL_COLUMN_NAMES, LABEL_COLUMNS, SCORED_COLUMNS, type AfterScoring, type ScoredColumn } from './scored.js';
 import { exactSum } from './sums.js';
@@ -58,6 +58,7 @@ const storedType = (c: ScoredColumn, d: Dialect) => {
   if (c.label) return 'INTEGER';
   if (c.type === 'DOUBLE') return d.sql.double;
   if (c.type === 'TINYINT') return d.sql.tinyint;
+  if (c.type === 'VARCHAR') return d.sql.text;
   return c.type;
 };
 
@@ -118,8 +119,7 @@ LEFT JOIN (
   SELECT h.customer_id, v.label AS rfm_segment, h.segment_changed_at
   FROM ${h}.scores h LEFT JOIN label_values v ON v.label_id = h.rfm_segment
   WHERE h.run_id = $previousRun
-) p USING (customer_id)
-ORDER BY ${d.byteOrder('s.customer_id')}`,
+) p USING (customer_id)${sortedOnWrite(d, 's.customer_id')}`,
   );
 
 /**

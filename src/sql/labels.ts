@@ -1,4 +1,4 @@
-import type { Dialect } from '../engine/dialect.js';
+import type { Dialect, RecipeStatement } from '../engine/dialect.js';
 import { LABEL_TYPE } from './scored.js';
 
 /**
@@ -35,12 +35,12 @@ export const RUN_LABELS_IN_ORDER_SQL = `SELECT label FROM run_labels ORDER BY la
  * label id: the dialect's labelId), made again with the tables that use it.
  * `label_values` gives the ENUM value of an id, to read earlier runs' codes.
  */
-export const labelTypeSql = (d: Dialect, labels: readonly string[]): string[] => [
+export const labelTypeSql = (d: Dialect, labels: readonly string[]): RecipeStatement[] => [
   `DROP VIEW IF EXISTS scored`,
   `DROP TABLE IF EXISTS final_scores`,
   `DROP TABLE IF EXISTS label_values`,
   ...d.createEnumType(LABEL_TYPE, labels),
-  `CREATE TEMP TABLE label_values AS SELECT label_id, CAST(label AS ${LABEL_TYPE}) AS label FROM run_labels`,
+  ...d.createTempTableAs('label_values', d.enumValues(LABEL_TYPE, 'run_labels')),
 ];
 
 /** The labels this run adds to the history database's `labels` (ids from `$known` on). */

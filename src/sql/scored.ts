@@ -1,4 +1,4 @@
-import type { Dialect } from '../engine/dialect.js';
+import { sortedOnWrite, type Dialect } from '../engine/dialect.js';
 /**
  * The scored customer table: the output contract's columns, in its order
  * (DESIGN §2). Each stage adds its columns as a {@link Layer} over
@@ -134,7 +134,7 @@ export function outputColumnsSql(names: readonly string[], q: (name: string) => 
  * The scored table in customer_id order, sorted once: every output file and
  * the history insert read it in this order (with preserve_insertion_order on).
  */
-export const finalWithoutHistorySql = (d: Dialect) => d.createTempTableAs('final_scores', `SELECT * FROM scored ORDER BY ${d.byteOrder('customer_id')}`);
+export const finalWithoutHistorySql = (d: Dialect) => d.createTempTableAs('final_scores', `SELECT * FROM scored${sortedOnWrite(d, 'customer_id')}`);
 
 /**
  * Once final_scores is written, the outputs, summaries and history read only

@@ -138,10 +138,8 @@ export const segmentLayerSql =
  */
 export const clusterProfilesSql = (dialect: Dialect, withClv: boolean) => {
   const { sql } = dialect;
-  return dialect.createTempTableAs(
-    'cluster_profiles',
-    `
-SELECT raw_cluster,
+  const profile = (rawCluster: string, groupBy: string) => `
+SELECT ${rawCluster} AS raw_cluster,
        count(*)::BIGINT AS customers,
        ${exactMean('revenue')} AS mean_revenue,
        round(avg(recency_days), 4)::DOUBLE PRECISION AS mean_recency_days, ${sql.median('recency_days')}::DOUBLE PRECISION AS median_recency_days,
@@ -152,9 +150,9 @@ SELECT raw_cluster,
            ? `round(${exactMean('clv', 6)}, 4)::DOUBLE PRECISION AS mean_clv, ${sql.roundDouble(sql.median('clv'), 4)}::DOUBLE PRECISION AS median_clv`
            : 'CAST(NULL AS DOUBLE PRECISION) AS mean_clv, CAST(NULL AS DOUBLE PRECISION) AS median_clv'
        }
-FROM final_scores
-GROUP BY GROUPING SETS ((raw_cluster), ())`,
-  );
+FROM final_scores${groupBy}`;
+  // Two aggregates rather than GROUPING SETS, which Citus does not run on a distributed table.
+  return dialect.createTempTableAs('cluster_profiles', `${profile('raw_cluster', '\nGROUP BY raw_cluster')}\nUNION ALL${profile('CAST(NULL AS INTEGER)', '')}`);
 };
 
 export const CLUSTER_PROFILES_ROWS_SQL = `

@@ -13,6 +13,7 @@ import { CDNOW_CSV, parseCsv, readJson, runCli, tempDir } from '../helpers.js';
  * runs keep none, --no-db.)
  */
 const AS_OF = '1997-09-30';
+const LATER = '1997-12-31';
 const env = { TZ: 'UTC' };
 
 async function crm(args: string[]) {
@@ -101,6 +102,67 @@ describeEachEngine(
       await crm(['score', '--source-table', table, '--as-of', AS_OF, '--format', 'csv', '--no-db', '--out', out, ...postgres()]);
       expectSameTable(parseCsv(await readFile(path.join(out, 'customers.csv'), 'utf8')), parseCsv(await readFile(path.join(duckdbOut, 'customers.csv'), 'utf8')));
       expectSameSummary(await readJson(path.join(out, 'summary.json')), await readJson(path.join(duckdbOut, 'summary.json')));
+    });
+
+    it('with the run history in the cluster: the second run, runs, migration, export and report give DuckDB’s', { timeout: 300_000 }, async () => {
+      const db = path.join(dir, 'history.duckdb');
+      const duckdb = (out: string) => ['--format', 'csv', '--db', db, '--out', path.join(dir, out)];
+      const inCluster = (out: string) => ['--format', 'csv', '--out', path.join(dir, out), ...postgres()];
+      for (const [asOf, suffix] of [[AS_OF, '1'], [LATER, '2']] as const) {
+        await crm(['score', CDNOW_CSV, '--as-of', asOf, ...duckdb(`duckdb-run${suffix}`)]);
+        await crm(['score', CDNOW_CSV, '--as-of', asOf, ...inCluster(`postgres-run${suffix}`)]);
+      }
+      // The second run has the history's columns (previous_segment, segment_changed_at).
+      const second = (engine: string) => readFile(path.join(dir, `${engine}-run2`, 'customers.csv'), 'utf8');
+      expect(Object.keys(parseCsv(await second('postgres'))[0]!)).toContain('previous_segment');
+      expectSameTable(parseCsv(await second('postgres')), parseCsv(await second('duckdb')));
+
+      // crm runs: the same two runs (their clocks aside: started_at and seconds are this run's own).
+      const runsOf = (stdout: string) =>
+        stdout
+          .split('\n')
+          .filter((line) => /^\s*\d+\s/.test(line))
+          .map((line) => line.trim().split(/\s+/))
+          .map(([run, asOf, , , rowsRead, rejected, excluded, customers, scores]) => ({ run, asOf, rowsRead, rejected, excluded, customers, scores }));
+      const duckdbRuns = runsOf((await crm(['runs', '--db', db])).stdout);
+      expect(duckdbRuns.map((r) => r.asOf)).toEqual([AS_OF, LATER]);
+      expect(runsOf((await crm(['runs', ...postgres()])).stdout)).toEqual(duckdbRuns);
+
+      // crm migration: the same matrix, cell by cell.
+      const duckdbMigration = (await crm(['migration', '--db', db, '--by', 'segment'])).stdout;
+      expect(duckdbMigration).toContain('Champions');
+      expect((await crm(['migration', ...postgres(), '--by', 'segment'])).stdout).toBe(duckdbMigration);
+
+      // crm export --segment Champions: the same file, byte for byte.
+      await crm(['export', '--db', db, '--segment', 'Champions', '--out', path.join(dir, 'champions-duckdb.csv')]);
+      await crm(['export', ...postgres(), '--segment', 'Champions', '--out', path.join(dir, 'champions-postgres.csv')]);
+      const champions = await readFile(path.join(dir, 'champions-duckdb.csv'), 'utf8');
+      expect(parseCsv(champions).length).toBeGreaterThan(100);
+      expect(await readFile(path.join(dir, 'champions-postgres.csv'), 'utf8')).toBe(champions);
+
+      // crm report: the page of the newest run, with the same segment sizes as DuckDB's.
+      await crm(['report', '--db', db, '--out', path.join(dir, 'report-duckdb.html')]);
+      await crm(['report', ...postgres(), '--out', path.join(dir, 'report-postgres.html')]);
+      const segmentRows = (html: string) => html.match(/Champions[^<]*<\/t[dh]>\s*<td[^>]*>[^<]*/g);
+      const reportPostgres = await readFile(path.join(dir, 'report-postgres.html'), 'utf8');
+      expect(reportPostgres).toContain('<svg');
+      expect(segmentRows(reportPostgres)).toEqual(segmentRows(await readFile(path.join(dir, 'report-duckdb.html'), 'utf8')));
+    });
+
+    it('--format none keeps the scores in the cluster only: no customer file, every customer in customer_scores', { timeout: 180_000 }, async () => {
+      const out = path.join(dir, 'postgres-none');
+      await crm(['score', CDNOW_CSV, '--as-of', AS_OF, '--format', 'none', '--out', out, ...postgres()]);
+      const summary = await readJson(path.join(out, 'summary.json'));
+      expect(summary.run.outputs.filter((name: string) => name.startsWith('customers.'))).toEqual([]);
+      const engine = under.engine();
+      const q = engine.dialect.quoteIdentifier;
+      const stored = await engine.one<{ customers: number; revenue: number }>(
+        `SELECT count(*)::BIGINT AS customers, sum(revenue) AS revenue FROM ${q(under.schema)}.customer_scores WHERE run_id = ?`,
+        [summary.run.id],
+      );
+      const reference = parseCsv(await readFile(path.join(duckdbOut, 'customers.csv'), 'utf8'));
+      expect(stored!.customers).toBe(reference.length);
+      expect(stored!.revenue).toBeCloseTo(reference.reduce((sum, row) => sum + Number(row.revenue), 0), 6);
     });
   },
   'postgres',

@@ -81,7 +81,7 @@ describeEachEngine('run history', import.meta.url, (under) => {
     const h = history.qualifier;
     const id = async (label: string) => (await engine.one<{ label_id: number }>(`SELECT label_id FROM ${h}.labels WHERE label = ?`, [label]))!.label_id;
     // Label columns as ids on both sides (label_values maps an id to itself), as the run's label ENUM codes would be.
-    await runStatements(engine, engine.dialect.createTempTable('next_run', 'customer_id VARCHAR, rfm_segment INTEGER'));
+    await runStatements(engine, engine.dialect.createTempTable('next_run', `customer_id ${engine.dialect.sql.text}, rfm_segment INTEGER`));
     for (const [customer, segment] of [['A', 'Loyal'], ['B', 'Champions'], ['G', 'Lost']] as const) {
       await engine.run(`INSERT INTO next_run VALUES (?, ?)`, [customer, await id(segment)]);
     }

@@ -56,10 +56,10 @@ const scoredRows = (engine: QueryEngine) =>
 const clvInputRows = (engine: QueryEngine) =>
   engine.all(`SELECT customer_id, frequency, recency_days_model, t_days, monetary_value FROM clv_inputs ORDER BY ${engine.dialect.byteOrder('customer_id')}`);
 
-/** The last statement of a recipe: the one that fills the table (INSERT … SELECT on Citus). */
+/** The statement of a recipe that fills the table (INSERT … SELECT on Citus). */
 const fillStatement = (recipe: readonly RecipeStatement[]) => {
-  const last = recipe.at(-1)!;
-  return typeof last === 'string' ? last : last.sql;
+  const sql = recipe.map((statement) => (typeof statement === 'string' ? statement : statement.sql));
+  return sql.findLast((statement) => statement.startsWith('INSERT INTO'))!;
 };
 
 async function explain(engine: QueryEngine, sql: string, params?: SqlParams): Promise<string> {

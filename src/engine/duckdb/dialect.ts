@@ -31,6 +31,7 @@ const DUCKDB_SQL: SqlFunctions = {
   // FSST for ids, rather than DuckDB trying every string compression on every row group of every run.
   storedCompression: (kind) => ` USING COMPRESSION ${kind}`,
   double: 'DOUBLE',
+  text: 'VARCHAR',
   // One byte per score, as the outputs' score columns are typed.
   tinyint: 'TINYINT',
   // 128-bit integers: faster than DECIMAL for the k-means z-score sums.
@@ -49,10 +50,12 @@ export const duckdbDialect: Dialect = {
   sampleHashRange: MD5_PREFIX60_RANGE,
   labelId: (expression) => `enum_code(${expression})`,
   // DuckDB compares VARCHAR byte by byte unless told a collation.
+  rowOrder: 'insertion',
   byteOrder: (expression) => expression,
   createTempTableAs: (name, select) => [withParameters(`CREATE OR REPLACE TEMP TABLE ${name} AS ${select}`)],
   createTempTable: (name, columns) => [`CREATE OR REPLACE TEMP TABLE ${name} (${columns})`],
   // An in-memory database: the type goes with the engine.
+  enumValues: (name, table) => `SELECT label_id, CAST(label AS ${name}) AS label FROM ${table}`,
   createEnumType: (name, values) => [`DROP TYPE IF EXISTS ${name}`, `CREATE TYPE ${name} AS ENUM (${values.map(quoteStringAnsi).join(', ')})`],
   sql: DUCKDB_SQL,
 };
