@@ -35,13 +35,27 @@ describe('crm score --engine / --source-table: usage errors before anything is r
     expect(result.stderr).not.toContain(SECRET);
   });
 
-  it('PostgreSQL without --no-db (the run history is not kept there yet), before connecting', async () => {
+  it('PostgreSQL with --db (its history is the tables of --schema, not a file), before connecting', async () => {
     const out = path.join(await tempDir(), 'out');
     // Port 1: nothing listens there, so only a check made before connecting can answer with exit 2.
-    const result = await runCli(['score', CDNOW_CSV, '--engine', `postgres://crm:${SECRET}@127.0.0.1:1/sales`, '--out', out]);
+    const result = await runCli(['score', CDNOW_CSV, '--engine', `postgres://crm:${SECRET}@127.0.0.1:1/sales`, '--db', path.join(out, 'h.duckdb'), '--out', out]);
     expect(result.code).toBe(2);
-    expect(messages(result.stderr)).toMatch(/not kept on PostgreSQL yet.*--no-db/);
+    expect(messages(result.stderr)).toMatch(/--db .*h\.duckdb: on PostgreSQL the run history is kept in the database, in --schema crm/);
     expect(result.stderr).not.toContain(SECRET);
+  });
+
+  it('--format none with --no-db (the scores would be kept nowhere), before reading', async () => {
+    const out = path.join(await tempDir(), 'out');
+    const result = await runCli(['score', CDNOW_CSV, '--format', 'none', '--no-db', '--out', out]);
+    expect(result.code).toBe(2);
+    expect(messages(result.stderr)).toMatch(/--format none with --no-db would keep the scores nowhere/);
+  });
+
+  it('--format none beside another format', async () => {
+    const out = path.join(await tempDir(), 'out');
+    const result = await runCli(['score', CDNOW_CSV, '--format', 'none', '--format', 'csv', '--out', out]);
+    expect(result.code).toBe(2);
+    expect(messages(result.stderr)).toMatch(/none writes no customer file: give it alone/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -68,7 +68,7 @@ export class PostgresEngine implements Engine {
   private runDialect: Dialect = postgresDialect;
   /** On Citus, the schema of the run's stage tables (scratch.ts), first on the search_path; dropped on close. */
   private scratch: string | null = null;
-  /** Rows and bytes of values received (every result read: all, one, numericColumns, streamColumns, the cursors' chunks). */
+  /** Rows and bytes of values received (every result read: all, one, numericColumns, streamColumns, the cursors' chunks), and the bytes of COPY … TO STDOUT. */
   private readonly received = { rows: 0, bytes: 0 };
   /** The session's transaction state from the server's last ReadyForQuery: 'I' idle, 'T' in a transaction, 'E' in a failed one. */
   private transaction = 'I';
@@ -412,6 +412,8 @@ export class PostgresEngine implements Engine {
   /** COPY … TO STDOUT into a local file (transfer.ts). */
   async copyOut(copySql: string, file: string): Promise<void> {
     await this.translated(() => pipeline(this.client.query(copyStreams.to(copySql)), createWriteStream(file)));
+    // What the output files cost on the wire, counted with the rest (their rows are not counted: COPY sends no messages per row here).
+    this.received.bytes += (await stat(file)).size;
   }
 
   /** The columns a query returns: name, type oid and modifier (transfer.ts reads them back with these types). */
