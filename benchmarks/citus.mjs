@@ -12,12 +12,11 @@
 // The source table (bench_source.transactions, distributed by customer_id) is
 // loaded once with COPY before the runs, timed apart: in a warehouse it is
 // already there. Machines here are shared and noisy: compare within one run.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { median, NO_DATA, NO_DIST, requireFile } from './common.mjs';
+import { measure, median, NO_DATA, NO_DIST, requireFile } from './common.mjs';
 
 const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
 const { values } = parseArgs({
@@ -37,32 +36,6 @@ requireFile(file, NO_DATA);
 const crm = join(root, 'bin', 'crm.js');
 requireFile(join(root, 'dist', 'bundle', 'main.js'), NO_DIST);
 
-/** Runs a command, sampling /proc/<pid>/status for the peak resident set (VmHWM); returns its stderr too. */
-function measure(command, args) {
-  return new Promise((resolveRun, reject) => {
-    const start = process.hrtime.bigint();
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    let peakKb = 0;
-    child.stderr.on('data', (d) => (stderr += d));
-    const sample = () => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peakKb = Math.max(peakKb, Number(m[1]));
-      } catch {
-        /* process gone */
-      }
-    };
-    const timer = setInterval(sample, 20);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
-      else resolveRun({ seconds, peakMb: peakKb / 1024, stderr });
-    });
-  });
-}
 
 /** The rows and bytes crm pulled from the server, per stage, from its debug log (JSON lines). */
 function pulled(stderr) {
