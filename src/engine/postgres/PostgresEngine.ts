@@ -42,6 +42,18 @@ export { DISTRIBUTION_COLUMN };
 
 const q = postgresDialect.quoteIdentifier;
 
+/**
+ * On Citus, what the workers must run this session's statements with: the
+ * session's own settings stay on the coordinator, and a worker would
+ * JIT-compile each shard's part of a long stage query (measured on 10M rows,
+ * 1M customers: 107 s for the run with JIT on the workers, 60 s without).
+ * Sent as SET LOCAL in each transaction, which Citus passes on to the
+ * workers (citus.propagate_set_commands = local, set when the engine opens).
+ */
+const WORKER_SETTINGS = 'SET LOCAL jit = off';
+/** Statements that open or end a transaction themselves (the history's BEGIN TRANSACTION, the scratch schema's BEGIN … COMMIT). */
+const TRANSACTION_CONTROL = /^\s*(BEGIN|START|COMMIT|END|ROLLBACK)\b/i;
+
 /** The customer-day rows of a run (the ingest contract): amounts as exact decimals, as on DuckDB. */
 const CUSTOMER_DAY_COLUMNS = 'customer_id TEXT, order_date DATE, order_id TEXT, amount NUMERIC(18,4), rows BIGINT';
 /** rejects.csv's columns. */
@@ -168,6 +180,7 @@ export class PostgresEngine implements Engine {
           // estimates run to 10^20, and JIT compiling the scored table's query took 18 s of a 19 s CDNOW run.
           `SET jit = off`,
           `SET DateStyle = 'ISO, YMD'`,
+          ...(engine.capabilities.distributed ? [`SET citus.propagate_set_commands = 'local'`] : []),
         ].join('; '),
       );
       // Looked up first: a user allowed to use a schema its DBA made may not be allowed to create one.
@@ -219,12 +232,37 @@ export class PostgresEngine implements Engine {
    */
   async run(sql: string, params?: SqlParams): Promise<void> {
     const { text, values } = bindPlaceholders(sql, params);
-    await this.translated(() => (params === undefined ? this.client.query(text) : this.client.query(text, values)));
+    const statement = () => (params === undefined ? this.client.query(text) : this.client.query(text, values));
+    if (!this.capabilities.distributed) {
+      await this.translated(statement);
+    } else if (TRANSACTION_CONTROL.test(text)) {
+      await this.translated(statement);
+      // A transaction the caller opened: its statements run on the workers with the settings too.
+      if (this.transaction === 'T') await this.translated(() => this.client.query(WORKER_SETTINGS));
+    } else if (this.transaction === 'I') {
+      await this.translated(() => this.inWorkerTransaction(statement));
+    } else {
+      await this.translated(statement);
+    }
+  }
+
+  /** `work` in a transaction of its own whose SET LOCAL settings Citus passes on to the workers (WORKER_SETTINGS). */
+  private async inWorkerTransaction<T>(work: () => Promise<T>): Promise<T> {
+    await this.client.query(`BEGIN; ${WORKER_SETTINGS}`);
+    try {
+      const result = await work();
+      await this.client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
   }
 
   async all<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T[]> {
     const { text, values } = bindPlaceholders(sql, params);
-    const result = await this.translated(() => this.client.query(text, values));
+    const query = () => this.client.query(text, values);
+    const result = await this.translated(() => (this.capabilities.distributed && this.transaction === 'I' ? this.inWorkerTransaction(query) : query()));
     return result.rows as T[];
   }
 
@@ -241,7 +279,7 @@ export class PostgresEngine implements Engine {
     const { text, values } = bindPlaceholders(sql, params);
     const cursor = q(`crm_cursor_${Math.random().toString(36).slice(2)}`);
     const own = this.transaction === 'I';
-    if (own) await this.translated(() => this.client.query('BEGIN'));
+    if (own) await this.translated(() => this.client.query(this.capabilities.distributed ? `BEGIN; ${WORKER_SETTINGS}` : 'BEGIN'));
     try {
       await this.translated(() => this.client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${text}`, values));
       for (;;) {
