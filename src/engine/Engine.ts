@@ -96,9 +96,10 @@ export interface Engine extends QueryEngine {
   /**
    * Rewrites the attached run history (file `file`) when much of it is free
    * space (pruned scores), replacing the file; returns its sizes before and
-   * after, or null when it was not worth it.
+   * after, or null when it was not worth it. `prunedRuns`: how many runs'
+   * scores the run just published pruned (markPublished).
    */
-  compactHistory(file: string): Promise<{ before: number; after: number } | null>;
+  compactHistory(file: string, options?: { prunedRuns?: number }): Promise<{ before: number; after: number } | null>;
   /** From here on, tables are read in the order they were written (the outputs of a run). */
   keepRowOrder(): Promise<void>;
   /**

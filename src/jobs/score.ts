@@ -160,13 +160,13 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       segments: written.clusters,
       timings,
     };
-    const settled = await recordAndPublish(run, out, summary, written, {
+    const { settled, prunedRuns } = await recordAndPublish(run, out, summary, written, {
       dbPath,
       onRecorded: (runId) => (recorded = runId),
       durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
     });
     // Outside the publish: a signal may stop the rewrite, which leaves the database as it was.
-    if (dbPath && settled) await closeHistory(engine, dbPath, run.log);
+    if (dbPath && settled) await closeHistory(engine, dbPath, prunedRuns, run.log);
     return summary;
   } catch (error) {
     if (!out.committed) {
@@ -336,11 +336,12 @@ async function recordAndPublish(
   summary: ScoreSummary,
   written: WrittenOutputs,
   options: { dbPath: string | null; onRecorded: (runId: number) => void; durationSeconds: number },
-): Promise<boolean> {
+): Promise<{ settled: boolean; prunedRuns: number }> {
   const { dbPath } = options;
   const { runId } = written;
   const keepRuns = config.keepRuns === 'all' ? null : config.keepRuns;
   let settled = false;
+  let prunedRuns = 0;
   await beforeAnySignal(async () => {
     if (dbPath && runId !== null) {
       const dbFile = path.resolve(dbPath);
@@ -379,7 +380,7 @@ async function recordAndPublish(
     const journalRun = dbPath && runId !== null ? { id: runId, db: path.relative(path.resolve(config.out), path.resolve(dbPath)) } : undefined;
     await out.publish([...written.names, 'summary.json'], journalRun);
     try {
-      if (journalRun) await markPublished(engine, journalRun.id, keepRuns);
+      if (journalRun) prunedRuns = await markPublished(engine, journalRun.id, keepRuns);
       await out.finish();
       settled = true;
     } catch (error) {
@@ -387,14 +388,14 @@ async function recordAndPublish(
       log.warn({ runId, error: (error as Error).message.split('\n')[0] }, 'published; the history is marked so by the next crm command');
     }
   });
-  return settled;
+  return { settled, prunedRuns };
 }
 
 /** After a published run: gives the pruned scores' space back when much is free (engine/duckdb/historySpace.ts), and lets go of the database. */
-async function closeHistory(engine: Engine, dbPath: string, log: Logger): Promise<void> {
+async function closeHistory(engine: Engine, dbPath: string, prunedRuns: number, log: Logger): Promise<void> {
   const start = performance.now();
   try {
-    const rewritten = await engine.compactHistory(dbPath);
+    const rewritten = await engine.compactHistory(dbPath, { prunedRuns });
     if (rewritten) {
       const seconds = Math.round(performance.now() - start) / 1000;
       log.info({ db: dbPath, bytesBefore: rewritten.before, bytesAfter: rewritten.after, seconds }, 'rewrote the history database to give back the space of pruned scores');

@@ -292,8 +292,8 @@ export class DuckDbEngine implements Engine {
     return this.run(`CHECKPOINT ${duckdbDialect.quoteIdentifier(alias)}`);
   }
 
-  compactHistory(file: string): Promise<{ before: number; after: number } | null> {
-    return giveBackPrunedSpace(this, file);
+  compactHistory(file: string, options: { prunedRuns?: number } = {}): Promise<{ before: number; after: number } | null> {
+    return giveBackPrunedSpace(this, file, options.prunedRuns ?? 0);
   }
 
   async loadSideFile(table: string, file: string, options: { header?: boolean } = {}): Promise<string[]> {
