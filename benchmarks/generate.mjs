@@ -128,6 +128,9 @@ const dirtyTmp = `${dirtyPath}.tmp-${process.pid}`;
 const instance = await DuckDBInstance.create(':memory:');
 const connection = await instance.connect();
 if (memoryLimit !== undefined) await connection.run(`SET memory_limit = ${sqlString(memoryLimit)}`);
+// DuckDB spills (the sort of the rows, on large files) beside the output, not into .tmp in the working directory.
+const spillDir = join(outDir, `.generate-spill-${process.pid}`);
+await connection.run(`SET temp_directory = ${sqlString(spillDir)}`);
 const run = (sql) => connection.run(sql);
 const one = async (sql) => (await connection.runAndReadAll(sql)).getRowObjectsJS()[0];
 
@@ -265,4 +268,5 @@ try {
 } finally {
   connection.closeSync();
   instance.closeSync();
+  rmSync(spillDir, { recursive: true, force: true });
 }
