@@ -78,7 +78,7 @@ const engine = await DuckDbEngine.create({ timezone: 'UTC', ...(config.threads ?
 try {
   let start = process.hrtime.bigint();
   const loaded = await engine.ingest(config.inputs, config);
-  const asOf = await resolveAsOf(engine, config.asOf);
+  const asOf = await resolveAsOf(engine, config.asOf, loaded.runDay);
   const features = await computeFeatures(engine, asOf, loaded, { clv: true, lifecycle: false });
   process.stdout.write(
     `input ${values.input}: ${loaded.counts.read} rows, ${features.customers} customers as of ${asOf}; load + features ${seconds(start).toFixed(2)} s (untimed below)\n`,

@@ -17,12 +17,11 @@
 // "rfm" runs crm score with --no-clv --no-lifecycle --no-kmeans; "full" runs every stage.
 // Both write customers.parquet and record the run in a DuckDB database, as the nightly job does;
 // "rfm-nodb" (not in the default set) is "rfm" without the database.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { median, NO_DATA, requireFile } from './common.mjs';
+import { measure, median, NO_DATA, requireFile } from './common.mjs';
 
 const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
 const { values } = parseArgs({
@@ -39,32 +38,6 @@ const baselineFile = values.input === 'dirty' ? join(values.data, 'transactions.
 requireFile(file, NO_DATA);
 requireFile(baselineFile, NO_DATA);
 
-/** Runs a command, sampling /proc/<pid>/status for the peak resident set (VmHWM). */
-function measure(args) {
-  return new Promise((resolveRun, reject) => {
-    const start = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    let peakKb = 0;
-    child.stderr.on('data', (d) => (stderr += d));
-    const sample = () => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peakKb = Math.max(peakKb, Number(m[1]));
-      } catch {
-        /* process gone */
-      }
-    };
-    const timer = setInterval(sample, 20);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      if (code !== 0) reject(new Error(`${args.join(' ')} exited ${code}: ${stderr}`));
-      else resolveRun({ seconds, peakMb: peakKb / 1024 });
-    });
-  });
-}
 
 const work = mkdtempSync(join(tmpdir(), 'crm-bench-'));
 const crm = join(root, 'bin', 'crm.js');
@@ -76,15 +49,15 @@ const stages = values.stages.split(',');
 const results = [];
 try {
   for (let i = 0; i < Number(values.repeat); i++) {
-    const baseline = await measure([join(root, 'benchmarks', 'baseline.mjs'), baselineFile, join(work, `baseline-${i}.parquet`)]);
+    const baseline = await measure(process.execPath, [join(root, 'benchmarks', 'baseline.mjs'), baselineFile, join(work, `baseline-${i}.parquet`)]);
     results.push({ what: 'duckdb baseline', ...baseline });
     for (const stage of stages) {
       const out = join(work, `crm-${stage}-${i}`);
-      const run = await measure([crm, 'score', file, '--out', out, '--format', 'parquet', '--log-level', 'warn', ...stageFlags[stage]]);
+      const run = await measure(process.execPath, [crm, 'score', file, '--out', out, '--format', 'parquet', '--log-level', 'warn', ...stageFlags[stage]]);
       const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
       results.push({ what: `crm score (${stage})`, ...run, ratio: run.seconds / baseline.seconds, timings: summary.timings, customers: summary.customers, rows: summary.rows.read, rejected: summary.rows.rejected });
       if (other) {
-        const then = await measure([other, 'score', file, '--out', `${out}-compare`, '--format', 'parquet', '--log-level', 'warn', ...stageFlags[stage]]);
+        const then = await measure(process.execPath, [other, 'score', file, '--out', `${out}-compare`, '--format', 'parquet', '--log-level', 'warn', ...stageFlags[stage]]);
         results.push({ what: `compare (${stage})`, ...then, ratio: then.seconds / baseline.seconds, versus: run.seconds / then.seconds });
       }
     }

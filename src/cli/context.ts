@@ -130,6 +130,15 @@ export function addEngineOptions(command: Command): Command {
     .option('--temp-dir <dir>', "folder for DuckDB's spill files (default: the system temporary folder, TMPDIR)");
 }
 
+/** --db, --engine and --schema: where runs, migration, export and report read the run history. */
+export function addHistoryOptions(command: Command): Command {
+  return command
+    .option('--db <file>', 'the run-history database written by crm score (DuckDB, the default engine)')
+    .option('--engine <engine>', 'where the history is: duckdb (the default, the --db file), or postgres://user@host:port/database (postgres alone: the PG* variables)')
+    .option('--schema <name>', 'PostgreSQL: the schema that holds the history (default: crm)')
+    .addOption(dbWaitOption());
+}
+
 /**
  * --memory-limit and --temp-dir of a command that takes them as flags only
  * (runs, migration, export, report): checked as crm score checks them.

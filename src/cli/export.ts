@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { TableFormat } from '../io/writers.js';
 import type { ExportFilters } from '../pipeline/export.js';
-import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, collect, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, parseNumber, recordedRunFiles } from './context.js';
+import { addCommonOptions, addEngineOptions, addHistoryOptions, checkNotKept, checkOutputFile, collect, engineSettings, historyFiles, loggerFor, parseInteger, parseNumber, recordedRunFiles } from './context.js';
 import { exportJob } from '../jobs/export.js';
 
 const EXAMPLES = `
@@ -24,8 +24,6 @@ Filters combine with AND; a repeated filter is an OR of its values.`;
 export function exportCommand(): Command {
   const command = new Command('export')
     .description('a customer list for a mailing: filter a run by segment, cell, stage, cluster or value; join contacts; drop suppressed; cap to a budget')
-    .requiredOption('--db <file>', 'the run-history database written by crm score')
-    .addOption(dbWaitOption())
     .option('--run <id>', 'run to export from (default: the newest)', parseInteger('--run'))
     .option('--segment <name>', 'RFM segment, repeatable', collect)
     .option('--cell <pattern>', "RFM cell pattern, repeatable: 555, 5??, '[45][45]?'", collect)
@@ -43,6 +41,7 @@ export function exportCommand(): Command {
     .addOption(new Option('--format <format>', 'output format (default: from the --out extension, else csv)').choices(['csv', 'parquet', 'json']))
     .option('-o, --out <file>', 'output file (default: stdout)')
     .option('--no-excel-safe', "write CSV text as it is; by default text starting with = + - @ gets a leading ' so a spreadsheet shows it rather than runs it");
+  addHistoryOptions(command);
   addEngineOptions(command);
   addCommonOptions(command);
   command.addHelpText('after', EXAMPLES);
@@ -69,11 +68,13 @@ export function exportCommand(): Command {
       ...(filters.contacts ? [{ file: filters.contacts, is: 'the contacts file given by --contacts' }] : []),
       ...(filters.suppress ? [{ file: filters.suppress, is: 'the suppression list given by --suppress' }] : []),
     ];
-    if (out) await checkOutputFile(out, 'mailing.csv', [...historyFiles(options.db), ...inputs]);
+    if (out) await checkOutputFile(out, 'mailing.csv', [...(options.db ? historyFiles(options.db) : []), ...inputs]);
     const format: TableFormat = options.format ?? (out?.endsWith('.parquet') ? 'parquet' : out && /\.(json|ndjson|jsonl)$/.test(out) ? 'json' : 'csv');
     const counts = await exportJob({
       db: options.db,
       dbWait: options.dbWait,
+      engine: options.engine,
+      schema: options.schema,
       log: loggerFor(options),
       ...settings,
       filters,

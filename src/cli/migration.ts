@@ -1,19 +1,18 @@
 import { Command, Option } from 'commander';
 import type { MigrationCell, MigrationDimension } from '../pipeline/runs.js';
 import { LIFECYCLE_STAGES, SEGMENT_NAMES } from '../config/lists.js';
-import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, recordedRunFiles, type CommonOptions } from './context.js';
+import { addCommonOptions, addEngineOptions, addHistoryOptions, checkNotKept, checkOutputFile, engineSettings, historyFiles, loggerFor, parseInteger, recordedRunFiles, type CommonOptions } from './context.js';
 import { migrationJob } from '../jobs/history.js';
 import { formatTable } from './format.js';
 
 export function migrationCommand(): Command {
   const command = new Command('migration')
     .description('how customers moved between segments, lifecycle stages or clusters from one run to another')
-    .requiredOption('--db <file>', 'the run-history database written by crm score')
-    .addOption(dbWaitOption())
     .option('--from <run>', 'earlier run id (default: the second newest)', parseInteger('--from'))
     .option('--to <run>', 'later run id (default: the newest)', parseInteger('--to'))
     .addOption(new Option('--by <dimension>', 'what to compare').choices(['segment', 'stage', 'cluster']).default('segment'))
     .option('--out <file.csv>', 'also write the matrix as CSV (from,to,customers,revenue)');
+  addHistoryOptions(command);
   addEngineOptions(command);
   addCommonOptions(command);
   command.addHelpText('after', `
@@ -23,13 +22,15 @@ Examples:
 
 Rows are the earlier run, columns the later one; "(new)" are customers only in the
 later run, "(gone)" customers only in the earlier one.`);
-  command.action(async (options: { db: string; dbWait?: number; from?: number; to?: number; by: MigrationDimension; out?: string; memoryLimit?: string; tempDir?: string } & CommonOptions) => {
-    if (options.out) await checkOutputFile(options.out, 'moves.csv', historyFiles(options.db));
+  command.action(async (options: { db?: string; engine?: string; schema?: string; dbWait?: number; from?: number; to?: number; by: MigrationDimension; out?: string; memoryLimit?: string; tempDir?: string } & CommonOptions) => {
+    if (options.out) await checkOutputFile(options.out, 'moves.csv', (options.db ? historyFiles(options.db) : []));
     const settings = engineSettings(options);
     const out = options.out;
     const result = await migrationJob({
       db: options.db,
       dbWait: options.dbWait,
+      engine: options.engine,
+      schema: options.schema,
       log: loggerFor(options),
       ...settings,
       by: options.by,

@@ -1,14 +1,13 @@
 import { Command } from 'commander';
-import { addCommonOptions, addEngineOptions, checkNotKept, checkOutputFile, dbWaitOption, engineSettings, historyFiles, loggerFor, parseInteger, recordedRunFiles, type CommonOptions } from './context.js';
+import { addCommonOptions, addEngineOptions, addHistoryOptions, checkNotKept, checkOutputFile, engineSettings, historyFiles, loggerFor, parseInteger, recordedRunFiles, type CommonOptions } from './context.js';
 import { reportJob } from '../jobs/history.js';
 
 export function reportCommand(): Command {
   const command = new Command('report')
     .description('a self-contained HTML report of one run: key numbers, model fit and charts')
-    .requiredOption('--db <file>', 'the run-history database written by crm score')
-    .addOption(dbWaitOption())
     .option('--run <id>', 'run to report on (default: the newest)', parseInteger('--run'))
     .requiredOption('-o, --out <file.html>', 'where to write the report');
+  addHistoryOptions(command);
   addEngineOptions(command);
   addCommonOptions(command);
   command.addHelpText('after', `
@@ -19,13 +18,15 @@ Examples:
 The file has no external references: it can be mailed or opened offline. Charts:
 RFM heatmap, segment sizes and revenue share, Pareto curve, CLV distribution,
 lifecycle funnel, cluster profiles, and the segment migration from the previous run.`);
-  command.action(async (options: { db: string; dbWait?: number; run?: number; out: string; memoryLimit?: string; tempDir?: string } & CommonOptions) => {
+  command.action(async (options: { db?: string; engine?: string; schema?: string; dbWait?: number; run?: number; out: string; memoryLimit?: string; tempDir?: string } & CommonOptions) => {
     const log = loggerFor(options);
     const settings = engineSettings(options);
-    await checkOutputFile(options.out, 'report.html', historyFiles(options.db));
+    await checkOutputFile(options.out, 'report.html', (options.db ? historyFiles(options.db) : []));
     const data = await reportJob({
       db: options.db,
       dbWait: options.dbWait,
+      engine: options.engine,
+      schema: options.schema,
       log,
       ...settings,
       run: options.run,

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { HistoryOverview } from '../pipeline/runs.js';
-import { addCommonOptions, addEngineOptions, dbWaitOption, engineSettings, loggerFor, type CommonOptions } from './context.js';
+import { addCommonOptions, addEngineOptions, addHistoryOptions, engineSettings, loggerFor, type CommonOptions } from './context.js';
 import { runsJob } from '../jobs/history.js';
 import { formatBytes, formatTable } from './format.js';
 
@@ -15,21 +15,21 @@ export function describeHistory(db: string, h: HistoryOverview): string {
 export function runsCommand(): Command {
   const command = new Command('runs')
     .description('list the scoring runs recorded in a database')
-    .requiredOption('--db <file>', 'the run-history database written by crm score')
-    .addOption(dbWaitOption())
     .option('--json', 'JSON lines instead of a table');
+  addHistoryOptions(command);
   addEngineOptions(command);
   addCommonOptions(command);
   command.addHelpText('after', `
 Examples:
   $ crm runs --db out/crm.duckdb
-  $ crm runs --db out/crm.duckdb --json | jq 'select(.rows_rejected > 0)'`);
-  command.action(async (options: { db: string; dbWait?: number; json?: boolean; memoryLimit?: string; tempDir?: string } & CommonOptions) => {
+  $ crm runs --db out/crm.duckdb --json | jq 'select(.rows_rejected > 0)'
+  $ crm runs --engine postgres://crm@warehouse:5432/analytics --schema crm`);
+  command.action(async (options: { db?: string; engine?: string; schema?: string; dbWait?: number; json?: boolean; memoryLimit?: string; tempDir?: string } & CommonOptions) => {
     const log = loggerFor(options);
     const settings = engineSettings(options);
-    const { runs, overview } = await runsJob({ db: options.db, dbWait: options.dbWait, log, ...settings });
+    const { runs, overview, where } = await runsJob({ db: options.db, dbWait: options.dbWait, engine: options.engine, schema: options.schema, log, ...settings });
     // On stderr, with the logs: stdout stays the table (or JSON lines) that scripts read.
-    log.info({ db: options.db, bytes: overview.bytes, runs: overview.runs, scoresKept: overview.kept, keepRuns: overview.keepRuns }, describeHistory(options.db, overview));
+    log.info({ db: where, bytes: overview.bytes, runs: overview.runs, scoresKept: overview.kept, keepRuns: overview.keepRuns }, describeHistory(where, overview));
     if (options.json) {
       for (const run of runs) process.stdout.write(`${JSON.stringify({ ...run, inputs: JSON.parse(run.inputs) })}\n`);
       return;

@@ -5,6 +5,7 @@ import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadCo
 import { TABLE_FORMATS } from '../config/lists.js';
 import { DEFAULT_KEEP_RUNS, type ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
+import { parseEngineSpec, shownEngineSpec } from '../engine/openEngine.js';
 import {
   addCommonOptions,
   addEngineOptions,
@@ -49,11 +50,19 @@ Examples:
   # Pareto/NBD instead of BG/NBD, 24-month CLV at 1% a month and a 30% margin
   $ crm score tx.csv --clv-model paretonbd --horizon 24 --discount-rate 0.01 --margin 0.3 --out out/
 
+  # On PostgreSQL/Citus: transactions already in the cluster; crm's tables and the run history in schema crm
+  $ crm score --engine postgres://crm@db.example.com:5432/sales --source-table sales.transactions --as-of 2025-06-30 --out out/
+  # ... or files read here and streamed in (PGHOST, PGUSER, PGPASSWORD, PGDATABASE with --engine postgres);
+  # --format none: no customer file, the scores only in crm_nightly.customer_scores
+  $ crm score exports/transactions.csv --engine postgres --schema crm_nightly --format none --out out/
+
   # Everything from a config file, one flag overriding it; fail if over 1% of rows are rejected
   $ crm score --config crm.config.yaml --max-reject-rate 0.01
 
 Outputs (DIR = --out): customers.{parquet,csv,json,arrow}, summary.json, rejects.csv,
-deciles.csv, segments.csv, stages.csv, clusters.csv; the run is recorded in DIR/crm.duckdb (--db).
+deciles.csv, segments.csv, stages.csv, clusters.csv; the run is recorded in DIR/crm.duckdb (--db),
+or on PostgreSQL in the tables of --schema.
+
 Exit codes: 0 success, 1 the job failed (bad input, engine error), 2 usage error.`;
 
 export function scoreCommand(): Command {
@@ -62,10 +71,13 @@ export function scoreCommand(): Command {
     .argument('[inputs...]', 'transaction files (CSV/TSV/whitespace text, Parquet, NDJSON) or globs')
     .option('-c, --config <file>', 'options from a JSON or YAML file (flags override it)')
     .option('-o, --out <dir>', 'output folder (default: crm-out)')
+    .option('--engine <engine>', 'duckdb (embedded, the default), postgres (the PG* environment variables) or a postgres://user@host:port/database URL')
+    .option('--schema <name>', 'PostgreSQL: the schema that holds crm\'s tables (default: crm)')
+    .option('--source-table <schema.table>', 'PostgreSQL: score the transactions of this table instead of input files (columns mapped as for files)')
     .option('--db <file>', 'DuckDB database that keeps the run history (default: DIR/crm.duckdb)')
     .option('--no-db', 'do not record the run in a database')
     .addOption(dbWaitOption())
-    .addOption(new Option('-f, --format <format>', 'customer table format, repeatable (default: parquet and csv)').choices(TABLE_FORMATS).argParser(collect as never))
+    .addOption(new Option('-f, --format <format>', 'customer table format, repeatable (default: parquet and csv); none: no customer file, the scores kept in the run history only').choices([...TABLE_FORMATS, 'none']).argParser(collect as never))
     .option('--customer-col <name|n>', 'customer id column (name, or 1-based position)')
     .option('--date-col <name|n>', 'order date column')
     .option('--amount-col <name|n>', 'amount column (negative = refund)')
@@ -100,13 +112,15 @@ export function scoreCommand(): Command {
   command.addHelpText('after', EXAMPLES);
   command.action(async (inputs: string[], options: Record<string, unknown>, cmd: Command) => {
     const config = await resolveScoreConfig(inputs, options, cmd);
+    checkEngineChoice(config);
     await checkOutputFolder(config.out);
     const outputs = thisRunOutputFiles(config.out, config.format);
     if (!config.noDb && config.db) {
       checkDbName(config.db);
       await checkNotKept(config.db, outputs, '--db');
     }
-    const run = startRun('score', logLevel(options as CommonOptions), config);
+    // The engine URL's password never reaches the log.
+    const run = startRun('score', logLevel(options as CommonOptions), { ...config, engine: shownEngineSpec(config.engine) });
     const log = run.log;
     const progress = createStageProgress(Boolean(process.stderr.isTTY) && !options.quiet, 8);
     // The pipeline (models, k-means) loads only for the command that runs it.
@@ -127,6 +141,20 @@ export function scoreCommand(): Command {
   return command;
 }
 
+/** The engine the run names, and what it can do so far, checked before anything is opened or read. */
+function checkEngineChoice(config: ScoreConfig): void {
+  const engine = parseEngineSpec(config.engine);
+  if (config.sourceTable && engine.kind !== 'postgres') {
+    throw new UsageError(`--source-table ${config.sourceTable}: a table is read in a PostgreSQL database; give --engine postgres (or a postgres:// URL)`);
+  }
+  if (config.sourceTable && config.inputs.length) throw new UsageError('give either input files or --source-table, not both');
+  if (config.format.length === 0 && config.noDb) throw new UsageError('--format none with --no-db would keep the scores nowhere: keep the run history, or name a format');
+  // On PostgreSQL the history is the tables of --schema: a database file named as well would be ignored.
+  if (engine.kind === 'postgres' && config.db !== undefined) {
+    throw new UsageError(`--db ${config.db}: on PostgreSQL the run history is kept in the database, in --schema ${config.schema ?? 'crm'}; leave out --db (or give --no-db to keep none)`);
+  }
+}
+
 /** Refuses a run that would write its outputs or history over one of its inputs or its segment map (globs expanded as the load expands them), before any is read. */
 async function checkInputsNotWrittenOver(engine: Engine, config: ScoreConfig, outputs: readonly KeptFile[]): Promise<void> {
   const db = config.noDb ? [] : historyFiles(config.db ?? path.join(config.out, 'crm.duckdb'));
@@ -143,6 +171,9 @@ async function resolveScoreConfig(inputs: string[], options: Record<string, unkn
   const k = flag('k') as string | undefined;
   const flags: Record<string, unknown> = {
     inputs: inputs.length ? inputs : undefined,
+    engine: flag('engine'),
+    schema: flag('schema'),
+    sourceTable: flag('sourceTable'),
     out: flag('out'),
     db: typeof options.db === 'string' ? options.db : undefined,
     noDb: options.db === false ? true : undefined,

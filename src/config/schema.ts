@@ -91,13 +91,24 @@ export const columnMappingSchema = object({
 
 export const scoreConfigSchema = object({
   inputs: array(string().min(1)).default([]),
+  /** Transactions already in the PostgreSQL database (schema.table), read there instead of input files. */
+  sourceTable: string().min(1).optional(),
+  /** The engine: duckdb (embedded, the default), postgres (the PG* variables) or a postgres:// URL. */
+  engine: string().min(1).optional(),
+  /** PostgreSQL: the schema that holds crm's tables (default crm). */
+  schema: string().min(1).max(63).optional(),
   out: string().min(1).default('crm-out'),
   // ':memory:' would keep the history nowhere (DuckDB's name for no file).
   db: string().min(1).refine((db) => !/^:memory:/i.test(db), 'the run history needs a database file (or --no-db to keep none)').optional(),
   noDb: boolean().default(false),
   /** Seconds to wait while another process holds the history database. */
   dbWait: number().min(0).default(DEFAULT_DB_WAIT_SECONDS),
-  format: array(enumOf(TABLE_FORMATS)).min(1).default(['parquet', 'csv']),
+  /** The customer table's formats; `none` alone writes no customer file, the scores kept in the run history only. */
+  format: array(enumOf([...TABLE_FORMATS, 'none']))
+    .min(1)
+    .default(['parquet', 'csv'])
+    .refine((formats) => !formats.includes('none') || formats.length === 1, 'none writes no customer file: give it alone, not with other formats')
+    .transform((formats) => formats.filter((f): f is (typeof TABLE_FORMATS)[number] => f !== 'none')),
   columns: columnMappingSchema.default({}),
   delimiter: string().min(1).refine(isReadableDelimiter, DELIMITER_RULE).optional(),
   header: enumOf(['auto', 'yes', 'no']).default('auto'),

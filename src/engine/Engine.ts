@@ -9,8 +9,22 @@ export type SqlParams = readonly SqlValue[] | Readonly<Record<string, SqlValue>>
 /** A numeric column pulled out of the engine, for the maths in `src/models`. */
 export type NumericColumns<K extends string> = Record<K, Float64Array>;
 
+/** The formats an output table is written in. */
+export type TableFormat = 'parquet' | 'csv' | 'json' | 'arrow';
+
+export interface WriteOptions {
+  /** CSV records end in CRLF, as RFC 4180 has it (for files handed to mailing tools); LF otherwise. */
+  crlf?: boolean;
+  /**
+   * The file's type of a column, by name, where the engine's own could differ
+   * (a score is DuckDB's TINYINT, PostgreSQL's SMALLINT): types as in
+   * SCORED_COLUMNS, so that Parquet and Arrow files are alike on every engine.
+   */
+  types?: Readonly<Record<string, string>>;
+}
+
 /** How input files are read: the reading options of crm score, its --threads, and the run's clock (`now`). */
-export type IngestOptions = Pick<ScoreConfig, 'columns' | 'delimiter' | 'header' | 'dateFormat' | 'decimalSeparator' | 'threads'> & { now?: Date };
+export type IngestOptions = Pick<ScoreConfig, 'columns' | 'delimiter' | 'header' | 'dateFormat' | 'decimalSeparator' | 'threads' | 'sourceTable'> & { now?: Date };
 
 /**
  * What an ingest leaves in the engine: `customerDays` (customer_id,
@@ -29,12 +43,25 @@ export interface Ingested {
   singleSource: boolean;
   /** The per-file tables behind customer_days. */
   dayTables: string[];
+  /** The day of the run the rows were checked against (YYYY-MM-DD): rows after it are never the default as-of. */
+  runDay: string;
 }
 
 /** Rejected rows per reason (most first), and hints for the refusals a setting fixes (a decimal comma, day/month dates). */
 export interface RejectReasons {
   reasons: { reason: string; rows: number }[];
   hints: string[];
+}
+
+/**
+ * What an engine has handed the client so far: rows of results read, and the
+ * bytes of their values as received (PostgreSQL's text); an embedded engine
+ * counts the rows that cross into JS, and no bytes (nothing crosses a wire).
+ * The difference of two snapshots is what happened between them.
+ */
+export interface Pulled {
+  rows: number;
+  bytes: number;
 }
 
 /**
@@ -64,7 +91,65 @@ export interface QueryEngine {
   loadColumns(table: string, columns: Record<string, ArrayLike<number>>): Promise<void>;
   /** Streams a query's rows in chunks of columns (used by the Arrow writer). */
   streamColumns(sql: string, params?: SqlParams): AsyncIterable<{ names: string[]; columns: unknown[][] }>;
+  /** Rows and bytes read from the engine since it opened (a snapshot; see Pulled). */
+  pulled(): Pulled;
   close(): Promise<void>;
+}
+
+/**
+ * The run history as an engine keeps it (HistoryVerbs.openHistory): how SQL
+ * names its tables, as data, so that the history SQL (src/sql/history.ts) is
+ * written once. DuckDB: the database file attached as `history`; PostgreSQL:
+ * the tables of the engine's schema (`--schema`), quoted.
+ */
+export interface RunHistory {
+  /** What qualifies the history's tables in SQL: `history.runs`, `"crm".runs`. */
+  readonly qualifier: string;
+  /** Where it is, in a user's words (the database file; the schema and server, without the password). */
+  readonly where: string;
+  /**
+   * The folder a pending run's output folder is recorded relative to, so that
+   * a database file and its outputs can move together; null where the history
+   * is not a file (PostgreSQL): the folder is recorded as an absolute path.
+   */
+  readonly folder: string | null;
+  readonly readOnly: boolean;
+}
+
+/** How a history table is placed on a distributed engine: `scores` per customer (distributed by customer_id), the others small. */
+export type HistoryPlacement = 'per-customer' | 'small';
+
+/**
+ * The verbs of an engine that keeps the run history. One history is open at a
+ * time; for writing, by one process at a time (DuckDB: the file's lock;
+ * PostgreSQL: an advisory lock per schema): another that holds it fails
+ * openHistory with DatabaseInUseError (errors.ts), for the caller to wait on.
+ */
+export interface HistoryVerbs {
+  /**
+   * Opens the run history. DuckDB attaches the database file `db` (its folder
+   * made first; a database of the old layout moved to the current one when
+   * opened for writing; a file that is not a database is an InputError);
+   * PostgreSQL takes the engine's schema (`db` is not used).
+   */
+  openHistory(options: { db?: string | null; readOnly?: boolean }): Promise<RunHistory>;
+  /** Lets go of the open history (and its lock). */
+  closeHistory(): Promise<void>;
+  /** Whether the open history has a table or view `name`. */
+  historyHas(name: string): Promise<boolean>;
+  /** Places history table `name`, just made and empty: distributed or replicated on a distributed engine; nothing elsewhere. */
+  placeHistoryTable(name: string, placement: HistoryPlacement): Promise<void>;
+  /** What the open history takes on disk, in bytes. */
+  historyBytes(): Promise<number>;
+  /** Makes what the open history holds durable now (DuckDB: from its log into its file, so a full disk fails here); a no-op where a commit already is. */
+  saveHistory(): Promise<void>;
+  /**
+   * Gives back the space of pruned scores when much of the history is free
+   * (DuckDB rewrites the file); returns its sizes before and after, or null
+   * when it was not worth it or the engine does that itself (PostgreSQL's vacuum).
+   * `prunedRuns`: how many runs' scores the run just published pruned (markPublished).
+   */
+  compactHistory(options?: { prunedRuns?: number }): Promise<{ before: number; after: number } | null>;
 }
 
 /**
@@ -73,7 +158,7 @@ export interface QueryEngine {
  * the PostgreSQL engine has the query verbs so far (the second half of the
  * redesign, the portable stage SQL, brings the rest).
  */
-export interface Engine extends QueryEngine {
+export interface Engine extends QueryEngine, HistoryVerbs {
   /** Reads the inputs (globs expanded) into customer-day rows and rejects: the ingest contract. */
   ingest(inputs: readonly string[], options: IngestOptions): Promise<Ingested>;
   /** The files `inputs` name, globs expanded (sorted), each checked to exist. */
@@ -84,22 +169,6 @@ export interface Engine extends QueryEngine {
   rejectReasons(options: Pick<IngestOptions, 'decimalSeparator' | 'dateFormat'>): Promise<RejectReasons>;
   /** Frees an ingest's customer-day rows, once nothing reads them any more. */
   dropCustomerDays(ingested: Pick<Ingested, 'dayTables'>): Promise<void>;
-  /**
-   * Attaches the database file `file` as `alias`. A file another process
-   * holds fails with DatabaseInUseError (errors.ts), for the caller to wait
-   * on; one that is not a database, with an InputError that says so.
-   */
-  attachDatabase(file: string, alias: string, options?: { readOnly?: boolean }): Promise<void>;
-  detachDatabase(alias: string): Promise<void>;
-  /** Writes what the attached database `alias` holds in its log into its file: a full disk fails here, not later. */
-  checkpoint(alias: string): Promise<void>;
-  /**
-   * Rewrites the attached run history (file `file`) when much of it is free
-   * space (pruned scores), replacing the file; returns its sizes before and
-   * after, or null when it was not worth it. `prunedRuns`: how many runs'
-   * scores the run just published pruned (markPublished).
-   */
-  compactHistory(file: string, options?: { prunedRuns?: number }): Promise<{ before: number; after: number } | null>;
   /** From here on, tables are read in the order they were written (the outputs of a run). */
   keepRowOrder(): Promise<void>;
   /**
@@ -110,6 +179,11 @@ export interface Engine extends QueryEngine {
   loadSideFile(table: string, file: string, options?: { header?: boolean }): Promise<string[]>;
   /** The columns of table `table` that hold text. */
   textColumns(table: string): Promise<string[]>;
+  /**
+   * Writes a query's result to `file` on this machine, in `format`: every
+   * engine's files are written by the same DuckDB writers, so their bytes match.
+   */
+  writeQuery(query: string, format: TableFormat, file: string, options?: WriteOptions): Promise<void>;
   /** The limits the engine really runs with, read back from it, for a debug log line. */
   describeSettings(): Promise<Record<string, unknown>>;
 }

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { DuckDbEngine } from './duckdb/DuckDbEngine.js';
-import type { QueryEngine } from './Engine.js';
+import type { Engine } from './Engine.js';
 import { checkSchemaName, maskUrlPassword, parsePostgresTarget, POSTGRES_URL, type PostgresTarget } from './postgres/connection.js';
 
 /** The settings every command passes to its engine; each engine takes the ones that apply to it. */
@@ -30,7 +30,7 @@ export function parseEngineSpec(spec: string | undefined, flag = '--engine'): En
 }
 
 /** The engine `--engine` names, open and ready. */
-export async function openEngine(spec: string | undefined, options: OpenEngineOptions = {}): Promise<QueryEngine> {
+export async function openEngine(spec: string | undefined, options: OpenEngineOptions = {}): Promise<Engine> {
   const parsed = parseEngineSpec(spec);
   if (parsed.kind === 'duckdb') {
     return DuckDbEngine.create({ timezone: options.timezone, threads: options.threads, memoryLimit: options.memoryLimit, tempDir: options.tempDir });
@@ -39,4 +39,9 @@ export async function openEngine(spec: string | undefined, options: OpenEngineOp
   // Loaded only when asked for: the embedded engine's runs never load the PostgreSQL driver.
   const { PostgresEngine } = await import('./postgres/PostgresEngine.js');
   return PostgresEngine.create({ target: parsed.target, schema, timezone: options.timezone, tempDir: options.tempDir, threads: options.threads, memoryLimit: options.memoryLimit });
+}
+
+/** `--engine` as it may be shown (summary.json, logs): a URL's password masked. */
+export function shownEngineSpec(spec: string | undefined): string | undefined {
+  return spec === undefined ? undefined : maskUrlPassword(spec);
 }

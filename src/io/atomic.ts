@@ -13,7 +13,8 @@ export interface Journal {
   staging: string;
   files: string[];
   /** The run recorded (pending) in the history database `db` for these files. */
-  run?: { id: number; db: string };
+  /** The run recorded with these files, and its history: a database file (relative to the output folder), or null for the engine's own schema. */
+  run?: { id: number; db: string | null };
 }
 
 /**

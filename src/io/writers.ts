@@ -1,30 +1,9 @@
-import { writeFile } from 'node:fs/promises';
-import type { DataType, Vector } from 'apache-arrow';
-import type { Engine } from '../engine/Engine.js';
+import type { Dialect } from '../engine/dialect.js';
+import type { TableFormat } from '../engine/Engine.js';
 
-export type TableFormat = 'parquet' | 'csv' | 'json' | 'arrow';
+export type { TableFormat, WriteOptions } from '../engine/Engine.js';
 
 export const EXTENSION: Record<TableFormat, string> = { parquet: 'parquet', csv: 'csv', json: 'json', arrow: 'arrow' };
-
-/** Writes a query's result with DuckDB's COPY (parquet, csv, NDJSON) or apache-arrow (.arrow IPC file). */
-export interface WriteOptions {
-  /** CSV records end in CRLF, as RFC 4180 has it (for files handed to mailing tools); LF otherwise. */
-  crlf?: boolean;
-}
-
-export async function writeQuery(engine: Engine, query: string, format: TableFormat, file: string, options: WriteOptions = {}): Promise<void> {
-  const target = engine.dialect.quoteString(file);
-  switch (format) {
-    case 'parquet':
-      return engine.run(`COPY (${query}) TO ${target} (FORMAT parquet, COMPRESSION snappy)`);
-    case 'csv':
-      return engine.run(`COPY (${query}) TO ${target} (FORMAT csv, HEADER true${options.crlf ? ", NEW_LINE '\r\n'" : ''})`);
-    case 'json':
-      return engine.run(`COPY (${query}) TO ${target} (FORMAT json)`);
-    case 'arrow':
-      return writeArrow(engine, query, file);
-  }
-}
 
 /**
  * A text expression made safe to open in a spreadsheet (OWASP CSV injection):
@@ -34,46 +13,5 @@ export async function writeQuery(engine: Engine, query: string, format: TableFor
  * (No chr(9) here: with it in the expression, DuckDB 1.5 wrote a sorted
  * table's rows to CSV out of order, preserve_insertion_order or not.)
  */
-export const excelSafeSql = (text: string) => `CASE WHEN regexp_matches(${text}, '^[-=+@\\t\\r]') THEN '''' || ${text} ELSE ${text} END`;
-
-type Arrow = typeof import('apache-arrow');
-
-const arrowType = ({ DateDay, Float64, Int64, Int32, Utf8 }: Arrow, duckdbType: string): DataType => {
-  const t = duckdbType.toUpperCase();
-  if (t === 'DATE') return new DateDay();
-  if (t === 'DOUBLE' || t === 'FLOAT' || t.startsWith('DECIMAL')) return new Float64();
-  if (t === 'BIGINT' || t === 'HUGEINT' || t === 'UBIGINT') return new Int64();
-  if (/^(TINYINT|SMALLINT|INTEGER|UTINYINT|USMALLINT|UINTEGER)$/.test(t)) return new Int32();
-  return new Utf8();
-};
-
-async function writeArrow(engine: Engine, query: string, file: string): Promise<void> {
-  // Loaded on demand: most runs write no Arrow file, and the library is large.
-  const arrow = await import('apache-arrow');
-  const { DateDay, Float64, Int64, Table, tableToIPC, vectorFromArray } = arrow;
-  const described = await engine.all<{ column_name: string; column_type: string }>(`DESCRIBE ${query}`);
-  const types = described.map((c) => arrowType(arrow, c.column_type));
-  // Dates and decimals cross as plain numbers and ISO text, converted below.
-  const select = described
-    .map((c, i) => {
-      const name = engine.dialect.quoteIdentifier(c.column_name);
-      const type = types[i]!;
-      if (type instanceof DateDay) return `date_diff('day', DATE '1970-01-01', ${name}) AS ${name}`;
-      if (type instanceof Float64) return `${name}::DOUBLE AS ${name}`;
-      return name;
-    })
-    .join(', ');
-  const columns: unknown[][] = described.map(() => []);
-  for await (const chunk of engine.streamColumns(`SELECT ${select} FROM (${query})`)) {
-    chunk.columns.forEach((values, i) => columns[i]!.push(...values));
-  }
-  const vectors: Record<string, Vector> = {};
-  described.forEach((c, i) => {
-    const type = types[i]!;
-    let values = columns[i]!;
-    if (type instanceof DateDay) values = values.map((v) => (v === null ? null : new Date(Number(v) * 86_400_000)));
-    if (type instanceof Int64) values = values.map((v) => (v === null ? null : BigInt(v as number)));
-    vectors[c.column_name] = vectorFromArray(values, type);
-  });
-  await writeFile(file, tableToIPC(new Table(vectors), 'file'));
-}
+export const excelSafeSql = (d: Dialect) => (text: string) =>
+  `CASE WHEN ${d.sql.regexpMatches(text, "'^[-=+@\\t\\r]'")} THEN '''' || ${text} ELSE ${text} END`;

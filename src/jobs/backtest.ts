@@ -50,7 +50,7 @@ export async function backtestJob(
         const { reasons } = await engine.rejectReasons(config);
         log.warn({ rejected: loaded.counts.rejected, reasons: Object.fromEntries(reasons.map((r) => [r.reason, r.rows])) }, 'rows rejected while loading (run crm score to see them)');
       }
-      const holdoutEnd = await resolveAsOf(engine, options.holdoutEnd);
+      const holdoutEnd = await resolveAsOf(engine, options.holdoutEnd, loaded.runDay);
       if (holdoutEnd <= options.calibrationEnd) throw new UsageError(`--holdout-end ${holdoutEnd} must be after --calibration-end ${options.calibrationEnd}`);
       const features = await timed('features', () => computeFeatures(engine, options.calibrationEnd, loaded, { clv: true, lifecycle: false }));
       if (features.customers === 0) throw new UsageError(`no customers bought on or before ${options.calibrationEnd}`);

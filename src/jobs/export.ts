@@ -3,11 +3,11 @@ import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Engine } from '../engine/Engine.js';
+import type { Engine, QueryEngine } from '../engine/Engine.js';
 import { removeDeadTempFiles, tempPathBeside } from '../io/atomic.js';
 import { onInterrupt } from '../io/interrupt.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../io/leftovers.js';
-import { excelSafeSql, writeQuery, type TableFormat } from '../io/writers.js';
+import { excelSafeSql, type TableFormat } from '../io/writers.js';
 import { buildExport, type ExportCounts, type ExportFilters } from '../pipeline/export.js';
 import { recordedRunPaths } from '../pipeline/runs.js';
 import { testPoint } from '../testHooks.js';
@@ -21,9 +21,9 @@ export async function exportJob(
   options: HistoryJobOptions & { filters: ExportFilters; format: TableFormat; excelSafe: boolean; out?: string; refuseOut?: RefuseOut },
 ): Promise<ExportCounts> {
   const { out, format } = options;
-  return withHistory(options, async (engine) => {
-    if (out && options.refuseOut) await options.refuseOut(await recordedRunPaths(engine));
-    const { counts, columns, warnings } = await buildExport(engine, options.filters);
+  return withHistory(options, async (engine, history) => {
+    if (out && options.refuseOut) await options.refuseOut(await recordedRunPaths(engine, history));
+    const { counts, columns, warnings } = await buildExport(engine, history, options.filters);
     for (const warning of warnings) options.log.warn(warning);
     const select = `SELECT ${(await exportColumnsSql(engine, columns, format === 'csv' && options.excelSafe)).join(', ')} FROM export_rows ORDER BY export_rank`;
     // Written to a temp file, then renamed into place (--out) or copied to stdout:
@@ -40,7 +40,7 @@ export async function exportJob(
     const forget = onInterrupt({ remove: scratch });
     testPoint('export-writing');
     try {
-      await writeQuery(engine, select, format, temp, { crlf: true });
+      await engine.writeQuery(select, format, temp, { crlf: true });
       if (out) await rename(temp, out);
       else await copyToStdout(temp);
     } finally {
@@ -52,10 +52,10 @@ export async function exportJob(
 }
 
 /** The export's columns in order; with `excelSafe`, text columns (ids, labels, contact fields) as excel-safe text. */
-async function exportColumnsSql(engine: Engine, columns: readonly string[], excelSafe: boolean): Promise<string[]> {
+async function exportColumnsSql(engine: QueryEngine & { textColumns(table: string): Promise<string[]> }, columns: readonly string[], excelSafe: boolean): Promise<string[]> {
   const q = engine.dialect.quoteIdentifier;
   const text = new Set(excelSafe ? await engine.textColumns('export_rows') : []);
-  return columns.map((c) => (text.has(c) ? `${excelSafeSql(q(c))} AS ${q(c)}` : q(c)));
+  return columns.map((c) => (text.has(c) ? `${excelSafeSql(engine.dialect)(q(c))} AS ${q(c)}` : q(c)));
 }
 
 /** Copies a file to stdout; a reader that stops early (`| head`) ends the copy quietly. */

@@ -1,9 +1,13 @@
 import { defaultMemoryLimit } from '../config/schema.js';
-import { DuckDbEngine } from '../engine/duckdb/DuckDbEngine.js';
 import type { Engine } from '../engine/Engine.js';
+import { openEngine } from '../engine/openEngine.js';
 import type { Logger } from '../pipeline/effects.js';
 
 export interface RunEngineOptions {
+  /** --engine: duckdb (default), postgres (the PG* variables) or a postgres:// URL. */
+  engine?: string;
+  /** PostgreSQL: the schema of crm's tables (default crm). */
+  schema?: string;
   timezone?: string;
   threads?: number;
   memoryLimit?: string;
@@ -13,13 +17,13 @@ export interface RunEngineOptions {
 
 /**
  * Runs `work` with the engine of one command, closed whatever happens: the
- * one place an engine is made (an engine spec, issue 14, plugs in here).
+ * one place a command's engine is made, the one `--engine` names.
  * Every command's engine is bounded by the memory limit (the default one
  * unless given), so that one on a shared machine leaves room for Node and the others.
  */
 export async function withRunEngine<T>(work: (engine: Engine) => Promise<T>, options: RunEngineOptions = {}): Promise<T> {
   const memoryLimit = options.memoryLimit ?? defaultMemoryLimit();
-  const engine = await DuckDbEngine.create({ timezone: options.timezone, threads: options.threads, memoryLimit, tempDir: options.tempDir });
+  const engine = await openEngine(options.engine, { timezone: options.timezone, threads: options.threads, memoryLimit, tempDir: options.tempDir, schema: options.schema });
   try {
     if (options.log) options.log.debug(await engine.describeSettings(), `${engine.name} engine opened`);
     return await work(engine);

@@ -1,26 +1,28 @@
 import path from 'node:path';
 import type { ScoreConfig } from '../config/schema.js';
-import type { Engine, Ingested } from '../engine/Engine.js';
+import type { Engine, Ingested, RunHistory } from '../engine/Engine.js';
 import { InputError, namingStage } from '../errors.js';
 import { awaitedLater } from '../promises.js';
 import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { beforeAnySignal } from '../io/interrupt.js';
 import { testPoint } from '../testHooks.js';
 import { withRunEngine } from './openRunEngine.js';
+import { shownEngineSpec } from '../engine/openEngine.js';
 import { refuseFutureDay } from './runDay.js';
-import { excelSafeSql, EXTENSION, writeQuery, type TableFormat } from '../io/writers.js';
-import { DECILES_SQL, rfmLayerSql, SEGMENTS_SQL } from '../sql/rfm.js';
-import { CLUSTERS_CSV_SQL } from '../sql/segment.js';
+import { excelSafeSql, EXTENSION, type TableFormat } from '../io/writers.js';
+import { DECILES_SQL, rfmLayerSql, segmentsSql } from '../sql/rfm.js';
+import { clustersCsvSql } from '../sql/segment.js';
 import { assembleScoredSql, DROP_SCORING_INPUTS_SQL, finalWithoutHistorySql, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../sql/scored.js';
 import type { ClvResult, StartedClv } from '../pipeline/clv.js';
 import { newRunId, type Effects, type Logger } from '../pipeline/effects.js';
 import { runStatements } from '../engine/tables.js';
 import { computeFeatures, dropOccasions, resolveAsOf } from '../pipeline/features.js';
 import { addHistoryColumns, detachHistory, nextRunId, recordRun } from '../pipeline/history.js';
-import { forgetRun, markPublished, openHistory, recoverBeforeRun } from '../pipeline/publish.js';
+import { forgetRun, markPublished, openHistory, recoverBeforeRun, type HistoryTarget } from '../pipeline/publish.js';
+import { EMBEDDED_CAPABILITIES, sortedOnRead } from '../engine/dialect.js';
 import { assignLifecycle, stageCounts, type LifecycleResult } from '../pipeline/lifecycle.js';
 import { LIFECYCLE_STAGES } from '../config/lists.js';
-import { STAGES_SQL } from '../sql/lifecycle.js';
+import { stagesSql } from '../sql/lifecycle.js';
 import { defineLabels } from '../pipeline/labels.js';
 import { rfmThresholds, scoreRfm, type RfmResult } from '../pipeline/rfm.js';
 import type { FittedClusters, ClustersResult } from '../pipeline/clusters.js';
@@ -54,9 +56,12 @@ export async function scoreJob(
       await options.checkBeforeRead?.(engine);
       return runScore(engine, config, effects);
     },
-    { timezone: config.timezone, threads: config.threads, memoryLimit: config.memoryLimit, tempDir: config.tempDir, log: effects.logger },
+    { engine: config.engine, schema: config.schema, timezone: config.timezone, threads: config.threads, memoryLimit: config.memoryLimit, tempDir: config.tempDir, log: effects.logger },
   );
 }
+
+/** The customer files' column types, alike on every engine. */
+const OUTPUT_TYPES = Object.fromEntries(SCORED_COLUMNS.map((c) => [c.name, c.type]));
 
 /** What every step of one score run shares. */
 interface ScoreRun {
@@ -81,6 +86,8 @@ interface ScoredStages {
 
 /** What writing the outputs left for the summary and the history. */
 interface WrittenOutputs {
+  /** The run history open for this run (null with --no-db). */
+  history: RunHistory | null;
   runId: number | null;
   knownLabels: number;
   scoredColumns: string[];
@@ -89,18 +96,28 @@ interface WrittenOutputs {
   clusterColumns: { output: AfterScoring; history: AfterScoring };
 }
 
-/** The stage timer of one run: each stage's seconds, to the millisecond, added up when a stage is timed in two steps (clv: started, then finished). */
-function stageTimer(effects: Effects): { timings: Record<string, number>; timed: ScoreRun['timed'] } {
+/**
+ * The stage timer of one run: each stage's seconds, to the millisecond, added up when a stage is timed in two steps (clv: started, then finished);
+ * after each step, at debug, its seconds and the rows and bytes it pulled from the engine (engine.pulled(): what crosses to the client).
+ */
+function stageTimer(effects: Effects, engine: Pick<Engine, 'pulled'>): { timings: Record<string, number>; timed: ScoreRun['timed'] } {
   const timings: Record<string, number> = {};
   const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
     const start = process.hrtime.bigint();
+    const pulledBefore = engine.pulled();
     const end = effects.stage(name);
     try {
       return await namingStage(name, work);
     } finally {
       end();
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       // To the millisecond, as finer is timer noise.
-      timings[name] = Math.round((timings[name] ?? 0) * 1000 + Number(process.hrtime.bigint() - start) / 1e6) / 1000;
+      timings[name] = Math.round((timings[name] ?? 0) * 1000 + seconds * 1000) / 1000;
+      const pulled = engine.pulled();
+      effects.logger.debug(
+        { stage: name, seconds: Math.round(seconds * 1000) / 1000, rowsPulled: pulled.rows - pulledBefore.rows, bytesPulled: pulled.bytes - pulledBefore.bytes },
+        'stage done',
+      );
     }
   };
   return { timings, timed };
@@ -110,14 +127,14 @@ function stageTimer(effects: Effects): { timings: Record<string, number>; timed:
 export async function runScore(engine: Engine, config: ScoreConfig, effects: Effects): Promise<ScoreSummary> {
   const startedAt = effects.now();
   const logId = effects.logId ?? newRunId(startedAt);
-  const { timings, timed } = stageTimer(effects);
+  const { timings, timed } = stageTimer(effects, engine);
   const run: ScoreRun = { engine, config, log: effects.logger, timed };
 
   // Checked before any data is read, so a bad map or a history database the run could not record itself in costs nothing;
   // and a publish a killed run left half done is settled, so the run starts from one whole set.
   const segmentMap = config.rfm.segmentMap ? await readSegmentMap(config.rfm.segmentMap) : DEFAULT_SEGMENT_MAP;
-  const dbPath = config.noDb ? null : (config.db ?? path.join(config.out, 'crm.duckdb'));
-  await recoverBeforeRun(engine, config.out, dbPath, { waitSeconds: config.dbWait, log: run.log });
+  const history = historyTarget(engine, config);
+  await recoverBeforeRun(engine, config.out, history, { waitSeconds: config.dbWait, log: run.log });
 
   // The model stages' modules (k-means pulls in ml-kmeans and some 250 files
   // behind it) load while the engine reads the input, rather than after it.
@@ -134,9 +151,9 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   // Named after the run's log id, so a staging folder left by a killed run points at its log lines.
   const out = await OutputSet.begin(config.out, `${process.pid}-${logId}`);
   testPoint('outputs-staging');
-  let recorded: number | null = null;
+  let recorded: { history: RunHistory; runId: number } | null = null;
   try {
-    const written = await timed('write', () => writeOutputs(run, out, scored, { dbPath, asOf, segmentMap, describeClusters: modules.clusters }));
+    const written = await timed('write', () => writeOutputs(run, out, scored, { history, asOf, segmentMap, describeClusters: modules.clusters }));
     // Read from the finished table, like the output files.
     const thresholds = await rfmThresholds(engine);
     const lifecycle = scored.lifecycle ? { counts: await stageCounts(engine), ...scored.lifecycle } : null;
@@ -149,7 +166,8 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
         startedAt: startedAt.toISOString(),
         finishedAt: finishedAt.toISOString(),
         inputs: loaded.files,
-        options: config,
+        // The engine URL's password never reaches summary.json.
+        options: { ...config, engine: shownEngineSpec(config.engine) },
         outputs: [...written.names, 'summary.json'],
       },
       rows: { ...loaded.counts, excluded: features.rowsExcluded },
@@ -161,18 +179,19 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       timings,
     };
     const { settled, prunedRuns } = await recordAndPublish(run, out, summary, written, {
-      dbPath,
-      onRecorded: (runId) => (recorded = runId),
+      target: history,
+      onRecorded: (history, runId) => (recorded = { history, runId }),
       durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
     });
     // Outside the publish: a signal may stop the rewrite, which leaves the database as it was.
-    if (dbPath && settled) await closeHistory(engine, dbPath, prunedRuns, run.log);
+    if (history && settled) await closeHistory(engine, history.db ?? engine.name, prunedRuns, run.log);
     return summary;
   } catch (error) {
     if (!out.committed) {
       await out.abandon();
       // Recorded but never published: the run goes (or, if even that fails, the next command removes it).
-      if (recorded !== null) await forgetRun(engine, recorded).catch(() => undefined);
+      const forget = recorded as { history: RunHistory; runId: number } | null;
+      if (forget !== null) await forgetRun(engine, forget.history, forget.runId).catch(() => undefined);
     }
     throw error;
   }
@@ -199,7 +218,7 @@ async function loadTransactions({ engine, config, log, timed }: ScoreRun, now: D
 
 /** One row per customer as of the as-of date (customer_features); the per-day rows are freed after. */
 async function customerFeatures({ engine, config, log, timed }: ScoreRun, loaded: Ingested) {
-  const asOf = await resolveAsOf(engine, config.asOf);
+  const asOf = await resolveAsOf(engine, config.asOf, loaded.runDay);
   const features = await timed('features', () => computeFeatures(engine, asOf, loaded, { clv: config.clv.enabled, lifecycle: config.lifecycle.enabled }));
   if (features.customers === 0) throw new InputError(`no transactions on or before the as-of date ${asOf}`);
   log.info({ asOf, customers: features.customers, rowsExcluded: features.rowsExcluded }, 'computed customer features');
@@ -270,23 +289,22 @@ async function writeOutputs(
   { engine, config, log }: ScoreRun,
   out: OutputSet,
   scored: ScoredStages,
-  options: { dbPath: string | null; asOf: string; segmentMap: SegmentMap; describeClusters: Promise<typeof import('../pipeline/clusters.js')> | null },
+  options: { history: HistoryTarget | null; asOf: string; segmentMap: SegmentMap; describeClusters: Promise<typeof import('../pipeline/clusters.js')> | null },
 ): Promise<WrittenOutputs> {
-  const { dbPath } = options;
   const { stages, fittedClusters } = scored;
   let runId: number | null = null;
   const scoredColumns = SCORED_COLUMNS.filter((c) => stages.has(c.stage)).map((c) => c.name);
   const outputColumns = [...scoredColumns];
   const names: string[] = [];
-  if (dbPath) await openHistory(engine, dbPath, { waitSeconds: config.dbWait, log });
+  const history = options.history ? await openHistory(engine, options.history.db, { waitSeconds: config.dbWait, log }) : null;
   // Every text a label column of this run can hold (src/sql/labels.ts); cluster names come after scoring.
   const vocabulary = [...ALL_CELLS, ...options.segmentMap.keys(), ...(scored.lifecycle ? LIFECYCLE_STAGES : [])];
-  const { known: knownLabels } = await defineLabels(engine, vocabulary, dbPath !== null);
-  await engine.run(assembleScoredSql(stages, scored.layers, engine.dialect.quoteIdentifier, fittedClusters ? ['raw_cluster'] : []));
-  if (dbPath) {
-    const next = await nextRunId(engine);
+  const { known: knownLabels } = await defineLabels(engine, vocabulary, history);
+  await engine.run(assembleScoredSql(stages, scored.layers, engine.dialect, fittedClusters ? ['raw_cluster'] : []));
+  if (history) {
+    const next = await nextRunId(engine, history);
     runId = next.runId;
-    await addHistoryColumns(engine, options.asOf, next.previousRun);
+    await addHistoryColumns(engine, history, options.asOf, next.previousRun);
     outputColumns.push('previous_segment', 'segment_changed_at');
   } else {
     await runStatements(engine, finalWithoutHistorySql(engine.dialect));
@@ -303,25 +321,25 @@ async function writeOutputs(
     ({ result: clusters, columns: clusterColumns } = await describeClusters(engine, fittedClusters, config.kmeans, stages.has('clv')));
   }
   const select = (format: TableFormat) =>
-    `SELECT ${outputColumnsSql(outputColumns, engine.dialect.quoteIdentifier, clusterColumns.output, format === 'csv' && config.excelSafe ? excelSafeSql : undefined)} FROM final_scores`;
+    `SELECT ${outputColumnsSql(outputColumns, engine.dialect.quoteIdentifier, clusterColumns.output, format === 'csv' && config.excelSafe ? excelSafeSql(engine.dialect) : undefined)} FROM final_scores${sortedOnRead(engine.dialect, 'customer_id')}`;
   for (const format of config.format) {
     const name = `customers.${EXTENSION[format]}`;
-    await writeQuery(engine, select(format), format, out.staged(name));
+    await engine.writeQuery(select(format), format, out.staged(name), { types: OUTPUT_TYPES });
     names.push(name);
   }
-  await writeQuery(engine, `SELECT * FROM rejects ORDER BY source, line`, 'csv', out.staged('rejects.csv'));
-  await writeQuery(engine, DECILES_SQL, 'csv', out.staged('deciles.csv'));
-  await writeQuery(engine, SEGMENTS_SQL, 'csv', out.staged('segments.csv'));
+  await engine.writeQuery(`SELECT * FROM rejects ORDER BY source, line`, 'csv', out.staged('rejects.csv'));
+  await engine.writeQuery(DECILES_SQL, 'csv', out.staged('deciles.csv'));
+  await engine.writeQuery(segmentsSql(engine.dialect), 'csv', out.staged('segments.csv'));
   names.push('rejects.csv', 'deciles.csv', 'segments.csv');
   if (scored.lifecycle) {
-    await writeQuery(engine, STAGES_SQL, 'csv', out.staged('stages.csv'));
+    await engine.writeQuery(stagesSql(engine.dialect), 'csv', out.staged('stages.csv'));
     names.push('stages.csv');
   }
   if (clusters) {
-    await writeQuery(engine, CLUSTERS_CSV_SQL, 'csv', out.staged('clusters.csv'));
+    await engine.writeQuery(clustersCsvSql(engine.dialect), 'csv', out.staged('clusters.csv'));
     names.push('clusters.csv');
   }
-  return { runId, knownLabels, scoredColumns, names, clusters, clusterColumns };
+  return { history, runId, knownLabels, scoredColumns, names, clusters, clusterColumns };
 }
 
 /**
@@ -335,20 +353,20 @@ async function recordAndPublish(
   out: OutputSet,
   summary: ScoreSummary,
   written: WrittenOutputs,
-  options: { dbPath: string | null; onRecorded: (runId: number) => void; durationSeconds: number },
+  options: { target: HistoryTarget | null; onRecorded: (history: RunHistory, runId: number) => void; durationSeconds: number },
 ): Promise<{ settled: boolean; prunedRuns: number }> {
-  const { dbPath } = options;
-  const { runId } = written;
+  const { target } = options;
+  const { runId, history } = written;
   const keepRuns = config.keepRuns === 'all' ? null : config.keepRuns;
   let settled = false;
   let prunedRuns = 0;
   await beforeAnySignal(async () => {
-    if (dbPath && runId !== null) {
-      const dbFile = path.resolve(dbPath);
-      options.onRecorded(runId);
+    if (target && history && runId !== null) {
+      options.onRecorded(history, runId);
       await timed('history', async () => {
         await recordRun(
           engine,
+          history,
           {
             runId,
             asOf: summary.run.asOf,
@@ -361,26 +379,26 @@ async function recordAndPublish(
             rowsRejected: summary.rows.rejected,
             rowsExcluded: summary.rows.excluded,
             customers: summary.customers,
-            options: config,
+            options: { ...config, engine: shownEngineSpec(config.engine) },
             summary,
           },
           written.scoredColumns,
-          { outDir: path.relative(path.dirname(dbFile), path.resolve(config.out)), staging: out.staging, keepRuns },
+          { outDir: history.folder === null ? path.resolve(config.out) : path.relative(history.folder, path.resolve(config.out)), staging: out.staging, keepRuns },
           written.knownLabels,
           written.clusterColumns.history,
         );
         // The run's rows go from the log into the database file now, before the files move: a full disk fails the run here.
         testPoint('history-checkpoint');
-        await engine.checkpoint('history');
+        await engine.saveHistory();
       });
     }
     await writeFileAtomic(out.staged('summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     // summary.json goes last: a reader that sees the new summary sees every new file.
     // The journal names the run and its database (relative to the output folder, so the two can move together).
-    const journalRun = dbPath && runId !== null ? { id: runId, db: path.relative(path.resolve(config.out), path.resolve(dbPath)) } : undefined;
+    const journalRun = target && runId !== null ? { id: runId, db: target.db === null ? null : path.relative(path.resolve(config.out), path.resolve(target.db)) } : undefined;
     await out.publish([...written.names, 'summary.json'], journalRun);
     try {
-      if (journalRun) prunedRuns = await markPublished(engine, journalRun.id, keepRuns);
+      if (journalRun && history) prunedRuns = await markPublished(engine, history, journalRun.id, keepRuns);
       await out.finish();
       settled = true;
     } catch (error) {
@@ -391,11 +409,22 @@ async function recordAndPublish(
   return { settled, prunedRuns };
 }
 
+/**
+ * Where the run is recorded: nowhere with --no-db; a database file (--db, by
+ * default crm.duckdb in the output folder) on an engine that keeps its history
+ * in one; else the engine's own schema.
+ */
+function historyTarget(engine: Engine, config: ScoreConfig): HistoryTarget | null {
+  if (config.noDb) return null;
+  if ((engine.capabilities ?? EMBEDDED_CAPABILITIES).history === 'schema') return { db: null };
+  return { db: config.db ?? path.join(config.out, 'crm.duckdb') };
+}
+
 /** After a published run: gives the pruned scores' space back when much is free (engine/duckdb/historySpace.ts), and lets go of the database. */
 async function closeHistory(engine: Engine, dbPath: string, prunedRuns: number, log: Logger): Promise<void> {
   const start = performance.now();
   try {
-    const rewritten = await engine.compactHistory(dbPath, { prunedRuns });
+    const rewritten = await engine.compactHistory({ prunedRuns });
     if (rewritten) {
       const seconds = Math.round(performance.now() - start) / 1000;
       log.info({ db: dbPath, bytesBefore: rewritten.before, bytesAfter: rewritten.after, seconds }, 'rewrote the history database to give back the space of pruned scores');

@@ -1,11 +1,11 @@
 import type { ScoreConfig } from '../config/schema.js';
 import { runStatements } from '../engine/tables.js';
-import type { Engine } from '../engine/Engine.js';
+import type { Engine, QueryEngine } from '../engine/Engine.js';
 import { UsageError } from '../errors.js';
 import { chooseK, clusterLabel, countDistinctRows, fitKMeans, KMeansError, type KMeansModel } from '../models/kmeans.js';
 import { CUSTOMERS, stack, type Layer } from '../sql/scored.js';
 import {
-  CLUSTER_LABELS_TABLE_SQL,
+  clusterLabelsTableSql,
   CLUSTER_PROFILES_ROWS_SQL,
   clusterProfilesSql,
   clusterColumnsSql,
@@ -39,7 +39,7 @@ export interface ClustersResult {
  * `clv`: the CLV stage's layer when it gave usable values, for the clv feature.
  */
 export async function clusterCustomers(
-  engine: Engine,
+  engine: QueryEngine,
   options: ScoreConfig['kmeans'],
   clv: Layer | null,
 ): Promise<{ fitted: FittedClusters; layer: Layer }> {
@@ -147,7 +147,7 @@ export async function describeClusters(
       detail: `median ${Math.round(row.median_recency_days)} days since last order, ${Math.round(row.median_orders)} orders, ${Math.round(row.median_revenue)} revenue`,
     })),
   );
-  await runStatements(engine, CLUSTER_LABELS_TABLE_SQL);
+  await runStatements(engine, clusterLabelsTableSql(engine.dialect));
   await engine.run(
     `INSERT INTO cluster_labels VALUES ${order.map(() => '(?, ?, ?)').join(', ')}`,
     order.flatMap((row, i) => [row.raw_cluster, row.cluster, labels[i]!]),

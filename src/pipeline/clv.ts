@@ -190,7 +190,7 @@ export interface StartedClv {
  * results. Between the two the engine is free for stages that do not need
  * the CLV columns.
  */
-export async function startClv(engine: Engine, options: ClvOptions, log: Logger): Promise<StartedClv> {
+export async function startClv(engine: QueryEngine, options: ClvOptions, log: Logger): Promise<StartedClv> {
   const fitter = backgroundFitter(log);
   let patterns: PurchasePatterns;
   let days: { recency: Float64Array; T: Float64Array };

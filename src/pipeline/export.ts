@@ -1,4 +1,6 @@
-import type { Engine } from '../engine/Engine.js';
+import type { Engine, QueryEngine, RunHistory } from '../engine/Engine.js';
+import type { Dialect } from '../engine/dialect.js';
+import { runStatements } from '../engine/tables.js';
 import { InputError, UsageError } from '../errors.js';
 import { EXPORT_COLUMNS, ORDER_BY, placeholders, SLIPPING_SQL, type ExportOrder } from '../sql/export.js';
 import { LIFECYCLE_STAGES } from '../config/lists.js';
@@ -69,7 +71,7 @@ export function pickEmailColumn(file: string, columns: readonly string[], idColu
  * around are tolerated). An empty or blank email, or a name or phone number
  * typed in the email column, is not one.
  */
-const usableEmailSql = (column: string) => `coalesce(regexp_full_match(CAST(${column} AS VARCHAR), '\\s*[^\\s@]+@[^\\s@]+\\s*'), false)`;
+const usableEmailSql = (d: Dialect, column: string) => `coalesce(${d.sql.fullMatch(`CAST(${column} AS VARCHAR)`, "'\\s*[^\\s@]+@[^\\s@]+\\s*'")}, false)`;
 
 /** Column names a suppression list is recognised by. */
 const SUPPRESS_COLUMN = /^(customer[_ ]?id|customer|id|value)$/i;
@@ -81,15 +83,18 @@ const isSuppressColumn = (column: string) => SUPPRESS_COLUMN.test(column) || ema
  * or, for a file without such a header, every field of every line — a plain
  * list of ids or emails has no header, and its first line must not be lost.
  */
-async function loadSuppressions(engine: Engine, file: string): Promise<void> {
+async function loadSuppressions(engine: ExportEngine, file: string): Promise<void> {
   const q = engine.dialect.quoteIdentifier;
   let use = (await engine.loadSideFile('suppressions', file)).filter(isSuppressColumn);
   // (Only a CSV file reads differently without a header.)
   if (use.length === 0) use = await engine.loadSideFile('suppressions', file, { header: false });
-  await engine.run(
-    `CREATE OR REPLACE TEMP TABLE suppressed_values AS
-     SELECT DISTINCT v FROM (${use.map((c) => `SELECT lower(trim(CAST(${q(c)} AS VARCHAR))) AS v FROM suppressions`).join(' UNION ALL ')})
-     WHERE v IS NOT NULL AND v <> ''`,
+  await runStatements(
+    engine,
+    engine.dialect.createTempTableAs(
+      'suppressed_values',
+      `SELECT DISTINCT v FROM (${use.map((c) => `SELECT lower(trim(CAST(${q(c)} AS VARCHAR))) AS v FROM suppressions`).join(' UNION ALL ')}) listed
+       WHERE v IS NOT NULL AND v <> ''`,
+    ),
   );
 }
 
@@ -97,8 +102,8 @@ async function loadSuppressions(engine: Engine, file: string): Promise<void> {
  * Emails in a suppression list can only be matched through the contacts'
  * email column: without one, those people would be mailed anyway.
  */
-async function refuseEmailsWithoutContacts(engine: Engine, f: ExportFilters): Promise<void> {
-  const email = await engine.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM suppressed_values WHERE contains(v, '@')`);
+async function refuseEmailsWithoutContacts(engine: QueryEngine, f: ExportFilters): Promise<void> {
+  const email = await engine.one<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM suppressed_values WHERE strpos(v, '@') > 0`);
   if (email!.n === 0) return;
   throw new UsageError(
     f.contacts
@@ -113,17 +118,28 @@ const union = (a: readonly string[], b: readonly string[]) => [...new Set([...a,
  * The segment names of a run's map: the default map's, or the user map the run
  * was scored with (when it can still be read), plus any name present in the run.
  */
-async function segmentNames(engine: Engine, runId: number): Promise<string[]> {
-  const present = await distinctValues(engine, 'rfm_segment', runId);
-  const row = await engine.one<{ map: string | null }>(`SELECT json_extract_string(options, '$.rfm.segmentMap') AS map FROM history.runs WHERE run_id = $runId`, { runId });
+async function segmentNames(engine: QueryEngine, history: RunHistory, runId: number): Promise<string[]> {
+  const present = await distinctValues(engine, history, 'rfm_segment', runId);
+  const row = await engine.one<{ map: string | null }>(
+    `SELECT ${engine.dialect.sql.jsonText('options', ['rfm', 'segmentMap'])} AS map FROM ${history.qualifier}.runs WHERE run_id = $runId`,
+    { runId },
+  );
   let names: string[] = [];
   if (!row?.map) names = [...DEFAULT_SEGMENT_MAP.keys()];
   else names = await readSegmentMap(row.map).then((map) => [...map.keys()], () => []);
   return union(names, present);
 }
 
-const distinctValues = async (engine: Engine, column: string, runId: number) =>
-  (await engine.all<{ v: string }>(`SELECT DISTINCT CAST(${column} AS VARCHAR) AS v FROM history.customer_scores WHERE run_id = $runId AND ${column} IS NOT NULL ORDER BY v`, { runId })).map((r) => r.v);
+const distinctValues = async (engine: QueryEngine, history: RunHistory, column: string, runId: number) =>
+  (
+    await engine.all<{ v: string }>(
+      `SELECT DISTINCT CAST(${column} AS VARCHAR) AS v FROM ${history.qualifier}.customer_scores WHERE run_id = $runId AND ${column} IS NOT NULL ORDER BY v`,
+      { runId },
+    )
+  ).map((r) => r.v);
+
+/** What an export needs of its engine: queries, and the side files (contacts, suppressions) read into it. */
+export type ExportEngine = QueryEngine & Pick<Engine, 'loadSideFile'>;
 
 /**
  * Builds the `export_rows` table: the run's customers that pass the filters,
@@ -133,11 +149,12 @@ const distinctValues = async (engine: Engine, column: string, runId: number) =>
  * applies, so counts add up:
  * matched = without contact + no address + suppressed + cut by the limit + written.
  */
-export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ counts: ExportCounts; columns: string[]; warnings: string[] }> {
+export async function buildExport(engine: ExportEngine, history: RunHistory, f: ExportFilters): Promise<{ counts: ExportCounts; columns: string[]; warnings: string[] }> {
   const q = engine.dialect.quoteIdentifier;
   if (f.emailColumn !== undefined && !f.contacts) throw new UsageError(`--email-col ${f.emailColumn} names a column of the contacts: give --contacts too`);
   const warnings: string[] = [];
-  const runId = await resolveRun(engine, f.run);
+  const h = history.qualifier;
+  const runId = await resolveRun(engine, history, f.run);
   const params: Record<string, string | number> = { runId };
   const where: string[] = ['s.run_id = $runId'];
 
@@ -149,16 +166,18 @@ export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ c
     const valid = known.length ? known.join(', ') : 'none (the run was scored without this stage)';
     throw new UsageError(`${flag} ${unknown.map((u) => `"${u}"`).join(', ')} is not in run ${runId}; valid: ${valid}`);
   };
-  if (f.segments.length) await checkKnown('--segment', f.segments, await segmentNames(engine, runId));
+  if (f.segments.length) await checkKnown('--segment', f.segments, await segmentNames(engine, history, runId));
   if (f.stages.length) {
-    const present = await distinctValues(engine, 'lifecycle_stage', runId);
+    const present = await distinctValues(engine, history, 'lifecycle_stage', runId);
     await checkKnown('--stage', f.stages, present.length ? union(LIFECYCLE_STAGES, present) : []);
   }
   if (f.clusters.length) {
-    const clusters = await engine.all<{ cluster: string; label: string | null }>(
-      `SELECT DISTINCT CAST(cluster AS VARCHAR) AS cluster, cluster_label AS label FROM history.customer_scores WHERE run_id = $runId AND cluster IS NOT NULL ORDER BY cluster::INTEGER`,
-      { runId },
-    );
+    const clusters = (
+      await engine.all<{ cluster: number; label: string | null }>(
+        `SELECT DISTINCT cluster, cluster_label AS label FROM ${h}.customer_scores WHERE run_id = $runId AND cluster IS NOT NULL ORDER BY cluster`,
+        { runId },
+      )
+    ).map((c) => ({ cluster: String(c.cluster), label: c.label }));
     const unknown = f.clusters.filter((v) => !clusters.some((c) => c.cluster === v || c.label === v));
     if (unknown.length) {
       const valid = clusters.length ? clusters.map((c) => `${c.cluster} (${c.label})`).join(', ') : 'none (the run has no k-means clusters)';
@@ -173,7 +192,7 @@ export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ c
   }
   if (f.limit !== undefined && f.limit < 0) throw new UsageError(`--limit must be 0 or more, got ${f.limit}`);
   // A run scored with --no-clv has no CLV or P(alive): filtering or ordering on them would silently mean nothing.
-  const hasClv = (await engine.one<{ n: number }>(`SELECT count(clv)::BIGINT AS n FROM history.customer_scores WHERE run_id = $runId`, { runId }))!.n > 0;
+  const hasClv = (await engine.one<{ n: number }>(`SELECT count(clv)::BIGINT AS n FROM ${h}.customer_scores WHERE run_id = $runId`, { runId }))!.n > 0;
   if (!hasClv) {
     const needsClv = [
       f.minClv !== undefined && '--min-clv',
@@ -195,10 +214,10 @@ export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ c
   if (f.minPAlive !== undefined) (params.minPAlive = f.minPAlive), where.push('s.p_alive >= $minPAlive');
   if (f.maxPAlive !== undefined) (params.maxPAlive = f.maxPAlive), where.push('s.p_alive <= $maxPAlive');
   if (f.preset === 'slipping') {
-    const previous = await previousRunWithScores(engine, runId);
+    const previous = await previousRunWithScores(engine, history, runId);
     if (previous === null) throw new UsageError(`--preset slipping needs a previous run with scores before run ${runId}`);
     params.previousRun = previous;
-    where.push(SLIPPING_SQL);
+    where.push(SLIPPING_SQL(h, engine.dialect));
   }
 
   let contactColumns: string[] = [];
@@ -216,12 +235,13 @@ export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ c
     // One contact row per id; with duplicates, the same row every time (first by its values).
     const contactId = `trim(CAST(${q(idColumn)} AS VARCHAR))`;
     const tieBreak = contactColumns.map((c) => `${q(c)} NULLS LAST`).join(', ');
-    contactJoin = `LEFT JOIN (SELECT DISTINCT ON (${contactId}) ${contactId} AS __crm_contact_id, * EXCLUDE (${q(idColumn)}) FROM contacts WHERE ${q(idColumn)} IS NOT NULL ORDER BY ${contactId}${tieBreak ? `, ${tieBreak}` : ''}) c ON c.__crm_contact_id = s.customer_id`;
+    const contactFields = columns.filter((c) => c !== idColumn).map((c) => `, ${q(c)}`).join('');
+    contactJoin = `LEFT JOIN (SELECT DISTINCT ON (${contactId}) ${contactId} AS __crm_contact_id${contactFields} FROM contacts WHERE ${q(idColumn)} IS NOT NULL ORDER BY ${contactId}${tieBreak ? `, ${tieBreak}` : ''}) c ON c.__crm_contact_id = s.customer_id`;
     hasContact = `c.__crm_contact_id IS NOT NULL`;
     const email = pickEmailColumn(f.contacts, columns, idColumn, f.emailColumn);
     if (email.warning) warnings.push(email.warning);
     emailColumn = email.column ?? undefined;
-    if (emailColumn) hasAddress = usableEmailSql(`c.${q(emailColumn)}`);
+    if (emailColumn) hasAddress = usableEmailSql(engine.dialect, `c.${q(emailColumn)}`);
   }
   let suppressed = 'false';
   if (f.suppress) {
@@ -234,32 +254,37 @@ export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ c
 
   const orderBy: ExportOrder = f.orderBy ?? (hasClv ? 'clv' : 'revenue');
   const exportColumns = [...EXPORT_COLUMNS.map((c) => `s.${q(c)}`), ...contactColumns.map((c) => `c.${q(c)}`)];
-  await engine.run(
-    `CREATE OR REPLACE TEMP TABLE export_candidates AS
-     SELECT s.customer_id, ${exportColumns.join(', ')}, ${hasContact} AS has_contact, ${hasAddress} AS has_address, ${suppressed} AS is_suppressed
-     FROM history.customer_scores s ${contactJoin}
-     WHERE ${where.join(' AND ')}`,
+  await runStatements(
+    engine,
+    engine.dialect.createTempTableAs(
+      'export_candidates',
+      `SELECT s.customer_id, ${exportColumns.join(', ')}, ${hasContact} AS has_contact, ${hasAddress} AS has_address, ${suppressed} AS is_suppressed
+       FROM ${h}.customer_scores s ${contactJoin}
+       WHERE ${where.join(' AND ')}`,
+    ),
     params,
   );
   const limit = f.limit ?? null;
   // export_rank is the output order: best first by --order-by, ties by customer id.
-  await engine.run(
-    `CREATE OR REPLACE TEMP TABLE export_rows AS
-     SELECT row_number() OVER (ORDER BY ${ORDER_BY[orderBy]}, customer_id) AS export_rank, * EXCLUDE (has_contact, has_address, is_suppressed)
+  const ranked = `SELECT row_number() OVER (ORDER BY ${ORDER_BY[orderBy]}, ${engine.dialect.byteOrder('customer_id')}) AS export_rank,
+       ${['customer_id', ...EXPORT_COLUMNS, ...contactColumns].map(q).join(', ')}
      FROM export_candidates
-     WHERE has_contact AND has_address AND NOT is_suppressed
-     ${limit !== null ? 'QUALIFY export_rank <= $limit' : ''}`,
+     WHERE has_contact AND has_address AND NOT is_suppressed`;
+  await runStatements(
+    engine,
+    engine.dialect.createTempTableAs('export_rows', limit !== null ? `SELECT * FROM (${ranked}) ranked WHERE export_rank <= $limit` : ranked),
     limit !== null ? { limit } : undefined,
   );
-  const counts = (await engine.one<{ matched: number; without_contact: number; no_address: number; suppressed: number; eligible: number; written: number }>(
+  // Two queries: Citus does not push down a subquery in the select list over distributed tables.
+  const counts = (await engine.one<{ matched: number; without_contact: number; no_address: number; suppressed: number; eligible: number }>(
     `SELECT count(*)::BIGINT AS matched,
             count(*) FILTER (WHERE NOT has_contact)::BIGINT AS without_contact,
             count(*) FILTER (WHERE has_contact AND NOT has_address)::BIGINT AS no_address,
             count(*) FILTER (WHERE has_contact AND has_address AND is_suppressed)::BIGINT AS suppressed,
-            count(*) FILTER (WHERE has_contact AND has_address AND NOT is_suppressed)::BIGINT AS eligible,
-            (SELECT count(*) FROM export_rows)::BIGINT AS written
+            count(*) FILTER (WHERE has_contact AND has_address AND NOT is_suppressed)::BIGINT AS eligible
      FROM export_candidates`,
   ))!;
+  const { written } = (await engine.one<{ written: number }>(`SELECT count(*)::BIGINT AS written FROM export_rows`))!;
   return {
     counts: {
       run: runId,
@@ -267,8 +292,8 @@ export async function buildExport(engine: Engine, f: ExportFilters): Promise<{ c
       withoutContact: counts.without_contact,
       noAddress: counts.no_address,
       suppressed: counts.suppressed,
-      cutByLimit: counts.eligible - counts.written,
-      written: counts.written,
+      cutByLimit: counts.eligible - written,
+      written,
     },
     columns: ['customer_id', ...contactColumns, ...EXPORT_COLUMNS],
     warnings,

@@ -10,10 +10,10 @@ export interface FeaturesResult {
   customers: number;
 }
 
-/** The as-of date defaults to the latest transaction date on or before the day of the run (set by the load). */
-export async function resolveAsOf(engine: Engine, asOf: string | undefined): Promise<string> {
+/** The as-of date defaults to the latest transaction date on or before the day of the run (`runDay`, the load's). */
+export async function resolveAsOf(engine: Engine, asOf: string | undefined, runDay: string): Promise<string> {
   if (asOf) return asOf;
-  const latest = (await engine.one<{ as_of: string | null }>(LATEST_DATE_SQL))!.as_of;
+  const latest = (await engine.one<{ as_of: string | null }>(LATEST_DATE_SQL, { runDay }))!.as_of;
   if (latest === null) throw new InputError('every accepted row is dated the day after the day of the run: give the as-of date');
   return latest;
 }

@@ -1,28 +1,17 @@
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Engine } from '../engine/Engine.js';
+import type { Engine, QueryEngine, RunHistory } from '../engine/Engine.js';
 import { DEFAULT_DB_WAIT_SECONDS } from '../config/schema.js';
 import { DatabaseInUseError, InputError, UsageError } from '../errors.js';
 import { testPoint } from '../testHooks.js';
 import type { Logger } from './effects.js';
-import {
-  HISTORY_SCHEMA_SQL,
-  INSERT_PENDING_RUN_SQL,
-  INSERT_RUN_SQL,
-  INSERT_SCORES_SQL,
-  MIGRATE_OLD_LAYOUT_SQL,
-  NEXT_RUN_ID_SQL,
-  OLD_LAYOUT_SQL,
-  PREVIOUS_RUN_SQL,
-  WITH_HISTORY_SQL,
-} from '../sql/history.js';
+import { HISTORY_RELATIONS, INSERT_PENDING_RUN_SQL, INSERT_RUN_SQL, INSERT_SCORES_SQL, NEXT_RUN_ID_SQL, PREVIOUS_RUN_SQL, WITH_HISTORY_SQL } from '../sql/history.js';
 import { NEW_LABELS_SQL } from '../sql/labels.js';
 import type { AfterScoring } from '../sql/scored.js';
+import { runStatements } from '../engine/tables.js';
 
 export interface AttachOptions {
   readOnly?: boolean;
-  /** Seconds to wait while another process holds the database. */
+  /** Seconds to wait while another process holds the history. */
   waitSeconds?: number;
   log?: Logger;
 }
@@ -33,28 +22,29 @@ export function checkDatabasePath(dbPath: string): void {
 }
 
 /**
- * Attaches the database at `dbPath` as `history`. DuckDB lets one process
- * open a database file for writing (and none read it meanwhile): when another
- * holds it (a run recording its history, a report being made), this retries
- * for up to `waitSeconds` before it fails with an error that says so.
+ * Opens the run history (`db`: its database file on DuckDB; PostgreSQL keeps
+ * it in the engine's schema). One process records at a time (DuckDB's file
+ * lock, PostgreSQL's advisory lock): while another holds it (a run recording
+ * its history, a report being made), this retries for up to `waitSeconds`
+ * before it fails with an error that says so.
  */
-export async function attachDatabase(engine: Engine, dbPath: string, options: AttachOptions = {}): Promise<void> {
+export async function openHistoryWaiting(engine: Engine, db: string | null, options: AttachOptions = {}): Promise<RunHistory> {
   const waitSeconds = options.waitSeconds ?? DEFAULT_DB_WAIT_SECONDS;
   const deadline = Date.now() + waitSeconds * 1000;
   let warned = false;
   for (;;) {
     try {
-      await engine.attachDatabase(dbPath, 'history', { readOnly: options.readOnly });
-      return;
+      return await engine.openHistory({ db, readOnly: options.readOnly });
     } catch (error) {
       if (!(error instanceof DatabaseInUseError)) throw error;
       const message = error.detail;
+      const where = db ?? 'the run history';
       if (Date.now() >= deadline) {
         throw new InputError(
-          `${dbPath}: the database is in use by another process${waitSeconds > 0 ? ` (waited ${waitSeconds} s; --db-wait sets how long)` : ''}: ${message}`,
+          `${where}: the database is in use by another process${waitSeconds > 0 ? ` (waited ${waitSeconds} s; --db-wait sets how long)` : ''}: ${message}`,
         );
       }
-      if (!warned) options.log?.warn({ db: dbPath, waitSeconds }, 'the history database is in use by another process; waiting for it');
+      if (!warned) options.log?.warn({ db: where, waitSeconds }, 'the history database is in use by another process; waiting for it');
       warned = true;
       await sleep(200);
     }
@@ -62,23 +52,26 @@ export async function attachDatabase(engine: Engine, dbPath: string, options: At
 }
 
 /**
- * Attaches the history database, creating its tables on first use and
- * moving a database of the old layout (labels as text) to the current one.
+ * Opens the run history for writing, making its tables on first use (placed
+ * on a distributed engine: scores by customer, the rest replicated). The
+ * engine moves a DuckDB database of the old layout (labels as text) to the current one.
  */
-export async function attachHistory(engine: Engine, dbPath: string, options: AttachOptions = {}): Promise<void> {
-  const q = engine.dialect.quoteIdentifier;
-  // Like --out, a new database's folder is created.
-  await mkdir(path.dirname(path.resolve(dbPath)), { recursive: true });
-  await attachDatabase(engine, dbPath, options);
-  if ((await engine.one<{ n: number }>(OLD_LAYOUT_SQL))!.n > 0) {
-    await inTransaction(engine, async () => {
-      for (const sql of MIGRATE_OLD_LAYOUT_SQL(q)) await engine.run(sql);
-    });
+export async function attachHistory(engine: Engine, db: string | null, options: AttachOptions = {}): Promise<RunHistory> {
+  const history = await openHistoryWaiting(engine, db, { ...options, readOnly: false });
+  try {
+    for (const relation of HISTORY_RELATIONS(history.qualifier, engine.dialect)) {
+      if (await engine.historyHas(relation.name)) continue;
+      await engine.run(relation.sql);
+      if (relation.placement) await engine.placeHistoryTable(relation.name, relation.placement);
+    }
+  } catch (error) {
+    await engine.closeHistory().catch(() => undefined);
+    throw error;
   }
-  for (const sql of HISTORY_SCHEMA_SQL(q)) await engine.run(sql);
+  return history;
 }
 
-export async function inTransaction(engine: Engine, work: () => Promise<void>, commit = () => engine.run('COMMIT')): Promise<void> {
+export async function inTransaction(engine: QueryEngine, work: () => Promise<void>, commit = () => engine.run('COMMIT')): Promise<void> {
   await engine.run('BEGIN TRANSACTION');
   try {
     await work();
@@ -91,22 +84,22 @@ export async function inTransaction(engine: Engine, work: () => Promise<void>, c
 }
 
 export async function detachHistory(engine: Engine): Promise<void> {
-  await engine.detachDatabase('history');
+  await engine.closeHistory();
 }
 
 /** The newest run before `runId` whose customer scores are still kept, or null. */
-export async function previousRunWithScores(engine: Engine, runId: number): Promise<number | null> {
-  return (await engine.one<{ run_id: number | null }>(PREVIOUS_RUN_SQL, { runId }))?.run_id ?? null;
+export async function previousRunWithScores(engine: QueryEngine, history: RunHistory, runId: number): Promise<number | null> {
+  return (await engine.one<{ run_id: number | null }>(PREVIOUS_RUN_SQL(history.qualifier), { runId }))?.run_id ?? null;
 }
 
-export async function nextRunId(engine: Engine): Promise<{ runId: number; previousRun: number | null }> {
-  const next = (await engine.one<{ run_id: number }>(NEXT_RUN_ID_SQL))!.run_id;
-  return { runId: next, previousRun: await previousRunWithScores(engine, next) };
+export async function nextRunId(engine: QueryEngine, history: RunHistory): Promise<{ runId: number; previousRun: number | null }> {
+  const next = (await engine.one<{ run_id: number }>(NEXT_RUN_ID_SQL(history.qualifier)))!.run_id;
+  return { runId: next, previousRun: await previousRunWithScores(engine, history, next) };
 }
 
 /** Adds previous_segment and segment_changed_at from the previous run. */
-export async function addHistoryColumns(engine: Engine, asOf: string, previousRun: number | null): Promise<void> {
-  await engine.run(WITH_HISTORY_SQL, { asOf, previousRun: previousRun ?? -1 });
+export async function addHistoryColumns(engine: QueryEngine, history: RunHistory, asOf: string, previousRun: number | null): Promise<void> {
+  await runStatements(engine, WITH_HISTORY_SQL(history.qualifier, engine.dialect), { asOf, previousRun: previousRun ?? -1 });
 }
 
 export interface RunRecord {
@@ -127,7 +120,7 @@ export interface RunRecord {
 
 /** Where a run's files are staged, for the history to find them if the run dies before they are published. */
 export interface PendingPublish {
-  /** The output folder, relative to the database's folder. */
+  /** The output folder, relative to the history's folder (RunHistory.folder; absolute without one). */
   outDir: string;
   staging: string;
   /** Runs whose scores to keep once this one is published; null keeps all. */
@@ -142,7 +135,8 @@ export interface PendingPublish {
  * `after`: the columns given after scoring, as expressions for the database.
  */
 export async function recordRun(
-  engine: Engine,
+  engine: QueryEngine,
+  history: RunHistory,
   record: RunRecord,
   scoredColumns: readonly string[],
   pending: PendingPublish,
@@ -152,9 +146,10 @@ export async function recordRun(
   await inTransaction(
     engine,
     async () => {
-      await engine.run(NEW_LABELS_SQL, { known: knownLabels });
-      await engine.run(INSERT_SCORES_SQL([...scoredColumns, 'previous_segment', 'segment_changed_at'], engine.dialect, after), { runId: record.runId });
-      await engine.run(INSERT_RUN_SQL, {
+      const h = history.qualifier;
+      await engine.run(NEW_LABELS_SQL(h), { known: knownLabels });
+      await engine.run(INSERT_SCORES_SQL(h, [...scoredColumns, 'previous_segment', 'segment_changed_at'], engine.dialect, after), { runId: record.runId });
+      await engine.run(INSERT_RUN_SQL(h), {
         runId: record.runId,
         asOf: record.asOf,
         startedAt: record.startedAt,
@@ -169,7 +164,7 @@ export async function recordRun(
         options: JSON.stringify(record.options),
         summary: JSON.stringify(record.summary),
       });
-      await engine.run(INSERT_PENDING_RUN_SQL, { runId: record.runId, outDir: pending.outDir, staging: pending.staging, keepRuns: pending.keepRuns });
+      await engine.run(INSERT_PENDING_RUN_SQL(h), { runId: record.runId, outDir: pending.outDir, staging: pending.staging, keepRuns: pending.keepRuns });
     },
     async () => {
       testPoint('history-commit:before');

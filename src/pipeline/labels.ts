@@ -1,12 +1,13 @@
-import type { Engine } from '../engine/Engine.js';
+import type { Engine, RunHistory } from '../engine/Engine.js';
 import { runStatements } from '../engine/tables.js';
 import {
   ADD_NEW_LABELS_SQL,
   KNOWN_LABEL_COUNT_SQL,
   KNOWN_LABELS_SQL,
-  LABEL_TYPE_SQL,
-  RUN_LABELS_TABLE_SQL,
-  VOCABULARY_TABLE_SQL,
+  labelTypeSql,
+  RUN_LABELS_IN_ORDER_SQL,
+  runLabelsTableSql,
+  vocabularyTableSql,
 } from '../sql/labels.js';
 
 /** Bound values per INSERT: a few hundred labels in one statement is plenty. */
@@ -14,19 +15,21 @@ const BATCH = 500;
 
 /**
  * Creates the run's label type (src/sql/labels.ts) from the labels the run
- * can write, in that order, after those of the attached history database
- * (`withHistory`). Returns how many labels the database already had.
+ * can write, in that order, after those of the open run history, if any.
+ * Returns how many labels the history already had.
  */
-export async function defineLabels(engine: Engine, vocabulary: readonly string[], withHistory: boolean): Promise<{ known: number }> {
-  await runStatements(engine, RUN_LABELS_TABLE_SQL);
-  if (withHistory) await engine.run(KNOWN_LABELS_SQL);
+export async function defineLabels(engine: Engine, vocabulary: readonly string[], history: RunHistory | null): Promise<{ known: number }> {
+  await runStatements(engine, runLabelsTableSql(engine.dialect));
+  if (history) await engine.run(KNOWN_LABELS_SQL(history.qualifier));
   const { known, dense } = (await engine.one<{ known: number; dense: boolean }>(KNOWN_LABEL_COUNT_SQL))!;
   if (!dense) {
     throw new Error('the history database is damaged: the label ids in its labels table are not 0, 1, 2, ...');
   }
-  await runStatements(engine, VOCABULARY_TABLE_SQL);
+  await runStatements(engine, vocabularyTableSql(engine.dialect));
   await addLabels(engine, vocabulary);
-  for (const sql of LABEL_TYPE_SQL) await engine.run(sql);
+  // A few hundred labels: the type is written out, as no engine but DuckDB makes an ENUM from a query.
+  const labels = (await engine.all<{ label: string }>(RUN_LABELS_IN_ORDER_SQL)).map((r) => r.label);
+  await runStatements(engine, labelTypeSql(engine.dialect, labels));
   return { known };
 }
 

@@ -1,8 +1,8 @@
 import { access, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Engine } from '../engine/Engine.js';
+import type { Engine, QueryEngine, RunHistory } from '../engine/Engine.js';
 import { readJournal, recoverInterruptedPublish, removeJournal, rollForward } from '../io/atomic.js';
-import { COUNT_PENDING_RUNS_SQL, FORGET_RUN_SQL, HAS_PENDING_TABLE_SQL, HISTORY_OVERVIEW_SQL, LIST_PENDING_RUNS_SQL, MARK_PUBLISHED_SQL, PRUNE_SCORES_SQL } from '../sql/history.js';
+import { COUNT_PENDING_RUNS_SQL, FORGET_RUN_SQL, HISTORY_OVERVIEW_SQL, LIST_PENDING_RUNS_SQL, MARK_PUBLISHED_SQL, PRUNE_SCORES_SQL, PRUNE_UP_TO_SQL } from '../sql/history.js';
 import { testPoint } from '../testHooks.js';
 import { attachHistory, detachHistory, inTransaction, type AttachOptions } from './history.js';
 
@@ -25,25 +25,27 @@ const exists = (file: string) => access(file).then(() => true, () => false);
  * Returns how many runs' scores went (one a night in the steady state; more
  * when --keep-runs is lowered or the default meets a longer history).
  */
-export async function markPublished(engine: Engine, runId: number, keepRuns: number | null): Promise<number> {
-  const keptRuns = async () => Number((await engine.one<{ kept: number }>(HISTORY_OVERVIEW_SQL))!.kept);
+export async function markPublished(engine: QueryEngine, history: RunHistory, runId: number, keepRuns: number | null): Promise<number> {
+  const h = history.qualifier;
+  const keptRuns = async () => Number((await engine.one<{ kept: number }>(HISTORY_OVERVIEW_SQL(h, engine.dialect)))!.kept);
   let pruned = 0;
   await inTransaction(engine, async () => {
-    await engine.run(MARK_PUBLISHED_SQL, { runId });
-    if (keepRuns !== null) {
-      const before = await keptRuns();
-      for (const sql of PRUNE_SCORES_SQL) await engine.run(sql, { keep: keepRuns });
-      pruned = before - (await keptRuns());
-    }
+    await engine.run(MARK_PUBLISHED_SQL(h), { runId });
+    if (keepRuns === null) return;
+    const upTo = (await engine.one<{ up_to: number | null }>(PRUNE_UP_TO_SQL(h), { keep: keepRuns }))?.up_to ?? null;
+    if (upTo === null) return;
+    const before = await keptRuns();
+    for (const sql of PRUNE_SCORES_SQL(h)) await engine.run(sql, { upTo });
+    pruned = before - (await keptRuns());
   });
   testPoint('history-published');
   return pruned;
 }
 
 /** Removes a run whose files were never published. */
-export async function forgetRun(engine: Engine, runId: number): Promise<void> {
+export async function forgetRun(engine: QueryEngine, history: RunHistory, runId: number): Promise<void> {
   await inTransaction(engine, async () => {
-    for (const sql of FORGET_RUN_SQL) await engine.run(sql, { runId });
+    for (const sql of FORGET_RUN_SQL(history.qualifier)) await engine.run(sql, { runId });
   });
 }
 
@@ -54,33 +56,39 @@ interface PendingRun {
   keep_runs: number | null;
 }
 
-/** Settles the pending runs of the attached (writable) history database at `dbPath`. */
-async function settlePendingRuns(engine: Engine, dbPath: string): Promise<void> {
-  for (const run of await engine.all<PendingRun>(LIST_PENDING_RUNS_SQL)) {
-    // The database holds its lock while a run is pending: one found here is a run that died.
-    const out = path.resolve(path.dirname(path.resolve(dbPath)), run.out_dir);
+/** Settles the pending runs of the open (writable) run history. */
+async function settlePendingRuns(engine: QueryEngine, history: RunHistory): Promise<void> {
+  for (const run of await engine.all<PendingRun>(LIST_PENDING_RUNS_SQL(history.qualifier))) {
+    // The history is locked while a run is pending: one found here is a run that died.
+    const out = history.folder === null ? path.resolve(run.out_dir) : path.resolve(history.folder, run.out_dir);
     const journal = await readJournal(out);
     if (journal?.run?.id === run.run_id && journal.staging === run.staging) {
       await rollForward(out, journal);
-      await markPublished(engine, run.run_id, run.keep_runs);
+      await markPublished(engine, history, run.run_id, run.keep_runs);
       await removeJournal(out);
     } else {
-      await forgetRun(engine, run.run_id);
+      await forgetRun(engine, history, run.run_id);
       await rm(path.join(out, run.staging), { recursive: true, force: true });
     }
   }
 }
 
-/** Attaches the history for writing, settling runs that a killed process left pending. */
-export async function openHistory(engine: Engine, dbPath: string, options: AttachOptions): Promise<void> {
-  await attachHistory(engine, dbPath, options);
-  await settlePendingRuns(engine, dbPath);
+/** Opens the history for writing (`db`: its file on DuckDB), settling runs that a killed process left pending. */
+export async function openHistory(engine: Engine, db: string | null, options: AttachOptions): Promise<RunHistory> {
+  const history = await attachHistory(engine, db, options);
+  try {
+    await settlePendingRuns(engine, history);
+  } catch (error) {
+    await engine.closeHistory().catch(() => undefined);
+    throw error;
+  }
+  return history;
 }
 
-/** Whether the attached history has runs left pending (a database from before pending runs has none). */
-export async function hasPendingRuns(engine: Engine): Promise<boolean> {
-  if ((await engine.one<{ n: number }>(HAS_PENDING_TABLE_SQL))!.n === 0) return false;
-  return (await engine.one<{ n: number }>(COUNT_PENDING_RUNS_SQL))!.n > 0;
+/** Whether the open history has runs left pending (a database from before pending runs has none). */
+export async function hasPendingRuns(engine: Engine, history: RunHistory): Promise<boolean> {
+  if (!(await engine.historyHas('pending_runs'))) return false;
+  return (await engine.one<{ n: number }>(COUNT_PENDING_RUNS_SQL(history.qualifier)))!.n > 0;
 }
 
 /**
@@ -90,18 +98,24 @@ export async function hasPendingRuns(engine: Engine): Promise<boolean> {
  * That database, if it exists, is thereby also checked to open: a busy or
  * foreign file fails the run now, not after the scoring.
  */
-export async function recoverBeforeRun(engine: Engine, out: string, dbPath: string | null, options: AttachOptions): Promise<void> {
+export async function recoverBeforeRun(engine: Engine, out: string, history: HistoryTarget | null, options: AttachOptions): Promise<void> {
   const journal = await recoverInterruptedPublish(out);
   if (journal?.run) {
-    const journalDb = path.resolve(out, journal.run.db);
-    if (await exists(journalDb)) {
+    // null: the history is the engine's own schema, settled below.
+    const journalDb = journal.run.db === null ? null : path.resolve(out, journal.run.db);
+    if (journalDb !== null && (await exists(journalDb))) {
       await openHistory(engine, journalDb, options);
       await detachHistory(engine);
     }
     await removeJournal(out);
   }
-  if (dbPath && (await exists(dbPath))) {
-    await openHistory(engine, dbPath, options);
+  if (history && (history.db === null || (await exists(history.db)))) {
+    await openHistory(engine, history.db, options);
     await detachHistory(engine);
   }
+}
+
+/** Where a run is recorded: its database file (`db`), or, null, the engine's own schema (PostgreSQL). */
+export interface HistoryTarget {
+  db: string | null;
 }

@@ -1,4 +1,4 @@
-import type { Engine } from '../engine/Engine.js';
+import type { QueryEngine, RunHistory } from '../engine/Engine.js';
 import type { ReportData } from '../report/data.js';
 import { LIFECYCLE_STAGES } from '../config/lists.js';
 import {
@@ -17,23 +17,24 @@ import { migrationBetween, resolveRun } from './runs.js';
 const MODEL_NAMES: Record<string, string> = { bgnbd: 'BG/NBD', paretonbd: 'Pareto/NBD' };
 
 /** Gathers one run's figures from the history database for the HTML report. */
-export async function gatherReportData(engine: Engine, run: number | undefined): Promise<ReportData> {
-  const runId = await resolveRun(engine, run);
+export async function gatherReportData(engine: QueryEngine, history: RunHistory, run: number | undefined): Promise<ReportData> {
+  const runId = await resolveRun(engine, history, run);
   const p = { runId };
-  const info = (await engine.one<Record<string, any>>(REPORT_RUN_SQL, p))!;
+  const [h, d] = [history.qualifier, engine.dialect];
+  const info = (await engine.one<Record<string, any>>(REPORT_RUN_SQL(h, d), p))!;
   const summary = JSON.parse(info.summary);
   const clv = summary.clv;
   const purchase = clv ? (clv.model === 'bgnbd' ? clv.bgnbd : clv.paretonbd) : null;
   // Runs recorded before the boundary was reported have no such key.
   const boundary: { dropoutProbability: number } | null = purchase?.boundary ?? null;
 
-  const previous = await previousRunWithScores(engine, runId);
-  const migration = previous !== null ? await migrationBetween(engine, 'segment', previous, runId) : null;
+  const previous = await previousRunWithScores(engine, history, runId);
+  const migration = previous !== null ? await migrationBetween(engine, history, 'segment', previous, runId) : null;
 
-  const stages = await engine.all<NonNullable<ReportData['stages']>[number]>(REPORT_STAGES_SQL, p);
+  const stages = await engine.all<NonNullable<ReportData['stages']>[number]>(REPORT_STAGES_SQL(h, d), p);
   stages.sort((a, b) => stageIndex(a.stage) - stageIndex(b.stage));
-  const clusters = await engine.all<NonNullable<ReportData['clusters']>[number]>(REPORT_CLUSTERS_SQL, p);
-  const histogram = clv?.available ? await engine.all<{ binStart: number; binEnd: number; customers: number }>(CLV_HISTOGRAM_SQL, p) : [];
+  const clusters = await engine.all<NonNullable<ReportData['clusters']>[number]>(REPORT_CLUSTERS_SQL(h, d), p);
+  const histogram = clv?.available ? await engine.all<{ binStart: number; binEnd: number; customers: number }>(CLV_HISTOGRAM_SQL(h, d), p) : [];
 
   return {
     title: `crm report — run ${runId} (as of ${info.as_of})`,
@@ -53,9 +54,9 @@ export async function gatherReportData(engine: Engine, run: number | undefined):
             : null,
         }
       : null,
-    rfmHeatmap: await engine.all(RFM_HEATMAP_SQL, p),
-    segments: await engine.all(REPORT_SEGMENTS_SQL, p),
-    deciles: await engine.all(REPORT_DECILES_SQL, p),
+    rfmHeatmap: await engine.all(RFM_HEATMAP_SQL(h, d), p),
+    segments: await engine.all(REPORT_SEGMENTS_SQL(h, d), p),
+    deciles: await engine.all(REPORT_DECILES_SQL(h, d), p),
     clvHistogram: histogram.length ? histogram.map(({ binStart, binEnd, customers }) => ({ binStart, binEnd, customers })) : null,
     stages: stages.length ? stages : null,
     clusters: clusters.length ? clusters : null,

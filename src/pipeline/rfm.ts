@@ -1,7 +1,7 @@
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine, QueryEngine } from '../engine/Engine.js';
 import { runStatements } from '../engine/tables.js';
-import { cutParameters, decileBoundsSql, revenueCustomersSql, rfmScoresSql, RFM_THRESHOLDS_SQL, SEGMENT_MAP_TABLE_SQL } from '../sql/rfm.js';
+import { cutParameters, decileBoundsSql, revenueCustomersSql, rfmScoresSql, RFM_THRESHOLDS_SQL, segmentMapTableSql } from '../sql/rfm.js';
 import { segmentRows, type SegmentMap } from './segmentMap.js';
 
 export interface ScoreRange {
@@ -18,7 +18,7 @@ export interface RfmResult {
 }
 
 export async function loadSegmentMap(engine: QueryEngine, map: SegmentMap): Promise<void> {
-  await runStatements(engine, SEGMENT_MAP_TABLE_SQL);
+  await runStatements(engine, segmentMapTableSql(engine.dialect));
   const rows = segmentRows(map);
   await engine.run(`INSERT INTO segment_map VALUES ${rows.map(() => '(?, ?)').join(', ')}`, rows.flat());
 }

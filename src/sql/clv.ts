@@ -12,7 +12,7 @@ const clvInputColumns = (d: Dialect, s: string, asOf: string) => `
        CASE WHEN ${s}.purchase_days > 0 THEN (${s}.purchase_days - 1)::BIGINT END AS frequency,
        CASE WHEN ${s}.purchase_days > 0 THEN coalesce(${d.daysBetween(`${s}.first_purchase_day`, `${s}.last_purchase_day`)}, 0)::BIGINT END AS recency_days_model,
        CASE WHEN ${s}.purchase_days > 0 THEN (${d.daysBetween(`${s}.first_purchase_day`, asOf)})::BIGINT END AS t_days,
-       CASE WHEN ${s}.purchase_days > 1 THEN ((${s}.purchase_day_total - ${s}.first_day_amount) / (${s}.purchase_days - 1))::${d.sql.double}
+       CASE WHEN ${s}.purchase_days > 1 THEN (CAST(${s}.purchase_day_total - ${s}.first_day_amount AS ${d.sql.double}) / (${s}.purchase_days - 1))::${d.sql.double}
             WHEN ${s}.purchase_days = 1 THEN 0 END AS monetary_value`;
 
 /** The inputs of the customers the model describes, for the fits (pulled into JS as patterns) and the backtest. */
@@ -69,13 +69,15 @@ FROM clv_inputs WHERE frequency > 0 AND monetary_value > 0 GROUP BY frequency, m
  *   1 / (1 + a/(b+x−1) · ((α+T)/(α+t_x))^(r+x)),  1 for x = 0,
  *
  * with the ratio taken on day counts (α in days), as exp of
- * log(a/(b+x−1)) + (r+x)·log1p(u), u = (T − t_x)/(α + t_x). DuckDB has no
+ * log(a/(b+x−1)) + (r+x)·log1p(u), u = (T − t_x)/(α + t_x) (written out where it is used: a column cannot
+ * name another of the same SELECT on PostgreSQL). DuckDB has no
  * log1p: ln(1+u)·u/((1+u)−1) is Goldberg's exact substitute. exp overflows
  * to +Infinity, which gives P(alive) = 0, as in JS.
  */
+const U = '((x.t_days - x.recency_days_model) / (x.bg_alpha_days + x.recency_days_model))';
 const BG_NBD_P_ALIVE = `CASE WHEN NOT x.purchase_available THEN NULL
               WHEN x.frequency = 0 THEN 1.0
-              ELSE 1 / (1 + exp(ln(x.bg_a / (x.bg_b + x.frequency - 1)) + (x.bg_r + x.frequency) * CASE WHEN 1 + x.u = 1 THEN x.u ELSE ln(1 + x.u) * x.u / ((1 + x.u) - 1) END))
+              ELSE 1 / (1 + exp(ln(x.bg_a / (x.bg_b + x.frequency - 1)) + (x.bg_r + x.frequency) * CASE WHEN 1 + ${U} = 1 THEN ${U} ELSE ln(1 + ${U}) * ${U} / ((1 + ${U}) - 1) END))
          END`;
 
 /**
@@ -92,7 +94,6 @@ SELECT $purchaseAvailable::BOOLEAN AS purchase_available, $r::DOUBLE PRECISION A
        $spendAvailable::BOOLEAN AS spend_available, $p::DOUBLE PRECISION AS gg_p, $q::DOUBLE PRECISION AS gg_q, $gamma::DOUBLE PRECISION AS gg_gamma,
        $populationMeanSpend::DOUBLE PRECISION AS population_mean_spend, $daysPerUnit::DOUBLE PRECISION AS days_per_unit, $margin::DOUBLE PRECISION AS margin`,
   );
-const PARAMETER_COLUMNS = 'purchase_available, bg_r, bg_a, bg_b, bg_alpha_days, spend_available, gg_p, gg_q, gg_gamma, population_mean_spend, days_per_unit, margin';
 
 /**
  * The CLV columns added to the rows of `source` (which has customer_features'
@@ -111,9 +112,15 @@ const PARAMETER_COLUMNS = 'purchase_available, bg_r, bg_a, bg_b, bg_alpha_days, 
  * Only small tables are joined (clv_groups, clv_patterns, the one-row
  * clv_parameters), so the columns cost a pass over `source`, not a join of
  * two per-customer tables.
+ *
+ * The layer's helper columns (recency_days_model, t_days and those of
+ * clv_parameters) pass through to the next layer unused, as the layers know
+ * no column list of their source to leave them out by (DuckDB's EXCLUDE is not
+ * PostgreSQL's): the scored view names its columns, and the engines drop the
+ * unused ones from the plan.
  */
 export const clvLayerSql = (d: Dialect, pAlive: 'bgnbd' | 'patterns') => (source: string) => `
-SELECT y.* EXCLUDE (recency_days_model, t_days, u, ${PARAMETER_COLUMNS}),
+SELECT y.*,
        y.recency_days_model / y.days_per_unit AS recency,
        y.t_days / y.days_per_unit AS "T",
        y.p_alive * g.expected_purchases AS expected_purchases,
@@ -127,8 +134,7 @@ FROM (
                 ELSE x.population_mean_spend END
          END AS expected_avg_value
   FROM (
-    SELECT s.*, c.*, ${clvInputColumns(d, 's', 'r.as_of')},
-           (t_days - recency_days_model) / (c.bg_alpha_days + recency_days_model) AS u
+    SELECT s.*, c.*, ${clvInputColumns(d, 's', 'r.as_of')}
     FROM (${source}) s CROSS JOIN clv_parameters c CROSS JOIN run_parameters r
   ) x${
     pAlive === 'patterns'

@@ -7,14 +7,13 @@
  * a purchase. The purchase-day summary (CLV inputs, lifecycle rhythm) is
  * gathered in the same pass: days with a net amount ≥ 0.
  */
-import type { Dialect } from '../engine/dialect.js';
-import { RUN_DAY } from '../engine/duckdb/ingest/queries.js';
+import type { Dialect, RecipeStatement } from '../engine/dialect.js';
 
 /**
  * Occasions. With one source and no order ids, customer_days already has one
  * row per customer and day, so it is used as it is.
  */
-export const occasionsSql = (d: Dialect, byOrderId: boolean, alreadyDaily: boolean): readonly string[] =>
+export const occasionsSql = (d: Dialect, byOrderId: boolean, alreadyDaily: boolean): readonly RecipeStatement[] =>
   byOrderId
     ? d.createTempTableAs(
         'occasions',
@@ -63,10 +62,14 @@ const purchaseDayAggregates = (d: Dialect, needs: DaySummaryNeeds) =>
 
 const hasNeeds = (needs: DaySummaryNeeds) => needs.clv || needs.lifecycle;
 
+const DAY_SUMMARY_COLUMNS = ['purchase_days', 'first_purchase_day', 'last_purchase_days', 'purchase_day_total', 'first_day_amount'];
+const REFUND_COLUMNS = ['refunded', 'first_refund_day', 'last_refund_day'];
+
 /**
  * One row per customer. Purchases (occasions with a net amount ≥ 0) and
- * refunds are aggregated apart and joined: every aggregate then runs on the
- * rows it is about, where aggregates over all occasions with a FILTER each
+ * refunds are aggregated apart, then put side by side (the dialect's
+ * sideBySide): every aggregate runs on the rows it is about, where aggregates
+ * over all occasions with a FILTER each
  * evaluated the filter again (a fifth of the time of the full summary). A
  * customer with refunds only still gets first and last dates (of the refunds)
  * and a revenue, with no orders.
@@ -75,9 +78,10 @@ const hasNeeds = (needs: DaySummaryNeeds) => needs.clv || needs.lifecycle;
  * days, the purchases are the purchase days and one aggregate gives
  * everything; otherwise the day summary is a second aggregate over days.
  */
-export const customerFeaturesSql = (d: Dialect, ordersAreDays: boolean, needs: DaySummaryNeeds): readonly string[] => {
+export const customerFeaturesSql = (d: Dialect, ordersAreDays: boolean, needs: DaySummaryNeeds): readonly RecipeStatement[] => {
   const inOnePass = ordersAreDays && hasNeeds(needs);
   const separateDays = !ordersAreDays && hasNeeds(needs);
+  const purchaseColumns = ['orders', 'first_order_day', ...(inOnePass ? [] : ['last_order_day']), 'purchase_total', ...(inOnePass ? DAY_SUMMARY_COLUMNS : [])];
   return d.createTempTableAs(
     'customer_features',
     `
@@ -108,23 +112,23 @@ days AS (
 },
 per_customer AS (
   SELECT customer_id,
-         coalesce(p.first_order_day, r.first_refund_day) AS first_purchase,
-         coalesce(${inOnePass ? 'p.last_purchase_days[1]' : 'p.last_order_day'}, r.last_refund_day) AS last_purchase,
-         coalesce(p.orders, 0) AS orders,
-         coalesce(p.purchase_total, 0) + coalesce(r.refunded, 0) AS revenue${
+         coalesce(first_order_day, first_refund_day) AS first_purchase,
+         coalesce(${inOnePass ? 'last_purchase_days[1]' : 'last_order_day'}, last_refund_day) AS last_purchase,
+         coalesce(orders, 0) AS orders,
+         coalesce(purchase_total, 0) + coalesce(refunded, 0) AS revenue${
            inOnePass
              ? `,
-         coalesce(p.purchase_days, 0) AS purchase_days, p.first_purchase_day, p.last_purchase_days, p.purchase_day_total, p.first_day_amount`
+         coalesce(purchase_days, 0) AS purchase_days, first_purchase_day, last_purchase_days, purchase_day_total, first_day_amount`
              : ''
          }
-  FROM purchases p FULL OUTER JOIN refunds r USING (customer_id)
+  FROM ${d.sql.sideBySide({ name: 'purchases', columns: purchaseColumns }, { name: 'refunds', columns: REFUND_COLUMNS })}
 )
 SELECT customer_id,
        first_purchase,
        last_purchase,
        orders::BIGINT AS orders,
        revenue,
-       CASE WHEN orders > 0 THEN round(revenue / orders, 4) END AS avg_order_value,
+       CASE WHEN orders > 0 THEN ${d.sql.roundDouble(`CAST(revenue AS ${d.sql.double}) / orders`, 4)} END AS avg_order_value,
        (${d.daysBetween('last_purchase', '$asOf::DATE')})::BIGINT AS recency_days,
        (${d.daysBetween('first_purchase', '$asOf::DATE')})::BIGINT AS tenure_days${
          hasNeeds(needs)
@@ -149,8 +153,8 @@ export const ROW_COUNTS_SQL = `
 SELECT (SELECT coalesce(sum(rows), 0) FROM customer_days WHERE order_date > $asOf)::BIGINT AS excluded,
        (SELECT count(*) FROM customer_features)::BIGINT AS customers`;
 
-/** The default as-of: the latest date on or before the day of the run (a row a day after it is accepted, not the as-of). */
-export const LATEST_DATE_SQL = `SELECT strftime(max(order_date), '%Y-%m-%d') AS as_of FROM customer_days WHERE order_date <= ${RUN_DAY}`;
+/** The default as-of: the latest date on or before the day of the run, `$runDay` (a row a day after it is accepted, not the as-of). */
+export const LATEST_DATE_SQL = `SELECT CAST(max(order_date) AS VARCHAR) AS as_of FROM customer_days WHERE order_date <= CAST($runDay AS DATE)`;
 
 /** occasionsSql made a view or a table. */
 export const dropOccasionsSql = (isView: boolean) => `DROP ${isView ? 'VIEW' : 'TABLE'} IF EXISTS occasions`;

@@ -1,3 +1,4 @@
+import type { Dialect, RecipeStatement } from '../engine/dialect.js';
 import { LABEL_TYPE } from './scored.js';
 
 /**
@@ -11,9 +12,9 @@ import { LABEL_TYPE } from './scored.js';
  * `vocabulary` (this run's labels in a fixed order, bound values) adds those
  * not known yet.
  */
-export const RUN_LABELS_TABLE_SQL = ['DROP TABLE IF EXISTS run_labels', 'CREATE TEMP TABLE run_labels (label_id INTEGER NOT NULL, label VARCHAR NOT NULL)'] as const;
-export const KNOWN_LABELS_SQL = `INSERT INTO run_labels SELECT label_id, label FROM history.labels`;
-export const VOCABULARY_TABLE_SQL = ['DROP TABLE IF EXISTS vocabulary', 'CREATE TEMP TABLE vocabulary (position INTEGER NOT NULL, label VARCHAR NOT NULL)'] as const;
+export const runLabelsTableSql = (d: Dialect) => d.createTempTable('run_labels', 'label_id INTEGER NOT NULL, label VARCHAR NOT NULL');
+export const KNOWN_LABELS_SQL = (h: string) => `INSERT INTO run_labels SELECT label_id, label FROM ${h}.labels`;
+export const vocabularyTableSql = (d: Dialect) => d.createTempTable('vocabulary', 'position INTEGER NOT NULL, label VARCHAR NOT NULL');
 
 /** New labels get the next ids, in vocabulary order; ids stay dense (0..n−1), as the ENUM codes below need. */
 export const ADD_NEW_LABELS_SQL = `
@@ -26,19 +27,21 @@ GROUP BY label`;
 /** How many labels are known, and whether their ids are 0..n−1 as the ENUM codes need. */
 export const KNOWN_LABEL_COUNT_SQL = `SELECT count(*)::BIGINT AS known, count(*) = coalesce(max(label_id) + 1, 0) AS dense FROM run_labels`;
 
+/** The run's labels in id order: the values of the label ENUM. */
+export const RUN_LABELS_IN_ORDER_SQL = `SELECT label FROM run_labels ORDER BY label_id`;
+
 /**
- * The label ENUM in id order, so that a value's code is its label id
- * (DuckDB's enum_code). DuckDB-specific: CREATE TYPE ... AS ENUM (SELECT ...).
+ * The label ENUM of `labels` (in id order, so that a value's code is its
+ * label id: the dialect's labelId), made again with the tables that use it.
  * `label_values` gives the ENUM value of an id, to read earlier runs' codes.
  */
-export const LABEL_TYPE_SQL = [
+export const labelTypeSql = (d: Dialect, labels: readonly string[]): RecipeStatement[] => [
   `DROP VIEW IF EXISTS scored`,
   `DROP TABLE IF EXISTS final_scores`,
   `DROP TABLE IF EXISTS label_values`,
-  `DROP TYPE IF EXISTS ${LABEL_TYPE}`,
-  `CREATE TYPE ${LABEL_TYPE} AS ENUM (SELECT label FROM run_labels ORDER BY label_id)`,
-  `CREATE TEMP TABLE label_values AS SELECT label_id, label::${LABEL_TYPE} AS label FROM run_labels`,
+  ...d.createEnumType(LABEL_TYPE, labels),
+  ...d.createTempTableAs('label_values', d.enumValues(LABEL_TYPE, 'run_labels')),
 ];
 
 /** The labels this run adds to the history database's `labels` (ids from `$known` on). */
-export const NEW_LABELS_SQL = `INSERT INTO history.labels SELECT label_id, label FROM run_labels WHERE label_id >= $known ORDER BY label_id`;
+export const NEW_LABELS_SQL = (h: string) => `INSERT INTO ${h}.labels SELECT label_id, label FROM run_labels WHERE label_id >= $known ORDER BY label_id`;

@@ -86,12 +86,12 @@ FROM (${source}) s CROSS JOIN lifecycle_parameters p`;
 export const STAGE_COUNTS_SQL = `SELECT CAST(lifecycle_stage AS VARCHAR) AS stage, count(*)::BIGINT AS customers FROM final_scores GROUP BY lifecycle_stage`;
 
 /** stages.csv: every stage (also empty ones) with customers, revenue and their shares, from the finished table. */
-export const STAGES_SQL = `
+export const stagesSql = (d: Dialect) => `
 WITH stages(stage, position) AS (VALUES ${LIFECYCLE_STAGES.map((s, i) => `('${s}', ${i})`).join(', ')}),
 per AS (SELECT CAST(lifecycle_stage AS VARCHAR) AS stage, count(*) AS customers, ${exactSum('revenue')} AS revenue FROM final_scores GROUP BY lifecycle_stage)
 SELECT stages.stage,
        coalesce(per.customers, 0)::BIGINT AS customers,
-       round(CAST(coalesce(per.customers, 0) AS DOUBLE PRECISION) / (SELECT count(*) FROM final_scores), 6)::DOUBLE PRECISION AS customer_share,
+       ${d.sql.roundDouble('CAST(coalesce(per.customers, 0) AS DOUBLE PRECISION) / (SELECT count(*) FROM final_scores)', 6)}::DOUBLE PRECISION AS customer_share,
        coalesce(per.revenue, 0)::DOUBLE PRECISION AS revenue,
        round(coalesce(per.revenue, 0) / nullif((SELECT ${exactSum('revenue')} FROM final_scores), 0), 6)::DOUBLE PRECISION AS revenue_share
 FROM stages LEFT JOIN per USING (stage) ORDER BY stages.position`;

@@ -1,4 +1,4 @@
-import type { Dialect } from '../engine/dialect.js';
+import type { Dialect, RecipeStatement } from '../engine/dialect.js';
 import { LABEL_TYPE } from './scored.js';
 import { exactMean, exactSum } from './sums.js';
 
@@ -71,7 +71,7 @@ const DIMENSIONS: readonly { name: RfmDimension; d: Dimension; score: string; ta
  * its 10⁵ distinct values cost more than all the rest of the layer).
  * `ntile` splits ties by customer, so it scores every customer (`rfm_scores`).
  */
-export function rfmScoresSql(dialect: Dialect, method: RfmMethod): { dimension: RfmDimension | null; sql: readonly string[] }[] {
+export function rfmScoresSql(dialect: Dialect, method: RfmMethod): { dimension: RfmDimension | null; sql: readonly RecipeStatement[] }[] {
   const tinyint = dialect.sql.tinyint;
   if (method === 'ntile') {
     const sql = dialect.createTempTableAs(
@@ -186,7 +186,8 @@ UNION ALL
 SELECT 'monetary', m_score, min(revenue)::DOUBLE PRECISION, max(revenue)::DOUBLE PRECISION, count(*)::BIGINT FROM final_scores GROUP BY m_score
 ORDER BY dimension, score`;
 
-export const SEGMENT_MAP_TABLE_SQL = ['DROP TABLE IF EXISTS segment_map', 'CREATE TEMP TABLE segment_map (cell VARCHAR PRIMARY KEY, segment VARCHAR NOT NULL)'] as const;
+/** The segment map (125 cells → segment names), a small table (a reference table on Citus). */
+export const segmentMapTableSql = (d: Dialect) => d.createTempTable('segment_map', 'cell VARCHAR PRIMARY KEY, segment VARCHAR NOT NULL');
 
 /** Pareto table: customers ranked by revenue into 10 groups (1 = top). */
 export const DECILES_SQL = `
@@ -199,12 +200,12 @@ SELECT value_decile AS decile,
 FROM final_scores GROUP BY value_decile ORDER BY value_decile`;
 
 /** Customers, revenue and shares per named segment (every segment listed, even when empty). */
-export const SEGMENTS_SQL = `
+export const segmentsSql = (d: Dialect) => `
 WITH names AS (SELECT segment, min(cell) AS first_cell FROM segment_map GROUP BY segment),
 per AS (SELECT CAST(rfm_segment AS VARCHAR) AS rfm_segment, count(*) AS customers, ${exactSum('revenue')} AS revenue FROM final_scores GROUP BY rfm_segment)
 SELECT names.segment,
        coalesce(per.customers, 0)::BIGINT AS customers,
-       round(CAST(coalesce(per.customers, 0) AS DOUBLE PRECISION) / (SELECT count(*) FROM final_scores), 6)::DOUBLE PRECISION AS customer_share,
+       ${d.sql.roundDouble('CAST(coalesce(per.customers, 0) AS DOUBLE PRECISION) / (SELECT count(*) FROM final_scores)', 6)}::DOUBLE PRECISION AS customer_share,
        coalesce(per.revenue, 0)::DOUBLE PRECISION AS revenue,
        round(coalesce(per.revenue, 0) / nullif((SELECT ${exactSum('revenue')} FROM final_scores), 0), 6)::DOUBLE PRECISION AS revenue_share
 FROM names LEFT JOIN per ON per.rfm_segment = names.segment

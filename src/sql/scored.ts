@@ -1,4 +1,4 @@
-import type { Dialect } from '../engine/dialect.js';
+import { sortedOnWrite, type Dialect } from '../engine/dialect.js';
 /**
  * The scored customer table: the output contract's columns, in its order
  * (DESIGN §2). Each stage adds its columns as a {@link Layer} over
@@ -98,14 +98,18 @@ export const labelConstant = (quoted: string) => `${quoted}::${LABEL_TYPE}`;
 export function assembleScoredSql(
   stages: ReadonlySet<ScoredColumn['stage']>,
   layers: readonly Layer[],
-  q: (name: string) => string,
+  d: Dialect,
   internal: readonly string[] = [],
 ): string {
+  const q = d.quoteIdentifier;
   const columns = SCORED_COLUMNS.filter((c) => c.stage !== 'history' && !c.afterScoring && stages.has(c.stage)).map(
-    (c) => `CAST(${q(c.name)} AS ${c.label ? LABEL_TYPE : c.type}) AS ${q(c.name)}`,
+    (c) => `CAST(${q(c.name)} AS ${c.label ? LABEL_TYPE : sqlType(d, c.type)}) AS ${q(c.name)}`,
   );
-  return `CREATE OR REPLACE TEMP VIEW scored AS SELECT ${[...columns, ...internal.map(q)].join(', ')} FROM (${stack(layers)})`;
+  return `CREATE OR REPLACE TEMP VIEW scored AS SELECT ${[...columns, ...internal.map(q)].join(', ')} FROM (${stack(layers)}) layers`;
 }
+
+/** A column type of SCORED_COLUMNS (DuckDB's names) in the engine's words. */
+export const sqlType = (d: Dialect, type: string): string => (type === 'DOUBLE' ? d.sql.double : type === 'TINYINT' ? d.sql.tinyint : type);
 
 /** Expressions over final_scores for the columns given after scoring, by name. */
 export type AfterScoring = Readonly<Record<string, string>>;
@@ -130,7 +134,7 @@ export function outputColumnsSql(names: readonly string[], q: (name: string) => 
  * The scored table in customer_id order, sorted once: every output file and
  * the history insert read it in this order (with preserve_insertion_order on).
  */
-export const finalWithoutHistorySql = (d: Dialect) => d.createTempTableAs('final_scores', `SELECT * FROM scored ORDER BY ${d.byteOrder('customer_id')}`);
+export const finalWithoutHistorySql = (d: Dialect) => d.createTempTableAs('final_scores', `SELECT * FROM scored${sortedOnWrite(d, 'customer_id')}`);
 
 /**
  * Once final_scores is written, the outputs, summaries and history read only

@@ -73,7 +73,8 @@ WITH stats AS (
          sqrt(((count(*) * sum(${f}::${dialect.sql.wideInteger} * ${f}) - sum(${f}) * sum(${f})) / (count(*)::DOUBLE PRECISION * count(*)))::DOUBLE PRECISION) AS std_${f}`,
            )
            .join(',\n         ')}
-  FROM (SELECT ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')} FROM (${source}) s)
+  -- Aliased: PostgreSQL 15 requires a name for a subquery in FROM.
+  FROM (SELECT ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')} FROM (${source}) s) scaled_features
 ),
 sample AS (
   SELECT s.customer_id, ${key} AS sample_key, ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')}
@@ -108,19 +109,20 @@ const nearestClusterSql = (features: readonly FeatureName[], k: number, source: 
   const clusters = Array.from({ length: k }, (_, i) => i);
   const distances = clusters.map((i) => `d${i}`);
   const nearest = k === 1 ? '0' : `CASE ${clusters.slice(0, -1).map((i) => `WHEN d${i} = d_min THEN ${i}`).join(' ')} ELSE ${k - 1} END`;
+  // The model's columns, the z-scores and the distances pass through to the next layer unused (see clvLayerSql).
   return `
-SELECT * EXCLUDE (${distances.join(', ')}, d_min), (${nearest})::INTEGER AS raw_cluster
+SELECT *, (${nearest})::INTEGER AS raw_cluster
 FROM (
   SELECT *, least(${distances.join(', ')}) AS d_min
   FROM (
-    SELECT * EXCLUDE (${[...features.map((f) => `z_${f}`), ...clusterModelColumns(features, k)].join(', ')}),
+    SELECT *,
            ${clusters.map((i) => `${features.map((f) => `(z_${f} - c${i}_${f}) * (z_${f} - c${i}_${f})`).join(' + ')} AS d${i}`).join(',\n           ')}
     FROM (
       SELECT s.*, m.*, ${features.map((f) => `${zExpression(FEATURE_SQL[f], `m.mean_${f}`, `m.std_${f}`)} AS z_${f}`).join(',\n             ')}
       FROM (${source}) s CROSS JOIN cluster_model m
-    )
-  )
-)`;
+    ) scaled
+  ) distances
+) nearest`;
 };
 
 /** The stage's layer: every customer's nearest centroid, `raw_cluster` (numbered and named after scoring). */
@@ -136,10 +138,8 @@ export const segmentLayerSql =
  */
 export const clusterProfilesSql = (dialect: Dialect, withClv: boolean) => {
   const { sql } = dialect;
-  return dialect.createTempTableAs(
-    'cluster_profiles',
-    `
-SELECT raw_cluster,
+  const profile = (rawCluster: string, groupBy: string) => `
+SELECT ${rawCluster} AS raw_cluster,
        count(*)::BIGINT AS customers,
        ${exactMean('revenue')} AS mean_revenue,
        round(avg(recency_days), 4)::DOUBLE PRECISION AS mean_recency_days, ${sql.median('recency_days')}::DOUBLE PRECISION AS median_recency_days,
@@ -147,18 +147,18 @@ SELECT raw_cluster,
        ${sql.median('revenue')}::DOUBLE PRECISION AS median_revenue,
        ${
          withClv
-           ? `round(${exactMean('clv', 6)}, 4)::DOUBLE PRECISION AS mean_clv, round(${sql.median('clv')}, 4)::DOUBLE PRECISION AS median_clv`
+           ? `round(${exactMean('clv', 6)}, 4)::DOUBLE PRECISION AS mean_clv, ${sql.roundDouble(sql.median('clv'), 4)}::DOUBLE PRECISION AS median_clv`
            : 'CAST(NULL AS DOUBLE PRECISION) AS mean_clv, CAST(NULL AS DOUBLE PRECISION) AS median_clv'
        }
-FROM final_scores
-GROUP BY GROUPING SETS ((raw_cluster), ())`,
-  );
+FROM final_scores${groupBy}`;
+  // Two aggregates rather than GROUPING SETS, which Citus does not run on a distributed table.
+  return dialect.createTempTableAs('cluster_profiles', `${profile('raw_cluster', '\nGROUP BY raw_cluster')}\nUNION ALL${profile('CAST(NULL AS INTEGER)', '')}`);
 };
 
 export const CLUSTER_PROFILES_ROWS_SQL = `
 SELECT raw_cluster, customers, mean_revenue::DOUBLE PRECISION AS mean_revenue, median_recency_days, median_orders, median_revenue FROM cluster_profiles ORDER BY raw_cluster NULLS FIRST`;
 
-export const CLUSTER_LABELS_TABLE_SQL = ['DROP TABLE IF EXISTS cluster_labels', 'CREATE TEMP TABLE cluster_labels (raw_cluster INTEGER, cluster INTEGER, cluster_label VARCHAR)'] as const;
+export const clusterLabelsTableSql = (d: Dialect) => d.createTempTable('cluster_labels', 'raw_cluster INTEGER, cluster INTEGER, cluster_label VARCHAR');
 
 /** A numbered, named cluster, and the id of its name among the run's labels. */
 export interface NamedCluster {
@@ -182,9 +182,9 @@ export const clusterColumnsSql = (clusters: readonly NamedCluster[], quote: (val
 };
 
 /** clusters.csv, from the profiles of the finished table. */
-export const CLUSTERS_CSV_SQL = `
+export const clustersCsvSql = (d: Dialect) => `
 SELECT l.cluster, l.cluster_label, p.customers,
-       round(CAST(p.customers AS DOUBLE PRECISION) / (SELECT customers FROM cluster_profiles WHERE raw_cluster IS NULL), 6)::DOUBLE PRECISION AS share,
+       ${d.sql.roundDouble('CAST(p.customers AS DOUBLE PRECISION) / (SELECT customers FROM cluster_profiles WHERE raw_cluster IS NULL)', 6)}::DOUBLE PRECISION AS share,
        p.mean_recency_days, p.median_recency_days, p.mean_orders, p.median_orders,
        round(p.mean_revenue, 4)::DOUBLE PRECISION AS mean_revenue, p.median_revenue, p.mean_clv, p.median_clv
 FROM cluster_profiles p JOIN cluster_labels l USING (raw_cluster)

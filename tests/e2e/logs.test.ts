@@ -264,6 +264,24 @@ describe('crm off a terminal (cron)', () => {
     expect(everyLineJson(exported.stderr)).toMatchObject([{ level: 30, msg: expect.stringMatching(new RegExp(`^crm export: run 1: \\d+ matched, .* written to ${mailing}$`)) }]);
   });
 
+  it('logs each stage at debug with its seconds and the rows and bytes it pulled from the engine', { timeout: 120_000 }, async () => {
+    const out = await tempDir();
+    const result = await runCli(['score', CDNOW_CSV, '--out', out, '--no-db', '--log-level', 'debug']);
+    expect(result.code, result.stderr).toBe(0);
+    const steps = logLines(result.stderr).filter((l) => l.msg === 'stage done');
+    const summary = await readJson(path.join(out, 'summary.json'));
+    // clv is timed in two steps (patterns and fits started, then the fits' results loaded): a line each.
+    expect([...new Set(steps.map((s) => s.stage))].sort()).toEqual(Object.keys(summary.timings).sort());
+    for (const step of steps) {
+      expect(step).toMatchObject({ level: 20, seconds: expect.any(Number), rowsPulled: expect.any(Number), bytesPulled: 0 });
+      expect(Number.isInteger(step.rowsPulled) && step.rowsPulled >= 0).toBe(true);
+    }
+    // The CLV fits read patterns (DuckDB counts rows, and no bytes: nothing crosses a wire): fewer rows than customers.
+    const clvRows = steps.filter((s) => s.stage === 'clv').reduce((total, s) => total + s.rowsPulled, 0);
+    expect(clvRows).toBeGreaterThan(0);
+    expect(clvRows).toBeLessThan(summary.customers);
+  });
+
   it('logs an internal error with the --debug hint, or with --debug its stack, in the last JSON line', async () => {
     const dir = await tempDir();
     // The test hook throws a plain Error where the outputs are staged: an error crm has no words of its own for.

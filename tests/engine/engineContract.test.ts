@@ -87,6 +87,20 @@ describeEachEngine('engine contract', import.meta.url, ({ name, engine, open }) 
     expect(await engine().one(`SELECT CAST(? AS INTEGER) AS still`, [1])).toEqual({ still: 1 });
   });
 
+  it('counts the rows it hands over, and on PostgreSQL the bytes of their values as text', async () => {
+    const e = engine();
+    const before = e.pulled();
+    await e.all(`SELECT CAST('abc' AS VARCHAR) AS a, CAST(NULL AS VARCHAR) AS b, CAST('é' AS VARCHAR) AS c UNION ALL SELECT 'de', 'f', ''`);
+    await e.one(`SELECT CAST(12345 AS INTEGER) AS n`);
+    await e.numericColumns(`SELECT CAST(1.5 AS DOUBLE PRECISION) AS x FROM generate_series(1, 3) t(i)`, ['x']);
+    for await (const chunk of e.streamColumns(`SELECT CAST(i AS INTEGER) AS i FROM generate_series(1, 5000) t(i)`)) expect(chunk.names).toEqual(['i']);
+    const after = e.pulled();
+    expect(after.rows - before.rows).toBe(2 + 1 + 3 + 5000);
+    // 'abc', NULL, 'é' (2 bytes in UTF-8), then 'de', 'f', '': 5 + 3; '12345': 5; '1.5' three times: 9; and the digits of 1..5000.
+    const digits = Array.from({ length: 5000 }, (_, k) => String(k + 1).length).reduce((a, b) => a + b, 0);
+    expect(after.bytes - before.bytes).toBe(name === 'postgres' ? 8 + 5 + 9 + digits : 0);
+  });
+
   it('quotes hostile identifiers and string literals', async () => {
     const q = engine().dialect.quoteIdentifier;
     await engine().run(`CREATE TABLE x (v INTEGER)`);
@@ -155,13 +169,16 @@ describeEachEngine(
   'PostgreSQL specifics',
   import.meta.url,
   ({ engine, open, schema }) => {
+  // Tables two sessions share are named with crm's schema: an unqualified one is a table of the run (its scratch schema on Citus).
+  const inSchema = (table: string) => `${engine().dialect.quoteIdentifier(schema)}.${table}`;
+
   it('says a lock held by another session as a lock timeout', async () => {
-    await engine().run(`CREATE TABLE locked (v INTEGER)`);
+    await engine().run(`CREATE TABLE ${inSchema('locked')} (v INTEGER)`);
     const other = await open();
     try {
-      await other.run(`BEGIN; LOCK TABLE locked IN ACCESS EXCLUSIVE MODE`);
+      await other.run(`BEGIN; LOCK TABLE ${inSchema('locked')} IN ACCESS EXCLUSIVE MODE`);
       await engine().run(`SET lock_timeout = '200ms'`);
-      const error = await engine().run(`SELECT * FROM locked`).catch((e: unknown) => e);
+      const error = await engine().run(`SELECT * FROM ${inSchema('locked')}`).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(EngineError);
       expect((error as EngineError).problem).toBe('lock-timeout');
       expect((error as EngineError).exitCode).toBe(1);
@@ -173,14 +190,14 @@ describeEachEngine(
   });
 
   it('keeps what was written while a stream was read, when the reader stops early', async () => {
-    await engine().run(`CREATE TABLE written_meanwhile (v INTEGER)`);
+    await engine().run(`CREATE TABLE ${inSchema('written_meanwhile')} (v INTEGER)`);
     for await (const chunk of engine().streamColumns(`SELECT CAST(i AS INTEGER) AS i FROM generate_series(1, 5000) t(i)`)) {
-      await engine().run(`INSERT INTO written_meanwhile VALUES (?)`, [chunk.columns[0]!.length]);
+      await engine().run(`INSERT INTO ${inSchema('written_meanwhile')} VALUES (?)`, [chunk.columns[0]!.length]);
       break;
     }
     const other = await open();
     try {
-      expect(await other.all(`SELECT v FROM written_meanwhile`)).toEqual([{ v: 2048 }]);
+      expect(await other.all(`SELECT v FROM ${inSchema('written_meanwhile')}`)).toEqual([{ v: 2048 }]);
     } finally {
       await other.close();
     }
@@ -222,6 +239,8 @@ describeEachEngine(
       url.username = role;
       const limited = await PostgresEngine.create({ target: parsePostgresTarget(url.toString()), schema: granted });
       try {
+        // Without CREATE on the database there is no scratch schema: the run's tables are TEMP tables, even on Citus.
+        expect(limited.scratchSchema).toBeNull();
         await limited.run(`CREATE TABLE mine (v INTEGER)`);
         expect(await limited.one(`SELECT table_schema FROM information_schema.tables WHERE table_name = 'mine'`)).toEqual({ table_schema: granted });
       } finally {
@@ -239,10 +258,11 @@ describeEachEngine(
     let fromEnvironment: QueryEngine | undefined;
     try {
       fromEnvironment = await openEngine('postgres', { schema });
-      expect(await fromEnvironment.one(`SELECT current_database() AS db, inet_server_port() AS port, current_schema() AS in_schema`)).toEqual({
+      const scratch = (fromEnvironment as PostgresEngine).scratchSchema;
+      expect(await fromEnvironment.one(`SELECT current_database() AS db, inet_server_port() AS port, array_to_string(current_schemas(false), ',') AS path`)).toEqual({
         db: url.pathname.slice(1),
         port: Number(url.port || 5432),
-        in_schema: schema,
+        path: [...(scratch ? [scratch] : []), schema, 'public'].join(','),
       });
     } finally {
       await fromEnvironment?.close();
@@ -253,9 +273,14 @@ describeEachEngine(
     }
   });
 
-  it('keeps crm tables in its schema, first on the search_path', async () => {
-    await engine().run(`CREATE TABLE in_schema (v INTEGER)`);
-    expect(await engine().one(`SELECT table_schema FROM information_schema.tables WHERE table_name = 'in_schema'`)).toEqual({ table_schema: schema });
+  it('keeps crm tables in its schema, on the search_path after the run’s scratch schema (Citus)', async () => {
+    const scratch = (engine() as PostgresEngine).scratchSchema;
+    await engine().run(`CREATE TABLE ${inSchema('in_schema')} (v INTEGER); INSERT INTO ${inSchema('in_schema')} VALUES (7)`);
+    expect(await engine().one(`SELECT v FROM in_schema`)).toEqual({ v: 7 });
+    await engine().run(`CREATE TABLE of_the_run (v INTEGER)`);
+    expect(await engine().one(`SELECT table_schema FROM information_schema.tables WHERE table_name = 'of_the_run'`)).toEqual({
+      table_schema: POSTGRES_HAS_CITUS ? scratch : schema,
+    });
   });
 
   describe.runIf(POSTGRES_HAS_CITUS)('on Citus', () => {

@@ -61,28 +61,6 @@ function duckdbOnlySyntax(text: string): string[] {
  */
 const STILL_DUCKDB_ONLY: Record<string, { syntax: string[]; reason: string }> = {
   'src/engine/dialect.ts': { syntax: ['median('], reason: 'declares the median hook, named after the function it stands for' },
-  'src/io/writers.ts': {
-    syntax: ['::DOUBLE', 'HUGEINT', 'date_diff('],
-    reason: "the Arrow writer maps DuckDB's column types and casts for DuckDB's Arrow export; it moves to engine/duckdb with the COPY writers",
-  },
-  'src/pipeline/export.ts': {
-    syntax: ['CREATE OR REPLACE TABLE', 'EXCLUDE (', 'QUALIFY'],
-    reason: 'export reads the run history, a DuckDB database file (sql/history.ts); it becomes portable with the history schema on PostgreSQL',
-  },
-  'src/sql/clv.ts': {
-    syntax: ['EXCLUDE ('],
-    reason: "the CLV layer (clvLayerSql) drops its helper columns (day counts, u, the fitted parameters) with EXCLUDE; the portable form needs the source's column list, which the layers do not pass yet",
-  },
-  'src/sql/features.ts': { syntax: ['strftime('], reason: "the default as-of reads the run's day from a DuckDB variable set by the DuckDB ingest (RUN_DAY)" },
-  'src/sql/history.ts': {
-    syntax: ['::DOUBLE', 'CREATE OR REPLACE TABLE', 'GROUP BY ALL', 'USING COMPRESSION', 'duckdb_tables', 'strftime('],
-    reason: 'the run history is a DuckDB database file (ATTACH, catalog, compression, block counts); on PostgreSQL it is a schema of its own, a separate step of issue 14',
-  },
-  'src/sql/report.ts': { syntax: ['::DOUBLE', 'GROUP BY ALL', 'strftime('], reason: 'the report reads the run history (DuckDB database file)' },
-  'src/sql/segment.ts': {
-    syntax: ['EXCLUDE ('],
-    reason: "the clusters layer drops the model's columns and distances with EXCLUDE, as the CLV layer does (same fix, same wait)",
-  },
 };
 
 const DRIVER = /from\s+['"]@duckdb\/node-api['"]|import\(\s*['"]@duckdb\/node-api['"]\s*\)|require\(\s*['"]@duckdb\/node-api['"]\s*\)/;

@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { excelSafeSql, EXTENSION, writeQuery } from '../../src/io/writers.js';
+import { duckdbDialect } from '../../src/engine/duckdb/dialect.js';
+import { excelSafeSql, EXTENSION } from '../../src/io/writers.js';
 import { tempDir, withEngine } from '../helpers.js';
 
 const QUERY = `SELECT * FROM (VALUES
@@ -17,7 +18,7 @@ const QUERY = `SELECT * FROM (VALUES
 describe('writeQuery', () => {
   it('CSV: a header, LF line ends, empty fields for NULL', async () => {
     const file = path.join(await tempDir(), 'customers.csv');
-    await withEngine((engine) => writeQuery(engine, QUERY, 'csv', file));
+    await withEngine((engine) => engine.writeQuery(QUERY, 'csv', file));
     expect(await readFile(file, 'utf8')).toBe(
       'customer_id,first_order,revenue,share,big,orders\nc1,2024-03-01,12.50,0.25,9007199254740993,7\nc2,,,,,\n',
     );
@@ -25,13 +26,13 @@ describe('writeQuery', () => {
 
   it('CSV with crlf: every record ends in CRLF (RFC 4180)', async () => {
     const file = path.join(await tempDir(), 'customers.csv');
-    await withEngine((engine) => writeQuery(engine, `SELECT customer_id, orders FROM (${QUERY})`, 'csv', file, { crlf: true }));
+    await withEngine((engine) => engine.writeQuery(`SELECT customer_id, orders FROM (${QUERY})`, 'csv', file, { crlf: true }));
     expect(await readFile(file, 'utf8')).toBe('customer_id,orders\r\nc1,7\r\nc2,\r\n');
   });
 
   it('JSON: one object per line (NDJSON), null for NULL', async () => {
     const file = path.join(await tempDir(), 'customers.json');
-    await withEngine((engine) => writeQuery(engine, `SELECT customer_id, first_order, orders FROM (${QUERY})`, 'json', file));
+    await withEngine((engine) => engine.writeQuery(`SELECT customer_id, first_order, orders FROM (${QUERY})`, 'json', file));
     expect(await readFile(file, 'utf8')).toBe(
       '{"customer_id":"c1","first_order":"2024-03-01","orders":7}\n{"customer_id":"c2","first_order":null,"orders":null}\n',
     );
@@ -40,7 +41,7 @@ describe('writeQuery', () => {
   it('Parquet: the same rows and column types read back', async () => {
     const file = path.join(await tempDir(), "o'brien customers.parquet");
     const back = await withEngine(async (engine) => {
-      await writeQuery(engine, QUERY, 'parquet', file);
+      await engine.writeQuery(QUERY, 'parquet', file);
       const source = `read_parquet(${engine.dialect.quoteString(file)})`;
       return {
         types: (await engine.all<{ column_type: string }>(`DESCRIBE SELECT * FROM ${source}`)).map((c) => c.column_type),
@@ -60,7 +61,7 @@ describe('writeQuery', () => {
         5::UTINYINT AS utiny, 6::USMALLINT AS usmall, 7::UINTEGER AS uint, 8::TINYINT AS tiny, 9::SMALLINT AS small,
         1.5::FLOAT AS float, true AS flag
       FROM (${QUERY})`;
-    await withEngine((engine) => writeQuery(engine, query, 'arrow', file));
+    await withEngine((engine) => engine.writeQuery(query, 'arrow', file));
     const bytes = await readFile(file);
     // The IPC file format (not the stream format) begins and ends with the magic ARROW1.
     expect(bytes.subarray(0, 6).toString('latin1')).toBe('ARROW1');
@@ -110,8 +111,8 @@ describe('writeQuery', () => {
 describe('excelSafeSql and the file extensions', () => {
   it('puts a quote before text starting with = + - @, a tab or a CR, and leaves other text and NULL as they are', async () => {
     const file = path.join(await tempDir(), 'customers.csv');
-    const query = `SELECT ${excelSafeSql('v')} AS v FROM (VALUES (1, '=HYPERLINK("x")'), (2, '+1'), (3, '-C5'), (4, '@SUM(A1)'), (5, chr(9) || 'tab'), (6, chr(13) || 'cr'), (7, 'C-5'), (8, NULL)) AS t(i, v) ORDER BY i`;
-    await withEngine((engine) => writeQuery(engine, query, 'csv', file));
+    const query = `SELECT ${excelSafeSql(duckdbDialect)('v')} AS v FROM (VALUES (1, '=HYPERLINK("x")'), (2, '+1'), (3, '-C5'), (4, '@SUM(A1)'), (5, chr(9) || 'tab'), (6, chr(13) || 'cr'), (7, 'C-5'), (8, NULL)) AS t(i, v) ORDER BY i`;
+    await withEngine((engine) => engine.writeQuery(query, 'csv', file));
     expect(await readFile(file, 'utf8')).toBe(`v\n"'=HYPERLINK(""x"")"\n'+1\n'-C5\n'@SUM(A1)\n'\ttab\n"'\rcr"\nC-5\n\n`);
   });
 

@@ -18,7 +18,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/engine/Engine.js';
+import type { Engine, RunHistory } from '../../src/engine/Engine.js';
 import { silentEffects } from '../../src/pipeline/effects.js';
 import { buildExport, type ExportFilters } from '../../src/pipeline/export.js';
 import { attachHistoryReadOnly } from '../../src/pipeline/runs.js';
@@ -45,8 +45,8 @@ async function twoRuns(): Promise<string> {
 const NO_FILTERS: ExportFilters = { segments: [], cells: [], stages: [], clusters: [] };
 
 /** The ids export_rows holds, in export order, and the number matched. */
-async function exported(engine: Engine, filters: Partial<ExportFilters>): Promise<{ ids: string[]; matched: number }> {
-  const { counts } = await buildExport(engine, { ...NO_FILTERS, ...filters });
+async function exported(engine: Engine, history: RunHistory, filters: Partial<ExportFilters>): Promise<{ ids: string[]; matched: number }> {
+  const { counts } = await buildExport(engine, history, { ...NO_FILTERS, ...filters });
   const rows = await engine.all<{ customer_id: string }>(`SELECT customer_id FROM export_rows ORDER BY export_rank`);
   return { ids: rows.map((r) => r.customer_id), matched: counts.matched };
 }
@@ -55,12 +55,12 @@ describe('export filters over the history', () => {
   it('slipping: R or F fell since the previous run and M is 4 or 5; segments by name; each order', async () => {
     const db = await twoRuns();
     await withEngine(async (engine) => {
-      await attachHistoryReadOnly(engine, db);
-      expect(await exported(engine, { preset: 'slipping' })).toEqual({ ids: ['A', 'E'], matched: 2 });
-      expect(await exported(engine, { preset: 'slipping', orderBy: 'recency_days' })).toEqual({ ids: ['A', 'E'], matched: 2 });
-      expect(await exported(engine, { segments: ['Potential Loyalist', 'Hibernating'] })).toEqual({ ids: ['A', 'C', 'D'], matched: 3 });
-      expect(await exported(engine, { segments: ['Potential Loyalist', 'Hibernating'], orderBy: 'recency_days' })).toEqual({ ids: ['D', 'A', 'C'], matched: 3 });
-      expect(await exported(engine, { run: 1, segments: ['Lost'] })).toEqual({ ids: ['D'], matched: 1 });
+      const history = await attachHistoryReadOnly(engine, db);
+      expect(await exported(engine, history, { preset: 'slipping' })).toEqual({ ids: ['A', 'E'], matched: 2 });
+      expect(await exported(engine, history, { preset: 'slipping', orderBy: 'recency_days' })).toEqual({ ids: ['A', 'E'], matched: 2 });
+      expect(await exported(engine, history, { segments: ['Potential Loyalist', 'Hibernating'] })).toEqual({ ids: ['A', 'C', 'D'], matched: 3 });
+      expect(await exported(engine, history, { segments: ['Potential Loyalist', 'Hibernating'], orderBy: 'recency_days' })).toEqual({ ids: ['D', 'A', 'C'], matched: 3 });
+      expect(await exported(engine, history, { run: 1, segments: ['Lost'] })).toEqual({ ids: ['D'], matched: 1 });
     });
   });
 });

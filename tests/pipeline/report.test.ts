@@ -49,8 +49,8 @@ describe('report figures', () => {
       runScore(engine, config({ inputs: [input], out: path.join(dir, 'out'), asOf: '2024-01-31', db, format: ['csv'], kmeans: { enabled: false }, clv: { enabled: false } }), silentEffects),
     );
     const data = await withEngine(async (engine) => {
-      await attachHistoryReadOnly(engine, db);
-      return gatherReportData(engine, undefined);
+      const history = await attachHistoryReadOnly(engine, db);
+      return gatherReportData(engine, history, undefined);
     });
 
     expect(data.run.id).toBe(1);

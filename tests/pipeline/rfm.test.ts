@@ -152,7 +152,7 @@ describe('RFM on a hand-computed fixture', () => {
           { n },
         );
         await scoreRfm(engine, config({ inputs: ['x'] }).rfm, DEFAULT_SEGMENT_MAP);
-        await defineLabels(engine, [...ALL_CELLS, ...DEFAULT_SEGMENT_MAP.keys()], false);
+        await defineLabels(engine, [...ALL_CELLS, ...DEFAULT_SEGMENT_MAP.keys()], null);
         const mismatches = await engine.all(
           `SELECT customer_id FROM (${rfmLayerSql(engine.dialect, 'quantile')(CUSTOMERS)})
            JOIN (SELECT customer_id, ntile(10) OVER (ORDER BY revenue DESC, customer_id) AS reference FROM customer_features) USING (customer_id)
@@ -178,7 +178,7 @@ describe('RFM on a hand-computed fixture', () => {
             { n },
           );
           await scoreRfm(engine, config({ inputs: ['x'], rfm }).rfm, DEFAULT_SEGMENT_MAP);
-          await defineLabels(engine, [...ALL_CELLS, ...DEFAULT_SEGMENT_MAP.keys()], false);
+          await defineLabels(engine, [...ALL_CELLS, ...DEFAULT_SEGMENT_MAP.keys()], null);
           const mismatches = await engine.all(
             `SELECT l.customer_id FROM (${rfmLayerSql(engine.dialect, config({ inputs: ['x'], rfm }).rfm.method)(CUSTOMERS)}) l
              JOIN rfm_recency_scores r USING (recency_days) JOIN rfm_frequency_scores f USING (orders) JOIN rfm_monetary_scores m USING (revenue)

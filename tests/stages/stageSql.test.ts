@@ -79,6 +79,24 @@ async function features(engine: QueryEngine) {
 /** The md5 rule of the portable stable hash, from its definition: the first 60 bits of md5 of the text. */
 const md5Prefix60 = (text: string) => BigInt(`0x${createHash('md5').update(text, 'utf8').digest('hex').slice(0, 15)}`);
 
+/** The features of DAYS as of AS_OF, worked out by hand. */
+const EXPECTED_FEATURES = [
+  // 3 orders of 10, 20, 30; last 2024-01-21 is 10 days before the as-of, first 2024-01-01 is 30.
+  { customer_id: 'c1', first_purchase: '2024-01-01', last_purchase: '2024-01-21', orders: 3, revenue: 60, avg_order_value: 20, recency_days: 10, tenure_days: 30,
+    purchase_days: 3, first_purchase_day: '2024-01-01', last_purchase_day: '2024-01-21', previous_purchase_day: '2024-01-11', purchase_day_total: 60, first_day_amount: 10 },
+  { customer_id: 'c2', first_purchase: '2024-01-30', last_purchase: '2024-01-30', orders: 1, revenue: 50, avg_order_value: 50, recency_days: 1, tenure_days: 1,
+    purchase_days: 1, first_purchase_day: '2024-01-30', last_purchase_day: '2024-01-30', previous_purchase_day: null, purchase_day_total: 50, first_day_amount: 50 },
+  // 2023-11-02 → 2024-01-31: 28 + 31 + 31 = 90 days; 2023-12-02 → 2024-01-31: 60.
+  { customer_id: 'c3', first_purchase: '2023-11-02', last_purchase: '2023-12-02', orders: 2, revenue: 80, avg_order_value: 40, recency_days: 60, tenure_days: 90,
+    purchase_days: 2, first_purchase_day: '2023-11-02', last_purchase_day: '2023-12-02', previous_purchase_day: '2023-11-02', purchase_day_total: 80, first_day_amount: 40 },
+  // The refund lowers revenue (25 − 5) but is no order: last purchase stays 2024-01-10.
+  { customer_id: 'c4', first_purchase: '2024-01-10', last_purchase: '2024-01-10', orders: 1, revenue: 20, avg_order_value: 20, recency_days: 21, tenure_days: 21,
+    purchase_days: 1, first_purchase_day: '2024-01-10', last_purchase_day: '2024-01-10', previous_purchase_day: null, purchase_day_total: 25, first_day_amount: 25 },
+  // Refunds only: dates of the refund, no orders, no purchase days.
+  { customer_id: 'c5', first_purchase: '2024-01-15', last_purchase: '2024-01-15', orders: 0, revenue: -10, avg_order_value: null, recency_days: 16, tenure_days: 16,
+    purchase_days: 0, first_purchase_day: null, last_purchase_day: null, previous_purchase_day: null, purchase_day_total: null, first_day_amount: null },
+];
+
 describeEachEngine('stage SQL', import.meta.url, ({ engine }) => {
   beforeAll(async () => {
     const e = engine();
@@ -91,23 +109,19 @@ describeEachEngine('stage SQL', import.meta.url, ({ engine }) => {
   });
 
   it('computes the per-customer features (orders, revenue, recency, tenure and the purchase-day summary)', async () => {
-    expect(await features(engine())).toEqual([
-      // 3 orders of 10, 20, 30; last 2024-01-21 is 10 days before the as-of, first 2024-01-01 is 30.
-      { customer_id: 'c1', first_purchase: '2024-01-01', last_purchase: '2024-01-21', orders: 3, revenue: 60, avg_order_value: 20, recency_days: 10, tenure_days: 30,
-        purchase_days: 3, first_purchase_day: '2024-01-01', last_purchase_day: '2024-01-21', previous_purchase_day: '2024-01-11', purchase_day_total: 60, first_day_amount: 10 },
-      { customer_id: 'c2', first_purchase: '2024-01-30', last_purchase: '2024-01-30', orders: 1, revenue: 50, avg_order_value: 50, recency_days: 1, tenure_days: 1,
-        purchase_days: 1, first_purchase_day: '2024-01-30', last_purchase_day: '2024-01-30', previous_purchase_day: null, purchase_day_total: 50, first_day_amount: 50 },
-      // 2023-11-02 → 2024-01-31: 28 + 31 + 31 = 90 days; 2023-12-02 → 2024-01-31: 60.
-      { customer_id: 'c3', first_purchase: '2023-11-02', last_purchase: '2023-12-02', orders: 2, revenue: 80, avg_order_value: 40, recency_days: 60, tenure_days: 90,
-        purchase_days: 2, first_purchase_day: '2023-11-02', last_purchase_day: '2023-12-02', previous_purchase_day: '2023-11-02', purchase_day_total: 80, first_day_amount: 40 },
-      // The refund lowers revenue (25 − 5) but is no order: last purchase stays 2024-01-10.
-      { customer_id: 'c4', first_purchase: '2024-01-10', last_purchase: '2024-01-10', orders: 1, revenue: 20, avg_order_value: 20, recency_days: 21, tenure_days: 21,
-        purchase_days: 1, first_purchase_day: '2024-01-10', last_purchase_day: '2024-01-10', previous_purchase_day: null, purchase_day_total: 25, first_day_amount: 25 },
-      // Refunds only: dates of the refund, no orders, no purchase days.
-      { customer_id: 'c5', first_purchase: '2024-01-15', last_purchase: '2024-01-15', orders: 0, revenue: -10, avg_order_value: null, recency_days: 16, tenure_days: 16,
-        purchase_days: 0, first_purchase_day: null, last_purchase_day: null, previous_purchase_day: null, purchase_day_total: null, first_day_amount: null },
-    ]);
+    expect(await features(engine())).toEqual(EXPECTED_FEATURES);
     expect(await engine().one(ROW_COUNTS_SQL, { asOf: AS_OF })).toEqual({ excluded: 1, customers: 5 });
+  });
+
+  it('gives the same features when orders are not days (purchase days summed apart from the orders)', async () => {
+    const e = engine();
+    try {
+      await runStatements(e, customerFeaturesSql(e.dialect, false, NEEDS), { asOf: AS_OF });
+      // No order ids here, so every order is a day: the features worked out above.
+      expect(await features(e)).toEqual(EXPECTED_FEATURES);
+    } finally {
+      await runStatements(e, customerFeaturesSql(e.dialect, true, NEEDS), { asOf: AS_OF });
+    }
   });
 
   it('scores RFM by tie-aware quantile: 1 + ⌊5·(rank_min − 1)/n⌋, ties sharing a score', async () => {

@@ -1,15 +1,17 @@
 import { DOUBLE, DuckDBDataChunk, DuckDBDoubleVector, DuckDBInstance, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CrmError, DatabaseInUseError, InputError, OutOfMemoryError } from '../../errors.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
 import { onInterrupt } from '../../io/interrupt.js';
-import type { Engine, IngestOptions, Ingested, NumericColumns, RejectReasons, SqlParams } from '../Engine.js';
+import type { Engine, HistoryPlacement, IngestOptions, Ingested, NumericColumns, Pulled, RejectReasons, RunHistory, SqlParams, TableFormat, WriteOptions } from '../Engine.js';
 import { duckdbDialect } from './dialect.js';
+import { historyHas, HISTORY_ALIAS, openHistoryFile } from './historyFile.js';
 import { giveBackPrunedSpace, removeAbandonedRewrites } from './historySpace.js';
 import { dropCustomerDays, expandInputs, ingest, rejectReasons, setRunDay } from './ingest/ingest.js';
 import { readerKindOf } from './ingest/readFiles.js';
+import { writeDuckDbQuery } from './writers.js';
 
 export interface DuckDbEngineOptions {
   /** Database file; ':memory:' (default) for a scratch engine. */
@@ -108,6 +110,8 @@ const isLockError = (message: string) => /could not set lock|conflicting lock/i.
 export class DuckDbEngine implements Engine {
   readonly name = 'DuckDB';
   readonly dialect = duckdbDialect;
+  /** Rows read into JS (pulled). */
+  private rowsRead = 0;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -163,6 +167,7 @@ export class DuckDbEngine implements Engine {
     const start = PROFILE ? performance.now() : 0;
     const reader = await this.translated(() => this.connection.runAndReadAll(sql, bind(params)));
     if (PROFILE) profile(sql, start);
+    this.rowsRead += reader.currentRowCount;
     return reader.getRowObjectsJS().map((row) => {
       const out: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(row)) out[key] = toJs(value);
@@ -223,6 +228,7 @@ export class DuckDbEngine implements Engine {
       out[name] = array;
     });
     parts = [];
+    this.rowsRead += rows;
     if (PROFILE) profile(sql, start);
     return out;
   }
@@ -261,8 +267,18 @@ export class DuckDbEngine implements Engine {
     for (;;) {
       const chunk = await this.translated(() => result.fetchChunk());
       if (!chunk || chunk.rowCount === 0) break;
+      this.rowsRead += chunk.rowCount;
       yield { names, columns: chunk.convertColumns(JSDuckDBValueConverter).map((column) => column.map(toJs)) };
     }
+  }
+
+  /** Rows read into JS; no bytes, as nothing crosses a wire (Pulled). */
+  pulled(): Pulled {
+    return { rows: this.rowsRead, bytes: 0 };
+  }
+
+  writeQuery(query: string, format: TableFormat, file: string, options?: WriteOptions): Promise<void> {
+    return writeDuckDbQuery(this, query, format, file, options);
   }
 
   async describeSettings(): Promise<Record<string, unknown>> {
@@ -270,7 +286,54 @@ export class DuckDbEngine implements Engine {
     return { ...settings, spillFolder: this.scratchFolder };
   }
 
-  async attachDatabase(file: string, alias: string, options: { readOnly?: boolean } = {}): Promise<void> {
+  /** The history file open now (openHistory), if any. */
+  private history: RunHistory | null = null;
+
+  async openHistory(options: { db?: string | null; readOnly?: boolean }): Promise<RunHistory> {
+    if (!options.db) throw new Error('the DuckDB run history is a database file: give its path (--db)');
+    if (this.history) throw new Error(`a run history is open already (${this.history.where})`);
+    this.history = await openHistoryFile(this, options.db, options.readOnly ?? false, (file, alias, attach) => this.attachDatabase(file, alias, attach));
+    return this.history;
+  }
+
+  async closeHistory(): Promise<void> {
+    if (!this.history) return;
+    this.history = null;
+    await this.run(`DETACH ${duckdbDialect.quoteIdentifier(HISTORY_ALIAS)}`);
+  }
+
+  historyHas(name: string): Promise<boolean> {
+    return historyHas(this, name);
+  }
+
+  // One process: nothing to spread.
+  async placeHistoryTable(_name: string, _placement: HistoryPlacement): Promise<void> {}
+
+  async historyBytes(): Promise<number> {
+    return (await stat(this.openedHistory().where)).size;
+  }
+
+  saveHistory(): Promise<void> {
+    this.openedHistory();
+    return this.run(`CHECKPOINT ${duckdbDialect.quoteIdentifier(HISTORY_ALIAS)}`);
+  }
+
+  compactHistory(options: { prunedRuns?: number } = {}): Promise<{ before: number; after: number } | null> {
+    const history = this.openedHistory();
+    return giveBackPrunedSpace(this, history.where, { qualifier: history.qualifier, prunedRuns: options.prunedRuns ?? 0 });
+  }
+
+  private openedHistory(): RunHistory {
+    if (!this.history) throw new Error('no run history is open');
+    return this.history;
+  }
+
+  /**
+   * Attaches the database file `file` as `alias`. A file another process
+   * holds fails with DatabaseInUseError (errors.ts), for the caller to wait
+   * on; one that is not a database, with an InputError that says so.
+   */
+  private async attachDatabase(file: string, alias: string, options: { readOnly?: boolean } = {}): Promise<void> {
     const q = duckdbDialect;
     // TYPE duckdb: without it DuckDB opens a path ending in .parquet or .csv as something else, and the run records nothing.
     try {
@@ -282,18 +345,6 @@ export class DuckDbEngine implements Engine {
     }
     // Holding the database for writing now, this process is the only one that could be rewriting it.
     if (!options.readOnly) await removeAbandonedRewrites(file);
-  }
-
-  detachDatabase(alias: string): Promise<void> {
-    return this.run(`DETACH ${duckdbDialect.quoteIdentifier(alias)}`);
-  }
-
-  checkpoint(alias: string): Promise<void> {
-    return this.run(`CHECKPOINT ${duckdbDialect.quoteIdentifier(alias)}`);
-  }
-
-  compactHistory(file: string, options: { prunedRuns?: number } = {}): Promise<{ before: number; after: number } | null> {
-    return giveBackPrunedSpace(this, file, options.prunedRuns ?? 0);
   }
 
   async loadSideFile(table: string, file: string, options: { header?: boolean } = {}): Promise<string[]> {

@@ -3,7 +3,7 @@ import { open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine } from '../Engine.js';
 import { onInterrupt } from '../../io/interrupt.js';
-import { copyHistorySql, HISTORY_BLOCKS_SQL, HISTORY_OVERVIEW_SQL } from '../../sql/history.js';
+import { HISTORY_OVERVIEW_SQL } from '../../sql/history.js';
 import { testPoint } from '../../testHooks.js';
 
 /*
@@ -15,6 +15,13 @@ import { testPoint } from '../../testHooks.js';
  * so that a nightly run, which frees about one run and fills it again, does
  * not rewrite the whole history every night.
  */
+
+/** Blocks of the attached history file, and how many are free (pruned scores' whole row groups, once checkpointed). */
+const HISTORY_BLOCKS_SQL = `
+SELECT total_blocks::BIGINT AS total, free_blocks::BIGINT AS free FROM pragma_database_size() WHERE database_name = 'history'`;
+
+/** Copies every table and view of the history into `target`, an attached empty database (DuckDB writes it afresh, without free blocks). */
+const copyHistorySql = (target: string) => `COPY FROM DATABASE history TO ${target}`;
 
 /** Share of the file's blocks that, free, makes the history worth rewriting. */
 export const REWRITE_WHEN_FREE = 0.25;
@@ -85,10 +92,14 @@ async function syncToDisk(file: string): Promise<void> {
  * published runs only. Returns the file's size before and after, or null when
  * it was not rewritten.
  */
-export async function giveBackPrunedSpace(engine: Engine, dbPath: string, prunedRuns: number): Promise<{ before: number; after: number } | null> {
+export async function giveBackPrunedSpace(
+  engine: Engine,
+  dbPath: string,
+  { qualifier, prunedRuns }: { qualifier: string; prunedRuns: number },
+): Promise<{ before: number; after: number } | null> {
   await engine.run('CHECKPOINT history');
   const blocks = (await engine.one<{ total: number; free: number }>(HISTORY_BLOCKS_SQL))!;
-  const { kept } = (await engine.one<{ kept: number }>(HISTORY_OVERVIEW_SQL))!;
+  const { kept } = (await engine.one<{ kept: number }>(HISTORY_OVERVIEW_SQL(qualifier, engine.dialect)))!;
   if (blocks.total === 0 || blocks.free / blocks.total <= rewriteWhenFree(Number(kept), prunedRuns)) return null;
   // A --db that is a symbolic link: the file it points to is replaced, beside itself, and the link stays.
   const file = await realpath(dbPath);

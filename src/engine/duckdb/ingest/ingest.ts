@@ -138,8 +138,9 @@ export async function rejectReasons(engine: Engine, options: Pick<IngestOptions,
  */
 export async function ingest(engine: Engine, inputs: readonly string[], options: IngestOptions): Promise<Ingested> {
   const config = options;
+  if (config.sourceTable) throw new UsageError('--source-table reads a table of a PostgreSQL database: it needs --engine postgres (or a postgres:// URL)');
   if (config.dateFormat) await checkDateFormat(engine, config.dateFormat);
-  await setRunDay(engine, options.now ?? new Date());
+  const runDay = await setRunDay(engine, options.now ?? new Date());
   const files = await expandInputs(engine, inputs);
   // Aggregations do not need input order; the one pass that does (line numbers) turns it back on.
   await engine.run(`SET preserve_insertion_order = false`);
@@ -174,6 +175,7 @@ export async function ingest(engine: Engine, inputs: readonly string[], options:
     hasOrderIds: loaded.some((f) => f.hasOrderIds),
     singleSource: loaded.length === 1,
     dayTables: loaded.map((f) => f.days),
+    runDay,
   };
 }
 
