@@ -4,6 +4,7 @@
 //
 //   node benchmarks/generate.mjs [--rows N=10000000] [--customers C=1000000]
 //                                [--seed S=42] [--out benchmarks/data]
+//                                [--formats csv,parquet,dirty] [--memory-limit SIZE]
 //
 // Writes OUT/transactions.csv (header customer_id,order_date,amount) and
 // OUT/transactions.parquet with the same rows in the same order (by
@@ -12,6 +13,12 @@
 // unparseable date, a non-numeric and a missing amount, each a few times),
 // for timing the path of a file with rejects. Each file is written under a
 // temporary name and renamed into place.
+//
+// --formats parquet writes the Parquet file alone, straight from the sorted
+// rows (DuckDB's sort spills), without holding them in a table: the form the
+// scale files (100M, 1B rows; benchmarks/scale.mjs) are made in. The rows are
+// the same as with every format. --memory-limit bounds DuckDB while it
+// generates (its default is 80% of RAM).
 //
 // The data (all randomness is a hash of (customer, row-of-customer, seed,
 // purpose), never random(), so the same arguments give the same files with
@@ -50,7 +57,7 @@ const DIRTY_COPIES = 3;
 
 function usage(message) {
   process.stderr.write(
-    `${message}\nusage: node benchmarks/generate.mjs [--rows N] [--customers C] [--seed S] [--out DIR]\n`,
+    `${message}\nusage: node benchmarks/generate.mjs [--rows N] [--customers C] [--seed S] [--out DIR] [--formats csv,parquet,dirty] [--memory-limit SIZE]\n`,
   );
   process.exit(2);
 }
@@ -73,6 +80,8 @@ try {
       customers: { type: 'string' },
       seed: { type: 'string' },
       out: { type: 'string' },
+      formats: { type: 'string' },
+      'memory-limit': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -81,13 +90,22 @@ try {
   usage(error.message);
 }
 if (parsed.values.help) {
-  process.stdout.write('usage: node benchmarks/generate.mjs [--rows N=10000000] [--customers C=1000000] [--seed S=42] [--out benchmarks/data]\n');
+  process.stdout.write(
+    'usage: node benchmarks/generate.mjs [--rows N=10000000] [--customers C=1000000] [--seed S=42] [--out benchmarks/data] [--formats csv,parquet,dirty] [--memory-limit SIZE]\n',
+  );
   process.exit(0);
 }
 const rows = parseIntegerOption(parsed.values, 'rows', 10_000_000, 1);
 const customers = parseIntegerOption(parsed.values, 'customers', 1_000_000, 1);
 const seed = parseIntegerOption(parsed.values, 'seed', 42, -(2 ** 53) + 1);
 const outDir = resolve(parsed.values.out ?? 'benchmarks/data');
+const FORMATS = ['csv', 'parquet', 'dirty'];
+const formats = new Set((parsed.values.formats ?? FORMATS.join(',')).split(',').map((f) => f.trim()));
+for (const f of formats) if (!FORMATS.includes(f)) usage(`--formats takes ${FORMATS.join(', ')}; got "${f}"`);
+const memoryLimit = parsed.values['memory-limit'];
+if (memoryLimit !== undefined && !/^\d+(\.\d+)?\s*[KMGT]i?B$/i.test(memoryLimit)) usage(`--memory-limit expects a size such as 4GB, got "${memoryLimit}"`);
+// Only Parquet: the rows are not kept in a table, and the checks read them back from the file.
+const parquetOnly = formats.size === 1 && formats.has('parquet');
 if (rows < customers) usage(`--rows (${rows}) must be ≥ --customers (${customers}): every customer has at least one row`);
 
 const idWidth = Math.max(7, String(customers).length);
@@ -109,6 +127,10 @@ const dirtyTmp = `${dirtyPath}.tmp-${process.pid}`;
 
 const instance = await DuckDBInstance.create(':memory:');
 const connection = await instance.connect();
+if (memoryLimit !== undefined) await connection.run(`SET memory_limit = ${sqlString(memoryLimit)}`);
+// DuckDB spills (the sort of the rows, on large files) beside the output, not into .tmp in the working directory.
+const spillDir = join(outDir, `.generate-spill-${process.pid}`);
+await connection.run(`SET temp_directory = ${sqlString(spillDir)}`);
 const run = (sql) => connection.run(sql);
 const one = async (sql) => (await connection.runAndReadAll(sql)).getRowObjectsJS()[0];
 
@@ -163,8 +185,7 @@ try {
     FROM running
   `);
 
-  await run(`
-    CREATE TEMP TABLE transactions AS
+  const rowsSql = `
     SELECT
       'C' || lpad(c::VARCHAR, ${idWidth}, '0') AS customer_id,
       DATE ${sqlString(START)} + (CASE WHEN k = 0 THEN first_day
@@ -172,11 +193,17 @@ try {
       ((CASE WHEN k > 0 AND u(c, k, ${P.refund}) < ${refundRate} THEN -1 ELSE 1 END)
         * greatest(0.01, round(exp(mu + 0.5 * z(c, k, ${P.amount})), 2)))::DECIMAL(12, 2) AS amount
     FROM allocation, range(n_rows) r(k)
-    ORDER BY order_date, c, k
-  `);
+    ORDER BY order_date, c, k`;
+  const parquetOptions = '(FORMAT parquet, COMPRESSION zstd)';
+  if (parquetOnly) {
+    await run(`COPY (${rowsSql}) TO ${sqlString(parquetTmp)} ${parquetOptions}`);
+    await run(`CREATE TEMP VIEW transactions AS SELECT * FROM read_parquet(${sqlString(parquetTmp)})`);
+  } else {
+    await run(`CREATE TEMP TABLE transactions AS ${rowsSql}`);
+  }
 
-  await run(`COPY transactions TO ${sqlString(csvTmp)} (FORMAT csv, HEADER true)`);
-  await run(`COPY transactions TO ${sqlString(parquetTmp)} (FORMAT parquet, COMPRESSION zstd)`);
+  if (formats.has('csv')) await run(`COPY transactions TO ${sqlString(csvTmp)} (FORMAT csv, HEADER true)`);
+  if (formats.has('parquet') && !parquetOnly) await run(`COPY transactions TO ${sqlString(parquetTmp)} ${parquetOptions}`);
   // The bad rows go between rows spread evenly through the file (the table keeps its insertion order).
   const bad = DIRTY_ROWS.flatMap((row, i) =>
     Array.from({ length: DIRTY_COPIES }, (_, copy) => {
@@ -185,7 +212,8 @@ try {
       return `(${row.map(sqlString).join(', ')}, ${position})`;
     }),
   );
-  await run(`
+  if (formats.has('dirty')) {
+    await run(`
     COPY (
       SELECT customer_id, order_date, amount FROM (
         SELECT customer_id, CAST(order_date AS VARCHAR) AS order_date, CAST(amount AS VARCHAR) AS amount, row_number() OVER () AS position FROM transactions
@@ -193,6 +221,7 @@ try {
         SELECT * FROM (VALUES ${bad.join(', ')}) b(customer_id, order_date, amount, position)
       ) ORDER BY position
     ) TO ${sqlString(dirtyTmp)} (FORMAT csv, HEADER true)`);
+  }
 
   const facts = await one(`
     WITH per_customer AS (
@@ -212,9 +241,9 @@ try {
     throw new Error(`generated ${facts.rows} rows / ${facts.customers} customers, expected ${rows} / ${customers}`);
   }
 
-  renameSync(csvTmp, csvPath);
-  renameSync(parquetTmp, parquetPath);
-  renameSync(dirtyTmp, dirtyPath);
+  if (formats.has('csv')) renameSync(csvTmp, csvPath);
+  if (formats.has('parquet')) renameSync(parquetTmp, parquetPath);
+  if (formats.has('dirty')) renameSync(dirtyTmp, dirtyPath);
   const seconds = (performance.now() - started) / 1000;
   const mb = (path) => (statSync(path).size / 1e6).toFixed(1);
   process.stdout.write(
@@ -223,9 +252,9 @@ try {
       `customers   ${customers} (one-time buyers ${(100 * facts.one_time_share).toFixed(1)}%, median orders ${facts.median_orders}, max ${facts.max_orders})`,
       `refunds     ${(100 * facts.refund_share).toFixed(2)}% of rows`,
       `dates       ${facts.first_date} … ${facts.last_date}`,
-      `csv         ${csvPath} ${mb(csvPath)} MB`,
-      `parquet     ${parquetPath} ${mb(parquetPath)} MB`,
-      `dirty csv   ${dirtyPath} ${mb(dirtyPath)} MB (${DIRTY_ROWS.length * DIRTY_COPIES} bad rows)`,
+      ...(formats.has('csv') ? [`csv         ${csvPath} ${mb(csvPath)} MB`] : []),
+      ...(formats.has('parquet') ? [`parquet     ${parquetPath} ${mb(parquetPath)} MB`] : []),
+      ...(formats.has('dirty') ? [`dirty csv   ${dirtyPath} ${mb(dirtyPath)} MB (${DIRTY_ROWS.length * DIRTY_COPIES} bad rows)`] : []),
       `seconds     ${seconds.toFixed(1)}`,
       '',
     ].join('\n'),
@@ -239,4 +268,5 @@ try {
 } finally {
   connection.closeSync();
   instance.closeSync();
+  rmSync(spillDir, { recursive: true, force: true });
 }

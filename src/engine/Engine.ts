@@ -147,8 +147,9 @@ export interface HistoryVerbs {
    * Gives back the space of pruned scores when much of the history is free
    * (DuckDB rewrites the file); returns its sizes before and after, or null
    * when it was not worth it or the engine does that itself (PostgreSQL's vacuum).
+   * `prunedRuns`: how many runs' scores the run just published pruned (markPublished).
    */
-  compactHistory(): Promise<{ before: number; after: number } | null>;
+  compactHistory(options?: { prunedRuns?: number }): Promise<{ before: number; after: number } | null>;
 }
 
 /**

@@ -178,13 +178,13 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       segments: written.clusters,
       timings,
     };
-    const settled = await recordAndPublish(run, out, summary, written, {
+    const { settled, prunedRuns } = await recordAndPublish(run, out, summary, written, {
       target: history,
       onRecorded: (history, runId) => (recorded = { history, runId }),
       durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
     });
     // Outside the publish: a signal may stop the rewrite, which leaves the database as it was.
-    if (history && settled) await closeHistory(engine, history.db ?? engine.name, run.log);
+    if (history && settled) await closeHistory(engine, history.db ?? engine.name, prunedRuns, run.log);
     return summary;
   } catch (error) {
     if (!out.committed) {
@@ -354,11 +354,12 @@ async function recordAndPublish(
   summary: ScoreSummary,
   written: WrittenOutputs,
   options: { target: HistoryTarget | null; onRecorded: (history: RunHistory, runId: number) => void; durationSeconds: number },
-): Promise<boolean> {
+): Promise<{ settled: boolean; prunedRuns: number }> {
   const { target } = options;
   const { runId, history } = written;
   const keepRuns = config.keepRuns === 'all' ? null : config.keepRuns;
   let settled = false;
+  let prunedRuns = 0;
   await beforeAnySignal(async () => {
     if (target && history && runId !== null) {
       options.onRecorded(history, runId);
@@ -397,7 +398,7 @@ async function recordAndPublish(
     const journalRun = target && runId !== null ? { id: runId, db: target.db === null ? null : path.relative(path.resolve(config.out), path.resolve(target.db)) } : undefined;
     await out.publish([...written.names, 'summary.json'], journalRun);
     try {
-      if (journalRun && history) await markPublished(engine, history, journalRun.id, keepRuns);
+      if (journalRun && history) prunedRuns = await markPublished(engine, history, journalRun.id, keepRuns);
       await out.finish();
       settled = true;
     } catch (error) {
@@ -405,7 +406,7 @@ async function recordAndPublish(
       log.warn({ runId, error: (error as Error).message.split('\n')[0] }, 'published; the history is marked so by the next crm command');
     }
   });
-  return settled;
+  return { settled, prunedRuns };
 }
 
 /**
@@ -420,10 +421,10 @@ function historyTarget(engine: Engine, config: ScoreConfig): HistoryTarget | nul
 }
 
 /** After a published run: gives the pruned scores' space back when much is free (engine/duckdb/historySpace.ts), and lets go of the database. */
-async function closeHistory(engine: Engine, dbPath: string, log: Logger): Promise<void> {
+async function closeHistory(engine: Engine, dbPath: string, prunedRuns: number, log: Logger): Promise<void> {
   const start = performance.now();
   try {
-    const rewritten = await engine.compactHistory();
+    const rewritten = await engine.compactHistory({ prunedRuns });
     if (rewritten) {
       const seconds = Math.round(performance.now() - start) / 1000;
       log.info({ db: dbPath, bytesBefore: rewritten.before, bytesAfter: rewritten.after, seconds }, 'rewrote the history database to give back the space of pruned scores');

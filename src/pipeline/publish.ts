@@ -2,7 +2,7 @@ import { access, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine, QueryEngine, RunHistory } from '../engine/Engine.js';
 import { readJournal, recoverInterruptedPublish, removeJournal, rollForward } from '../io/atomic.js';
-import { COUNT_PENDING_RUNS_SQL, FORGET_RUN_SQL, LIST_PENDING_RUNS_SQL, MARK_PUBLISHED_SQL, PRUNE_SCORES_SQL, PRUNE_UP_TO_SQL } from '../sql/history.js';
+import { COUNT_PENDING_RUNS_SQL, FORGET_RUN_SQL, HISTORY_OVERVIEW_SQL, LIST_PENDING_RUNS_SQL, MARK_PUBLISHED_SQL, PRUNE_SCORES_SQL, PRUNE_UP_TO_SQL } from '../sql/history.js';
 import { testPoint } from '../testHooks.js';
 import { attachHistory, detachHistory, inTransaction, type AttachOptions } from './history.js';
 
@@ -22,16 +22,24 @@ const exists = (file: string) => access(file).then(() => true, () => false);
  * The run's files are in place: it is no longer pending, and older runs'
  * scores beyond --keep-runs go (`keepRuns` null: all are kept). Pruning waits
  * for the publish: a run that dies unpublished has taken no one's scores.
+ * Returns how many runs' scores went (one a night in the steady state; more
+ * when --keep-runs is lowered or the default meets a longer history).
  */
-export async function markPublished(engine: QueryEngine, history: RunHistory, runId: number, keepRuns: number | null): Promise<void> {
+export async function markPublished(engine: QueryEngine, history: RunHistory, runId: number, keepRuns: number | null): Promise<number> {
   const h = history.qualifier;
+  const keptRuns = async () => Number((await engine.one<{ kept: number }>(HISTORY_OVERVIEW_SQL(h, engine.dialect)))!.kept);
+  let pruned = 0;
   await inTransaction(engine, async () => {
     await engine.run(MARK_PUBLISHED_SQL(h), { runId });
     if (keepRuns === null) return;
     const upTo = (await engine.one<{ up_to: number | null }>(PRUNE_UP_TO_SQL(h), { keep: keepRuns }))?.up_to ?? null;
-    if (upTo !== null) for (const sql of PRUNE_SCORES_SQL(h)) await engine.run(sql, { upTo });
+    if (upTo === null) return;
+    const before = await keptRuns();
+    for (const sql of PRUNE_SCORES_SQL(h)) await engine.run(sql, { upTo });
+    pruned = before - (await keptRuns());
   });
   testPoint('history-published');
+  return pruned;
 }
 
 /** Removes a run whose files were never published. */

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -77,19 +78,22 @@ export function terminalScreen(output: string): string[] {
 const PROGRESS_LINE = /^crm [█░]{20} \d\/8 stages \| \w+ \d+s$/;
 const logLine = (level: string, message: string) => new RegExp(`^\\[\\d\\d:\\d\\d:\\d\\d\\] ${level}: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( |$)`);
 
+/** The log lines of `crm score CDNOW --out <out> --no-db` on a terminal, in order. */
+const cdnowRunLines = (out: string) => [
+  // CDNOW: 6,919 rows by 2,357 customers, the latest on 1998-06-30 (fixtures/cdnow/README.md).
+  logLine('INFO', 'crm score started'),
+  logLine('INFO', 'loaded transactions files=1 rowsRead=6,919 rowsRejected=0'),
+  logLine('INFO', 'computed customer features asOf=1998-06-30 customers=2,357 rowsExcluded=0'),
+  logLine('INFO', `scored customers out=${out} customers=2,357 rows={read=6,919 accepted=6,919 rejected=0 excluded=0}`),
+  /^\[\d\d:\d\d:\d\d\] INFO: crm score finished outcome=ok exitCode=0 seconds=(\d+ms|\d+\.\ds) timings=\{load=(\d+ms|\d+\.\ds) features=/,
+];
+
 describe('crm on a terminal', () => {
   it('keeps every log line whole, with the progress line below them until the run ends', { timeout: 120_000 }, async () => {
     const out = await tempDir();
     const { code, output } = await runInTerminal(['score', CDNOW_CSV, '--out', out, '--no-db']);
     expect(code, output).toBe(0);
-    // CDNOW: 6,919 rows by 2,357 customers, the latest on 1998-06-30 (fixtures/cdnow/README.md).
-    const expected = [
-      logLine('INFO', 'crm score started'),
-      logLine('INFO', 'loaded transactions files=1 rowsRead=6,919 rowsRejected=0'),
-      logLine('INFO', 'computed customer features asOf=1998-06-30 customers=2,357 rowsExcluded=0'),
-      logLine('INFO', `scored customers out=${out} customers=2,357 rows={read=6,919 accepted=6,919 rejected=0 excluded=0}`),
-      /^\[\d\d:\d\d:\d\d\] INFO: crm score finished outcome=ok exitCode=0 seconds=(\d+ms|\d+\.\ds) timings=\{load=(\d+ms|\d+\.\ds) features=/,
-    ];
+    const expected = cdnowRunLines(out);
     const screen = terminalScreen(output).filter(Boolean);
     // Exactly the log lines, in order: no progress text left in them, none overwritten; the progress line is gone at the end.
     expect(screen).toHaveLength(expected.length);
@@ -116,21 +120,111 @@ describe('crm on a terminal', () => {
   });
 });
 
+/**
+ * tmux, a real terminal emulator: what its screen shows is the terminal's
+ * reading of crm's output, not terminalScreen's. The run stops itself
+ * (SIGSTOP at the point its outputs are staged: the model stages done, the
+ * write not begun) so the screen can be read mid-run without a guessed delay,
+ * then goes on to the end. crm runs under a shell, not as the pane's own
+ * process: tmux sends SIGCONT to a pane process that stops. The pane stays
+ * after the run (remain-on-exit) to be read again. A private server (-L), a
+ * 300 × 60 window, no status line; the screen is read with its scrollback.
+ */
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+
+function tmuxSession() {
+  const socket = `crm-test-${process.pid}`;
+  const tmux = (...args: string[]) => {
+    const r = spawnSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  return {
+    tmux,
+    /** The pane's rows and scrollback, trailing blanks trimmed, empty rows and tmux's own "Pane is dead" line dropped. */
+    screen: () => tmux('capture-pane', '-p', '-S', '-', '-t', 'crm').split('\n').map((l) => l.trimEnd()).filter((l) => l && !l.startsWith('Pane is dead')),
+    close: () => spawnSync('tmux', ['-L', socket, 'kill-server']),
+  };
+}
+
+/** Waits (polling, no deadline of its own: the test's timeout is the limit) until `ready()` is true. */
+async function until(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((r) => setTimeout(r, 50));
+}
+
+const processState = (pid: number) => {
+  try {
+    // /proc/<pid>/stat: "pid (comm) S …"; T = stopped.
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+  } catch {
+    return 'gone';
+  }
+};
+
+describe.skipIf(!hasTmux)('crm in tmux', () => {
+  it('shows every log line whole and the progress line at the bottom mid-run, and every line whole at the end', { timeout: 120_000 }, async () => {
+    const out = await tempDir();
+    const { tmux, screen, close } = tmuxSession();
+    const env = ['CRM_PROGRESS_DELAY_MS=0', 'CRM_TEST_KILL_AT=outputs-staging', 'CRM_TEST_SIGNAL=SIGSTOP'];
+    const command = `${['env', ...env, process.execPath, 'bin/crm.js', 'score', CDNOW_CSV, '--out', out, '--no-db'].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')}; exit $?`;
+    let pid = 0;
+    try {
+      tmux('new-session', '-d', '-s', 'crm', '-x', '300', '-y', '60', '-c', ROOT, command);
+      tmux('set-option', '-t', 'crm', 'status', 'off');
+      tmux('set-option', '-w', '-t', 'crm', 'remain-on-exit', 'on');
+      const shell = Number(tmux('display-message', '-p', '-t', 'crm', '#{pane_pid}'));
+      await until(() => (pid = Number(readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').trim())) > 0);
+      await until(() => processState(pid) === 'T' || processState(pid) === 'gone');
+      expect(processState(pid)).toBe('T');
+      // Stopped after the model stages: the three log lines so far, whole, and the progress line under them.
+      // (tmux reads the terminal on its own: wait until the last write has reached its screen.)
+      await until(() => PROGRESS_LINE.test(screen().at(-1) ?? ''));
+      const expected = cdnowRunLines(out);
+      const midRun = screen();
+      expect(midRun, midRun.join('\n')).toHaveLength(4);
+      expected.slice(0, 3).forEach((pattern, i) => expect(midRun[i]).toMatch(pattern));
+      expect(midRun[3]).toMatch(PROGRESS_LINE);
+      expect(midRun[3]).toMatch(/^crm █{15}░{5} 6\/8 stages /);
+
+      process.kill(pid, 'SIGCONT');
+      await until(() => tmux('display-message', '-p', '-t', 'crm', '#{pane_dead}').trim() === '1');
+      expect(tmux('display-message', '-p', '-t', 'crm', '#{pane_dead_status}').trim()).toBe('0');
+      // At the end: exactly the five log lines, whole and in order; the progress line is gone.
+      const atEnd = screen();
+      expect(atEnd, atEnd.join('\n')).toHaveLength(expected.length);
+      expected.forEach((pattern, i) => expect(atEnd[i]).toMatch(pattern));
+    } finally {
+      if (pid && processState(pid) === 'T') process.kill(pid, 'SIGCONT');
+      close();
+    }
+  });
+});
+
 const RUN_ID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
+
+/**
+ * Every line crm wrote to stderr, each parsed as JSON: stricter than
+ * logLines, which skips empty lines; here an empty line, or a last line cut
+ * short without its newline, fails the test as any text that is not JSON does.
+ */
+function everyLineJson(stderr: string) {
+  expect(stderr.endsWith('\n'), stderr).toBe(true);
+  return stderr.slice(0, -1).split('\n').map((line) => JSON.parse(line));
+}
 
 describe('crm off a terminal (cron)', () => {
   it('logs a usage error as one JSON line with its exit code', async () => {
     const result = await runCli(['score', '--bogus']);
     expect(result.code).toBe(2);
-    expect(logLines(result.stderr)).toEqual([
+    expect(everyLineJson(result.stderr)).toEqual([
       { level: 50, time: expect.any(String), outcome: 'failed', exitCode: 2, hint: 'run with --help for usage', msg: "unknown option '--bogus'" },
     ]);
     const noCommand = await runCli([]);
     expect(noCommand.code).toBe(2);
-    expect(logLines(noCommand.stderr)).toMatchObject([{ level: 50, exitCode: 2, msg: 'a command is needed: score, backtest, runs, migration, export, report' }]);
+    expect(everyLineJson(noCommand.stderr)).toMatchObject([{ level: 50, exitCode: 2, msg: 'a command is needed: score, backtest, runs, migration, export, report' }]);
     const missingArgument = await runCli(['backtest', CDNOW_CSV]);
     expect(missingArgument.code).toBe(2);
-    expect(logLines(missingArgument.stderr)).toMatchObject([{ level: 50, exitCode: 2, msg: "required option '--calibration-end <date>' not specified" }]);
+    expect(everyLineJson(missingArgument.stderr)).toMatchObject([{ level: 50, exitCode: 2, msg: "required option '--calibration-end <date>' not specified" }]);
   });
 
   it('logs a run that fails on a missing input as JSON lines under one run id, the last with the exit code', async () => {
@@ -138,7 +232,7 @@ describe('crm off a terminal (cron)', () => {
     const missing = path.join(dir, 'missing.csv');
     const result = await runCli(['score', missing, '--out', path.join(dir, 'out')]);
     expect(result.code).toBe(1);
-    const lines = logLines(result.stderr);
+    const lines = everyLineJson(result.stderr);
     expect(lines.map((l) => l.msg)).toEqual(['crm score started', `${missing}: cannot read the file (ENOENT)`]);
     expect(lines[0].runId).toMatch(RUN_ID);
     expect(lines[0].options.inputs).toEqual([missing]);
@@ -149,7 +243,7 @@ describe('crm off a terminal (cron)', () => {
     const out = await tempDir();
     const result = await runCli(['score', CDNOW_CSV, '--out', out]);
     expect(result.code, result.stderr).toBe(0);
-    const lines = logLines(result.stderr);
+    const lines = everyLineJson(result.stderr);
     const runId = lines[0].runId;
     expect(runId).toMatch(RUN_ID);
     for (const line of lines) expect(line).toMatchObject({ level: expect.any(Number), msg: expect.any(String), runId });
@@ -167,7 +261,7 @@ describe('crm off a terminal (cron)', () => {
     const mailing = path.join(out, 'mailing.csv');
     const exported = await runCli(['export', '--db', path.join(out, 'crm.duckdb'), '--segment', 'Champions', '--out', mailing]);
     expect(exported.code, exported.stderr).toBe(0);
-    expect(logLines(exported.stderr)).toMatchObject([{ level: 30, msg: expect.stringMatching(new RegExp(`^crm export: run 1: \\d+ matched, .* written to ${mailing}$`)) }]);
+    expect(everyLineJson(exported.stderr)).toMatchObject([{ level: 30, msg: expect.stringMatching(new RegExp(`^crm export: run 1: \\d+ matched, .* written to ${mailing}$`)) }]);
   });
 
   it('logs each stage at debug with its seconds and the rows and bytes it pulled from the engine', { timeout: 120_000 }, async () => {

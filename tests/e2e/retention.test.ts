@@ -15,7 +15,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/pipeline/effects.js';
 import { runScore } from '../../src/jobs/score.js';
-import { config, lastMessage, runCli, tempDir, withEngine, type CliResult } from '../helpers.js';
+import { config, lastMessage, logLines, runCli, tempDir, withEngine, type CliResult } from '../helpers.js';
 
 const CUSTOMERS = 5000;
 const BUILT_RUNS = 99;
@@ -99,26 +99,36 @@ beforeAll(async () => {
 }, 600_000);
 
 describe('history retention', () => {
-  it('keeps the scores of the newest 90 runs by default; every run keeps its row; crm runs says the size', async () => {
-    const { db, result } = await hundredthRun('default', []);
+  it('keeps the scores of the newest 90 runs by default, and its file shrinks; every run keeps its row; crm runs says the size', async () => {
+    const { db, sizeBefore, result } = await hundredthRun('default', []);
     expect(result.code, why(result)).toBe(0);
     expect(await keptRuns(db)).toEqual({ runs: 100, flagged: range(11, 100), scored: range(11, 100), rows: 90 * CUSTOMERS });
+    // Pruning 10 of 100 runs frees about a tenth of the file: it is rewritten smaller than the 99-run file it started as.
+    const sizeAfter = (await stat(db)).size;
+    expect(sizeAfter, `${sizeBefore} → ${sizeAfter} bytes`).toBeLessThan(sizeBefore);
+    expect(await readdir(path.dirname(db))).toEqual(['crm.duckdb']);
 
     const listed = await runCli(['runs', '--db', db]);
     expect(listed.code, why(listed)).toBe(0);
     // The table on stdout is unchanged: header, rule, one line per run.
     expect(listed.stdout.trimEnd().split('\n')).toHaveLength(2 + 100);
-    const size = (await stat(db)).size;
-    expect(size).toBeGreaterThan(1e6);
-    expect(size).toBeLessThan(1e9);
+    expect(sizeAfter).toBeGreaterThan(1e6);
+    expect(sizeAfter).toBeLessThan(1e9);
     const messages = listed.stderr.trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg);
-    expect(messages).toContain(`history: ${db}, ${(size / 1e6).toFixed(1)} MB, 100 runs, scores kept for the newest 90 (--keep-runs 90)`);
+    expect(messages).toContain(`history: ${db}, ${(sizeAfter / 1e6).toFixed(1)} MB, 100 runs, scores kept for the newest 90 (--keep-runs 90)`);
 
     // --quiet keeps stderr for warnings; --json's stdout stays one object per run.
     const quiet = await runCli(['runs', '--db', db, '--json', '--quiet']);
     expect(quiet.code, why(quiet)).toBe(0);
     expect(quiet.stderr).toBe('');
     expect(quiet.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { run_id: number }).run_id)).toEqual(range(1, 100));
+
+    // The next nights each prune one run, whose space the night after fills again: the file is not rewritten every night.
+    for (const night of [101, 102]) {
+      const next = await runCli(['score', transactions, ...fastRun.filter((a) => a !== '--quiet'), '--out', path.join(dir, 'default-out'), '--db', db]);
+      expect(next.code, why(next)).toBe(0);
+      expect(logLines(next.stderr).map((l) => l.msg), `night ${night}`).not.toContain('rewrote the history database to give back the space of pruned scores');
+    }
   });
 
   it('--keep-runs all, or keepRuns "all" in the config file, keeps every run\'s scores', async () => {

@@ -318,8 +318,9 @@ export class DuckDbEngine implements Engine {
     return this.run(`CHECKPOINT ${duckdbDialect.quoteIdentifier(HISTORY_ALIAS)}`);
   }
 
-  compactHistory(): Promise<{ before: number; after: number } | null> {
-    return giveBackPrunedSpace(this, this.openedHistory().where);
+  compactHistory(options: { prunedRuns?: number } = {}): Promise<{ before: number; after: number } | null> {
+    const history = this.openedHistory();
+    return giveBackPrunedSpace(this, history.where, { qualifier: history.qualifier, prunedRuns: options.prunedRuns ?? 0 });
   }
 
   private openedHistory(): RunHistory {

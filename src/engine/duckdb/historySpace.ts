@@ -3,6 +3,7 @@ import { open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine } from '../Engine.js';
 import { onInterrupt } from '../../io/interrupt.js';
+import { HISTORY_OVERVIEW_SQL } from '../../sql/history.js';
 import { testPoint } from '../../testHooks.js';
 
 /*
@@ -22,8 +23,24 @@ SELECT total_blocks::BIGINT AS total, free_blocks::BIGINT AS free FROM pragma_da
 /** Copies every table and view of the history into `target`, an attached empty database (DuckDB writes it afresh, without free blocks). */
 const copyHistorySql = (target: string) => `COPY FROM DATABASE history TO ${target}`;
 
-/** Share of the file's blocks that must be free before the history is rewritten. */
+/** Share of the file's blocks that, free, makes the history worth rewriting. */
 export const REWRITE_WHEN_FREE = 0.25;
+
+/**
+ * Free share of the file above which the history is rewritten, after a run
+ * that pruned `prunedRuns` runs' scores from a history that now keeps
+ * `keptRuns`. A nightly run prunes one run and the next fills its space
+ * again: a quarter free, as before. A run that pruned more (a lowered
+ * --keep-runs, or the default 90 meeting a history of 100 runs, a tenth of
+ * the file) gives back anything beyond what one night refills, about
+ * 1/(keptRuns + 1) of the file; under a flat quarter, 100 runs pruned to 90
+ * left the file as large as before. (Free space alone cannot tell the two
+ * apart: DuckDB frees space by whole row groups of up to 122,880 scores, so
+ * on a history of small runs one night's pruning can free a tenth of the file.)
+ */
+export function rewriteWhenFree(keptRuns: number, prunedRuns: number): number {
+  return prunedRuns > 1 ? Math.min(REWRITE_WHEN_FREE, 1 / (keptRuns + 1)) : REWRITE_WHEN_FREE;
+}
 
 /**
  * The fresh copy, beside the database (same file system, so the rename is
@@ -66,7 +83,7 @@ async function syncToDisk(file: string): Promise<void> {
 
 /**
  * Checkpoints the attached history at `dbPath` (so pruned scores' blocks are
- * free) and, when more than REWRITE_WHEN_FREE of it is free, replaces the file
+ * free) and, when more than rewriteWhenFree of it is free, replaces the file
  * by a fresh copy. The history stays attached, and so locked, throughout: no
  * other process can write to the old file between the copy and the rename,
  * and one waiting for it opens the new file. A kill before the rename leaves
@@ -75,10 +92,15 @@ async function syncToDisk(file: string): Promise<void> {
  * published runs only. Returns the file's size before and after, or null when
  * it was not rewritten.
  */
-export async function giveBackPrunedSpace(engine: Engine, dbPath: string): Promise<{ before: number; after: number } | null> {
+export async function giveBackPrunedSpace(
+  engine: Engine,
+  dbPath: string,
+  { qualifier, prunedRuns }: { qualifier: string; prunedRuns: number },
+): Promise<{ before: number; after: number } | null> {
   await engine.run('CHECKPOINT history');
   const blocks = (await engine.one<{ total: number; free: number }>(HISTORY_BLOCKS_SQL))!;
-  if (blocks.total === 0 || blocks.free / blocks.total <= REWRITE_WHEN_FREE) return null;
+  const { kept } = (await engine.one<{ kept: number }>(HISTORY_OVERVIEW_SQL(qualifier, engine.dialect)))!;
+  if (blocks.total === 0 || blocks.free / blocks.total <= rewriteWhenFree(Number(kept), prunedRuns)) return null;
   // A --db that is a symbolic link: the file it points to is replaced, beside itself, and the link stays.
   const file = await realpath(dbPath);
   const before = (await stat(file)).size;
