@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachEngine, POSTGRES_URL } from '../engines.js';
-import { CDNOW_CSV, parseCsv, readJson, runCli, tempDir } from '../helpers.js';
+import { CDNOW_CSV, fileHashes, parseCsv, readJson, runCli, tempDir } from '../helpers.js';
 
 /**
  * Issue 14's acceptance, through the real CLI: the CDNOW sample scored on
@@ -83,6 +83,16 @@ describeEachEngine(
       expectSameTable(parseCsv(await readFile(path.join(out, 'customers.csv'), 'utf8')), parseCsv(await readFile(path.join(duckdbOut, 'customers.csv'), 'utf8')));
       expectSameSummary(await readJson(path.join(out, 'summary.json')), await readJson(path.join(duckdbOut, 'summary.json')));
       expect(await readFile(path.join(out, 'rejects.csv'), 'utf8')).toBe(await readFile(path.join(duckdbOut, 'rejects.csv'), 'utf8'));
+    });
+
+    it('from the file, in every format: every output file byte for byte DuckDB’s', { timeout: 180_000 }, async () => {
+      const formats = ['--format', 'parquet', '--format', 'csv', '--format', 'json', '--format', 'arrow', '--no-db'];
+      const duckdb = path.join(dir, 'duckdb-all');
+      const inCluster = path.join(dir, 'postgres-all');
+      await crm(['score', CDNOW_CSV, '--as-of', AS_OF, ...formats, '--out', duckdb]);
+      await crm(['score', CDNOW_CSV, '--as-of', AS_OF, ...formats, '--out', inCluster, ...postgres()]);
+      const files = ['customers.parquet', 'customers.csv', 'customers.json', 'customers.arrow', 'rejects.csv', 'deciles.csv', 'segments.csv', 'stages.csv', 'clusters.csv'];
+      expect(await fileHashes(inCluster, files)).toEqual(await fileHashes(duckdb, files));
     });
 
     it('from --source-table: the same customers.csv, counts and fits', { timeout: 180_000 }, async () => {
