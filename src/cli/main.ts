@@ -39,6 +39,7 @@ export function buildProgram(tty = Boolean(process.stderr.isTTY)): Command {
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   handleSignals();
+  stopQuietlyWhenReaderLeaves();
   reportInterruptsWith((signal, exitCode, message) => logFailure({ exitCode, message, signal }));
   const tty = Boolean(process.stderr.isTTY);
   try {
@@ -67,4 +68,21 @@ export async function main(argv: string[]): Promise<number> {
 function commanderMessage(error: CommanderError): string {
   if (error.code === 'commander.help') return `a command is needed: ${buildProgram().commands.map((c) => c.name()).join(', ')}`;
   return error.message.replace(/^error: /, '');
+}
+
+/** Exit status of a process a closed pipe stopped (128 + SIGPIPE), as for any Unix tool in `… | head`. */
+export const CLOSED_PIPE_EXIT = 141;
+
+/**
+ * A reader that stops early (`crm score --help | head`, `crm runs | less`
+ * quit early) closes the pipe: crm stops as a Unix tool does there, with
+ * 128 + SIGPIPE and no stack trace (Node ignores SIGPIPE and throws EPIPE at
+ * the next write). Nothing is lost: stdout carries only results the reader
+ * no longer wants, and scratch files of a stopped run go with the next one.
+ */
+function stopQuietlyWhenReaderLeaves(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(CLOSED_PIPE_EXIT);
+    throw error;
+  });
 }

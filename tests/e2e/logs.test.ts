@@ -297,3 +297,16 @@ describe('crm off a terminal (cron)', () => {
     expect(logLines(debug.stderr).at(-1)).toMatchObject({ stack: expect.stringMatching(/\n +at /) });
   });
 });
+
+describe('a reader that closes the pipe early (crm … | head)', () => {
+  it('stops crm with 141 (128 + SIGPIPE), as any Unix tool, and no stack trace', { timeout: 60_000 }, async () => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'crm.js'), 'score', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Closed before crm writes anything: its first write fails with EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(141);
+    expect(stderr).not.toMatch(/EPIPE|at .*\.js:\d+/);
+  });
+});
