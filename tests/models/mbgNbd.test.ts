@@ -60,14 +60,14 @@ describe('MBG/NBD log-likelihood', () => {
     expect(mbgNbdLogLikelihood(PUBLISHED, patterns([[0, 0, T, 3]]))).toBeCloseTo(3 * byHand, 11);
   });
 
-  it.each([
+  it.each<[string, BgNbdParams]>([
     ['the published optimum', PUBLISHED],
     ['small r and a', { r: 0.05, alpha: 2, a: 0.1, b: 0.3 }],
     ['large a and b', { r: 2, alpha: 20, a: 15, b: 40 }],
     ['a just above 1', { r: 0.8, alpha: 0.5, a: 1.0001, b: 5 }],
   ])('has an analytic gradient matching central differences at %s', (_name, at) => {
     const analytic = mbgNbdLogLikelihoodGradient(at, SMALL);
-    const numeric = centralDifferenceGradient((q: BgNbdParams) => mbgNbdLogLikelihood(q, SMALL), at, NAMES);
+    const numeric = centralDifferenceGradient((q: BgNbdParams) => mbgNbdLogLikelihood(q, SMALL), { ...at }, NAMES);
     for (const name of NAMES) {
       expect(Math.abs(analytic[name] - numeric[name]), `${name}: ${analytic[name]} vs ${numeric[name]}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(numeric[name])));
     }
