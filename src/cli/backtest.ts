@@ -30,7 +30,7 @@ export function backtestCommand(): Command {
     .option('--date-format <format>', 'strptime format for dates')
     .option('--timezone <tz>', "time zone that timestamps are reduced to dates in, and of today's date (default: UTC)")
     .addOption(new Option('--decimal-separator <char>', "decimal mark of amounts written as text (default: '.')").choices(['.', ',']))
-    .addOption(new Option('--clv-model <model>', 'purchase model (default: bgnbd)').choices(['bgnbd', 'paretonbd']))
+    .addOption(new Option('--clv-model <model>', 'purchase model (default: bgnbd)').choices(['bgnbd', 'mbgnbd', 'paretonbd']))
     .addOption(new Option('--time-unit <unit>', 'model time unit (default: week)').choices(['day', 'week', 'month']))
     .option('--penalty <l2>', 'L2 penalty on model parameters', parseNumber('--penalty'));
   addEngineOptions(command);

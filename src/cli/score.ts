@@ -92,7 +92,7 @@ export function scoreCommand(): Command {
     .addOption(new Option('--rfm-method <method>', 'RFM scoring (default: quantile)').choices(['quantile', 'ntile', 'fixed']))
     .option('--segment-map <file>', 'named segments per RFM cell (JSON or YAML); must cover all 125 cells once')
     .option('--no-clv', 'skip the CLV stage')
-    .addOption(new Option('--clv-model <model>', 'purchase model (default: bgnbd)').choices(['bgnbd', 'paretonbd']))
+    .addOption(new Option('--clv-model <model>', 'purchase model (default: bgnbd)').choices(['bgnbd', 'mbgnbd', 'paretonbd']))
     .addOption(new Option('--time-unit <unit>', 'model time unit (default: week)').choices(['day', 'week', 'month']))
     .option('--horizon <months>', 'CLV horizon in months (default: 12)', parseInteger('--horizon'))
     .option('--discount-rate <rate>', 'monthly discount rate (default: 0.01)', parseNumber('--discount-rate'))

@@ -132,7 +132,7 @@ export const scoreConfigSchema = object({
     .default({ method: 'quantile' }),
   clv: object({
     enabled: boolean().default(true),
-    model: enumOf(['bgnbd', 'paretonbd']).default('bgnbd'),
+    model: enumOf(['bgnbd', 'mbgnbd', 'paretonbd']).default('bgnbd'),
     timeUnit: enumOf(['day', 'week', 'month']).default('week'),
     horizonMonths: number().int().min(1).max(600).default(12),
     discountRate: number().min(0).max(1).default(0.01),

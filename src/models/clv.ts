@@ -12,12 +12,13 @@
  * so that clv = margin × expected average value × discountFactor, plus
  * E[X(H)] and P(alive), in one call per model.
  *
- * Both models factor as E[X(t) | x, t_x, T] = P(alive | x, t_x, T) ·
+ * All three models factor as E[X(t) | x, t_x, T] = P(alive | x, t_x, T) ·
  * E[X(t) | alive, x, T], and the second factor depends on the pattern only
  * through (x, T): it is computed once per distinct (x, T) pair, for all H
  * horizons at once, and shared by every recency.
  */
 import * as bgNbd from './bgNbd.js';
+import * as mbgNbd from './mbgNbd.js';
 import { distinctIndex } from './fitting.js';
 import * as paretoNbd from './paretoNbd.js';
 import { monthLength, type BgNbdParams, type ParetoNbdParams, type TimeUnit } from './types.js';
@@ -47,10 +48,10 @@ export interface ClvFactors {
   readonly pAlive: Float64Array;
 }
 
-export function clvFactors(model: 'bgnbd', params: BgNbdParams, patterns: ClvPatterns, options?: ClvOptions): ClvFactors;
+export function clvFactors(model: 'bgnbd' | 'mbgnbd', params: BgNbdParams, patterns: ClvPatterns, options?: ClvOptions): ClvFactors;
 export function clvFactors(model: 'paretonbd', params: ParetoNbdParams, patterns: ClvPatterns, options?: ClvOptions): ClvFactors;
 export function clvFactors(
-  model: 'bgnbd' | 'paretonbd',
+  model: 'bgnbd' | 'mbgnbd' | 'paretonbd',
   params: BgNbdParams | ParetoNbdParams,
   patterns: ClvPatterns,
   options: ClvOptions = {},
@@ -74,11 +75,13 @@ export function clvFactors(
   const pAlive =
     model === 'bgnbd'
       ? bgNbd.conditionalProbabilityAlive(params as BgNbdParams, frequency, recency, T)
-      : paretoNbd.conditionalProbabilityAlive(params as ParetoNbdParams, frequency, recency, T);
+      : model === 'mbgnbd'
+        ? mbgNbd.conditionalProbabilityAlive(params as BgNbdParams, frequency, recency, T)
+        : paretoNbd.conditionalProbabilityAlive(params as ParetoNbdParams, frequency, recency, T);
 
   const groups = frequencyTGroups(frequency, T);
   const alive =
-    model === 'bgnbd' ? aliveFactors('bgnbd', params as BgNbdParams, groups, options) : aliveFactors('paretonbd', params as ParetoNbdParams, groups, options);
+    model === 'paretonbd' ? aliveFactors(model, params as ParetoNbdParams, groups, options) : aliveFactors(model, params as BgNbdParams, groups, options);
 
   const discountFactor = new Float64Array(n);
   const expectedPurchases = new Float64Array(n);
@@ -140,10 +143,10 @@ export interface AliveFactors {
  * these; the pipeline multiplies by P(alive) in SQL instead, so only one row
  * per (x, T) pair has to be loaded back into the engine.
  */
-export function aliveFactors(model: 'bgnbd', params: BgNbdParams, groups: { readonly frequency: Float64Array; readonly T: Float64Array }, options?: ClvOptions): AliveFactors;
+export function aliveFactors(model: 'bgnbd' | 'mbgnbd', params: BgNbdParams, groups: { readonly frequency: Float64Array; readonly T: Float64Array }, options?: ClvOptions): AliveFactors;
 export function aliveFactors(model: 'paretonbd', params: ParetoNbdParams, groups: { readonly frequency: Float64Array; readonly T: Float64Array }, options?: ClvOptions): AliveFactors;
 export function aliveFactors(
-  model: 'bgnbd' | 'paretonbd',
+  model: 'bgnbd' | 'mbgnbd' | 'paretonbd',
   params: BgNbdParams | ParetoNbdParams,
   groups: { readonly frequency: Float64Array; readonly T: Float64Array },
   options: ClvOptions = {},
@@ -174,10 +177,15 @@ export function aliveFactors(
   const groupTotal = new Float64Array(nGroups);
   if (H === 0) return Object.freeze({ discountFactor: groupFactor, expectedPurchases: groupTotal });
   const g = new Float64Array(H);
-  const bgNbdIfAlive = model === 'bgnbd' ? bgNbd.expectedPurchasesIfAliveEvaluator(params as BgNbdParams, times) : null;
+  const betaIfAlive =
+    model === 'bgnbd'
+      ? bgNbd.expectedPurchasesIfAliveEvaluator(params as BgNbdParams, times)
+      : model === 'mbgnbd'
+        ? mbgNbd.expectedPurchasesIfAliveEvaluator(params as BgNbdParams, times)
+        : null;
   for (let j = 0; j < nGroups; j++) {
-    if (bgNbdIfAlive) {
-      bgNbdIfAlive(frequency[j], T[j], g);
+    if (betaIfAlive) {
+      betaIfAlive(frequency[j], T[j], g);
     } else {
       for (let k = 0; k < H; k++) g[k] = paretoNbd.expectedPurchasesIfAlive(params as ParetoNbdParams, frequency[j], T[j], times[k]);
     }

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { ScoreConfig } from '../config/schema.js';
 import type { Engine, QueryEngine } from '../engine/Engine.js';
 import { runStatements } from '../engine/tables.js';
-import type { BgNbdFitResult, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
+import type { BgNbdFitResult, BgNbdParams, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
 import { DAYS_PER_UNIT, fitClvModels, fitPurchaseModel, predictPurchases, usableFit, type ClvFitInput, type ClvFits, type TimeUnit } from './clvFits.js';
 import {
   BACKTEST_GROUPS_SQL,
@@ -35,6 +35,7 @@ export interface ClvResult {
   available: boolean;
   /** With `boundary` set when a, b ran to infinity (predictions then use the fixed-dropout limit). */
   bgnbd?: BgNbdFitResult;
+  mbgnbd?: FitResult<BgNbdParams>;
   paretonbd?: FitResult<ParetoNbdParams>;
   gammagamma: FitResult<GammaGammaParams> | null;
   populationMeanSpend: number | null;
@@ -217,7 +218,7 @@ export async function startClv(engine: QueryEngine, options: ClvOptions, log: Lo
       expected_purchases: groups.expectedPurchases,
       clv_factor: groups.discountFactor,
     });
-    if (purchase.model === 'paretonbd') {
+    if (purchase.model !== 'bgnbd') {
       const rows = available ? patterns.frequency.length : 0;
       await engine.loadColumns('clv_patterns', {
         frequency: patterns.frequency.subarray(0, rows),
@@ -227,7 +228,7 @@ export async function startClv(engine: QueryEngine, options: ClvOptions, log: Lo
       });
     }
     const ggParams = fits.gammaGamma?.params ?? { p: 0, q: 0, gamma: 0 };
-    // Harmless stand-ins when the fit is not used (the SQL then gives NULL), and for Pareto/NBD (P(alive) per pattern).
+    // Harmless stand-ins when the fit is not used (the SQL then gives NULL), and for the other models (P(alive) per pattern).
     const bg = purchase.model === 'bgnbd' && available ? purchase.fit.params : { r: 1, alpha: 1, a: 1, b: 1 };
     // α in days: the ratio (α+T)/(α+t_x) in P(alive) is taken on day counts.
     await runStatements(engine, clvParametersSql(engine.dialect), {
@@ -253,7 +254,7 @@ export async function startClv(engine: QueryEngine, options: ClvOptions, log: Lo
       margin: options.margin,
       patterns: patterns.frequency.length,
       available,
-      ...(purchase.model === 'bgnbd' ? { bgnbd: purchase.fit } : { paretonbd: purchase.fit }),
+      [purchase.model]: purchase.fit,
       gammagamma: fits.gammaGamma,
       populationMeanSpend: fits.populationMeanSpend,
       warnings: fits.warnings,

@@ -8,26 +8,52 @@ import type { ScoreConfig } from '../config/schema.js';
 import * as bgNbd from '../models/bgNbd.js';
 import { aliveFactors, frequencyTGroups } from '../models/clv.js';
 import * as gammaGamma from '../models/gammaGamma.js';
+import * as mbgNbd from '../models/mbgNbd.js';
 import * as paretoNbd from '../models/paretoNbd.js';
-import type { BgNbdBoundary, BgNbdFitResult, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
+import type { BgNbdBoundary, BgNbdFitResult, BgNbdParams, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
 
 type ClvOptions = ScoreConfig['clv'];
 export type TimeUnit = ClvOptions['timeUnit'];
 export const DAYS_PER_UNIT: Record<TimeUnit, number> = { day: 1, week: 7, month: 30 };
 
-export type PurchaseFit = { model: 'bgnbd'; fit: BgNbdFitResult } | { model: 'paretonbd'; fit: FitResult<ParetoNbdParams> };
+export type PurchaseFit =
+  | { model: 'bgnbd'; fit: BgNbdFitResult }
+  | { model: 'mbgnbd'; fit: FitResult<BgNbdParams> }
+  | { model: 'paretonbd'; fit: FitResult<ParetoNbdParams> };
 
 export function fitPurchaseModel(model: ClvOptions['model'], patterns: PurchasePatterns, penalty: number): PurchaseFit {
-  return model === 'bgnbd'
-    ? { model, fit: bgNbd.fitBgNbd(patterns, { penalty }) }
-    : { model, fit: paretoNbd.fitParetoNbd(patterns, { penalty }) };
+  switch (model) {
+    case 'bgnbd':
+      return { model, fit: bgNbd.fitBgNbd(patterns, { penalty }) };
+    case 'mbgnbd':
+      return { model, fit: mbgNbd.fitMbgNbd(patterns, { penalty }) };
+    case 'paretonbd':
+      return { model, fit: paretoNbd.fitParetoNbd(patterns, { penalty }) };
+  }
 }
 
 /** Conditional expected purchases in the next t time units, per pattern. */
 export function predictPurchases(fitted: PurchaseFit, t: number, p: PurchasePatterns): Float64Array {
-  return fitted.model === 'bgnbd'
-    ? bgNbd.conditionalExpectedPurchases(fitted.fit.params, t, p.frequency, p.recency, p.T)
-    : paretoNbd.conditionalExpectedPurchases(fitted.fit.params, t, p.frequency, p.recency, p.T);
+  switch (fitted.model) {
+    case 'bgnbd':
+      return bgNbd.conditionalExpectedPurchases(fitted.fit.params, t, p.frequency, p.recency, p.T);
+    case 'mbgnbd':
+      return mbgNbd.conditionalExpectedPurchases(fitted.fit.params, t, p.frequency, p.recency, p.T);
+    case 'paretonbd':
+      return paretoNbd.conditionalExpectedPurchases(fitted.fit.params, t, p.frequency, p.recency, p.T);
+  }
+}
+
+/** P(alive) per pattern, for the models whose P(alive) is not computed in SQL (all but BG/NBD). */
+function patternProbabilityAlive(fitted: PurchaseFit, p: PurchasePatterns): Float64Array {
+  switch (fitted.model) {
+    case 'bgnbd':
+      return new Float64Array(0);
+    case 'mbgnbd':
+      return mbgNbd.conditionalProbabilityAlive(fitted.fit.params, p.frequency, p.recency, p.T);
+    case 'paretonbd':
+      return paretoNbd.conditionalProbabilityAlive(fitted.fit.params, p.frequency, p.recency, p.T);
+  }
 }
 
 /**
@@ -59,7 +85,7 @@ export interface ClvFits {
   warnings: string[];
   /** Per (frequency, T in days) pair: E[X(H) | alive] and the discounted sum (models/clv.ts aliveFactors); empty when not available. */
   groups: { frequency: Float64Array; tDays: Float64Array; expectedPurchases: Float64Array; discountFactor: Float64Array };
-  /** Pareto/NBD's P(alive) per pattern (BG/NBD's is closed-form, in SQL); empty otherwise. */
+  /** P(alive) per pattern for MBG/NBD and Pareto/NBD (BG/NBD's is closed-form, in SQL); empty otherwise. */
   patternPAlive: Float64Array;
 }
 
@@ -86,15 +112,13 @@ export function fitClvModels({ options, patterns, tDays, spend }: ClvFitInput): 
   const pairs = available ? frequencyTGroups(patterns.frequency, tDays) : { frequency: empty, T: empty };
   const pairT = pairs.T.map((d) => d / unit);
   const horizon = { horizonMonths: options.horizonMonths, monthlyDiscountRate: options.discountRate, timeUnit: options.timeUnit };
+  const pairGroups = { frequency: pairs.frequency, T: pairT };
   const alive = !available
     ? { expectedPurchases: empty, discountFactor: empty }
-    : purchase.model === 'bgnbd'
-      ? aliveFactors('bgnbd', purchase.fit.params, { frequency: pairs.frequency, T: pairT }, horizon)
-      : aliveFactors('paretonbd', purchase.fit.params, { frequency: pairs.frequency, T: pairT }, horizon);
-  const patternPAlive =
-    purchase.model === 'paretonbd' && available
-      ? paretoNbd.conditionalProbabilityAlive(purchase.fit.params, patterns.frequency, patterns.recency, patterns.T)
-      : empty;
+    : purchase.model === 'paretonbd'
+      ? aliveFactors(purchase.model, purchase.fit.params, pairGroups, horizon)
+      : aliveFactors(purchase.model, purchase.fit.params, pairGroups, horizon);
+  const patternPAlive = available ? patternProbabilityAlive(purchase, patterns) : empty;
   return {
     purchase,
     available,

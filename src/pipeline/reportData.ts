@@ -14,7 +14,7 @@ import { previousRunWithScores } from './history.js';
 import { migrationBetween, resolveRun } from './runs.js';
 
 /** How the report names the purchase models (the summary keeps the option values). */
-const MODEL_NAMES: Record<string, string> = { bgnbd: 'BG/NBD', paretonbd: 'Pareto/NBD' };
+const MODEL_NAMES: Record<string, string> = { bgnbd: 'BG/NBD', mbgnbd: 'MBG/NBD', paretonbd: 'Pareto/NBD' };
 
 /** Gathers one run's figures from the history database for the HTML report. */
 export async function gatherReportData(engine: QueryEngine, history: RunHistory, run: number | undefined): Promise<ReportData> {
@@ -24,7 +24,7 @@ export async function gatherReportData(engine: QueryEngine, history: RunHistory,
   const info = (await engine.one<Record<string, any>>(REPORT_RUN_SQL(h, d), p))!;
   const summary = JSON.parse(info.summary);
   const clv = summary.clv;
-  const purchase = clv ? (clv.model === 'bgnbd' ? clv.bgnbd : clv.paretonbd) : null;
+  const purchase = clv ? clv[clv.model] : null;
   // Runs recorded before the boundary was reported have no such key.
   const boundary: { dropoutProbability: number } | null = purchase?.boundary ?? null;
 

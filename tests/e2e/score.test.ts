@@ -87,6 +87,31 @@ describe('crm score on the CDNOW sample (end to end)', () => {
     expectPublishedFit('paretonbd', (await readJson(path.join(out, 'summary.json'))).clv.paretonbd);
   });
 
+  it('fits MBG/NBD with --clv-model mbgnbd: the published parameters in weeks, and one-time buyers not all alive', async () => {
+    const out = await tempDir();
+    const result = await runCli(['score', CDNOW_CSV, '--as-of', '1997-09-30', '--clv-model', 'mbgnbd', '--out', out, '--no-db', '--no-kmeans']);
+    expect(result.code, result.stderr).toBe(0);
+    const { clv } = await readJson(path.join(out, 'summary.json'));
+    // The default time unit is the week, the unit of the published values.
+    expect(clv).toMatchObject({ model: 'mbgnbd', timeUnit: 'week', available: true });
+    expect(clv.bgnbd).toBeUndefined();
+    const params = clv.mbgnbd.params as { r: number; alpha: number; a: number; b: number };
+    // Batislam et al. (2007) on CDNOW as BTYDplus / lifetimes report it (issue 16).
+    const published = { r: 0.525, alpha: 6.183, a: 0.891, b: 1.614 };
+    for (const [name, value] of Object.entries(published)) expect(Math.abs(params[name as keyof typeof params] - value), name).toBeLessThan(1e-3);
+    await withEngine(async (engine) => {
+      const file = engine.dialect.quoteString(path.join(out, 'customers.parquet'));
+      const oneTime = await engine.all<{ T: number; p_alive: number }>(`SELECT "T", p_alive FROM read_parquet(${file}) WHERE orders = 1`);
+      expect(oneTime.length).toBeGreaterThan(1000);
+      const { r, alpha, a, b } = params;
+      for (const c of oneTime) {
+        expect(c.p_alive).toBeLessThan(1);
+        // 1 / (1 + a/b · ((α+T)/α)^r), T in weeks.
+        expect(c.p_alive).toBeCloseTo(1 / (1 + (a / b) * ((alpha + c.T) / alpha) ** r), 6);
+      }
+    });
+  });
+
   it('writes a byte-identical customers.csv when the input rows are shuffled', async () => {
     const dir = await tempDir();
     const [header, ...rows] = (await readFile(CDNOW_CSV, 'utf8')).trim().split('\n');

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/Engine.js';
 import * as bgNbd from '../../src/models/bgNbd.js';
+import * as mbgNbd from '../../src/models/mbgNbd.js';
 import * as paretoNbd from '../../src/models/paretoNbd.js';
 import type { BgNbdParams, GammaGammaParams } from '../../src/models/types.js';
 import { purchasePatterns, runBacktest, spendPatterns, type BacktestResult } from '../../src/pipeline/clv.js';
@@ -82,7 +83,7 @@ const expectAllFinite = (s: Scored) => {
   expect(parseCsv(s.csv)).toHaveLength(s.rows.length);
 };
 
-const purchaseFit = (s: Scored) => (s.summary.clv!.bgnbd ?? s.summary.clv!.paretonbd)!;
+const purchaseFit = (s: Scored) => (s.summary.clv!.bgnbd ?? s.summary.clv!.mbgnbd ?? s.summary.clv!.paretonbd)!;
 
 // ---------------------------------------------------------------------------
 // Independent recomputations (no src/models code).
@@ -309,7 +310,7 @@ describe('CLV stage edge cases: never NaN or Infinity, a warning instead of garb
     for (const r of s.rows) for (const c of ['p_alive', 'expected_purchases', 'clv'] as const) expect(r[c], `${r.customer_id}.${c}`).toBeNull();
   };
 
-  it.each(['bgnbd', 'paretonbd'])('every customer a one-time buyer (%s): not identified, a clear warning, CLV columns null', async (model) => {
+  it.each(['bgnbd', 'mbgnbd', 'paretonbd'])('every customer a one-time buyer (%s): not identified, a clear warning, CLV columns null', async (model) => {
     const lines = Array.from({ length: 40 }, (_, i) => `C${i},${isoDay('2024-01-01', 7 * i)},${10 + i}`);
     lines.push('C0,2024-01-01,5'); // same day: still one purchase day
     const s = await score(await csvFile('one-time', lines), { clv: { model }, asOf: '2024-12-31' });
@@ -406,7 +407,7 @@ describe('CLV stage edge cases: never NaN or Infinity, a warning instead of garb
     expect(s.byId.get('Z2')).toMatchObject({ revenue: 10, orders: 1 });
   });
 
-  it.each(['bgnbd', 'paretonbd'] as const)('a customer with 500 purchases among ordinary ones (%s)', async (model) => {
+  it.each(['bgnbd', 'mbgnbd', 'paretonbd'] as const)('a customer with 500 purchases among ordinary ones (%s)', async (model) => {
     // HEAVY buys every day up to two days before the as-of date; GONE bought 500 days and stopped 4½ months ago.
     const heavy = Array.from({ length: 500 }, (_, i) => `HEAVY,${isoDay('1996-05-17', i)},${(20 + (i % 7)).toFixed(2)}`);
     const gone = Array.from({ length: 500 }, (_, i) => `GONE,${isoDay('1996-01-01', i)},${(40 + (i % 5)).toFixed(2)}`);
@@ -429,7 +430,9 @@ describe('CLV stage edge cases: never NaN or Infinity, a warning instead of garb
     const predict = (x: number, tx: number, T: number): number =>
       model === 'bgnbd'
         ? bgNbd.conditionalExpectedPurchases(s.summary.clv!.bgnbd!.params, 12 * WEEKS_PER_MONTH, x, tx, T)
-        : paretoNbd.conditionalExpectedPurchases(s.summary.clv!.paretonbd!.params, 12 * WEEKS_PER_MONTH, x, tx, T);
+        : model === 'mbgnbd'
+          ? mbgNbd.conditionalExpectedPurchases(s.summary.clv!.mbgnbd!.params, 12 * WEEKS_PER_MONTH, x, tx, T)
+          : paretoNbd.conditionalExpectedPurchases(s.summary.clv!.paretonbd!.params, 12 * WEEKS_PER_MONTH, x, tx, T);
     for (const r of [h, g, s.byId.get('00004')!]) {
       expect(relative(num(r.expected_purchases), predict(num(r.frequency), num(r.recency), num(r.T)))).toBeLessThan(1e-10);
     }
