@@ -19,14 +19,11 @@
  */
 import {
   compilePurchasePatterns,
-  fitLogSpace,
-  notFitted,
   perHistory,
   positiveParameters,
-  subsamplePurchasePatterns,
-  toFitResult,
-  unidentifiedPurchases,
   type CompiledPatterns,
+  fitPurchaseModel,
+  type PurchaseModel,
 } from './fitting.js';
 import { expectedPurchasesIfAliveByDropout, withDropoutBoundary } from './bgNbdLimit.js';
 import { digamma, expm1Ratio, logGamma, logGammaRatio } from './specialFunctions.js';
@@ -243,6 +240,20 @@ export function bgNbdPatternLogLikelihood(params: BgNbdParams, frequency: number
   return A1 + A2 + m + Math.log(Math.exp(A3 - m) + Math.exp(A4 - m));
 }
 
+/** BG/NBD for the shared fit; the warm start's subsample takes the power table when the whole data would. */
+export const BG_NBD: PurchaseModel<BgNbdParams> = {
+  model: 'BG/NBD',
+  parameters: PARAMETERS,
+  logLikelihood: (data, whole) => makeLogLikelihood(data, tableWorthIt(whole)),
+  start: (compiled) => ({
+    r: 1,
+    alpha: compiled.sumWeightedFrequency > 0 && compiled.sumWeightedT > 0 ? compiled.sumWeightedT / compiled.sumWeightedFrequency : 1,
+    a: 1,
+    b: 1,
+  }),
+  hidden: 'dropout',
+};
+
 /**
  * Maximum-likelihood fit of the BG/NBD model to weighted purchase patterns,
  * in log-parameter space (so no bounds are needed). Starts from r = 1,
@@ -250,35 +261,8 @@ export function bgNbdPatternLogLikelihood(params: BgNbdParams, frequency: number
  * A fit that runs to the a, b → ∞ boundary comes back with `boundary` set.
  */
 export function fitBgNbd(data: PurchasePatterns, options: FitOptions<BgNbdParams> = {}): BgNbdFitResult {
-  const compiled = compilePurchasePatterns(data, 'BG/NBD');
-  const logLikelihood = makeLogLikelihood(compiled);
-  const initial = options.initialParams ?? {
-    r: 1,
-    alpha: compiled.sumWeightedFrequency > 0 && compiled.sumWeightedT > 0 ? compiled.sumWeightedT / compiled.sumWeightedFrequency : 1,
-    a: 1,
-    b: 1,
-  };
-  PARAMETERS.check(initial);
-
-  const unidentified = unidentifiedPurchases(compiled, 'dropout');
-  if (unidentified) {
-    const ll = compiled.count === 0 ? 0 : PARAMETERS.valueAt(logLikelihood, initial);
-    return Object.freeze({ ...notFitted('BG/NBD', PARAMETERS.fromVector(PARAMETERS.values(initial)), ll, unidentified), boundary: null });
-  }
-
-  const sample = options.initialParams ? null : subsamplePurchasePatterns(compiled);
-  const fit = fitLogSpace({
-    model: 'BG/NBD',
-    names: PARAMETERS.names,
-    logLikelihood,
-    totalWeight: compiled.totalWeight,
-    warmStart: sample && { logLikelihood: makeLogLikelihood(sample, tableWorthIt(compiled)), totalWeight: sample.totalWeight },
-    initial: PARAMETERS.values(initial),
-    penalty: options.penalty,
-    maxIterations: options.maxIterations,
-    tolerance: options.tolerance,
-  });
-  return withDropoutBoundary(compiled, toFitResult(fit, PARAMETERS.fromVector));
+  const { compiled, result, fitted } = fitPurchaseModel(BG_NBD, data, options);
+  return fitted ? withDropoutBoundary(compiled, result) : Object.freeze({ ...result, boundary: null });
 }
 
 // ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * likelihood driver (BFGS, penalty, delta-method standard errors).
  */
 import { invertSymmetricPositiveDefinite, minimizeBfgs, numericalHessian, type MinimizeResult } from './optimize.js';
-import type { FitResult, PurchasePatterns } from './types.js';
+import type { FitOptions, FitResult, PurchasePatterns } from './types.js';
 
 /** The IEEE-754 bits of a Float64Array as (low, high) 32-bit word pairs, without copying. */
 function bitsOf(values: Float64Array): Uint32Array {
@@ -528,4 +528,55 @@ export function fitLogSpace(spec: LogSpaceFitSpec): LogSpaceFit {
     }
   }
   return { params, standardErrors, logLikelihood, iterations: opt.iterations, converged, message };
+}
+
+/** What a purchase model (BG/NBD, MBG/NBD, Pareto/NBD) gives {@link fitPurchaseModel}. */
+export interface PurchaseModel<P> {
+  model: string;
+  parameters: ModelParameters<P>;
+  /** The weighted log-likelihood of `data`; for the warm start, `data` is a subsample of `whole`. */
+  logLikelihood: (data: CompiledPatterns, whole: CompiledPatterns) => LogLikelihoodWithGradient;
+  /** Where the fit starts when the caller names no initialParams. */
+  start: (compiled: CompiledPatterns) => P;
+  /** What cannot be told from purchase rates without repeat purchases ('dropout', 'lifetimes'), for the not-fitted message. */
+  hidden: string;
+}
+
+/**
+ * Maximum-likelihood fit of a purchase model in log-parameter space: the
+ * patterns compiled once, a data set that cannot identify the model reported
+ * as not fitted (at the start, with its log-likelihood), and a large one
+ * warm-started on a hash subsample. Returns the compiled patterns too, for a
+ * model's own last step (BG/NBD's dropout boundary).
+ */
+export function fitPurchaseModel<P>(
+  spec: PurchaseModel<P>,
+  data: PurchasePatterns,
+  options: FitOptions<P>,
+): { compiled: CompiledPatterns; result: FitResult<P>; fitted: boolean } {
+  const { model, parameters } = spec;
+  const compiled = compilePurchasePatterns(data, model);
+  const logLikelihood = spec.logLikelihood(compiled, compiled);
+  const initial = options.initialParams ?? spec.start(compiled);
+  parameters.check(initial);
+
+  const unidentified = unidentifiedPurchases(compiled, spec.hidden);
+  if (unidentified) {
+    const ll = compiled.count === 0 ? 0 : parameters.valueAt(logLikelihood, initial);
+    return { compiled, result: notFitted(model, parameters.fromVector(parameters.values(initial)), ll, unidentified), fitted: false };
+  }
+
+  const sample = options.initialParams ? null : subsamplePurchasePatterns(compiled);
+  const fit = fitLogSpace({
+    model,
+    names: parameters.names,
+    logLikelihood,
+    totalWeight: compiled.totalWeight,
+    warmStart: sample && { logLikelihood: spec.logLikelihood(sample, compiled), totalWeight: sample.totalWeight },
+    initial: parameters.values(initial),
+    penalty: options.penalty,
+    maxIterations: options.maxIterations,
+    tolerance: options.tolerance,
+  });
+  return { compiled, result: toFitResult(fit, parameters.fromVector), fitted: true };
 }

@@ -21,16 +21,12 @@
  */
 import {
   compilePurchasePatterns,
-  fitLogSpace,
-  notFitted,
   perHistory,
   positiveParameters,
-  subsamplePurchasePatterns,
-  toFitResult,
-  unidentifiedPurchases,
   type CompiledPatterns,
+  fitPurchaseModel,
 } from './fitting.js';
-import { expectedPurchasesIfAliveEvaluator as bgNbdIfAliveEvaluator } from './bgNbd.js';
+import { BG_NBD, expectedPurchasesIfAliveEvaluator as bgNbdIfAliveEvaluator } from './bgNbd.js';
 import { digamma, logGamma, logGammaRatio } from './specialFunctions.js';
 import type { BgNbdParams, FitOptions, FitResult, PurchasePatterns } from './types.js';
 
@@ -144,35 +140,7 @@ export function mbgNbdPatternLogLikelihood(params: MbgNbdParams, frequency: numb
  * in log-parameter space. Starts like BG/NBD: r = 1, α = ΣwT/Σwx, a = b = 1.
  */
 export function fitMbgNbd(data: PurchasePatterns, options: FitOptions<MbgNbdParams> = {}): FitResult<MbgNbdParams> {
-  const compiled = compilePurchasePatterns(data, 'MBG/NBD');
-  const logLikelihood = makeLogLikelihood(compiled);
-  const initial = options.initialParams ?? {
-    r: 1,
-    alpha: compiled.sumWeightedFrequency > 0 && compiled.sumWeightedT > 0 ? compiled.sumWeightedT / compiled.sumWeightedFrequency : 1,
-    a: 1,
-    b: 1,
-  };
-  PARAMETERS.check(initial);
-
-  const unidentified = unidentifiedPurchases(compiled, 'dropout');
-  if (unidentified) {
-    const ll = compiled.count === 0 ? 0 : PARAMETERS.valueAt(logLikelihood, initial);
-    return notFitted('MBG/NBD', PARAMETERS.fromVector(PARAMETERS.values(initial)), ll, unidentified);
-  }
-
-  const sample = options.initialParams ? null : subsamplePurchasePatterns(compiled);
-  const fit = fitLogSpace({
-    model: 'MBG/NBD',
-    names: PARAMETERS.names,
-    logLikelihood,
-    totalWeight: compiled.totalWeight,
-    warmStart: sample && { logLikelihood: makeLogLikelihood(sample), totalWeight: sample.totalWeight },
-    initial: PARAMETERS.values(initial),
-    penalty: options.penalty,
-    maxIterations: options.maxIterations,
-    tolerance: options.tolerance,
-  });
-  return toFitResult(fit, PARAMETERS.fromVector);
+  return fitPurchaseModel({ ...BG_NBD, model: 'MBG/NBD', parameters: PARAMETERS, logLikelihood: makeLogLikelihood }, data, options).result;
 }
 
 // ---------------------------------------------------------------------------

@@ -20,7 +20,14 @@
  * leaves no kink in the likelihood or its gradient. Everything is combined
  * in log space; J = I(t_x)(1 − e^(log I(T) − log I(t_x))) via log1mExp.
  */
-import { compilePurchasePatterns, fitLogSpace, notFitted, perHistory, positiveParameters, subsamplePurchasePatterns, toFitResult, unidentifiedPurchases, type CompiledPatterns } from './fitting.js';
+import {
+  compilePurchasePatterns,
+  perHistory,
+  positiveParameters,
+  type CompiledPatterns,
+  fitPurchaseModel,
+  type PurchaseModel,
+} from './fitting.js';
 import { digamma, expm1Ratio, hyp2f1A1WithDerivatives, logGamma } from './specialFunctions.js';
 import type { FitOptions, FitResult, ParetoNbdParams, PurchasePatterns } from './types.js';
 
@@ -285,36 +292,25 @@ export function paretoNbdPatternLogLikelihood(params: ParetoNbdParams, frequency
   return logGamma(r + frequency) - logGamma(r) + r * Math.log(alpha) + s * Math.log(beta) + evaluatePattern(params, frequency, recency, T).logValue;
 }
 
+/** Pareto/NBD for the shared fit: starts at r = s = 1 and α = β = ΣwT/Σwx. */
+const PARETO_NBD: PurchaseModel<ParetoNbdParams> = {
+  model: 'Pareto/NBD',
+  parameters: PARAMETERS,
+  logLikelihood: (data) => makeLogLikelihood(data),
+  start: (compiled) => {
+    const scale = compiled.sumWeightedFrequency > 0 && compiled.sumWeightedT > 0 ? compiled.sumWeightedT / compiled.sumWeightedFrequency : 1;
+    return { r: 1, alpha: scale, s: 1, beta: scale };
+  },
+  hidden: 'lifetimes',
+};
+
 /**
  * Maximum-likelihood fit of the Pareto/NBD model in log-parameter space.
  * Starts from r = s = 1, α = β = ΣwT/Σwx unless `initialParams` is given
  * (α = β makes z = 0 in the hypergeometric terms, the cheapest place to start).
  */
 export function fitParetoNbd(data: PurchasePatterns, options: FitOptions<ParetoNbdParams> = {}): FitResult<ParetoNbdParams> {
-  const compiled = compilePurchasePatterns(data, 'Pareto/NBD');
-  const logLikelihood = makeLogLikelihood(compiled);
-  const scale = compiled.sumWeightedFrequency > 0 && compiled.sumWeightedT > 0 ? compiled.sumWeightedT / compiled.sumWeightedFrequency : 1;
-  const initial = options.initialParams ?? { r: 1, alpha: scale, s: 1, beta: scale };
-  PARAMETERS.check(initial);
-  const unidentified = unidentifiedPurchases(compiled, 'lifetimes');
-  if (unidentified) {
-    const ll = compiled.count === 0 ? 0 : PARAMETERS.valueAt(logLikelihood, initial);
-    return notFitted('Pareto/NBD', PARAMETERS.fromVector(PARAMETERS.values(initial)), ll, unidentified);
-  }
-
-  const sample = options.initialParams ? null : subsamplePurchasePatterns(compiled);
-  const fit = fitLogSpace({
-    model: 'Pareto/NBD',
-    names: PARAMETERS.names,
-    logLikelihood,
-    totalWeight: compiled.totalWeight,
-    warmStart: sample && { logLikelihood: makeLogLikelihood(sample), totalWeight: sample.totalWeight },
-    initial: PARAMETERS.values(initial),
-    penalty: options.penalty,
-    maxIterations: options.maxIterations,
-    tolerance: options.tolerance,
-  });
-  return toFitResult(fit, PARAMETERS.fromVector);
+  return fitPurchaseModel(PARETO_NBD, data, options).result;
 }
 
 // ---------------------------------------------------------------------------
