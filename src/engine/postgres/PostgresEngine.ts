@@ -232,18 +232,22 @@ export class PostgresEngine implements Engine {
    */
   async run(sql: string, params?: SqlParams): Promise<void> {
     const { text, values } = bindPlaceholders(sql, params);
-    const statement = () => (params === undefined ? this.client.query(text) : this.client.query(text, values));
-    if (!this.capabilities.distributed) {
-      await this.translated(statement);
-    } else if (TRANSACTION_CONTROL.test(text)) {
-      await this.translated(statement);
-      // A transaction the caller opened: its statements run on the workers with the settings too.
-      if (this.transaction === 'T') await this.translated(() => this.client.query(WORKER_SETTINGS));
-    } else if (this.transaction === 'I') {
-      await this.translated(() => this.inWorkerTransaction(statement));
-    } else {
-      await this.translated(statement);
+    await this.translated(() => this.withWorkerSettings(text, () => (params === undefined ? this.client.query(text) : this.client.query(text, values))));
+  }
+
+  /**
+   * `work`, the statement `text`, so that its parts on Citus workers run with
+   * WORKER_SETTINGS: in a transaction of its own, or, when the statement
+   * opens one for the caller, with the settings sent after it.
+   */
+  private async withWorkerSettings<T>(text: string, work: () => Promise<T>): Promise<T> {
+    if (!this.capabilities.distributed) return work();
+    if (TRANSACTION_CONTROL.test(text)) {
+      const result = await work();
+      if (this.transaction === 'T') await this.client.query(WORKER_SETTINGS);
+      return result;
     }
+    return this.transaction === 'I' ? this.inWorkerTransaction(work) : work();
   }
 
   /** `work` in a transaction of its own whose SET LOCAL settings Citus passes on to the workers (WORKER_SETTINGS). */
@@ -261,8 +265,7 @@ export class PostgresEngine implements Engine {
 
   async all<T = Record<string, unknown>>(sql: string, params?: SqlParams): Promise<T[]> {
     const { text, values } = bindPlaceholders(sql, params);
-    const query = () => this.client.query(text, values);
-    const result = await this.translated(() => (this.capabilities.distributed && this.transaction === 'I' ? this.inWorkerTransaction(query) : query()));
+    const result = await this.translated(() => this.withWorkerSettings(text, () => this.client.query(text, values)));
     return result.rows as T[];
   }
 
