@@ -126,7 +126,7 @@ export async function checkOutputFolder(out: string): Promise<void> {
 /** --memory-limit and --temp-dir: every command runs DuckDB, so every one can be told where it may spill. */
 export function addEngineOptions(command: Command): Command {
   return command
-    .option('--memory-limit <size>', 'memory DuckDB may use before it spills to disk, e.g. 3GB, 512MB, 3GiB (default: 60% of RAM after 1 GiB for Node)')
+    .option('--memory-limit <size>', 'memory the run may use, e.g. 3GB, 512MB, 3GiB; DuckDB gets 80% of it before it spills to disk (default: 75% of RAM after 1 GiB for Node)')
     .option('--temp-dir <dir>', "folder for DuckDB's spill files (default: the system temporary folder, TMPDIR)");
 }
 

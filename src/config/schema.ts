@@ -63,16 +63,16 @@ const memorySize = string()
 const machineMemory = () => Math.min(totalmem(), process.constrainedMemory?.() || Number.POSITIVE_INFINITY);
 
 /**
- * DuckDB's memory_limit when none is given. DuckDB's own default (80% of
- * RAM) bounds only its buffer pool; Node's heap (the CLV and k-means arrays,
- * the CLV worker) and DuckDB's allocations outside the pool come on top,
- * about 1 GB on large runs (DESIGN §7: limit 3 GB, peak RSS under 4 GB). So
- * 1 GiB is set aside for those, and DuckDB gets 60% of the rest: the other
- * 40% stays for the page cache the inputs are read through and for the other
- * jobs of a shared machine. Never under 256 MiB; whole MiB, so it reads well.
+ * --memory-limit when none is given: the memory a run may use, of which
+ * DuckDB's buffer pool gets 80% (engine/duckdb BUFFER_POOL_SHARE) and the
+ * rest covers DuckDB's allocations outside the pool and Node's data. 1 GiB
+ * is set aside for Node itself and the CLV worker, and the run gets 75% of
+ * the rest (DuckDB's pool then 60% of it, as before the share): the other
+ * quarter stays for the page cache the inputs are read through and for the
+ * other jobs of a shared machine. Never under 256 MiB; whole MiB, so it reads well.
  */
 export function defaultMemoryLimit(memory = machineMemory()): string {
-  return `${Math.max(256, Math.floor((0.6 * (memory - 2 ** 30)) / 2 ** 20))}MiB`;
+  return `${Math.max(256, Math.floor((0.75 * (memory - 2 ** 30)) / 2 ** 20))}MiB`;
 }
 
 /** How long a command waits, by default, for another process to let go of the history database (a run holds it while it records itself, a second or two). */
@@ -172,7 +172,7 @@ export const scoreConfigSchema = object({
   /** Keep the scores of this many newest runs in the database, or "all"; older runs keep their row in runs (counts, options). */
   keepRuns: union([number().int().min(1), literal('all')], { error: 'expected a whole number of runs from 1, or "all"' }).default(DEFAULT_KEEP_RUNS),
   threads: number().int().min(1).optional(),
-  /** DuckDB's memory_limit; beyond it DuckDB spills to the run's spill folder. */
+  /** The memory the run may use (DuckDB's buffer pool gets 80% of it, beyond which it spills to the run's spill folder). */
   memoryLimit: memorySize.default(() => defaultMemoryLimit()),
   /** Where the run's spill folder goes (default: the system temporary folder, TMPDIR). */
   tempDir: string().min(1).optional(),

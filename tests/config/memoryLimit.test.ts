@@ -17,11 +17,13 @@ describe('memory sizes', () => {
 });
 
 describe('the default memory limit', () => {
-  it('is 60% of the memory after 1 GiB for Node, in whole MiB, and never under 256 MiB', () => {
-    // 8 GiB: 0.6 × 7 GiB = 4300.8 MiB.
-    expect(defaultMemoryLimit(8 * 2 ** 30)).toBe('4300MiB');
-    // 2 GiB: 0.6 × 1 GiB = 614.4 MiB.
-    expect(defaultMemoryLimit(2 * 2 ** 30)).toBe('614MiB');
+  it('is 75% of the memory after 1 GiB for Node, in whole MiB, and never under 256 MiB', () => {
+    // 8 GiB: 0.75 × 7 GiB = 5376 MiB.
+    expect(defaultMemoryLimit(8 * 2 ** 30)).toBe('5376MiB');
+    // 2 GiB: 0.75 × 1 GiB = 768 MiB.
+    expect(defaultMemoryLimit(2 * 2 ** 30)).toBe('768MiB');
+    // 1.3 GiB: 0.75 × 0.3 GiB = 230.4 MiB, under the floor.
+    expect(defaultMemoryLimit(1.3 * 2 ** 30)).toBe('256MiB');
     expect(defaultMemoryLimit(1 * 2 ** 30)).toBe('256MiB');
   });
 });

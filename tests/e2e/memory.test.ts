@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { CDNOW_CSV, lastMessage, logLines, runCli, tempDir } from '../helpers.js';
 
 /** The debug line each command logs once its engine is open (JSON lines: stderr is not a terminal here). */
-const engineLine = (stderr: string): { memoryLimit: string; spillFolder: string } =>
+const engineLine = (stderr: string): { memoryLimit: string; bufferPool: string; spillFolder: string } =>
   stderr
     .split('\n')
     .filter((line) => line.startsWith('{'))
@@ -29,31 +29,35 @@ const shownBytes = (shown: string) => {
 const SPILL_FOLDER = new RegExp(`^crm-duckdb-${hostname().replace(/[^A-Za-z0-9.-]/g, '_').replace(/\./g, '\\.')}-\\d+-[A-Za-z0-9]{6}$`);
 
 describe('--memory-limit', () => {
-  it('reaches DuckDB as its memory_limit, in decimal (MB) or binary (GiB) units, from a flag, a config file and on backtest', async () => {
+  it('gives DuckDB 80% of it as its memory_limit, in decimal (MB) or binary (GiB) units, from a flag, a config file and on backtest', async () => {
     const dir = await tempDir();
-    // 512MB = 512 000 000 bytes = 488.28 MiB (not 512 MiB).
+    // 512MB = 512 000 000 bytes; 80% = 409.6e6 bytes = 390.6 MiB (not 512 MiB, nor 488.3 MiB).
     const score = await runCli(['score', CDNOW_CSV, '--no-db', '--out', path.join(dir, 'score'), '--memory-limit', '512MB', '--debug']);
     expect(score.code, score.stderr).toBe(0);
-    expect(Math.abs(shownBytes(engineLine(score.stderr).memoryLimit) - 512e6)).toBeLessThan(0.1 * 2 ** 20);
-    const backtest = await runCli(['backtest', CDNOW_CSV, '--calibration-end', '1997-09-30', '--memory-limit', '3GiB', '--debug']);
+    expect(engineLine(score.stderr).memoryLimit).toBe('512MB');
+    expect(Math.abs(shownBytes(engineLine(score.stderr).bufferPool) - 0.8 * 512e6)).toBeLessThan(0.1 * 2 ** 20);
+    // 5GiB: 80% = 4 GiB exactly.
+    const backtest = await runCli(['backtest', CDNOW_CSV, '--calibration-end', '1997-09-30', '--memory-limit', '5GiB', '--debug']);
     expect(backtest.code, backtest.stderr).toBe(0);
-    expect(engineLine(backtest.stderr).memoryLimit).toBe('3.0 GiB');
-    // 2GB = 2e9 bytes = 1907.3 MiB, from the config file.
+    expect(engineLine(backtest.stderr).bufferPool).toBe('4.0 GiB');
+    // 2GB from the config file: 80% = 1.6e9 bytes = 1.49 GiB, which DuckDB shows as 1.4 GiB (one decimal, cut).
     const config = path.join(dir, 'crm.yaml');
     await writeFile(config, 'memoryLimit: 2GB\n');
     const configured = await runCli(['score', CDNOW_CSV, '--no-db', '--out', path.join(dir, 'configured'), '--config', config, '--debug']);
     expect(configured.code, configured.stderr).toBe(0);
-    expect(Math.abs(shownBytes(engineLine(configured.stderr).memoryLimit) - 2e9)).toBeLessThan(0.1 * 2 ** 30);
+    expect(Math.abs(shownBytes(engineLine(configured.stderr).bufferPool) - 1.6e9)).toBeLessThan(0.1 * 2 ** 30);
   });
 
-  it('defaults to 60% of the memory left after 1 GiB for Node, not DuckDB\'s 80% of RAM', async () => {
+  it('defaults to 75% of the memory left after 1 GiB for Node (DuckDB\'s pool 60%), not DuckDB\'s 80% of RAM', async () => {
     const dir = await tempDir();
     const run = await runCli(['score', CDNOW_CSV, '--no-db', '--out', path.join(dir, 'out'), '--debug']);
     expect(run.code, run.stderr).toBe(0);
     const memory = Math.min(totalmem(), process.constrainedMemory?.() || Number.POSITIVE_INFINITY);
+    // 0.8 × 0.75 = 0.6 of the memory after 1 GiB.
     const expected = 0.6 * (memory - 2 ** 30);
     // DuckDB shows one decimal of GiB: within 0.05 GiB, and well away from 80% of RAM.
-    expect(Math.abs(shownBytes(engineLine(run.stderr).memoryLimit) - expected)).toBeLessThan(0.06 * 2 ** 30);
+    expect(Math.abs(shownBytes(engineLine(run.stderr).bufferPool) - expected)).toBeLessThan(0.06 * 2 ** 30);
+    expect(engineLine(run.stderr).memoryLimit).toBe(`${Math.floor((0.75 * (memory - 2 ** 30)) / 2 ** 20)}MiB`);
   });
 
   it('that is not a size, or under 1MB, is a usage error (exit 2) naming the field, before any data is read', async () => {

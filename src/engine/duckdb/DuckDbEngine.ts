@@ -3,6 +3,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CrmError, DatabaseInUseError, InputError, OutOfMemoryError } from '../../errors.js';
+import { sizeInBytes } from '../../config/schema.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
 import { onInterrupt } from '../../io/interrupt.js';
 import type { Engine, HistoryPlacement, IngestOptions, Ingested, NumericColumns, Pulled, RejectReasons, RunHistory, SqlParams, TableFormat, WriteOptions } from '../Engine.js';
@@ -107,6 +108,23 @@ const profile = (sql: string, start: number) => {
 const isLockError = (message: string) => /could not set lock|conflicting lock/i.test(message);
 
 /** The only module that imports @duckdb/node-api. */
+/**
+ * DuckDB's memory_limit bounds its buffer pool, not the process: what it
+ * allocates outside the pool (aggregate and window states, the Parquet
+ * writer's row groups) and Node's own data (the CLV patterns, the k-means
+ * sample, the CLV worker) come on top. So DuckDB gets this share of crm's
+ * --memory-limit, and the limit holds for the whole process within a
+ * measured margin (README "Memory").
+ */
+export const BUFFER_POOL_SHARE = 0.8;
+
+/** DuckDB's memory_limit for crm's `limit` (a size sizeInBytes reads): BUFFER_POOL_SHARE of it, in whole KiB. */
+export function bufferPoolLimit(limit: string): string {
+  const bytes = sizeInBytes(limit);
+  if (bytes === null) throw new Error(`not a memory size: ${limit}`);
+  return `${Math.max(1, Math.floor((bytes * BUFFER_POOL_SHARE) / 1024))}KiB`;
+}
+
 export class DuckDbEngine implements Engine {
   readonly name = 'DuckDB';
   readonly dialect = duckdbDialect;
@@ -126,7 +144,7 @@ export class DuckDbEngine implements Engine {
   static async create(options: DuckDbEngineOptions = {}): Promise<DuckDbEngine> {
     const config: Record<string, string> = {};
     if (options.threads) config.threads = String(options.threads);
-    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
+    if (options.memoryLimit) config.memory_limit = bufferPoolLimit(options.memoryLimit);
     // No network at run time: never download extensions.
     config.autoinstall_known_extensions = 'false';
     config.autoload_known_extensions = 'false';
@@ -282,8 +300,8 @@ export class DuckDbEngine implements Engine {
   }
 
   async describeSettings(): Promise<Record<string, unknown>> {
-    const settings = await this.one<{ memoryLimit: string; threads: number }>(`SELECT current_setting('memory_limit') AS memoryLimit, current_setting('threads')::INTEGER AS threads`);
-    return { ...settings, spillFolder: this.scratchFolder };
+    const settings = await this.one<{ bufferPool: string; threads: number }>(`SELECT current_setting('memory_limit') AS bufferPool, current_setting('threads')::INTEGER AS threads`);
+    return { memoryLimit: this.memoryLimit ?? null, ...settings, spillFolder: this.scratchFolder };
   }
 
   /** The history file open now (openHistory), if any. */
