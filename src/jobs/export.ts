@@ -14,7 +14,7 @@ import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../i
 import { excelSafeSql, type TableFormat } from '../io/writers.js';
 import { buildExport, type ExportCounts, type ExportFilters } from '../pipeline/export.js';
 import { recordedRunPaths } from '../pipeline/runs.js';
-import { testPoint } from '../testHooks.js';
+import { testPoint, testPointHandled } from '../testHooks.js';
 import { withHistory, type HistoryJobOptions, type RefuseOut } from './history.js';
 
 /** How an export is written: format, columns, and for mailing tools a BOM and parts of a bounded size. */
@@ -124,7 +124,7 @@ async function writeInParts(engine: Engine, select: string, options: ExportOutpu
     await rm(whole);
     const names = rows.map((_, i) => partName(out, i + 1));
     const stale = partsOf(out, await readdir(dir)).filter((name) => !names.includes(name));
-    testPoint('export-parts-written');
+    await testPointHandled('export-parts-written');
     await set.publish(names, undefined, stale);
     await set.finish();
     return names.map((name, i) => ({ file: path.join(dir, name), rows: rows[i]! }));

@@ -89,7 +89,7 @@ export function chooseColumns(available: AvailableColumns, choice: ColumnChoice)
     const header = headers.get(name)!;
     const other = byHeader.get(header.toLowerCase());
     if (other !== undefined) {
-      throw new UsageError(`--rename: ${other} and ${name} would both be written as ${JSON.stringify(header)}; choose another name`);
+      throw new UsageError(`--rename: ${other} and ${name} would both be written as ${JSON.stringify(headers.get(other))}${headers.get(other) === header ? '' : ' (headers are compared without case)'}; choose another name`);
     }
     byHeader.set(header.toLowerCase(), name);
   }
