@@ -134,6 +134,14 @@ describeEachEngine('crm export for mailing tools', import.meta.url, (under) => {
     expect((await readFile(out('klaviyo.csv')))[0]).toBe(0x45);
   });
 
+  it('a header given by --rename is only ever a quoted name: quotes and SQL in it are written as text', async () => {
+    const result = await crm(['--columns', 'customer_id,clv', '--rename', 'clv=x"; DROP TABLE runs; --', '--limit', '1']);
+    expect(result.code, why(result)).toBe(0);
+    expect(result.stdout.split('\r\n')[0]).toBe('customer_id,"x""; DROP TABLE runs; --"');
+    const runs = await runCli(['runs', ...history, '--json']);
+    expect([runs.code, runs.stdout.trim().split('\n').length]).toEqual([0, 1]);
+  });
+
   it('without --columns: the email first, the id, the other contact columns, then the short set of scores', async () => {
     const result = await crm(['--contacts', contactsFile, '--limit', '3']);
     expect(result.code, why(result)).toBe(0);
