@@ -240,6 +240,10 @@ export async function buildExport(
     // Score columns win over contact columns of the same name (identifiers are case-insensitive).
     const taken = new Set(['customer_id', 'export_rank', 'has_contact', 'has_address', 'is_suppressed', ...SCORE_COLUMNS].map((c) => c.toLowerCase()));
     contactColumns = columns.filter((c) => c !== idColumn && !taken.has(c.toLowerCase()));
+    const hidden = columns.filter((c) => c !== idColumn && taken.has(c.toLowerCase()));
+    if (hidden.length) {
+      warnings.push(`--contacts ${f.contacts}: ${hidden.join(', ')} ${hidden.length === 1 ? 'is a name' : 'are names'} of crm's own columns, which are written instead; rename ${hidden.length === 1 ? 'it' : 'them'} in the contacts file to export ${hidden.length === 1 ? 'it' : 'them'}`);
+    }
     // One contact row per id; with duplicates, the same row every time (first by its values).
     const contactId = `trim(CAST(${q(idColumn)} AS VARCHAR))`;
     const tieBreak = contactColumns.map((c) => `${q(c)} NULLS LAST`).join(', ');

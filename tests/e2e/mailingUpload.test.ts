@@ -146,6 +146,15 @@ describeEachEngine('crm export for mailing tools', import.meta.url, (under) => {
     const result = await crm(['--contacts', contactsFile, '--limit', '3']);
     expect(result.code, why(result)).toBe(0);
     expect(result.stdout.split('\r\n')[0]).toBe('email,customer_id,first_name,last_name,rfm_segment,lifecycle_stage,clv,p_alive,orders,revenue,last_purchase');
+    // A contact column named like a score column: the score is written, and a warning says so.
+    const clashing = out('contacts-with-revenue.csv');
+    await writeFile(clashing, `customer_id,email,Revenue,first_purchase\n${contacts[0]!.id},${contacts[0]!.email},123,2001-01-01\n`);
+    const hidden = await crm(['--contacts', clashing, '--columns', 'email,revenue']);
+    expect(hidden.code, why(hidden)).toBe(0);
+    expect(logLines(hidden.stderr).filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
+      `--contacts ${clashing}: Revenue, first_purchase are names of crm's own columns, which are written instead; rename them in the contacts file to export them`,
+    ]);
+    expect(hidden.stdout.split('\r\n')[1]).not.toContain(',123');
     const alone = await crm(['--limit', '3', '--columns', 'all']);
     expect(alone.stdout.split('\r\n')[0]).toMatch(/^customer_id,first_purchase,last_purchase,orders,revenue,.*,clv,(.*,)?lifecycle_stage,cluster,cluster_label,(.*,)?previous_segment,segment_changed_at$/);
   });
