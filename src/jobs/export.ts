@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Engine, QueryEngine } from '../engine/Engine.js';
-import { OutputSet, recoverInterruptedPublish, removeDeadTempFiles, tempPathBeside } from '../io/atomic.js';
-import { RecordTooLargeError, writeParts, type PartLimits } from '../io/parts.js';
 import { CrmError, UsageError } from '../errors.js';
-import type { ColumnChoice, ExportColumn } from '../pipeline/exportColumns.js';
+import { OutputSet, recoverInterruptedPublish, removeDeadTempFiles, tempPathBeside } from '../io/atomic.js';
 import { onInterrupt } from '../io/interrupt.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../io/leftovers.js';
+import { RecordTooLargeError, writeParts, type PartLimits } from '../io/parts.js';
 import { excelSafeSql, type TableFormat } from '../io/writers.js';
 import { buildExport, type ExportCounts, type ExportFilters } from '../pipeline/export.js';
+import type { ColumnChoice, ExportColumn } from '../pipeline/exportColumns.js';
 import { recordedRunPaths } from '../pipeline/runs.js';
 import { testPoint, testPointHandled } from '../testHooks.js';
 import { withHistory, type HistoryJobOptions, type RefuseOut } from './history.js';
@@ -106,7 +106,7 @@ async function writeInParts(engine: Engine, select: string, options: ExportOutpu
   await mkdir(dir, { recursive: true });
   // A crm score publish cut short there, that its history has not settled yet: its journal must stay.
   const pending = await recoverInterruptedPublish(dir);
-  if (pending?.run) throw new CrmError(`${dir} holds an unfinished crm score publish (run ${pending.run?.id}): run crm runs on its history to finish it, then export again`, 1);
+  if (pending?.run) throw new CrmError(`${dir} holds an unfinished crm score publish (run ${pending.run.id}): run crm runs on that run's history to finish it, then export again`, 1);
   const set = await OutputSet.begin(dir, `${process.pid}-export-${randomBytes(4).toString('hex')}`);
   try {
     testPoint('export-writing');
