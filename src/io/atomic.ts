@@ -15,6 +15,8 @@ export interface Journal {
   /** The run recorded (pending) in the history database `db` for these files. */
   /** The run recorded with these files, and its history: a database file (relative to the output folder), or null for the engine's own schema. */
   run?: { id: number; db: string | null };
+  /** Files the publish removes once the new ones are in place: those of the set it replaces that it does not write again. */
+  remove?: string[];
 }
 
 /**
@@ -60,8 +62,8 @@ export class OutputSet {
    * A rename that fails is tried once more: the old files being replaced cannot come
    * back, so the run finishes its own publish if it can, and else says who will.
    */
-  async publish(names: readonly string[], run?: Journal['run']): Promise<void> {
-    const journal: Journal = { staging: this.staging, files: [...names], ...(run ? { run } : {}) };
+  async publish(names: readonly string[], run?: Journal['run'], remove: readonly string[] = []): Promise<void> {
+    const journal: Journal = { staging: this.staging, files: [...names], ...(run ? { run } : {}), ...(remove.length ? { remove: [...remove] } : {}) };
     await writeFileAtomic(path.join(this.dir, JOURNAL), JSON.stringify(journal));
     this.committed = true;
     // From here a signal must not remove the staged files: the journal says they are published.
@@ -104,7 +106,7 @@ export async function readJournal(dir: string): Promise<Journal | null> {
 
 export const removeJournal = (dir: string) => rm(path.join(dir, JOURNAL), { force: true });
 
-/** Renames the journal's staged files into place, those not moved yet. */
+/** Renames the journal's staged files into place, those not moved yet, then removes the old files it lists. */
 export async function rollForward(dir: string, journal: Journal, beforeRename = (_i: number) => {}): Promise<void> {
   for (const [i, name] of journal.files.entries()) {
     beforeRename(i);
@@ -115,6 +117,7 @@ export async function rollForward(dir: string, journal: Journal, beforeRename = 
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
+  for (const name of journal.remove ?? []) await rm(path.join(dir, name), { force: true });
   await rm(path.join(dir, journal.staging), { recursive: true, force: true });
 }
 

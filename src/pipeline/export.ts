@@ -2,7 +2,8 @@ import type { Engine, QueryEngine, RunHistory } from '../engine/Engine.js';
 import type { Dialect } from '../engine/dialect.js';
 import { runStatements } from '../engine/tables.js';
 import { InputError, UsageError } from '../errors.js';
-import { EXPORT_COLUMNS, ORDER_BY, placeholders, SLIPPING_SQL, type ExportOrder } from '../sql/export.js';
+import { ORDER_BY, placeholders, SCORE_COLUMNS, SLIPPING_SQL, type ExportOrder } from '../sql/export.js';
+import { chooseColumns, type ColumnChoice, type ExportColumn } from './exportColumns.js';
 import { LIFECYCLE_STAGES } from '../config/lists.js';
 import { normalise } from '../config/columnMapping.js';
 import { previousRunWithScores } from './history.js';
@@ -148,8 +149,15 @@ export type ExportEngine = QueryEngine & Pick<Engine, 'loadSideFile'>;
  * `ORDER BY export_rank`. Each customer is counted once, under the first that
  * applies, so counts add up:
  * matched = without contact + no address + suppressed + cut by the limit + written.
+ * `choice` picks and names the columns (exportColumns.ts); export_rows holds
+ * those (and customer_id), and `columns` says in which order, under which headers.
  */
-export async function buildExport(engine: ExportEngine, history: RunHistory, f: ExportFilters): Promise<{ counts: ExportCounts; columns: string[]; warnings: string[] }> {
+export async function buildExport(
+  engine: ExportEngine,
+  history: RunHistory,
+  f: ExportFilters,
+  choice: ColumnChoice = {},
+): Promise<{ counts: ExportCounts; columns: ExportColumn[]; warnings: string[] }> {
   const q = engine.dialect.quoteIdentifier;
   if (f.emailColumn !== undefined && !f.contacts) throw new UsageError(`--email-col ${f.emailColumn} names a column of the contacts: give --contacts too`);
   const warnings: string[] = [];
@@ -230,8 +238,12 @@ export async function buildExport(engine: ExportEngine, history: RunHistory, f: 
     const idColumn = columns.find((c) => c.toLowerCase() === 'customer_id');
     if (!idColumn) throw new InputError(`${f.contacts}: needs a customer_id column (columns: ${columns.join(', ')})`);
     // Score columns win over contact columns of the same name (identifiers are case-insensitive).
-    const taken = new Set(['customer_id', 'export_rank', 'has_contact', 'has_address', 'is_suppressed', ...EXPORT_COLUMNS].map((c) => c.toLowerCase()));
+    const taken = new Set(['customer_id', 'export_rank', 'has_contact', 'has_address', 'is_suppressed', ...SCORE_COLUMNS].map((c) => c.toLowerCase()));
     contactColumns = columns.filter((c) => c !== idColumn && !taken.has(c.toLowerCase()));
+    const hidden = columns.filter((c) => c !== idColumn && taken.has(c.toLowerCase()));
+    if (hidden.length) {
+      warnings.push(`--contacts ${f.contacts}: ${hidden.join(', ')} ${hidden.length === 1 ? 'is a name' : 'are names'} of crm's own columns, which are written instead; rename ${hidden.length === 1 ? 'it' : 'them'} in the contacts file to export ${hidden.length === 1 ? 'it' : 'them'}`);
+    }
     // One contact row per id; with duplicates, the same row every time (first by its values).
     const contactId = `trim(CAST(${q(idColumn)} AS VARCHAR))`;
     const tieBreak = contactColumns.map((c) => `${q(c)} NULLS LAST`).join(', ');
@@ -243,6 +255,9 @@ export async function buildExport(engine: ExportEngine, history: RunHistory, f: 
     emailColumn = email.column ?? undefined;
     if (emailColumn) hasAddress = usableEmailSql(engine.dialect, `c.${q(emailColumn)}`);
   }
+  // Checked before the export's tables are made: a misspelt column is a usage error, said before the work.
+  const columns = chooseColumns({ contactColumns, emailColumn: emailColumn && contactColumns.includes(emailColumn) ? emailColumn : undefined }, choice);
+  const chosen = new Set(columns.map((c) => c.name));
   let suppressed = 'false';
   if (f.suppress) {
     await loadSuppressions(engine, f.suppress);
@@ -253,7 +268,10 @@ export async function buildExport(engine: ExportEngine, history: RunHistory, f: 
   }
 
   const orderBy: ExportOrder = f.orderBy ?? (hasClv ? 'clv' : 'revenue');
-  const exportColumns = [...EXPORT_COLUMNS.map((c) => `s.${q(c)}`), ...contactColumns.map((c) => `c.${q(c)}`)];
+  // The chosen score columns and the one --order-by ranks on; the chosen contact columns.
+  const scoreColumns = SCORE_COLUMNS.filter((c) => chosen.has(c) || c === orderBy);
+  const chosenContacts = contactColumns.filter((c) => chosen.has(c));
+  const exportColumns = [...scoreColumns.map((c) => `s.${q(c)}`), ...chosenContacts.map((c) => `c.${q(c)}`)];
   await runStatements(
     engine,
     engine.dialect.createTempTableAs(
@@ -267,7 +285,7 @@ export async function buildExport(engine: ExportEngine, history: RunHistory, f: 
   const limit = f.limit ?? null;
   // export_rank is the output order: best first by --order-by, ties by customer id.
   const ranked = `SELECT row_number() OVER (ORDER BY ${ORDER_BY[orderBy]}, ${engine.dialect.byteOrder('customer_id')}) AS export_rank,
-       ${['customer_id', ...EXPORT_COLUMNS, ...contactColumns].map(q).join(', ')}
+       ${['customer_id', ...columns.map((c) => c.name).filter((c) => c !== 'customer_id')].map(q).join(', ')}
      FROM export_candidates
      WHERE has_contact AND has_address AND NOT is_suppressed`;
   await runStatements(
@@ -295,7 +313,7 @@ export async function buildExport(engine: ExportEngine, history: RunHistory, f: 
       cutByLimit: counts.eligible - written,
       written,
     },
-    columns: ['customer_id', ...contactColumns, ...EXPORT_COLUMNS],
+    columns,
     warnings,
   };
 }

@@ -1,4 +1,5 @@
 import type { Dialect } from '../engine/dialect.js';
+import { SCORED_COLUMNS } from './scored.js';
 
 /**
  * Mailing export over one run's scores (`customer_scores` of the run history, `$runId`).
@@ -29,7 +30,12 @@ s.customer_id IN (
     AND (cur.m_score >= 4 OR cur.clv >= (SELECT ${d.sql.percentile('clv', 0.6)} FROM ${h}.customer_scores WHERE run_id = $runId))
 )`;
 
-export const EXPORT_COLUMNS = [
-  'rfm_segment', 'rfm_cell', 'r_score', 'f_score', 'm_score', 'lifecycle_stage', 'cluster', 'cluster_label',
-  'clv', 'p_alive', 'expected_purchases', 'revenue', 'orders', 'recency_days', 'last_purchase', 'previous_segment', 'segment_changed_at',
-] as const;
+/** Every scored column an export can write (DESIGN §2's contract, as the history keeps it), in the contract's order. */
+export const SCORE_COLUMNS: readonly string[] = SCORED_COLUMNS.map((c) => c.name).filter((name) => name !== 'customer_id');
+
+/**
+ * The score columns of an export without --columns: what a mailing tool can
+ * segment or personalise on (who they are to us, what they are worth, when
+ * they last bought), not the model's inputs. `--columns all` gives every one.
+ */
+export const DEFAULT_SCORE_COLUMNS = ['rfm_segment', 'lifecycle_stage', 'clv', 'p_alive', 'orders', 'revenue', 'last_purchase'] as const;
