@@ -2,7 +2,11 @@ import type { ScoreConfig } from '../config/schema.js';
 import { runStatements } from '../engine/tables.js';
 import type { Engine, QueryEngine } from '../engine/Engine.js';
 import { UsageError } from '../errors.js';
-import { chooseK, clusterLabel, countDistinctRows, fitKMeans, KMeansError, type KMeansModel } from '../models/kmeans.js';
+import { KMeansError } from '../models/kmeans.js';
+import { chooseK } from '../models/kmeansChoice.js';
+import { countDistinctRows, fitKMeans, type KMeansModel } from '../models/kmeansFit.js';
+import { clusterIds } from '../models/kmeansIdentity.js';
+import { clusterLabels, LABEL_LADDERS, type RunPercentiles } from '../models/kmeansLabels.js';
 import { CUSTOMERS, stack, type Layer } from '../sql/scored.js';
 import {
   clusterLabelsTableSql,
@@ -13,9 +17,11 @@ import {
   FEATURE_NAMES,
   FEATURE_SCALE,
   featureSampleSql,
-  segmentLayerSql,
+  clustersLayerSql,
+  runPercentilesSql,
   type FeatureName,
-} from '../sql/segment.js';
+} from '../sql/clusters.js';
+import type { RecordedCluster } from './clusterHistory.js';
 import { labelIds } from './labels.js';
 
 export interface ClustersResult {
@@ -27,12 +33,16 @@ export interface ClustersResult {
   inertia: number;
   iterations: number;
   seed: number;
-  /** Centroids in original units (days, orders, revenue, clv), cluster 1 first. */
+  /** The run whose clusters this run's were matched to, keeping their numbers (null: none, numbered by descending mean revenue). */
+  previousRun: number | null;
+  /** Clusters with no counterpart in that run (k grew), numbered after its clusters. */
+  newClusters: number[];
+  /** Centroids in original units (days, orders, revenue, clv), by cluster number. */
   centroids: { cluster: number; label: string; customers: number; recency_days: number; orders: number; revenue: number; clv?: number }[];
 }
 
 /**
- * The k-means clusters stage (DESIGN §3, src/sql/segment.ts): one pass over
+ * The k-means clusters stage (DESIGN §3, src/sql/clusters.ts): one pass over
  * the customers, the fit on a seeded sample, and the layer that gives every
  * customer its raw cluster; {@link describeClusters} numbers and names the
  * clusters once the customers are scored.
@@ -93,7 +103,7 @@ export async function clusterCustomers(
   for (let i = 0; i < k; i++) for (let j = 0; j < d; j++) modelParams[`c${i}_${features[j]}`] = model.centroids[i * d + j]!;
   await runStatements(engine, clusterModelSql(engine.dialect, features, k), modelParams);
 
-  return { fitted: { features, k, model, scaling, silhouette, sampleSize: n, withClv }, layer: segmentLayerSql(features, k) };
+  return { fitted: { features, k, model, scaling, silhouette, sampleSize: n, withClv }, layer: clustersLayerSql(features, k) };
 }
 
 /** What the fit leaves for {@link describeClusters}, once the customers are scored. */
@@ -107,20 +117,33 @@ export interface FittedClusters {
   withClv: boolean;
 }
 
+/** A feature's column in original units. */
+const ORIGINAL: Record<FeatureName, 'recency_days' | 'orders' | 'revenue' | 'clv'> = {
+  log_recency_days: 'recency_days',
+  log_orders: 'orders',
+  log_revenue: 'revenue',
+  log_clv: 'clv',
+};
+
+/** The percentiles the labels' share facts compare with: 1 − s for each top share s, s for each bottom share. */
+const LABEL_PERCENTILES = [...new Set([...LABEL_LADDERS.topShares.map((s) => Math.round((1 - s) * 10_000) / 10_000), ...LABEL_LADDERS.bottomShares])].sort((a, b) => a - b);
+
 /**
  * From the finished table (final_scores, with each customer's raw_cluster):
- * the clusters numbered by descending mean revenue (ties by raw index) and
- * named from their median customer against the whole base; table
- * cluster_labels and the profiles for clusters.csv; the stage's summary; and
- * the output columns cluster and cluster_label as expressions of raw_cluster.
- * `clvColumn`: final_scores has clv (the CLV stage ran), for clusters.csv.
+ * the clusters numbered — matched to the previous run's (`previous`) where
+ * there is one, else by descending mean revenue (ties by raw index) — and
+ * labelled with facts of their median customer; table cluster_labels and the
+ * profiles for clusters.csv; the stage's summary; what the history records of
+ * them; and the output columns cluster and cluster_label as expressions of
+ * raw_cluster. `clvColumn`: final_scores has clv (the CLV stage ran).
  */
 export async function describeClusters(
   engine: Engine,
   fitted: FittedClusters,
   options: ScoreConfig['kmeans'],
   clvColumn: boolean,
-): Promise<{ result: ClustersResult; columns: ReturnType<typeof clusterColumnsSql> }> {
+  previous: { runId: number; clusters: readonly RecordedCluster[] } | null = null,
+): Promise<{ result: ClustersResult; columns: ReturnType<typeof clusterColumnsSql>; recorded: RecordedCluster[] }> {
   const { features, k, model, scaling, withClv } = fitted;
   const d = features.length;
   await runStatements(engine, clusterProfilesSql(engine.dialect, clvColumn));
@@ -131,35 +154,60 @@ export async function describeClusters(
     median_recency_days: number;
     median_orders: number;
     median_revenue: number;
+    median_tenure_days: number;
+    median_clv: number | null;
+    median_p_alive: number | null;
   }>(CLUSTER_PROFILES_ROWS_SQL);
-  const population = profiles.find((p) => p.raw_cluster === null)!;
-  const order = profiles
+  const byRevenue = profiles
     .filter((p) => p.raw_cluster !== null)
     .sort((a, b) => b.mean_revenue - a.mean_revenue || a.raw_cluster! - b.raw_cluster!)
-    .map((p, i) => ({ ...p, raw_cluster: p.raw_cluster!, cluster: i + 1 }));
-  const labels = distinctLabels(
+    .map((p) => ({ ...p, raw_cluster: p.raw_cluster! }));
+
+  // Numbers: matched to the previous run's centroids in this run's z-scored feature space (README "Cluster identity").
+  const z = (f: FeatureName, original: number) => {
+    const std = scaling[`std_${f}`]!;
+    return std > 0 ? (Math.log1p(Math.max(original, 0)) * FEATURE_SCALE - scaling[`mean_${f}`]!) / std : 0;
+  };
+  const common = previous ? features.filter((f) => previous.clusters.every((c) => c[ORIGINAL[f]] != null)) : [];
+  const current = Float64Array.from(byRevenue.flatMap((p) => common.map((f) => model.centroids[p.raw_cluster * d + features.indexOf(f)]!)));
+  const before = Float64Array.from((previous?.clusters ?? []).flatMap((c) => common.map((f) => z(f, c[ORIGINAL[f]]!))));
+  const ids = previous ? clusterIds(current, before, previous.clusters.map((c) => c.cluster), common.length) : byRevenue.map((_, i) => i + 1);
+  const order = byRevenue.map((p, i) => ({ ...p, cluster: ids[i]! })).sort((a, b) => a.cluster - b.cluster);
+
+  const cuts = await engine.one<Record<string, number | null>>(runPercentilesSql(engine.dialect, LABEL_PERCENTILES, clvColumn));
+  const percentiles = (column: string): RunPercentiles | null => {
+    const at = (p: number) => cuts?.[`${column}_${Math.round(p * 10_000)}`] ?? null;
+    if (at(0.5) === null) return null;
+    return {
+      top: new Map(LABEL_LADDERS.topShares.map((s) => [s, at(Math.round((1 - s) * 10_000) / 10_000)!])),
+      bottom: new Map(LABEL_LADDERS.bottomShares.map((s) => [s, at(s)!])),
+    };
+  };
+  const labels = clusterLabels(
     order.map((row) => ({
       cluster: row.cluster,
-      label: clusterLabel(
-        { recencyDays: row.median_recency_days, orders: row.median_orders, revenue: row.median_revenue },
-        { recencyDays: population.median_recency_days, orders: population.median_orders, revenue: population.median_revenue },
-      ),
-      detail: `median ${Math.round(row.median_recency_days)} days since last order, ${Math.round(row.median_orders)} orders, ${Math.round(row.median_revenue)} revenue`,
+      medianRecencyDays: row.median_recency_days,
+      medianOrders: row.median_orders,
+      medianRevenue: row.median_revenue,
+      medianTenureDays: row.median_tenure_days,
+      medianClv: row.median_clv,
+      medianPAlive: row.median_p_alive,
     })),
+    percentiles('revenue')!,
+    clvColumn ? percentiles('clv') : null,
   );
   await runStatements(engine, clusterLabelsTableSql(engine.dialect));
   await engine.run(
     `INSERT INTO cluster_labels VALUES ${order.map(() => '(?, ?, ?)').join(', ')}`,
     order.flatMap((row, i) => [row.raw_cluster, row.cluster, labels[i]!]),
   );
-  const ids = await labelIds(engine, labels);
-  const named = order.map((row, i) => ({ rawCluster: row.raw_cluster, cluster: row.cluster, label: labels[i]!, labelId: ids.get(labels[i]!)! }));
+  const labelIdOf = await labelIds(engine, labels);
+  const named = order.map((row, i) => ({ rawCluster: row.raw_cluster, cluster: row.cluster, label: labels[i]!, labelId: labelIdOf.get(labels[i]!)! }));
 
   const centroids = order.map((row, i) => {
-    const at = (f: string) => {
-      const j = features.indexOf(f as FeatureName);
-      const z = model.centroids[row.raw_cluster * d + j]!;
-      return Math.expm1((z * scaling[`std_${f}`]! + scaling[`mean_${f}`]!) / FEATURE_SCALE);
+    const at = (f: FeatureName) => {
+      const zValue = model.centroids[row.raw_cluster * d + features.indexOf(f)]!;
+      return Math.expm1((zValue * scaling[`std_${f}`]! + scaling[`mean_${f}`]!) / FEATURE_SCALE);
     };
     return {
       cluster: row.cluster,
@@ -171,6 +219,7 @@ export async function describeClusters(
       ...(withClv ? { clv: at('log_clv') } : {}),
     };
   });
+  const previousIds = new Set(previous?.clusters.map((c) => c.cluster) ?? []);
   const result: ClustersResult = {
     k,
     kChosen: options.k === 'auto' ? 'auto' : 'fixed',
@@ -180,21 +229,9 @@ export async function describeClusters(
     inertia: model.inertia,
     iterations: model.iterations,
     seed: options.seed,
+    previousRun: previous?.runId ?? null,
+    newClusters: previous ? order.map((row) => row.cluster).filter((c) => !previousIds.has(c)) : [],
     centroids,
   };
-  return { result, columns: clusterColumnsSql(named, engine.dialect.quoteString) };
-}
-
-/**
- * Labels compare a cluster with the whole base, so two clusters can earn the
- * same words (both "Recent · frequent · high value"). Those get their median
- * customer spelled out; if even that repeats, the cluster number.
- */
-export function distinctLabels(clusters: readonly { cluster: number; label: string; detail: string }[]): string[] {
-  const count = (labels: string[]) => labels.reduce((m, l) => m.set(l, (m.get(l) ?? 0) + 1), new Map<string, number>());
-  const base = clusters.map((c) => c.label);
-  const baseCounts = count(base);
-  const detailed = clusters.map((c, i) => (baseCounts.get(base[i]!)! > 1 ? `${c.label} (${c.detail})` : c.label));
-  const detailedCounts = count(detailed);
-  return clusters.map((c, i) => (detailedCounts.get(detailed[i]!)! > 1 ? `${detailed[i]} #${c.cluster}` : detailed[i]!));
+  return { result, columns: clusterColumnsSql(named, engine.dialect.quoteString), recorded: centroids.map((c) => ({ ...c, clv: c.clv ?? null })) };
 }

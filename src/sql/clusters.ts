@@ -2,7 +2,7 @@ import type { Dialect } from '../engine/dialect.js';
 import { exactMean } from './sums.js';
 
 /**
- * k-means segment (DESIGN §3). Features: log1p of recency_days, orders and
+ * The k-means clusters stage (DESIGN §3 "k-means segment"). Features: log1p of recency_days, orders and
  * max(revenue, 0) (and optionally max(clv, 0)), z-scored over all customers.
  *
  * Determinism: each feature is rounded to an exact integer number of
@@ -16,7 +16,7 @@ import { exactMean } from './sums.js';
  * in the final pass, and the clusters are described from the finished table:
  *   1. {@link featureSampleSql}: the feature means and standard deviations and
  *      the seeded fitting sample, z-scored, in one query;
- *   2. {@link segmentLayerSql}: every customer's `raw_cluster`, the nearest
+ *   2. {@link clustersLayerSql}: every customer's `raw_cluster`, the nearest
  *      centroid (table cluster_model);
  *   3. {@link clusterProfilesSql}: size, means and medians per raw cluster
  *      and for the whole base, from final_scores. From those, the clusters are
@@ -126,7 +126,7 @@ FROM (
 };
 
 /** The stage's layer: every customer's nearest centroid, `raw_cluster` (numbered and named after scoring). */
-export const segmentLayerSql =
+export const clustersLayerSql =
   (features: readonly FeatureName[], k: number) =>
   (source: string) =>
     nearestClusterSql(features, k, source);
@@ -145,10 +145,12 @@ SELECT ${rawCluster} AS raw_cluster,
        round(avg(recency_days), 4)::DOUBLE PRECISION AS mean_recency_days, ${sql.median('recency_days')}::DOUBLE PRECISION AS median_recency_days,
        round(avg(orders), 4)::DOUBLE PRECISION AS mean_orders, ${sql.median('orders')}::DOUBLE PRECISION AS median_orders,
        ${sql.median('revenue')}::DOUBLE PRECISION AS median_revenue,
+       ${sql.median('tenure_days')}::DOUBLE PRECISION AS median_tenure_days,
        ${
          withClv
-           ? `round(${exactMean('clv', 6)}, 4)::DOUBLE PRECISION AS mean_clv, ${sql.roundDouble(sql.median('clv'), 4)}::DOUBLE PRECISION AS median_clv`
-           : 'CAST(NULL AS DOUBLE PRECISION) AS mean_clv, CAST(NULL AS DOUBLE PRECISION) AS median_clv'
+           ? `round(${exactMean('clv', 6)}, 4)::DOUBLE PRECISION AS mean_clv, ${sql.roundDouble(sql.median('clv'), 4)}::DOUBLE PRECISION AS median_clv,
+       ${sql.roundDouble(sql.median('p_alive'), 6)}::DOUBLE PRECISION AS median_p_alive`
+           : 'CAST(NULL AS DOUBLE PRECISION) AS mean_clv, CAST(NULL AS DOUBLE PRECISION) AS median_clv, CAST(NULL AS DOUBLE PRECISION) AS median_p_alive'
        }
 FROM final_scores${groupBy}`;
   // Two aggregates rather than GROUPING SETS, which Citus does not run on a distributed table.
@@ -156,7 +158,19 @@ FROM final_scores${groupBy}`;
 };
 
 export const CLUSTER_PROFILES_ROWS_SQL = `
-SELECT raw_cluster, customers, mean_revenue::DOUBLE PRECISION AS mean_revenue, median_recency_days, median_orders, median_revenue FROM cluster_profiles ORDER BY raw_cluster NULLS FIRST`;
+SELECT raw_cluster, customers, mean_revenue::DOUBLE PRECISION AS mean_revenue, median_recency_days, median_orders, median_revenue,
+       median_tenure_days, median_clv, median_p_alive
+FROM cluster_profiles ORDER BY raw_cluster NULLS FIRST`;
+
+/**
+ * The run's percentiles the labels' share facts compare with (kmeansLabels.ts):
+ * `revenue_<p>` (and `clv_<p>` when the run has CLV) for each percentile p, in
+ * ten-thousandths (9000 = the 90th percentile), of the whole base.
+ */
+export const runPercentilesSql = (dialect: Dialect, percentiles: readonly number[], withClv: boolean) => {
+  const columns = (column: string) => percentiles.map((p) => `${dialect.sql.percentile(column, p)}::DOUBLE PRECISION AS ${column}_${Math.round(p * 10_000)}`);
+  return `SELECT ${[...columns('revenue'), ...(withClv ? columns('clv') : [])].join(', ')} FROM final_scores`;
+};
 
 export const clusterLabelsTableSql = (d: Dialect) => d.createTempTable('cluster_labels', 'raw_cluster INTEGER, cluster INTEGER, cluster_label VARCHAR');
 
@@ -181,11 +195,11 @@ export const clusterColumnsSql = (clusters: readonly NamedCluster[], quote: (val
   };
 };
 
-/** clusters.csv, from the profiles of the finished table. */
+/** clusters.csv, from the profiles of the finished table: the medians the label states facts of beside it, then size and means. */
 export const clustersCsvSql = (d: Dialect) => `
-SELECT l.cluster, l.cluster_label, p.customers,
+SELECT l.cluster, l.cluster_label, p.median_recency_days, p.median_orders, p.median_revenue, p.customers,
        ${d.sql.roundDouble('CAST(p.customers AS DOUBLE PRECISION) / (SELECT customers FROM cluster_profiles WHERE raw_cluster IS NULL)', 6)}::DOUBLE PRECISION AS share,
-       p.mean_recency_days, p.median_recency_days, p.mean_orders, p.median_orders,
-       round(p.mean_revenue, 4)::DOUBLE PRECISION AS mean_revenue, p.median_revenue, p.mean_clv, p.median_clv
+       p.mean_recency_days, p.mean_orders,
+       round(p.mean_revenue, 4)::DOUBLE PRECISION AS mean_revenue, p.mean_clv, p.median_clv
 FROM cluster_profiles p JOIN cluster_labels l USING (raw_cluster)
 ORDER BY l.cluster`;
