@@ -13,9 +13,9 @@ export function clustersSpec(clusters: NonNullable<ReportData['clusters']>): Top
   const names = sorted.map(name);
   type Metric = 'medianRecencyDays' | 'medianOrders' | 'medianRevenue' | 'medianClv';
   const metrics: { key: Metric; title: string; format: (n: number) => string }[] = [
-    { key: 'medianRecencyDays', title: 'Days since last order', format: (n) => fmt.int(n) },
-    { key: 'medianOrders', title: 'Orders', format: (n) => (Number.isInteger(n) ? String(n) : n.toFixed(1)) },
-    { key: 'medianRevenue', title: 'Revenue', format: fmt.amount },
+    { key: 'medianRecencyDays', title: 'days since last order', format: (n) => fmt.int(n) },
+    { key: 'medianOrders', title: 'orders', format: (n) => (Number.isInteger(n) ? String(n) : n.toFixed(1)) },
+    { key: 'medianRevenue', title: 'revenue', format: fmt.amount },
   ];
   if (sorted.some((c) => c.medianClv != null)) metrics.push({ key: 'medianClv', title: 'CLV', format: fmt.amount });
   const values = sorted.flatMap((c) =>
@@ -25,7 +25,7 @@ export function clustersSpec(clusters: NonNullable<ReportData['clusters']>): Top
       metric: m.key,
       value: c[m.key] ?? 0,
       valueText: c[m.key] == null ? 'n/a' : m.format(c[m.key] ?? 0),
-      tip: `Cluster ${c.cluster} (${c.label}), ${fmt.int(c.customers)} customers: median ${m.title.toLowerCase()} ${c[m.key] == null ? 'n/a' : m.format(c[m.key] ?? 0)}`,
+      tip: `Cluster ${c.cluster} (${c.label}), ${fmt.int(c.customers)} customers: median ${m.title} ${c[m.key] == null ? 'n/a' : m.format(c[m.key] ?? 0)}`,
     })),
   );
   const color = {
@@ -57,7 +57,7 @@ export function clustersSpec(clusters: NonNullable<ReportData['clusters']>): Top
       width: 120,
       height,
       transform: [{ filter: { field: 'metric', equal: m.key } }],
-      title: { text: `Median ${m.title.toLowerCase()}`, fontSize: 12, fontWeight: 600, color: '#374151', anchor: 'start', offset: 6 },
+      title: { text: `Median ${m.title}`, fontSize: 12, fontWeight: 600, color: '#374151', anchor: 'start', offset: 6 },
       encoding: {
         y: y(false),
         x: {
