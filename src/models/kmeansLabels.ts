@@ -7,21 +7,27 @@
  * are unique within a run ({@link clusterLabels}).
  */
 
+/**
+ * Where a cluster's median customer stands in the run on one measure: the
+ * share of the run's customers whose value is at least the median's
+ * (`atLeast`), and at most it (`atMost`). Ties count on both sides, so a
+ * value shared by many customers is never "top 1%".
+ */
+export interface RunShare {
+  readonly atLeast: number;
+  readonly atMost: number;
+}
+
 /** The cluster's median customer on each measure; null where the run has no such column (no CLV stage, or its fit not converged). */
 export interface ClusterFacts {
   readonly cluster: number;
   readonly medianRecencyDays: number;
   readonly medianOrders: number;
   readonly medianRevenue: number;
+  readonly revenueShare: RunShare;
   readonly medianTenureDays: number;
-  readonly medianClv: number | null;
+  readonly clvShare: RunShare | null;
   readonly medianPAlive: number | null;
-}
-
-/** The run's percentiles a share fact compares with: `top[s]` is the value at percentile 1 − s, `bottom[s]` at s, for each share s of the ladder. */
-export interface RunPercentiles {
-  readonly top: ReadonlyMap<number, number>;
-  readonly bottom: ReadonlyMap<number, number>;
 }
 
 /**
@@ -34,10 +40,11 @@ export interface RunPercentiles {
  *   or below it ("no order in 180+ days", "… in 1+ year");
  * - orders: the largest rung at or below the median ("5+ orders"), "one order"
  *   below 2, "no orders" below 1 (refunds only);
- * - revenue (and CLV): the smallest share s whose percentile 1 − s of the run
- *   the median reaches ("top 10% revenue"); below the run's median, the
- *   smallest bottom share whose percentile it does not exceed ("bottom 20%
- *   revenue", else "bottom 50% revenue");
+ * - revenue (and CLV): the smallest share s such that at most s of the run's
+ *   customers have as much as the median ("top 10% revenue"); else the
+ *   smallest bottom share s such that at most s have as little ("bottom 20%
+ *   revenue"); else (a value many customers share) the share with as much,
+ *   rounded up to a tenth ("top 70% revenue");
  * - P(alive): the largest rung at or below the median ("P(alive) 70%+"),
  *   "P(alive) under 30%" below the last;
  * - days since the first order (tenure): as days since the last order
@@ -74,16 +81,12 @@ export function ordersFact(medianOrders: number): string {
   return reached === undefined ? 'one order' : `${reached}+ orders`;
 }
 
-export function shareFact(median: number, percentiles: RunPercentiles, what: string): string {
-  for (const share of LABEL_LADDERS.topShares) {
-    const cut = percentiles.top.get(share);
-    if (cut !== undefined && median >= cut) return `top ${percent(share)} ${what}`;
-  }
-  for (const share of LABEL_LADDERS.bottomShares) {
-    const cut = percentiles.bottom.get(share);
-    if (cut !== undefined && median <= cut) return `bottom ${percent(share)} ${what}`;
-  }
-  return `bottom ${percent(LABEL_LADDERS.bottomShares.at(-1)!)} ${what}`;
+export function shareFact(share: RunShare, what: string): string {
+  const top = LABEL_LADDERS.topShares.find((s) => share.atLeast <= s);
+  if (top !== undefined) return `top ${percent(top)} ${what}`;
+  const bottom = LABEL_LADDERS.bottomShares.find((s) => share.atMost <= s);
+  if (bottom !== undefined) return `bottom ${percent(bottom)} ${what}`;
+  return `top ${percent(Math.ceil(share.atLeast * 10 - 1e-9) / 10)} ${what}`;
 }
 
 export function pAliveFact(medianPAlive: number): string {
@@ -103,11 +106,11 @@ const number = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(Math.
  * when the cluster has them, tenure, then the medians themselves), at fixed
  * places (null: not known for this cluster).
  */
-function factsOf(c: ClusterFacts, revenue: RunPercentiles, clv: RunPercentiles | null): { base: string[]; extra: (string | null)[] } {
+function factsOf(c: ClusterFacts): { base: string[]; extra: (string | null)[] } {
   return {
-    base: [recencyFact(c.medianRecencyDays), ordersFact(c.medianOrders), shareFact(c.medianRevenue, revenue, 'revenue')],
+    base: [recencyFact(c.medianRecencyDays), ordersFact(c.medianOrders), shareFact(c.revenueShare, 'revenue')],
     extra: [
-      c.medianClv !== null && clv !== null ? shareFact(c.medianClv, clv, 'CLV') : null,
+      c.clvShare !== null ? shareFact(c.clvShare, 'CLV') : null,
       c.medianPAlive !== null ? pAliveFact(c.medianPAlive) : null,
       tenureFact(c.medianTenureDays),
       `median ${number(c.medianRecencyDays)} days since last order`,
@@ -126,8 +129,8 @@ export const LABEL_SEPARATOR = ' · ';
  * (repeated until every label is unique); clusters alike in every fact get
  * their number.
  */
-export function clusterLabels(clusters: readonly ClusterFacts[], revenue: RunPercentiles, clv: RunPercentiles | null): string[] {
-  const facts = clusters.map((c) => factsOf(c, revenue, clv));
+export function clusterLabels(clusters: readonly ClusterFacts[]): string[] {
+  const facts = clusters.map(factsOf);
   const parts = facts.map((f) => [...f.base]);
   const next = clusters.map(() => 0);
   for (;;) {

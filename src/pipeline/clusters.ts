@@ -6,7 +6,7 @@ import { KMeansError } from '../models/kmeans.js';
 import { chooseK } from '../models/kmeansChoice.js';
 import { countDistinctRows, fitKMeans, type KMeansModel } from '../models/kmeansFit.js';
 import { clusterIds } from '../models/kmeansIdentity.js';
-import { clusterLabels, LABEL_LADDERS, type RunPercentiles } from '../models/kmeansLabels.js';
+import { clusterLabels, type RunShare } from '../models/kmeansLabels.js';
 import { CUSTOMERS, stack, type Layer } from '../sql/scored.js';
 import {
   clusterLabelsTableSql,
@@ -18,7 +18,7 @@ import {
   FEATURE_SCALE,
   featureSampleSql,
   clustersLayerSql,
-  runPercentilesSql,
+  runSharesSql,
   type FeatureName,
 } from '../sql/clusters.js';
 import type { RecordedCluster } from './clusterHistory.js';
@@ -125,9 +125,6 @@ const ORIGINAL: Record<FeatureName, 'recency_days' | 'orders' | 'revenue' | 'clv
   log_clv: 'clv',
 };
 
-/** The percentiles the labels' share facts compare with: 1 − s for each top share s, s for each bottom share. */
-const LABEL_PERCENTILES = [...new Set([...LABEL_LADDERS.topShares.map((s) => Math.round((1 - s) * 10_000) / 10_000), ...LABEL_LADDERS.bottomShares])].sort((a, b) => a - b);
-
 /**
  * From the finished table (final_scores, with each customer's raw_cluster):
  * the clusters numbered — matched to the previous run's (`previous`) where
@@ -174,27 +171,29 @@ export async function describeClusters(
   const ids = previous ? clusterIds(current, before, previous.clusters.map((c) => c.cluster), common.length) : byRevenue.map((_, i) => i + 1);
   const order = byRevenue.map((p, i) => ({ ...p, cluster: ids[i]! })).sort((a, b) => a.cluster - b.cluster);
 
-  const cuts = await engine.one<Record<string, number | null>>(runPercentilesSql(engine.dialect, LABEL_PERCENTILES, clvColumn));
-  const percentiles = (column: string): RunPercentiles | null => {
-    const at = (p: number) => cuts?.[`${column}_${Math.round(p * 10_000)}`] ?? null;
-    if (at(0.5) === null) return null;
-    return {
-      top: new Map(LABEL_LADDERS.topShares.map((s) => [s, at(Math.round((1 - s) * 10_000) / 10_000)!])),
-      bottom: new Map(LABEL_LADDERS.bottomShares.map((s) => [s, at(s)!])),
-    };
-  };
+  // Where each cluster's median customer stands in the whole base, for the labels' share facts.
+  const withClvShares = clvColumn && order.every((row) => row.median_clv !== null);
+  const medians: Record<string, number> = {};
+  order.forEach((row, i) => {
+    medians[`revenue${i}`] = row.median_revenue;
+    if (withClvShares) medians[`clv${i}`] = row.median_clv!;
+  });
+  const counts = (await engine.one<Record<string, number>>(runSharesSql(order.length, withClvShares), medians))!;
+  const share = (column: string, i: number, of: number): RunShare => ({
+    atLeast: Number(counts[`${column}${i}_at_least`]) / of,
+    atMost: Number(counts[`${column}${i}_at_most`]) / of,
+  });
   const labels = clusterLabels(
-    order.map((row) => ({
+    order.map((row, i) => ({
       cluster: row.cluster,
       medianRecencyDays: row.median_recency_days,
       medianOrders: row.median_orders,
       medianRevenue: row.median_revenue,
+      revenueShare: share('revenue', i, Number(counts.customers)),
       medianTenureDays: row.median_tenure_days,
-      medianClv: row.median_clv,
+      clvShare: withClvShares && Number(counts.clv_customers) > 0 ? share('clv', i, Number(counts.clv_customers)) : null,
       medianPAlive: row.median_p_alive,
     })),
-    percentiles('revenue')!,
-    clvColumn ? percentiles('clv') : null,
   );
   await runStatements(engine, clusterLabelsTableSql(engine.dialect));
   await engine.run(

@@ -163,13 +163,21 @@ SELECT raw_cluster, customers, mean_revenue::DOUBLE PRECISION AS mean_revenue, m
 FROM cluster_profiles ORDER BY raw_cluster NULLS FIRST`;
 
 /**
- * The run's percentiles the labels' share facts compare with (kmeansLabels.ts):
- * `revenue_<p>` (and `clv_<p>` when the run has CLV) for each percentile p, in
- * ten-thousandths (9000 = the 90th percentile), of the whole base.
+ * Where each cluster's median customer stands in the run (kmeansLabels.ts
+ * RunShare): of the whole base, how many customers have at least and at most
+ * the median revenue `$revenue<i>` of cluster i (`revenue<i>_at_least`,
+ * `revenue<i>_at_most`, out of `customers`), and the same for clv (`$clv<i>`,
+ * out of `clv_customers`, those with a clv) when the run has CLV.
  */
-export const runPercentilesSql = (dialect: Dialect, percentiles: readonly number[], withClv: boolean) => {
-  const columns = (column: string) => percentiles.map((p) => `${dialect.sql.percentile(column, p)}::DOUBLE PRECISION AS ${column}_${Math.round(p * 10_000)}`);
-  return `SELECT ${[...columns('revenue'), ...(withClv ? columns('clv') : [])].join(', ')} FROM final_scores`;
+export const runSharesSql = (clusters: number, withClv: boolean) => {
+  const counts = (column: string) =>
+    Array.from({ length: clusters }, (_, i) => [
+      `count(*) FILTER (WHERE ${column} >= $${column}${i}::DOUBLE PRECISION)::BIGINT AS ${column}${i}_at_least`,
+      `count(*) FILTER (WHERE ${column} <= $${column}${i}::DOUBLE PRECISION)::BIGINT AS ${column}${i}_at_most`,
+    ]).flat();
+  return `SELECT count(*)::BIGINT AS customers, ${withClv ? 'count(clv)::BIGINT' : '0::BIGINT'} AS clv_customers,
+       ${[...counts('revenue'), ...(withClv ? counts('clv') : [])].join(',\n       ')}
+FROM final_scores`;
 };
 
 export const clusterLabelsTableSql = (d: Dialect) => d.createTempTable('cluster_labels', 'raw_cluster INTEGER, cluster INTEGER, cluster_label VARCHAR');

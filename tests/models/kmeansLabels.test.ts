@@ -1,31 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { clusterLabels, ordersFact, pAliveFact, recencyFact, shareFact, tenureFact, type ClusterFacts, type RunPercentiles } from '../../src/models/kmeansLabels.js';
+import { clusterLabels, ordersFact, pAliveFact, recencyFact, shareFact, tenureFact, type ClusterFacts, type RunShare } from '../../src/models/kmeansLabels.js';
 
-/** A run whose revenue percentiles are round numbers: P99 1000, P95 500, P90 300, P80 200, P50 100, P20 40. */
-const REVENUE: RunPercentiles = {
-  top: new Map([
-    [0.01, 1000],
-    [0.05, 500],
-    [0.1, 300],
-    [0.2, 200],
-    [0.5, 100],
-  ]),
-  bottom: new Map([
-    [0.2, 40],
-    [0.5, 100],
-  ]),
-};
-
+/** A cluster whose median customer's revenue is reached by 8% of the run and exceeds that of 90%. */
 const facts = (cluster: number, over: Partial<ClusterFacts> = {}): ClusterFacts => ({
   cluster,
   medianRecencyDays: 20,
   medianOrders: 5,
   medianRevenue: 350,
+  revenueShare: { atLeast: 0.08, atMost: 0.93 },
   medianTenureDays: 400,
-  medianClv: null,
+  clvShare: null,
   medianPAlive: null,
   ...over,
 });
+const share = (atLeast: number, atMost: number): RunShare => ({ atLeast, atMost });
 
 describe('label facts, each from its ladder', () => {
   it('days since the last order: within the smallest rung up to 90 days, then the largest rung reached', () => {
@@ -47,15 +35,17 @@ describe('label facts, each from its ladder', () => {
     ]);
   });
 
-  it('revenue: the smallest top share whose percentile the median reaches, else the bottom share it stays within', () => {
-    expect(shareFact(1000, REVENUE, 'revenue')).toBe('top 1% revenue');
-    expect(shareFact(999, REVENUE, 'revenue')).toBe('top 5% revenue');
-    expect(shareFact(300, REVENUE, 'revenue')).toBe('top 10% revenue');
-    expect(shareFact(250, REVENUE, 'revenue')).toBe('top 20% revenue');
-    expect(shareFact(100, REVENUE, 'revenue')).toBe('top 50% revenue');
-    expect(shareFact(99, REVENUE, 'revenue')).toBe('bottom 50% revenue');
-    expect(shareFact(40, REVENUE, 'revenue')).toBe('bottom 20% revenue');
-    expect(shareFact(0, REVENUE, 'CLV')).toBe('bottom 20% CLV');
+  it('revenue: the smallest top share that has as much as the median, else the smallest bottom share that has as little', () => {
+    expect(shareFact(share(0.01, 1), 'revenue')).toBe('top 1% revenue');
+    expect(shareFact(share(0.0101, 0.99), 'revenue')).toBe('top 5% revenue');
+    expect(shareFact(share(0.1, 0.91), 'revenue')).toBe('top 10% revenue');
+    expect(shareFact(share(0.2, 0.8), 'revenue')).toBe('top 20% revenue');
+    expect(shareFact(share(0.5, 0.51), 'revenue')).toBe('top 50% revenue');
+    expect(shareFact(share(0.51, 0.5), 'revenue')).toBe('bottom 50% revenue');
+    expect(shareFact(share(0.9, 0.2), 'CLV')).toBe('bottom 20% CLV');
+    // A value most customers share (a one-time buyers' price): neither side holds; the share with as much, to the tenth above.
+    expect(shareFact(share(0.62, 0.75), 'revenue')).toBe('top 70% revenue');
+    expect(shareFact(share(0.7, 0.75), 'revenue')).toBe('top 70% revenue');
   });
 
   it('P(alive) and tenure', () => {
@@ -69,16 +59,14 @@ describe('label facts, each from its ladder', () => {
 
 describe('clusterLabels', () => {
   it('states recency, orders and revenue when those tell the clusters apart', () => {
-    const labels = clusterLabels([facts(1), facts(2, { medianRecencyDays: 400, medianOrders: 1, medianRevenue: 30 })], REVENUE, null);
+    const labels = clusterLabels([facts(1), facts(2, { medianRecencyDays: 400, medianOrders: 1, revenueShare: share(0.95, 0.15) })]);
     expect(labels).toEqual(['bought in the last 30 days · 5+ orders · top 10% revenue', 'no order in 1+ year · one order · bottom 20% revenue']);
   });
 
   it('adds, only to clusters that would read the same, the next fact that tells them apart', () => {
     // 1 and 2 share recency, orders and revenue rungs; their tenure differs. 3 stands apart.
     const labels = clusterLabels(
-      [facts(1, { medianTenureDays: 60 }), facts(2, { medianRecencyDays: 25, medianTenureDays: 800 }), facts(3, { medianRevenue: 60 })],
-      REVENUE,
-      null,
+      [facts(1, { medianTenureDays: 60 }), facts(2, { medianRecencyDays: 25, medianTenureDays: 800 }), facts(3, { revenueShare: share(0.7, 0.35) })],
     );
     expect(labels).toEqual([
       'bought in the last 30 days · 5+ orders · top 10% revenue · first order in the last 90 days',
@@ -88,21 +76,20 @@ describe('clusterLabels', () => {
   });
 
   it('skips facts alike within the clashing clusters: CLV and P(alive) first, then tenure, then the medians themselves', () => {
-    const clv: RunPercentiles = { top: new Map([[0.01, 90], [0.05, 80], [0.1, 70], [0.2, 60], [0.5, 50]]), bottom: new Map([[0.2, 10], [0.5, 50]]) };
     // Same CLV rung (top 10%), P(alive) rungs differ.
-    expect(clusterLabels([facts(1, { medianClv: 75, medianPAlive: 0.95 }), facts(2, { medianClv: 71, medianPAlive: 0.6 })], REVENUE, clv)).toEqual([
+    expect(clusterLabels([facts(1, { clvShare: share(0.06, 0.95), medianPAlive: 0.95 }), facts(2, { clvShare: share(0.09, 0.92), medianPAlive: 0.6 })])).toEqual([
       'bought in the last 30 days · 5+ orders · top 10% revenue · P(alive) 90%+',
       'bought in the last 30 days · 5+ orders · top 10% revenue · P(alive) 50%+',
     ]);
     // Alike on every rung: the medians, days since the last order first.
-    expect(clusterLabels([facts(1, { medianRecencyDays: 12 }), facts(2, { medianRecencyDays: 21 })], REVENUE, null)).toEqual([
+    expect(clusterLabels([facts(1, { medianRecencyDays: 12 }), facts(2, { medianRecencyDays: 21 })])).toEqual([
       'bought in the last 30 days · 5+ orders · top 10% revenue · median 12 days since last order',
       'bought in the last 30 days · 5+ orders · top 10% revenue · median 21 days since last order',
     ]);
   });
 
   it('gives clusters alike in every fact their number, and keeps three-way clashes apart', () => {
-    const labels = clusterLabels([facts(4), facts(7), facts(9, { medianOrders: 6 })], REVENUE, null);
+    const labels = clusterLabels([facts(4), facts(7), facts(9, { medianOrders: 6 })]);
     expect(labels).toEqual([
       'bought in the last 30 days · 5+ orders · top 10% revenue · median 5 orders · cluster 4',
       'bought in the last 30 days · 5+ orders · top 10% revenue · median 5 orders · cluster 7',
