@@ -137,4 +137,18 @@ describeEachEngine('k-means cluster identity across runs', import.meta.url, (und
     expect(clusterOfGroup(second.customers)).toEqual({ A: 2, B: 1, C: 3 });
     expect(second.summary.clusters.previousRun).toBe(first.summary.run.id);
   });
+
+  it('crm migration --by cluster lists the clusters in number order, 2 before 10', { timeout: 120_000 }, async () => {
+    // Eleven groups of two alike customers: group g has g + 1 orders of 10 from 2024-01-01, so k = 11 finds them exactly.
+    const rows = Array.from({ length: 11 }, (_, g) => [0, 1].flatMap((i) => days(`G${g}-${i}`, '2024-01-01', g + 1, 10))).flat();
+    const input = path.join(dir, 'eleven.csv');
+    await writeFile(input, ['customer_id,order_date,amount', ...rows, ''].join('\n'));
+    const history = historyFlags('eleven');
+    for (const out of ['eleven1', 'eleven2']) await score(input, '2024-03-31', history, out, 11);
+    const printed = (await crm(['migration', ...history, '--by', 'cluster'])).stdout.split('\n');
+    const header = printed.find((line) => line.startsWith('from'))!.split(/\s{2,}/);
+    expect(header).toEqual(['from \\ to', ...Array.from({ length: 11 }, (_, i) => String(i + 1)), 'total']);
+    const rowNames = printed.filter((line) => /^\d+\s/.test(line)).map((line) => line.split(/\s+/)[0]);
+    expect(rowNames).toEqual(Array.from({ length: 11 }, (_, i) => String(i + 1)));
+  });
 });
