@@ -159,42 +159,9 @@ export async function describeClusters(
     .filter((p) => p.raw_cluster !== null)
     .sort((a, b) => b.mean_revenue - a.mean_revenue || a.raw_cluster! - b.raw_cluster!)
     .map((p) => ({ ...p, raw_cluster: p.raw_cluster! }));
-
-  // Numbers: matched to the previous run's centroids in this run's z-scored feature space (README "Cluster identity").
-  const z = (f: FeatureName, original: number) => {
-    const std = scaling[`std_${f}`]!;
-    return std > 0 ? (Math.log1p(Math.max(original, 0)) * FEATURE_SCALE - scaling[`mean_${f}`]!) / std : 0;
-  };
-  const common = previous ? features.filter((f) => previous.clusters.every((c) => c[ORIGINAL[f]] != null)) : [];
-  const current = Float64Array.from(byRevenue.flatMap((p) => common.map((f) => model.centroids[p.raw_cluster * d + features.indexOf(f)]!)));
-  const before = Float64Array.from((previous?.clusters ?? []).flatMap((c) => common.map((f) => z(f, c[ORIGINAL[f]]!))));
-  const ids = previous ? clusterIds(current, before, previous.clusters.map((c) => c.cluster), common.length) : byRevenue.map((_, i) => i + 1);
+  const ids = clusterNumbers(fitted, byRevenue.map((p) => p.raw_cluster), previous);
   const order = byRevenue.map((p, i) => ({ ...p, cluster: ids[i]! })).sort((a, b) => a.cluster - b.cluster);
-
-  // Where each cluster's median customer stands in the whole base, for the labels' share facts.
-  const withClvShares = clvColumn && order.every((row) => row.median_clv !== null);
-  const medians: Record<string, number> = {};
-  order.forEach((row, i) => {
-    medians[`revenue${i}`] = row.median_revenue;
-    if (withClvShares) medians[`clv${i}`] = row.median_clv!;
-  });
-  const counts = (await engine.one<Record<string, number>>(runSharesSql(order.length, withClvShares), medians))!;
-  const share = (column: string, i: number, of: number): RunShare => ({
-    atLeast: Number(counts[`${column}${i}_at_least`]) / of,
-    atMost: Number(counts[`${column}${i}_at_most`]) / of,
-  });
-  const labels = clusterLabels(
-    order.map((row, i) => ({
-      cluster: row.cluster,
-      medianRecencyDays: row.median_recency_days,
-      medianOrders: row.median_orders,
-      medianRevenue: row.median_revenue,
-      revenueShare: share('revenue', i, Number(counts.customers)),
-      medianTenureDays: row.median_tenure_days,
-      clvShare: withClvShares && Number(counts.clv_customers) > 0 ? share('clv', i, Number(counts.clv_customers)) : null,
-      medianPAlive: row.median_p_alive,
-    })),
-  );
+  const labels = await labelClusters(engine, order, clvColumn);
   await runStatements(engine, clusterLabelsTableSql(engine.dialect));
   await engine.run(
     `INSERT INTO cluster_labels VALUES ${order.map(() => '(?, ?, ?)').join(', ')}`,
@@ -233,4 +200,63 @@ export async function describeClusters(
     centroids,
   };
   return { result, columns: clusterColumnsSql(named, engine.dialect.quoteString), recorded: centroids.map((c) => ({ ...c, clv: c.clv ?? null })) };
+}
+
+/**
+ * The numbers of the raw clusters `rawOrder` (given by descending mean
+ * revenue): 1..k in that order on a first run; else those of the previous
+ * run's clusters they match (models/kmeansIdentity.ts), compared in this
+ * run's z-scored log features, on the features both runs have (README "k-means clusters").
+ */
+function clusterNumbers(fitted: FittedClusters, rawOrder: readonly number[], previous: { clusters: readonly RecordedCluster[] } | null): number[] {
+  if (!previous) return rawOrder.map((_, i) => i + 1);
+  const { features, model, scaling } = fitted;
+  const d = features.length;
+  const z = (f: FeatureName, original: number) => {
+    const std = scaling[`std_${f}`]!;
+    return std > 0 ? (Math.log1p(Math.max(original, 0)) * FEATURE_SCALE - scaling[`mean_${f}`]!) / std : 0;
+  };
+  const common = features.filter((f) => previous.clusters.every((c) => c[ORIGINAL[f]] != null));
+  const current = Float64Array.from(rawOrder.flatMap((raw) => common.map((f) => model.centroids[raw * d + features.indexOf(f)]!)));
+  const before = Float64Array.from(previous.clusters.flatMap((c) => common.map((f) => z(f, c[ORIGINAL[f]]!))));
+  return clusterIds(current, before, previous.clusters.map((c) => c.cluster), common.length);
+}
+
+/** The clusters' labels (models/kmeansLabels.ts), from their median customers and where those stand in the whole base. */
+async function labelClusters(
+  engine: Engine,
+  clusters: readonly {
+    cluster: number;
+    median_recency_days: number;
+    median_orders: number;
+    median_revenue: number;
+    median_tenure_days: number;
+    median_clv: number | null;
+    median_p_alive: number | null;
+  }[],
+  clvColumn: boolean,
+): Promise<string[]> {
+  const withClvShares = clvColumn && clusters.every((row) => row.median_clv !== null);
+  const medians: Record<string, number> = {};
+  clusters.forEach((row, i) => {
+    medians[`revenue${i}`] = row.median_revenue;
+    if (withClvShares) medians[`clv${i}`] = row.median_clv!;
+  });
+  const counts = (await engine.one<Record<string, number>>(runSharesSql(clusters.length, withClvShares), medians))!;
+  const share = (column: string, i: number, of: number): RunShare => ({
+    atLeast: Number(counts[`${column}${i}_at_least`]) / of,
+    atMost: Number(counts[`${column}${i}_at_most`]) / of,
+  });
+  return clusterLabels(
+    clusters.map((row, i) => ({
+      cluster: row.cluster,
+      medianRecencyDays: row.median_recency_days,
+      medianOrders: row.median_orders,
+      medianRevenue: row.median_revenue,
+      revenueShare: share('revenue', i, Number(counts.customers)),
+      medianTenureDays: row.median_tenure_days,
+      clvShare: withClvShares && Number(counts.clv_customers) > 0 ? share('clv', i, Number(counts.clv_customers)) : null,
+      medianPAlive: row.median_p_alive,
+    })),
+  );
 }

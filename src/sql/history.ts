@@ -92,8 +92,7 @@ CREATE TABLE IF NOT EXISTS ${h}.run_clusters (
   recency_days ${d.sql.double} NOT NULL,
   orders ${d.sql.double} NOT NULL,
   revenue ${d.sql.double} NOT NULL,
-  clv ${d.sql.double},
-  PRIMARY KEY (run_id, cluster)
+  clv ${d.sql.double}
 )`;
 
 /** The history's relations in the order they are made, each made when missing. */
