@@ -3,7 +3,7 @@
 // customers by default), through the compiled job in dist/: the job is run
 // --repeat times (no history, CSV out to a scratch folder) and the median
 // (and min/max) of each stage's time in summary.json's timings printed.
-// The issue's target: the k-means stage (`segment`) < 1 s on 1M customers on a 2-core machine.
+// The issue's target: the k-means stage (`clusters`) < 1 s on 1M customers on a 2-core machine.
 //
 //   npm run build                                # dist/ must be current
 //   node benchmarks/generate.mjs                  # once: benchmarks/data/transactions.{csv,parquet}
@@ -60,10 +60,10 @@ try {
   process.stdout.write(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores\n`);
   process.stdout.write(`input ${file}: ${last.rows.read} rows, ${last.customers} customers, as of ${last.run.asOf}; DuckDB threads ${config.threads ?? 'all'}; node ${process.version}\n`);
   for (const stage of Object.keys(last.timings)) process.stdout.write(line(stage, summaries.map((s) => s.timings[stage])));
-  const segments = last.segments;
-  if (segments) {
+  const clusters = last.clusters;
+  if (clusters) {
     process.stdout.write(
-      `k-means: k ${segments.k} (${segments.kChosen}), sample ${segments.sampleSize}, restarts ${config.kmeans.restarts}, seed ${segments.seed}, inertia ${segments.inertia.toFixed(3)}, cluster sizes ${segments.centroids.map((c) => c.customers).join('/')}\n`,
+      `k-means: k ${clusters.k} (${clusters.kChosen}), sample ${clusters.sampleSize}, restarts ${config.kmeans.restarts}, seed ${clusters.seed}, inertia ${clusters.inertia.toFixed(3)}, cluster sizes ${clusters.centroids.map((c) => c.customers).join('/')}\n`,
     );
   }
 } finally {

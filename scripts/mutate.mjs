@@ -61,7 +61,7 @@ const p = (...names) => names.map((name) => `tests/pipeline/${name}.test.ts`);
 const SQL_TESTS = {
   lifecycle: p('lifecycle'),
   rfm: p('rfm', 'rfmTables', 'segmentMap'),
-  segment: p('clusters', 'clusters.history'),
+  clusters: p('clusters', 'clusters.history'),
   sums: p('rfmTables', 'clusters'),
   scored: p('score', 'rfm', 'clusters'),
   labels: p('history', 'rfm'),

@@ -44,12 +44,12 @@ later run, "(gone)" customers only in the earlier one.`);
   return command;
 }
 
-/** Canonical order where there is one (segments best → worst, the lifecycle funnel), else by name; "(new)"/"(gone)" last. */
+/** Canonical order where there is one (segments best → worst, the lifecycle funnel), else by name, numbers as numbers (cluster 2 before 10); "(new)"/"(gone)" last. */
 function renderMatrix(cells: readonly MigrationCell[], by: MigrationDimension): string {
   const canonical: readonly string[] = by === 'segment' ? SEGMENT_NAMES : by === 'stage' ? LIFECYCLE_STAGES : [];
   const rank = (v: string) => (v === '(new)' || v === '(gone)' ? 2 : canonical.includes(v) ? 0 : 1);
   const position = (v: string) => canonical.indexOf(v);
-  const order = (values: string[]) => [...new Set(values)].sort((a, b) => rank(a) - rank(b) || position(a) - position(b) || a.localeCompare(b));
+  const order = (values: string[]) => [...new Set(values)].sort((a, b) => rank(a) - rank(b) || position(a) - position(b) || a.localeCompare(b, 'en', { numeric: true }));
   const rows = order(cells.map((c) => c.from));
   const columns = order(cells.map((c) => c.to));
   const count = new Map(cells.map((c) => [`${c.from}\u0000${c.to}`, c.customers]));

@@ -11,13 +11,14 @@ import { shownEngineSpec } from '../engine/openEngine.js';
 import { refuseFutureDay } from './runDay.js';
 import { excelSafeSql, EXTENSION, type TableFormat } from '../io/writers.js';
 import { DECILES_SQL, rfmLayerSql, segmentsSql } from '../sql/rfm.js';
-import { clustersCsvSql } from '../sql/segment.js';
+import { clustersCsvSql } from '../sql/clusters.js';
 import { assembleScoredSql, DROP_SCORING_INPUTS_SQL, finalWithoutHistorySql, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../sql/scored.js';
 import type { ClvResult, StartedClv } from '../pipeline/clv.js';
 import { newRunId, type Effects, type Logger } from '../pipeline/effects.js';
 import { runStatements } from '../engine/tables.js';
 import { computeFeatures, dropOccasions, resolveAsOf } from '../pipeline/features.js';
 import { addHistoryColumns, detachHistory, nextRunId, recordRun } from '../pipeline/history.js';
+import { previousClusters, type RecordedCluster } from '../pipeline/clusterHistory.js';
 import { forgetRun, markPublished, openHistory, recoverBeforeRun, type HistoryTarget } from '../pipeline/publish.js';
 import { EMBEDDED_CAPABILITIES, sortedOnRead } from '../engine/dialect.js';
 import { assignLifecycle, stageCounts, type LifecycleResult } from '../pipeline/lifecycle.js';
@@ -35,8 +36,10 @@ export interface ScoreSummary {
   rfm: RfmResult;
   clv: ClvResult | null;
   lifecycle: LifecycleResult | null;
-  /** The k-means clusters (the key summary.json has always given them). */
-  segments: ClustersResult | null;
+  /** The k-means clusters stage. */
+  clusters: ClustersResult | null;
+  /** The k-means clusters' number and centroids under the name summary.json gave them before (README: a documented alias for scripts that read it). */
+  segments: Pick<ClustersResult, 'k' | 'centroids'> | null;
   timings: Record<string, number>;
 }
 
@@ -94,6 +97,8 @@ interface WrittenOutputs {
   names: string[];
   clusters: ClustersResult | null;
   clusterColumns: { output: AfterScoring; history: AfterScoring };
+  /** What the history records of the clusters, for the next run to keep their numbers. */
+  recordedClusters: RecordedCluster[];
 }
 
 /**
@@ -175,7 +180,8 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
       rfm: { method: scored.rfm.method, thresholds, cutPoints: scored.rfm.cutPoints },
       clv: scored.clv,
       lifecycle,
-      segments: written.clusters,
+      clusters: written.clusters,
+      segments: written.clusters && { k: written.clusters.k, centroids: written.clusters.centroids },
       timings,
     };
     const { settled, prunedRuns } = await recordAndPublish(run, out, summary, written, {
@@ -254,8 +260,7 @@ async function scoreCustomers(
   const lifecycleStage = config.lifecycle.enabled ? await timed('lifecycle', () => assignLifecycle(engine, config.lifecycle)) : null;
   const fitClusters = async () => {
     const { clusterCustomers } = await modules.clusters!;
-    // Timed as 'segment', the stage's name in summary.json's timings and the logs.
-    return timed('segment', () => clusterCustomers(engine, config.kmeans, clvLayer));
+    return timed('clusters', () => clusterCustomers(engine, config.kmeans, clvLayer));
   };
   let clusterStage = modules.clusters && !config.kmeans.useClv ? await fitClusters() : null;
   if (clvStage) {
@@ -275,7 +280,7 @@ async function scoreCustomers(
     clusterStage ??= await fitClusters();
     fittedClusters = clusterStage.fitted;
     layers.push(clusterStage.layer);
-    stages.add('segment');
+    stages.add('clusters');
   }
   layers.push(rfmLayerSql(engine.dialect, config.rfm.method));
   return { stages, layers, rfm, clv, withClv: clvLayer !== null, lifecycle, fittedClusters };
@@ -316,9 +321,12 @@ async function writeOutputs(
   await engine.keepRowOrder();
   let clusters: ClustersResult | null = null;
   let clusterColumns: WrittenOutputs['clusterColumns'] = { output: {}, history: {} };
+  let recordedClusters: RecordedCluster[] = [];
   if (fittedClusters) {
     const { describeClusters } = await options.describeClusters!;
-    ({ result: clusters, columns: clusterColumns } = await describeClusters(engine, fittedClusters, config.kmeans, stages.has('clv')));
+    // Numbered as the previous recorded run's clusters they match.
+    const previous = history && runId !== null ? await previousClusters(engine, history, runId) : null;
+    ({ result: clusters, columns: clusterColumns, recorded: recordedClusters } = await describeClusters(engine, fittedClusters, config.kmeans, stages.has('clv'), previous));
   }
   const select = (format: TableFormat) =>
     `SELECT ${outputColumnsSql(outputColumns, engine.dialect.quoteIdentifier, clusterColumns.output, format === 'csv' && config.excelSafe ? excelSafeSql(engine.dialect) : undefined)} FROM final_scores${sortedOnRead(engine.dialect, 'customer_id')}`;
@@ -339,7 +347,7 @@ async function writeOutputs(
     await engine.writeQuery(clustersCsvSql(engine.dialect), 'csv', out.staged('clusters.csv'));
     names.push('clusters.csv');
   }
-  return { history, runId, knownLabels, scoredColumns, names, clusters, clusterColumns };
+  return { history, runId, knownLabels, scoredColumns, names, clusters, clusterColumns, recordedClusters };
 }
 
 /**
@@ -386,6 +394,7 @@ async function recordAndPublish(
           { outDir: history.folder === null ? path.resolve(config.out) : path.relative(history.folder, path.resolve(config.out)), staging: out.staging, keepRuns },
           written.knownLabels,
           written.clusterColumns.history,
+          written.recordedClusters,
         );
         // The run's rows go from the log into the database file now, before the files move: a full disk fails the run here.
         testPoint('history-checkpoint');

@@ -2,7 +2,11 @@ import type { ScoreConfig } from '../config/schema.js';
 import { runStatements } from '../engine/tables.js';
 import type { Engine, QueryEngine } from '../engine/Engine.js';
 import { UsageError } from '../errors.js';
-import { chooseK, clusterLabel, countDistinctRows, fitKMeans, KMeansError, type KMeansModel } from '../models/kmeans.js';
+import { KMeansError } from '../models/kmeans.js';
+import { chooseK } from '../models/kmeansChoice.js';
+import { countDistinctRows, fitKMeans, type KMeansModel } from '../models/kmeansFit.js';
+import { clusterIds } from '../models/kmeansIdentity.js';
+import { clusterLabels, type RunShare } from '../models/kmeansLabels.js';
 import { CUSTOMERS, stack, type Layer } from '../sql/scored.js';
 import {
   clusterLabelsTableSql,
@@ -13,9 +17,11 @@ import {
   FEATURE_NAMES,
   FEATURE_SCALE,
   featureSampleSql,
-  segmentLayerSql,
+  clustersLayerSql,
+  runSharesSql,
   type FeatureName,
-} from '../sql/segment.js';
+} from '../sql/clusters.js';
+import type { RecordedCluster } from './clusterHistory.js';
 import { labelIds } from './labels.js';
 
 export interface ClustersResult {
@@ -27,12 +33,16 @@ export interface ClustersResult {
   inertia: number;
   iterations: number;
   seed: number;
-  /** Centroids in original units (days, orders, revenue, clv), cluster 1 first. */
+  /** The run whose clusters this run's were matched to, keeping their numbers (null: none, numbered by descending mean revenue). */
+  previousRun: number | null;
+  /** Clusters with no counterpart in that run (k grew), numbered after its clusters. */
+  newClusters: number[];
+  /** Centroids in original units (days, orders, revenue, clv), by cluster number. */
   centroids: { cluster: number; label: string; customers: number; recency_days: number; orders: number; revenue: number; clv?: number }[];
 }
 
 /**
- * The k-means clusters stage (DESIGN §3, src/sql/segment.ts): one pass over
+ * The k-means clusters stage (DESIGN §3, src/sql/clusters.ts): one pass over
  * the customers, the fit on a seeded sample, and the layer that gives every
  * customer its raw cluster; {@link describeClusters} numbers and names the
  * clusters once the customers are scored.
@@ -93,7 +103,7 @@ export async function clusterCustomers(
   for (let i = 0; i < k; i++) for (let j = 0; j < d; j++) modelParams[`c${i}_${features[j]}`] = model.centroids[i * d + j]!;
   await runStatements(engine, clusterModelSql(engine.dialect, features, k), modelParams);
 
-  return { fitted: { features, k, model, scaling, silhouette, sampleSize: n, withClv }, layer: segmentLayerSql(features, k) };
+  return { fitted: { features, k, model, scaling, silhouette, sampleSize: n, withClv }, layer: clustersLayerSql(features, k) };
 }
 
 /** What the fit leaves for {@link describeClusters}, once the customers are scored. */
@@ -107,20 +117,30 @@ export interface FittedClusters {
   withClv: boolean;
 }
 
+/** A feature's column in original units. */
+const ORIGINAL: Record<FeatureName, 'recency_days' | 'orders' | 'revenue' | 'clv'> = {
+  log_recency_days: 'recency_days',
+  log_orders: 'orders',
+  log_revenue: 'revenue',
+  log_clv: 'clv',
+};
+
 /**
  * From the finished table (final_scores, with each customer's raw_cluster):
- * the clusters numbered by descending mean revenue (ties by raw index) and
- * named from their median customer against the whole base; table
- * cluster_labels and the profiles for clusters.csv; the stage's summary; and
- * the output columns cluster and cluster_label as expressions of raw_cluster.
- * `clvColumn`: final_scores has clv (the CLV stage ran), for clusters.csv.
+ * the clusters numbered — matched to the previous run's (`previous`) where
+ * there is one, else by descending mean revenue (ties by raw index) — and
+ * labelled with facts of their median customer; table cluster_labels and the
+ * profiles for clusters.csv; the stage's summary; what the history records of
+ * them; and the output columns cluster and cluster_label as expressions of
+ * raw_cluster. `clvColumn`: final_scores has clv (the CLV stage ran).
  */
 export async function describeClusters(
   engine: Engine,
   fitted: FittedClusters,
   options: ScoreConfig['kmeans'],
   clvColumn: boolean,
-): Promise<{ result: ClustersResult; columns: ReturnType<typeof clusterColumnsSql> }> {
+  previous: { runId: number; clusters: readonly RecordedCluster[] } | null = null,
+): Promise<{ result: ClustersResult; columns: ReturnType<typeof clusterColumnsSql>; recorded: RecordedCluster[] }> {
   const { features, k, model, scaling, withClv } = fitted;
   const d = features.length;
   await runStatements(engine, clusterProfilesSql(engine.dialect, clvColumn));
@@ -131,35 +151,29 @@ export async function describeClusters(
     median_recency_days: number;
     median_orders: number;
     median_revenue: number;
+    median_tenure_days: number;
+    median_clv: number | null;
+    median_p_alive: number | null;
   }>(CLUSTER_PROFILES_ROWS_SQL);
-  const population = profiles.find((p) => p.raw_cluster === null)!;
-  const order = profiles
+  const byRevenue = profiles
     .filter((p) => p.raw_cluster !== null)
     .sort((a, b) => b.mean_revenue - a.mean_revenue || a.raw_cluster! - b.raw_cluster!)
-    .map((p, i) => ({ ...p, raw_cluster: p.raw_cluster!, cluster: i + 1 }));
-  const labels = distinctLabels(
-    order.map((row) => ({
-      cluster: row.cluster,
-      label: clusterLabel(
-        { recencyDays: row.median_recency_days, orders: row.median_orders, revenue: row.median_revenue },
-        { recencyDays: population.median_recency_days, orders: population.median_orders, revenue: population.median_revenue },
-      ),
-      detail: `median ${Math.round(row.median_recency_days)} days since last order, ${Math.round(row.median_orders)} orders, ${Math.round(row.median_revenue)} revenue`,
-    })),
-  );
+    .map((p) => ({ ...p, raw_cluster: p.raw_cluster! }));
+  const ids = clusterNumbers(fitted, byRevenue.map((p) => p.raw_cluster), previous);
+  const order = byRevenue.map((p, i) => ({ ...p, cluster: ids[i]! })).sort((a, b) => a.cluster - b.cluster);
+  const labels = await labelClusters(engine, order, clvColumn);
   await runStatements(engine, clusterLabelsTableSql(engine.dialect));
   await engine.run(
     `INSERT INTO cluster_labels VALUES ${order.map(() => '(?, ?, ?)').join(', ')}`,
     order.flatMap((row, i) => [row.raw_cluster, row.cluster, labels[i]!]),
   );
-  const ids = await labelIds(engine, labels);
-  const named = order.map((row, i) => ({ rawCluster: row.raw_cluster, cluster: row.cluster, label: labels[i]!, labelId: ids.get(labels[i]!)! }));
+  const labelIdOf = await labelIds(engine, labels);
+  const named = order.map((row, i) => ({ rawCluster: row.raw_cluster, cluster: row.cluster, label: labels[i]!, labelId: labelIdOf.get(labels[i]!)! }));
 
   const centroids = order.map((row, i) => {
-    const at = (f: string) => {
-      const j = features.indexOf(f as FeatureName);
-      const z = model.centroids[row.raw_cluster * d + j]!;
-      return Math.expm1((z * scaling[`std_${f}`]! + scaling[`mean_${f}`]!) / FEATURE_SCALE);
+    const at = (f: FeatureName) => {
+      const zValue = model.centroids[row.raw_cluster * d + features.indexOf(f)]!;
+      return Math.expm1((zValue * scaling[`std_${f}`]! + scaling[`mean_${f}`]!) / FEATURE_SCALE);
     };
     return {
       cluster: row.cluster,
@@ -171,6 +185,7 @@ export async function describeClusters(
       ...(withClv ? { clv: at('log_clv') } : {}),
     };
   });
+  const previousIds = new Set(previous?.clusters.map((c) => c.cluster) ?? []);
   const result: ClustersResult = {
     k,
     kChosen: options.k === 'auto' ? 'auto' : 'fixed',
@@ -180,21 +195,68 @@ export async function describeClusters(
     inertia: model.inertia,
     iterations: model.iterations,
     seed: options.seed,
+    previousRun: previous?.runId ?? null,
+    newClusters: previous ? order.map((row) => row.cluster).filter((c) => !previousIds.has(c)) : [],
     centroids,
   };
-  return { result, columns: clusterColumnsSql(named, engine.dialect.quoteString) };
+  return { result, columns: clusterColumnsSql(named, engine.dialect.quoteString), recorded: centroids.map((c) => ({ ...c, clv: c.clv ?? null })) };
 }
 
 /**
- * Labels compare a cluster with the whole base, so two clusters can earn the
- * same words (both "Recent · frequent · high value"). Those get their median
- * customer spelled out; if even that repeats, the cluster number.
+ * The numbers of the raw clusters `rawOrder` (given by descending mean
+ * revenue): 1..k in that order on a first run; else those of the previous
+ * run's clusters they match (models/kmeansIdentity.ts), compared in this
+ * run's z-scored log features, on the features both runs have (README "k-means clusters").
  */
-export function distinctLabels(clusters: readonly { cluster: number; label: string; detail: string }[]): string[] {
-  const count = (labels: string[]) => labels.reduce((m, l) => m.set(l, (m.get(l) ?? 0) + 1), new Map<string, number>());
-  const base = clusters.map((c) => c.label);
-  const baseCounts = count(base);
-  const detailed = clusters.map((c, i) => (baseCounts.get(base[i]!)! > 1 ? `${c.label} (${c.detail})` : c.label));
-  const detailedCounts = count(detailed);
-  return clusters.map((c, i) => (detailedCounts.get(detailed[i]!)! > 1 ? `${detailed[i]} #${c.cluster}` : detailed[i]!));
+function clusterNumbers(fitted: FittedClusters, rawOrder: readonly number[], previous: { clusters: readonly RecordedCluster[] } | null): number[] {
+  if (!previous) return rawOrder.map((_, i) => i + 1);
+  const { features, model, scaling } = fitted;
+  const d = features.length;
+  const z = (f: FeatureName, original: number) => {
+    const std = scaling[`std_${f}`]!;
+    return std > 0 ? (Math.log1p(Math.max(original, 0)) * FEATURE_SCALE - scaling[`mean_${f}`]!) / std : 0;
+  };
+  const common = features.filter((f) => previous.clusters.every((c) => c[ORIGINAL[f]] != null));
+  const current = Float64Array.from(rawOrder.flatMap((raw) => common.map((f) => model.centroids[raw * d + features.indexOf(f)]!)));
+  const before = Float64Array.from(previous.clusters.flatMap((c) => common.map((f) => z(f, c[ORIGINAL[f]]!))));
+  return clusterIds(current, before, previous.clusters.map((c) => c.cluster), common.length);
+}
+
+/** The clusters' labels (models/kmeansLabels.ts), from their median customers and where those stand in the whole base. */
+async function labelClusters(
+  engine: Engine,
+  clusters: readonly {
+    cluster: number;
+    median_recency_days: number;
+    median_orders: number;
+    median_revenue: number;
+    median_tenure_days: number;
+    median_clv: number | null;
+    median_p_alive: number | null;
+  }[],
+  clvColumn: boolean,
+): Promise<string[]> {
+  const withClvShares = clvColumn && clusters.every((row) => row.median_clv !== null);
+  const medians: Record<string, number> = {};
+  clusters.forEach((row, i) => {
+    medians[`revenue${i}`] = row.median_revenue;
+    if (withClvShares) medians[`clv${i}`] = row.median_clv!;
+  });
+  const counts = (await engine.one<Record<string, number>>(runSharesSql(clusters.length, withClvShares), medians))!;
+  const share = (column: string, i: number, of: number): RunShare => ({
+    atLeast: Number(counts[`${column}${i}_at_least`]) / of,
+    atMost: Number(counts[`${column}${i}_at_most`]) / of,
+  });
+  return clusterLabels(
+    clusters.map((row, i) => ({
+      cluster: row.cluster,
+      medianRecencyDays: row.median_recency_days,
+      medianOrders: row.median_orders,
+      medianRevenue: row.median_revenue,
+      revenueShare: share('revenue', i, Number(counts.customers)),
+      medianTenureDays: row.median_tenure_days,
+      clvShare: withClvShares && Number(counts.clv_customers) > 0 ? share('clv', i, Number(counts.clv_customers)) : null,
+      medianPAlive: row.median_p_alive,
+    })),
+  );
 }

@@ -8,6 +8,16 @@ import { HISTORY_RELATIONS, INSERT_PENDING_RUN_SQL, INSERT_RUN_SQL, INSERT_SCORE
 import { NEW_LABELS_SQL } from '../sql/labels.js';
 import type { AfterScoring } from '../sql/scored.js';
 import { runStatements } from '../engine/tables.js';
+import { fillRunClusters, recordClusters, type RecordedCluster } from './clusterHistory.js';
+
+/**
+ * What a history recorded before a relation existed fills it with, in the
+ * transaction that makes it (the layout migrations of pipeline code; the
+ * engines move their own older layouts, as DuckDB's labels-as-text).
+ */
+const FILL_FROM_OLDER_HISTORY: Record<string, (engine: QueryEngine, history: RunHistory) => Promise<void>> = {
+  run_clusters: fillRunClusters,
+};
 
 export interface AttachOptions {
   readOnly?: boolean;
@@ -59,10 +69,20 @@ export async function openHistoryWaiting(engine: Engine, db: string | null, opti
 export async function attachHistory(engine: Engine, db: string | null, options: AttachOptions = {}): Promise<RunHistory> {
   const history = await openHistoryWaiting(engine, db, { ...options, readOnly: false });
   try {
+    const older = await engine.historyHas('runs');
     for (const relation of HISTORY_RELATIONS(history.qualifier, engine.dialect)) {
       if (await engine.historyHas(relation.name)) continue;
-      await engine.run(relation.sql);
-      if (relation.placement) await engine.placeHistoryTable(relation.name, relation.placement);
+      const make = async () => {
+        await engine.run(relation.sql);
+        if (relation.placement) await engine.placeHistoryTable(relation.name, relation.placement);
+      };
+      const fill = older ? FILL_FROM_OLDER_HISTORY[relation.name] : undefined;
+      if (fill) {
+        await inTransaction(engine, async () => {
+          await make();
+          await fill(engine, history);
+        });
+      } else await make();
     }
   } catch (error) {
     await engine.closeHistory().catch(() => undefined);
@@ -133,6 +153,7 @@ export interface PendingPublish {
  * once its files are), so that no command lists a run whose files are not there.
  * `knownLabels`: how many labels the database had; the run's new ones follow.
  * `after`: the columns given after scoring, as expressions for the database.
+ * `clusters`: the run's k-means clusters, for the next run to keep their numbers.
  */
 export async function recordRun(
   engine: QueryEngine,
@@ -142,6 +163,7 @@ export async function recordRun(
   pending: PendingPublish,
   knownLabels: number,
   after: AfterScoring = {},
+  clusters: readonly RecordedCluster[] = [],
 ): Promise<void> {
   await inTransaction(
     engine,
@@ -164,6 +186,7 @@ export async function recordRun(
         options: JSON.stringify(record.options),
         summary: JSON.stringify(record.summary),
       });
+      await recordClusters(engine, history, record.runId, clusters);
       await engine.run(INSERT_PENDING_RUN_SQL(h), { runId: record.runId, outDir: pending.outDir, staging: pending.staging, keepRuns: pending.keepRuns });
     },
     async () => {

@@ -88,7 +88,7 @@ export async function resolveRun(engine: QueryEngine, history: RunHistory, run: 
   return run;
 }
 
-export const MIGRATION_DIMENSIONS = { segment: 'rfm_segment', stage: 'lifecycle_stage', cluster: 'cluster_label' } as const;
+export const MIGRATION_DIMENSIONS = { segment: 'rfm_segment', stage: 'lifecycle_stage', cluster: 'cluster' } as const;
 export type MigrationDimension = keyof typeof MIGRATION_DIMENSIONS;
 const MIGRATION_LABELS: Record<MigrationDimension, string> = { segment: 'RFM segments', stage: 'lifecycle stages', cluster: 'k-means clusters' };
 

@@ -39,6 +39,11 @@ export interface ReportData {
         meanOrders: number;
         meanRevenue: number;
         meanClv: number | null;
+        /** The cluster's median customer, whose facts the label states. */
+        medianRecencyDays: number;
+        medianOrders: number;
+        medianRevenue: number;
+        medianClv: number | null;
       }[]
     | null;
   migration: null | {

@@ -67,11 +67,12 @@ export function chartSections(data: ReportData): ChartSection[] {
     {
       name: 'clusters',
       title: 'k-means cluster profiles',
-      caption: `Mean recency, orders and revenue (and CLV when predicted) per cluster; clusters are numbered by descending mean revenue, share of customers in brackets.${
+      caption: `Each cluster's label and its median customer's days since last order, orders and revenue (and CLV when predicted); share of customers in brackets. A cluster keeps its number from run to run: numbered by descending mean revenue when first found, then matched to the previous run's clusters.${
         has(data.clusters) ? ` ${[...data.clusters!].sort((a, b) => a.cluster - b.cluster).map((c) => `${c.cluster}: ${c.label}.`).join(' ')}` : ''
       }`,
       spec: has(data.clusters) ? clustersSpec(data.clusters) : null,
       missing: 'This run has no k-means clusters.',
+      wide: true,
     },
     {
       name: 'migration',

@@ -77,6 +77,24 @@ SELECT s.run_id,
 FROM scores s
 ${LABEL_COLUMNS.map((c) => `LEFT JOIN labels ${labelAlias(c)} ON ${labelAlias(c)}.label_id = s.${q(c.name)}`).join('\n')}`;
 
+/**
+ * Each run's k-means clusters: number, label, size and centroid in the
+ * features' original units (days, orders, revenue, clv; null when the run did
+ * not cluster on clv), what the next run matches its clusters to
+ * (models/kmeansIdentity.ts). Kept when a run's scores are pruned: a few rows a run.
+ */
+export const RUN_CLUSTERS_SQL = (h: string, d: Dialect) => `
+CREATE TABLE IF NOT EXISTS ${h}.run_clusters (
+  run_id BIGINT NOT NULL,
+  cluster INTEGER NOT NULL,
+  label VARCHAR NOT NULL,
+  customers BIGINT NOT NULL,
+  recency_days ${d.sql.double} NOT NULL,
+  orders ${d.sql.double} NOT NULL,
+  revenue ${d.sql.double} NOT NULL,
+  clv ${d.sql.double}
+)`;
+
 /** The history's relations in the order they are made, each made when missing. */
 export const HISTORY_RELATIONS = (h: string, d: Dialect): readonly { name: string; sql: string; placement?: HistoryPlacement }[] => [
   { name: 'runs', sql: RUNS_SQL(h, d), placement: 'small' },
@@ -84,7 +102,19 @@ export const HISTORY_RELATIONS = (h: string, d: Dialect): readonly { name: strin
   { name: 'scores', sql: SCORES_SQL(h, d), placement: 'per-customer' },
   { name: 'customer_scores', sql: CUSTOMER_SCORES_VIEW_SQL(h, d.quoteIdentifier) },
   { name: 'pending_runs', sql: PENDING_RUNS_SQL(h), placement: 'small' },
+  { name: 'run_clusters', sql: RUN_CLUSTERS_SQL(h, d), placement: 'small' },
 ];
+
+export const INSERT_RUN_CLUSTER_SQL = (h: string) => `INSERT INTO ${h}.run_clusters VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** The clusters of the newest run before `$runId` that has some (a run with --no-kmeans has none), by number. */
+export const PREVIOUS_RUN_CLUSTERS_SQL = (h: string) => `
+SELECT run_id, cluster, recency_days, orders, revenue, clv FROM ${h}.run_clusters
+WHERE run_id = (SELECT max(run_id) FROM ${h}.run_clusters WHERE run_id < $runId)
+ORDER BY cluster`;
+
+/** Every run's summary, to fill run_clusters in a history from before it (pipeline/clusterHistory.ts). */
+export const RUN_SUMMARIES_SQL = (h: string) => `SELECT run_id, CAST(summary AS VARCHAR) AS summary FROM ${h}.runs ORDER BY run_id`;
 
 export const INSERT_PENDING_RUN_SQL = (h: string) => `INSERT INTO ${h}.pending_runs VALUES ($runId, $outDir, $staging, $keepRuns)`;
 export const LIST_PENDING_RUNS_SQL = (h: string) => `SELECT run_id, out_dir, staging, keep_runs FROM ${h}.pending_runs ORDER BY run_id`;
@@ -93,6 +123,7 @@ export const MARK_PUBLISHED_SQL = (h: string) => `DELETE FROM ${h}.pending_runs 
 /** A run whose files were never published: it goes, scores and all. */
 export const FORGET_RUN_SQL = (h: string) => [
   `DELETE FROM ${h}.scores WHERE run_id = $runId`,
+  `DELETE FROM ${h}.run_clusters WHERE run_id = $runId`,
   `DELETE FROM ${h}.runs WHERE run_id = $runId`,
   `DELETE FROM ${h}.pending_runs WHERE run_id = $runId`,
 ];

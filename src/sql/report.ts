@@ -37,7 +37,9 @@ FROM ${h}.customer_scores WHERE run_id = $runId AND lifecycle_stage IS NOT NULL 
 export const REPORT_CLUSTERS_SQL = (h: string, d: Dialect) => `
 SELECT cluster, min(cluster_label) AS label, count(*)::BIGINT AS customers, CAST(count(*) / sum(count(*)) OVER () AS ${d.sql.double}) AS share,
        CAST(avg(recency_days) AS ${d.sql.double}) AS "meanRecencyDays", CAST(avg(orders) AS ${d.sql.double}) AS "meanOrders",
-       CAST(${exactMean('revenue')} AS ${d.sql.double}) AS "meanRevenue", CAST(${exactMean('clv', 6)} AS ${d.sql.double}) AS "meanClv"
+       CAST(${exactMean('revenue')} AS ${d.sql.double}) AS "meanRevenue", CAST(${exactMean('clv', 6)} AS ${d.sql.double}) AS "meanClv",
+       CAST(${d.sql.median('recency_days')} AS ${d.sql.double}) AS "medianRecencyDays", CAST(${d.sql.median('orders')} AS ${d.sql.double}) AS "medianOrders",
+       CAST(${d.sql.median('revenue')} AS ${d.sql.double}) AS "medianRevenue", CAST(${d.sql.median('clv')} AS ${d.sql.double}) AS "medianClv"
 FROM ${h}.customer_scores WHERE run_id = $runId AND cluster IS NOT NULL GROUP BY cluster ORDER BY cluster`;
 
 export const REPORT_RUN_SQL = (h: string, d: Dialect) => `

@@ -28,10 +28,10 @@ export interface ScoredColumn {
   /**
    * Given its value after scoring, from the finished table: final_scores has
    * the stage's internal column instead (raw_cluster), and the outputs an
-   * expression of it (src/sql/segment.ts clusterColumnsSql).
+   * expression of it (src/sql/clusters.ts clusterColumnsSql).
    */
   afterScoring?: true;
-  stage: 'features' | 'rfm' | 'clv' | 'lifecycle' | 'segment' | 'history';
+  stage: 'features' | 'rfm' | 'clv' | 'lifecycle' | 'clusters' | 'history';
 }
 
 export const SCORED_COLUMNS: readonly ScoredColumn[] = [
@@ -58,8 +58,8 @@ export const SCORED_COLUMNS: readonly ScoredColumn[] = [
   { name: 'expected_avg_value', type: 'DOUBLE', stage: 'clv' },
   { name: 'clv', type: 'DOUBLE', stage: 'clv' },
   { name: 'lifecycle_stage', type: 'VARCHAR', label: true, stage: 'lifecycle' },
-  { name: 'cluster', type: 'INTEGER', afterScoring: true, stage: 'segment' },
-  { name: 'cluster_label', type: 'VARCHAR', label: true, afterScoring: true, stage: 'segment' },
+  { name: 'cluster', type: 'INTEGER', afterScoring: true, stage: 'clusters' },
+  { name: 'cluster_label', type: 'VARCHAR', label: true, afterScoring: true, stage: 'clusters' },
   { name: 'previous_segment', type: 'VARCHAR', label: true, stage: 'history' },
   { name: 'segment_changed_at', type: 'DATE', stage: 'history' },
 ];

@@ -42,7 +42,7 @@ function expectSameTable(actual: Record<string, string>[], expected: Record<stri
 
 /** What summary.json says of the data: counts, cut points, fits, stages and clusters (no clocks, paths or engine). */
 function dataOf(summary: Record<string, any>) {
-  return { rows: summary.rows, customers: summary.customers, rfm: summary.rfm, clv: summary.clv, lifecycle: summary.lifecycle, segments: summary.segments };
+  return { rows: summary.rows, customers: summary.customers, rfm: summary.rfm, clv: summary.clv, lifecycle: summary.lifecycle, clusters: summary.clusters, segments: summary.segments };
 }
 
 function expectSameSummary(actual: Record<string, any>, expected: Record<string, any>): void {

@@ -250,7 +250,7 @@ describe('crm off a terminal (cron)', () => {
     expect(lines[0]).toMatchObject({ msg: 'crm score started', command: 'score', options: { inputs: [CDNOW_CSV], out } });
     const last = lines.at(-1);
     expect(last).toMatchObject({ level: 30, msg: 'crm score finished', outcome: 'ok', exitCode: 0 });
-    expect(Object.keys(last.timings)).toEqual(['load', 'features', 'clv', 'rfm', 'lifecycle', 'segment', 'write', 'history']);
+    expect(Object.keys(last.timings)).toEqual(['load', 'features', 'clv', 'rfm', 'lifecycle', 'clusters', 'write', 'history']);
     for (const seconds of [last.seconds, ...Object.values(last.timings)]) expect(Math.round((seconds as number) * 1000)).toBeCloseTo((seconds as number) * 1000, 6);
     expect(lines.find((l) => l.msg === 'scored customers')).toMatchObject({ historyRun: 1, customers: 2357, rows: { read: 6919, accepted: 6919, rejected: 0, excluded: 0 } });
     // The id in the log is in summary.json beside the history's run number.

@@ -120,8 +120,11 @@ describe.concurrent('score never writes over its own inputs, and --db is never o
 });
 
 describe('a long --db name', { timeout: 120_000 }, () => {
-  /** 20,000 customers, one purchase each: enough scores that pruning one run frees over a quarter of the file, and the history is rewritten. */
-  const transactions = () => ['customer_id,order_date,amount', ...Array.from({ length: 20_000 }, (_, c) => `C${c},2025-0${1 + (c % 9)}-10,${10 + (c % 200)}`)].join('\n') + '\n';
+  /**
+   * 40,000 customers, one purchase each: enough scores that pruning one run frees over a quarter of the file, and the history is rewritten.
+   * (20,000 freed 4 of 16 blocks once the history had run_clusters too, exactly a quarter: not rewritten.)
+   */
+  const transactions = () => ['customer_id,order_date,amount', ...Array.from({ length: 40_000 }, (_, c) => `C${c},2025-0${1 + (c % 9)}-10,${10 + (c % 200)}`)].join('\n') + '\n';
   const rewriteRun = ['--as-of', '2025-12-31', '--no-clv', '--no-kmeans', '--no-lifecycle', '-f', 'csv', '--keep-runs', '1'];
 
   it('of 240 bytes: the history is rewritten after pruning, without a warning, nothing left beside it', async () => {

@@ -29,7 +29,7 @@ describe('crm score on the CDNOW sample (end to end)', () => {
     expect(finished).toBeGreaterThanOrEqual(started);
     expect(summary.rfm.method).toBe('quantile');
     expect(summary.clv).toMatchObject({ timeUnit: 'week', model: 'bgnbd' });
-    expect(Object.keys(summary.timings).sort()).toEqual(['clv', 'features', 'history', 'lifecycle', 'load', 'rfm', 'segment', 'write']);
+    expect(Object.keys(summary.timings).sort()).toEqual(['clusters', 'clv', 'features', 'history', 'lifecycle', 'load', 'rfm', 'write']);
     for (const [stage, seconds] of Object.entries(summary.timings)) expect(seconds, stage).toBeGreaterThanOrEqual(0);
     expect(Object.keys(summary.rfm.thresholds)).toEqual(['recency', 'frequency', 'monetary']);
     const files = await readdir(out);
@@ -231,7 +231,7 @@ describe('crm score on the CDNOW sample (end to end)', () => {
     const summary = await readJson(path.join(dir, 'from-config', 'summary.json'));
     expect(summary.run.asOf).toBe('1997-09-30');
     expect(summary.clv).toBeNull();
-    expect(summary.segments.k).toBe(4);
+    expect(summary.clusters.k).toBe(4);
   });
 
   it('every command has --help with examples', async () => {

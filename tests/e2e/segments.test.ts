@@ -21,7 +21,7 @@ async function shuffledCdnow(dir: string): Promise<string> {
   return file;
 }
 
-describe('crm score lifecycle and k-means segments on the CDNOW sample (end to end)', () => {
+describe('crm score lifecycle and k-means clusters on the CDNOW sample (end to end)', () => {
   let dir: string;
   const out = (name: string) => path.join(dir, name);
   const runs: Record<string, CliResult> = {};
@@ -51,7 +51,7 @@ describe('crm score lifecycle and k-means segments on the CDNOW sample (end to e
     expect(summary.customers).toBe(2357);
     expect(customers).toHaveLength(2357);
     expect(new Set(customers.map((c) => c.customer_id)).size).toBe(2357);
-    const k = summary.segments.k;
+    const k = summary.clusters.k;
     expect(k).toBeGreaterThanOrEqual(2);
     expect(k).toBeLessThanOrEqual(8);
     for (const c of customers) {
@@ -75,8 +75,8 @@ describe('crm score lifecycle and k-means segments on the CDNOW sample (end to e
     expect(clusters.reduce((s, c) => s + Number(c.customers), 0)).toBe(2357);
     const meanRevenue = clusters.map((c) => Number(c.mean_revenue));
     expect([...meanRevenue].sort((x, y) => y - x)).toEqual(meanRevenue);
-    expect(summary.segments.kChosen).toBe('auto');
-    expect(summary.segments.silhouette.map((s: { k: number }) => s.k)).toEqual([2, 3, 4, 5, 6, 7, 8]);
+    expect(summary.clusters.kChosen).toBe('auto');
+    expect(summary.clusters.silhouette.map((s: { k: number }) => s.k)).toEqual([2, 3, 4, 5, 6, 7, 8]);
   });
 
   it('names the RFM segment of every customer from their scores by the map of DESIGN §3; segments.csv counts them, all 11 listed', async () => {
@@ -103,7 +103,7 @@ describe('crm score lifecycle and k-means segments on the CDNOW sample (end to e
     // The default k with another seed, shuffled or not.
     const k5 = await readFile(path.join(out('k5'), 'customers.csv'), 'utf8');
     expect(await readFile(path.join(out('k5-shuffled'), 'customers.csv'), 'utf8')).toBe(k5);
-    expect((await readJson(path.join(out('k5'), 'summary.json'))).segments.k).toBe(5);
+    expect((await readJson(path.join(out('k5'), 'summary.json'))).clusters.k).toBe(5);
   });
 });
 
@@ -129,7 +129,7 @@ describe('crm score --k on the command line', () => {
     const { result, out } = results[file]!;
     expect(result.code, result.stderr).toBe(0);
     const summary = await readJson(path.join(out, 'summary.json'));
-    expect(summary.segments.k).toBe(k);
+    expect(summary.clusters.k).toBe(k);
     const customers = parseCsv(await readFile(path.join(out, 'customers.csv'), 'utf8'));
     // Blob b has the b-th highest revenue, so its customers are all in one cluster, ranked the same.
     const rank = new Map([...new Set(customers.map((c) => c.customer_id.slice(0, 2)))].sort().map((b, i) => [b, String(i + 1)]));

@@ -1,6 +1,9 @@
 /** Test data for k-means: Gaussian blobs from a seeded PRNG, and the checks run on them at two sizes. */
 import { it, expect } from 'vitest';
-import { adjustedRandIndex, assignNearest, chooseK, mulberry32, zScore } from '../../src/models/kmeans.js';
+import { mulberry32 } from '../../src/models/kmeans.js';
+import { chooseK } from '../../src/models/kmeansChoice.js';
+import { assignNearest } from '../../src/models/kmeansFit.js';
+import { adjustedRandIndex, zScore } from './kmeansHelpers.js';
 
 export interface Blobs {
   points: Float64Array;
@@ -38,7 +41,7 @@ const FIVE_CENTERS = [
   [12, 12, 12],
 ];
 
-/** chooseK's tests on `n` points of 3 and of 5 blobs: it finds the true k by silhouette (kmeans.test.ts small, kmeans.fit.test.ts large). */
+/** chooseK's tests on `n` points of 3 and of 5 blobs: it finds the true k by silhouette (kmeansChoice.test.ts small, kmeansChoice.fit.test.ts large). */
 export function chooseKFindsTrueK(n: number): void {
   it.each([
     { k: 3, centers: FOUR_CENTERS.slice(0, 3) },

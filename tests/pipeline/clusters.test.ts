@@ -3,10 +3,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/Engine.js';
 import { UsageError } from '../../src/errors.js';
-import { adjustedRandIndex, assignNearest, kMeansPlusPlus } from '../../src/models/kmeans.js';
+import { assignNearest } from '../../src/models/kmeansFit.js';
+import { kMeansPlusPlus } from '../../src/models/kmeansSeeding.js';
+import { adjustedRandIndex } from '../models/kmeansHelpers.js';
 import { silentEffects } from '../../src/pipeline/effects.js';
 import { runScore, type ScoreSummary } from '../../src/jobs/score.js';
-import { FEATURE_SCALE, featureSampleSql } from '../../src/sql/segment.js';
+import { FEATURE_SCALE, featureSampleSql } from '../../src/sql/clusters.js';
 import { CUSTOMERS } from '../../src/sql/scored.js';
 import { CDNOW_CSV, config, fixture, parseCsv, tempDir, withEngine } from '../helpers.js';
 
@@ -74,7 +76,7 @@ describe('k-means clusters stage on well-separated blobs', () => {
     expect(clusters).toEqual(truth);
     for (const row of rows) expect(row.cluster_label.length, row.customer_id).toBeGreaterThan(0);
 
-    const seg = summary.segments!;
+    const seg = summary.clusters!;
     expect(seg).toMatchObject({ k: 4, kChosen: 'fixed', silhouette: null, features: ['log_recency_days', 'log_orders', 'log_revenue'], seed: 42, sampleSize: 840 });
     expect(seg.centroids.map((c) => c.cluster)).toEqual([1, 2, 3, 4]);
     expect(seg.centroids.map((c) => c.customers)).toEqual([120, 180, 240, 300]);
@@ -102,7 +104,7 @@ describe('k-means clusters stage on well-separated blobs', () => {
     { file: BLOBS3, k: 3 },
   ])('--k auto chooses the true k = $k by silhouette', async ({ file, k }) => {
     const { rows, summary } = await segment(file, { k: 'auto', seed: 42 });
-    const seg = summary.segments!;
+    const seg = summary.clusters!;
     expect(seg.k).toBe(k);
     expect(seg.kChosen).toBe('auto');
     expect(seg.silhouette!.map((s) => s.k)).toEqual([2, 3, 4, 5, 6, 7, 8]);
@@ -121,13 +123,13 @@ describe('k-means clusters stage on well-separated blobs', () => {
     ]) {
       const [a, b] = [await segment(BLOBS4, kmeans), await segment(shuffled, kmeans)];
       expect(b.rows).toEqual(a.rows);
-      expect(b.summary.segments).toEqual(a.summary.segments);
+      expect(b.summary.clusters).toEqual(a.summary.clusters);
     }
   });
 
   it('fits on a seeded sample when the base is larger than sampleSize', async () => {
     const { rows, summary } = await segment(BLOBS4, { k: 4, seed: 3, sampleSize: 200 });
-    expect(summary.segments!.sampleSize).toBe(200);
+    expect(summary.clusters!.sampleSize).toBe(200);
     expect(adjustedRandIndex(rows.map((r) => r.cluster), rows.map((r) => blobOf(r.customer_id)))).toBeGreaterThanOrEqual(0.99);
   });
 
@@ -176,8 +178,8 @@ describe('--k auto on few distinct customers', () => {
     // 7 customers, 2 distinct (recency, orders, revenue): k = 2 is the only candidate.
     const file = await write(['A,2024-01-01,10', 'B,2024-01-01,10', 'C,2024-01-01,10', 'D,2024-01-01,10', 'E,2024-01-05,20', 'F,2024-01-05,20', 'G,2024-01-05,20']);
     const { summary, rows } = await segment(file, { k: 'auto' }, undefined, '2024-01-05');
-    expect(summary.segments!.k).toBe(2);
-    expect(summary.segments!.silhouette).toEqual([{ k: 2, silhouette: 1 }]);
+    expect(summary.clusters!.k).toBe(2);
+    expect(summary.clusters!.silhouette).toEqual([{ k: 2, silhouette: 1 }]);
     expect(rows.map((r) => r.cluster)).toEqual([2, 2, 2, 2, 1, 1, 1]); // E–G have the higher revenue
   });
 
@@ -190,7 +192,7 @@ describe('--k auto on few distinct customers', () => {
 describe('k-means clusters stage on CDNOW', () => {
   it('assigns every customer to the nearest centroid of the fit (the vectorised SQL pass agrees with the maths)', async () => {
     const { rows, summary } = await segment(CDNOW_CSV, { k: 5, seed: 42 }, undefined, '1997-09-30');
-    const seg = summary.segments!;
+    const seg = summary.clusters!;
     expect(rows).toHaveLength(2357);
     // Rebuild the z-scored features and centroids from the summary (original units → log1p → z).
     const logs = rows.map((r) => [Math.log1p(r.recency_days), Math.log1p(r.orders), Math.log1p(Math.max(r.revenue, 0))]);
@@ -221,7 +223,7 @@ describe('k-means clusters stage on CDNOW', () => {
         config({ inputs: [CDNOW_CSV], out, asOf: '1997-09-30', noDb: true, format: ['csv'], kmeans: { k: 4, useClv: true } }),
         silentEffects,
       );
-      const seg = summary.segments!;
+      const seg = summary.clusters!;
       expect(seg.features).toEqual(['log_recency_days', 'log_orders', 'log_revenue', 'log_clv']);
       expect(seg.centroids.every((c) => typeof c.clv === 'number' && c.clv >= 0)).toBe(true);
       const csv = parseCsv(await readFile(path.join(out, 'clusters.csv'), 'utf8'));
@@ -255,23 +257,65 @@ function labelsOf(rows: Run['rows']): string[] {
   return [...byCluster.entries()].sort((a, b) => a[0] - b[0]).map(([, l]) => l);
 }
 
-describe('distinctLabels', () => {
-  it('spells out the median customer only where two clusters share the words, and numbers exact repeats', async () => {
-    const { distinctLabels } = await import('../../src/pipeline/clusters.js');
-    expect(
-      distinctLabels([
-        { cluster: 1, label: 'Recent · frequent · high value', detail: 'median 5 days' },
-        { cluster: 2, label: 'Recent · frequent · high value', detail: 'median 40 days' },
-        { cluster: 3, label: 'Lapsed · one-off · low value', detail: 'median 300 days' },
-        { cluster: 4, label: 'Cooling · regular · mid value', detail: 'same' },
-        { cluster: 5, label: 'Cooling · regular · mid value', detail: 'same' },
-      ]),
-    ).toEqual([
-      'Recent · frequent · high value (median 5 days)',
-      'Recent · frequent · high value (median 40 days)',
-      'Lapsed · one-off · low value',
-      'Cooling · regular · mid value (same) #4',
-      'Cooling · regular · mid value (same) #5',
-    ]);
+/** The continuous percentile p of `values` (interpolated between the two nearest ranks), as the run's SQL takes it. */
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = p * (sorted.length - 1);
+  const lo = Math.floor(at);
+  return sorted[lo]! + (at - lo) * ((sorted[lo + 1] ?? sorted[lo]!) - sorted[lo]!);
+}
+const median = (values: number[]) => percentile(values, 0.5);
+const DAYS: Record<string, number> = { '1 year': 365, '2 years': 730 };
+const daysOf = (text: string) => DAYS[text] ?? Number(/^(\d+) days$/.exec(text)![1]);
+
+describe('cluster labels on CDNOW', () => {
+  it('are unique, and each of their three facts holds for the cluster\'s median customer', async () => {
+    const { rows, summary, out } = await segment(CDNOW_CSV, { k: 6, seed: 42 }, undefined, '1997-09-30');
+    const labels = labelsOf(rows);
+    expect(labels).toHaveLength(6);
+    expect(new Set(labels).size).toBe(6);
+    const revenue = rows.map((r) => r.revenue);
+    const csv = parseCsv(await readFile(path.join(out, 'clusters.csv'), 'utf8'));
+    // The medians the facts are about stand beside the label in clusters.csv.
+    expect(Object.keys(csv[0]!).slice(0, 5)).toEqual(['cluster', 'cluster_label', 'median_recency_days', 'median_orders', 'median_revenue']);
+    for (const c of summary.clusters!.centroids) {
+      const members = rows.filter((r) => r.cluster === c.cluster);
+      const m = { recency: median(members.map((r) => r.recency_days)), orders: median(members.map((r) => r.orders)), revenue: median(members.map((r) => r.revenue)) };
+      const row = csv.find((r) => Number(r.cluster) === c.cluster)!;
+      expect([Number(row.median_recency_days), Number(row.median_orders), Number(row.median_revenue)]).toEqual([m.recency, m.orders, m.revenue]);
+      const [recency, orders, value] = c.label.split(' · ');
+      const within = /^bought in the last (.+)$/.exec(recency!);
+      const since = /^no order in (\d+)\+ (days|years?)$/.exec(recency!);
+      if (within) expect(m.recency, c.label).toBeLessThanOrEqual(daysOf(within[1]!));
+      else expect(m.recency, c.label).toBeGreaterThanOrEqual(daysOf(`${since![1]} ${since![2] === 'days' ? 'days' : since![1] === '1' ? 'year' : 'years'}`));
+      if (orders === 'one order') expect(m.orders).toBeLessThan(2);
+      else expect(m.orders, c.label).toBeGreaterThanOrEqual(Number(/^(\d+)\+ orders$/.exec(orders!)![1]));
+      // "top 10% revenue": at most 10% of all customers have as much as the median customer; "bottom": as little.
+      const [, side, share] = /^(top|bottom) (\d+)% revenue$/.exec(value!)!;
+      const reached = revenue.filter((r) => (side === 'top' ? r >= m.revenue : r <= m.revenue)).length;
+      expect(reached / revenue.length, c.label).toBeLessThanOrEqual(Number(share) / 100);
+    }
+  });
+});
+
+describe('cluster labels built to collide', () => {
+  it('add the next fact that tells clusters apart, and count tied revenue on both sides (no "top 1%" for half the base)', async () => {
+    // As of 2024-06-30, three groups of alike customers (three points: k = 3 finds them exactly):
+    //   P ×10: 5 orders of 100 on 2024-06-16..20: 10 days since the last, first order 14 days ago, revenue 500;
+    //   Q ×10: 4 orders of 100 on 2023-05-01..04 and one on 2024-06-10: 20 days, first order 426 days ago, revenue 500;
+    //   R ×20: one order of 20 on 2023-09-04: 300 days.
+    // P and Q read "bought in the last 30 days · 5+ orders": 20 of the 40 customers have 500, so "top 50% revenue"
+    // (the 99th percentile is 500 too, which would have said top 1%); they differ first in tenure.
+    const lines = ['customer_id,order_date,amount'];
+    for (let i = 0; i < 10; i++) for (let d = 16; d <= 20; d++) lines.push(`P${i},2024-06-${d},100`);
+    for (let i = 0; i < 10; i++) lines.push(...['2023-05-01', '2023-05-02', '2023-05-03', '2023-05-04', '2024-06-10'].map((day) => `Q${i},${day},100`));
+    for (let i = 0; i < 20; i++) lines.push(`R${String(i).padStart(2, '0')},2023-09-04,20`);
+    const file = path.join(await tempDir(), 'collide.csv');
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const { rows } = await segment(file, { k: 3 }, undefined, '2024-06-30');
+    const labelOf = (group: string) => [...new Set(rows.filter((r) => r.customer_id.startsWith(group)).map((r) => r.cluster_label))];
+    expect(labelOf('P')).toEqual(['bought in the last 30 days · 5+ orders · top 50% revenue · first order in the last 30 days']);
+    expect(labelOf('Q')).toEqual(['bought in the last 30 days · 5+ orders · top 50% revenue · customer for 1+ year']);
+    expect(labelOf('R')).toEqual(['no order in 180+ days · one order · bottom 50% revenue']);
   });
 });

@@ -224,7 +224,7 @@ describeEachEngine(
       }
     });
 
-    it.runIf(POSTGRES_HAS_CITUS)('on Citus, scores are distributed by customer_id, co-located with the run tables; runs, labels and pending runs are reference tables', async () => {
+    it.runIf(POSTGRES_HAS_CITUS)('on Citus, scores are distributed by customer_id, co-located with the run tables; runs, labels, pending runs and run clusters are reference tables', async () => {
       const engine = under.engine();
       const placed = await engine.all<{ name: string; method: string; column: string | null }>(
         `SELECT c.relname AS name, p.partmethod AS method, column_to_column_name(p.logicalrelid, p.partkey) AS column
@@ -235,6 +235,7 @@ describeEachEngine(
       expect(placed).toEqual([
         { name: 'labels', method: 'n', column: null },
         { name: 'pending_runs', method: 'n', column: null },
+        { name: 'run_clusters', method: 'n', column: null },
         { name: 'runs', method: 'n', column: null },
         { name: 'scores', method: 'h', column: 'customer_id' },
       ]);

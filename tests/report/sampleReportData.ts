@@ -87,10 +87,10 @@ const STAGES: [string, number, number][] = [
 const stages: NonNullable<ReportData['stages']> = STAGES.map(([stage, n, rev]) => ({ stage, customers: n, revenue: rev, share: n / customers }));
 
 const clusters: NonNullable<ReportData['clusters']> = [
-  { cluster: 1, label: 'High-value regulars', customers: 2870, share: 2870 / customers, meanRecencyDays: 41, meanOrders: 11.8, meanRevenue: 612.4, meanClv: 288.6 },
-  { cluster: 2, label: 'Repeat, cooling', customers: 5140, share: 5140 / customers, meanRecencyDays: 198, meanOrders: 3.9, meanRevenue: 148.7, meanClv: 41.2 },
-  { cluster: 3, label: 'Recent one-timers', customers: 4410, share: 4410 / customers, meanRecencyDays: 96, meanOrders: 1.0, meanRevenue: 42.3, meanClv: 12.8 },
-  { cluster: 4, label: 'Dormant one-timers', customers: 11150, share: 11150 / customers, meanRecencyDays: 472, meanOrders: 1.1, meanRevenue: 31.9, meanClv: 2.1 },
+  { cluster: 1, label: 'bought in the last 30 days · 10+ orders · top 10% revenue', customers: 2870, share: 2870 / customers, meanRecencyDays: 41, meanOrders: 11.8, meanRevenue: 612.4, meanClv: 288.6, medianRecencyDays: 28, medianOrders: 10, medianRevenue: 480.5, medianClv: 230.1 },
+  { cluster: 2, label: 'no order in 180+ days · 3+ orders · top 50% revenue', customers: 5140, share: 5140 / customers, meanRecencyDays: 198, meanOrders: 3.9, meanRevenue: 148.7, meanClv: 41.2, medianRecencyDays: 181, medianOrders: 3, medianRevenue: 121, medianClv: 35.8 },
+  { cluster: 3, label: 'bought in the last 90 days · one order · bottom 50% revenue', customers: 4410, share: 4410 / customers, meanRecencyDays: 96, meanOrders: 1.0, meanRevenue: 42.3, meanClv: 12.8, medianRecencyDays: 88, medianOrders: 1, medianRevenue: 36.2, medianClv: 11.5 },
+  { cluster: 4, label: 'no order in 1+ year · one order · bottom 20% revenue', customers: 11150, share: 11150 / customers, meanRecencyDays: 472, meanOrders: 1.1, meanRevenue: 31.9, meanClv: 2.1, medianRecencyDays: 455, medianOrders: 1, medianRevenue: 24.9, medianClv: 1.4 },
 ];
 
 // Segment migration run 2 → run 3: mostly stay, some drift one step worse.

@@ -18,5 +18,5 @@ export const historyBytesSql = (distributed: boolean) => {
   const size = distributed ? 'citus_total_relation_size' : 'pg_total_relation_size';
   const table = `to_regclass(format('%I.%I', $schema::text, name))`;
   return `SELECT coalesce(sum(${size}(${table})), 0)::BIGINT AS bytes
-FROM unnest(ARRAY['runs', 'labels', 'scores', 'pending_runs']) AS t(name) WHERE ${table} IS NOT NULL`;
+FROM unnest(ARRAY['runs', 'labels', 'scores', 'pending_runs', 'run_clusters']) AS t(name) WHERE ${table} IS NOT NULL`;
 };

@@ -3,7 +3,9 @@
  * not depend on the random draws (or follows from the first draw alone).
  */
 import { describe, expect, it } from 'vitest';
-import { countDistinctRows, kMeansPlusPlus, mulberry32 } from '../../src/models/kmeans.js';
+import { mulberry32 } from '../../src/models/kmeans.js';
+import { countDistinctRows } from '../../src/models/kmeansFit.js';
+import { kMeansPlusPlus } from '../../src/models/kmeansSeeding.js';
 
 describe('countDistinctRows', () => {
   const points = Float64Array.from([0, 0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 1, 1, 1]);

@@ -2,7 +2,7 @@ import type { Dialect, RecipeStatement } from '../engine/dialect.js';
 import { exactMean } from './sums.js';
 
 /**
- * k-means segment (DESIGN §3). Features: log1p of recency_days, orders and
+ * The k-means clusters stage (DESIGN §3 "k-means segment"). Features: log1p of recency_days, orders and
  * max(revenue, 0) (and optionally max(clv, 0)), z-scored over all customers.
  *
  * Determinism: each feature is rounded to an exact integer number of
@@ -16,7 +16,7 @@ import { exactMean } from './sums.js';
  * in the final pass, and the clusters are described from the finished table:
  *   1. {@link featureSampleSql}: the feature means and standard deviations and
  *      the seeded fitting sample, z-scored, in one query;
- *   2. {@link segmentLayerSql}: every customer's `raw_cluster`, the nearest
+ *   2. {@link clustersLayerSql}: every customer's `raw_cluster`, the nearest
  *      centroid (table cluster_model);
  *   3. {@link clusterProfilesSql}: size, means and medians per raw cluster
  *      and for the whole base, from final_scores. From those, the clusters are
@@ -126,7 +126,7 @@ FROM (
 };
 
 /** The stage's layer: every customer's nearest centroid, `raw_cluster` (numbered and named after scoring). */
-export const segmentLayerSql =
+export const clustersLayerSql =
   (features: readonly FeatureName[], k: number) =>
   (source: string) =>
     nearestClusterSql(features, k, source);
@@ -139,7 +139,7 @@ export const segmentLayerSql =
  * An exact median holds every value of its group in memory, outside the
  * engine's memory limit (DuckDB's quantile states are not spilled): so each
  * median is its own query, one column and one grouping at a time, instead of
- * eight at once — about 8 bytes per customer at a time instead of 64.
+ * all twelve at once: about 8 bytes per customer at a time instead of 96.
  */
 export const clusterProfilesSql = (dialect: Dialect, withClv: boolean): RecipeStatement[] => {
   const { sql } = dialect;
@@ -156,7 +156,13 @@ FROM final_scores${groupBy}`;
     ['recency_days', sql.median('recency_days')],
     ['orders', sql.median('orders')],
     ['revenue', sql.median('revenue')],
-    ...(withClv ? [['clv', sql.roundDouble(sql.median('clv'), 4)] as [string, string]] : []),
+    ['tenure_days', sql.median('tenure_days')],
+    ...(withClv
+      ? ([
+          ['clv', sql.roundDouble(sql.median('clv'), 4)],
+          ['p_alive', sql.roundDouble(sql.median('p_alive'), 6)],
+        ] as [string, string][])
+      : []),
   ];
   const medianOf = (measure: string) =>
     `(SELECT m.value FROM cluster_medians m WHERE m.measure = '${measure}' AND m.raw_cluster IS NOT DISTINCT FROM p.raw_cluster)`;
@@ -175,14 +181,36 @@ SELECT p.raw_cluster, p.customers, p.mean_revenue,
        p.mean_recency_days, ${medianOf('recency_days')} AS median_recency_days,
        p.mean_orders, ${medianOf('orders')} AS median_orders,
        ${medianOf('revenue')} AS median_revenue,
-       p.mean_clv, ${withClv ? medianOf('clv') : `CAST(NULL AS ${double})`} AS median_clv
+       ${medianOf('tenure_days')} AS median_tenure_days,
+       p.mean_clv, ${withClv ? medianOf('clv') : `CAST(NULL AS ${double})`} AS median_clv,
+       ${withClv ? medianOf('p_alive') : `CAST(NULL AS ${double})`} AS median_p_alive
 FROM cluster_means p`,
     ),
   ];
 };
 
 export const CLUSTER_PROFILES_ROWS_SQL = `
-SELECT raw_cluster, customers, mean_revenue::DOUBLE PRECISION AS mean_revenue, median_recency_days, median_orders, median_revenue FROM cluster_profiles ORDER BY raw_cluster NULLS FIRST`;
+SELECT raw_cluster, customers, mean_revenue::DOUBLE PRECISION AS mean_revenue, median_recency_days, median_orders, median_revenue,
+       median_tenure_days, median_clv, median_p_alive
+FROM cluster_profiles ORDER BY raw_cluster NULLS FIRST`;
+
+/**
+ * Where each cluster's median customer stands in the run (kmeansLabels.ts
+ * RunShare): of the whole base, how many customers have at least and at most
+ * the median revenue `$revenue<i>` of cluster i (`revenue<i>_at_least`,
+ * `revenue<i>_at_most`, out of `customers`), and the same for clv (`$clv<i>`,
+ * out of `clv_customers`, those with a clv) when the run has CLV.
+ */
+export const runSharesSql = (clusters: number, withClv: boolean) => {
+  const counts = (column: string) =>
+    Array.from({ length: clusters }, (_, i) => [
+      `count(*) FILTER (WHERE ${column} >= $${column}${i}::DOUBLE PRECISION)::BIGINT AS ${column}${i}_at_least`,
+      `count(*) FILTER (WHERE ${column} <= $${column}${i}::DOUBLE PRECISION)::BIGINT AS ${column}${i}_at_most`,
+    ]).flat();
+  return `SELECT count(*)::BIGINT AS customers, ${withClv ? 'count(clv)::BIGINT' : '0::BIGINT'} AS clv_customers,
+       ${[...counts('revenue'), ...(withClv ? counts('clv') : [])].join(',\n       ')}
+FROM final_scores`;
+};
 
 export const clusterLabelsTableSql = (d: Dialect) => d.createTempTable('cluster_labels', 'raw_cluster INTEGER, cluster INTEGER, cluster_label VARCHAR');
 
@@ -207,11 +235,11 @@ export const clusterColumnsSql = (clusters: readonly NamedCluster[], quote: (val
   };
 };
 
-/** clusters.csv, from the profiles of the finished table. */
+/** clusters.csv, from the profiles of the finished table: the medians the label states facts of beside it, then size and means. */
 export const clustersCsvSql = (d: Dialect) => `
-SELECT l.cluster, l.cluster_label, p.customers,
+SELECT l.cluster, l.cluster_label, p.median_recency_days, p.median_orders, p.median_revenue, p.customers,
        ${d.sql.roundDouble('CAST(p.customers AS DOUBLE PRECISION) / (SELECT customers FROM cluster_profiles WHERE raw_cluster IS NULL)', 6)}::DOUBLE PRECISION AS share,
-       p.mean_recency_days, p.median_recency_days, p.mean_orders, p.median_orders,
-       round(p.mean_revenue, 4)::DOUBLE PRECISION AS mean_revenue, p.median_revenue, p.mean_clv, p.median_clv
+       p.mean_recency_days, p.mean_orders,
+       round(p.mean_revenue, 4)::DOUBLE PRECISION AS mean_revenue, p.mean_clv, p.median_clv
 FROM cluster_profiles p JOIN cluster_labels l USING (raw_cluster)
 ORDER BY l.cluster`;

@@ -1,10 +1,10 @@
 /**
  * k-means and the silhouette on thousands of points: ~20 s each under
  * Stryker's instrumentation (the silhouette is O(n²)), so apart from
- * kmeans.test.ts, which checks the same on a few hundred points (scripts/mutate.mjs).
+ * kmeansChoice.test.ts, which checks the same on a few hundred points (scripts/mutate.mjs).
  */
 import { describe, expect, it } from 'vitest';
-import { silhouetteScore } from '../../src/models/kmeans.js';
+import { silhouetteScore } from '../../src/models/kmeansChoice.js';
 import { blobs, chooseKFindsTrueK, FOUR_CENTERS } from './blobs.js';
 
 describe('silhouetteScore on 3,000 points', () => {
