@@ -4,6 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { clustersSpec } from '../../src/report/charts/clusters.js';
 import { clvSpec } from '../../src/report/charts/clv.js';
+import { historyKpisSpec, historySharesSpec } from '../../src/report/charts/history.js';
+import { calibrationHoldoutSpec, trackingSpec } from '../../src/report/charts/holdout.js';
+import { modelMatrixSpec } from '../../src/report/charts/modelMatrix.js';
+import { pAliveSpec } from '../../src/report/charts/pAlive.js';
+import { periodTransactionsSpec } from '../../src/report/charts/periodTransactions.js';
 import { lifecycleSpec } from '../../src/report/charts/lifecycle.js';
 import { migrationSpec } from '../../src/report/charts/migration.js';
 import { paretoSpec } from '../../src/report/charts/pareto.js';
@@ -17,7 +22,10 @@ import { sanitizeSvg } from '../../src/report/svg/sanitize.js';
 import { browserSkipReason, checkReportInBrowser } from './browser.js';
 import { sampleReportData } from './sampleReportData.js';
 
-const CHARTS = ['rfm-heatmap', 'segments', 'pareto', 'clv', 'lifecycle', 'clusters', 'migration'];
+const BASE_CHARTS = ['rfm-heatmap', 'segments', 'pareto', 'clv', 'lifecycle', 'clusters', 'migration'];
+const DIAGNOSTICS = ['period-transactions', 'p-alive', 'p-alive-matrix', 'frequency-recency-matrix', 'calibration-holdout', 'tracking'];
+const HISTORY = ['history-kpis', 'history-segments', 'history-stages'];
+const CHARTS = [...BASE_CHARTS, ...DIAGNOSTICS, ...HISTORY];
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
 /** Real tags of the page (escaped text never contains "<"). */
@@ -55,7 +63,7 @@ describe('renderReport', () => {
     html = await renderReport(sampleReportData(), { onWarning: (w) => warnings.push(w) });
   });
 
-  test('renders all seven charts as inline SVG figures with captions', () => {
+  test('renders every chart as an inline SVG figure with its one-line reading guide', () => {
     expect(figureNames(html)).toEqual(CHARTS);
     for (const name of CHARTS) {
       const figure = new RegExp(`<figure class="chart[^"]*" data-chart="${name}"[^>]*>([\\s\\S]*?)</figure>`).exec(html);
@@ -125,14 +133,19 @@ describe('renderReport', () => {
   test('null or empty sections become a "not available" note, not a figure', async () => {
     const data = sampleReportData();
     data.fit = null;
-    data.clvHistogram = null;
+    data.clvDistribution = null;
     data.stages = null;
     data.clusters = null;
     data.migration = null;
     data.segments = [];
+    data.pAliveHistogram = null;
+    data.periodTransactions = null;
+    data.modelMatrix = null;
+    data.holdout = null;
+    data.history = null;
     const out = await renderReport(data);
     expect(figureNames(out)).toEqual(['rfm-heatmap', 'pareto']);
-    for (const name of ['segments', 'clv', 'lifecycle', 'clusters', 'migration']) {
+    for (const name of ['segments', 'clv', 'lifecycle', 'clusters', 'migration', ...DIAGNOSTICS, ...HISTORY]) {
       expect(out).toMatch(new RegExp(`<div class="chart-missing[^"]*" data-chart-missing="${name}">[\\s\\S]*?not available for this run`, 'i'));
       expect(out).not.toContain(`data-chart="${name}"`);
     }
@@ -177,10 +190,19 @@ describe('chart specs', () => {
     'rfm-heatmap': rfmHeatmapSpec(data.rfmHeatmap),
     segments: segmentsSpec(data.segments),
     pareto: paretoSpec(data.deciles),
-    clv: clvSpec(data.clvHistogram!),
+    clv: clvSpec(data.clvDistribution!),
     lifecycle: lifecycleSpec(data.stages!),
     clusters: clustersSpec(data.clusters!),
     migration: migrationSpec(data.migration!),
+    'period-transactions': periodTransactionsSpec(data.periodTransactions!),
+    'p-alive': pAliveSpec(data.pAliveHistogram!),
+    'p-alive-matrix': modelMatrixSpec(data.modelMatrix!, 'pAlive'),
+    'frequency-recency-matrix': modelMatrixSpec(data.modelMatrix!, 'expectedPurchases'),
+    'calibration-holdout': calibrationHoldoutSpec(data.holdout!),
+    tracking: trackingSpec(data.holdout!),
+    'history-kpis': historyKpisSpec(data.history!),
+    'history-segments': historySharesSpec(data.history!, 'segment'),
+    'history-stages': historySharesSpec(data.history!, 'stage'),
   };
 
   test('are plain deterministic JSON with inline data and explicit sizes', () => {
@@ -190,10 +212,11 @@ describe('chart specs', () => {
       expect(json, name).not.toMatch(/"url"\s*:/);
       const sized = (s: Record<string, unknown>): boolean =>
         typeof s.width === 'number' && typeof s.height === 'number';
-      // Only the clusters chart is a grid of panels (rows of hconcat in a vconcat); each panel is sized there.
+      // The clusters and history KPI charts are grids of panels (rows of hconcat in a vconcat); each panel is sized there.
       const concat = (spec as { vconcat?: { hconcat: Record<string, unknown>[] }[] }).vconcat;
-      expect(concat !== undefined, name).toBe(name === 'clusters');
-      const views = name === 'clusters' ? concat!.flatMap((row) => row.hconcat) : [spec as unknown as Record<string, unknown>];
+      const grid = name === 'clusters' || name === 'history-kpis';
+      expect(concat !== undefined, name).toBe(grid);
+      const views = grid ? concat!.flatMap((row) => row.hconcat) : [spec as unknown as Record<string, unknown>];
       expect(views.length, name).toBeGreaterThan(0);
       expect(views.filter((view) => !sized(view)), name).toEqual([]);
     }
@@ -269,6 +292,15 @@ describe.skipIf(skipReason != null)('report in headless Chromium', () => {
     lifecycle: 30,
     clusters: 60,
     migration: 60,
+    'period-transactions': 20,
+    'p-alive': 25,
+    'p-alive-matrix': 300,
+    'frequency-recency-matrix': 300,
+    'calibration-holdout': 20,
+    tracking: 60,
+    'history-kpis': 25,
+    'history-segments': 30,
+    'history-stages': 20,
   };
 
   test('opens from file:// with no errors or requests, every chart drawn', async () => {
