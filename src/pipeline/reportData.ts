@@ -1,5 +1,6 @@
 import type { QueryEngine, RunHistory } from '../engine/Engine.js';
 import type { ReportData } from '../report/data.js';
+import { isPurchaseModel, modelName } from '../report/format.js';
 import { LIFECYCLE_STAGES } from '../config/lists.js';
 import {
   CLV_LOG_BINS_SQL,
@@ -19,8 +20,6 @@ import { modelMatrix, type PurchaseModelName } from './clvDiagnostics.js';
 import { previousRunWithScores } from './history.js';
 import { migrationBetween, resolveRun } from './runs.js';
 
-/** How the report names the purchase models (the summary keeps the option values). */
-const MODEL_NAMES: Record<string, string> = { bgnbd: 'BG/NBD', mbgnbd: 'MBG/NBD', paretonbd: 'Pareto/NBD' };
 
 /** Gathers one run's figures from the history database for the HTML report. */
 export async function gatherReportData(engine: QueryEngine, history: RunHistory, run: number | undefined): Promise<ReportData> {
@@ -43,12 +42,12 @@ export async function gatherReportData(engine: QueryEngine, history: RunHistory,
   const clvDistribution = clv?.available ? clvLogBins(await engine.all<ClvLogBin>(CLV_LOG_BINS_SQL(h, d), p)) : null;
   const pAliveHistogram = clv?.available ? pAliveBins(await engine.all<{ bin: number; customers: number }>(P_ALIVE_BINS_SQL(h), p)) : null;
   let matrix: ReportData['modelMatrix'] = null;
-  if (clv?.available && purchase?.params && MODEL_NAMES[clv.model]) {
+  if (clv?.available && purchase?.params && isPurchaseModel(clv.model)) {
     const range = await engine.one<{ maxT: number | null; maxFrequency: number | null }>(MODEL_RANGE_SQL(h, d), p);
     if (range?.maxT != null && range.maxT > 0) {
       const maxFrequency = Math.max(1, Math.ceil(range.maxFrequency ?? 1));
       const m = modelMatrix(clv.model as PurchaseModelName, purchase.params, { T: range.maxT, maxFrequency, timeUnit: clv.timeUnit, horizonMonths: clv.horizonMonths });
-      matrix = { model: MODEL_NAMES[clv.model], T: m.T, timeUnit: m.timeUnit, horizonMonths: m.horizonMonths, maxFrequency, cells: m.cells };
+      matrix = { model: modelName(clv.model), T: m.T, timeUnit: m.timeUnit, horizonMonths: m.horizonMonths, maxFrequency, cells: m.cells };
     }
   }
 
@@ -58,7 +57,7 @@ export async function gatherReportData(engine: QueryEngine, history: RunHistory,
     totals: { customers: info.customers, revenue: info.revenue, rowsRead: info.rows_read, rowsRejected: info.rows_rejected, rowsExcluded: info.rows_excluded },
     fit: purchase
       ? {
-          model: MODEL_NAMES[clv.model as string] ?? String(clv.model),
+          model: modelName(String(clv.model)),
           timeUnit: clv.timeUnit,
           // At the boundary a and b only stand in for ∞ (a + b = 1e15): not figures to show.
           params: boundary ? { r: purchase.params.r, alpha: purchase.params.alpha } : purchase.params,
@@ -130,7 +129,7 @@ export function holdoutOf(h: any): ReportData['holdout'] {
   return {
     calibrationEnd: String(h.calibrationEnd ?? ''),
     holdoutEnd: String(h.holdoutEnd ?? ''),
-    model: MODEL_NAMES[h.model as string] ?? String(h.model ?? ''),
+    model: modelName(String(h.model ?? '')),
     timeUnit: String(h.timeUnit ?? ''),
     customers: h.customers ?? 0,
     actualTotal: h.actualTotal ?? 0,
@@ -158,7 +157,7 @@ async function historyOf(engine: QueryEngine, history: RunHistory, runId: number
       return {
         runId: Number(r.runId),
         asOf: r.asOf,
-        model: clv?.model ? (MODEL_NAMES[clv.model] ?? String(clv.model)) : null,
+        model: clv?.model ? modelName(String(clv.model)) : null,
         customers: Number(r.customers),
         revenue: r.revenue,
         meanPAlive: r.meanPAlive,
