@@ -154,22 +154,25 @@ export function diagnosticSections(data: ReportData): ChartSection[] {
 
 /** Calibration vs holdout purchases and the tracking curve of a holdout check. */
 export function holdoutSections(holdout: Holdout | null, missing: string): ChartSection[] {
-  const predicted = holdout !== null && holdout.byFrequency.some((b) => b.predictedMean !== null);
   const period = holdout ? ` (${holdout.model}, calibration to ${holdout.calibrationEnd}, holdout to ${holdout.holdoutEnd})` : '';
+  // A fit that did not converge predicts nothing: there is no model line to compare with.
+  const nothingPredicted = 'The model predicted nothing for this holdout (its fit did not converge).';
+  const predicted = holdout !== null && holdout.byFrequency.some((b) => b.predictedMean !== null);
+  const tracked = holdout !== null && holdout.tracking.some((t) => t.expected !== null);
   return [
     {
       name: 'calibration-holdout',
       title: 'Calibration vs holdout purchases',
       caption: `Mean purchases in the holdout by repeat purchases in the calibration period${period}, actual (solid) and predicted (dashed): the closer the lines, the better the model ranks customers for the future.`,
-      spec: holdout && has(holdout.byFrequency) ? calibrationHoldoutSpec(holdout) : null,
-      missing: holdout && !predicted ? 'The model predicted nothing for this holdout (its fit did not converge).' : missing,
+      spec: predicted ? calibrationHoldoutSpec(holdout) : null,
+      missing: holdout && has(holdout.byFrequency) ? nothingPredicted : missing,
     },
     {
       name: 'tracking',
       title: 'Tracking: cumulative repeat purchases',
       caption: `Cumulative repeat purchases of the calibration customers, week by week after the calibration end, actual (solid) and expected (dashed)${period}: a widening gap means the purchase rate drifted away from the model's.`,
-      spec: holdout && has(holdout.tracking) ? trackingSpec(holdout) : null,
-      missing: holdout && !has(holdout.tracking) ? 'This holdout was recorded without its weekly tracking.' : missing,
+      spec: tracked ? trackingSpec(holdout!) : null,
+      missing: !holdout ? missing : has(holdout.tracking) ? nothingPredicted : 'This holdout was recorded without its weekly tracking.',
     },
   ];
 }

@@ -8,7 +8,7 @@
  * headless Chromium (screenshots in a temporary folder): no console errors,
  * no request besides the page itself.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CDNOW_CSV, parseCsv, readJson, runCli, tempDir } from '../helpers.js';
@@ -260,3 +260,20 @@ describe('crm backtest --report on CDNOW (calibration to 1997-09-30, holdout to 
   }, 60_000);
 });
 
+
+describe('crm backtest --report when the model predicts nothing', () => {
+  it('writes the page with the reason instead of a model line', async () => {
+    const dir = await tempDir('crm-backtest-report-');
+    const input = path.join(dir, 'tx.csv');
+    // Two customers (from tests/e2e/backtest.test.ts): BG/NBD's a runs off and the fit does not converge.
+    await writeFile(input, 'customer_id,order_date,amount\nA,2024-01-01,10\nA,2024-01-02,20\nB,2024-01-03,5\nA,2024-03-01,10\nB,2024-03-05,7\n');
+    const page = path.join(dir, 'backtest.html');
+    const cli = await runCli(['backtest', input, '--calibration-end', '2024-01-31', '--report', page, '--quiet']);
+    expect(cli.code, cli.stderr).toBe(0);
+    const html = await readFile(page, 'utf8');
+    for (const name of ['calibration-holdout', 'tracking']) {
+      expect(html).toMatch(new RegExp(`data-chart-missing="${name}">[\\s\\S]*?The model predicted nothing for this holdout`));
+    }
+    expect(html).toMatch(/<p class="warning">bgnbd fit did not converge \(.+\); no purchases are predicted<\/p>/);
+  }, 60_000);
+});

@@ -14,6 +14,7 @@ import { migrationSpec } from '../../src/report/charts/migration.js';
 import { paretoSpec } from '../../src/report/charts/pareto.js';
 import { rfmHeatmapSpec } from '../../src/report/charts/rfmHeatmap.js';
 import { segmentsSpec } from '../../src/report/charts/segments.js';
+import { holdoutOf } from '../../src/pipeline/reportData.js';
 import type { ReportData } from '../../src/report/data.js';
 import { escapeHtml } from '../../src/report/format.js';
 import { CSP, renderReport } from '../../src/report/page.js';
@@ -52,6 +53,9 @@ function hostileData(): ReportData {
   data.migration!.cells.push({ from: HOSTILE, to: 'Lost', customers: 3, revenue: 42 });
   data.fit!.params['<svg onload=alert(3)>'] = 1;
   data.stages![0].stage = '</style><script>alert(4)</script>';
+  data.history!.segments.push({ runId: 3, segment: HOSTILE, customers: 1, share: 0.0001 });
+  data.holdout!.model = '<svg onload=alert(5)>';
+  data.modelMatrix!.model = HOSTILE;
   return data;
 }
 
@@ -181,6 +185,66 @@ describe('renderReport', () => {
     const both = /<section class="fit"[\s\S]*?<\/section>/.exec(await renderReport(data))![0];
     expect(both).toContain('fixed-dropout limit: a/(a+b) = 0.1226');
     expect(both).toContain('A fit did not converge: its CLV columns are null for this run.');
+  });
+});
+
+describe('the holdout and the CLV interval, from summary.json as crm score --holdout-days records them', () => {
+  // summary.clv.holdout: the chosen model's BacktestResult with calibrationEnd, holdoutEnd, days and error beside it.
+  const summaryHoldout = {
+    calibrationEnd: '1997-09-30',
+    holdoutEnd: '1998-06-30',
+    days: 273,
+    error: 0.7855,
+    customers: 3,
+    actualTotal: 5,
+    predictedTotal: 4.5,
+    mae: 0.5,
+    holdoutLength: 39,
+    timeUnit: 'week',
+    model: 'mbgnbd',
+    fit: { converged: true },
+    byFrequency: [
+      { frequency: '0', customers: 2, actual: 1, predicted: 1.5, actualMean: 0.5, predictedMean: 0.75 },
+      { frequency: '3', customers: 1, actual: 4, predicted: 3, actualMean: 4, predictedMean: 3 },
+    ],
+    tracking: [
+      { week: 1, day: 7, actual: 2, expected: 2.25 },
+      { week: 2, day: 14, actual: 5, expected: 4.5 },
+    ],
+    warnings: [],
+  };
+
+  test('draws calibration vs holdout and tracking from its figures', async () => {
+    const data = sampleReportData();
+    data.holdout = holdoutOf(summaryHoldout);
+    expect(data.holdout).toMatchObject({ model: 'MBG/NBD', calibrationEnd: '1997-09-30', holdoutEnd: '1998-06-30', timeUnit: 'week' });
+    const out = await renderReport(data);
+    const figure = (name: string) => new RegExp(`<figure class="chart[^"]*" data-chart="${name}"[^>]*>([\\s\\S]*?)</figure>`).exec(out)![1];
+    expect(figure('calibration-holdout')).toContain('<title>3 calibration purchases (1 customers): 4.000 holdout purchases each, actual</title>');
+    expect(figure('calibration-holdout')).toContain('<title>0 calibration purchases (2 customers): 0.750 holdout purchases each, predicted</title>');
+    expect(figure('calibration-holdout')).toContain('(MBG/NBD, calibration to 1997-09-30, holdout to 1998-06-30)');
+    expect(figure('tracking')).toContain('<title>Week 2 (day 14): 5 repeat purchases so far, actual</title>');
+    expect(figure('tracking')).toContain('<title>Week 2 (day 14): 4.5 repeat purchases so far, expected</title>');
+  });
+
+  test('a holdout recorded without tracking, or with nothing predicted, says so', async () => {
+    const data = sampleReportData();
+    const { tracking, ...withoutTracking } = summaryHoldout;
+    data.holdout = holdoutOf({ ...withoutTracking, byFrequency: summaryHoldout.byFrequency.map((b) => ({ ...b, predicted: null, predictedMean: null })) });
+    const out = await renderReport(data);
+    expect(out).toMatch(/data-chart-missing="tracking">[\s\S]*?recorded without its weekly tracking/);
+    expect(out).toMatch(/data-chart-missing="calibration-holdout">[\s\S]*?The model predicted nothing/);
+    expect(holdoutOf(undefined)).toBeNull();
+    expect(holdoutOf({ calibrationEnd: '1997-09-30' })).toBeNull();
+  });
+
+  test('the total CLV carries its 90% interval when the run recorded one', async () => {
+    const data = sampleReportData();
+    const out = await renderReport(data);
+    expect(out).toContain('<title>Run 3 (as of 1998-06-30): total predicted clv 441,700.00 (90% interval 402,900.00 – 483,100.00)</title>');
+    expect(out).toContain('<td class="num">402,900.00 – 483,100.00</td>');
+    // Run 1 recorded none: no interval, and a dash in the table.
+    expect(out).toContain('<title>Run 1 (as of 1997-12-31): total predicted clv 512,300.00</title>');
   });
 });
 
