@@ -18,7 +18,7 @@ import {
 } from '../sql/clv.js';
 import { BACKTEST_WEEKLY_SQL } from '../sql/backtest.js';
 import type { Layer } from '../sql/scored.js';
-import { periodTransactionsOf, type PeriodTransactionsRow } from './clvDiagnostics.js';
+import { expectedPurchaseTotals, periodTransactionsOf, type PeriodTransactionsRow } from './clvDiagnostics.js';
 import type { Logger } from './effects.js';
 import { awaitedLater } from '../promises.js';
 
@@ -362,7 +362,8 @@ export async function runBacktest(
   const total = (column: 'predicted' | 'abs_error') => (unpredicted > 0 ? null : rows.reduce((s, r) => s + r[column]!, 0));
   const absError = total('abs_error');
   const weekly = await engine.all<{ week: number; purchases: number }>(BACKTEST_WEEKLY_SQL, { calibrationEnd, holdoutEnd });
-  const tracking = trackingCurve(weekly, holdoutDays, unpredicted > 0 || !available ? null : (days) => predictedTotal(fitted, days / DAYS_PER_UNIT[options.timeUnit], patterns));
+  const predictsAll = available && unpredicted === 0;
+  const tracking = trackingCurve(weekly, holdoutDays, predictsAll ? (days) => expectedPurchaseTotals(fitted, patterns, days.map((d) => d / DAYS_PER_UNIT[options.timeUnit])) : null);
   return {
     customers,
     actualTotal: rows.reduce((s, r) => s + r.actual, 0),
@@ -385,27 +386,19 @@ export async function runBacktest(
   };
 }
 
-/** Σ over the patterns of weight × expected purchases in the next t units. */
-function predictedTotal(fitted: ReturnType<typeof fitPurchaseModel>, t: number, patterns: PurchasePatterns): number {
-  const predicted = predictPurchases(fitted, t, patterns);
-  let sum = 0;
-  for (let i = 0; i < predicted.length; i++) sum += patterns.weight[i] * predicted[i];
-  return sum;
-}
-
-/** Cumulative weekly purchases, actual (from the weekly counts) and expected (`expectedBy(days)`), to the holdout end. */
+/** Cumulative weekly purchases, actual (from the weekly counts) and expected (`expectedBy(days)`, for all the weeks' ends at once), to the holdout end. */
 export function trackingCurve(
   weekly: readonly { week: number; purchases: number }[],
   holdoutDays: number,
-  expectedBy: ((days: number) => number) | null,
+  expectedBy: ((days: number[]) => number[]) | null,
 ): BacktestResult['tracking'] {
   const perWeek = new Map(weekly.map((w) => [Number(w.week), Number(w.purchases)]));
-  const points: BacktestResult['tracking'] = [];
+  const days: number[] = [];
+  for (let week = 1; 7 * (week - 1) < holdoutDays; week++) days.push(Math.min(7 * week, holdoutDays));
+  const expected = expectedBy ? expectedBy(days) : null;
   let actual = 0;
-  for (let week = 1; 7 * (week - 1) < holdoutDays; week++) {
-    actual += perWeek.get(week) ?? 0;
-    const day = Math.min(7 * week, holdoutDays);
-    points.push({ week, day, actual, expected: expectedBy ? expectedBy(day) : null });
-  }
-  return points;
+  return days.map((day, i) => {
+    actual += perWeek.get(i + 1) ?? 0;
+    return { week: i + 1, day, actual, expected: expected ? expected[i] : null };
+  });
 }

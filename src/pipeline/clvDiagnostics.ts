@@ -5,7 +5,10 @@
  * (the P(alive) and expected-purchases matrices over frequency × recency).
  * Pure: model functions on small grids, no engine.
  */
-import { clvFactors } from '../models/clv.js';
+import * as bgNbd from '../models/bgNbd.js';
+import { clvFactors, frequencyTGroups } from '../models/clv.js';
+import * as mbgNbd from '../models/mbgNbd.js';
+import * as paretoNbd from '../models/paretoNbd.js';
 import { bgNbdPmf, mbgNbdPmf, paretoNbdPmf, periodTransactions, type PurchasePmf } from '../models/purchasePmf.js';
 import type { BgNbdParams, ParetoNbdParams, PurchasePatterns, TimeUnit } from '../models/types.js';
 import type { PurchaseFit } from './clvFits.js';
@@ -91,4 +94,38 @@ export function modelMatrix(
     horizonMonths,
     cells: f.map((x, i) => ({ frequency: x, recency: rec[i], pAlive: factors.pAlive[i], expectedPurchases: factors.expectedPurchases[i] })),
   };
+}
+
+/**
+ * Σ over the patterns of weight × E[purchases in the next t | x, t_x, T], for
+ * every t of `times` at once (the backtest's tracking curve). Each model's
+ * prediction is P(alive | x, t_x, T) · E[purchases | alive, x, T], and the
+ * second factor depends on (x, T) only: the weighted P(alive) is summed per
+ * (x, T) pair and each pair is evaluated once for all the times, instead of
+ * every pattern once per time.
+ */
+export function expectedPurchaseTotals(fitted: PurchaseFit, patterns: PurchasePatterns, times: readonly number[]): number[] {
+  const { frequency, recency, T, weight } = patterns;
+  const pAlive =
+    fitted.model === 'bgnbd'
+      ? bgNbd.conditionalProbabilityAlive(fitted.fit.params, frequency, recency, T)
+      : fitted.model === 'mbgnbd'
+        ? mbgNbd.conditionalProbabilityAlive(fitted.fit.params, frequency, recency, T)
+        : paretoNbd.conditionalProbabilityAlive(fitted.fit.params, frequency, recency, T);
+  const groups = frequencyTGroups(frequency, T);
+  const aliveWeight = new Float64Array(groups.frequency.length);
+  for (let i = 0; i < frequency.length; i++) aliveWeight[groups.index[i]] += weight[i] * pAlive[i];
+  const ifAlive: (x: number, age: number, out: Float64Array) => void =
+    fitted.model === 'bgnbd'
+      ? bgNbd.expectedPurchasesIfAliveEvaluator(fitted.fit.params, times)
+      : fitted.model === 'mbgnbd'
+        ? mbgNbd.expectedPurchasesIfAliveEvaluator(fitted.fit.params, times)
+        : (x, age, out) => times.forEach((t, h) => (out[h] = paretoNbd.expectedPurchasesIfAlive(fitted.fit.params, x, age, t)));
+  const totals = new Array<number>(times.length).fill(0);
+  const out = new Float64Array(times.length);
+  for (let g = 0; g < aliveWeight.length; g++) {
+    ifAlive(groups.frequency[g], groups.T[g], out);
+    for (let h = 0; h < times.length; h++) totals[h] += aliveWeight[g] * out[h];
+  }
+  return totals;
 }

@@ -1,0 +1,55 @@
+/**
+ * The diagnostics' model sums: the tracking curve's expected totals (summed
+ * per (x, T) pair for all weeks at once) against every pattern's own
+ * prediction summed one week at a time, for the three models and for BG/NBD at
+ * its a, b → ∞ boundary; and the shape of the report's matrices.
+ */
+import { describe, expect, it } from 'vitest';
+import { predictPurchases, type PurchaseFit } from '../../src/pipeline/clvFits.js';
+import { expectedPurchaseTotals, modelMatrix } from '../../src/pipeline/clvDiagnostics.js';
+import * as mbgNbd from '../../src/models/mbgNbd.js';
+import type { FitResult } from '../../src/models/types.js';
+import { loadCdnowCalibration } from '../models/cdnowPatterns.js';
+
+const cdnow = loadCdnowCalibration();
+const fitOf = <P,>(params: P) => ({ params, converged: true }) as unknown as FitResult<P>;
+const FITS: [string, PurchaseFit][] = [
+  ['bgnbd', { model: 'bgnbd', fit: { ...fitOf({ r: 0.2426, alpha: 4.4136, a: 0.7929, b: 2.4259 }), boundary: null } }],
+  ['bgnbd at the boundary', { model: 'bgnbd', fit: { ...fitOf({ r: 0.8, alpha: 10, a: 0.12e15, b: 0.88e15 }), boundary: null } }],
+  ['mbgnbd', { model: 'mbgnbd', fit: fitOf({ r: 0.525, alpha: 6.183, a: 0.891, b: 1.614 }) }],
+  ['paretonbd', { model: 'paretonbd', fit: fitOf({ r: 0.5534, alpha: 10.5802, s: 0.6061, beta: 11.6562 }) }],
+];
+
+describe('expectedPurchaseTotals', () => {
+  for (const [name, fitted] of FITS) {
+    it(`${name}: equals the per-pattern predictions summed, week by week`, () => {
+      const weeks = [1, 2, 5, 13, 26, 39];
+      const totals = expectedPurchaseTotals(fitted, cdnow.patterns, weeks);
+      weeks.forEach((t, h) => {
+        const each = predictPurchases(fitted, t, cdnow.patterns);
+        const sum = each.reduce((s, v, i) => s + v * cdnow.patterns.weight[i], 0);
+        expect(Math.abs(totals[h] - sum) / sum, `t = ${t}`).toBeLessThan(1e-12);
+      });
+      for (let h = 1; h < weeks.length; h++) expect(totals[h]).toBeGreaterThan(totals[h - 1]);
+    });
+  }
+});
+
+describe('modelMatrix', () => {
+  it('covers frequency 0..max (at most 25 rows) × 20 recency steps of (0, T], with the model’s own P(alive)', () => {
+    const params = { r: 0.525, alpha: 6.183, a: 0.891, b: 1.614 };
+    const m = modelMatrix('mbgnbd', params, { T: 78, maxFrequency: 60, timeUnit: 'week', horizonMonths: 12 });
+    const frequencies = [...new Set(m.cells.map((c) => c.frequency))];
+    expect(frequencies[0]).toBe(0);
+    expect(frequencies.at(-1)).toBe(60);
+    expect(frequencies).toHaveLength(25);
+    expect(m.cells.filter((c) => c.frequency === 0)).toEqual([expect.objectContaining({ recency: 0 })]);
+    expect(m.cells.filter((c) => c.frequency === 60).map((c) => c.recency)).toEqual(Array.from({ length: 20 }, (_, k) => (78 * (k + 1)) / 20));
+    for (const c of m.cells) {
+      expect(c.pAlive).toBeCloseTo(mbgNbd.conditionalProbabilityAlive(params, c.frequency, c.recency, 78), 12);
+      expect(c.expectedPurchases).toBeGreaterThanOrEqual(0);
+    }
+    // Small bases: one row per frequency.
+    expect([...new Set(modelMatrix('mbgnbd', params, { T: 10, maxFrequency: 3, timeUnit: 'week', horizonMonths: 12 }).cells.map((c) => c.frequency))]).toEqual([0, 1, 2, 3]);
+  });
+});
