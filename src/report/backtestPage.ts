@@ -6,7 +6,7 @@
 import type { Holdout } from './data.js';
 import { escapeHtml, formatInt } from './format.js';
 import { chartGroupHtml, pageHtml, type RenderReportOptions } from './page.js';
-import { holdoutSections } from './sections.js';
+import { holdoutSections } from './diagnosticSections.js';
 
 export async function renderBacktestReport(holdout: Holdout, warnings: readonly string[], options: RenderReportOptions = {}): Promise<string> {
   const title = `crm backtest — ${holdout.model}, calibration to ${holdout.calibrationEnd}, holdout to ${holdout.holdoutEnd}`;

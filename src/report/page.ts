@@ -10,7 +10,8 @@ import { FONT, PALETTE } from './charts/config.js';
 import type { ReportData } from './data.js';
 import { escapeHtml } from './format.js';
 import { renderChartSvg } from './svg/render.js';
-import { chartGroups, figureHtml, fitHtml, headerHtml, historyTableHtml, missingHtml, type ChartSection } from './sections.js';
+import { diagnosticSections, historySections, historyTableHtml } from './diagnosticSections.js';
+import { chartSections, figureHtml, fitHtml, headerHtml, missingHtml, type ChartSection } from './sections.js';
 
 export const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
@@ -70,6 +71,15 @@ figcaption{margin-top:10px;font-size:12.5px;color:${PALETTE.muted}}
 export interface RenderReportOptions {
   /** Receives vega / vega-lite warnings (default: ignored). */
   onWarning?: (message: string) => void;
+}
+
+/** The page's groups of charts, in order: the customer base, the model's diagnostics, the runs in the history. */
+export function chartGroups(data: ReportData): { id: string; title: string; sections: ChartSection[] }[] {
+  return [
+    { id: 'charts', title: 'Customer base', sections: chartSections(data) },
+    { id: 'diagnostics', title: 'Model diagnostics', sections: diagnosticSections(data) },
+    { id: 'history', title: 'Across runs', sections: historySections(data) },
+  ];
 }
 
 /** Render the report as one self-contained HTML document (deterministic). */
