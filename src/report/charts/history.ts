@@ -54,7 +54,7 @@ export function historyKpisSpec(history: History): TopLevelSpec {
     );
     return {
       width: 200,
-      height: 130,
+      height: 140,
       title: { text: m.title, fontSize: 12, fontWeight: 600, color: '#374151', anchor: 'start', offset: 6 },
       transform: [{ filter: { field: 'metric', equal: m.key } }],
       layer,
@@ -64,17 +64,14 @@ export function historyKpisSpec(history: History): TopLevelSpec {
     description: 'Customers, revenue, mean P(alive) and total CLV per run',
     data: { values },
     spacing: 18,
-    vconcat: [
-      { hconcat: panels.slice(0, 2), spacing: 28 },
-      { hconcat: panels.slice(2), spacing: 28 },
-    ],
+    vconcat: [{ hconcat: panels, spacing: 28 }],
   });
 }
 
 /** Share of customers per segment or lifecycle stage, one stacked bar per run. */
 export function historySharesSpec(history: History, by: 'segment' | 'stage'): TopLevelSpec {
   const rows = by === 'segment' ? history.segments.map((s) => ({ ...s, group: s.segment })) : history.stages.map((s) => ({ ...s, group: s.stage.replace(/_/g, ' ') }));
-  const known = by === 'segment' ? SEGMENT_NAMES : LIFECYCLE_STAGES.map((s) => s.replace(/_/g, ' '));
+  const known: readonly string[] = by === 'segment' ? SEGMENT_NAMES : LIFECYCLE_STAGES.map((s) => s.replace(/_/g, ' '));
   const domain = orderedDomain(
     rows.map((r) => r.group),
     known,
@@ -91,7 +88,7 @@ export function historySharesSpec(history: History, by: 'segment' | 'stage'): To
   const range =
     by === 'stage'
       ? domain.map((s) => PALETTE.stages[s.replace(/ /g, '_')] ?? PALETTE.secondary)
-      : domain.map((_, i) => SEGMENT_COLOURS[i % SEGMENT_COLOURS.length]);
+      : domain.map((g, i) => SEGMENT_COLOURS[(known.includes(g) ? known.indexOf(g) : i) % SEGMENT_COLOURS.length]);
   return spec({
     description: `Share of customers per ${by} in each run`,
     width: 440,
