@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { predictPurchases, type PurchaseFit } from '../../src/pipeline/clvFits.js';
 import { expectedPurchaseTotals, modelMatrix } from '../../src/pipeline/clvDiagnostics.js';
+import { clvLogBins } from '../../src/pipeline/reportData.js';
 import * as mbgNbd from '../../src/models/mbgNbd.js';
 import type { FitResult } from '../../src/models/types.js';
 import { loadCdnowCalibration } from '../models/cdnowPatterns.js';
@@ -51,5 +52,25 @@ describe('modelMatrix', () => {
     }
     // Small bases: one row per frequency.
     expect([...new Set(modelMatrix('mbgnbd', params, { T: 10, maxFrequency: 3, timeUnit: 'week', horizonMonths: 12 }).cells.map((c) => c.frequency))]).toEqual([0, 1, 2, 3]);
+  });
+});
+
+describe('clvLogBins (the report’s CLV bins from CLV_LOG_BINS_SQL rows)', () => {
+  it('keeps the 20 quarter-decade bins below the top one, counts the rest (CLV ≤ 0 included) as under the lowest edge, and never labels a bin narrower than what it holds', () => {
+    const rows = [
+      { k: null, customers: 7, minClv: 0, maxClv: 0 },
+      { k: -30, customers: 2, minClv: 1e-8, maxClv: 1.1e-8 },
+      ...Array.from({ length: 20 }, (_, i) => ({ k: i - 9, customers: i + 1, minClv: 10 ** ((i - 9) / 4) * 1.01, maxClv: 10 ** ((i - 8) / 4) * 0.99 })),
+    ];
+    // ln rounds: a CLV of exactly 1,000 (k = 12) can come back in bin 11 = [562.34, 1000).
+    rows[rows.length - 1] = { k: 10, customers: 20, minClv: 316.3, maxClv: 562.35 };
+    const d = clvLogBins(rows)!;
+    expect(d.bins.map((b) => b.binStart)).toEqual(Array.from({ length: 20 }, (_, i) => 10 ** ((i - 9) / 4)));
+    expect(d.below).toEqual({ edge: 10 ** (-9 / 4), customers: 9 });
+    expect(d.bins.at(-1)).toEqual({ binStart: 10 ** (10 / 4), binEnd: 562.35, customers: 20, minClv: 316.3, maxClv: 562.35 });
+    expect(d.bins.reduce((s, b) => s + b.customers, 0) + d.below!.customers).toBe(7 + 2 + 210);
+    // Everyone at 0: one "under a cent" bar.
+    expect(clvLogBins([{ k: null, customers: 3, minClv: 0, maxClv: 0 }])).toEqual({ bins: [], below: { edge: 0.01, customers: 3 } });
+    expect(clvLogBins([])).toBeNull();
   });
 });
