@@ -18,7 +18,7 @@ import {
 } from '../sql/clv.js';
 import { BACKTEST_WEEKLY_SQL } from '../sql/backtest.js';
 import type { Layer } from '../sql/scored.js';
-import { expectedPurchaseTotals, periodTransactionsOf, type PeriodTransactionsRow } from './clvDiagnostics.js';
+import { expectedPurchaseTotals, periodTransactionsOf, trackingCurve, type PeriodTransactionsRow, type TrackingPoint } from './clvDiagnostics.js';
 import type { Logger } from './effects.js';
 import { awaitedLater } from '../promises.js';
 
@@ -291,7 +291,7 @@ export interface BacktestResult {
    * week of the holdout (`day` = days after the calibration end; the last
    * week ends at the holdout end), actual and expected under the fit.
    */
-  tracking: { week: number; day: number; actual: number; expected: number | null }[];
+  tracking: TrackingPoint[];
   /** Why predictions are missing, if they are. */
   warnings: string[];
 }
@@ -384,21 +384,4 @@ export async function runBacktest(
     tracking,
     warnings,
   };
-}
-
-/** Cumulative weekly purchases, actual (from the weekly counts) and expected (`expectedBy(days)`, for all the weeks' ends at once), to the holdout end. */
-export function trackingCurve(
-  weekly: readonly { week: number; purchases: number }[],
-  holdoutDays: number,
-  expectedBy: ((days: number[]) => number[]) | null,
-): BacktestResult['tracking'] {
-  const perWeek = new Map(weekly.map((w) => [Number(w.week), Number(w.purchases)]));
-  const days: number[] = [];
-  for (let week = 1; 7 * (week - 1) < holdoutDays; week++) days.push(Math.min(7 * week, holdoutDays));
-  const expected = expectedBy ? expectedBy(days) : null;
-  let actual = 0;
-  return days.map((day, i) => {
-    actual += perWeek.get(i + 1) ?? 0;
-    return { week: i + 1, day, actual, expected: expected ? expected[i] : null };
-  });
 }

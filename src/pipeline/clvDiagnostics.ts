@@ -129,3 +129,30 @@ export function expectedPurchaseTotals(fitted: PurchaseFit, patterns: PurchasePa
   }
   return totals;
 }
+
+/** One point of the backtest's tracking curve (cumulative repeat purchases to the end of a holdout week). */
+export interface TrackingPoint {
+  week: number;
+  /** Days after the calibration end. */
+  day: number;
+  actual: number;
+  /** Null when the fit predicts nothing. */
+  expected: number | null;
+}
+
+/** Cumulative weekly purchases, actual (from the weekly counts) and expected (`expectedBy(days)`, for all the weeks' ends at once), to the holdout end. */
+export function trackingCurve(
+  weekly: readonly { week: number; purchases: number }[],
+  holdoutDays: number,
+  expectedBy: ((days: number[]) => number[]) | null,
+): TrackingPoint[] {
+  const perWeek = new Map(weekly.map((w) => [Number(w.week), Number(w.purchases)]));
+  const days: number[] = [];
+  for (let week = 1; 7 * (week - 1) < holdoutDays; week++) days.push(Math.min(7 * week, holdoutDays));
+  const expected = expectedBy ? expectedBy(days) : null;
+  let actual = 0;
+  return days.map((day, i) => {
+    actual += perWeek.get(i + 1) ?? 0;
+    return { week: i + 1, day, actual, expected: expected ? expected[i] : null };
+  });
+}

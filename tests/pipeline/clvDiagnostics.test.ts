@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { predictPurchases, type PurchaseFit } from '../../src/pipeline/clvFits.js';
-import { expectedPurchaseTotals, modelMatrix } from '../../src/pipeline/clvDiagnostics.js';
+import { expectedPurchaseTotals, modelMatrix, trackingCurve } from '../../src/pipeline/clvDiagnostics.js';
 import { clvLogBins } from '../../src/pipeline/reportData.js';
 import * as mbgNbd from '../../src/models/mbgNbd.js';
 import type { FitResult } from '../../src/models/types.js';
@@ -72,5 +72,23 @@ describe('clvLogBins (the report’s CLV bins from CLV_LOG_BINS_SQL rows)', () =
     // Everyone at 0: one "under a cent" bar.
     expect(clvLogBins([{ k: null, customers: 3, minClv: 0, maxClv: 0 }])).toEqual({ bins: [], below: { edge: 0.01, customers: 3 } });
     expect(clvLogBins([])).toBeNull();
+  });
+});
+
+describe('trackingCurve', () => {
+  it('adds the weeks up (a week without purchases included) and ends the last, shorter week at the holdout end', () => {
+    // 17 holdout days: weeks end on days 7, 14 and 17; nobody bought in week 2.
+    const asked: number[][] = [];
+    const curve = trackingCurve([{ week: 1, purchases: 4 }, { week: 3, purchases: 2 }], 17, (days) => (asked.push(days), days.map((d) => d / 2)));
+    expect(asked).toEqual([[7, 14, 17]]);
+    expect(curve).toEqual([
+      { week: 1, day: 7, actual: 4, expected: 3.5 },
+      { week: 2, day: 14, actual: 4, expected: 7 },
+      { week: 3, day: 17, actual: 6, expected: 8.5 },
+    ]);
+    expect(trackingCurve([], 14, null)).toEqual([
+      { week: 1, day: 7, actual: 0, expected: null },
+      { week: 2, day: 14, actual: 0, expected: null },
+    ]);
   });
 });
