@@ -1,7 +1,10 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
 import { isCalendarDate } from '../config/schema.js';
 import { UsageError } from '../errors.js';
+import { whyNotWritableFile } from '../io/paths.js';
 import { round, type BacktestReport } from '../jobs/backtest.js';
 import { addCommonOptions, addEngineOptions, logLevel, parseNumber, checkOutputFolder, type CommonOptions } from './context.js';
 import { formatTable } from './format.js';
@@ -11,6 +14,9 @@ const EXAMPLES = `
 Examples:
   # The standard CDNOW experiment: calibrate to 1997-09-30, compare with the 39 weeks after
   $ crm backtest fixtures/cdnow/cdnow.csv --calibration-end 1997-09-30 --holdout-end 1998-06-30 --out out/backtest
+
+  # The same, with its charts on an HTML page
+  $ crm backtest fixtures/cdnow/cdnow.csv --calibration-end 1997-09-30 --holdout-end 1998-06-30 --report backtest.html
 
   # Pareto/NBD, holdout to the latest transaction
   $ crm backtest tx.parquet --calibration-end 2025-03-31 --clv-model paretonbd`;
@@ -22,6 +28,7 @@ export function backtestCommand(): Command {
     .requiredOption('--calibration-end <date>', 'last day of the calibration period (YYYY-MM-DD)')
     .option('--holdout-end <date>', 'last day of the holdout period, not in the future (default: the latest transaction date up to today)')
     .option('-o, --out <dir>', 'write backtest.json and backtest.csv here')
+    .option('--report <file.html>', 'write an HTML page with the charts: calibration vs holdout purchases, and the weekly tracking curve')
     .option('-c, --config <file>', 'column mapping and model options from a config file')
     .option('--customer-col <name|n>', 'customer id column')
     .option('--date-col <name|n>', 'order date column')
@@ -41,6 +48,7 @@ export function backtestCommand(): Command {
       if (options[key] !== undefined && !isCalendarDate(options[key])) throw new UsageError(`--${key === 'calibrationEnd' ? 'calibration-end' : 'holdout-end'} expects a day as YYYY-MM-DD`);
     }
     if (options.out) await checkOutputFolder(options.out);
+    if (options.report) await checkReportFile(options.report);
     const file = options.config ? await readConfigFile(options.config) : {};
     const config = parseScoreConfig(
       mergeOptions(file, {
@@ -55,14 +63,21 @@ export function backtestCommand(): Command {
         tempDir: options.tempDir,
       }),
     );
-    const { calibrationEnd, holdoutEnd, out } = options;
-    const run = startRun('backtest', logLevel(options as CommonOptions), { inputs: config.inputs, calibrationEnd, holdoutEnd, out, columns: config.columns, timezone: config.timezone, clv: config.clv });
+    const { calibrationEnd, holdoutEnd, out, report } = options;
+    const run = startRun('backtest', logLevel(options as CommonOptions), { inputs: config.inputs, calibrationEnd, holdoutEnd, out, report, columns: config.columns, timezone: config.timezone, clv: config.clv });
     const log = run.log;
     const { backtestJob } = await import('../jobs/backtest.js');
-    const result = await backtestJob(config, { calibrationEnd, holdoutEnd, out }, { log, stage: (name) => run.stage(name) });
+    const result = await backtestJob(config, { calibrationEnd, holdoutEnd, out, report }, { log, stage: (name) => run.stage(name) });
     process.stdout.write(renderBacktest(result, options.calibrationEnd));
   });
   return command;
+}
+
+/** --report names a file that can be written, before any work. */
+async function checkReportFile(file: string): Promise<void> {
+  if ((await stat(file).catch(() => null))?.isDirectory()) throw new UsageError(`--report ${file}: a folder is there; give a file name, e.g. ${path.join(file, 'backtest.html')}`);
+  const why = await whyNotWritableFile(file);
+  if (why) throw new UsageError(`--report ${file}: cannot write there: ${why}`);
 }
 
 /** A missing prediction is n/a on the terminal. */

@@ -16,8 +16,12 @@ Examples:
   $ crm report --db out/crm.duckdb --run 12 --out reports/run-12.html
 
 The file has no external references: it can be mailed or opened offline. Charts:
-RFM heatmap, segment sizes and revenue share, Pareto curve, CLV distribution,
-lifecycle funnel, cluster profiles, and the segment migration from the previous run.`);
+RFM heatmap, segment sizes and revenue share, Pareto curve, CLV distribution (log
+axis), lifecycle funnel, cluster profiles, the segment migration from the previous
+run; the model's diagnostics (repeat purchases actual vs model, P(alive)
+distribution, P(alive) and expected-purchases matrices, and with a holdout the
+calibration-vs-holdout and tracking charts); and the last 12 runs of the history
+(key figures, segment and stage shares per run).`);
   command.action(async (options: { db?: string; engine?: string; schema?: string; dbWait?: number; run?: number; out: string; memoryLimit?: string; tempDir?: string } & CommonOptions) => {
     const log = loggerFor(options);
     const settings = engineSettings(options);

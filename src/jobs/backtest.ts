@@ -4,6 +4,8 @@ import { namingStage, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { BacktestResult } from '../pipeline/clv.js';
 import type { Logger } from '../pipeline/effects.js';
+import type { Holdout } from '../report/data.js';
+import { modelName } from '../report/format.js';
 import { computeFeatures, resolveAsOf } from '../pipeline/features.js';
 import { recoverBeforeRun } from '../pipeline/publish.js';
 import { withRunEngine } from './openRunEngine.js';
@@ -15,6 +17,8 @@ export interface BacktestOptions {
   holdoutEnd?: string;
   /** The folder backtest.json and backtest.csv go in, if any. */
   out?: string;
+  /** An HTML page with the backtest's charts, if wanted. */
+  report?: string;
 }
 
 export type BacktestReport = BacktestResult & { holdoutEnd: string };
@@ -60,6 +64,11 @@ export async function backtestJob(
   );
   for (const warning of result.warnings) log.warn(warning);
   if (options.out) await writeBacktest(options.out, options.calibrationEnd, result, log);
+  if (options.report) {
+    const { renderBacktestReport } = await import('../report/backtestPage.js');
+    await writeFileAtomic(options.report, await renderBacktestReport(holdoutOf(options.calibrationEnd, result), result.warnings));
+    log.info({ report: options.report }, 'wrote the backtest report');
+  }
   return result;
 }
 
@@ -72,6 +81,22 @@ async function writeBacktest(out: string, calibrationEnd: string, result: Backte
   ];
   await writeFileAtomic(path.join(out, 'backtest.csv'), `${csv.join('\n')}\n`);
   log.info({ out }, 'wrote backtest.json and backtest.csv');
+}
+
+/** The figures the report's holdout charts draw. */
+function holdoutOf(calibrationEnd: string, r: BacktestReport): Holdout {
+  return {
+    calibrationEnd,
+    holdoutEnd: r.holdoutEnd,
+    model: modelName(r.model),
+    timeUnit: r.timeUnit,
+    customers: r.customers,
+    actualTotal: r.actualTotal,
+    predictedTotal: r.predictedTotal,
+    mae: r.mae,
+    byFrequency: r.byFrequency,
+    tracking: r.tracking,
+  };
 }
 
 export const round = (x: number) => Math.round(x * 10_000) / 10_000;

@@ -16,7 +16,9 @@ import {
   purchasePatternsSql,
   spendPatternsSql,
 } from '../sql/clv.js';
+import { BACKTEST_WEEKLY_SQL } from '../sql/backtest.js';
 import type { Layer } from '../sql/scored.js';
+import { expectedPurchaseTotals, periodTransactionsOf, trackingCurve, type PeriodTransactionsRow, type TrackingPoint } from './clvDiagnostics.js';
 import type { Logger } from './effects.js';
 import { awaitedLater } from '../promises.js';
 
@@ -39,6 +41,8 @@ export interface ClvResult {
   paretonbd?: FitResult<ParetoNbdParams>;
   gammagamma: FitResult<GammaGammaParams> | null;
   populationMeanSpend: number | null;
+  /** Customers by calibration repeat purchases (0..6, 7+), actual vs expected under the fit (clvDiagnostics.ts). */
+  periodTransactions: PeriodTransactionsRow[];
   warnings: string[];
 }
 
@@ -257,6 +261,7 @@ export async function startClv(engine: QueryEngine, options: ClvOptions, log: Lo
       [purchase.model]: purchase.fit,
       gammagamma: fits.gammaGamma,
       populationMeanSpend: fits.populationMeanSpend,
+      periodTransactions: periodTransactionsOf(purchase, available, patterns),
       warnings: fits.warnings,
     };
   };
@@ -280,6 +285,13 @@ export interface BacktestResult {
   model: ClvOptions['model'];
   fit: FitResult<unknown>;
   byFrequency: { frequency: string; customers: number; actual: number; predicted: number | null; actualMean: number; predictedMean: number | null }[];
+  /**
+   * CLVTools' tracking plot: cumulative repeat purchases (purchase days) of
+   * the calibration customers from the calibration end to the end of each
+   * week of the holdout (`day` = days after the calibration end; the last
+   * week ends at the holdout end), actual and expected under the fit.
+   */
+  tracking: TrackingPoint[];
   /** Why predictions are missing, if they are. */
   warnings: string[];
 }
@@ -349,6 +361,9 @@ export async function runBacktest(
   else if (unpredicted > 0) warnings.push(`${unpredicted} of ${customers} customers have no prediction (the ${options.model} model gave no finite value); the predicted totals are missing`);
   const total = (column: 'predicted' | 'abs_error') => (unpredicted > 0 ? null : rows.reduce((s, r) => s + r[column]!, 0));
   const absError = total('abs_error');
+  const weekly = await engine.all<{ week: number; purchases: number }>(BACKTEST_WEEKLY_SQL, { calibrationEnd, holdoutEnd });
+  const predictsAll = available && unpredicted === 0;
+  const tracking = trackingCurve(weekly, holdoutDays, predictsAll ? (days) => expectedPurchaseTotals(fitted, patterns, days.map((d) => d / DAYS_PER_UNIT[options.timeUnit])) : null);
   return {
     customers,
     actualTotal: rows.reduce((s, r) => s + r.actual, 0),
@@ -366,6 +381,7 @@ export async function runBacktest(
       actualMean: r.actual / r.customers,
       predictedMean: r.predicted === null ? null : r.predicted / r.customers,
     })),
+    tracking,
     warnings,
   };
 }

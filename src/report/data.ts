@@ -25,8 +25,49 @@ export interface ReportData {
   segments: { segment: string; customers: number; revenue: number; customerShare: number; revenueShare: number }[];
   /** Value deciles, 1 = top; shares are fractions (0..1). */
   deciles: { decile: number; customers: number; revenue: number; share: number; cumulativeShare: number }[];
-  /** Null when the run has no CLV. */
-  clvHistogram: { binStart: number; binEnd: number; customers: number }[] | null;
+  /**
+   * Predicted CLV on a log axis: bins a quarter of a decade wide (edges 10^(k/4)),
+   * each with the lowest and highest CLV it holds; customers below the lowest
+   * bin shown (CLV 0 included) are counted in `below`, never folded into a bin.
+   * Null when the run has no CLV.
+   */
+  clvDistribution: null | {
+    bins: { binStart: number; binEnd: number; customers: number; minClv: number; maxClv: number }[];
+    below: null | { edge: number; customers: number };
+  };
+  /** P(alive) in 20 bins of 0.05 (the last one closed at 1). Null when the run has no P(alive). */
+  pAliveHistogram: { binStart: number; binEnd: number; customers: number }[] | null;
+  /** Customers by calibration repeat purchases ('0'..'6', '7+'), actual vs the fitted model (summary.json clv.periodTransactions). */
+  periodTransactions: { repeatPurchases: string; actual: number; expected: number | null }[] | null;
+  /** P(alive) and expected purchases over frequency × recency at the run's largest T, from the fitted parameters. */
+  modelMatrix: null | {
+    model: string;
+    T: number;
+    timeUnit: string;
+    horizonMonths: number;
+    /** The largest frequency shown (the 99th percentile of the run's). */
+    maxFrequency: number;
+    cells: { frequency: number; recency: number; pAlive: number; expectedPurchases: number }[];
+  };
+  /** A calibration/holdout check of the purchase model (summary.json clv.holdout, or crm backtest). */
+  holdout: null | Holdout;
+  /** KPIs of the runs in the history up to this one (at most the last 12), oldest first. */
+  history: null | {
+    runs: {
+      runId: number;
+      asOf: string;
+      model: string | null;
+      customers: number;
+      /** Null when the run's scores were not kept. */
+      revenue: number | null;
+      meanPAlive: number | null;
+      totalClv: number | null;
+      /** The 90% interval of the total CLV, when the run has one (summary.json clv.intervals.totals.clv). */
+      clvInterval: null | { low: number; high: number };
+    }[];
+    segments: { runId: number; segment: string; customers: number; share: number }[];
+    stages: { runId: number; stage: string; customers: number; share: number }[];
+  };
   /** Lifecycle funnel; order: new, active, loyal, reactivated, at_risk, lapsed, lost. */
   stages: { stage: string; customers: number; revenue: number; share: number }[] | null;
   clusters:
@@ -53,4 +94,19 @@ export interface ReportData {
     by: string;
     cells: { from: string; to: string; customers: number; revenue: number }[];
   };
+}
+
+/** A calibration/holdout comparison (BacktestResult's figures the charts use). */
+export interface Holdout {
+  calibrationEnd: string;
+  holdoutEnd: string;
+  model: string;
+  timeUnit: string;
+  customers: number;
+  actualTotal: number;
+  predictedTotal: number | null;
+  mae: number | null;
+  byFrequency: { frequency: string; customers: number; actual: number; predicted: number | null; actualMean: number; predictedMean: number | null }[];
+  /** Cumulative repeat purchases to the end of each holdout week. */
+  tracking: { week: number; day: number; actual: number; expected: number | null }[];
 }

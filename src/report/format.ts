@@ -7,6 +7,11 @@ export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
 }
 
+/** How the report names the purchase models (the summary keeps the option values). */
+const MODEL_NAMES: Record<string, string> = { bgnbd: 'BG/NBD', mbgnbd: 'MBG/NBD', paretonbd: 'Pareto/NBD' };
+export const modelName = (model: string): string => MODEL_NAMES[model] ?? model;
+export const isPurchaseModel = (model: unknown): boolean => typeof model === 'string' && model in MODEL_NAMES;
+
 const intFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 export const moneyFmt = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 export const pctFmt = new Intl.NumberFormat('en-US', { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });

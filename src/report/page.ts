@@ -10,7 +10,8 @@ import { FONT, PALETTE } from './charts/config.js';
 import type { ReportData } from './data.js';
 import { escapeHtml } from './format.js';
 import { renderChartSvg } from './svg/render.js';
-import { chartSections, figureHtml, fitHtml, headerHtml, missingHtml } from './sections.js';
+import { diagnosticSections, historySections, historyTableHtml } from './diagnosticSections.js';
+import { chartSections, figureHtml, fitHtml, headerHtml, missingHtml, type ChartSection } from './sections.js';
 
 export const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
@@ -58,6 +59,8 @@ section{margin:0 0 28px}
 .chart-body svg{display:block;max-width:100%;height:auto;font-family:${FONT}}
 figcaption{margin-top:10px;font-size:12.5px;color:${PALETTE.muted}}
 .not-available{margin:0;color:${PALETTE.muted};font-style:italic}
+.runs-table{margin:0 0 20px;overflow-x:auto}
+.runs-table tr.current th,.runs-table tr.current td{background:#eff6ff}
 .report-footer{margin-top:32px;font-size:12px;color:${PALETTE.muted};text-align:center}
 @media (max-width:900px){.charts-grid{grid-template-columns:1fr}}
 @media print{body{background:#fff}.report{padding:0}.chart,.chart-missing,.fit,.kpi{break-inside:avoid;border-color:#d1d5db}}
@@ -70,11 +73,36 @@ export interface RenderReportOptions {
   onWarning?: (message: string) => void;
 }
 
+/** The page's groups of charts, in order: the customer base, the model's diagnostics, the runs in the history. */
+export function chartGroups(data: ReportData): { id: string; title: string; sections: ChartSection[] }[] {
+  return [
+    { id: 'charts', title: 'Customer base', sections: chartSections(data) },
+    { id: 'diagnostics', title: 'Model diagnostics', sections: diagnosticSections(data) },
+    { id: 'history', title: 'Across runs', sections: historySections(data) },
+  ];
+}
+
 /** Render the report as one self-contained HTML document (deterministic). */
 export async function renderReport(data: ReportData, options: RenderReportOptions = {}): Promise<string> {
-  const blocks: string[] = [];
+  const groups: string[] = [];
   // Sequential on purpose: vega numbers clip paths and gradients from global counters.
-  for (const section of chartSections(data)) {
+  for (const group of chartGroups(data)) {
+    const before = group.id === 'history' ? historyTableHtml(data) : '';
+    groups.push(await chartGroupHtml(group.id, group.title, group.sections, options, before));
+  }
+  return pageHtml(
+    data.title,
+    `${headerHtml(data)}
+${fitHtml(data)}
+${groups.join('\n')}`,
+    `crm report · run #${escapeHtml(data.run.id)} · as of ${escapeHtml(data.run.asOf)}`,
+  );
+}
+
+/** One titled section of the page: its charts (or why each is missing) in the two-column grid. */
+export async function chartGroupHtml(id: string, title: string, sections: ChartSection[], options: RenderReportOptions, before = ''): Promise<string> {
+  const blocks: string[] = [];
+  for (const section of sections) {
     if (!section.spec) {
       blocks.push(missingHtml(section));
       continue;
@@ -83,6 +111,16 @@ export async function renderReport(data: ReportData, options: RenderReportOption
     for (const w of warnings) options.onWarning?.(w);
     blocks.push(figureHtml(section, svg));
   }
+  return `<section class="charts" aria-labelledby="${id}-title">
+<h2 id="${id}-title">${escapeHtml(title)}</h2>
+${before}<div class="charts-grid">
+${blocks.join('\n')}
+</div>
+</section>`;
+}
+
+/** The page around a body: head with the CSP and the stylesheet, the body, a footer (text already escaped). */
+export function pageHtml(title: string, body: string, footer: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -90,20 +128,13 @@ export async function renderReport(data: ReportData, options: RenderReportOption
 <meta http-equiv="Content-Security-Policy" content="${CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>${escapeHtml(data.title)}</title>
+<title>${escapeHtml(title)}</title>
 <style>${CSS}</style>
 </head>
 <body>
 <main class="report">
-${headerHtml(data)}
-${fitHtml(data)}
-<section class="charts" aria-labelledby="charts-title">
-<h2 id="charts-title">Customer base</h2>
-<div class="charts-grid">
-${blocks.join('\n')}
-</div>
-</section>
-<footer class="report-footer">crm report · run #${escapeHtml(data.run.id)} · as of ${escapeHtml(data.run.asOf)}</footer>
+${body}
+<footer class="report-footer">${footer}</footer>
 </main>
 </body>
 </html>

@@ -11,7 +11,7 @@ import { segmentsSpec } from './charts/segments.js';
 import type { ReportData } from './data.js';
 import { escapeHtml, formatDuration, formatInt, formatParam, formatRate, formatTimestamp, moneyFmt, pctFmt } from './format.js';
 
-interface ChartSection {
+export interface ChartSection {
   name: ChartName;
   title: string;
   caption: string;
@@ -22,8 +22,9 @@ interface ChartSection {
   missing: string;
 }
 
+export const has = <T,>(xs: T[] | null | undefined): xs is T[] => Array.isArray(xs) && xs.length > 0;
+
 export function chartSections(data: ReportData): ChartSection[] {
-  const has = <T,>(xs: T[] | null | undefined): xs is T[] => Array.isArray(xs) && xs.length > 0;
   const top2 = data.deciles.find((d) => d.decile === 2);
   return [
     {
@@ -53,8 +54,8 @@ export function chartSections(data: ReportData): ChartSection[] {
     {
       name: 'clv',
       title: 'Predicted customer lifetime value',
-      caption: 'Number of customers per predicted CLV band.',
-      spec: has(data.clvHistogram) ? clvSpec(data.clvHistogram) : null,
+      caption: clvCaption(data.clvDistribution),
+      spec: data.clvDistribution && (has(data.clvDistribution.bins) || data.clvDistribution.below) ? clvSpec(data.clvDistribution) : null,
       missing: 'This run has no CLV predictions.',
     },
     {
@@ -85,6 +86,14 @@ export function chartSections(data: ReportData): ChartSection[] {
       missing: 'There is no earlier run to compare with.',
     },
   ];
+}
+
+function clvCaption(d: ReportData['clvDistribution']): string {
+  const guide = 'Customers per predicted CLV band on a log scale, each band a quarter of a decade wide: read the tail to the right, band by band; hover a bar for the lowest and highest CLV in it.';
+  if (!d) return guide;
+  const top = d.bins.length ? Math.max(...d.bins.map((b) => b.maxClv)) : null;
+  const below = d.below ? ` The grey bar holds the ${formatInt(d.below.customers)} customers under ${moneyFmt.format(d.below.edge)} (CLV 0 included).` : '';
+  return `${guide}${below}${top !== null ? ` Highest CLV: ${moneyFmt.format(top)}.` : ''}`;
 }
 
 export function headerHtml(data: ReportData): string {

@@ -502,7 +502,7 @@ describe.concurrent('run history, migration, export and report (end to end)', { 
     expect(await sha256(db)).toBe(before);
   });
 
-  it('writes a self-contained report whose 7 charts draw in headless Chromium', async (context) => {
+  it('writes a self-contained report whose charts draw in headless Chromium', async (context) => {
     const skip = browserSkipReason();
     if (skip) context.skip(skip);
     const html = path.join(dir, 'report.html');
@@ -517,7 +517,9 @@ describe.concurrent('run history, migration, export and report (end to end)', { 
     expect(check.failedRequests).toEqual([]);
     expect(check.dialogs).toEqual([]);
     expect(check.requests).toHaveLength(1);
+    // The customer base, the model's diagnostics (no holdout in these runs) and the two runs across the history.
     const names = ['rfm-heatmap', 'segments', 'pareto', 'clv', 'lifecycle', 'clusters', 'migration'];
+    names.push('period-transactions', 'p-alive', 'p-alive-matrix', 'frequency-recency-matrix', 'history-kpis', 'history-segments', 'history-stages');
     expect(check.charts.map((c) => c.name).sort()).toEqual([...names].sort());
     for (const chart of check.charts) {
       expect(chart.hasSvg, chart.name).toBe(true);

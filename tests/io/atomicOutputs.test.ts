@@ -126,9 +126,10 @@ describe('a run killed at any point of its publish', { timeout: 600_000 }, () =>
     const html = path.join(dir, `${tag}-report.html`);
     const report = await runCli(['report', '--db', path.join(reportIn, 'crm.duckdb'), '--out', html, '-q'], { env });
     expect(report.code, report.stderr).toBe(0);
-    const text = await readFile(html, 'utf8');
-    expect(text, 'crm report').toContain(expected === 'old' ? OLD_AS_OF : NEW_AS_OF);
-    expect(text, 'crm report').not.toContain(expected === 'old' ? NEW_AS_OF : OLD_AS_OF);
+    // The page's title names the run it reports on (its runs-across-the-history section names the others too).
+    const title = /<h1>([^<]*)<\/h1>/.exec(await readFile(html, 'utf8'))![1];
+    expect(title, 'crm report').toContain(expected === 'old' ? OLD_AS_OF : NEW_AS_OF);
+    expect(title, 'crm report').not.toContain(expected === 'old' ? NEW_AS_OF : OLD_AS_OF);
     await expectWholeSet(reportIn, expected, `${point}, after crm report`);
 
     // With one run there is nothing to compare: a usage error; with two, the matrix.

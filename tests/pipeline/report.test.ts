@@ -86,7 +86,16 @@ describe('report figures', () => {
       { stage: 'lost', customers: 1, revenue: 5, share: 0.2 },
     ]);
     expect(data.clusters).toBeNull();
-    expect(data.clvHistogram).toBeNull();
+    expect(data.clvDistribution).toBeNull();
     expect(data.fit).toBeNull();
+    // No CLV in this run: no model diagnostics; one run: its own row in the history.
+    expect([data.pAliveHistogram, data.periodTransactions, data.modelMatrix, data.holdout]).toEqual([null, null, null, null]);
+    expect(data.history!.runs).toEqual([{ runId: 1, asOf: '2024-01-31', model: null, customers: 5, revenue: 265, meanPAlive: null, totalClv: null, clvInterval: null }]);
+    expect(data.history!.stages.map((s) => [s.stage, s.customers])).toEqual([
+      ['active', 2],
+      ['at_risk', 1],
+      ['lost', 1],
+      ['new', 1],
+    ]);
   });
 });

@@ -17,6 +17,7 @@ import { addHistoryColumns, attachHistory } from '../../src/pipeline/history.js'
 import { runStatements } from '../../src/engine/tables.js';
 import { markPublished } from '../../src/pipeline/publish.js';
 import { gatherReportData } from '../../src/pipeline/reportData.js';
+import { CLV_LOG_BINS_SQL, MODEL_RANGE_SQL, P_ALIVE_BINS_SQL } from '../../src/sql/report.js';
 import { attachHistoryReadOnly, historyOverview, listRuns, migrationBetween, recordedRunPaths, resolveRun } from '../../src/pipeline/runs.js';
 import { describeEachEngine, POSTGRES_HAS_CITUS } from '../engines.js';
 import type { Logger } from '../../src/pipeline/effects.js';
@@ -125,6 +126,50 @@ describeEachEngine('run history', import.meta.url, (under) => {
     expect(data.stages!.map((s) => [s.stage, s.customers, s.revenue])).toEqual([['new', 1, 30], ['active', 2, 240.5], ['lapsed', 1, 20], ['lost', 1, 10]]);
     expect(data.clusters!.map((c) => [c.cluster, c.label, c.customers, c.meanRevenue])).toEqual([[1, 'High value', 2, 120.25], [2, 'Low value', 3, 20]]);
     expect(data.migration!.cells).toHaveLength(6);
+    // Across the runs (by hand from tests/historyRuns.ts; these summaries have no CLV).
+    expect(data.history!.runs).toEqual([
+      { runId: 1, asOf: '2024-01-31', model: null, customers: 5, revenue: 235.5, meanPAlive: expect.closeTo(0.62, 12), totalClv: 91.25, clvInterval: null },
+      { runId: 2, asOf: '2024-02-29', model: null, customers: 5, revenue: 300.5, meanPAlive: expect.closeTo(0.62, 12), totalClv: 106.5, clvInterval: null },
+    ]);
+    expect(data.history!.segments.map((s) => [s.runId, s.segment, s.customers, s.share])).toEqual([
+      [1, 'Champions', 1, 0.2],
+      [1, 'Hibernating', 1, 0.2],
+      [1, 'Lost', 1, 0.2],
+      [1, 'Need Attention', 1, 0.2],
+      [1, 'Promising', 1, 0.2],
+      [2, 'Champions', 1, 0.2],
+      [2, 'Lost', 2, 0.4],
+      [2, 'Loyal', 1, 0.2],
+      [2, 'Potential Loyalist', 1, 0.2],
+    ]);
+    expect(data.history!.stages.filter((s) => s.runId === 1).map((s) => [s.stage, s.customers])).toEqual([
+      ['active', 3],
+      ['lapsed', 1],
+      ['new', 1],
+    ]);
+  });
+
+  it("bins the report's CLV on a log scale and P(alive) in twentieths", async () => {
+    const [h, d] = [history.qualifier, engine.dialect];
+    // Run 2's CLV 60, 4, 30, 0.5, 12: k = ⌊4·log10(clv)⌋ = 7, 2, 5, −2, 4.
+    const bins = await engine.all<{ k: number; customers: number; minClv: number; maxClv: number }>(CLV_LOG_BINS_SQL(h, d), { runId: 2 });
+    expect([...bins].sort((a, b) => a.k - b.k)).toEqual([
+      { k: -2, customers: 1, minClv: 0.5, maxClv: 0.5 },
+      { k: 2, customers: 1, minClv: 4, maxClv: 4 },
+      { k: 4, customers: 1, minClv: 12, maxClv: 12 },
+      { k: 5, customers: 1, minClv: 30, maxClv: 30 },
+      { k: 7, customers: 1, minClv: 60, maxClv: 60 },
+    ]);
+    // P(alive) 0.85, 0.3, 0.9, 0.1, 0.95.
+    expect(await engine.all(P_ALIVE_BINS_SQL(h), { runId: 2 })).toEqual([
+      { bin: 2, customers: 1 },
+      { bin: 6, customers: 1 },
+      { bin: 17, customers: 1 },
+      { bin: 18, customers: 1 },
+      { bin: 19, customers: 1 },
+    ]);
+    // These rows have no model inputs (T, frequency): the matrices' range is empty, not an error.
+    expect(await engine.one(MODEL_RANGE_SQL(h, d), { runId: 2 })).toEqual({ maxT: null, maxFrequency: null });
   });
 
   it('export: segments, the budget, CLV order, slipping, contacts without an address and suppressions', async () => {

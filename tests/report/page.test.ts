@@ -4,11 +4,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { clustersSpec } from '../../src/report/charts/clusters.js';
 import { clvSpec } from '../../src/report/charts/clv.js';
+import { historyKpisSpec, historySharesSpec } from '../../src/report/charts/history.js';
+import { calibrationHoldoutSpec, trackingSpec } from '../../src/report/charts/holdout.js';
+import { modelMatrixSpec } from '../../src/report/charts/modelMatrix.js';
+import { pAliveSpec } from '../../src/report/charts/pAlive.js';
+import { periodTransactionsSpec } from '../../src/report/charts/periodTransactions.js';
 import { lifecycleSpec } from '../../src/report/charts/lifecycle.js';
 import { migrationSpec } from '../../src/report/charts/migration.js';
 import { paretoSpec } from '../../src/report/charts/pareto.js';
 import { rfmHeatmapSpec } from '../../src/report/charts/rfmHeatmap.js';
 import { segmentsSpec } from '../../src/report/charts/segments.js';
+import { holdoutOf } from '../../src/pipeline/reportData.js';
 import type { ReportData } from '../../src/report/data.js';
 import { escapeHtml } from '../../src/report/format.js';
 import { CSP, renderReport } from '../../src/report/page.js';
@@ -17,7 +23,10 @@ import { sanitizeSvg } from '../../src/report/svg/sanitize.js';
 import { browserSkipReason, checkReportInBrowser } from './browser.js';
 import { sampleReportData } from './sampleReportData.js';
 
-const CHARTS = ['rfm-heatmap', 'segments', 'pareto', 'clv', 'lifecycle', 'clusters', 'migration'];
+const BASE_CHARTS = ['rfm-heatmap', 'segments', 'pareto', 'clv', 'lifecycle', 'clusters', 'migration'];
+const DIAGNOSTICS = ['period-transactions', 'p-alive', 'p-alive-matrix', 'frequency-recency-matrix', 'calibration-holdout', 'tracking'];
+const HISTORY = ['history-kpis', 'history-segments', 'history-stages'];
+const CHARTS = [...BASE_CHARTS, ...DIAGNOSTICS, ...HISTORY];
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
 /** Real tags of the page (escaped text never contains "<"). */
@@ -44,6 +53,9 @@ function hostileData(): ReportData {
   data.migration!.cells.push({ from: HOSTILE, to: 'Lost', customers: 3, revenue: 42 });
   data.fit!.params['<svg onload=alert(3)>'] = 1;
   data.stages![0].stage = '</style><script>alert(4)</script>';
+  data.history!.segments.push({ runId: 3, segment: HOSTILE, customers: 1, share: 0.0001 });
+  data.holdout!.model = '<svg onload=alert(5)>';
+  data.modelMatrix!.model = HOSTILE;
   return data;
 }
 
@@ -55,7 +67,7 @@ describe('renderReport', () => {
     html = await renderReport(sampleReportData(), { onWarning: (w) => warnings.push(w) });
   });
 
-  test('renders all seven charts as inline SVG figures with captions', () => {
+  test('renders every chart as an inline SVG figure with its one-line reading guide', () => {
     expect(figureNames(html)).toEqual(CHARTS);
     for (const name of CHARTS) {
       const figure = new RegExp(`<figure class="chart[^"]*" data-chart="${name}"[^>]*>([\\s\\S]*?)</figure>`).exec(html);
@@ -125,14 +137,19 @@ describe('renderReport', () => {
   test('null or empty sections become a "not available" note, not a figure', async () => {
     const data = sampleReportData();
     data.fit = null;
-    data.clvHistogram = null;
+    data.clvDistribution = null;
     data.stages = null;
     data.clusters = null;
     data.migration = null;
     data.segments = [];
+    data.pAliveHistogram = null;
+    data.periodTransactions = null;
+    data.modelMatrix = null;
+    data.holdout = null;
+    data.history = null;
     const out = await renderReport(data);
     expect(figureNames(out)).toEqual(['rfm-heatmap', 'pareto']);
-    for (const name of ['segments', 'clv', 'lifecycle', 'clusters', 'migration']) {
+    for (const name of ['segments', 'clv', 'lifecycle', 'clusters', 'migration', ...DIAGNOSTICS, ...HISTORY]) {
       expect(out).toMatch(new RegExp(`<div class="chart-missing[^"]*" data-chart-missing="${name}">[\\s\\S]*?not available for this run`, 'i'));
       expect(out).not.toContain(`data-chart="${name}"`);
     }
@@ -171,16 +188,85 @@ describe('renderReport', () => {
   });
 });
 
+describe('the holdout and the CLV interval, from summary.json as crm score --holdout-days records them', () => {
+  // summary.clv.holdout: the chosen model's BacktestResult with calibrationEnd, holdoutEnd, days and error beside it.
+  const summaryHoldout = {
+    calibrationEnd: '1997-09-30',
+    holdoutEnd: '1998-06-30',
+    days: 273,
+    error: 0.7855,
+    customers: 3,
+    actualTotal: 5,
+    predictedTotal: 4.5,
+    mae: 0.5,
+    holdoutLength: 39,
+    timeUnit: 'week',
+    model: 'mbgnbd',
+    fit: { converged: true },
+    byFrequency: [
+      { frequency: '0', customers: 2, actual: 1, predicted: 1.5, actualMean: 0.5, predictedMean: 0.75 },
+      { frequency: '3', customers: 1, actual: 4, predicted: 3, actualMean: 4, predictedMean: 3 },
+    ],
+    tracking: [
+      { week: 1, day: 7, actual: 2, expected: 2.25 },
+      { week: 2, day: 14, actual: 5, expected: 4.5 },
+    ],
+    warnings: [],
+  };
+
+  test('draws calibration vs holdout and tracking from its figures', async () => {
+    const data = sampleReportData();
+    data.holdout = holdoutOf(summaryHoldout);
+    expect(data.holdout).toMatchObject({ model: 'MBG/NBD', calibrationEnd: '1997-09-30', holdoutEnd: '1998-06-30', timeUnit: 'week' });
+    const out = await renderReport(data);
+    const figure = (name: string) => new RegExp(`<figure class="chart[^"]*" data-chart="${name}"[^>]*>([\\s\\S]*?)</figure>`).exec(out)![1];
+    expect(figure('calibration-holdout')).toContain('<title>3 calibration purchases (1 customers): 4.000 holdout purchases each, actual</title>');
+    expect(figure('calibration-holdout')).toContain('<title>0 calibration purchases (2 customers): 0.750 holdout purchases each, predicted</title>');
+    expect(figure('calibration-holdout')).toContain('(MBG/NBD, calibration to 1997-09-30, holdout to 1998-06-30)');
+    expect(figure('tracking')).toContain('<title>Week 2 (day 14): 5 repeat purchases so far, actual</title>');
+    expect(figure('tracking')).toContain('<title>Week 2 (day 14): 4.5 repeat purchases so far, expected</title>');
+  });
+
+  test('a holdout recorded without tracking, or with nothing predicted, says so', async () => {
+    const data = sampleReportData();
+    const { tracking, ...withoutTracking } = summaryHoldout;
+    data.holdout = holdoutOf({ ...withoutTracking, byFrequency: summaryHoldout.byFrequency.map((b) => ({ ...b, predicted: null, predictedMean: null })) });
+    const out = await renderReport(data);
+    expect(out).toMatch(/data-chart-missing="tracking">[\s\S]*?recorded without its weekly tracking/);
+    expect(out).toMatch(/data-chart-missing="calibration-holdout">[\s\S]*?The model predicted nothing/);
+    expect(holdoutOf(undefined)).toBeNull();
+    expect(holdoutOf({ calibrationEnd: '1997-09-30' })).toBeNull();
+  });
+
+  test('the total CLV carries its 90% interval when the run recorded one', async () => {
+    const data = sampleReportData();
+    const out = await renderReport(data);
+    expect(out).toContain('<title>Run 3 (as of 1998-06-30): total predicted clv 441,700.00 (90% interval 402,900.00 – 483,100.00)</title>');
+    expect(out).toContain('<td class="num">402,900.00 – 483,100.00</td>');
+    // Run 1 recorded none: no interval, and a dash in the table.
+    expect(out).toContain('<title>Run 1 (as of 1997-12-31): total predicted clv 512,300.00</title>');
+  });
+});
+
 describe('chart specs', () => {
   const data = sampleReportData();
   const specs = {
     'rfm-heatmap': rfmHeatmapSpec(data.rfmHeatmap),
     segments: segmentsSpec(data.segments),
     pareto: paretoSpec(data.deciles),
-    clv: clvSpec(data.clvHistogram!),
+    clv: clvSpec(data.clvDistribution!),
     lifecycle: lifecycleSpec(data.stages!),
     clusters: clustersSpec(data.clusters!),
     migration: migrationSpec(data.migration!),
+    'period-transactions': periodTransactionsSpec(data.periodTransactions!),
+    'p-alive': pAliveSpec(data.pAliveHistogram!),
+    'p-alive-matrix': modelMatrixSpec(data.modelMatrix!, 'pAlive'),
+    'frequency-recency-matrix': modelMatrixSpec(data.modelMatrix!, 'expectedPurchases'),
+    'calibration-holdout': calibrationHoldoutSpec(data.holdout!),
+    tracking: trackingSpec(data.holdout!),
+    'history-kpis': historyKpisSpec(data.history!),
+    'history-segments': historySharesSpec(data.history!, 'segment'),
+    'history-stages': historySharesSpec(data.history!, 'stage'),
   };
 
   test('are plain deterministic JSON with inline data and explicit sizes', () => {
@@ -190,10 +276,11 @@ describe('chart specs', () => {
       expect(json, name).not.toMatch(/"url"\s*:/);
       const sized = (s: Record<string, unknown>): boolean =>
         typeof s.width === 'number' && typeof s.height === 'number';
-      // Only the clusters chart is a grid of panels (rows of hconcat in a vconcat); each panel is sized there.
+      // The clusters and history KPI charts are grids of panels (rows of hconcat in a vconcat); each panel is sized there.
       const concat = (spec as { vconcat?: { hconcat: Record<string, unknown>[] }[] }).vconcat;
-      expect(concat !== undefined, name).toBe(name === 'clusters');
-      const views = name === 'clusters' ? concat!.flatMap((row) => row.hconcat) : [spec as unknown as Record<string, unknown>];
+      const grid = name === 'clusters' || name === 'history-kpis';
+      expect(concat !== undefined, name).toBe(grid);
+      const views = grid ? concat!.flatMap((row) => row.hconcat) : [spec as unknown as Record<string, unknown>];
       expect(views.length, name).toBeGreaterThan(0);
       expect(views.filter((view) => !sized(view)), name).toEqual([]);
     }
@@ -269,6 +356,15 @@ describe.skipIf(skipReason != null)('report in headless Chromium', () => {
     lifecycle: 30,
     clusters: 60,
     migration: 60,
+    'period-transactions': 20,
+    'p-alive': 25,
+    'p-alive-matrix': 300,
+    'frequency-recency-matrix': 300,
+    'calibration-holdout': 20,
+    tracking: 60,
+    'history-kpis': 25,
+    'history-segments': 30,
+    'history-stages': 20,
   };
 
   test('opens from file:// with no errors or requests, every chart drawn', async () => {

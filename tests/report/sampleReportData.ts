@@ -3,6 +3,7 @@
  * half of them one-time buyers). Numbers are literal so the report is stable;
  * totals are derived from the tables so that sections agree with each other.
  */
+import { modelMatrix } from '../../src/pipeline/clvDiagnostics.js';
 import type { ReportData } from '../../src/report/data.js';
 
 // R×F customers; F = 2 is empty because one-time buyers (51%) all tie at F = 1
@@ -67,13 +68,55 @@ const deciles: ReportData['deciles'] = DECILE_SHARES.map((share, i) => {
   };
 });
 
-// Right-skewed CLV (12 months, 1% monthly discount): bands of 25.
-const CLV_COUNTS = [9120, 4310, 2710, 1840, 1320, 980, 720, 560, 430, 330, 260, 205, 160, 130, 100, 82, 64, 50, 40, 139];
-const clvHistogram: NonNullable<ReportData['clvHistogram']> = CLV_COUNTS.map((n, i) => ({
-  binStart: i * 25,
-  binEnd: (i + 1) * 25,
-  customers: n,
-}));
+// Right-skewed CLV (12 months, 1% monthly discount) on quarter-decade bins from 0.01 to 1,778: k = -8..12.
+const CLV_COUNTS = [310, 420, 610, 880, 1240, 1690, 2150, 2530, 2710, 2620, 2310, 1880, 1390, 940, 590, 340, 170, 80, 34, 12, 3];
+const clvDistribution: NonNullable<ReportData['clvDistribution']> = {
+  bins: CLV_COUNTS.map((n, i) => {
+    const k = i - 8;
+    const binStart = 10 ** (k / 4);
+    const binEnd = 10 ** ((k + 1) / 4);
+    return { binStart, binEnd, customers: n, minClv: binStart * 1.01, maxClv: binEnd * 0.99 };
+  }),
+  below: { edge: 0.01, customers: customers - CLV_COUNTS.reduce((s, n) => s + n, 0) },
+};
+
+// P(alive): one-time buyers pile up at 1 under BG/NBD, lapsed repeat buyers near 0.
+const P_ALIVE_COUNTS = [2410, 1130, 780, 610, 520, 470, 430, 410, 390, 380, 390, 410, 440, 480, 540, 620, 760, 980, 1390, 0];
+P_ALIVE_COUNTS[19] = customers - P_ALIVE_COUNTS.reduce((s, n) => s + n, 0);
+const pAliveHistogram = P_ALIVE_COUNTS.map((n, i) => ({ binStart: i / 20, binEnd: (i + 1) / 20, customers: n }));
+
+// CDNOW-like calibration histogram (×10) and a model that fits it closely.
+const PERIOD_ACTUAL = [14110, 4390, 2140, 1000, 620, 380, 290, 640];
+const PERIOD_EXPECTED = [14336.2, 4153.8, 2104.6, 1149.1, 661.9, 395.8, 243.6, 524.99];
+const periodTransactions = PERIOD_ACTUAL.map((actual, x) => ({ repeatPurchases: x === 7 ? '7+' : String(x), actual, expected: PERIOD_EXPECTED[x] }));
+
+const FIT = { r: 0.2426, alpha: 4.4136, a: 0.7929, b: 2.4259 };
+const matrix = modelMatrix('bgnbd', FIT, { T: 77.9, maxFrequency: 14, timeUnit: 'week', horizonMonths: 12 });
+
+// 39 holdout weeks: about 46 repeat purchases a week, the model a little low at the end.
+const tracking = Array.from({ length: 39 }, (_, i) => ({ week: i + 1, day: 7 * (i + 1), actual: Math.round(46.2 * (i + 1) + 8 * Math.sin(i)), expected: 45.1 * (i + 1) }));
+const HOLDOUT = [
+  ['0', 14110, 0.236, 0.22],
+  ['1', 4390, 0.698, 0.655],
+  ['2', 2140, 1.199, 1.12],
+  ['3', 1000, 1.59, 1.61],
+  ['4', 620, 2.18, 2.27],
+  ['5', 380, 2.66, 2.78],
+  ['6', 290, 3.3, 3.2],
+  ['7+', 640, 6.7, 6.1],
+] as const;
+const holdout: NonNullable<ReportData['holdout']> = {
+  calibrationEnd: '1997-09-30',
+  holdoutEnd: '1998-06-30',
+  model: 'BG/NBD',
+  timeUnit: 'week',
+  customers,
+  actualTotal: HOLDOUT.reduce((s, h) => s + Math.round(h[1] * h[2]), 0),
+  predictedTotal: HOLDOUT.reduce((s, h) => s + h[1] * h[3], 0),
+  mae: 0.612,
+  byFrequency: HOLDOUT.map(([frequency, n, actualMean, predictedMean]) => ({ frequency, customers: n, actual: Math.round(n * actualMean), predicted: n * predictedMean, actualMean, predictedMean })),
+  tracking,
+};
 
 const STAGES: [string, number, number][] = [
   ['new', 944, 40_100],
@@ -134,7 +177,25 @@ export function sampleReportData(): ReportData {
     rfmHeatmap,
     segments,
     deciles,
-    clvHistogram,
+    clvDistribution,
+    pAliveHistogram,
+    periodTransactions,
+    modelMatrix: { model: 'BG/NBD', T: matrix.T, timeUnit: matrix.timeUnit, horizonMonths: matrix.horizonMonths, maxFrequency: 14, cells: matrix.cells },
+    holdout,
+    history: {
+      runs: [
+        { runId: 1, asOf: '1997-12-31', model: 'BG/NBD', customers, revenue: revenue * 0.71, meanPAlive: 0.61, totalClv: 512_300, clvInterval: null },
+        { runId: 2, asOf: '1998-03-31', model: 'BG/NBD', customers, revenue: revenue * 0.86, meanPAlive: 0.55, totalClv: 468_900, clvInterval: { low: 431_200, high: 509_700 } },
+        { runId: 3, asOf: '1998-06-30', model: 'BG/NBD', customers, revenue, meanPAlive: 0.52, totalClv: 441_700, clvInterval: { low: 402_900, high: 483_100 } },
+      ],
+      segments: [1, 2, 3].flatMap((runId) => {
+        // Earlier runs had more of the best segments.
+        const counts = segments.map((s, i) => Math.max(1, Math.round(s.customers * (1 + (3 - runId) * (i < 5 ? 0.08 : -0.06)))));
+        const total = counts.reduce((a, n) => a + n, 0);
+        return segments.map((s, i) => ({ runId, segment: s.segment, customers: counts[i], share: counts[i] / total }));
+      }),
+      stages: [1, 2, 3].flatMap((runId) => stages.map((s) => ({ runId, stage: s.stage, customers: s.customers, share: s.share }))),
+    },
     stages,
     clusters,
     migration: { fromRun: 2, toRun: 3, by: 'segment', cells: migrationCells },

@@ -82,7 +82,23 @@ export const CHART_CONFIG: Config = {
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /** Names of the charts, as used in `data-chart` attributes. */
-export type ChartName = 'rfm-heatmap' | 'segments' | 'pareto' | 'clv' | 'lifecycle' | 'clusters' | 'migration';
+export type ChartName =
+  | 'rfm-heatmap'
+  | 'segments'
+  | 'pareto'
+  | 'clv'
+  | 'lifecycle'
+  | 'clusters'
+  | 'migration'
+  | 'period-transactions'
+  | 'p-alive'
+  | 'p-alive-matrix'
+  | 'frequency-recency-matrix'
+  | 'calibration-holdout'
+  | 'tracking'
+  | 'history-kpis'
+  | 'history-segments'
+  | 'history-stages';
 
 export function spec(body: Record<string, unknown>): TopLevelSpec {
   return { $schema: SCHEMA, config: CHART_CONFIG, ...body } as TopLevelSpec;
