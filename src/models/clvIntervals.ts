@@ -189,8 +189,7 @@ export function clvIntervals(input: IntervalInput): ClvIntervals | { unavailable
     for (let i = 0; i < n; i++) {
       const group = groupIndex[i];
       const value = drawn.pAlive[i] * drawn.discountFactor[group];
-      // A pattern whose estimate rounds to 0 (P(alive) underflows) keeps clv 0 in every draw: ratio 1.
-      valueRatio[i * count + d] = pointValue[i] > 0 ? value / pointValue[i] : 1;
+      valueRatio[i * count + d] = value / pointValue[i];
       purchases += weight[i] * drawn.pAlive[i] * drawn.expectedPurchases[group];
       alive += weight[i] * drawn.pAlive[i];
       if (spend) clv += margin * value * spendTerm(spend, i);
@@ -227,6 +226,11 @@ export function clvIntervals(input: IntervalInput): ClvIntervals | { unavailable
   for (let i = 0; i < n; i++) {
     const x = frequency[i];
     const base = i * count;
+    if (!(pointValue[i] > 0)) {
+      // clv is 0 (P(alive) underflowed), and so is its interval.
+      for (const side of [...low, ...high, lowMean, highMean]) side[i] = 1;
+      continue;
+    }
     for (let d = 0; d < count; d++) values[d] = valueRatio[base + d] * (spends[d].mean / pointSpend.mean);
     bound(i, lowMean, highMean);
     SPEND_GRID.forEach((u, k) => {
