@@ -131,8 +131,8 @@ SELECT $purchaseAvailable::BOOLEAN AS purchase_available, $r::DOUBLE PRECISION A
  */
 export const clvLayerSql = (d: Dialect, pAlive: 'bgnbd' | 'patterns') => (source: string) => `
 SELECT z.*,
-       least(z.clv, z.clv * z.clv_low_ratio, z.clv * z.clv_high_ratio) AS clv_low,
-       greatest(z.clv, z.clv * z.clv_low_ratio, z.clv * z.clv_high_ratio) AS clv_high
+       CASE WHEN z.clv_low_ratio IS NOT NULL THEN least(z.clv, z.clv * z.clv_low_ratio, z.clv * z.clv_high_ratio) END AS clv_low,
+       CASE WHEN z.clv_high_ratio IS NOT NULL THEN greatest(z.clv, z.clv * z.clv_low_ratio, z.clv * z.clv_high_ratio) END AS clv_high
 FROM (
 SELECT y.*,
        y.recency_days_model / y.days_per_unit AS recency,
