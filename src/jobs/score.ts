@@ -228,6 +228,8 @@ async function customerFeatures({ engine, config, log, timed }: ScoreRun, loaded
     if (calibration.customers === 0) throw new InputError(`--holdout-days ${days}: no transactions on or before the calibration end ${calibrationEnd}`);
     const { runHoldout } = await clvModule;
     holdout = await timed('clv', () => runHoldout(engine, config.clv, calibrationEnd, asOf, days));
+    // The calibration's occasions (a view of run_parameters on PostgreSQL, which then cannot be replaced under it) go before the as-of's are made.
+    await dropOccasions(engine, loaded);
     log.info({ calibrationEnd, holdoutEnd: asOf, models: Object.keys(holdout.backtests) }, 'fitted the purchase models on the calibration period and compared them with the holdout');
   }
   const features = await timed('features', () => computeFeatures(engine, asOf, loaded, { clv: config.clv.enabled, lifecycle: config.lifecycle.enabled }));
