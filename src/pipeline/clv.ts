@@ -341,6 +341,8 @@ export interface BacktestResult {
   byFrequency: { frequency: string; customers: number; actual: number; predicted: number | null; actualMean: number; predictedMean: number | null }[];
   /** Why predictions are missing, if they are. */
   warnings: string[];
+  /** crm backtest --clv-model auto: the three models' holdout RMSEs and the one reported. */
+  selection?: Selection;
 }
 
 /** Customers of one calibration bucket (frequency 0..6, 7 for 7+) with the same pattern and the same holdout purchase days. */
@@ -438,7 +440,7 @@ export async function runBacktest(
  * lowest holdout RMSE reported (a model that did not converge predicts
  * nothing and is never chosen), its selection beside it.
  */
-async function autoBacktest(engine: Engine, options: ClvOptions, calibrationEnd: string, holdoutEnd: string): Promise<BacktestResult & { selection: Selection }> {
+async function autoBacktest(engine: Engine, options: ClvOptions, calibrationEnd: string, holdoutEnd: string): Promise<BacktestResult> {
   const results: BacktestResult[] = [];
   for (const model of PURCHASE_MODELS) results.push(await runBacktest(engine, { ...options, model }, calibrationEnd, holdoutEnd));
   const selection = chooseModel(

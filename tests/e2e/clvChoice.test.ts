@@ -200,3 +200,22 @@ describe('CLV intervals where there is no CLV', () => {
     expect(rows.every((r) => r.clv !== '' && r.clv_low === '' && r.clv_high === '')).toBe(true);
   }, 60_000);
 });
+
+describe('crm backtest --clv-model auto', () => {
+  it('backtests the three models and reports the one with the lowest holdout RMSE, the choice in backtest.json and on screen', async () => {
+    const out = path.join(await tempDir('crm-clv-choice-'), 'bt');
+    const result = await runCli(['backtest', CDNOW_CSV, '--calibration-end', '1997-09-30', '--holdout-end', '1998-06-30', '--clv-model', 'auto', '--out', out]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = await readJson(path.join(out, 'backtest.json'));
+    const s = report.selection;
+    expect(s.method).toBe('holdout');
+    expect(s.candidates.map((c: { model: string }) => c.model)).toEqual(['bgnbd', 'mbgnbd', 'paretonbd']);
+    const errors = s.candidates.map((c: { holdoutError: number }) => c.holdoutError);
+    expect(report.model).toBe(s.candidates[errors.indexOf(Math.min(...errors))].model);
+    expect(report.rmse).toBe(Math.min(...errors));
+    // BG/NBD's fit on this calibration period is the published one: its log-likelihood and AIC.
+    expect(s.candidates[0].logLikelihood).toBeCloseTo(-9582.43, 2);
+    expect(s.candidates[0].aic).toBeCloseTo(8 + 2 * 9582.429, 2);
+    expect(result.stdout).toContain(`--clv-model auto: ${s.reason}\n`);
+  }, 60_000);
+});
