@@ -123,8 +123,52 @@ export function quantileOfSorted(sorted: ArrayLike<number>, p: number): number {
   return sorted[below] + (h - below) * (sorted[above] - sorted[below]);
 }
 
-/** The central `level` interval of `values` (sorted in place): the (1−level)/2 and (1+level)/2 quantiles. */
+/**
+ * The k-th smallest of `values` (0-based), moved to position k with the
+ * smaller ones before it and the larger after (Hoare's quickselect, middle
+ * pivot): O(n), where a sort costs O(n log n) and, for a typed array of 200,
+ * some 200 µs in V8, which on half a million patterns was most of the
+ * intervals' time.
+ */
+export function selectInPlace(values: Float64Array, k: number): number {
+  let left = 0;
+  let right = values.length - 1;
+  while (left < right) {
+    const pivot = values[(left + right) >>> 1];
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const t = values[i];
+        values[i] = values[j];
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else break;
+  }
+  return values[k];
+}
+
+/** The p-quantile (type 7, as quantileOfSorted) of `values`, reordered in place: the two order statistics it needs, selected. */
+export function quantileInPlace(values: Float64Array, p: number): number {
+  const h = (values.length - 1) * p;
+  const below = Math.floor(h);
+  const low = selectInPlace(values, below);
+  if (below + 1 >= values.length) return low;
+  // After the selection the next order statistic is the smallest of those after position `below`.
+  let next = values[below + 1];
+  for (let i = below + 2; i < values.length; i++) if (values[i] < next) next = values[i];
+  return low + (h - below) * (next - low);
+}
+
+/** The central `level` interval of `values` (reordered in place): the (1−level)/2 and (1+level)/2 quantiles; NaN for both when a value is NaN. */
 export function centralInterval(values: Float64Array, level: number): { low: number; high: number } {
-  values.sort();
-  return { low: quantileOfSorted(values, (1 - level) / 2), high: quantileOfSorted(values, (1 + level) / 2) };
+  for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i])) return { low: Number.NaN, high: Number.NaN };
+  return { low: quantileInPlace(values, (1 - level) / 2), high: quantileInPlace(values, (1 + level) / 2) };
 }

@@ -7,11 +7,13 @@ import {
   drawParameters,
   logSpaceCovariance,
   negativeLogLikelihoodHessian,
+  quantileInPlace,
   quantileOfSorted,
+  selectInPlace,
   seededNormal,
   seededUniform,
 } from '../../src/models/parameterDraws.js';
-import { patterns } from './cdnowPatterns.js';
+import { mulberry32, patterns } from './cdnowPatterns.js';
 
 /** LL(θ) = −½ (θ − μ)ᵀ A (θ − μ): its negative Hessian is A, everywhere. */
 function quadratic(A: number[][], mu: number[]): LogLikelihoodWithGradient {
@@ -84,6 +86,14 @@ describe('seeded random numbers', () => {
     expect(max).toBeLessThan(1);
     // 10,000 expected per bin, sd 95: 5 sd either way.
     for (const count of bins) expect(Math.abs(count - 10_000)).toBeLessThan(480);
+  });
+
+  it('is mulberry32 shifted by half a step: (the 32-bit output + ½) / 2³²', () => {
+    for (const seed of [0, 1, 42, 2 ** 31 + 5]) {
+      const ours = seededUniform(seed);
+      const reference = mulberry32(seed);
+      for (let i = 0; i < 20; i++) expect(ours()).toBe((reference() * 4294967296 + 0.5) / 4294967296);
+    }
   });
 
   it('the seed is taken as 32 bits: 0 and 2³² are one seed, and a seed shifts the first number', () => {
@@ -203,7 +213,19 @@ describe('Cholesky factor', () => {
     expect(L[4]).toBe(2);
   });
 
+  it('of a 4 × 4 matrix with distinct entries: every element of L·Lᵀ is the matrix\'s', () => {
+    // M = B·Bᵀ for a lower-triangular B with a positive diagonal: L is B.
+    const B = [2, 0, 0, 0, 0.5, 1.5, 0, 0, -0.3, 0.7, 1.2, 0, 0.9, -0.4, 0.25, 0.8];
+    const M = new Array<number>(16).fill(0);
+    for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) for (let k = 0; k < 4; k++) M[i * 4 + j] += B[i * 4 + k] * B[j * 4 + k];
+    const L = choleskyLower(M, 4)!;
+    for (let i = 0; i < 16; i++) expect(L[i]).toBeCloseTo(B[i], 12);
+  });
+
   it('is null for a matrix that is not positive definite, or that holds NaN', () => {
+    expect(choleskyLower([0], 1)).toBeNull();
+    expect(choleskyLower([-1], 1)).toBeNull();
+    expect(choleskyLower([4], 1)).toEqual(Float64Array.from([2]));
     expect(choleskyLower([1, 2, 2, 1], 2)).toBeNull();
     expect(choleskyLower([0, 0, 0, 1], 2)).toBeNull();
     expect(choleskyLower([Number.NaN, 0, 0, 1], 2)).toBeNull();
@@ -242,6 +264,10 @@ describe('parameter draws', () => {
     expect(accepted).toHaveLength(500);
     expect(accepted.every((p) => p[0] > 2)).toBe(true);
     expect(drawParameters(theta, cov, 5, seededNormal(2), () => false)).toBeNull();
+    // The 100th refusal in a row is the last: the 101st draw is never made.
+    let tries = 0;
+    expect(drawParameters(theta, cov, 1, seededNormal(2), () => ++tries > 100)).toBeNull();
+    expect(tries).toBe(100);
     // One acceptance in a while is enough: the count of refusals starts again.
     let calls = 0;
     expect(drawParameters(theta, cov, 3, seededNormal(2), () => ++calls % 99 === 0)).toHaveLength(3);
@@ -269,10 +295,28 @@ describe('quantiles', () => {
     expect(quantileOfSorted([1, 11], 0.25)).toBe(3.5);
   });
 
-  it('a central interval sorts its values first and takes the (1 ∓ level)/2 quantiles', () => {
-    const values = Float64Array.from([9, 2, 7, 1, 10, 4, 3, 8, 6, 5]);
-    expect(centralInterval(values, 0.9)).toEqual({ low: quantileOfSorted([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.05), high: quantileOfSorted([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.95) });
-    expect(Array.from(values)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  it('a central interval takes the (1 ∓ level)/2 quantiles, whatever the order of the values', () => {
+    const sorted = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    const expected = { low: quantileOfSorted(sorted, 0.05), high: quantileOfSorted(sorted, 0.95) };
+    expect(centralInterval(Float64Array.from([9, 2, 7, 1, 10, 4, 3, 8, 6, 5]), 0.9)).toEqual(expected);
+    expect(centralInterval(Float64Array.from([10, 9, 8, 7, 6, 5, 4, 3, 2, 1]), 0.9)).toEqual(expected);
     expect(centralInterval(Float64Array.from([4, 2, 6, 8, 0]), 0.5)).toEqual({ low: 2, high: 6 });
+    expect(centralInterval(Float64Array.from([4, Number.NaN, 6]), 0.5)).toEqual({ low: Number.NaN, high: Number.NaN });
+    expect(centralInterval(Float64Array.from([3]), 0.9)).toEqual({ low: 3, high: 3 });
+  });
+
+  it('selection gives the sort\'s order statistics and quantiles on shuffled values with ties, at every rank', () => {
+    const random = seededUniform(4);
+    for (const n of [1, 2, 3, 7, 200, 201]) {
+      const values = Float64Array.from({ length: n }, () => Math.floor(random() * n * 0.7));
+      const sorted = Float64Array.from(values).sort();
+      for (let k = 0; k < n; k++) {
+        const copy = Float64Array.from(values);
+        expect(selectInPlace(copy, k)).toBe(sorted[k]);
+        for (let i = 0; i < k; i++) expect(copy[i]).toBeLessThanOrEqual(sorted[k]);
+        for (let i = k + 1; i < n; i++) expect(copy[i]).toBeGreaterThanOrEqual(sorted[k]);
+      }
+      for (const p of [0, 0.05, 0.37, 0.5, 0.95, 1]) expect(quantileInPlace(Float64Array.from(values), p)).toBe(quantileOfSorted(sorted, p));
+    }
   });
 });
