@@ -147,8 +147,9 @@ export function clvIntervals(input: IntervalInput): ClvIntervals | { unavailable
   const normal = seededNormal(input.seed);
   const likelihood = purchaseLikelihood(purchase, patterns);
   const covariance = logSpaceCovariance(likelihood.logLikelihood, likelihood.theta, likelihood.totalWeight, likelihood.penalty);
-  const purchaseDraws = covariance && drawParameters(likelihood.theta, covariance, count, normal);
-  if (!purchaseDraws) return { unavailable: `the ${purchase.model} log-likelihood's Hessian is not positive definite at the estimate` };
+  if (!covariance) return { unavailable: `the ${purchase.model} log-likelihood's Hessian is not positive definite at the estimate` };
+  const purchaseDraws = drawParameters(likelihood.theta, covariance, count, normal);
+  if (!purchaseDraws) return { unavailable: `the ${purchase.model} parameters are too uncertain: their draws run off to 0 or ∞` };
 
   let spendDraws: GammaGammaParams[] | null = null;
   if (input.spend) {
@@ -156,8 +157,9 @@ export function clvIntervals(input: IntervalInput): ClvIntervals | { unavailable
     const theta = Float64Array.from([input.spend.params.p, input.spend.params.q, input.spend.params.gamma], Math.log);
     const ggCovariance = logSpaceCovariance(gg.logLikelihood, theta, gg.totalWeight, input.spend.penalty);
     // A q ≤ 1 has no mean spend: such draws are drawn again (the fit itself has q > 1).
-    const drawn = ggCovariance && drawParameters(theta, ggCovariance, count, normal, (v) => v[1] > 1);
-    if (!drawn) return { unavailable: 'the Gamma-Gamma log-likelihood\'s Hessian is not positive definite at the estimate' };
+    if (!ggCovariance) return { unavailable: "the Gamma-Gamma log-likelihood's Hessian is not positive definite at the estimate" };
+    const drawn = drawParameters(theta, ggCovariance, count, normal, (v) => v[1] > 1);
+    if (!drawn) return { unavailable: 'the Gamma-Gamma parameters are too uncertain: their draws run off to 0 or ∞, or to q ≤ 1' };
     spendDraws = drawn.map(([p, q, gamma]) => ({ p, q, gamma }));
   }
 

@@ -79,12 +79,16 @@ export function choleskyLower(matrix: ArrayLike<number>, n: number): Float64Arra
   return L;
 }
 
+/** A drawn log-parameter beyond ±LOG_BOUND (e^30 ≈ 1e13) is outside any sensible model, as for the fits (fitting.ts). */
+const LOG_BOUND = 30;
+
 /**
  * `count` draws θ̂ + L·z (z standard normal from `normal`, L the Cholesky
  * factor of `covariance`), as natural parameters exp(θ), draw by draw; a
  * draw `accept` refuses is drawn again (e.g. a Gamma-Gamma q ≤ 1, whose mean
- * spend does not exist). Null when the covariance is not positive definite,
- * or when `accept` refuses 100 draws in a row.
+ * spend does not exist), as is one with a log-parameter beyond ±30 (where a
+ * very uncertain fit's draws would give a parameter of 0 or ∞). Null when the
+ * covariance is not positive definite, or when 100 draws in a row are refused.
  */
 export function drawParameters(
   theta: ArrayLike<number>,
@@ -102,12 +106,14 @@ export function drawParameters(
   while (draws.length < count) {
     for (let i = 0; i < n; i++) z[i] = normal();
     const params = new Float64Array(n);
+    let inside = true;
     for (let i = 0; i < n; i++) {
       let v = theta[i];
       for (let k = 0; k <= i; k++) v += L[i * n + k] * z[k];
+      inside &&= Math.abs(v) <= LOG_BOUND;
       params[i] = Math.exp(v);
     }
-    if (accept(params)) {
+    if (inside && accept(params)) {
       draws.push(params);
       refused = 0;
     } else if (++refused >= 100) return null;

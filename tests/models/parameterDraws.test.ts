@@ -273,6 +273,18 @@ describe('parameter draws', () => {
     expect(drawParameters(theta, cov, 3, seededNormal(2), () => ++calls % 99 === 0)).toHaveLength(3);
   });
 
+  it('draw again a draw with a log-parameter beyond ±30 (a parameter of 0 or ∞ to a model); null when that is all they give', () => {
+    // sd 20: about one draw in eight lands beyond ±30.
+    const draws = drawParameters([0], [400], 2000, seededNormal(3))!;
+    expect(draws).toHaveLength(2000);
+    expect(draws.every((d) => Math.abs(Math.log(d[0])) <= 30)).toBe(true);
+    expect(Math.max(...draws.map((d) => Math.abs(Math.log(d[0]))))).toBeGreaterThan(25);
+    // The bound is on each parameter: a second one far off refuses the draw too.
+    expect(drawParameters([0, 29.5], [1e-6, 0, 0, 1], 500, seededNormal(3))!.every((d) => Math.log(d[1]) <= 30)).toBe(true);
+    // sd 10,000: a draw within ±30 is one in 400; 100 refusals in a row come first.
+    expect(drawParameters([0], [1e8], 10, seededNormal(3))).toBeNull();
+  });
+
   it('are null for a covariance that is not positive definite', () => {
     expect(drawParameters(theta, [1, 2, 2, 1], 10, seededNormal(1))).toBeNull();
   });
