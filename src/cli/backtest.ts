@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
 import { isCalendarDate } from '../config/schema.js';
+import { CLV_MODELS } from '../config/lists.js';
 import { UsageError } from '../errors.js';
 import { whyNotWritableFile } from '../io/paths.js';
 import { round, type BacktestReport } from '../jobs/backtest.js';
@@ -37,7 +38,7 @@ export function backtestCommand(): Command {
     .option('--date-format <format>', 'strptime format for dates')
     .option('--timezone <tz>', "time zone that timestamps are reduced to dates in, and of today's date (default: UTC)")
     .addOption(new Option('--decimal-separator <char>', "decimal mark of amounts written as text (default: '.')").choices(['.', ',']))
-    .addOption(new Option('--clv-model <model>', 'purchase model (default: bgnbd)').choices(['bgnbd', 'mbgnbd', 'paretonbd']))
+    .addOption(new Option('--clv-model <model>', 'purchase model, or auto: all three backtested, the lowest holdout RMSE reported (default: bgnbd)').choices(CLV_MODELS))
     .addOption(new Option('--time-unit <unit>', 'model time unit (default: week)').choices(['day', 'week', 'month']))
     .option('--penalty <l2>', 'L2 penalty on model parameters', parseNumber('--penalty'));
   addEngineOptions(command);
@@ -87,6 +88,7 @@ function renderBacktest(r: BacktestReport, calibrationEnd: string): string {
   const head = [
     `Backtest (${r.model}, time unit ${r.timeUnit}): calibration to ${calibrationEnd}, holdout to ${r.holdoutEnd} (${round(r.holdoutLength)} ${r.timeUnit}s)`,
     `customers ${r.customers}   actual purchases ${r.actualTotal}   predicted ${fixed(r.predictedTotal, 2)}   MAE ${fixed(r.mae, 4)}`,
+    ...(r.selection ? [`--clv-model auto: ${r.selection.reason}`] : []),
     ...r.warnings.map((w) => `warning: ${w}`),
     '',
   ];

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { mergeOptions, parseScoreConfig, readConfigFile } from '../config/loadConfig.js';
-import { TABLE_FORMATS } from '../config/lists.js';
+import { CLV_MODELS, TABLE_FORMATS } from '../config/lists.js';
 import { DEFAULT_KEEP_RUNS, type ScoreConfig } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import { parseEngineSpec, shownEngineSpec } from '../engine/openEngine.js';
@@ -92,7 +92,9 @@ export function scoreCommand(): Command {
     .addOption(new Option('--rfm-method <method>', 'RFM scoring (default: quantile)').choices(['quantile', 'ntile', 'fixed']))
     .option('--segment-map <file>', 'named segments per RFM cell (JSON or YAML); must cover all 125 cells once')
     .option('--no-clv', 'skip the CLV stage')
-    .addOption(new Option('--clv-model <model>', 'purchase model (default: bgnbd)').choices(['bgnbd', 'mbgnbd', 'paretonbd']))
+    .addOption(new Option('--clv-model <model>', 'purchase model, or auto: all three fitted, the lowest AIC (or holdout error) kept (default: bgnbd)').choices(CLV_MODELS))
+    .option('--holdout-days <n>', 'fit the purchase model on all but the last N days before the as-of date, compare its predictions with them (summary clv.holdout), then refit on all; with --clv-model auto the lowest holdout error chooses', parseInteger('--holdout-days'))
+    .option('--clv-draws <n>', 'parameter draws behind the 90% interval clv_low..clv_high; 0: no intervals (default: 200)', parseInteger('--clv-draws'))
     .addOption(new Option('--time-unit <unit>', 'model time unit (default: week)').choices(['day', 'week', 'month']))
     .option('--horizon <months>', 'CLV horizon in months (default: 12)', parseInteger('--horizon'))
     .option('--discount-rate <rate>', 'monthly discount rate (default: 0.01)', parseNumber('--discount-rate'))
@@ -101,7 +103,7 @@ export function scoreCommand(): Command {
     .option('--no-lifecycle', 'skip the lifecycle stage')
     .option('--no-kmeans', 'skip the k-means clusters stage')
     .option('--k <n|auto>', 'number of k-means clusters, or auto (silhouette over 2..8; default: 5)')
-    .option('--seed <n>', 'random seed for k-means (default: 42)', parseInteger('--seed'))
+    .option('--seed <n>', 'random seed for k-means and the CLV intervals\' draws (default: 42)', parseInteger('--seed'))
     .option('--restarts <n>', 'k-means restarts, best inertia kept (default: 4)', parseInteger('--restarts'))
     .option('--sample-size <n>', 'customers k-means is fitted on, a seeded sample (default: 20000)', parseInteger('--sample-size'))
     .option('--keep-runs <n|all>', `keep the customer scores of the newest N runs in the database, or all (default: ${DEFAULT_KEEP_RUNS})`, parseKeepRuns)
@@ -196,6 +198,9 @@ async function resolveScoreConfig(inputs: string[], options: Record<string, unkn
       discountRate: flag('discountRate'),
       margin: flag('margin'),
       penalty: flag('penalty'),
+      holdoutDays: flag('holdoutDays'),
+      draws: flag('clvDraws'),
+      seed: flag('seed'),
     },
     lifecycle: { enabled: given('lifecycle') ? options.lifecycle : undefined },
     kmeans: {

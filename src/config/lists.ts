@@ -24,3 +24,9 @@ export const SEGMENT_NAMES = [
 
 /** The formats crm score writes its customer table in (--format). */
 export const TABLE_FORMATS = ['parquet', 'csv', 'json', 'arrow'] as const;
+
+/** The purchase models crm fits (DESIGN §3 CLV). */
+export const PURCHASE_MODELS = ['bgnbd', 'mbgnbd', 'paretonbd'] as const;
+export type PurchaseModelName = (typeof PURCHASE_MODELS)[number];
+/** --clv-model: a purchase model, or auto (all fitted, one kept). */
+export const CLV_MODELS = [...PURCHASE_MODELS, 'auto'] as const;

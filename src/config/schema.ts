@@ -2,7 +2,7 @@
 // zod this file does not use (its locales alone are most of it), which is
 // about 40 ms of every command's start-up.
 import { totalmem } from 'node:os';
-import { TABLE_FORMATS } from './lists.js';
+import { CLV_MODELS, TABLE_FORMATS } from './lists.js';
 import { array, boolean, enum as enumOf, literal, number, object, string, union, type output } from 'zod';
 
 /**
@@ -132,15 +132,22 @@ export const scoreConfigSchema = object({
     .default({ method: 'quantile' }),
   clv: object({
     enabled: boolean().default(true),
-    model: enumOf(['bgnbd', 'mbgnbd', 'paretonbd']).default('bgnbd'),
+    /** auto: fit all three, keep the lowest AIC (or, with holdoutDays, the lowest holdout error). */
+    model: enumOf(CLV_MODELS).default('bgnbd'),
     timeUnit: enumOf(['day', 'week', 'month']).default('week'),
     horizonMonths: number().int().min(1).max(600).default(12),
     discountRate: number().min(0).max(1).default(0.01),
     margin: number().min(0).max(1).default(1),
     penalty: number().min(0).default(0),
+    /** Fit on all but the last N days before the as-of date and compare with those days (summary clv.holdout); auto then chooses by that error. */
+    holdoutDays: number().int().min(1).optional(),
+    /** Parameter draws behind clv_low / clv_high (0: no intervals). */
+    draws: number().int().min(0).max(10_000).default(200),
+    /** Seed of the draws (--seed sets it with k-means' seed). */
+    seed: number().int().min(0).default(42),
   })
     .strict()
-    .default({ enabled: true, model: 'bgnbd', timeUnit: 'week', horizonMonths: 12, discountRate: 0.01, margin: 1, penalty: 0 }),
+    .default({ enabled: true, model: 'bgnbd', timeUnit: 'week', horizonMonths: 12, discountRate: 0.01, margin: 1, penalty: 0, draws: 200, seed: 42 }),
   lifecycle: object({
     enabled: boolean().default(true),
     /** recency / typical gap above which a customer is overdue (at_risk). */

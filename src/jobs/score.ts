@@ -13,7 +13,7 @@ import { excelSafeSql, EXTENSION, type TableFormat } from '../io/writers.js';
 import { DECILES_SQL, rfmLayerSql, segmentsSql } from '../sql/rfm.js';
 import { clustersCsvSql } from '../sql/clusters.js';
 import { assembleScoredSql, DROP_SCORING_INPUTS_SQL, finalWithoutHistorySql, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../sql/scored.js';
-import type { ClvResult, StartedClv } from '../pipeline/clv.js';
+import type { ClvResult, Holdout, StartedClv } from '../pipeline/clv.js';
 import { newRunId, type Effects, type Logger } from '../pipeline/effects.js';
 import { runStatements } from '../engine/tables.js';
 import { computeFeatures, dropOccasions, resolveAsOf } from '../pipeline/features.js';
@@ -149,8 +149,8 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   };
 
   const loaded = await loadTransactions(run, startedAt);
-  const { asOf, features } = await customerFeatures(run, loaded);
-  const scored = await scoreCustomers(run, segmentMap, modules);
+  const { asOf, features, holdout } = await customerFeatures(run, loaded, modules.clv);
+  const scored = await scoreCustomers(run, segmentMap, modules, holdout);
 
   // Outputs: staged, then published together.
   // Named after the run's log id, so a staging folder left by a killed run points at its log lines.
@@ -223,15 +223,28 @@ async function loadTransactions({ engine, config, log, timed }: ScoreRun, now: D
 }
 
 /** One row per customer as of the as-of date (customer_features); the per-day rows are freed after. */
-async function customerFeatures({ engine, config, log, timed }: ScoreRun, loaded: Ingested) {
+async function customerFeatures({ engine, config, log, timed }: ScoreRun, loaded: Ingested, clvModule: Promise<typeof import('../pipeline/clv.js')> | null) {
   const asOf = await resolveAsOf(engine, config.asOf, loaded.runDay);
+  // --holdout-days: the purchase models fitted as of the calibration end and compared with the days after it, before the features as of the as-of date replace theirs.
+  let holdout: Holdout | null = null;
+  const days = config.clv.holdoutDays;
+  if (clvModule && days) {
+    const calibrationEnd = new Date(Date.parse(`${asOf}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
+    const calibration = await timed('features', () => computeFeatures(engine, calibrationEnd, loaded, { clv: true, lifecycle: false }));
+    if (calibration.customers === 0) throw new InputError(`--holdout-days ${days}: no transactions on or before the calibration end ${calibrationEnd}`);
+    const { runHoldout } = await clvModule;
+    holdout = await timed('clv', () => runHoldout(engine, config.clv, calibrationEnd, asOf, days));
+    // The calibration's occasions (a view of run_parameters on PostgreSQL, which then cannot be replaced under it) go before the as-of's are made.
+    await dropOccasions(engine, loaded);
+    log.info({ calibrationEnd, holdoutEnd: asOf, models: Object.keys(holdout.backtests) }, 'fitted the purchase models on the calibration period and compared them with the holdout');
+  }
   const features = await timed('features', () => computeFeatures(engine, asOf, loaded, { clv: config.clv.enabled, lifecycle: config.lifecycle.enabled }));
   if (features.customers === 0) throw new InputError(`no transactions on or before the as-of date ${asOf}`);
   log.info({ asOf, customers: features.customers, rowsExcluded: features.rowsExcluded }, 'computed customer features');
   // Nothing after this reads the per-day rows: freeing them lowers the run's peak memory (by a fifth on 10M rows).
   await dropOccasions(engine, loaded);
   await engine.dropCustomerDays(loaded);
-  return { asOf, features };
+  return { asOf, features, holdout };
 }
 
 /**
@@ -245,6 +258,7 @@ async function scoreCustomers(
   { engine, config, log, timed }: ScoreRun,
   segmentMap: SegmentMap,
   modules: { clv: Promise<typeof import('../pipeline/clv.js')> | null; clusters: Promise<typeof import('../pipeline/clusters.js')> | null },
+  holdout: Holdout | null,
 ): Promise<ScoredStages> {
   const stages = new Set<ScoredColumn['stage']>(['features', 'rfm']);
   const layers: Layer[] = [];
@@ -253,7 +267,7 @@ async function scoreCustomers(
   let clvStage: StartedClv | null = null;
   if (modules.clv) {
     const { startClv } = await modules.clv;
-    clvStage = await timed('clv', () => startClv(engine, config.clv, log));
+    clvStage = await timed('clv', () => startClv(engine, config.clv, log, holdout));
     stages.add('clv');
   }
   const rfm = await timed('rfm', () => scoreRfm(engine, config.rfm, segmentMap));

@@ -94,7 +94,7 @@ export function expectedPurchasesIfAliveByDropout(params: BgNbdParams, x: number
  * (log r, log α, log ρ), ρ = p/(1−p): the BG/NBD one (bgNbd.ts) with
  * A₂ = −x log1p(ρ) and A₄ = log ρ − (r+x) log(α+t_x).
  */
-function fixedDropoutLogLikelihood(data: CompiledPatterns): (theta: Float64Array, gradient: Float64Array) => number {
+export function fixedDropoutLogLikelihood(data: CompiledPatterns): (theta: Float64Array, gradient: Float64Array) => number {
   const { xValues, blockStart, weight, times, TIndex, recencyIndex } = data;
   // log(α+τ) and 1/(α+τ) once per distinct time, not per pattern.
   const logTime = new Float64Array(times.length);
@@ -158,6 +158,11 @@ function fitFixedDropout(data: CompiledPatterns, start: { r: number; alpha: numb
   });
 }
 
+/** The fixed-dropout limit's (r, α, ρ = p/(1−p)) as BG/NBD parameters: a/b = ρ, a + b = BOUNDARY_SIZE standing for ∞. */
+export function boundaryParams(r: number, alpha: number, odds: number): BgNbdParams {
+  return Object.freeze({ r, alpha, a: (odds / (1 + odds)) * BOUNDARY_SIZE, b: BOUNDARY_SIZE / (1 + odds) });
+}
+
 /** Past this a + b a fit may be heading to the a, b → ∞ boundary: check against the fixed-dropout limit. */
 const BOUNDARY_CHECK_SIZE = 1e3;
 
@@ -179,7 +184,7 @@ export function withDropoutBoundary(compiled: CompiledPatterns, fit: FitResult<B
   const se = limit.standardErrors;
   const message = `BG/NBD: a and b ran to infinity with a/(a+b) = ${p.toPrecision(3)}: no dropout heterogeneity; predictions use the fixed-dropout limit`;
   return Object.freeze({
-    params: Object.freeze({ r: limitR, alpha: limitAlpha, a: p * BOUNDARY_SIZE, b: BOUNDARY_SIZE / (1 + odds) }),
+    params: boundaryParams(limitR, limitAlpha, odds),
     standardErrors: null,
     logLikelihood: limit.logLikelihood,
     iterations: fit.iterations,

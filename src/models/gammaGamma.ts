@@ -199,6 +199,12 @@ function makeLogLikelihood(data: CompiledSpend): (theta: Float64Array, gradient:
   };
 }
 
+/** The log-likelihood over (log p, log q, log γ) of `data` as the fit maximises it, and the weight of the rows it uses. */
+export function gammaGammaLogSpace(data: SpendPatterns): { logLikelihood: (theta: Float64Array, gradient: Float64Array) => number; totalWeight: number } {
+  const compiled = compileSpend(data);
+  return { logLikelihood: makeLogLikelihood(compiled), totalWeight: compiled.totalWeight };
+}
+
 /** Weighted log-likelihood of the repeat customers' mean spends (rows with x ≤ 0 or m_x ≤ 0 ignored). */
 export function gammaGammaLogLikelihood(params: GammaGammaParams, data: SpendPatterns): number {
   return PARAMETERS.valueAt(makeLogLikelihood(compileSpend(data)), params);

@@ -25,6 +25,7 @@ import {
   positiveParameters,
   type CompiledPatterns,
   fitPurchaseModel,
+  type PurchaseModel,
 } from './fitting.js';
 import { BG_NBD, expectedPurchasesIfAliveEvaluator as bgNbdIfAliveEvaluator } from './bgNbd.js';
 import { digamma, logGamma, logGammaRatio } from './specialFunctions.js';
@@ -35,6 +36,9 @@ export type MbgNbdParams = BgNbdParams;
 
 const PARAMETERS = positiveParameters('MBG/NBD', ['r', 'alpha', 'a', 'b']);
 const checkParams = PARAMETERS.check;
+
+/** MBG/NBD for the shared fit: BG/NBD's start and identifiability, its own likelihood. */
+export const MBG_NBD: PurchaseModel<MbgNbdParams> = { ...BG_NBD, model: 'MBG/NBD', parameters: PARAMETERS, logLikelihood: (data) => makeLogLikelihood(data) };
 
 /**
  * Weighted log-likelihood of compiled patterns and its gradient w.r.t.
@@ -140,7 +144,7 @@ export function mbgNbdPatternLogLikelihood(params: MbgNbdParams, frequency: numb
  * in log-parameter space. Starts like BG/NBD: r = 1, α = ΣwT/Σwx, a = b = 1.
  */
 export function fitMbgNbd(data: PurchasePatterns, options: FitOptions<MbgNbdParams> = {}): FitResult<MbgNbdParams> {
-  return fitPurchaseModel({ ...BG_NBD, model: 'MBG/NBD', parameters: PARAMETERS, logLikelihood: makeLogLikelihood }, data, options).result;
+  return fitPurchaseModel(MBG_NBD, data, options).result;
 }
 
 // ---------------------------------------------------------------------------

@@ -293,7 +293,7 @@ export function paretoNbdPatternLogLikelihood(params: ParetoNbdParams, frequency
 }
 
 /** Pareto/NBD for the shared fit: starts at r = s = 1 and α = β = ΣwT/Σwx. */
-const PARETO_NBD: PurchaseModel<ParetoNbdParams> = {
+export const PARETO_NBD: PurchaseModel<ParetoNbdParams> = {
   model: 'Pareto/NBD',
   parameters: PARAMETERS,
   logLikelihood: (data) => makeLogLikelihood(data),

@@ -4,12 +4,15 @@ import type { ScoreConfig } from '../config/schema.js';
 import type { Engine, QueryEngine } from '../engine/Engine.js';
 import { runStatements } from '../engine/tables.js';
 import type { BgNbdFitResult, BgNbdParams, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
-import { DAYS_PER_UNIT, fitClvModels, fitPurchaseModel, predictPurchases, usableFit, type ClvFitInput, type ClvFits, type TimeUnit } from './clvFits.js';
+import { candidateOf, DAYS_PER_UNIT, fitClvModels, fitPurchaseModel, predictPurchases, usableFit, type ClvFitInput, type ClvFits, type IntervalSummary, type PurchaseFit, type TimeUnit } from './clvFits.js';
+import { PURCHASE_MODELS, type PurchaseModelName } from '../config/lists.js';
+import { chooseModel, type Selection } from '../models/modelChoice.js';
 import {
   BACKTEST_GROUPS_SQL,
   clvInputsSql,
   clvParametersSql,
   clvLayerSql,
+  INTERVAL_COLUMNS,
   packedPurchasePatternsSql,
   packedSpendPatternsSql,
   PATTERN_KEY_BASE_SQL,
@@ -28,7 +31,8 @@ type ClvOptions = ScoreConfig['clv'];
 
 export interface ClvResult {
   timeUnit: TimeUnit;
-  model: ClvOptions['model'];
+  /** The purchase model used: the one named, or auto's choice (selection says why). */
+  model: PurchaseModelName;
   horizonMonths: number;
   discountRate: number;
   margin: number;
@@ -43,7 +47,38 @@ export interface ClvResult {
   populationMeanSpend: number | null;
   /** Customers by calibration repeat purchases (0..6, 7+), actual vs expected under the fit (clvDiagnostics.ts). */
   periodTransactions: PeriodTransactionsRow[];
+  /** --clv-model auto: every candidate's log-likelihood, AIC (and holdout error) and which was chosen, and why. */
+  selection?: Selection;
+  /** --holdout-days: the used model fitted up to the calibration end and compared with the holdout (a BacktestResult). */
+  holdout?: HoldoutResult;
+  /** The population totals with their intervals, and how they were drawn (clv_low, clv_high per customer); null when not drawn. */
+  intervals: IntervalSummary | null;
   warnings: string[];
+}
+
+/** summary.clv.holdout: the backtest of the used model, its error being the RMSE. */
+export type HoldoutResult = { calibrationEnd: string; holdoutEnd: string; days: number; error: number | null } & BacktestResult;
+
+/** The backtests of a --holdout-days run, one per candidate model. */
+export interface Holdout {
+  calibrationEnd: string;
+  holdoutEnd: string;
+  days: number;
+  backtests: Partial<Record<PurchaseModelName, BacktestResult>>;
+}
+
+/** The models --clv-model names: auto's candidates, or the one. */
+export const candidateModels = (model: ClvOptions['model']): readonly PurchaseModelName[] => (model === 'auto' ? PURCHASE_MODELS : [model]);
+
+/**
+ * --holdout-days: each candidate fitted on the customers as of the
+ * calibration end (computeFeatures ran as of then) and compared with the
+ * purchase days up to the holdout end (the run's as-of date).
+ */
+export async function runHoldout(engine: Engine, options: ClvOptions, calibrationEnd: string, holdoutEnd: string, days: number): Promise<Holdout> {
+  const backtests: Holdout['backtests'] = {};
+  for (const model of candidateModels(options.model)) backtests[model] = await runBacktest(engine, { ...options, model }, calibrationEnd, holdoutEnd);
+  return { calibrationEnd, holdoutEnd, days, backtests };
 }
 
 /** Exact integers in a double: the packed keys below stay within this. */
@@ -60,15 +95,17 @@ const EXACT = 2 ** 53;
 export async function purchasePatterns(
   engine: QueryEngine,
   timeUnit: TimeUnit,
-): Promise<{ patterns: PurchasePatterns; days: { recency: Float64Array; T: Float64Array }; base: number }> {
+): Promise<{ patterns: PurchasePatterns; days: { recency: Float64Array; T: Float64Array }; base: number; patternSpend: ClvFitInput['patternSpend'] }> {
   const unit = DAYS_PER_UNIT[timeUnit];
   const { base } = (await engine.one<{ base: number }>(PATTERN_KEY_BASE_SQL))!;
   let frequency: Float64Array;
   let recencyDays: Float64Array;
   let tDays: Float64Array;
   let weight: Float64Array;
+  let patternSpend: ClvFitInput['patternSpend'];
   if (base ** 3 <= EXACT) {
-    const rows = await engine.numericColumns(packedPurchasePatternsSql(engine.dialect), ['pattern', 'weight'], { base });
+    const rows = await engine.numericColumns(packedPurchasePatternsSql(engine.dialect), ['pattern', 'weight', 'spend_customers', 'spend_total'], { base });
+    patternSpend = { customers: rows.spend_customers, total: rows.spend_total };
     const n = rows.pattern.length;
     frequency = new Float64Array(n);
     recencyDays = new Float64Array(n);
@@ -84,7 +121,9 @@ export async function purchasePatterns(
     }
     weight = rows.weight;
   } else {
-    ({ frequency, recency_days: recencyDays, t_days: tDays, weight } = await engine.numericColumns(purchasePatternsSql(engine.dialect), ['frequency', 'recency_days', 't_days', 'weight']));
+    const rows = await engine.numericColumns(purchasePatternsSql(engine.dialect), ['frequency', 'recency_days', 't_days', 'weight', 'spend_customers', 'spend_total']);
+    ({ frequency, recency_days: recencyDays, t_days: tDays, weight } = rows);
+    patternSpend = { customers: rows.spend_customers, total: rows.spend_total };
   }
   const recency = new Float64Array(recencyDays.length);
   const T = new Float64Array(tDays.length);
@@ -92,7 +131,7 @@ export async function purchasePatterns(
     recency[i] = recencyDays[i] / unit;
     T[i] = tDays[i] / unit;
   }
-  return { patterns: { frequency, recency, T, weight }, days: { recency: recencyDays, T: tDays }, base };
+  return { patterns: { frequency, recency, T, weight }, days: { recency: recencyDays, T: tDays }, base, patternSpend };
 }
 
 /**
@@ -195,32 +234,45 @@ export interface StartedClv {
  * results. Between the two the engine is free for stages that do not need
  * the CLV columns.
  */
-export async function startClv(engine: QueryEngine, options: ClvOptions, log: Logger): Promise<StartedClv> {
+export async function startClv(engine: QueryEngine, options: ClvOptions, log: Logger, holdout: Holdout | null = null): Promise<StartedClv> {
   const fitter = backgroundFitter(log);
   let patterns: PurchasePatterns;
   let days: { recency: Float64Array; T: Float64Array };
   try {
     await runStatements(engine, clvInputsSql(engine.dialect));
     let base: number;
-    ({ patterns, days, base } = await purchasePatterns(engine, options.timeUnit));
+    let patternSpend: ClvFitInput['patternSpend'];
+    ({ patterns, days, base, patternSpend } = await purchasePatterns(engine, options.timeUnit));
     let customers = 0;
     for (let i = 0; i < patterns.weight.length; i++) customers += patterns.weight[i];
     const spend = await spendPatterns(engine, base, customers);
-    fitter.start({ options, patterns, tDays: days.T, spend });
+    const holdoutErrors = holdout ? Object.fromEntries(Object.entries(holdout.backtests).map(([model, b]) => [model, b.rmse])) : undefined;
+    fitter.start({ options, patterns, tDays: days.T, spend, patternSpend, ...(holdoutErrors ? { holdoutErrors } : {}) });
   } catch (error) {
     fitter.cancel();
     throw error;
   }
 
+  // The model that gives P(alive), known once the fits are in (auto chooses then).
+  let used: PurchaseModelName = options.model === 'auto' ? 'bgnbd' : options.model;
   const finish = async (): Promise<ClvResult> => {
     const fits = await fitter.result();
     const { purchase, available, groups } = fits;
+    used = purchase.model;
+    if (fits.selection) log.info({ model: purchase.model, method: fits.selection.method }, `--clv-model auto: ${fits.selection.reason}`);
     const unit = DAYS_PER_UNIT[options.timeUnit];
     await engine.loadColumns('clv_groups', {
       frequency: groups.frequency,
       t_days: groups.tDays,
       expected_purchases: groups.expectedPurchases,
       clv_factor: groups.discountFactor,
+    });
+    const intervalRows = fits.intervalRatios.length ? patterns.frequency.length : 0;
+    await engine.loadColumns('clv_intervals', {
+      frequency: patterns.frequency.subarray(0, intervalRows),
+      recency_days: days.recency.subarray(0, intervalRows),
+      t_days: days.T.subarray(0, intervalRows),
+      ...Object.fromEntries(INTERVAL_COLUMNS.map((name, k) => [name, fits.intervalRatios[k] ?? new Float64Array(0)])),
     });
     if (purchase.model !== 'bgnbd') {
       const rows = available ? patterns.frequency.length : 0;
@@ -250,27 +302,32 @@ export async function startClv(engine: QueryEngine, options: ClvOptions, log: Lo
       margin: options.margin,
     });
     for (const warning of fits.warnings) log.warn(warning);
+    const backtest = holdout?.backtests[purchase.model];
     return {
       timeUnit: options.timeUnit,
-      model: options.model,
+      model: purchase.model,
       horizonMonths: options.horizonMonths,
       discountRate: options.discountRate,
       margin: options.margin,
       patterns: patterns.frequency.length,
       available,
-      [purchase.model]: purchase.fit,
+      ...Object.fromEntries(fits.fitted.map((f) => [f.model, f.fit])),
       gammagamma: fits.gammaGamma,
       populationMeanSpend: fits.populationMeanSpend,
       periodTransactions: periodTransactionsOf(purchase, available, patterns),
+      ...(fits.selection ? { selection: fits.selection } : {}),
+      // The BacktestResult spread as it is, so that what it carries reaches the summary.
+      ...(holdout && backtest ? { holdout: { calibrationEnd: holdout.calibrationEnd, holdoutEnd: holdout.holdoutEnd, days: holdout.days, error: backtest.rmse, ...backtest } } : {}),
+      intervals: fits.intervals,
       warnings: fits.warnings,
     };
   };
-  return { layer: clvLayerSql(engine.dialect, options.model === 'bgnbd' ? 'bgnbd' : 'patterns'), finish };
+  return { layer: (source) => clvLayerSql(engine.dialect, used === 'bgnbd' ? 'bgnbd' : 'patterns')(source), finish };
 }
 
 /** The CLV stage in one step (start, then finish). */
-export async function scoreClv(engine: Engine, options: ClvOptions, log: Logger): Promise<{ result: ClvResult; layer: Layer }> {
-  const { layer, finish } = await startClv(engine, options, log);
+export async function scoreClv(engine: Engine, options: ClvOptions, log: Logger, holdout: Holdout | null = null): Promise<{ result: ClvResult; layer: Layer }> {
+  const { layer, finish } = await startClv(engine, options, log, holdout);
   return { result: await finish(), layer };
 }
 
@@ -280,9 +337,11 @@ export interface BacktestResult {
   actualTotal: number;
   predictedTotal: number | null;
   mae: number | null;
+  /** Root mean squared error of the customers' predicted holdout purchase days: --holdout-days' error. */
+  rmse: number | null;
   holdoutLength: number;
   timeUnit: TimeUnit;
-  model: ClvOptions['model'];
+  model: PurchaseModelName;
   fit: FitResult<unknown>;
   byFrequency: { frequency: string; customers: number; actual: number; predicted: number | null; actualMean: number; predictedMean: number | null }[];
   /**
@@ -294,6 +353,8 @@ export interface BacktestResult {
   tracking: TrackingPoint[];
   /** Why predictions are missing, if they are. */
   warnings: string[];
+  /** crm backtest --clv-model auto: the three models' holdout RMSEs and the one reported. */
+  selection?: Selection;
 }
 
 /** Customers of one calibration bucket (frequency 0..6, 7 for 7+) with the same pattern and the same holdout purchase days. */
@@ -312,19 +373,20 @@ export interface BacktestGroup {
  * the others.
  */
 export function backtestBuckets(groups: readonly BacktestGroup[]) {
-  const buckets = new Map<number, { bucket: number; customers: number; actual: number; predicted: number | null; abs_error: number | null; unpredicted: number }>();
+  const buckets = new Map<number, { bucket: number; customers: number; actual: number; predicted: number | null; abs_error: number | null; squared_error: number | null; unpredicted: number }>();
   for (const g of groups) {
     let b = buckets.get(g.bucket);
-    if (!b) buckets.set(g.bucket, (b = { bucket: g.bucket, customers: 0, actual: 0, predicted: 0, abs_error: 0, unpredicted: 0 }));
+    if (!b) buckets.set(g.bucket, (b = { bucket: g.bucket, customers: 0, actual: 0, predicted: 0, abs_error: 0, squared_error: 0, unpredicted: 0 }));
     b.customers += g.customers;
     b.actual += g.customers * g.actual;
     if (g.predicted === null) b.unpredicted += g.customers;
     else {
       b.predicted! += g.customers * g.predicted;
       b.abs_error! += g.customers * Math.abs(g.actual - g.predicted);
+      b.squared_error! += g.customers * (g.actual - g.predicted) ** 2;
     }
   }
-  return [...buckets.values()].map((b) => (b.unpredicted > 0 ? { ...b, predicted: null, abs_error: null } : b));
+  return [...buckets.values()].map((b) => (b.unpredicted > 0 ? { ...b, predicted: null, abs_error: null, squared_error: null } : b));
 }
 
 /**
@@ -343,6 +405,7 @@ export async function runBacktest(
 ): Promise<BacktestResult> {
   // computeFeatures ran as of the calibration end, so clv_inputs is as of then.
   await runStatements(engine, clvInputsSql(engine.dialect));
+  if (options.model === 'auto') return autoBacktest(engine, options, calibrationEnd, holdoutEnd);
   const { patterns, days } = await purchasePatterns(engine, options.timeUnit);
   const fitted = fitPurchaseModel(options.model, patterns, options.penalty);
   const holdoutDays = (Date.parse(holdoutEnd) - Date.parse(calibrationEnd)) / 86_400_000;
@@ -359,16 +422,18 @@ export async function runBacktest(
   if (boundary) warnings.push(boundary.message);
   if (!available) warnings.push(`${options.model} fit did not converge (${fitted.fit.message}); no purchases are predicted`);
   else if (unpredicted > 0) warnings.push(`${unpredicted} of ${customers} customers have no prediction (the ${options.model} model gave no finite value); the predicted totals are missing`);
-  const total = (column: 'predicted' | 'abs_error') => (unpredicted > 0 ? null : rows.reduce((s, r) => s + r[column]!, 0));
+  const total = (column: 'predicted' | 'abs_error' | 'squared_error') => (unpredicted > 0 ? null : rows.reduce((s, r) => s + r[column]!, 0));
   const absError = total('abs_error');
   const weekly = await engine.all<{ week: number; purchases: number }>(BACKTEST_WEEKLY_SQL, { calibrationEnd, holdoutEnd });
   const predictsAll = available && unpredicted === 0;
   const tracking = trackingCurve(weekly, holdoutDays, predictsAll ? (days) => expectedPurchaseTotals(fitted, patterns, days.map((d) => d / DAYS_PER_UNIT[options.timeUnit])) : null);
+  const squaredError = total('squared_error');
   return {
     customers,
     actualTotal: rows.reduce((s, r) => s + r.actual, 0),
     predictedTotal: total('predicted'),
     mae: absError === null ? null : absError / customers,
+    rmse: squaredError === null ? null : Math.sqrt(squaredError / customers),
     holdoutLength: t,
     timeUnit: options.timeUnit,
     model: options.model,
@@ -384,4 +449,21 @@ export async function runBacktest(
     tracking,
     warnings,
   };
+}
+
+/**
+ * crm backtest --clv-model auto: each model backtested, the one with the
+ * lowest holdout RMSE reported (a model that did not converge predicts
+ * nothing and is never chosen), its selection beside it.
+ */
+async function autoBacktest(engine: Engine, options: ClvOptions, calibrationEnd: string, holdoutEnd: string): Promise<BacktestResult> {
+  const results: BacktestResult[] = [];
+  for (const model of PURCHASE_MODELS) results.push(await runBacktest(engine, { ...options, model }, calibrationEnd, holdoutEnd));
+  const selection = chooseModel(
+    results.map((r) => ({ ...candidateOf({ model: r.model, fit: r.fit } as PurchaseFit, r.rmse) })),
+    'holdout',
+    'holdout RMSE',
+  );
+  const chosen = results.find((r) => r.model === selection.chosen) ?? results[0];
+  return { ...chosen, warnings: selection.chosen ? chosen.warnings : [...chosen.warnings, `--clv-model auto: ${selection.reason}`], selection };
 }

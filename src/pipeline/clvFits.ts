@@ -10,6 +10,9 @@ import { aliveFactors, frequencyTGroups } from '../models/clv.js';
 import * as gammaGamma from '../models/gammaGamma.js';
 import * as mbgNbd from '../models/mbgNbd.js';
 import * as paretoNbd from '../models/paretoNbd.js';
+import { aic, chooseModel, type Candidate, type Selection } from '../models/modelChoice.js';
+import { clvIntervals, type ClvIntervals } from '../models/clvIntervals.js';
+import { PURCHASE_MODELS, type PurchaseModelName } from '../config/lists.js';
 import type { BgNbdBoundary, BgNbdFitResult, BgNbdParams, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
 
 type ClvOptions = ScoreConfig['clv'];
@@ -21,7 +24,7 @@ export type PurchaseFit =
   | { model: 'mbgnbd'; fit: FitResult<BgNbdParams> }
   | { model: 'paretonbd'; fit: FitResult<ParetoNbdParams> };
 
-export function fitPurchaseModel(model: ClvOptions['model'], patterns: PurchasePatterns, penalty: number): PurchaseFit {
+export function fitPurchaseModel(model: PurchaseModelName, patterns: PurchasePatterns, penalty: number): PurchaseFit {
   switch (model) {
     case 'bgnbd':
       return { model, fit: bgNbd.fitBgNbd(patterns, { penalty }) };
@@ -30,6 +33,16 @@ export function fitPurchaseModel(model: ClvOptions['model'], patterns: PurchaseP
     case 'paretonbd':
       return { model, fit: paretoNbd.fitParetoNbd(patterns, { penalty }) };
   }
+}
+
+/** How many parameters a usable fit has: BG/NBD's fixed-dropout limit has three (r, α, p). */
+const fittedParameters = (fitted: PurchaseFit) => (fitted.model === 'bgnbd' && fitted.fit.boundary ? 3 : 4);
+
+/** A fit as a candidate of --clv-model auto (models/modelChoice.ts). */
+export function candidateOf(fitted: PurchaseFit, holdoutError?: number | null): Candidate {
+  const k = fittedParameters(fitted);
+  const ll = fitted.fit.logLikelihood;
+  return { model: fitted.model, logLikelihood: ll, parameters: k, aic: aic(ll, k), converged: usableFit(fitted).available, ...(holdoutError !== undefined ? { holdoutError } : {}) };
 }
 
 /** Conditional expected purchases in the next t time units, per pattern. */
@@ -69,15 +82,26 @@ export function usableFit(fitted: PurchaseFit): { available: boolean; boundary: 
 }
 
 export interface ClvFitInput {
-  options: Pick<ClvOptions, 'model' | 'penalty' | 'timeUnit' | 'horizonMonths' | 'discountRate'>;
+  options: Pick<ClvOptions, 'model' | 'penalty' | 'timeUnit' | 'horizonMonths' | 'discountRate' | 'margin' | 'draws' | 'seed'>;
   /** Purchase patterns in the model time unit, and each pattern's T in days (to key the groups). */
   patterns: PurchasePatterns;
   tDays: Float64Array;
+  /** Per pattern: customers with a Gamma-Gamma spend and the sum of their mean spends (for the total CLV of a draw). */
+  patternSpend: { customers: Float64Array; total: Float64Array };
   spend: SpendPatterns;
+  /** With --holdout-days: each candidate's holdout error, by which auto chooses. */
+  holdoutErrors?: Partial<Record<PurchaseModelName, number | null>>;
 }
 
+/** What summary.json shows of the intervals (the per-pattern ratios go to the engine). */
+export type IntervalSummary = Pick<ClvIntervals, 'level' | 'draws' | 'seed' | 'totals'>;
+
 export interface ClvFits {
+  /** The purchase model used: the one named, or auto's choice. */
   purchase: PurchaseFit;
+  /** Every purchase model fitted (auto: all three), the one used among them. */
+  fitted: PurchaseFit[];
+  selection: Selection | null;
   /** False when the purchase model did not converge (short of BG/NBD's boundary limit): its predictions are then left out. */
   available: boolean;
   gammaGamma: FitResult<GammaGammaParams> | null;
@@ -87,14 +111,38 @@ export interface ClvFits {
   groups: { frequency: Float64Array; tDays: Float64Array; expectedPurchases: Float64Array; discountFactor: Float64Array };
   /** P(alive) per pattern for MBG/NBD and Pareto/NBD (BG/NBD's is closed-form, in SQL); empty otherwise. */
   patternPAlive: Float64Array;
+  intervals: IntervalSummary | null;
+  /** Per pattern, clv_intervals' columns (sql/clv.ts INTERVAL_COLUMNS) in that order; empty arrays without intervals. */
+  intervalRatios: Float64Array[];
 }
 
-export function fitClvModels({ options, patterns, tDays, spend }: ClvFitInput): ClvFits {
+/** The purchase model of the run: the one named, or (auto) all three fitted and one chosen. */
+function choosePurchaseModel(input: ClvFitInput, warnings: string[]): { purchase: PurchaseFit; fitted: PurchaseFit[]; selection: Selection | null } {
+  const { options, patterns, holdoutErrors } = input;
+  if (options.model !== 'auto') {
+    const purchase = fitPurchaseModel(options.model, patterns, options.penalty);
+    return { purchase, fitted: [purchase], selection: null };
+  }
+  const fitted = PURCHASE_MODELS.map((model) => fitPurchaseModel(model, patterns, options.penalty));
+  const method = holdoutErrors ? 'holdout' : 'aic';
+  const selection = chooseModel(
+    fitted.map((f) => candidateOf(f, holdoutErrors ? (holdoutErrors[f.model] ?? null) : undefined)),
+    method,
+    'holdout RMSE',
+  );
+  const purchase = fitted.find((f) => f.model === selection.chosen);
+  if (!purchase) warnings.push(`--clv-model auto: ${selection.reason}`);
+  // With no usable model, the default's fit stands, unavailable: its columns are null.
+  return { purchase: purchase ?? fitted[0], fitted, selection };
+}
+
+export function fitClvModels(input: ClvFitInput): ClvFits {
+  const { options, patterns, tDays, spend } = input;
   const warnings: string[] = [];
-  const purchase = fitPurchaseModel(options.model, patterns, options.penalty);
+  const { purchase, fitted, selection } = choosePurchaseModel(input, warnings);
   const { available, boundary } = usableFit(purchase);
   if (boundary) warnings.push(boundary.message);
-  else if (!available) warnings.push(`${options.model} fit did not converge (${purchase.fit.message}); p_alive, expected_purchases and clv are null`);
+  else if (!available) warnings.push(`${purchase.model} fit did not converge (${purchase.fit.message}); p_alive, expected_purchases and clv are null`);
 
   let gg: FitResult<GammaGammaParams> | null = null;
   let populationMeanSpend: number | null = null;
@@ -109,7 +157,7 @@ export function fitClvModels({ options, patterns, tDays, spend }: ClvFitInput): 
 
   const unit = DAYS_PER_UNIT[options.timeUnit];
   const empty = new Float64Array(0);
-  const pairs = available ? frequencyTGroups(patterns.frequency, tDays) : { frequency: empty, T: empty };
+  const pairs = available ? frequencyTGroups(patterns.frequency, tDays) : { frequency: empty, T: empty, index: new Int32Array(0) };
   const pairT = pairs.T.map((d) => d / unit);
   const horizon = { horizonMonths: options.horizonMonths, monthlyDiscountRate: options.discountRate, timeUnit: options.timeUnit };
   const pairGroups = { frequency: pairs.frequency, T: pairT };
@@ -118,14 +166,46 @@ export function fitClvModels({ options, patterns, tDays, spend }: ClvFitInput): 
     : purchase.model === 'paretonbd'
       ? aliveFactors(purchase.model, purchase.fit.params, pairGroups, horizon)
       : aliveFactors(purchase.model, purchase.fit.params, pairGroups, horizon);
-  const patternPAlive = available ? patternProbabilityAlive(purchase, patterns) : empty;
+  const patternPAlive = available && purchase.model !== 'bgnbd' ? patternProbabilityAlive(purchase, patterns) : empty;
+
+  let intervals: IntervalSummary | null = null;
+  let intervalRatios: Float64Array[] = [];
+  if (available && options.draws > 0) {
+    const drawn = clvIntervals({
+      purchase: { model: purchase.model, params: purchase.fit.params, penalty: options.penalty, ...(boundary ? { boundaryOdds: boundary.dropoutProbability / (1 - boundary.dropoutProbability) } : {}) },
+      patterns,
+      groupIndex: pairs.index,
+      groups: pairGroups,
+      horizon,
+      spend: gg && populationMeanSpend !== null ? { params: gg.params, data: spend, penalty: options.penalty } : null,
+      spendCustomers: input.patternSpend.customers,
+      spendTotal: input.patternSpend.total,
+      margin: options.margin,
+      draws: options.draws,
+      seed: options.seed,
+      level: INTERVAL_LEVEL,
+    });
+    if ('unavailable' in drawn) warnings.push(`no CLV intervals: ${drawn.unavailable}; clv_low and clv_high are null`);
+    else {
+      const { ratios, ...summary } = drawn;
+      intervals = summary;
+      if (ratios) intervalRatios = [...ratios.low, ratios.lowMean, ...ratios.high, ratios.highMean];
+    }
+  }
   return {
     purchase,
+    fitted,
+    selection,
     available,
     gammaGamma: gg,
     populationMeanSpend,
     warnings,
     groups: { frequency: pairs.frequency, tDays: pairs.T, expectedPurchases: alive.expectedPurchases, discountFactor: alive.discountFactor },
     patternPAlive,
+    intervals,
+    intervalRatios,
   };
 }
+
+/** clv_low and clv_high bound a 90% interval. */
+export const INTERVAL_LEVEL = 0.9;

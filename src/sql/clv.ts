@@ -1,4 +1,5 @@
 import type { Dialect } from '../engine/dialect.js';
+import { SPEND_GRID } from '../models/clvIntervals.js';
 /**
  * CLV model inputs (DESIGN §3, as in the BTYD literature): per customer, on
  * days ≤ as-of (run_parameters), from the purchase-day summary in
@@ -25,9 +26,18 @@ FROM customer_features f CROSS JOIN run_parameters p
 WHERE f.purchase_days > 0`,
   );
 
+/**
+ * Per pattern, its customers with a Gamma-Gamma spend (frequency > 0 and a
+ * positive mean repeat spend) and the sum of their mean spends: what the
+ * total CLV of a parameter draw needs (models/clvIntervals.ts).
+ */
+const patternSpendColumns = (d: Dialect) => `
+       count(*) FILTER (WHERE frequency > 0 AND monetary_value > 0)::${d.sql.double} AS spend_customers,
+       coalesce(sum(monetary_value) FILTER (WHERE frequency > 0 AND monetary_value > 0), 0)::${d.sql.double} AS spend_total`;
+
 /** Distinct (frequency, recency, T) patterns with their customer counts, in a fixed order. */
 export const purchasePatternsSql = (d: Dialect) => `
-SELECT frequency::${d.sql.double} AS frequency, recency_days_model::${d.sql.double} AS recency_days, t_days::${d.sql.double} AS t_days, count(*)::${d.sql.double} AS weight
+SELECT frequency::${d.sql.double} AS frequency, recency_days_model::${d.sql.double} AS recency_days, t_days::${d.sql.double} AS t_days, count(*)::${d.sql.double} AS weight,${patternSpendColumns(d)}
 FROM clv_inputs GROUP BY frequency, recency_days_model, t_days ORDER BY frequency, recency_days, t_days`;
 
 /**
@@ -44,7 +54,7 @@ export const PATTERN_KEY_BASE_SQL = `SELECT (coalesce(max(t_days), 0) + 1)::BIGI
  * (M ≤ 208,063 days, i.e. 570 years of history); the caller checks.
  */
 export const packedPurchasePatternsSql = (d: Dialect) => `
-SELECT ((frequency * $base::BIGINT + recency_days_model) * $base::BIGINT + t_days)::${d.sql.double} AS pattern, count(*)::${d.sql.double} AS weight
+SELECT ((frequency * $base::BIGINT + recency_days_model) * $base::BIGINT + t_days)::${d.sql.double} AS pattern, count(*)::${d.sql.double} AS weight,${patternSpendColumns(d)}
 FROM clv_inputs GROUP BY 1 ORDER BY pattern`;
 
 /** Gamma-Gamma is fitted on repeat customers with a positive mean repeat spend. */
@@ -120,11 +130,17 @@ SELECT $purchaseAvailable::BOOLEAN AS purchase_available, $r::DOUBLE PRECISION A
  * unused ones from the plan.
  */
 export const clvLayerSql = (d: Dialect, pAlive: 'bgnbd' | 'patterns') => (source: string) => `
+SELECT z.*,
+       CASE WHEN z.clv_low_ratio IS NOT NULL THEN least(z.clv, z.clv * z.clv_low_ratio, z.clv * z.clv_high_ratio) END AS clv_low,
+       CASE WHEN z.clv_high_ratio IS NOT NULL THEN greatest(z.clv, z.clv * z.clv_low_ratio, z.clv * z.clv_high_ratio) END AS clv_high
+FROM (
 SELECT y.*,
        y.recency_days_model / y.days_per_unit AS recency,
        y.t_days / y.days_per_unit AS "T",
        y.p_alive * g.expected_purchases AS expected_purchases,
-       y.margin * y.expected_avg_value * (y.p_alive * g.clv_factor) AS clv
+       y.margin * y.expected_avg_value * (y.p_alive * g.clv_factor) AS clv,
+       ${interpolatedRatio('low')} AS clv_low_ratio,
+       ${interpolatedRatio('high')} AS clv_high_ratio
 FROM (
   SELECT x.*,
          ${pAlive === 'bgnbd' ? BG_NBD_P_ALIVE : 'CASE WHEN x.purchase_available THEN pp.p_alive END'} AS p_alive,
@@ -132,7 +148,10 @@ FROM (
            CASE WHEN x.frequency > 0 AND x.monetary_value > 0
                 THEN (x.gg_p * x.gg_gamma + x.gg_p * x.frequency * x.monetary_value) / (x.gg_p * x.frequency + x.gg_q - 1)
                 ELSE x.population_mean_spend END
-         END AS expected_avg_value
+         END AS expected_avg_value,
+         CASE WHEN x.spend_available AND x.frequency > 0 AND x.monetary_value > 0
+              THEN ${SPEND_GRID.length - 1} * (x.frequency * x.monetary_value) / (x.gg_gamma + x.frequency * x.monetary_value)
+         END AS spend_position
   FROM (
     SELECT s.*, c.*, ${clvInputColumns(d, 's', 'r.as_of')}
     FROM (${source}) s CROSS JOIN clv_parameters c CROSS JOIN run_parameters r
@@ -145,7 +164,30 @@ FROM (
   }
 ) y
 LEFT JOIN (SELECT frequency::BIGINT AS frequency, t_days::BIGINT AS t_days, expected_purchases, clv_factor FROM clv_groups) g
-  ON g.frequency = y.frequency AND g.t_days = y.t_days`;
+  ON g.frequency = y.frequency AND g.t_days = y.t_days
+LEFT JOIN (SELECT frequency::BIGINT AS frequency, recency_days::BIGINT AS recency_days, t_days::BIGINT AS t_days, ${INTERVAL_COLUMNS.join(', ')} FROM clv_intervals) ci
+  ON ci.frequency = y.frequency AND ci.recency_days = y.recency_days_model AND ci.t_days = y.t_days
+) z`;
+
+/** clv_intervals' ratio columns: low_0 … low_4, high_0 … high_4 at the points of SPEND_GRID, and low_mean, high_mean. */
+export const INTERVAL_COLUMNS = (['low', 'high'] as const).flatMap((side) => [...SPEND_GRID.map((_, k) => `${side}_${k}`), `${side}_mean`]);
+
+/**
+ * A customer's ratio clv_low / clv (or clv_high / clv) from the pattern's
+ * row of clv_intervals (models/clvIntervals.ts): linear in between the grid
+ * points of u = x·m / (γ + x·m), at spend_position = 4u; the population-mean
+ * ratio for a customer without a Gamma-Gamma spend. NULL without intervals.
+ */
+const interpolatedRatio = (side: 'low' | 'high') => {
+  const at = (k: number) => `ci.${side}_${k}`;
+  const pieces = SPEND_GRID.slice(0, -1).map((_, k) => `${at(k)} + (y.spend_position - ${k}) * (${at(k + 1)} - ${at(k)})`);
+  return `CASE WHEN y.spend_position IS NULL THEN ci.${side}_mean
+            ${pieces
+              .slice(0, -1)
+              .map((piece, k) => `WHEN y.spend_position < ${k + 1} THEN ${piece}`)
+              .join('\n            ')}
+            ELSE ${pieces[pieces.length - 1]} END`;
+};
 
 /**
  * Backtest groups: customers with the same calibration pattern and the same

@@ -30,8 +30,11 @@ s.customer_id IN (
     AND (cur.m_score >= 4 OR cur.clv >= (SELECT ${d.sql.percentile('clv', 0.6)} FROM ${h}.customer_scores WHERE run_id = $runId))
 )`;
 
-/** Every scored column an export can write (DESIGN §2's contract, as the history keeps it), in the contract's order. */
-export const SCORE_COLUMNS: readonly string[] = SCORED_COLUMNS.map((c) => c.name).filter((name) => name !== 'customer_id');
+/**
+ * Every scored column an export can write (DESIGN §2's contract, as the
+ * history keeps it: not the output-only clv_low, clv_high), in the contract's order.
+ */
+export const SCORE_COLUMNS: readonly string[] = SCORED_COLUMNS.filter((c) => !c.outputOnly && c.name !== 'customer_id').map((c) => c.name);
 
 /**
  * The score columns of an export without --columns: what a mailing tool can

@@ -1,6 +1,6 @@
 import { sortedOnWrite, type Dialect } from '../engine/dialect.js';
 import type { HistoryPlacement } from '../engine/Engine.js';
-import { LABEL_COLUMN_NAMES, LABEL_COLUMNS, SCORED_COLUMNS, type AfterScoring, type ScoredColumn } from './scored.js';
+import { HISTORY_COLUMN_NAMES, HISTORY_COLUMNS, LABEL_COLUMN_NAMES, LABEL_COLUMNS, type AfterScoring, type ScoredColumn } from './scored.js';
 import { exactSum } from './sums.js';
 
 /**
@@ -65,7 +65,7 @@ const storedType = (c: ScoredColumn, d: Dialect) => {
 export const SCORES_SQL = (h: string, d: Dialect) => `
 CREATE TABLE IF NOT EXISTS ${h}.scores (
   run_id BIGINT NOT NULL,
-  ${SCORED_COLUMNS.map((c) => `${d.quoteIdentifier(c.name)} ${storedType(c, d)}${c.compression ? d.sql.storedCompression(c.compression) : ''}`).join(',\n  ')}
+  ${HISTORY_COLUMNS.map((c) => `${d.quoteIdentifier(c.name)} ${storedType(c, d)}${c.compression ? d.sql.storedCompression(c.compression) : ''}`).join(',\n  ')}
 )`;
 
 export const labelAlias = (c: ScoredColumn) => `label_${c.name}`;
@@ -73,7 +73,7 @@ export const labelAlias = (c: ScoredColumn) => `label_${c.name}`;
 const CUSTOMER_SCORES_VIEW_SQL = (h: string, q: (n: string) => string) => `
 CREATE VIEW ${h}.customer_scores AS
 SELECT s.run_id,
-       ${SCORED_COLUMNS.map((c) => (c.label ? `${labelAlias(c)}.label AS ${q(c.name)}` : `s.${q(c.name)}`)).join(',\n       ')}
+       ${HISTORY_COLUMNS.map((c) => (c.label ? `${labelAlias(c)}.label AS ${q(c.name)}` : `s.${q(c.name)}`)).join(',\n       ')}
 FROM scores s
 ${LABEL_COLUMNS.map((c) => `LEFT JOIN labels ${labelAlias(c)} ON ${labelAlias(c)}.label_id = s.${q(c.name)}`).join('\n')}`;
 
@@ -160,6 +160,7 @@ LEFT JOIN (
 export const INSERT_SCORES_SQL = (h: string, columns: readonly string[], dialect: Dialect, after: AfterScoring = {}) => {
   const q = dialect.quoteIdentifier;
   const value = (c: string) => after[c] ?? (LABEL_COLUMN_NAMES.has(c) ? dialect.labelId(q(c)) : q(c));
+  columns = columns.filter((c) => HISTORY_COLUMN_NAMES.has(c));
   return `INSERT INTO ${h}.scores (run_id, ${columns.map(q).join(', ')})
 SELECT $runId, ${columns.map(value).join(', ')} FROM final_scores`;
 };

@@ -31,6 +31,12 @@ export interface ScoredColumn {
    * expression of it (src/sql/clusters.ts clusterColumnsSql).
    */
   afterScoring?: true;
+  /**
+   * In the output files only, not in the history's scores (clv_low,
+   * clv_high: a history database written before them has no such columns,
+   * and adding them is a migration of its own).
+   */
+  outputOnly?: true;
   stage: 'features' | 'rfm' | 'clv' | 'lifecycle' | 'clusters' | 'history';
 }
 
@@ -57,12 +63,18 @@ export const SCORED_COLUMNS: readonly ScoredColumn[] = [
   { name: 'expected_purchases', type: 'DOUBLE', stage: 'clv' },
   { name: 'expected_avg_value', type: 'DOUBLE', stage: 'clv' },
   { name: 'clv', type: 'DOUBLE', stage: 'clv' },
+  { name: 'clv_low', type: 'DOUBLE', outputOnly: true, stage: 'clv' },
+  { name: 'clv_high', type: 'DOUBLE', outputOnly: true, stage: 'clv' },
   { name: 'lifecycle_stage', type: 'VARCHAR', label: true, stage: 'lifecycle' },
   { name: 'cluster', type: 'INTEGER', afterScoring: true, stage: 'clusters' },
   { name: 'cluster_label', type: 'VARCHAR', label: true, afterScoring: true, stage: 'clusters' },
   { name: 'previous_segment', type: 'VARCHAR', label: true, stage: 'history' },
   { name: 'segment_changed_at', type: 'DATE', stage: 'history' },
 ];
+
+/** The columns the history's scores table keeps, and their names. */
+export const HISTORY_COLUMNS = SCORED_COLUMNS.filter((c) => !c.outputOnly);
+export const HISTORY_COLUMN_NAMES: ReadonlySet<string> = new Set(HISTORY_COLUMNS.map((c) => c.name));
 
 /** The label columns (see ScoredColumn.label), and their names. */
 export const LABEL_COLUMNS = SCORED_COLUMNS.filter((c) => c.label);

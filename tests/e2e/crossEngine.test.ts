@@ -95,6 +95,19 @@ describeEachEngine(
       expect(await fileHashes(inCluster, files)).toEqual(await fileHashes(duckdb, files));
     });
 
+    it('--clv-model auto with --holdout-days: the same choice, holdout and intervals (clv_low, clv_high)', { timeout: 180_000 }, async () => {
+      const args = ['--as-of', '1997-12-31', '--clv-model', 'auto', '--holdout-days', '92', '--format', 'csv', '--no-db'];
+      const duckdb = path.join(dir, 'duckdb-auto');
+      const inCluster = path.join(dir, 'postgres-auto');
+      await crm(['score', CDNOW_CSV, ...args, '--out', duckdb]);
+      await crm(['score', CDNOW_CSV, ...args, '--out', inCluster, ...postgres()]);
+      expect(await fileHashes(inCluster, ['customers.csv'])).toEqual(await fileHashes(duckdb, ['customers.csv']));
+      const summary = await readJson(path.join(inCluster, 'summary.json'));
+      expect(summary.clv.selection.method).toBe('holdout');
+      expect(summary.clv.intervals.draws).toBe(200);
+      expectSameSummary(summary, await readJson(path.join(duckdb, 'summary.json')));
+    });
+
     it('from --source-table: the same customers.csv, counts and fits', { timeout: 180_000 }, async () => {
       const engine = under.engine();
       const table = `${under.schema}.cdnow_transactions`;

@@ -53,10 +53,10 @@ describe('crm score on the CDNOW sample (end to end)', () => {
       );
       expect(facts).toEqual({ n: 2357, ids: 2357, bad_cells: 0, segments: 2357, stages: 2357, clusters: 2357, padded: 1, not_finite: 0, with_clv: 2357 });
       const columns = (await engine.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${file})`)).map((c) => c.column_name);
-      expect(columns.slice(0, 25)).toEqual([
+      expect(columns.slice(0, 27)).toEqual([
         'customer_id', 'first_purchase', 'last_purchase', 'orders', 'revenue', 'avg_order_value', 'recency_days', 'tenure_days',
         'r_score', 'f_score', 'm_score', 'rfm_cell', 'rfm_segment', 'value_decile', 'frequency', 'recency', 'T', 'monetary_value',
-        'p_alive', 'expected_purchases', 'expected_avg_value', 'clv', 'lifecycle_stage', 'cluster', 'cluster_label',
+        'p_alive', 'expected_purchases', 'expected_avg_value', 'clv', 'clv_low', 'clv_high', 'lifecycle_stage', 'cluster', 'cluster_label',
       ]);
       // Customers without repeat purchases get the population mean spend.
       const oneTimers = await engine.all<{ v: number }>(`SELECT DISTINCT round(expected_avg_value, 6) AS v FROM read_parquet(${file}) WHERE frequency = 0`);

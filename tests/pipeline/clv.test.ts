@@ -29,7 +29,7 @@ const num = (v: unknown): number => v as number;
 /** Every numeric column of the scored table, as the output contract names them. */
 const NUMERIC_COLUMNS = [
   'orders', 'revenue', 'avg_order_value', 'recency_days', 'tenure_days', 'r_score', 'f_score', 'm_score', 'value_decile',
-  'frequency', 'recency', 'T', 'monetary_value', 'p_alive', 'expected_purchases', 'expected_avg_value', 'clv',
+  'frequency', 'recency', 'T', 'monetary_value', 'p_alive', 'expected_purchases', 'expected_avg_value', 'clv', 'clv_low', 'clv_high',
 ] as const;
 const CLV_COLUMNS = ['p_alive', 'expected_purchases', 'expected_avg_value', 'clv'] as const;
 
@@ -81,6 +81,9 @@ const expectAllFinite = (s: Scored) => {
   expect(s.notFinite.table).toBe(0);
   expect(s.notFinite.csv).toEqual([]);
   expect(parseCsv(s.csv)).toHaveLength(s.rows.length);
+  // Wherever there is an interval, it holds the clv (by construction: its edge cases too).
+  const outside = parseCsv(s.csv).filter((r) => r.clv_low !== '' && !(Number(r.clv_low) <= Number(r.clv) && Number(r.clv) <= Number(r.clv_high)));
+  expect(outside.map((r) => `${r.customer_id}: ${r.clv_low} ≤ ${r.clv} ≤ ${r.clv_high}`)).toEqual([]);
 };
 
 const purchaseFit = (s: Scored) => (s.summary.clv!.bgnbd ?? s.summary.clv!.mbgnbd ?? s.summary.clv!.paretonbd)!;

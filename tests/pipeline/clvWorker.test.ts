@@ -18,15 +18,15 @@ import { CDNOW_CSV, config, ROOT, withEngine } from '../helpers.js';
 
 const WORKER = pathToFileURL(`${ROOT}/dist/pipeline/clvWorker.js`);
 
-async function cdnowInput(model: 'bgnbd' | 'mbgnbd' | 'paretonbd'): Promise<ClvFitInput> {
+async function cdnowInput(model: 'bgnbd' | 'mbgnbd' | 'paretonbd' | 'auto'): Promise<ClvFitInput> {
   return withEngine(async (engine) => {
     const cfg = config({ inputs: [CDNOW_CSV], asOf: '1997-09-30', clv: { model } });
     const loaded = await engine.ingest(cfg.inputs, cfg);
     await computeFeatures(engine, '1997-09-30', loaded, { clv: true, lifecycle: false });
     await runStatements(engine, clvInputsSql(engine.dialect));
-    const { patterns, days, base } = await purchasePatterns(engine, cfg.clv.timeUnit);
+    const { patterns, days, base, patternSpend } = await purchasePatterns(engine, cfg.clv.timeUnit);
     const spend = await spendPatterns(engine, base, 2357);
-    return { options: cfg.clv, patterns, tDays: days.T, spend };
+    return { options: cfg.clv, patterns, tDays: days.T, spend, patternSpend };
   });
 }
 
@@ -50,7 +50,7 @@ describe('CLV fits in a worker thread', () => {
     expect(Object.isFrozen(fromWorker.purchase.fit)).toBe(false);
   });
 
-  it.each(['bgnbd', 'mbgnbd', 'paretonbd'] as const)('%s: the worker gives exactly what this thread computes', async (model) => {
+  it.each(['bgnbd', 'mbgnbd', 'paretonbd', 'auto'] as const)('%s: the worker gives exactly what this thread computes', async (model) => {
     const input = await cdnowInput(model);
     const here = backgroundFitter(silentLogger, new URL('file:///nonexistent/clvWorker.js'));
     here.start(input);

@@ -2,7 +2,7 @@ import { access, mkdir } from 'node:fs/promises';
 import { InputError } from '../../errors.js';
 import path from 'node:path';
 import type { QueryEngine, RunHistory } from '../Engine.js';
-import { LABEL_COLUMNS, SCORED_COLUMNS } from '../../sql/scored.js';
+import { HISTORY_COLUMNS, LABEL_COLUMNS } from '../../sql/scored.js';
 import { labelAlias, LABELS_SQL, SCORES_SQL } from '../../sql/history.js';
 import { duckdbDialect } from './dialect.js';
 
@@ -44,7 +44,7 @@ const migrateOldLayoutSql = (h: string) => {
    WHERE label IS NOT NULL`,
     SCORES_SQL(h, duckdbDialect),
     `INSERT INTO ${h}.scores
-   SELECT o.run_id, ${SCORED_COLUMNS.map((c) => (c.label ? `${labelAlias(c)}.label_id` : `o.${q(c.name)}`)).join(', ')}
+   SELECT o.run_id, ${HISTORY_COLUMNS.map((c) => (c.label ? `${labelAlias(c)}.label_id` : `o.${q(c.name)}`)).join(', ')}
    FROM ${h}.customer_scores o
    ${LABEL_COLUMNS.map((c) => `LEFT JOIN ${h}.labels ${labelAlias(c)} ON ${labelAlias(c)}.label = o.${q(c.name)}`).join('\n   ')}`,
     `DROP TABLE ${h}.customer_scores`,

@@ -1,0 +1,255 @@
+/**
+ * CLV intervals from the parameters' uncertainty (DESIGN §3 clv_low,
+ * clv_high): parameter sets drawn around the purchase model's and
+ * Gamma-Gamma's estimates (log space, full covariance: parameterDraws.ts),
+ * the predictions recomputed per pattern for each draw, and quantiles taken
+ * over the draws.
+ *
+ * Per customer, clv = margin · S(x, m) · V(x, t_x, T) with V = P(alive) ·
+ * the discounted expected purchases of the pattern and S Gamma-Gamma's
+ * expected spend. For a repeat customer with a positive spend m,
+ * S = g(x)·(γ + x·m), g(x) = p/(px + q − 1), so a draw's clv over the
+ * estimate's is
+ *
+ *   ρ_d = [V_d g_d(x) / (V̂ ĝ(x))] · [(γ_d/γ̂)(1 − u) + u],  u = x·m/(γ̂ + x·m) ∈ [0, 1),
+ *
+ * which depends on m only through u. So the quantiles of ρ over the draws are
+ * taken per pattern at u = 0, ¼, ½, ¾, 1 (exact there; the engine
+ * interpolates linearly in between), and for the customers who get the
+ * population mean spend M = pγ/(q − 1) at ρ_d = V_d M_d / (V̂ M̂): a few
+ * numbers per pattern go back to the engine, never per customer. The interval
+ * is clv × [low ratio, high ratio] with the ratios widened to hold 1, so that
+ * clv_low ≤ clv ≤ clv_high by construction (the estimate, a plug-in, can sit
+ * just outside the draws' central 90% where few customers share a pattern's
+ * extreme).
+ */
+import { BG_NBD, conditionalProbabilityAlive as bgNbdPAlive } from './bgNbd.js';
+import { boundaryParams, fixedDropoutLogLikelihood } from './bgNbdLimit.js';
+import { aliveFactors, type ClvOptions } from './clv.js';
+import { compilePurchasePatterns, type LogLikelihoodWithGradient, type PurchaseModel } from './fitting.js';
+import { gammaGammaLogSpace } from './gammaGamma.js';
+import { MBG_NBD, conditionalProbabilityAlive as mbgNbdPAlive } from './mbgNbd.js';
+import { PARETO_NBD, conditionalProbabilityAlive as paretoNbdPAlive } from './paretoNbd.js';
+import { centralInterval, drawParameters, logSpaceCovariance, seededNormal } from './parameterDraws.js';
+import type { BgNbdParams, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from './types.js';
+
+/** The points u of the spend grid (see above). */
+export const SPEND_GRID = [0, 0.25, 0.5, 0.75, 1] as const;
+
+export type PurchaseModelName = 'bgnbd' | 'mbgnbd' | 'paretonbd';
+
+/** A usable purchase fit: its model, parameters, and for BG/NBD at its boundary the fixed-dropout limit's p/(1−p). */
+export interface PurchaseEstimate {
+  model: PurchaseModelName;
+  params: BgNbdParams | ParetoNbdParams;
+  /** Set when BG/NBD ran to a, b → ∞: the draws are then of the limit's (r, α, ρ). */
+  boundaryOdds?: number;
+  penalty: number;
+}
+
+export interface IntervalInput {
+  purchase: PurchaseEstimate;
+  /** The patterns the purchase model was fitted on. */
+  patterns: PurchasePatterns;
+  /** Each pattern's (frequency, T) group and the groups (models/clv.ts frequencyTGroups). */
+  groupIndex: Int32Array;
+  groups: { frequency: Float64Array; T: Float64Array };
+  horizon: ClvOptions;
+  /** The Gamma-Gamma fit and its data, or null when there is no CLV (the totals of purchases and P(alive) still come out). */
+  spend: { params: GammaGammaParams; data: SpendPatterns; penalty: number } | null;
+  /** Per pattern: its customers with a Gamma-Gamma spend (x > 0, m > 0) and the sum of their m. */
+  spendCustomers: Float64Array;
+  spendTotal: Float64Array;
+  margin: number;
+  draws: number;
+  seed: number;
+  level: number;
+}
+
+export interface Interval {
+  estimate: number;
+  low: number;
+  high: number;
+}
+
+export interface ClvIntervals {
+  level: number;
+  draws: number;
+  seed: number;
+  /** Per pattern: the ratio bounds at each point of SPEND_GRID, and for population-mean-spend customers; empty without spend. */
+  ratios: { low: Float64Array[]; high: Float64Array[]; lowMean: Float64Array; highMean: Float64Array } | null;
+  totals: { expectedPurchases: Interval; aliveCustomers: Interval; clv: Interval | null };
+}
+
+/** The per-pattern P(alive) of each model. */
+const P_ALIVE: Record<PurchaseModelName, (params: never, x: Float64Array, tx: Float64Array, T: Float64Array) => Float64Array> = {
+  bgnbd: bgNbdPAlive,
+  mbgnbd: mbgNbdPAlive,
+  paretonbd: paretoNbdPAlive,
+};
+const SPECS: Record<PurchaseModelName, PurchaseModel<never>> = { bgnbd: BG_NBD as never, mbgnbd: MBG_NBD as never, paretonbd: PARETO_NBD as never };
+
+/**
+ * The log-likelihood the draws are taken around, the estimate in its
+ * log-parameters and the way back to the model's parameters. BG/NBD at its
+ * boundary has no interior optimum in (a, b): its fixed-dropout limit (r, α,
+ * ρ) is the fitted model, so its covariance is the limit's, and each draw is
+ * a limit (a + b = ∞ with a/b = ρ drawn).
+ */
+export function purchaseLikelihood(
+  estimate: PurchaseEstimate,
+  patterns: PurchasePatterns,
+): { logLikelihood: LogLikelihoodWithGradient; theta: Float64Array; totalWeight: number; penalty: number; toParams: (v: ArrayLike<number>) => BgNbdParams | ParetoNbdParams } {
+  const compiled = compilePurchasePatterns(patterns);
+  if (estimate.boundaryOdds !== undefined) {
+    const { r, alpha } = estimate.params as BgNbdParams;
+    return {
+      logLikelihood: fixedDropoutLogLikelihood(compiled),
+      theta: Float64Array.from([r, alpha, estimate.boundaryOdds], Math.log),
+      totalWeight: compiled.totalWeight,
+      penalty: 0,
+      toParams: (v) => boundaryParams(v[0], v[1], v[2]),
+    };
+  }
+  const spec = SPECS[estimate.model];
+  return {
+    logLikelihood: spec.logLikelihood(compiled, compiled),
+    theta: spec.parameters.toTheta(estimate.params as never),
+    totalWeight: compiled.totalWeight,
+    penalty: estimate.penalty,
+    toParams: (v) => spec.parameters.fromVector(v) as BgNbdParams | ParetoNbdParams,
+  };
+}
+
+/** P(alive) per pattern, and the discounted and undiscounted expected purchases of the pattern's (frequency, T) group if alive. */
+function predictions(model: PurchaseModelName, params: BgNbdParams | ParetoNbdParams, input: IntervalInput) {
+  const { patterns, groups, horizon } = input;
+  const pAlive = P_ALIVE[model](params as never, patterns.frequency, patterns.recency, patterns.T);
+  const alive = model === 'paretonbd' ? aliveFactors(model, params as ParetoNbdParams, groups, horizon) : aliveFactors(model, params as BgNbdParams, groups, horizon);
+  return { pAlive, discountFactor: alive.discountFactor, expectedPurchases: alive.expectedPurchases };
+}
+
+/** Gamma-Gamma's per-frequency factor g(x) = p/(px + q − 1), its γ and its population mean pγ/(q − 1). */
+const spendOf = ({ p, q, gamma }: GammaGammaParams) => ({ g: (x: number) => p / (p * x + q - 1), gamma, mean: (p * gamma) / (q - 1) });
+
+/** The interval with the estimate inside it: the estimate is what the columns show, and an interval beside it should hold it. */
+function holding(estimate: number, values: Float64Array, level: number): Interval {
+  const { low, high } = centralInterval(values, level);
+  return { estimate, low: Math.min(low, estimate), high: Math.max(high, estimate) };
+}
+
+/**
+ * The intervals, or a reason why there are none (a Hessian that is not
+ * positive definite: the fit's standard errors are missing then too).
+ */
+export function clvIntervals(input: IntervalInput): ClvIntervals | { unavailable: string } {
+  const { purchase, patterns, groupIndex, margin, draws: count, level } = input;
+  const normal = seededNormal(input.seed);
+  const likelihood = purchaseLikelihood(purchase, patterns);
+  const covariance = logSpaceCovariance(likelihood.logLikelihood, likelihood.theta, likelihood.totalWeight, likelihood.penalty);
+  if (!covariance) return { unavailable: `the ${purchase.model} log-likelihood's Hessian is not positive definite at the estimate` };
+  const purchaseDraws = drawParameters(likelihood.theta, covariance, count, normal);
+  if (!purchaseDraws) return { unavailable: `the ${purchase.model} parameters are too uncertain: their draws run off to 0 or ∞` };
+
+  let spendDraws: GammaGammaParams[] | null = null;
+  if (input.spend) {
+    const gg = gammaGammaLogSpace(input.spend.data);
+    const theta = Float64Array.from([input.spend.params.p, input.spend.params.q, input.spend.params.gamma], Math.log);
+    const ggCovariance = logSpaceCovariance(gg.logLikelihood, theta, gg.totalWeight, input.spend.penalty);
+    // A q ≤ 1 has no mean spend: such draws are drawn again (the fit itself has q > 1).
+    if (!ggCovariance) return { unavailable: "the Gamma-Gamma log-likelihood's Hessian is not positive definite at the estimate" };
+    const drawn = drawParameters(theta, ggCovariance, count, normal, (v) => v[1] > 1);
+    if (!drawn) return { unavailable: 'the Gamma-Gamma parameters are too uncertain: their draws run off to 0 or ∞, or to q ≤ 1' };
+    spendDraws = drawn.map(([p, q, gamma]) => ({ p, q, gamma }));
+  }
+
+  const n = patterns.frequency.length;
+  const { frequency, weight } = patterns;
+  // Per pattern and draw (pattern-major, so that each pattern's draws are side by side): V_d / V̂.
+  const valueRatio = new Float64Array(n * count);
+  const totals = { expectedPurchases: new Float64Array(count), aliveCustomers: new Float64Array(count), clv: new Float64Array(count) };
+  const spendTerm = (s: ReturnType<typeof spendOf>, i: number) =>
+    frequency[i] > 0 ? s.g(frequency[i]) * (s.gamma * input.spendCustomers[i] + frequency[i] * input.spendTotal[i]) + (weight[i] - input.spendCustomers[i]) * s.mean : weight[i] * s.mean;
+
+  const point = predictions(purchase.model, purchase.params, input);
+  const pointValue = new Float64Array(n);
+  const estimate = { expectedPurchases: 0, aliveCustomers: 0, clv: 0 };
+  const pointSpend = input.spend && spendOf(input.spend.params);
+  for (let i = 0; i < n; i++) {
+    const group = groupIndex[i];
+    pointValue[i] = point.pAlive[i] * point.discountFactor[group];
+    estimate.expectedPurchases += weight[i] * point.pAlive[i] * point.expectedPurchases[group];
+    estimate.aliveCustomers += weight[i] * point.pAlive[i];
+    if (pointSpend) estimate.clv += margin * pointValue[i] * spendTerm(pointSpend, i);
+  }
+  for (let d = 0; d < count; d++) {
+    const drawn = predictions(purchase.model, likelihood.toParams(purchaseDraws[d]), input);
+    const spend = spendDraws && spendOf(spendDraws[d]);
+    let purchases = 0;
+    let alive = 0;
+    let clv = 0;
+    for (let i = 0; i < n; i++) {
+      const group = groupIndex[i];
+      const value = drawn.pAlive[i] * drawn.discountFactor[group];
+      valueRatio[i * count + d] = value / pointValue[i];
+      purchases += weight[i] * drawn.pAlive[i] * drawn.expectedPurchases[group];
+      alive += weight[i] * drawn.pAlive[i];
+      if (spend) clv += margin * value * spendTerm(spend, i);
+    }
+    totals.expectedPurchases[d] = purchases;
+    totals.aliveCustomers[d] = alive;
+    totals.clv[d] = clv;
+  }
+
+  const result: ClvIntervals = {
+    level,
+    draws: count,
+    seed: input.seed,
+    ratios: null,
+    totals: {
+      expectedPurchases: holding(estimate.expectedPurchases, totals.expectedPurchases, level),
+      aliveCustomers: holding(estimate.aliveCustomers, totals.aliveCustomers, level),
+      clv: spendDraws ? holding(estimate.clv, totals.clv, level) : null,
+    },
+  };
+  if (!spendDraws || !pointSpend) return result;
+
+  const low = SPEND_GRID.map(() => new Float64Array(n));
+  const high = SPEND_GRID.map(() => new Float64Array(n));
+  const lowMean = new Float64Array(n);
+  const highMean = new Float64Array(n);
+  const spends = spendDraws.map(spendOf);
+  const values = new Float64Array(count);
+  const bound = (i: number, lowOut: Float64Array, highOut: Float64Array) => {
+    const { low: l, high: h } = centralInterval(values, level);
+    lowOut[i] = Math.min(l, 1);
+    highOut[i] = Math.max(h, 1);
+  };
+  for (let i = 0; i < n; i++) {
+    const x = frequency[i];
+    const base = i * count;
+    if (!(pointValue[i] > 0)) {
+      // clv is 0 (P(alive) underflowed), and so is its interval.
+      for (const side of [...low, ...high, lowMean, highMean]) side[i] = 1;
+      continue;
+    }
+    for (let d = 0; d < count; d++) values[d] = valueRatio[base + d] * (spends[d].mean / pointSpend.mean);
+    bound(i, lowMean, highMean);
+    SPEND_GRID.forEach((u, k) => {
+      if (x === 0) {
+        // No customer of this pattern has a Gamma-Gamma spend.
+        low[k][i] = lowMean[i];
+        high[k][i] = highMean[i];
+        return;
+      }
+      const pointG = pointSpend.g(x);
+      for (let d = 0; d < count; d++) {
+        const s = spends[d];
+        values[d] = valueRatio[base + d] * (s.g(x) / pointG) * ((s.gamma / pointSpend.gamma) * (1 - u) + u);
+      }
+      bound(i, low[k], high[k]);
+    });
+  }
+  result.ratios = { low, high, lowMean, highMean };
+  return result;
+}
