@@ -94,7 +94,7 @@ export function scoreCommand(): Command {
     .option('--no-clv', 'skip the CLV stage')
     .addOption(new Option('--clv-model <model>', 'purchase model, or auto: all three fitted, the lowest AIC (or holdout error) kept (default: bgnbd)').choices(CLV_MODELS))
     .option('--holdout-days <n>', 'fit the purchase model on all but the last N days before the as-of date, compare its predictions with them (summary clv.holdout), then refit on all; with --clv-model auto the lowest holdout error chooses', parseInteger('--holdout-days'))
-    .option('--clv-draws <n>', 'parameter draws behind the 90% interval clv_low..clv_high; 0: no intervals (default: 200)', parseInteger('--clv-draws'))
+    .option('--clv-draws <n>', 'parameter draws behind the 90% interval clv_low..clv_high; 0: no intervals (default: 200, fewer on a large base, at least 40)', parseInteger('--clv-draws'))
     .addOption(new Option('--time-unit <unit>', 'model time unit (default: week)').choices(['day', 'week', 'month']))
     .option('--horizon <months>', 'CLV horizon in months (default: 12)', parseInteger('--horizon'))
     .option('--discount-rate <rate>', 'monthly discount rate (default: 0.01)', parseNumber('--discount-rate'))

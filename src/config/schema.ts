@@ -141,13 +141,13 @@ export const scoreConfigSchema = object({
     penalty: number().min(0).default(0),
     /** Fit on all but the last N days before the as-of date and compare with those days (summary clv.holdout); auto then chooses by that error. */
     holdoutDays: number().int().min(1).optional(),
-    /** Parameter draws behind clv_low / clv_high (0: no intervals). */
-    draws: number().int().min(0).max(10_000).default(200),
+    /** Parameter draws behind clv_low / clv_high (0: no intervals; default: models/clvIntervals.ts defaultDrawCount). */
+    draws: number().int().min(0).max(10_000).optional(),
     /** Seed of the draws (--seed sets it with k-means' seed). */
     seed: number().int().min(0).default(42),
   })
     .strict()
-    .default({ enabled: true, model: 'bgnbd', timeUnit: 'week', horizonMonths: 12, discountRate: 0.01, margin: 1, penalty: 0, draws: 200, seed: 42 }),
+    .default({ enabled: true, model: 'bgnbd', timeUnit: 'week', horizonMonths: 12, discountRate: 0.01, margin: 1, penalty: 0, seed: 42 }),
   lifecycle: object({
     enabled: boolean().default(true),
     /** recency / typical gap above which a customer is overdue (at_risk). */

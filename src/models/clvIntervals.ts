@@ -33,6 +33,25 @@ import { PARETO_NBD, conditionalProbabilityAlive as paretoNbdPAlive } from './pa
 import { centralInterval, drawParameters, logSpaceCovariance, seededNormal } from './parameterDraws.js';
 import type { BgNbdParams, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from './types.js';
 
+/** Draws when none are asked for, on a base with few (frequency, T) groups. */
+export const DEFAULT_DRAWS = 200;
+/** Never fewer by default: the 5%/95% quantiles of fewer draws are too coarse. */
+export const MIN_DEFAULT_DRAWS = 40;
+/**
+ * (frequency, T) groups × draws a run spends on the intervals by default:
+ * each draw recomputes every group's expected purchases over the horizon.
+ */
+export const DRAW_BUDGET = 2_000_000;
+
+/**
+ * The number of draws when --clv-draws is not given: DEFAULT_DRAWS while
+ * groups × draws stays within DRAW_BUDGET, fewer on larger bases (never
+ * under MIN_DEFAULT_DRAWS), so that the intervals do not dominate a large
+ * nightly run.
+ */
+export const defaultDrawCount = (groups: number): number =>
+  Math.max(MIN_DEFAULT_DRAWS, Math.min(DEFAULT_DRAWS, Math.floor(DRAW_BUDGET / Math.max(groups, 1))));
+
 /** The points u of the spend grid (see above). */
 export const SPEND_GRID = [0, 0.25, 0.5, 0.75, 1] as const;
 

@@ -11,7 +11,7 @@ import * as gammaGamma from '../models/gammaGamma.js';
 import * as mbgNbd from '../models/mbgNbd.js';
 import * as paretoNbd from '../models/paretoNbd.js';
 import { aic, chooseModel, type Candidate, type Selection } from '../models/modelChoice.js';
-import { clvIntervals, type ClvIntervals } from '../models/clvIntervals.js';
+import { clvIntervals, defaultDrawCount, type ClvIntervals } from '../models/clvIntervals.js';
 import { PURCHASE_MODELS, type PurchaseModelName } from '../config/lists.js';
 import type { BgNbdBoundary, BgNbdFitResult, BgNbdParams, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
 
@@ -170,7 +170,8 @@ export function fitClvModels(input: ClvFitInput): ClvFits {
 
   let intervals: IntervalSummary | null = null;
   let intervalRatios: Float64Array[] = [];
-  if (available && options.draws > 0) {
+  const draws = options.draws ?? defaultDrawCount(pairs.frequency.length);
+  if (available && draws > 0) {
     const drawn = clvIntervals({
       purchase: { model: purchase.model, params: purchase.fit.params, penalty: options.penalty, ...(boundary ? { boundaryOdds: boundary.dropoutProbability / (1 - boundary.dropoutProbability) } : {}) },
       patterns,
@@ -181,7 +182,7 @@ export function fitClvModels(input: ClvFitInput): ClvFits {
       spendCustomers: input.patternSpend.customers,
       spendTotal: input.patternSpend.total,
       margin: options.margin,
-      draws: options.draws,
+      draws,
       seed: options.seed,
       level: INTERVAL_LEVEL,
     });

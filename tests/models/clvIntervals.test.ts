@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import * as bgNbd from '../../src/models/bgNbd.js';
 import { clvFactors, frequencyTGroups } from '../../src/models/clv.js';
-import { clvIntervals, purchaseLikelihood, SPEND_GRID, type ClvIntervals, type IntervalInput, type PurchaseEstimate } from '../../src/models/clvIntervals.js';
+import { clvIntervals, purchaseLikelihood, SPEND_GRID, type ClvIntervals, type IntervalInput, type PurchaseEstimate, defaultDrawCount } from '../../src/models/clvIntervals.js';
 import { compilePurchasePatterns } from '../../src/models/fitting.js';
 import * as gammaGamma from '../../src/models/gammaGamma.js';
 import * as mbgNbd from '../../src/models/mbgNbd.js';
@@ -251,5 +251,19 @@ describe('CLV intervals: the estimate\'s log-likelihood', () => {
     const saddle = clvIntervals(input({ model: 'bgnbd', params: { r: 50, alpha: 0.01, a: 1e-4, b: 1e5 }, penalty: 0 }, { draws: 5 }));
     expect(saddle).not.toHaveProperty('totals');
     expect(saddle).toEqual({ unavailable: 'the bgnbd log-likelihood\'s Hessian is not positive definite at the estimate' });
+  });
+});
+
+describe('defaultDrawCount (draws when --clv-draws is not given)', () => {
+  it('is 200 while groups × 200 stays within 2,000,000, then 2,000,000 / groups, never under 40', () => {
+    expect(defaultDrawCount(0)).toBe(200);
+    expect(defaultDrawCount(1)).toBe(200);
+    // 10,000 groups × 200 = 2,000,000: the last base with every default draw.
+    expect(defaultDrawCount(10_000)).toBe(200);
+    expect(defaultDrawCount(10_001)).toBe(199);
+    // The 10M-row benchmark base (1M customers): 42,736 groups → ⌊2,000,000 / 42,736⌋ = 46.
+    expect(defaultDrawCount(42_736)).toBe(46);
+    expect(defaultDrawCount(50_000)).toBe(40);
+    expect(defaultDrawCount(1_000_000)).toBe(40);
   });
 });
