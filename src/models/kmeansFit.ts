@@ -201,25 +201,32 @@ export function assignNearest(
     throw new KMeansError('INVALID_INPUT', `centroids has ${centroids.length} values, expected k×d = ${k * d}`);
   }
   const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = i * d;
-    let bestC = 0;
-    let bestDist = Infinity;
-    for (let c = 0; c < k; c++) {
-      const q = c * d;
-      let dist = 0;
-      for (let j = 0; j < d; j++) {
-        const diff = points[p + j] - centroids[q + j];
-        dist += diff * diff;
-      }
-      if (dist < bestDist) {
-        bestDist = dist;
-        bestC = c;
-      }
-    }
-    labels[i] = bestC;
-  }
+  for (let i = 0; i < n; i++) labels[i] = nearestCentroid(points, i * d, d, centroids, k);
   return labels;
+}
+
+/** Squared Euclidean distance between the point at offset p and the centroid at offset q. */
+function squaredDistance(points: Float64Array, p: number, centroids: Float64Array, q: number, d: number): number {
+  let dist = 0;
+  for (let j = 0; j < d; j++) {
+    const diff = points[p + j] - centroids[q + j];
+    dist += diff * diff;
+  }
+  return dist;
+}
+
+/** The nearest centroid to the point at offset p; ties go to the lowest index. */
+function nearestCentroid(points: Float64Array, p: number, d: number, centroids: Float64Array, k: number): number {
+  let bestC = 0;
+  let bestDist = Infinity;
+  for (let c = 0; c < k; c++) {
+    const dist = squaredDistance(points, p, centroids, c * d, d);
+    if (dist < bestDist) {
+      bestDist = dist;
+      bestC = c;
+    }
+  }
+  return bestC;
 }
 
 /** Sum of squared distances of every point to its nearest centroid. */
@@ -228,17 +235,7 @@ export function computeInertia(points: Float64Array, d: number, centroids: Float
   let total = 0;
   for (let i = 0; i < n; i++) {
     const p = i * d;
-    let bestDist = Infinity;
-    for (let c = 0; c < k; c++) {
-      const q = c * d;
-      let dist = 0;
-      for (let j = 0; j < d; j++) {
-        const diff = points[p + j] - centroids[q + j];
-        dist += diff * diff;
-      }
-      if (dist < bestDist) bestDist = dist;
-    }
-    total += bestDist;
+    total += squaredDistance(points, p, centroids, nearestCentroid(points, p, d, centroids, k) * d, d);
   }
   return total;
 }
