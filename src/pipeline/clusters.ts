@@ -144,17 +144,7 @@ export async function describeClusters(
   const { features, k, model, scaling, withClv } = fitted;
   const d = features.length;
   await runStatements(engine, clusterProfilesSql(engine.dialect, clvColumn));
-  const profiles = await engine.all<{
-    raw_cluster: number | null;
-    customers: number;
-    mean_revenue: number;
-    median_recency_days: number;
-    median_orders: number;
-    median_revenue: number;
-    median_tenure_days: number;
-    median_clv: number | null;
-    median_p_alive: number | null;
-  }>(CLUSTER_PROFILES_ROWS_SQL);
+  const profiles = await engine.all<{ raw_cluster: number | null; customers: number; mean_revenue: number } & ClusterMedians>(CLUSTER_PROFILES_ROWS_SQL);
   const byRevenue = profiles
     .filter((p) => p.raw_cluster !== null)
     .sort((a, b) => b.mean_revenue - a.mean_revenue || a.raw_cluster! - b.raw_cluster!)
@@ -222,18 +212,20 @@ function clusterNumbers(fitted: FittedClusters, rawOrder: readonly number[], pre
   return clusterIds(current, before, previous.clusters.map((c) => c.cluster), common.length);
 }
 
+/** A cluster's median customer (CLUSTER_PROFILES_ROWS_SQL); clv and P(alive) null without the CLV stage. */
+interface ClusterMedians {
+  median_recency_days: number;
+  median_orders: number;
+  median_revenue: number;
+  median_tenure_days: number;
+  median_clv: number | null;
+  median_p_alive: number | null;
+}
+
 /** The clusters' labels (models/kmeansLabels.ts), from their median customers and where those stand in the whole base. */
 async function labelClusters(
   engine: Engine,
-  clusters: readonly {
-    cluster: number;
-    median_recency_days: number;
-    median_orders: number;
-    median_revenue: number;
-    median_tenure_days: number;
-    median_clv: number | null;
-    median_p_alive: number | null;
-  }[],
+  clusters: readonly ({ cluster: number } & ClusterMedians)[],
   clvColumn: boolean,
 ): Promise<string[]> {
   const withClvShares = clvColumn && clusters.every((row) => row.median_clv !== null);
