@@ -83,3 +83,22 @@ describe('BG/NBD tabulated powers for frequent buyers', () => {
     expect(relativeError(bgNbdLogLikelihood(params, data), sum)).toBeLessThan(1e-12);
   });
 });
+
+describe('BG/NBD sums over blocks of 512 patterns', () => {
+  // Every (x, t_x, T) with x = 1..5 and t_x ≤ T on 30 whole weeks, once each (weight 1:
+  // the running-product path), 2,325 repeat-buyer patterns and 30 one-time buyers: the
+  // sums close a block at every 512th pattern, and 5 × 30 table cells ≤ half the rows.
+  const rows: [number, number, number, number][] = [];
+  for (let T = 1; T <= 30; T++) rows.push([0, 0, T, 1]);
+  for (let x = 1; x <= 5; x++) for (let T = 1; T <= 30; T++) for (let tx = 1; tx <= T; tx++) rows.push([x, tx, T, 1]);
+  const data = patterns(rows);
+
+  it.each([
+    { r: 0.2426, alpha: 4.4137, a: 0.793, b: 2.4259 },
+    { r: 3, alpha: 0.7, a: 0.2, b: 6 },
+  ])('equals the sum of the textbook per-customer terms at %o', (params) => {
+    let sum = 0;
+    for (const [x, tx, T] of rows) sum += textbook(params, x, tx, T);
+    expect(relativeError(bgNbdLogLikelihood(params, data), sum)).toBeLessThan(1e-12);
+  });
+});
