@@ -76,6 +76,8 @@ describe('conditionalExpectedAverageValue', () => {
 
   it('gives the population mean for an infinite frequency, and refuses arrays of unequal lengths', () => {
     expect(conditionalExpectedAverageValue({ p: 2, q: 3, gamma: 10 }, Number.POSITIVE_INFINITY, 5)).toBe(10);
+    // Nor for no spend, where p(γ + x m)/(px + q − 1) would give 2 · 10 / 6.
+    expect(conditionalExpectedAverageValue({ p: 2, q: 3, gamma: 10 }, 2, 0)).toBe(10);
     expect(() => conditionalExpectedAverageValue({ p: 2, q: 3, gamma: 10 }, Float64Array.of(1, 2), Float64Array.of(5))).toThrow(
       new TypeError('Gamma-Gamma: frequency and monetaryValue must have equal lengths'),
     );
