@@ -69,9 +69,11 @@ function inverse3(m: number[][]): number[][] {
 
 describe('withDropoutBoundary', () => {
   const compiled = compilePurchasePatterns(DATA);
-  const atBoundary = withDropoutBoundary(compiled, bgNbdFit(2000, 8000, -1e9));
+  // Called in each test, not once for the file: a mutant (Stryker) is active only while a test runs.
+  const boundaryOf = () => withDropoutBoundary(compiled, bgNbdFit(2000, 8000, -1e9));
 
   it('takes the fixed-dropout limit when it fits better than where the optimiser stopped (a + b > 1000)', () => {
+    const atBoundary = boundaryOf();
     expect(atBoundary.converged).toBe(false);
     expect(atBoundary.standardErrors).toBeNull();
     expect(atBoundary.iterations).toBe(17);
@@ -93,6 +95,7 @@ describe('withDropoutBoundary', () => {
   });
 
   it('the limit is the maximum of the fixed-dropout likelihood: its gradient in (r, α, p) vanishes there', () => {
+    const atBoundary = boundaryOf();
     const { r, alpha } = atBoundary.params;
     const p = atBoundary.boundary!.dropoutProbability;
     const h = 1e-6;
@@ -113,6 +116,7 @@ describe('withDropoutBoundary', () => {
   });
 
   it("its standard errors are the inverse observed information of (r, α, p) (the delta method's, exact at the maximum)", () => {
+    const atBoundary = boundaryOf();
     const { r, alpha } = atBoundary.params;
     const p = atBoundary.boundary!.dropoutProbability;
     const theta = [r, alpha, p];
@@ -136,6 +140,7 @@ describe('withDropoutBoundary', () => {
   });
 
   it('keeps the fit when it is at least as good as the limit, allowing 1e-9 of the log-likelihood for rounding', () => {
+    const atBoundary = boundaryOf();
     const limit = atBoundary.logLikelihood;
     // Better than the limit by less than the allowance: still the limit.
     const withinRounding = withDropoutBoundary(compiled, bgNbdFit(2000, 8000, limit + 0.5e-9 * Math.abs(limit)));
@@ -146,6 +151,7 @@ describe('withDropoutBoundary', () => {
   });
 
   it('checks the limit only past a + b = 1000 (a + b, not a − b)', () => {
+    const atBoundary = boundaryOf();
     const small = bgNbdFit(400, 600, -1e9);
     const kept = withDropoutBoundary(compiled, small);
     expect(kept).toEqual({ ...small, boundary: null });
