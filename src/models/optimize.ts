@@ -72,9 +72,8 @@ function allFinite(v: Float64Array): boolean {
 /** Minimiser of the cubic through (a, fa, da) and (b, fb, db), or NaN if it has none. */
 function cubicMinimizer(a: number, fa: number, da: number, b: number, fb: number, db: number): number {
   const d1 = da + db - (3 * (fa - fb)) / (a - b);
-  const disc = d1 * d1 - da * db;
-  if (!(disc >= 0)) return Number.NaN;
-  const d2 = Math.sign(b - a) * Math.sqrt(disc);
+  // A negative discriminant (no minimiser) gives NaN through the square root.
+  const d2 = Math.sign(b - a) * Math.sqrt(d1 * d1 - da * db);
   return b - ((b - a) * (db + d2 - d1)) / (db - da + 2 * d2);
 }
 

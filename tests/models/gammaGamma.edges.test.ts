@@ -76,8 +76,31 @@ describe('conditionalExpectedAverageValue', () => {
 
   it('gives the population mean for an infinite frequency, and refuses arrays of unequal lengths', () => {
     expect(conditionalExpectedAverageValue({ p: 2, q: 3, gamma: 10 }, Number.POSITIVE_INFINITY, 5)).toBe(10);
+    // Nor for no spend, where p(γ + x m)/(px + q − 1) would give 2 · 10 / 6.
+    expect(conditionalExpectedAverageValue({ p: 2, q: 3, gamma: 10 }, 2, 0)).toBe(10);
     expect(() => conditionalExpectedAverageValue({ p: 2, q: 3, gamma: 10 }, Float64Array.of(1, 2), Float64Array.of(5))).toThrow(
       new TypeError('Gamma-Gamma: frequency and monetaryValue must have equal lengths'),
     );
+  });
+});
+
+describe('Gamma-Gamma log-likelihood at extreme spends', () => {
+  // Per frequency the likelihood multiplies the (γ + x m) of unit-weight rows into one
+  // product and logs it once: these rows would overflow it (nine of 1e39, two of 1e200)
+  // or underflow it (two of 1e-200) unless it is flushed, or the factor logged on its own.
+  const sum = (params: GammaGammaParams, rows: [number, number][]) => rows.reduce((s, [x, m]) => s + textbook(params, x, m), 0);
+
+  it('equals the textbook sum with total spends x·m of 1e39 and 1e200', () => {
+    const rows: [number, number][] = [...Array.from({ length: 9 }, (_, i): [number, number] => [1, (1 + i) * 1e39]), [2, 1e200], [2, 3e200], [2, 7]];
+    const params = { p: 2, q: 3, gamma: 10 };
+    const actual = gammaGammaLogLikelihood(params, spend(rows.map(([x, m]) => [x, m, 1])));
+    expect(Math.abs(actual - sum(params, rows))).toBeLessThan(1e-9 * Math.abs(actual));
+  });
+
+  it('equals the textbook sum with γ and total spends of 1e-200', () => {
+    const rows: [number, number][] = [[1, 1e-200], [1, 2e-200], [1, 5e-200]];
+    const params = { p: 2, q: 3, gamma: 1e-200 };
+    const actual = gammaGammaLogLikelihood(params, spend(rows.map(([x, m]) => [x, m, 1])));
+    expect(Math.abs(actual - sum(params, rows))).toBeLessThan(1e-9 * Math.abs(actual));
   });
 });

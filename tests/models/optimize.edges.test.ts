@@ -91,9 +91,9 @@ describe('minimizeBfgs options', () => {
     expect(result.message).toMatch(/≤ 0\.5$/);
   });
 
-  it('ignores an initial inverse Hessian that is not usable (wrong size, non-finite, non-positive diagonal): same run as without', () => {
+  it('ignores an initial inverse Hessian that is not usable (wrong size, non-finite anywhere, non-positive diagonal): same run as without', () => {
     const cold = minimizeBfgs(bowl([2, -1]).fg, [0, 0]);
-    for (const initialInverseHessian of [[1, 0, 0], [1, 0, 0, Number.NaN], [1, 0, 0, 0], [-1, 0, 0, 1]]) {
+    for (const initialInverseHessian of [[1, 0, 0], [1, 0, 0, 1, 0], [1, 0, 0, Number.NaN], [1, Number.NaN, Number.NaN, 1], [1, Number.POSITIVE_INFINITY, 0, 1], [1, 0, 0, 0], [-1, 0, 0, 1]]) {
       const warm = minimizeBfgs(bowl([2, -1]).fg, [0, 0], { initialInverseHessian });
       expect({ x: [...warm.x], iterations: warm.iterations, evaluations: warm.evaluations }).toEqual({
         x: [...cold.x],

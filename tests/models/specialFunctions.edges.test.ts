@@ -48,6 +48,9 @@ describe('log-space sums', () => {
     close(logAddExp(0, 1), Math.log(Math.E + 1), 1e-15);
     expect(logAddExp(1000, 0)).toBe(1000);
     expect(logAddExp(0, 1000)).toBe(1000);
+    // e^−∞ = 0 is neutral, also against itself (−∞ − (−∞) would be NaN).
+    expect(logAddExp(Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY)).toBe(Number.NEGATIVE_INFINITY);
+    expect(logAddExp(Number.NEGATIVE_INFINITY, 2)).toBe(2);
   });
 
   it('logSumExp scales by the largest value wherever it stands, and keeps +Infinity', () => {
@@ -55,6 +58,8 @@ describe('log-space sums', () => {
     expect(logSumExp([0, 1000, 0])).toBe(1000);
     close(logSumExp([1, 0]), Math.log(Math.E + 1), 1e-15);
     expect(logSumExp([Number.POSITIVE_INFINITY, 0])).toBe(Number.POSITIVE_INFINITY);
+    // Every term e^−∞ = 0: log 0.
+    expect(logSumExp([Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY])).toBe(Number.NEGATIVE_INFINITY);
   });
 
   it('log1mExp keeps its relative accuracy far from 0: log(1 − e⁻⁵⁰) = −e⁻⁵⁰ (1 + e⁻⁵⁰/2 + …)', () => {
