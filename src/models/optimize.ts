@@ -423,20 +423,16 @@ export function numericalHessian(
 }
 
 /**
- * Inverse of a symmetric positive-definite matrix (row-major) by Cholesky
- * factorisation; null if the matrix is not (numerically) positive definite
- * or has non-finite entries.
+ * The lower Cholesky factor L of a symmetric matrix (L·Lᵀ = matrix, both
+ * row-major n×n), or null when a pivot is not above `minPivot` or is not
+ * finite: the matrix is not (numerically) positive definite.
  */
-export function invertSymmetricPositiveDefinite(matrix: ArrayLike<number>, n: number): Float64Array | null {
+export function choleskyLower(matrix: ArrayLike<number>, n: number, minPivot = 0): Float64Array | null {
   const L = new Float64Array(n * n);
-  for (let i = 0; i < n * n; i++) if (!Number.isFinite(matrix[i])) return null;
-  let maxDiag = 0;
-  for (let i = 0; i < n; i++) maxDiag = Math.max(maxDiag, Math.abs(matrix[i * n + i]));
   for (let j = 0; j < n; j++) {
     let d = matrix[j * n + j];
     for (let k = 0; k < j; k++) d -= L[j * n + k] * L[j * n + k];
-    // A pivot at rounding level means a singular (flat) direction.
-    if (!(d > 1e-14 * maxDiag)) return null;
+    if (!(d > minPivot) || !Number.isFinite(d)) return null;
     const ljj = Math.sqrt(d);
     L[j * n + j] = ljj;
     for (let i = j + 1; i < n; i++) {
@@ -445,6 +441,21 @@ export function invertSymmetricPositiveDefinite(matrix: ArrayLike<number>, n: nu
       L[i * n + j] = v / ljj;
     }
   }
+  return L;
+}
+
+/**
+ * Inverse of a symmetric positive-definite matrix (row-major) by Cholesky
+ * factorisation; null if the matrix is not (numerically) positive definite
+ * or has non-finite entries.
+ */
+export function invertSymmetricPositiveDefinite(matrix: ArrayLike<number>, n: number): Float64Array | null {
+  for (let i = 0; i < n * n; i++) if (!Number.isFinite(matrix[i])) return null;
+  let maxDiag = 0;
+  for (let i = 0; i < n; i++) maxDiag = Math.max(maxDiag, Math.abs(matrix[i * n + i]));
+  // A pivot at rounding level means a singular (flat) direction.
+  const L = choleskyLower(matrix, n, 1e-14 * maxDiag);
+  if (L === null) return null;
   // inv = L⁻ᵀ L⁻¹: invert L column by column, then multiply.
   const Linv = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {

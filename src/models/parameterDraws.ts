@@ -7,7 +7,7 @@
  * the same draws, bit for bit.
  */
 import type { LogLikelihoodWithGradient } from './fitting.js';
-import { invertSymmetricPositiveDefinite, numericalHessian } from './optimize.js';
+import { choleskyLower, invertSymmetricPositiveDefinite, numericalHessian } from './optimize.js';
 
 /**
  * Uniform numbers in (0, 1) from a 32-bit seed (mulberry32): small, fast and
@@ -59,24 +59,6 @@ export function negativeLogLikelihoodHessian(logLikelihood: LogLikelihoodWithGra
 /** The covariance of the log-parameters, H⁻¹ (full, not only its diagonal); null when H is not positive definite. */
 export function logSpaceCovariance(logLikelihood: LogLikelihoodWithGradient, theta: ArrayLike<number>, totalWeight: number, penalty = 0): Float64Array | null {
   return invertSymmetricPositiveDefinite(negativeLogLikelihoodHessian(logLikelihood, theta, totalWeight, penalty), theta.length);
-}
-
-/** Lower Cholesky factor L (row-major, L·Lᵀ = matrix) of a symmetric positive-definite matrix; null when it is not. */
-export function choleskyLower(matrix: ArrayLike<number>, n: number): Float64Array | null {
-  const L = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    let d = matrix[j * n + j];
-    for (let k = 0; k < j; k++) d -= L[j * n + k] * L[j * n + k];
-    if (!(d > 0) || !Number.isFinite(d)) return null;
-    const ljj = Math.sqrt(d);
-    L[j * n + j] = ljj;
-    for (let i = j + 1; i < n; i++) {
-      let v = matrix[i * n + j];
-      for (let k = 0; k < j; k++) v -= L[i * n + k] * L[j * n + k];
-      L[i * n + j] = v / ljj;
-    }
-  }
-  return L;
 }
 
 /** A drawn log-parameter beyond ±LOG_BOUND (e^30 ≈ 1e13) is outside any sensible model, as for the fits (fitting.ts). */

@@ -3,7 +3,6 @@ import { BG_NBD } from '../../src/models/bgNbd.js';
 import { compilePurchasePatterns, type LogLikelihoodWithGradient } from '../../src/models/fitting.js';
 import {
   centralInterval,
-  choleskyLower,
   drawParameters,
   logSpaceCovariance,
   negativeLogLikelihoodHessian,
@@ -13,6 +12,7 @@ import {
   seededNormal,
   seededUniform,
 } from '../../src/models/parameterDraws.js';
+import { choleskyLower } from '../../src/models/optimize.js';
 import { mulberry32, patterns } from './cdnowPatterns.js';
 
 /** LL(θ) = −½ (θ − μ)ᵀ A (θ − μ): its negative Hessian is A, everywhere. */
