@@ -277,3 +277,55 @@ describe('crm backtest --report when the model predicts nothing', () => {
     expect(html).toMatch(/<p class="warning">bgnbd fit did not converge \(.+\); no purchases are predicted<\/p>/);
   }, 60_000);
 });
+
+describe('crm report on two CDNOW runs, the second as of 1998-06-30 with a holdout from 1997-09-30 (--holdout-days 273)', () => {
+  let dir: string;
+  let html: string;
+  let holdout: any;
+  let backtest: any;
+
+  beforeAll(async () => {
+    dir = await tempDir('crm-report-holdout-');
+    const db = path.join(dir, 'crm.duckdb');
+    const first = await runCli(['score', CDNOW_CSV, '--as-of', '1997-09-30', '--out', path.join(dir, 'run1'), '--db', db, '--format', 'csv', '--quiet']);
+    expect(first.code, first.stderr).toBe(0);
+    const second = await runCli(['score', CDNOW_CSV, '--as-of', '1998-06-30', '--holdout-days', '273', '--out', path.join(dir, 'run2'), '--db', db, '--format', 'csv', '--quiet']);
+    expect(second.code, second.stderr).toBe(0);
+    holdout = (await readJson(path.join(dir, 'run2', 'summary.json'))).clv.holdout;
+    // The same split through crm backtest: what the run's holdout must agree with.
+    const cli = await runCli(['backtest', CDNOW_CSV, '--calibration-end', '1997-09-30', '--holdout-end', '1998-06-30', '--out', path.join(dir, 'backtest'), '--quiet']);
+    expect(cli.code, cli.stderr).toBe(0);
+    backtest = await readJson(path.join(dir, 'backtest', 'backtest.json'));
+    const report = await runCli(['report', '--db', db, '--out', path.join(dir, 'report.html'), '--quiet']);
+    expect(report.code, report.stderr).toBe(0);
+    html = await readFile(path.join(dir, 'report.html'), 'utf8');
+  }, 240_000);
+
+  it("records the holdout in the run's summary: 273 days from 1997-09-30, the backtest's figures", () => {
+    expect([holdout.calibrationEnd, holdout.holdoutEnd, holdout.days]).toEqual(['1997-09-30', '1998-06-30', 273]);
+    expect(holdout.byFrequency).toEqual(backtest.byFrequency);
+    expect(holdout.tracking).toEqual(backtest.tracking);
+    expect(holdout.actualTotal).toBe(backtest.actualTotal);
+  });
+
+  it('draws calibration vs holdout purchases and the tracking curve of that holdout', () => {
+    expect(html).not.toContain('This run had no holdout');
+    const calibration = tooltips(html, 'calibration-holdout');
+    for (const b of holdout.byFrequency) {
+      expect(calibration).toContain(`${b.frequency} calibration purchases (${b.customers.toLocaleString('en-US')} customers): ${(b.actual / b.customers).toFixed(3)} holdout purchases each, actual`);
+    }
+    const tracking = tooltips(html, 'tracking');
+    expect(tracking).toContain(`Week 39 (day 273): ${holdout.actualTotal.toLocaleString('en-US')} repeat purchases so far, actual`);
+    expect(tracking).toContain(`Week 39 (day 273): ${holdout.predictedTotal.toFixed(1)} repeat purchases so far, expected`);
+  });
+
+  it.skipIf(skipBrowser !== null)('opens in headless Chromium with no errors or requests, the holdout charts among the drawn ones', async () => {
+    const check = await checkReportInBrowser(path.join(dir, 'report.html'), path.join(dir, 'screenshots', 'report.png'));
+    expect(check.consoleErrors).toEqual([]);
+    expect(check.failedRequests).toEqual([]);
+    expect(check.requests).toHaveLength(1);
+    const names = check.charts.map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(['period-transactions', 'p-alive', 'p-alive-matrix', 'frequency-recency-matrix', 'calibration-holdout', 'tracking', 'history-kpis']));
+    for (const chart of check.charts) expect(chart.marks, chart.name).toBeGreaterThan(15);
+  }, 60_000);
+});
