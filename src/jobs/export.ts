@@ -14,7 +14,7 @@ import { excelSafeSql, type TableFormat } from '../io/writers.js';
 import { buildExport, type ExportCounts, type ExportFilters } from '../pipeline/export.js';
 import type { ColumnChoice, ExportColumn } from '../pipeline/exportColumns.js';
 import { recordedRunPaths } from '../pipeline/runs.js';
-import { testPoint, testPointHandled } from '../testHooks.js';
+import { testPointHandled } from '../testHooks.js';
 import { withHistory, type HistoryJobOptions, type RefuseOut } from './history.js';
 
 /** How an export is written: format, columns, and for mailing tools a BOM and parts of a bounded size. */
@@ -63,7 +63,7 @@ export async function exportJob(options: HistoryJobOptions & ExportOutput & { fi
     const scratch = await mkdtemp(out ? tempPathBeside(out) : path.join(tmpdir(), `crm-export-${thisMachine()}-${process.pid}-`));
     const temp = path.join(scratch, 'export');
     const forget = onInterrupt({ remove: scratch });
-    testPoint('export-writing');
+    await testPointHandled('export-writing');
     try {
       await engine.writeQuery(select, format, temp, { crlf: true });
       let written = temp;
@@ -109,7 +109,7 @@ async function writeInParts(engine: Engine, select: string, options: ExportOutpu
   if (pending?.run) throw new CrmError(`${dir} holds an unfinished crm score publish (run ${pending.run.id}): run crm runs on that run's history to finish it, then export again`, 1);
   const set = await OutputSet.begin(dir, `${process.pid}-export-${randomBytes(4).toString('hex')}`);
   try {
-    testPoint('export-writing');
+    await testPointHandled('export-writing');
     const whole = set.staged('.export');
     await engine.writeQuery(select, format, whole, { crlf: true });
     let rows: number[];
