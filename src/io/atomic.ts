@@ -12,7 +12,6 @@ export { isAlive } from './leftovers.js';
 export interface Journal {
   staging: string;
   files: string[];
-  /** The run recorded (pending) in the history database `db` for these files. */
   /** The run recorded with these files, and its history: a database file (relative to the output folder), or null for the engine's own schema. */
   run?: { id: number; db: string | null };
   /** Files the publish removes once the new ones are in place: those of the set it replaces that it does not write again. */
