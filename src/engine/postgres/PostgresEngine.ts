@@ -525,6 +525,11 @@ export class PostgresEngine implements Engine {
     }
   }
 
+  // Citus aggregates each worker's shards of customers apart, and PostgreSQL's hash aggregate spills to disk past work_mem.
+  customerBuckets(_customerDayRows: number): number {
+    return 1;
+  }
+
   /** Rows come out in the order the output queries' ORDER BY gives (a temp table is read back in the order it was written). */
   async keepRowOrder(): Promise<void> {}
 
