@@ -71,7 +71,6 @@ async function spillDirectory(tempDir: string | undefined): Promise<string> {
   }
 }
 
-
 const toJs = (value: unknown): unknown => {
   if (typeof value === 'bigint') {
     return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
