@@ -47,6 +47,16 @@ export interface Ingested {
   runDay: string;
 }
 
+/**
+ * Parts of the customer days: each a FROM item named customer_days, with its
+ * columns (customer_id, order_date, order_id, amount, rows); a part without
+ * rows may be left out. `release` frees what the parts hold.
+ */
+export interface CustomerDayParts {
+  parts: readonly string[];
+  release(): Promise<void>;
+}
+
 /** Rejected rows per reason (most first), and hints for the refusals a setting fixes (a decimal comma, day/month dates). */
 export interface RejectReasons {
   reasons: { reason: string; rows: number }[];
@@ -175,6 +185,11 @@ export interface Engine extends QueryEngine, HistoryVerbs {
    * 1 where the engine spreads or spills the work itself.
    */
   customerBuckets(customerDayRows: number): number;
+  /**
+   * The customer days split into `buckets` parts by customer (every row of a
+   * customer in the same part), for a stage run bucket by bucket.
+   */
+  customerDayParts(buckets: number): Promise<CustomerDayParts>;
   /** From here on, tables are read in the order they were written (the outputs of a run). */
   keepRowOrder(): Promise<void>;
   /**

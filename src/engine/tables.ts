@@ -1,5 +1,5 @@
-import type { QueryEngine, SqlParams } from './Engine.js';
-import type { RecipeStatement } from './dialect.js';
+import type { CustomerDayParts, QueryEngine, SqlParams } from './Engine.js';
+import type { Dialect, RecipeStatement } from './dialect.js';
 
 /**
  * Runs a dialect's statements for one step (e.g. createTempTableAs: a DROP,
@@ -12,4 +12,14 @@ export async function runStatements(engine: QueryEngine, statements: readonly Re
     if (typeof statement === 'string') await engine.run(statement);
     else await engine.run(statement.sql, params);
   }
+}
+
+/**
+ * Parts of the customer days as filters of the one table, by the dialect's
+ * customerBucket: for an engine that reads a part's rows at no more cost
+ * than finding them (PostgreSQL spills its aggregate; Citus spreads it).
+ */
+export function customerDayFilters(d: Dialect, buckets: number): CustomerDayParts {
+  const parts = Array.from({ length: buckets }, (_, i) => `(SELECT * FROM customer_days WHERE ${d.customerBucket('customer_id', buckets)} = ${i}) customer_days`);
+  return { parts, release: async () => {} };
 }

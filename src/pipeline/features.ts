@@ -33,10 +33,15 @@ export async function computeFeatures(
   buckets = 1,
 ): Promise<FeaturesResult> {
   await runStatements(engine, runParametersSql(engine.dialect), { asOf });
-  for (let index = 0; index < buckets; index++) {
-    const bucket = buckets === 1 ? null : { of: buckets, index };
-    await runStatements(engine, occasionsSql(engine.dialect, loaded.hasOrderIds, loaded.singleSource, bucket), occasionsAreView(loaded) ? undefined : { asOf });
-    await runStatements(engine, customerFeaturesSql(engine.dialect, !loaded.hasOrderIds, needs, bucket), { asOf });
+  const split = buckets > 1 ? await engine.customerDayParts(buckets) : null;
+  try {
+    const parts = split?.parts.length ? split.parts.map((days, i) => ({ days, first: i === 0 })) : [undefined];
+    for (const part of parts) {
+      await runStatements(engine, occasionsSql(engine.dialect, loaded.hasOrderIds, loaded.singleSource, part), occasionsAreView(loaded) ? undefined : { asOf });
+      await runStatements(engine, customerFeaturesSql(engine.dialect, !loaded.hasOrderIds, needs, part), { asOf });
+    }
+  } finally {
+    await split?.release();
   }
   const counts = (await engine.one<{ excluded: number; customers: number }>(ROW_COUNTS_SQL, { asOf }))!;
   return { asOf, rowsExcluded: counts.excluded, customers: counts.customers };

@@ -92,4 +92,28 @@ describeEachEngine('customer features in buckets of customers', import.meta.url,
       await engine.dropCustomerDays(loaded);
     });
   }
+
+  it('customerDayParts: every customer-day row in exactly one part, all of a customer\'s in the same one; released, the parts are gone', async () => {
+    const engine = under.engine() as Engine;
+    const file = path.join(await tempDir('crm-buckets-'), 'days.csv');
+    await writeFile(file, `${transactionLines(false, () => true).join('\n')}\n`);
+    const loaded = await engine.ingest([file], { ...config({ inputs: [file] }), now: NOW });
+    const all = await engine.all<{ customer_id: string; order_date: string }>(`SELECT customer_id, CAST(order_date AS VARCHAR) AS order_date FROM customer_days ORDER BY 1, 2`);
+    const split = await engine.customerDayParts(4);
+    const seen: { customer_id: string; order_date: string; part: number }[] = [];
+    for (const [part, days] of split.parts.entries()) {
+      const rows = await engine.all<{ customer_id: string; order_date: string }>(`SELECT customer_id, CAST(order_date AS VARCHAR) AS order_date FROM ${days}`);
+      expect(rows.length, `part ${part}`).toBeGreaterThan(0);
+      seen.push(...rows.map((r) => ({ ...r, part })));
+    }
+    const key = (r: { customer_id: string; order_date: string }) => `${r.customer_id} ${r.order_date}`;
+    expect(seen.map(key).sort()).toEqual(all.map(key).sort());
+    const partsOf = new Map<string, Set<number>>();
+    for (const r of seen) partsOf.set(r.customer_id, (partsOf.get(r.customer_id) ?? new Set()).add(r.part));
+    expect([...partsOf.values()].filter((parts) => parts.size > 1)).toEqual([]);
+    await split.release();
+    if (under.name === 'duckdb') await expect(engine.all(`SELECT count(*) AS n FROM ${split.parts[0]}`)).rejects.toThrow(/No files found|does not exist/);
+    await engine.dropCustomerDays(loaded);
+  });
 });
+

@@ -1,12 +1,12 @@
 import { DOUBLE, DuckDBDataChunk, DuckDBDoubleVector, DuckDBInstance, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { CrmError, DatabaseInUseError, InputError, OutOfMemoryError } from '../../errors.js';
 import { sizeInBytes } from '../../config/schema.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
 import { onInterrupt } from '../../io/interrupt.js';
-import type { Engine, HistoryPlacement, IngestOptions, Ingested, NumericColumns, Pulled, RejectReasons, RunHistory, SqlParams, TableFormat, WriteOptions } from '../Engine.js';
+import type { CustomerDayParts, Engine, HistoryPlacement, IngestOptions, Ingested, NumericColumns, Pulled, RejectReasons, RunHistory, SqlParams, TableFormat, WriteOptions } from '../Engine.js';
 import { duckdbDialect } from './dialect.js';
 import { historyHas, HISTORY_ALIAS, openHistoryFile } from './historyFile.js';
 import { giveBackPrunedSpace, removeAbandonedRewrites } from './historySpace.js';
@@ -427,6 +427,26 @@ export class DuckDbEngine implements Engine {
     // Without a limit, DuckDB's own default: 80% of the machine's memory.
     const pool = this.memoryLimit ? sizeInBytes(this.memoryLimit)! * BUFFER_POOL_SHARE : totalmem() * 0.8;
     return customerBucketsFor(customerDayRows, pool);
+  }
+
+  /**
+   * One pass writes the customer days to Parquet files, a folder per bucket,
+   * in the spill folder; each part reads its own. Filtering the table once
+   * per part would read all of it each time, from disk once it has spilled.
+   */
+  async customerDayParts(buckets: number): Promise<CustomerDayParts> {
+    const folder = await mkdtemp(path.join(this.scratchFolder, 'customer-days-'));
+    const q = duckdbDialect.quoteString;
+    await this.run(
+      `COPY (SELECT customer_id, order_date, order_id, amount, rows, ${duckdbDialect.customerBucket('customer_id', buckets)} AS bucket FROM customer_days)
+       TO ${q(folder)} (FORMAT parquet, PARTITION_BY (bucket), OVERWRITE_OR_IGNORE)`,
+    );
+    // A bucket no customer fell in has no folder.
+    const written = new Set(await readdir(folder));
+    const parts = Array.from({ length: buckets }, (_, i) => `bucket=${i}`)
+      .filter((name) => written.has(name))
+      .map((name) => `(SELECT customer_id, order_date, order_id, amount, rows FROM read_parquet(${q(path.join(folder, name, '*.parquet'))})) customer_days`);
+    return { parts, release: () => rm(folder, { recursive: true, force: true }) };
   }
 
   async close(): Promise<void> {

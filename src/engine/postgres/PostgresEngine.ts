@@ -9,9 +9,9 @@ import copyStreams from 'pg-copy-streams';
 import { CrmError, DatabaseInUseError, UsageError } from '../../errors.js';
 import { onInterrupt } from '../../io/interrupt.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
-import type { Engine, HistoryPlacement, IngestOptions, Ingested, NumericColumns, Pulled, RejectReasons, RunHistory, SqlParams, TableFormat, WriteOptions } from '../Engine.js';
+import type { CustomerDayParts, Engine, HistoryPlacement, IngestOptions, Ingested, NumericColumns, Pulled, RejectReasons, RunHistory, SqlParams, TableFormat, WriteOptions } from '../Engine.js';
 import type { Dialect, EngineCapabilities } from '../dialect.js';
-import { runStatements } from '../tables.js';
+import { customerDayFilters, runStatements } from '../tables.js';
 import { connectTimeoutMillis, describeTarget, type PostgresTarget } from './connection.js';
 import { CITUS_CAPABILITIES, citusDialect, DISTRIBUTION_COLUMN, POSTGRES_CAPABILITIES, postgresDialect } from './dialect.js';
 import { translatePostgresError } from './errors.js';
@@ -535,6 +535,10 @@ export class PostgresEngine implements Engine {
   // Citus aggregates each worker's shards of customers apart, and PostgreSQL's hash aggregate spills to disk past work_mem.
   customerBuckets(_customerDayRows: number): number {
     return 1;
+  }
+
+  async customerDayParts(buckets: number): Promise<CustomerDayParts> {
+    return customerDayFilters(this.dialect, buckets);
   }
 
   /** Rows come out in the order the output queries' ORDER BY gives (a temp table is read back in the order it was written). */
