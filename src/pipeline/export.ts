@@ -148,23 +148,23 @@ const SKIPPABLE_STAGES = [
 ] as const;
 
 /**
- * A column of a stage the run did not compute is empty for every customer:
- * asked for by name (--columns), that is a usage error; among the default
- * columns or `all`, a warning (the file keeps its shape from run to run).
+ * A column of a stage the run did not compute would be empty for every
+ * customer: asked for by name (--columns), that is a usage error; the default
+ * columns and `all` leave it out (they are the columns the run has).
  */
-async function checkColumnsComputed(engine: QueryEngine, history: RunHistory, runId: number, columns: readonly ExportColumn[], choice: ColumnChoice, warnings: string[]): Promise<void> {
+async function withoutSkippedStages(engine: QueryEngine, history: RunHistory, runId: number, columns: ExportColumn[], choice: ColumnChoice): Promise<ExportColumn[]> {
   const counts = (await engine.one<Record<string, number>>(
     `SELECT ${SKIPPABLE_STAGES.map((s) => `count(${s.probe})::BIGINT AS ${s.stage}`).join(', ')} FROM ${history.qualifier}.customer_scores WHERE run_id = $runId`,
     { runId },
   ))!;
   const named = choice.columns?.length && !(choice.columns.length === 1 && choice.columns[0]!.trim().toLowerCase() === 'all');
-  for (const skipped of SKIPPABLE_STAGES.filter((s) => Number(counts[s.stage]) === 0)) {
-    const empty = columns.filter((c) => SCORED_COLUMNS.some((scored) => scored.name === c.name && scored.stage === skipped.stage)).map((c) => c.name);
-    if (empty.length === 0) continue;
-    const what = `run ${runId} ${skipped.without}`;
-    if (named) throw new UsageError(`--columns ${empty.join(', ')}: ${what}; leave ${empty.length === 1 ? 'it' : 'them'} out, or export a run scored with that stage`);
-    warnings.push(`${what}: ${empty.join(', ')} ${empty.length === 1 ? 'is' : 'are'} empty in the export`);
+  const skipped = new Set<string>();
+  for (const stage of SKIPPABLE_STAGES.filter((s) => Number(counts[s.stage]) === 0)) {
+    const empty = columns.filter((c) => SCORED_COLUMNS.some((scored) => scored.name === c.name && scored.stage === stage.stage)).map((c) => c.name);
+    if (named && empty.length) throw new UsageError(`--columns ${empty.join(', ')}: run ${runId} ${stage.without}; leave ${empty.length === 1 ? 'it' : 'them'} out, or export a run scored with that stage`);
+    for (const name of empty) skipped.add(name);
   }
+  return columns.filter((c) => !skipped.has(c.name));
 }
 
 /** What an export needs of its engine: queries, and the side files (contacts, suppressions) read into it. */
@@ -284,9 +284,14 @@ export async function buildExport(
     if (emailColumn) hasAddress = usableEmailSql(engine.dialect, `c.${q(emailColumn)}`);
   }
   // Checked before the export's tables are made: a misspelt column is a usage error, said before the work.
-  const columns = chooseColumns({ contactColumns, emailColumn: emailColumn && contactColumns.includes(emailColumn) ? emailColumn : undefined }, choice);
+  const columns = await withoutSkippedStages(
+    engine,
+    history,
+    runId,
+    chooseColumns({ contactColumns, emailColumn: emailColumn && contactColumns.includes(emailColumn) ? emailColumn : undefined }, choice),
+    choice,
+  );
   const chosen = new Set(columns.map((c) => c.name));
-  await checkColumnsComputed(engine, history, runId, columns, choice, warnings);
   let suppressed = 'false';
   if (f.suppress) {
     await loadSuppressions(engine, f.suppress);

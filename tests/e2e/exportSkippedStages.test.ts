@@ -3,7 +3,7 @@
  * --no-kmeans): their columns are empty for every customer. Before, an export
  * asked for them by name wrote empty columns with exit 0; now that is a usage
  * error naming the columns and the missing stage, and the default columns
- * say in a warning which of them are empty.
+ * and `all` leave them out.
  */
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -31,20 +31,20 @@ describe('crm export of a run without some stages', { timeout: 60_000 }, () => {
     }
   });
 
-  it('writes the default columns and all, warning which are empty; columns of the stages it ran, without a warning', async () => {
+  it('leaves those columns out of the default columns and of all, without a warning', async () => {
     const byDefault = await runCli(['export', '--db', db]);
     expect(byDefault.code, byDefault.stderr).toBe(0);
-    expect(byDefault.stdout.split('\r\n')[0]).toBe('customer_id,rfm_segment,lifecycle_stage,clv,p_alive,orders,revenue,last_purchase');
-    expect(logLines(byDefault.stderr).filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
-      'run 1 has no CLV (it was scored with --no-clv or the fit did not converge): clv, p_alive are empty in the export',
-      'run 1 has no lifecycle stages (it was scored with --no-lifecycle): lifecycle_stage is empty in the export',
-    ]);
+    expect(byDefault.stdout.split('\r\n')[0]).toBe('customer_id,rfm_segment,orders,revenue,last_purchase');
+    expect(logLines(byDefault.stderr).filter((l) => l.level === 40)).toEqual([]);
     const all = await runCli(['export', '--db', db, '--columns', 'all']);
     expect(all.code, all.stderr).toBe(0);
-    expect(logLines(all.stderr).filter((l) => l.level === 40)).toHaveLength(3);
+    const header = all.stdout.split('\r\n')[0]!.split(',');
+    for (const name of ['clv', 'p_alive', 'frequency', 'lifecycle_stage', 'cluster', 'cluster_label']) expect(header, name).not.toContain(name);
+    expect(header).toEqual(expect.arrayContaining(['customer_id', 'rfm_segment', 'r_score', 'revenue', 'previous_segment']));
+    expect(logLines(all.stderr).filter((l) => l.level === 40)).toEqual([]);
     const computed = await runCli(['export', '--db', db, '--columns', 'customer_id,revenue,rfm_segment']);
     expect(computed.code, computed.stderr).toBe(0);
-    expect(logLines(computed.stderr).filter((l) => l.level === 40)).toEqual([]);
+    expect(computed.stdout.split('\r\n')[0]).toBe('customer_id,revenue,rfm_segment');
     // fixtures/tiny: 7 customers (C01, C02, C03, C04, C05, C06, 00007), a header, CRLF records.
     expect(computed.stdout.split('\r\n').filter(Boolean)).toHaveLength(8);
   });
