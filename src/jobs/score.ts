@@ -10,24 +10,24 @@ import { withRunEngine } from './openRunEngine.js';
 import { shownEngineSpec } from '../engine/openEngine.js';
 import { refuseFutureDay } from './runDay.js';
 import { excelSafeSql, EXTENSION, type TableFormat } from '../io/writers.js';
-import { DECILES_SQL, rfmLayerSql, segmentsSql } from '../sql/rfm.js';
-import { clustersCsvSql } from '../sql/clusters.js';
-import { assembleScoredSql, DROP_SCORING_INPUTS_SQL, finalWithoutHistorySql, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../sql/scored.js';
-import type { ClvResult, Holdout, StartedClv } from '../pipeline/clv.js';
-import { newRunId, type Effects, type Logger } from '../pipeline/effects.js';
+import { DECILES_SQL, rfmLayerSql, segmentsSql } from '../stages/rfm/queries.js';
+import { clustersCsvSql } from '../stages/clusters/queries.js';
+import { assembleScoredSql, DROP_SCORING_INPUTS_SQL, finalWithoutHistorySql, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../stages/scored/queries.js';
+import type { ClvResult, Holdout, StartedClv } from '../stages/clv/stage.js';
+import { newRunId, type Effects, type Logger } from '../effects.js';
 import { runStatements } from '../engine/tables.js';
-import { computeFeatures, dropOccasions, resolveAsOf } from '../pipeline/features.js';
-import { addHistoryColumns, detachHistory, nextRunId, recordRun } from '../pipeline/history.js';
-import { previousClusters, type RecordedCluster } from '../pipeline/clusterHistory.js';
-import { forgetRun, markPublished, openHistory, recoverBeforeRun, type HistoryTarget } from '../pipeline/publish.js';
+import { computeFeatures, dropOccasions, resolveAsOf } from '../stages/features/stage.js';
+import { addHistoryColumns, detachHistory, nextRunId, recordRun } from '../stages/history/stage.js';
+import { previousClusters, type RecordedCluster } from '../stages/clusters/clusterHistory.js';
+import { forgetRun, markPublished, openHistory, recoverBeforeRun, type HistoryTarget } from '../stages/history/publish.js';
 import { EMBEDDED_CAPABILITIES, sortedOnRead } from '../engine/dialect.js';
-import { assignLifecycle, stageCounts, type LifecycleResult } from '../pipeline/lifecycle.js';
+import { assignLifecycle, stageCounts, type LifecycleResult } from '../stages/lifecycle/stage.js';
 import { LIFECYCLE_STAGES } from '../config/lists.js';
-import { stagesSql } from '../sql/lifecycle.js';
-import { defineLabels } from '../pipeline/labels.js';
-import { rfmThresholds, scoreRfm, type RfmResult } from '../pipeline/rfm.js';
-import type { FittedClusters, ClustersResult } from '../pipeline/clusters.js';
-import { ALL_CELLS, DEFAULT_SEGMENT_MAP, readSegmentMap, type SegmentMap } from '../pipeline/segmentMap.js';
+import { stagesSql } from '../stages/lifecycle/queries.js';
+import { defineLabels } from '../stages/scored/labels.js';
+import { rfmThresholds, scoreRfm, type RfmResult } from '../stages/rfm/stage.js';
+import type { FittedClusters, ClustersResult } from '../stages/clusters/stage.js';
+import { ALL_CELLS, DEFAULT_SEGMENT_MAP, readSegmentMap, type SegmentMap } from '../stages/rfm/segmentMap.js';
 
 export interface ScoreSummary {
   run: { id: number | null; logId: string; asOf: string; startedAt: string; finishedAt: string; inputs: string[]; options: ScoreConfig; outputs: string[] };
@@ -144,8 +144,8 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   // The model stages' modules (k-means pulls in ml-kmeans and some 250 files
   // behind it) load while the engine reads the input, rather than after it.
   const modules = {
-    clv: config.clv.enabled ? awaitedLater(import('../pipeline/clv.js')) : null,
-    clusters: config.kmeans.enabled ? awaitedLater(import('../pipeline/clusters.js')) : null,
+    clv: config.clv.enabled ? awaitedLater(import('../stages/clv/stage.js')) : null,
+    clusters: config.kmeans.enabled ? awaitedLater(import('../stages/clusters/stage.js')) : null,
   };
 
   const loaded = await loadTransactions(run, startedAt);
@@ -223,7 +223,7 @@ async function loadTransactions({ engine, config, log, timed }: ScoreRun, now: D
 }
 
 /** One row per customer as of the as-of date (customer_features); the per-day rows are freed after. */
-async function customerFeatures({ engine, config, log, timed }: ScoreRun, loaded: Ingested, clvModule: Promise<typeof import('../pipeline/clv.js')> | null) {
+async function customerFeatures({ engine, config, log, timed }: ScoreRun, loaded: Ingested, clvModule: Promise<typeof import('../stages/clv/stage.js')> | null) {
   const asOf = await resolveAsOf(engine, config.asOf, loaded.runDay);
   // --holdout-days: the purchase models fitted as of the calibration end and compared with the days after it, before the features as of the as-of date replace theirs.
   let holdout: Holdout | null = null;
@@ -257,7 +257,7 @@ async function customerFeatures({ engine, config, log, timed }: ScoreRun, loaded
 async function scoreCustomers(
   { engine, config, log, timed }: ScoreRun,
   segmentMap: SegmentMap,
-  modules: { clv: Promise<typeof import('../pipeline/clv.js')> | null; clusters: Promise<typeof import('../pipeline/clusters.js')> | null },
+  modules: { clv: Promise<typeof import('../stages/clv/stage.js')> | null; clusters: Promise<typeof import('../stages/clusters/stage.js')> | null },
   holdout: Holdout | null,
 ): Promise<ScoredStages> {
   const stages = new Set<ScoredColumn['stage']>(['features', 'rfm']);
@@ -308,7 +308,7 @@ async function writeOutputs(
   { engine, config, log }: ScoreRun,
   out: OutputSet,
   scored: ScoredStages,
-  options: { history: HistoryTarget | null; asOf: string; segmentMap: SegmentMap; describeClusters: Promise<typeof import('../pipeline/clusters.js')> | null },
+  options: { history: HistoryTarget | null; asOf: string; segmentMap: SegmentMap; describeClusters: Promise<typeof import('../stages/clusters/stage.js')> | null },
 ): Promise<WrittenOutputs> {
   const { stages, fittedClusters } = scored;
   let runId: number | null = null;

@@ -3,7 +3,7 @@ import { open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine } from '../Engine.js';
 import { onInterrupt } from '../../io/interrupt.js';
-import { HISTORY_OVERVIEW_SQL } from '../../sql/history.js';
+import { HISTORY_OVERVIEW_SQL } from '../../stages/history/queries.js';
 import { testPoint } from '../../testHooks.js';
 
 /*

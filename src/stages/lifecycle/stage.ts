@@ -1,9 +1,9 @@
-import type { ScoreConfig } from '../config/schema.js';
-import type { Engine } from '../engine/Engine.js';
-import { LIFECYCLE_STAGES, type LifecycleStage } from '../config/lists.js';
-import { runStatements } from '../engine/tables.js';
-import { lifecycleLayerSql, lifecycleParametersSql, STAGE_COUNTS_SQL } from '../sql/lifecycle.js';
-import type { Layer } from '../sql/scored.js';
+import type { ScoreConfig } from '../../config/schema.js';
+import type { Engine } from '../../engine/Engine.js';
+import { LIFECYCLE_STAGES, type LifecycleStage } from '../../config/lists.js';
+import { runStatements } from '../../engine/tables.js';
+import { lifecycleLayerSql, lifecycleParametersSql, STAGE_COUNTS_SQL } from './queries.js';
+import type { Layer } from '../scored/queries.js';
 
 export interface LifecycleResult {
   counts: Record<LifecycleStage, number>;

@@ -1,5 +1,5 @@
-import type { Dialect, RecipeStatement } from '../engine/dialect.js';
-import { LABEL_TYPE } from './scored.js';
+import type { Dialect, RecipeStatement } from '../../engine/dialect.js';
+import { LABEL_TYPE } from './queries.js';
 
 /**
  * The run's labels: every text value a label column can take (the 125 cells,

@@ -1,5 +1,5 @@
 import type { Dialect } from '../engine/dialect.js';
-import { SCORED_COLUMNS } from './scored.js';
+import { SCORED_COLUMNS } from '../stages/scored/queries.js';
 
 /**
  * Mailing export over one run's scores (`customer_scores` of the run history, `$runId`).

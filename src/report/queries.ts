@@ -1,5 +1,5 @@
 import type { Dialect } from '../engine/dialect.js';
-import { exactMean, exactSum } from './sums.js';
+import { exactMean, exactSum } from '../stages/sums.js';
 
 /** The report's figures for one run (`$runId`), from the run history (tables qualified by `h`, RunHistory.qualifier). */
 export const RFM_HEATMAP_SQL = (h: string, d: Dialect) => `

@@ -1,5 +1,5 @@
-import type { Dialect, RecipeStatement } from '../engine/dialect.js';
-import { exactMean } from './sums.js';
+import type { Dialect, RecipeStatement } from '../../engine/dialect.js';
+import { exactMean } from '../sums.js';
 
 /**
  * The k-means clusters stage (DESIGN §3 "k-means segment"). Features: log1p of recency_days, orders and

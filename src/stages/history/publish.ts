@@ -1,10 +1,10 @@
 import { access, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Engine, QueryEngine, RunHistory } from '../engine/Engine.js';
-import { readJournal, recoverInterruptedPublish, removeJournal, rollForward } from '../io/atomic.js';
-import { COUNT_PENDING_RUNS_SQL, FORGET_RUN_SQL, HISTORY_OVERVIEW_SQL, LIST_PENDING_RUNS_SQL, MARK_PUBLISHED_SQL, PRUNE_SCORES_SQL, PRUNE_UP_TO_SQL } from '../sql/history.js';
-import { testPoint } from '../testHooks.js';
-import { attachHistory, detachHistory, inTransaction, type AttachOptions } from './history.js';
+import type { Engine, QueryEngine, RunHistory } from '../../engine/Engine.js';
+import { readJournal, recoverInterruptedPublish, removeJournal, rollForward } from '../../io/atomic.js';
+import { COUNT_PENDING_RUNS_SQL, FORGET_RUN_SQL, HISTORY_OVERVIEW_SQL, LIST_PENDING_RUNS_SQL, MARK_PUBLISHED_SQL, PRUNE_SCORES_SQL, PRUNE_UP_TO_SQL } from './queries.js';
+import { testPoint } from '../../testHooks.js';
+import { attachHistory, detachHistory, inTransaction, type AttachOptions } from './stage.js';
 
 /*
  * A run is either published (files and history row) or it is not (DESIGN §7).

@@ -7,7 +7,7 @@
  * a purchase. The purchase-day summary (CLV inputs, lifecycle rhythm) is
  * gathered in the same pass: days with a net amount ≥ 0.
  */
-import type { Dialect, RecipeStatement } from '../engine/dialect.js';
+import type { Dialect, RecipeStatement } from '../../engine/dialect.js';
 
 /**
  * Occasions. With one source and no order ids, customer_days already has one

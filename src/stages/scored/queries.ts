@@ -1,4 +1,4 @@
-import { sortedOnWrite, type Dialect } from '../engine/dialect.js';
+import { sortedOnWrite, type Dialect } from '../../engine/dialect.js';
 /**
  * The scored customer table: the output contract's columns, in its order
  * (DESIGN §2). Each stage adds its columns as a {@link Layer} over

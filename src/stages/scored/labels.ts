@@ -1,5 +1,5 @@
-import type { Engine, RunHistory } from '../engine/Engine.js';
-import { runStatements } from '../engine/tables.js';
+import type { Engine, RunHistory } from '../../engine/Engine.js';
+import { runStatements } from '../../engine/tables.js';
 import {
   ADD_NEW_LABELS_SQL,
   KNOWN_LABEL_COUNT_SQL,
@@ -8,7 +8,7 @@ import {
   RUN_LABELS_IN_ORDER_SQL,
   runLabelsTableSql,
   vocabularyTableSql,
-} from '../sql/labels.js';
+} from './labelsQueries.js';
 
 /** Bound values per INSERT: a few hundred labels in one statement is plenty. */
 const BATCH = 500;

@@ -1,13 +1,13 @@
-import type { ScoreConfig } from '../config/schema.js';
-import { runStatements } from '../engine/tables.js';
-import type { Engine, QueryEngine } from '../engine/Engine.js';
-import { UsageError } from '../errors.js';
-import { KMeansError } from '../models/kmeans.js';
-import { chooseK } from '../models/kmeansChoice.js';
-import { countDistinctRows, fitKMeans, type KMeansModel } from '../models/kmeansFit.js';
-import { clusterIds } from '../models/kmeansIdentity.js';
-import { clusterLabels, type RunShare } from '../models/kmeansLabels.js';
-import { CUSTOMERS, stack, type Layer } from '../sql/scored.js';
+import type { ScoreConfig } from '../../config/schema.js';
+import { runStatements } from '../../engine/tables.js';
+import type { Engine, QueryEngine } from '../../engine/Engine.js';
+import { UsageError } from '../../errors.js';
+import { KMeansError } from '../../models/kmeans.js';
+import { chooseK } from '../../models/kmeansChoice.js';
+import { countDistinctRows, fitKMeans, type KMeansModel } from '../../models/kmeansFit.js';
+import { clusterIds } from '../../models/kmeansIdentity.js';
+import { clusterLabels, type RunShare } from '../../models/kmeansLabels.js';
+import { CUSTOMERS, stack, type Layer } from '../scored/queries.js';
 import {
   clusterLabelsTableSql,
   CLUSTER_PROFILES_ROWS_SQL,
@@ -20,9 +20,9 @@ import {
   clustersLayerSql,
   runSharesSql,
   type FeatureName,
-} from '../sql/clusters.js';
+} from './queries.js';
 import type { RecordedCluster } from './clusterHistory.js';
-import { labelIds } from './labels.js';
+import { labelIds } from '../scored/labels.js';
 
 export interface ClustersResult {
   k: number;

@@ -1,5 +1,5 @@
-import type { Engine, QueryEngine, RunHistory } from '../engine/Engine.js';
-import { InputError, UsageError } from '../errors.js';
+import type { Engine, QueryEngine, RunHistory } from '../../engine/Engine.js';
+import { InputError, UsageError } from '../../errors.js';
 import {
   HISTORY_OVERVIEW_SQL,
   LAST_RUNS_SQL,
@@ -9,9 +9,9 @@ import {
   RECORDED_INPUTS_SQL,
   RECORDED_OUT_FOLDERS_SQL,
   RUN_EXISTS_SQL,
-} from '../sql/history.js';
-import type { Logger } from './effects.js';
-import { checkDatabasePath, detachHistory, openHistoryWaiting, previousRunWithScores } from './history.js';
+} from './queries.js';
+import type { Logger } from '../../effects.js';
+import { checkDatabasePath, detachHistory, openHistoryWaiting, previousRunWithScores } from './stage.js';
 import { hasPendingRuns, openHistory } from './publish.js';
 
 /**

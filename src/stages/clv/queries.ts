@@ -1,5 +1,5 @@
-import type { Dialect } from '../engine/dialect.js';
-import { SPEND_GRID } from '../models/clvIntervals.js';
+import type { Dialect } from '../../engine/dialect.js';
+import { SPEND_GRID } from '../../models/clvIntervals.js';
 /**
  * CLV model inputs (DESIGN §3, as in the BTYD literature): per customer, on
  * days ≤ as-of (run_parameters), from the purchase-day summary in

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 
 /** segment name → the RFM cells ("545") it covers. */
 export type SegmentMap = ReadonlyMap<string, readonly string[]>;
@@ -63,7 +63,7 @@ export function validateSegmentMap(map: SegmentMap): void {
 export async function readSegmentMap(path: string): Promise<SegmentMap> {
   let raw: unknown;
   try {
-    raw = (await import('../config/yaml.js')).parseYaml(await readFile(path, 'utf8'));
+    raw = (await import('../../config/yaml.js')).parseYaml(await readFile(path, 'utf8'));
   } catch (error) {
     throw new UsageError(`segment map ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }

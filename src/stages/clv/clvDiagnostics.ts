@@ -5,12 +5,12 @@
  * (the P(alive) and expected-purchases matrices over frequency × recency).
  * Pure: model functions on small grids, no engine.
  */
-import * as bgNbd from '../models/bgNbd.js';
-import { clvFactors, frequencyTGroups } from '../models/clv.js';
-import * as mbgNbd from '../models/mbgNbd.js';
-import * as paretoNbd from '../models/paretoNbd.js';
-import { bgNbdPmf, mbgNbdPmf, paretoNbdPmf, periodTransactions, type PurchasePmf } from '../models/purchasePmf.js';
-import type { BgNbdParams, ParetoNbdParams, PurchasePatterns, TimeUnit } from '../models/types.js';
+import * as bgNbd from '../../models/bgNbd.js';
+import { clvFactors, frequencyTGroups } from '../../models/clv.js';
+import * as mbgNbd from '../../models/mbgNbd.js';
+import * as paretoNbd from '../../models/paretoNbd.js';
+import { bgNbdPmf, mbgNbdPmf, paretoNbdPmf, periodTransactions, type PurchasePmf } from '../../models/purchasePmf.js';
+import type { BgNbdParams, ParetoNbdParams, PurchasePatterns, TimeUnit } from '../../models/types.js';
 import type { PurchaseFit } from './clvFits.js';
 
 export type PurchaseModelName = PurchaseFit['model'];

@@ -1,7 +1,7 @@
-import { sortedOnWrite, type Dialect } from '../engine/dialect.js';
-import type { HistoryPlacement } from '../engine/Engine.js';
-import { HISTORY_COLUMN_NAMES, HISTORY_COLUMNS, LABEL_COLUMN_NAMES, LABEL_COLUMNS, type AfterScoring, type ScoredColumn } from './scored.js';
-import { exactSum } from './sums.js';
+import { sortedOnWrite, type Dialect } from '../../engine/dialect.js';
+import type { HistoryPlacement } from '../../engine/Engine.js';
+import { HISTORY_COLUMN_NAMES, HISTORY_COLUMNS, LABEL_COLUMN_NAMES, LABEL_COLUMNS, type AfterScoring, type ScoredColumn } from '../scored/queries.js';
+import { exactSum } from '../sums.js';
 
 /**
  * Run history: one row per run (`runs`), and that run's scored customers

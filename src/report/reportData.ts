@@ -1,6 +1,6 @@
 import type { QueryEngine, RunHistory } from '../engine/Engine.js';
-import type { ReportData } from '../report/data.js';
-import { isPurchaseModel, modelName } from '../report/format.js';
+import type { ReportData } from './data.js';
+import { isPurchaseModel, modelName } from './format.js';
 import { LIFECYCLE_STAGES } from '../config/lists.js';
 import {
   CLV_LOG_BINS_SQL,
@@ -15,10 +15,10 @@ import {
   REPORT_SEGMENTS_SQL,
   REPORT_STAGES_SQL,
   RFM_HEATMAP_SQL,
-} from '../sql/report.js';
-import { modelMatrix, type PurchaseModelName } from './clvDiagnostics.js';
-import { previousRunWithScores } from './history.js';
-import { migrationBetween, resolveRun } from './runs.js';
+} from './queries.js';
+import { modelMatrix, type PurchaseModelName } from '../stages/clv/clvDiagnostics.js';
+import { previousRunWithScores } from '../stages/history/stage.js';
+import { migrationBetween, resolveRun } from '../stages/history/runs.js';
 
 
 /** Gathers one run's figures from the history database for the HTML report. */

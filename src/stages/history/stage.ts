@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Engine, QueryEngine, RunHistory } from '../engine/Engine.js';
-import { DEFAULT_DB_WAIT_SECONDS } from '../config/schema.js';
-import { DatabaseInUseError, InputError, UsageError } from '../errors.js';
-import { testPoint } from '../testHooks.js';
-import type { Logger } from './effects.js';
-import { HISTORY_RELATIONS, INSERT_PENDING_RUN_SQL, INSERT_RUN_SQL, INSERT_SCORES_SQL, NEXT_RUN_ID_SQL, PREVIOUS_RUN_SQL, WITH_HISTORY_SQL } from '../sql/history.js';
-import { NEW_LABELS_SQL } from '../sql/labels.js';
-import type { AfterScoring } from '../sql/scored.js';
-import { runStatements } from '../engine/tables.js';
-import { fillRunClusters, recordClusters, type RecordedCluster } from './clusterHistory.js';
+import type { Engine, QueryEngine, RunHistory } from '../../engine/Engine.js';
+import { DEFAULT_DB_WAIT_SECONDS } from '../../config/schema.js';
+import { DatabaseInUseError, InputError, UsageError } from '../../errors.js';
+import { testPoint } from '../../testHooks.js';
+import type { Logger } from '../../effects.js';
+import { HISTORY_RELATIONS, INSERT_PENDING_RUN_SQL, INSERT_RUN_SQL, INSERT_SCORES_SQL, NEXT_RUN_ID_SQL, PREVIOUS_RUN_SQL, WITH_HISTORY_SQL } from './queries.js';
+import { NEW_LABELS_SQL } from '../scored/labelsQueries.js';
+import type { AfterScoring } from '../scored/queries.js';
+import { runStatements } from '../../engine/tables.js';
+import { fillRunClusters, recordClusters, type RecordedCluster } from '../clusters/clusterHistory.js';
 
 /**
  * What a history recorded before a relation existed fills it with, in the

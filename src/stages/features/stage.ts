@@ -1,8 +1,8 @@
-import type { Engine } from '../engine/Engine.js';
-import { InputError } from '../errors.js';
-import { runStatements } from '../engine/tables.js';
-import { customerFeaturesSql, LATEST_DATE_SQL, dropOccasionsSql, occasionsSql, ROW_COUNTS_SQL, runParametersSql, type DaySummaryNeeds } from '../sql/features.js';
-import type { Ingested } from '../engine/Engine.js';
+import type { Engine } from '../../engine/Engine.js';
+import { InputError } from '../../errors.js';
+import { runStatements } from '../../engine/tables.js';
+import { customerFeaturesSql, LATEST_DATE_SQL, dropOccasionsSql, occasionsSql, ROW_COUNTS_SQL, runParametersSql, type DaySummaryNeeds } from './queries.js';
+import type { Ingested } from '../../engine/Engine.js';
 
 export interface FeaturesResult {
   asOf: string;

@@ -1,6 +1,6 @@
-import type { Dialect } from '../engine/dialect.js';
-import { labelConstant } from './scored.js';
-import { exactSum } from './sums.js';
+import type { Dialect } from '../../engine/dialect.js';
+import { labelConstant } from '../scored/queries.js';
+import { exactSum } from '../sums.js';
 
 /**
  * Lifecycle stage, relative to each customer's own rhythm. The typical gap is

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { DEFAULT_SCORE_COLUMNS, SCORE_COLUMNS } from '../sql/export.js';
+import { DEFAULT_SCORE_COLUMNS, SCORE_COLUMNS } from './exportQueries.js';
 
 /** What the user asked of an export's columns: --columns (names, or `all`) and --rename old=new, each repeatable or a comma list. */
 export interface ColumnChoice {

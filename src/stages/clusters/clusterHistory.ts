@@ -1,5 +1,5 @@
-import type { QueryEngine, RunHistory } from '../engine/Engine.js';
-import { INSERT_RUN_CLUSTER_SQL, PREVIOUS_RUN_CLUSTERS_SQL, RUN_SUMMARIES_SQL } from '../sql/history.js';
+import type { QueryEngine, RunHistory } from '../../engine/Engine.js';
+import { INSERT_RUN_CLUSTER_SQL, PREVIOUS_RUN_CLUSTERS_SQL, RUN_SUMMARIES_SQL } from '../history/queries.js';
 
 /*
  * The k-means clusters in the run history (table run_clusters): what a run

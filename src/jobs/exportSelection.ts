@@ -2,13 +2,13 @@ import type { Engine, QueryEngine, RunHistory } from '../engine/Engine.js';
 import type { Dialect } from '../engine/dialect.js';
 import { runStatements } from '../engine/tables.js';
 import { InputError, UsageError } from '../errors.js';
-import { ORDER_BY, placeholders, SCORE_COLUMNS, SLIPPING_SQL, type ExportOrder } from '../sql/export.js';
+import { ORDER_BY, placeholders, SCORE_COLUMNS, SLIPPING_SQL, type ExportOrder } from './exportQueries.js';
 import { chooseColumns, type ColumnChoice, type ExportColumn } from './exportColumns.js';
 import { LIFECYCLE_STAGES } from '../config/lists.js';
 import { normalise } from '../config/columnMapping.js';
-import { previousRunWithScores } from './history.js';
-import { resolveRun } from './runs.js';
-import { DEFAULT_SEGMENT_MAP, expandCellPattern, readSegmentMap } from './segmentMap.js';
+import { previousRunWithScores } from '../stages/history/stage.js';
+import { resolveRun } from '../stages/history/runs.js';
+import { DEFAULT_SEGMENT_MAP, expandCellPattern, readSegmentMap } from '../stages/rfm/segmentMap.js';
 
 export interface ExportFilters {
   run?: number;

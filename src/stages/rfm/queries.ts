@@ -1,6 +1,6 @@
-import type { Dialect, RecipeStatement } from '../engine/dialect.js';
-import { LABEL_TYPE } from './scored.js';
-import { exactMean, exactSum } from './sums.js';
+import type { Dialect, RecipeStatement } from '../../engine/dialect.js';
+import { LABEL_TYPE } from '../scored/queries.js';
+import { exactMean, exactSum } from '../sums.js';
 
 /**
  * RFM scores (1..5, 5 = best) as window functions over `customer_features`.

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import type { ScoreConfig } from '../config/schema.js';
-import type { Engine, QueryEngine } from '../engine/Engine.js';
-import { runStatements } from '../engine/tables.js';
-import type { BgNbdFitResult, BgNbdParams, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
+import type { ScoreConfig } from '../../config/schema.js';
+import type { Engine, QueryEngine } from '../../engine/Engine.js';
+import { runStatements } from '../../engine/tables.js';
+import type { BgNbdFitResult, BgNbdParams, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../../models/types.js';
 import { candidateOf, DAYS_PER_UNIT, fitClvModels, fitPurchaseModel, predictPurchases, usableFit, type ClvFitInput, type ClvFits, type IntervalSummary, type PurchaseFit, type TimeUnit } from './clvFits.js';
-import { PURCHASE_MODELS, type PurchaseModelName } from '../config/lists.js';
-import { chooseModel, type Selection } from '../models/modelChoice.js';
+import { PURCHASE_MODELS, type PurchaseModelName } from '../../config/lists.js';
+import { chooseModel, type Selection } from '../../models/modelChoice.js';
 import {
   BACKTEST_GROUPS_SQL,
   clvInputsSql,
@@ -18,12 +18,12 @@ import {
   PATTERN_KEY_BASE_SQL,
   purchasePatternsSql,
   spendPatternsSql,
-} from '../sql/clv.js';
-import { BACKTEST_WEEKLY_SQL } from '../sql/backtest.js';
-import type { Layer } from '../sql/scored.js';
+} from './queries.js';
+import { BACKTEST_WEEKLY_SQL } from './backtestQueries.js';
+import type { Layer } from '../scored/queries.js';
 import { expectedPurchaseTotals, periodTransactionsOf, trackingCurve, type PeriodTransactionsRow, type TrackingPoint } from './clvDiagnostics.js';
-import type { Logger } from './effects.js';
-import { awaitedLater } from '../promises.js';
+import type { Logger } from '../../effects.js';
+import { awaitedLater } from '../../promises.js';
 
 export { DAYS_PER_UNIT, type TimeUnit };
 

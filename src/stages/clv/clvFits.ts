@@ -4,16 +4,16 @@
  * per-(frequency, T) predictions. No engine here, so that it can run in a
  * worker thread (clvWorker.ts) while the engine serves the later stages.
  */
-import type { ScoreConfig } from '../config/schema.js';
-import * as bgNbd from '../models/bgNbd.js';
-import { aliveFactors, frequencyTGroups } from '../models/clv.js';
-import * as gammaGamma from '../models/gammaGamma.js';
-import * as mbgNbd from '../models/mbgNbd.js';
-import * as paretoNbd from '../models/paretoNbd.js';
-import { aic, chooseModel, type Candidate, type Selection } from '../models/modelChoice.js';
-import { clvIntervals, defaultDrawCount, type ClvIntervals } from '../models/clvIntervals.js';
-import { PURCHASE_MODELS, type PurchaseModelName } from '../config/lists.js';
-import type { BgNbdBoundary, BgNbdFitResult, BgNbdParams, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../models/types.js';
+import type { ScoreConfig } from '../../config/schema.js';
+import * as bgNbd from '../../models/bgNbd.js';
+import { aliveFactors, frequencyTGroups } from '../../models/clv.js';
+import * as gammaGamma from '../../models/gammaGamma.js';
+import * as mbgNbd from '../../models/mbgNbd.js';
+import * as paretoNbd from '../../models/paretoNbd.js';
+import { aic, chooseModel, type Candidate, type Selection } from '../../models/modelChoice.js';
+import { clvIntervals, defaultDrawCount, type ClvIntervals } from '../../models/clvIntervals.js';
+import { PURCHASE_MODELS, type PurchaseModelName } from '../../config/lists.js';
+import type { BgNbdBoundary, BgNbdFitResult, BgNbdParams, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../../models/types.js';
 
 type ClvOptions = ScoreConfig['clv'];
 export type TimeUnit = ClvOptions['timeUnit'];

@@ -1,7 +1,7 @@
-import type { ScoreConfig } from '../config/schema.js';
-import type { Engine, QueryEngine } from '../engine/Engine.js';
-import { runStatements } from '../engine/tables.js';
-import { cutParameters, decileBoundsSql, revenueCustomersSql, rfmScoresSql, RFM_THRESHOLDS_SQL, segmentMapTableSql } from '../sql/rfm.js';
+import type { ScoreConfig } from '../../config/schema.js';
+import type { Engine, QueryEngine } from '../../engine/Engine.js';
+import { runStatements } from '../../engine/tables.js';
+import { cutParameters, decileBoundsSql, revenueCustomersSql, rfmScoresSql, RFM_THRESHOLDS_SQL, segmentMapTableSql } from './queries.js';
 import { segmentRows, type SegmentMap } from './segmentMap.js';
 
 export interface ScoreRange {
