@@ -75,7 +75,7 @@ interface ScoreRun {
   timed: <T>(name: string, work: () => Promise<T>) => Promise<T>;
 }
 
-/** The model stages' results, and the layers they add to the scored table (sql/scored.ts). */
+/** The model stages' results, and the layers they add to the scored table (stages/scored/queries.ts). */
 interface ScoredStages {
   stages: Set<ScoredColumn['stage']>;
   layers: Layer[];
@@ -249,10 +249,10 @@ async function customerFeatures({ engine, config, log, timed }: ScoreRun, loaded
 
 /**
  * RFM, CLV, lifecycle and k-means, each adding its columns as a layer over
- * the customers (sql/scored.ts): the scored table is then one pass over
+ * the customers (stages/scored/queries.ts): the scored table is then one pass over
  * customer_features. The lifecycle parameters and (unless it clusters on clv)
  * the k-means fit need nothing from the CLV fits: they run while those finish
- * in a worker thread (pipeline/clv.ts).
+ * in a worker thread (stages/clv/stage.ts).
  */
 async function scoreCustomers(
   { engine, config, log, timed }: ScoreRun,
@@ -316,7 +316,7 @@ async function writeOutputs(
   const outputColumns = [...scoredColumns];
   const names: string[] = [];
   const history = options.history ? await openHistory(engine, options.history.db, { waitSeconds: config.dbWait, log }) : null;
-  // Every text a label column of this run can hold (src/sql/labels.ts); cluster names come after scoring.
+  // Every text a label column of this run can hold (src/stages/scored/labelsQueries.ts); cluster names come after scoring.
   const vocabulary = [...ALL_CELLS, ...options.segmentMap.keys(), ...(scored.lifecycle ? LIFECYCLE_STAGES : [])];
   const { known: knownLabels } = await defineLabels(engine, vocabulary, history);
   await engine.run(assembleScoredSql(stages, scored.layers, engine.dialect, fittedClusters ? ['raw_cluster'] : []));

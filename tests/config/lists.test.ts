@@ -5,7 +5,7 @@ import { DEFAULT_SEGMENT_MAP } from '../../src/stages/rfm/segmentMap.js';
 import { LIFECYCLE_STAGES as SQL_LIFECYCLE_STAGES } from '../../src/stages/lifecycle/queries.js';
 
 /**
- * One list per concept lives in src/config/lists.ts. Until src/sql and src/io
+ * One list per concept lives in src/config/lists.ts. Until the stages and src/io
  * (other branches of issue 14) take theirs from there, their copies must say the same.
  */
 describe('one list per concept', () => {

@@ -1,5 +1,5 @@
 /**
- * The stage SQL of src/sql, written once, run on every engine of
+ * The stage SQL of src/stages, written once, run on every engine of
  * CRM_TEST_ENGINES (tests/engines.ts): features, RFM (quantile and ntile),
  * lifecycle and the CLV inputs over a small hand-made customer_days. Every
  * expected value is worked out by hand from DESIGN §3 (as of 2024-01-31).

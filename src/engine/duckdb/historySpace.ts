@@ -88,7 +88,7 @@ async function syncToDisk(file: string): Promise<void> {
  * other process can write to the old file between the copy and the rename,
  * and one waiting for it opens the new file. A kill before the rename leaves
  * the old database whole (the next run removes the copy); after it, the new
- * one. Call it with no run pending (pipeline/publish.ts): the copy is of
+ * one. Call it with no run pending (stages/history/publish.ts): the copy is of
  * published runs only. Returns the file's size before and after, or null when
  * it was not rewritten.
  */

@@ -4,7 +4,7 @@ import { INSERT_RUN_CLUSTER_SQL, PREVIOUS_RUN_CLUSTERS_SQL, RUN_SUMMARIES_SQL } 
 /*
  * The k-means clusters in the run history (table run_clusters): what a run
  * records of its clusters and the next run reads back to keep their numbers
- * (models/kmeansIdentity.ts). Apart from pipeline/clusters.ts, which pulls in
+ * (models/kmeansIdentity.ts). Apart from stage.ts, which pulls in
  * ml-kmeans, so that opening a history does not load it.
  */
 

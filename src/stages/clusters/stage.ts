@@ -42,7 +42,7 @@ export interface ClustersResult {
 }
 
 /**
- * The k-means clusters stage (DESIGN §3, src/sql/clusters.ts): one pass over
+ * The k-means clusters stage (DESIGN §3, queries.ts): one pass over
  * the customers, the fit on a seeded sample, and the layer that gives every
  * customer its raw cluster; {@link describeClusters} numbers and names the
  * clusters once the customers are scored.

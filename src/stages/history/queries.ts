@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS ${h}.runs (
  * (relative to RunHistory.folder, the database's folder on DuckDB, so the two
  * can move together) and staging folder there. The row goes when the files
  * are published; a command that finds one left by a killed run finishes or
- * removes that run (pipeline/publish.ts), so no other query needs to know of it.
+ * removes that run (stages/history/publish.ts), so no other query needs to know of it.
  */
 const PENDING_RUNS_SQL = (h: string) => `
 CREATE TABLE IF NOT EXISTS ${h}.pending_runs (
@@ -113,7 +113,7 @@ SELECT run_id, cluster, recency_days, orders, revenue, clv FROM ${h}.run_cluster
 WHERE run_id = (SELECT max(run_id) FROM ${h}.run_clusters WHERE run_id < $runId)
 ORDER BY cluster`;
 
-/** Every run's summary, to fill run_clusters in a history from before it (pipeline/clusterHistory.ts). */
+/** Every run's summary, to fill run_clusters in a history from before it (stages/clusters/clusterHistory.ts). */
 export const RUN_SUMMARIES_SQL = (h: string) => `SELECT run_id, CAST(summary AS VARCHAR) AS summary FROM ${h}.runs ORDER BY run_id`;
 
 export const INSERT_PENDING_RUN_SQL = (h: string) => `INSERT INTO ${h}.pending_runs VALUES ($runId, $outDir, $staging, $keepRuns)`;

@@ -149,7 +149,7 @@ export interface PendingPublish {
 
 /**
  * One transaction: a crash leaves the database as it was before the run.
- * The run is recorded as pending (pipeline/publish.ts marks it published
+ * The run is recorded as pending (publish.ts marks it published
  * once its files are), so that no command lists a run whose files are not there.
  * `knownLabels`: how many labels the database had; the run's new ones follow.
  * `after`: the columns given after scoring, as expressions for the database.

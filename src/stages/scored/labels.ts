@@ -14,7 +14,7 @@ import {
 const BATCH = 500;
 
 /**
- * Creates the run's label type (src/sql/labels.ts) from the labels the run
+ * Creates the run's label type (labelsQueries.ts) from the labels the run
  * can write, in that order, after those of the open run history, if any.
  * Returns how many labels the history already had.
  */

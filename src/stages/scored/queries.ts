@@ -16,7 +16,7 @@ export interface ScoredColumn {
    * the sort, the summaries and above all the history insert feel (DuckDB
    * compressing a string column with a dictionary cost more than writing all
    * the numeric columns). The output files get text; the history database
-   * stores the label's id (sql/history.ts).
+   * stores the label's id (stages/history/queries.ts).
    */
   label?: true;
   /**
@@ -28,7 +28,7 @@ export interface ScoredColumn {
   /**
    * Given its value after scoring, from the finished table: final_scores has
    * the stage's internal column instead (raw_cluster), and the outputs an
-   * expression of it (src/sql/clusters.ts clusterColumnsSql).
+   * expression of it (stages/clusters/queries.ts clusterColumnsSql).
    */
   afterScoring?: true;
   /**
@@ -95,7 +95,7 @@ export const CUSTOMERS = 'SELECT * FROM customer_features';
 export const stack = (layers: readonly Layer[], source = CUSTOMERS): string => layers.reduce((inner, layer) => layer(inner), source);
 
 /**
- * The ENUM of every label a run can write (src/sql/labels.ts), in label-id
+ * The ENUM of every label a run can write (labelsQueries.ts), in label-id
  * order: a label column's code is the label's id in the history database.
  */
 export const LABEL_TYPE = 'crm_label';
