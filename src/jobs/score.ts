@@ -12,19 +12,18 @@ import { refuseFutureDay } from './runDay.js';
 import { excelSafeSql, EXTENSION, type TableFormat } from '../io/writers.js';
 import { DECILES_SQL, rfmLayerSql, segmentsSql } from '../stages/rfm/queries.js';
 import { clustersCsvSql } from '../stages/clusters/queries.js';
-import { assembleScoredSql, DROP_SCORING_INPUTS_SQL, finalWithoutHistorySql, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../stages/scored/queries.js';
+import { DROP_SCORING_INPUTS_SQL, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../stages/scored/queries.js';
 import type { ClvResult, Holdout, StartedClv } from '../stages/clv/stage.js';
 import { newRunId, type Effects, type Logger } from '../effects.js';
-import { runStatements } from '../engine/tables.js';
 import { computeFeatures, dropOccasions, resolveAsOf } from '../stages/features/stage.js';
-import { addHistoryColumns, detachHistory, nextRunId, recordRun } from '../stages/history/stage.js';
+import { detachHistory, nextRunId, recordRun } from '../stages/history/stage.js';
 import { previousClusters, type RecordedCluster } from '../stages/clusters/clusterHistory.js';
 import { forgetRun, markPublished, openHistory, recoverBeforeRun, type HistoryTarget } from '../stages/history/publish.js';
 import { EMBEDDED_CAPABILITIES, sortedOnRead } from '../engine/dialect.js';
 import { assignLifecycle, stageCounts, type LifecycleResult } from '../stages/lifecycle/stage.js';
 import { LIFECYCLE_STAGES } from '../config/lists.js';
 import { stagesSql } from '../stages/lifecycle/queries.js';
-import { defineLabels } from '../stages/scored/labels.js';
+import { scoreTable } from '../stages/scored/stage.js';
 import { rfmThresholds, scoreRfm, type RfmResult } from '../stages/rfm/stage.js';
 import type { FittedClusters, ClustersResult } from '../stages/clusters/stage.js';
 import { ALL_CELLS, DEFAULT_SEGMENT_MAP, readSegmentMap, type SegmentMap } from '../stages/rfm/segmentMap.js';
@@ -311,23 +310,21 @@ async function writeOutputs(
   options: { history: HistoryTarget | null; asOf: string; segmentMap: SegmentMap; describeClusters: Promise<typeof import('../stages/clusters/stage.js')> | null },
 ): Promise<WrittenOutputs> {
   const { stages, fittedClusters } = scored;
-  let runId: number | null = null;
   const scoredColumns = SCORED_COLUMNS.filter((c) => stages.has(c.stage)).map((c) => c.name);
   const outputColumns = [...scoredColumns];
   const names: string[] = [];
   const history = options.history ? await openHistory(engine, options.history.db, { waitSeconds: config.dbWait, log }) : null;
-  // Every text a label column of this run can hold (src/stages/scored/labelsQueries.ts); cluster names come after scoring.
-  const vocabulary = [...ALL_CELLS, ...options.segmentMap.keys(), ...(scored.lifecycle ? LIFECYCLE_STAGES : [])];
-  const { known: knownLabels } = await defineLabels(engine, vocabulary, history);
-  await engine.run(assembleScoredSql(stages, scored.layers, engine.dialect, fittedClusters ? ['raw_cluster'] : []));
-  if (history) {
-    const next = await nextRunId(engine, history);
-    runId = next.runId;
-    await addHistoryColumns(engine, history, options.asOf, next.previousRun);
-    outputColumns.push('previous_segment', 'segment_changed_at');
-  } else {
-    await runStatements(engine, finalWithoutHistorySql(engine.dialect));
-  }
+  const next = history ? await nextRunId(engine, history) : null;
+  const runId = next?.runId ?? null;
+  const { knownLabels } = await scoreTable(engine, {
+    stages,
+    layers: scored.layers,
+    internal: fittedClusters ? ['raw_cluster'] : [],
+    // Every text a label column of this run can hold (src/stages/scored/labelsQueries.ts); cluster names come after scoring.
+    vocabulary: [...ALL_CELLS, ...options.segmentMap.keys(), ...(scored.lifecycle ? LIFECYCLE_STAGES : [])],
+    history: history && next ? { history, previousRun: next.previousRun, asOf: options.asOf } : null,
+  });
+  if (history) outputColumns.push('previous_segment', 'segment_changed_at');
   // Freed before the outputs are written: a sixth less peak memory on 1M customers.
   for (const sql of DROP_SCORING_INPUTS_SQL) await engine.run(sql);
   // final_scores was written sorted by customer_id (ORDER BY keeps its order either way);

@@ -23,6 +23,18 @@ import {
 } from './queries.js';
 import type { RecordedCluster } from './clusterHistory.js';
 import { labelIds } from '../scored/labels.js';
+import type { StageContract } from '../tables.js';
+
+/**
+ * The k-means stage's tables (stages/tables.ts): the fitted model its layer
+ * reads; once the customers are scored, the clusters' profiles and labels
+ * (whose names join the run's labels). With --kmeans-use-clv its sample reads
+ * the CLV stage's layer.
+ */
+export const contract = {
+  reads: ['customer_features', 'run_parameters', 'clv_groups', 'clv_intervals', 'clv_patterns', 'clv_parameters', 'final_scores', 'run_labels', 'vocabulary'],
+  creates: ['cluster_model', 'cluster_means', 'cluster_medians', 'cluster_profiles', 'cluster_labels'],
+} as const satisfies StageContract;
 
 export interface ClustersResult {
   k: number;

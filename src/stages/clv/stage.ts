@@ -467,3 +467,14 @@ async function autoBacktest(engine: Engine, options: ClvOptions, calibrationEnd:
   const chosen = results.find((r) => r.model === selection.chosen) ?? results[0];
   return { ...chosen, warnings: selection.chosen ? chosen.warnings : [...chosen.warnings, `--clv-model auto: ${selection.reason}`], selection };
 }
+
+/**
+ * The CLV stage's tables (stages/tables.ts): the model inputs, and what the
+ * fits give back for its layer (clv_patterns for a model other than BG/NBD,
+ * and for a holdout's backtest, which also reads the customer days after the
+ * calibration end).
+ */
+export const contract = {
+  reads: ['customer_days', 'run_parameters', 'customer_features'],
+  creates: ['clv_inputs', 'clv_groups', 'clv_intervals', 'clv_patterns', 'clv_parameters'],
+} as const satisfies import('../tables.js').StageContract;

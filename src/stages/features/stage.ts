@@ -38,3 +38,9 @@ const occasionsAreView = (loaded: Pick<Ingested, 'hasOrderIds' | 'singleSource'>
 export async function dropOccasions(engine: Engine, loaded: Pick<Ingested, 'hasOrderIds' | 'singleSource'>): Promise<void> {
   await engine.run(dropOccasionsSql(occasionsAreView(loaded)));
 }
+
+/** The features stage's tables (stages/tables.ts): the load's customer days in, one row per customer out. */
+export const contract = {
+  reads: ['customer_days'],
+  creates: ['run_parameters', 'occasions', 'customer_features'],
+} as const satisfies import('../tables.js').StageContract;

@@ -9,6 +9,17 @@ import { NEW_LABELS_SQL } from '../scored/labelsQueries.js';
 import type { AfterScoring } from '../scored/queries.js';
 import { runStatements } from '../../engine/tables.js';
 import { fillRunClusters, recordClusters, type RecordedCluster } from '../clusters/clusterHistory.js';
+import type { StageContract } from '../tables.js';
+
+/**
+ * The run history's tables are the history's, not the run's (stages/tables.ts):
+ * recording a run reads the finished table and the run's labels, and makes no
+ * table of the run (the scored stage adds the history's columns to final_scores).
+ */
+export const contract = {
+  reads: ['final_scores', 'run_labels', 'label_values'],
+  creates: [],
+} as const satisfies StageContract;
 
 /**
  * What a history recorded before a relation existed fills it with, in the
