@@ -23,7 +23,7 @@ import {
 } from './queries.js';
 import type { RecordedCluster } from './clusterHistory.js';
 import { labelIds } from '../scored/labels.js';
-import type { StageContract } from '../tables.js';
+import { TABLES_BY_STAGE, type StageContract } from '../tables.js';
 
 /**
  * The k-means stage's tables (stages/tables.ts): the fitted model its layer
@@ -33,7 +33,7 @@ import type { StageContract } from '../tables.js';
  */
 export const contract = {
   reads: ['customer_features', 'run_parameters', 'clv_groups', 'clv_intervals', 'clv_patterns', 'clv_parameters', 'final_scores', 'run_labels', 'vocabulary'],
-  creates: ['cluster_model', 'cluster_means', 'cluster_medians', 'cluster_profiles', 'cluster_labels'],
+  creates: TABLES_BY_STAGE.clusters,
 } as const satisfies StageContract;
 
 export interface ClustersResult {

@@ -24,6 +24,7 @@ import type { Layer } from '../scored/queries.js';
 import { expectedPurchaseTotals, periodTransactionsOf, trackingCurve, type PeriodTransactionsRow, type TrackingPoint } from './clvDiagnostics.js';
 import type { Logger } from '../../effects.js';
 import { awaitedLater } from '../../promises.js';
+import { TABLES_BY_STAGE, type StageContract } from '../tables.js';
 
 export { DAYS_PER_UNIT, type TimeUnit };
 
@@ -476,5 +477,5 @@ async function autoBacktest(engine: Engine, options: ClvOptions, calibrationEnd:
  */
 export const contract = {
   reads: ['customer_days', 'run_parameters', 'customer_features'],
-  creates: ['clv_inputs', 'clv_groups', 'clv_intervals', 'clv_patterns', 'clv_parameters'],
-} as const satisfies import('../tables.js').StageContract;
+  creates: TABLES_BY_STAGE.clv,
+} as const satisfies StageContract;

@@ -3,6 +3,7 @@ import { InputError } from '../../errors.js';
 import { runStatements } from '../../engine/tables.js';
 import { customerFeaturesSql, LATEST_DATE_SQL, dropOccasionsSql, occasionsSql, ROW_COUNTS_SQL, runParametersSql, type DaySummaryNeeds } from './queries.js';
 import type { Ingested } from '../../engine/Engine.js';
+import { TABLES_BY_STAGE, type StageContract } from '../tables.js';
 
 export interface FeaturesResult {
   asOf: string;
@@ -42,5 +43,5 @@ export async function dropOccasions(engine: Engine, loaded: Pick<Ingested, 'hasO
 /** The features stage's tables (stages/tables.ts): the load's customer days in, one row per customer out. */
 export const contract = {
   reads: ['customer_days'],
-  creates: ['run_parameters', 'occasions', 'customer_features'],
-} as const satisfies import('../tables.js').StageContract;
+  creates: TABLES_BY_STAGE.features,
+} as const satisfies StageContract;

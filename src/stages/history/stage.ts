@@ -9,7 +9,7 @@ import { NEW_LABELS_SQL } from '../scored/labelsQueries.js';
 import type { AfterScoring } from '../scored/queries.js';
 import { runStatements } from '../../engine/tables.js';
 import { fillRunClusters, recordClusters, type RecordedCluster } from '../clusters/clusterHistory.js';
-import type { StageContract } from '../tables.js';
+import { TABLES_BY_STAGE, type StageContract } from '../tables.js';
 
 /**
  * The run history's tables are the history's, not the run's (stages/tables.ts):
@@ -18,7 +18,7 @@ import type { StageContract } from '../tables.js';
  */
 export const contract = {
   reads: ['final_scores', 'run_labels', 'label_values'],
-  creates: [],
+  creates: TABLES_BY_STAGE.history,
 } as const satisfies StageContract;
 
 /**

@@ -4,12 +4,12 @@ import { LIFECYCLE_STAGES, type LifecycleStage } from '../../config/lists.js';
 import { runStatements } from '../../engine/tables.js';
 import { lifecycleLayerSql, lifecycleParametersSql, STAGE_COUNTS_SQL } from './queries.js';
 import type { Layer } from '../scored/queries.js';
-import type { StageContract } from '../tables.js';
+import { TABLES_BY_STAGE, type StageContract } from '../tables.js';
 
 /** The lifecycle stage's tables (stages/tables.ts): its parameters in one row; the counts per stage are read back from the finished table. */
 export const contract = {
   reads: ['customer_features', 'final_scores'],
-  creates: ['lifecycle_parameters'],
+  creates: TABLES_BY_STAGE.lifecycle,
 } as const satisfies StageContract;
 
 export interface LifecycleResult {

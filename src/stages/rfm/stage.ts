@@ -3,7 +3,7 @@ import type { Engine, QueryEngine } from '../../engine/Engine.js';
 import { runStatements } from '../../engine/tables.js';
 import { cutParameters, decileBoundsSql, revenueCustomersSql, rfmScoresSql, RFM_THRESHOLDS_SQL, segmentMapTableSql } from './queries.js';
 import { segmentRows, type SegmentMap } from './segmentMap.js';
-import type { StageContract } from '../tables.js';
+import { TABLES_BY_STAGE, type StageContract } from '../tables.js';
 
 /**
  * The RFM stage's tables (stages/tables.ts): the scores per distinct value and
@@ -13,16 +13,7 @@ import type { StageContract } from '../tables.js';
  */
 export const contract = {
   reads: ['customer_features', 'final_scores'],
-  creates: [
-    'segment_map',
-    'rfm_revenue_customers',
-    'rfm_recency_scores',
-    'rfm_frequency_scores',
-    'rfm_monetary_scores',
-    'rfm_score_bounds',
-    'rfm_scores',
-    'rfm_decile_bounds',
-  ],
+  creates: TABLES_BY_STAGE.rfm,
 } as const satisfies StageContract;
 
 export interface ScoreRange {

@@ -1,7 +1,7 @@
 import type { Engine, RunHistory } from '../../engine/Engine.js';
 import { runStatements } from '../../engine/tables.js';
 import { addHistoryColumns } from '../history/stage.js';
-import type { StageContract } from '../tables.js';
+import { TABLES_BY_STAGE, type StageContract } from '../tables.js';
 import { defineLabels } from './labels.js';
 import { assembleScoredSql, finalWithoutHistorySql, type Layer, type ScoredColumn } from './queries.js';
 
@@ -26,7 +26,7 @@ export const contract = {
     'lifecycle_parameters',
     'cluster_model',
   ],
-  creates: ['run_labels', 'vocabulary', 'label_values', 'scored', 'final_scores'],
+  creates: TABLES_BY_STAGE.scored,
 } as const satisfies StageContract;
 
 export interface ScoredTableOptions {
