@@ -24,6 +24,7 @@ import { assignLifecycle, stageCounts, type LifecycleResult } from '../stages/li
 import { LIFECYCLE_STAGES } from '../config/lists.js';
 import { stagesSql } from '../stages/lifecycle/queries.js';
 import { scoreTable } from '../stages/scored/stage.js';
+import type { TableName } from '../stages/tables.js';
 import { rfmThresholds, scoreRfm, type RfmResult } from '../stages/rfm/stage.js';
 import type { FittedClusters, ClustersResult } from '../stages/clusters/stage.js';
 import { ALL_CELLS, DEFAULT_SEGMENT_MAP, readSegmentMap, type SegmentMap } from '../stages/rfm/segmentMap.js';
@@ -92,6 +93,8 @@ interface WrittenOutputs {
   history: RunHistory | null;
   runId: number | null;
   knownLabels: number;
+  /** The scored stage's table, which the summary's figures are read from. */
+  scoredTable: TableName;
   scoredColumns: string[];
   names: string[];
   clusters: ClustersResult | null;
@@ -159,8 +162,8 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   try {
     const written = await timed('write', () => writeOutputs(run, out, scored, { history, asOf, segmentMap, describeClusters: modules.clusters }));
     // Read from the finished table, like the output files.
-    const thresholds = await rfmThresholds(engine);
-    const lifecycle = scored.lifecycle ? { counts: await stageCounts(engine), ...scored.lifecycle } : null;
+    const thresholds = await rfmThresholds(engine, written.scoredTable);
+    const lifecycle = scored.lifecycle ? { counts: await stageCounts(engine, written.scoredTable), ...scored.lifecycle } : null;
     const finishedAt = effects.now();
     const summary: ScoreSummary = {
       run: {
@@ -316,7 +319,7 @@ async function writeOutputs(
   const history = options.history ? await openHistory(engine, options.history.db, { waitSeconds: config.dbWait, log }) : null;
   const next = history ? await nextRunId(engine, history) : null;
   const runId = next?.runId ?? null;
-  const { knownLabels } = await scoreTable(engine, {
+  const { table: scoredTable, knownLabels } = await scoreTable(engine, {
     stages,
     layers: scored.layers,
     internal: fittedClusters ? ['raw_cluster'] : [],
@@ -358,7 +361,7 @@ async function writeOutputs(
     await engine.writeQuery(clustersCsvSql(engine.dialect), 'csv', out.staged('clusters.csv'));
     names.push('clusters.csv');
   }
-  return { history, runId, knownLabels, scoredColumns, names, clusters, clusterColumns, recordedClusters };
+  return { history, runId, knownLabels, scoredTable, scoredColumns, names, clusters, clusterColumns, recordedClusters };
 }
 
 /**

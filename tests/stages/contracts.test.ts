@@ -26,7 +26,7 @@ import { ALL_CELLS, DEFAULT_SEGMENT_MAP } from '../../src/stages/rfm/segmentMap.
 import { rfmLayerSql } from '../../src/stages/rfm/queries.js';
 import * as scored from '../../src/stages/scored/stage.js';
 import { DROP_SCORING_INPUTS_SQL, SCORED_COLUMNS, type Layer, type ScoredColumn } from '../../src/stages/scored/queries.js';
-import { RUN_TABLES, TABLES_BY_STAGE, type StageContract } from '../../src/stages/tables.js';
+import { RUN_TABLES, TABLES_BY_STAGE, type StageContract, type TableName } from '../../src/stages/tables.js';
 import { describeEachEngine, type EngineName } from '../engines.js';
 import { CDNOW_CSV, config, tempDir } from '../helpers.js';
 
@@ -144,8 +144,9 @@ async function scoreByStage(name: EngineName, engine: Engine, options: ScoreConf
   const runHistory = recordIn ? await history.attachHistory(engine, recordIn.db) : null;
   const next = runHistory ? await history.nextRunId(engine, runHistory) : null;
   let knownLabels = 0;
+  let scoredTable: TableName;
   await checked('scored', async () => {
-    ({ knownLabels } = await scored.scoreTable(engine, {
+    ({ knownLabels, table: scoredTable } = await scored.scoreTable(engine, {
       stages,
       layers,
       internal: ['raw_cluster'],
@@ -157,8 +158,8 @@ async function scoreByStage(name: EngineName, engine: Engine, options: ScoreConf
   await engine.keepRowOrder();
   let described: Awaited<ReturnType<typeof clusters.describeClusters>>;
   await checked('clusters', async () => void (described = await clusters.describeClusters(engine, clusterStage!.fitted, options.kmeans, true, null)));
-  await checked('rfm', async () => void (await rfm.rfmThresholds(engine)));
-  await checked('lifecycle', async () => void (await lifecycle.stageCounts(engine)));
+  await checked('rfm', async () => void (await rfm.rfmThresholds(engine, scoredTable!)));
+  await checked('lifecycle', async () => void (await lifecycle.stageCounts(engine, scoredTable!)));
   expect(rfmResult!.method).toBe(options.rfm.method);
   if (runHistory && next) {
     await checked('history', () =>

@@ -1,6 +1,7 @@
 import type { Dialect } from '../../engine/dialect.js';
 import { labelConstant } from '../scored/queries.js';
 import { exactSum } from '../sums.js';
+import type { TableName } from '../tables.js';
 
 /**
  * Lifecycle stage, relative to each customer's own rhythm. The typical gap is
@@ -83,7 +84,7 @@ FROM (${source}) s CROSS JOIN lifecycle_parameters p`;
   };
 
 /** Customers per stage, for the run summary, from the finished table. */
-export const STAGE_COUNTS_SQL = `SELECT CAST(lifecycle_stage AS VARCHAR) AS stage, count(*)::BIGINT AS customers FROM final_scores GROUP BY lifecycle_stage`;
+export const stageCountsSql = (scored: TableName) => `SELECT CAST(lifecycle_stage AS VARCHAR) AS stage, count(*)::BIGINT AS customers FROM ${scored} GROUP BY lifecycle_stage`;
 
 /** stages.csv: every stage (also empty ones) with customers, revenue and their shares, from the finished table. */
 export const stagesSql = (d: Dialect) => `

@@ -2,9 +2,9 @@ import type { ScoreConfig } from '../../config/schema.js';
 import type { Engine } from '../../engine/Engine.js';
 import { LIFECYCLE_STAGES, type LifecycleStage } from '../../config/lists.js';
 import { runStatements } from '../../engine/tables.js';
-import { lifecycleLayerSql, lifecycleParametersSql, STAGE_COUNTS_SQL } from './queries.js';
+import { lifecycleLayerSql, lifecycleParametersSql, stageCountsSql } from './queries.js';
 import type { Layer } from '../scored/queries.js';
-import { TABLES_BY_STAGE, type StageContract } from '../tables.js';
+import { TABLES_BY_STAGE, type StageContract, type TableName } from '../tables.js';
 
 /** The lifecycle stage's tables (stages/tables.ts): its parameters in one row; the counts per stage are read back from the finished table. */
 export const contract = {
@@ -39,9 +39,9 @@ export async function assignLifecycle(
   return { thresholds: options, layer: lifecycleLayerSql(engine.dialect) };
 }
 
-/** Customers per stage (every stage listed), from the finished table. */
-export async function stageCounts(engine: Engine): Promise<LifecycleResult['counts']> {
-  const rows = await engine.all<{ stage: LifecycleStage; customers: number }>(STAGE_COUNTS_SQL);
+/** Customers per stage (every stage listed), from the finished table (the scored stage's). */
+export async function stageCounts(engine: Engine, scored: TableName): Promise<LifecycleResult['counts']> {
+  const rows = await engine.all<{ stage: LifecycleStage; customers: number }>(stageCountsSql(scored));
   const counts = Object.fromEntries(LIFECYCLE_STAGES.map((s) => [s, 0])) as Record<LifecycleStage, number>;
   for (const row of rows) counts[row.stage] = row.customers;
   return counts;

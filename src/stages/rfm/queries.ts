@@ -1,6 +1,7 @@
 import type { Dialect, RecipeStatement } from '../../engine/dialect.js';
 import { LABEL_TYPE } from '../scored/queries.js';
 import { exactMean, exactSum } from '../sums.js';
+import type { TableName } from '../tables.js';
 
 /**
  * RFM scores (1..5, 5 = best) as window functions over `customer_features`.
@@ -178,12 +179,12 @@ CROSS JOIN rfm_decile_bounds b`;
  * The value range each score actually covers, for summary.json; like the
  * output tables below, read from the finished, sorted `final_scores`.
  */
-export const RFM_THRESHOLDS_SQL = `
-SELECT 'recency' AS dimension, r_score AS score, min(recency_days)::DOUBLE PRECISION AS min, max(recency_days)::DOUBLE PRECISION AS max, count(*)::BIGINT AS customers FROM final_scores GROUP BY r_score
+export const rfmThresholdsSql = (scored: TableName) => `
+SELECT 'recency' AS dimension, r_score AS score, min(recency_days)::DOUBLE PRECISION AS min, max(recency_days)::DOUBLE PRECISION AS max, count(*)::BIGINT AS customers FROM ${scored} GROUP BY r_score
 UNION ALL
-SELECT 'frequency', f_score, min(orders)::DOUBLE PRECISION, max(orders)::DOUBLE PRECISION, count(*)::BIGINT FROM final_scores GROUP BY f_score
+SELECT 'frequency', f_score, min(orders)::DOUBLE PRECISION, max(orders)::DOUBLE PRECISION, count(*)::BIGINT FROM ${scored} GROUP BY f_score
 UNION ALL
-SELECT 'monetary', m_score, min(revenue)::DOUBLE PRECISION, max(revenue)::DOUBLE PRECISION, count(*)::BIGINT FROM final_scores GROUP BY m_score
+SELECT 'monetary', m_score, min(revenue)::DOUBLE PRECISION, max(revenue)::DOUBLE PRECISION, count(*)::BIGINT FROM ${scored} GROUP BY m_score
 ORDER BY dimension, score`;
 
 /** The segment map (125 cells → segment names), a small table (a reference table on Citus). */

@@ -1,9 +1,9 @@
 import type { ScoreConfig } from '../../config/schema.js';
 import type { Engine, QueryEngine } from '../../engine/Engine.js';
 import { runStatements } from '../../engine/tables.js';
-import { cutParameters, decileBoundsSql, revenueCustomersSql, rfmScoresSql, RFM_THRESHOLDS_SQL, segmentMapTableSql } from './queries.js';
+import { cutParameters, decileBoundsSql, revenueCustomersSql, rfmScoresSql, rfmThresholdsSql, segmentMapTableSql } from './queries.js';
 import { segmentRows, type SegmentMap } from './segmentMap.js';
-import { TABLES_BY_STAGE, type StageContract } from '../tables.js';
+import { TABLES_BY_STAGE, type StageContract, type TableName } from '../tables.js';
 
 /**
  * The RFM stage's tables (stages/tables.ts): the scores per distinct value and
@@ -46,9 +46,9 @@ export async function scoreRfm(engine: Engine, rfm: ScoreConfig['rfm'], map: Seg
   return { method: rfm.method, cutPoints: rfm.thresholds ?? null };
 }
 
-/** The value range each score covers, from the finished table (final_scores). */
-export async function rfmThresholds(engine: Engine): Promise<RfmResult['thresholds']> {
-  const ranges = await engine.all<ScoreRange & { dimension: keyof RfmResult['thresholds'] }>(RFM_THRESHOLDS_SQL);
+/** The value range each score covers, from the finished table (the scored stage's). */
+export async function rfmThresholds(engine: Engine, scored: TableName): Promise<RfmResult['thresholds']> {
+  const ranges = await engine.all<ScoreRange & { dimension: keyof RfmResult['thresholds'] }>(rfmThresholdsSql(scored));
   const thresholds: RfmResult['thresholds'] = { recency: [], frequency: [], monetary: [] };
   for (const { dimension, ...range } of ranges) thresholds[dimension].push(range);
   return thresholds;

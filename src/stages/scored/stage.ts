@@ -1,7 +1,7 @@
 import type { Engine, RunHistory } from '../../engine/Engine.js';
 import { runStatements } from '../../engine/tables.js';
 import { addHistoryColumns } from '../history/stage.js';
-import { TABLES_BY_STAGE, type StageContract } from '../tables.js';
+import { TABLES_BY_STAGE, type StageContract, type TableName } from '../tables.js';
 import { defineLabels } from './labels.js';
 import { assembleScoredSql, finalWithoutHistorySql, type Layer, type ScoredColumn } from './queries.js';
 
@@ -41,11 +41,11 @@ export interface ScoredTableOptions {
   history: { history: RunHistory; previousRun: number | null; asOf: string } | null;
 }
 
-/** Makes final_scores; returns how many labels the history already had. */
-export async function scoreTable(engine: Engine, options: ScoredTableOptions): Promise<{ knownLabels: number }> {
+/** Makes the scored table; returns its name, for the steps that read it, and how many labels the history already had. */
+export async function scoreTable(engine: Engine, options: ScoredTableOptions): Promise<{ table: TableName; knownLabels: number }> {
   const { known } = await defineLabels(engine, options.vocabulary, options.history?.history ?? null);
   await engine.run(assembleScoredSql(options.stages, options.layers, engine.dialect, options.internal));
   if (options.history) await addHistoryColumns(engine, options.history.history, options.history.asOf, options.history.previousRun);
   else await runStatements(engine, finalWithoutHistorySql(engine.dialect));
-  return { knownLabels: known };
+  return { table: 'final_scores', knownLabels: known };
 }
