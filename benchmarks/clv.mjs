@@ -53,6 +53,7 @@ const { DuckDbEngine } = await import(dist('engine/duckdb/DuckDbEngine.js'));
 const { computeFeatures, resolveAsOf } = await import(dist('stages/features/stage.js'));
 const clvStage = await import(dist('stages/clv/stage.js'));
 const { clvInputsSql, spendPatternsSql } = await import(dist('stages/clv/queries.js'));
+const { runStatements } = await import(dist('engine/tables.js'));
 const bgNbd = await import(dist('models/bgNbd.js'));
 const paretoNbd = await import(dist('models/paretoNbd.js'));
 const gammaGamma = await import(dist('models/gammaGamma.js'));
@@ -128,7 +129,8 @@ try {
   );
 
   // (b) The models alone, on patterns pulled once.
-  for (const statement of clvInputsSql(engine.dialect)) await engine.run(statement);
+  // A recipe: its statement that makes the table is bound (a BoundStatement), which runStatements runs.
+  await runStatements(engine, clvInputsSql(engine.dialect));
   const { patterns, days } = await clvStage.purchasePatterns(engine, config.clv.timeUnit);
   const spendRows = await engine.numericColumns(spendPatternsSql(engine.dialect), ['frequency', 'monetary_value', 'weight']);
   const spend = { frequency: spendRows.frequency, monetaryValue: spendRows.monetary_value, weight: spendRows.weight };
