@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import type { RecordedRunPaths } from '../stages/history/runs.js';
+import type { RecordedRunPaths } from '../jobs/history.js';
 import { describeZodError } from '../config/loadConfig.js';
 import { DEFAULT_DB_WAIT_SECONDS, scoreConfigSchema } from '../config/schema.js';
 import { UsageError } from '../errors.js';

@@ -7,6 +7,9 @@ import { writeFileAtomic } from '../io/atomic.js';
 import type { Logger } from '../effects.js';
 import { attachHistoryReadOnly, historyOverview, listRuns, migrationBetween, recordedRunPaths, type MigrationDimension, type RecordedRunPaths } from '../stages/history/runs.js';
 
+/** What the history commands print, for the CLI (which talks to jobs, not stages). */
+export type { HistoryOverview, MigrationCell, MigrationDimension, RecordedRunPaths } from '../stages/history/runs.js';
+
 /** Where a command reads the run history from, and the limits of its engine. */
 export interface HistoryJobOptions {
   /** The history's database file (DuckDB); PostgreSQL keeps it in `schema`. */
