@@ -36,7 +36,6 @@ requireFile(file, NO_DATA);
 const crm = join(root, 'bin', 'crm.js');
 requireFile(join(root, 'dist', 'bundle', 'main.js'), NO_DIST);
 
-
 /** The rows and bytes crm pulled from the server, per stage, from its debug log (JSON lines). */
 function pulled(stderr) {
   const perStage = {};

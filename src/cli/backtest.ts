@@ -7,7 +7,7 @@ import { CLV_MODELS } from '../config/lists.js';
 import { UsageError } from '../errors.js';
 import { whyNotWritableFile } from '../io/paths.js';
 import { round, type BacktestReport } from '../jobs/backtest.js';
-import { addCommonOptions, addEngineOptions, logLevel, parseNumber, checkOutputFolder, type CommonOptions } from './context.js';
+import { addCommonOptions, addEngineOptions, logLevel, parseNumber, parseInteger, checkOutputFolder, CUSTOMER_BUCKETS_HELP, type CommonOptions } from './context.js';
 import { formatTable } from './format.js';
 import { startRun } from './logger.js';
 
@@ -40,7 +40,8 @@ export function backtestCommand(): Command {
     .addOption(new Option('--decimal-separator <char>', "decimal mark of amounts written as text (default: '.')").choices(['.', ',']))
     .addOption(new Option('--clv-model <model>', 'purchase model, or auto: all three backtested, the lowest holdout RMSE reported (default: bgnbd)').choices(CLV_MODELS))
     .addOption(new Option('--time-unit <unit>', 'model time unit (default: week)').choices(['day', 'week', 'month']))
-    .option('--penalty <l2>', 'L2 penalty on model parameters', parseNumber('--penalty'));
+    .option('--penalty <l2>', 'L2 penalty on model parameters', parseNumber('--penalty'))
+    .option('--customer-buckets <n>', CUSTOMER_BUCKETS_HELP, parseInteger('--customer-buckets'));
   addEngineOptions(command);
   addCommonOptions(command);
   command.addHelpText('after', EXAMPLES);
@@ -62,6 +63,7 @@ export function backtestCommand(): Command {
         clv: { model: options.clvModel, timeUnit: options.timeUnit, penalty: options.penalty },
         memoryLimit: options.memoryLimit,
         tempDir: options.tempDir,
+        customerBuckets: options.customerBuckets,
       }),
     );
     const { calibrationEnd, holdoutEnd, out, report } = options;

@@ -130,6 +130,9 @@ export function addEngineOptions(command: Command): Command {
     .option('--temp-dir <dir>', "folder for DuckDB's spill files (default: the system temporary folder, TMPDIR)");
 }
 
+export const CUSTOMER_BUCKETS_HELP =
+  'compute the per-customer features in N passes, each over a share of the customers, to stay within --memory-limit on many rows (default: from --memory-limit and the rows read; 1 on PostgreSQL)';
+
 /** --db, --engine and --schema: where runs, migration, export and report read the run history. */
 export function addHistoryOptions(command: Command): Command {
   return command

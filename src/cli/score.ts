@@ -10,6 +10,7 @@ import {
   addCommonOptions,
   addEngineOptions,
   checkDbName,
+  CUSTOMER_BUCKETS_HELP,
   checkInputsNotKept,
   checkNotKept,
   checkOutputFolder,
@@ -108,6 +109,7 @@ export function scoreCommand(): Command {
     .option('--sample-size <n>', 'customers k-means is fitted on, a seeded sample (default: 20000)', parseInteger('--sample-size'))
     .option('--keep-runs <n|all>', `keep the customer scores of the newest N runs in the database, or all (default: ${DEFAULT_KEEP_RUNS})`, parseKeepRuns)
     .option('--threads <n>', 'DuckDB threads (default: all cores)', parseInteger('--threads'))
+    .option('--customer-buckets <n>', CUSTOMER_BUCKETS_HELP, parseInteger('--customer-buckets'))
     .option('--no-excel-safe', "write customers.csv text as it is; by default text starting with = + - @ gets a leading ' so a spreadsheet shows it rather than runs it");
   addEngineOptions(command);
   addCommonOptions(command);
@@ -212,6 +214,7 @@ async function resolveScoreConfig(inputs: string[], options: Record<string, unkn
     },
     keepRuns: flag('keepRuns'),
     threads: flag('threads'),
+    customerBuckets: flag('customerBuckets'),
     memoryLimit: flag('memoryLimit'),
     tempDir: flag('tempDir'),
     excelSafe: given('excelSafe') ? options.excelSafe : undefined,

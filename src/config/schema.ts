@@ -179,6 +179,8 @@ export const scoreConfigSchema = object({
   /** Keep the scores of this many newest runs in the database, or "all"; older runs keep their row in runs (counts, options). */
   keepRuns: union([number().int().min(1), literal('all')], { error: 'expected a whole number of runs from 1, or "all"' }).default(DEFAULT_KEEP_RUNS),
   threads: number().int().min(1).optional(),
+  /** Per-customer features computed in this many passes, each over a share of the customers (default: as the engine's memory needs, src/engine). */
+  customerBuckets: number().int().min(1).max(1024, 'at most 1024 buckets').optional(),
   /** The memory the run may use (DuckDB's buffer pool gets 80% of it, beyond which it spills to the run's spill folder). */
   memoryLimit: memorySize.default(() => defaultMemoryLimit()),
   /** Where the run's spill folder goes (default: the system temporary folder, TMPDIR). */

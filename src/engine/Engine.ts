@@ -169,6 +169,12 @@ export interface Engine extends QueryEngine, HistoryVerbs {
   rejectReasons(options: Pick<IngestOptions, 'decimalSeparator' | 'dateFormat'>): Promise<RejectReasons>;
   /** Frees an ingest's customer-day rows, once nothing reads them any more. */
   dropCustomerDays(ingested: Pick<Ingested, 'dayTables'>): Promise<void>;
+  /**
+   * In how many buckets of customers a per-customer stage over
+   * `customerDayRows` rows runs (computeFeatures), for the engine's memory:
+   * 1 where the engine spreads or spills the work itself.
+   */
+  customerBuckets(customerDayRows: number): number;
   /** From here on, tables are read in the order they were written (the outputs of a run). */
   keepRowOrder(): Promise<void>;
   /**

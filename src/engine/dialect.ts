@@ -18,6 +18,12 @@ export interface Dialect {
    */
   stableHash(expression: string): string;
   /**
+   * Which of `buckets` buckets a customer id falls in, 0 to buckets − 1: a
+   * quick hash (not the stable one: the bucket a customer lands in changes
+   * no result, only which pass computes it).
+   */
+  customerBucket(expression: string, buckets: number): string;
+  /**
    * The seeded hash that picks the k-means sample, and the size of its range
    * (a decimal literal): the values lie in [0, range). Every engine uses the
    * stable hash's md5 rule, so every engine draws the same sample.

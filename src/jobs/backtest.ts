@@ -6,7 +6,7 @@ import type { BacktestResult } from '../stages/clv/stage.js';
 import type { Logger } from '../effects.js';
 import type { Holdout } from '../report/data.js';
 import { modelName } from '../report/format.js';
-import { computeFeatures, resolveAsOf } from '../stages/features/stage.js';
+import { computeFeatures, featureBuckets, resolveAsOf } from '../stages/features/stage.js';
 import { recoverBeforeRun } from '../stages/history/publish.js';
 import { withRunEngine } from './openRunEngine.js';
 import { refuseFutureDay } from './runDay.js';
@@ -56,7 +56,7 @@ export async function backtestJob(
       }
       const holdoutEnd = await resolveAsOf(engine, options.holdoutEnd, loaded.runDay);
       if (holdoutEnd <= options.calibrationEnd) throw new UsageError(`--holdout-end ${holdoutEnd} must be after --calibration-end ${options.calibrationEnd}`);
-      const features = await timed('features', () => computeFeatures(engine, options.calibrationEnd, loaded, { clv: true, lifecycle: false }));
+      const features = await timed('features', () => computeFeatures(engine, options.calibrationEnd, loaded, { clv: true, lifecycle: false }, featureBuckets(engine, config.customerBuckets, loaded)));
       if (features.customers === 0) throw new UsageError(`no customers bought on or before ${options.calibrationEnd}`);
       return { holdoutEnd, ...(await timed('clv', () => runBacktest(engine, config.clv, options.calibrationEnd, holdoutEnd))) };
     },

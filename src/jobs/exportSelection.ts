@@ -3,6 +3,7 @@ import type { Dialect } from '../engine/dialect.js';
 import { runStatements } from '../engine/tables.js';
 import { InputError, UsageError } from '../errors.js';
 import { ORDER_BY, placeholders, SCORE_COLUMNS, SLIPPING_SQL, type ExportOrder } from './exportQueries.js';
+import { SCORED_COLUMNS } from '../stages/scored/queries.js';
 import { chooseColumns, type ColumnChoice, type ExportColumn } from './exportColumns.js';
 import { LIFECYCLE_STAGES } from '../config/lists.js';
 import { normalise } from '../config/columnMapping.js';
@@ -139,6 +140,33 @@ const distinctValues = async (engine: QueryEngine, history: RunHistory, column: 
     )
   ).map((r) => r.v);
 
+/** The stages a run may have skipped (--no-clv, --no-lifecycle, --no-kmeans), each with the column that is empty without it and how it is told. */
+const SKIPPABLE_STAGES = [
+  { stage: 'clv', probe: 'clv', without: 'has no CLV (it was scored with --no-clv or the fit did not converge)' },
+  { stage: 'lifecycle', probe: 'lifecycle_stage', without: 'has no lifecycle stages (it was scored with --no-lifecycle)' },
+  { stage: 'clusters', probe: 'cluster', without: 'has no clusters (it was scored with --no-kmeans)' },
+] as const;
+
+/**
+ * A column of a stage the run did not compute is empty for every customer:
+ * asked for by name (--columns), that is a usage error; among the default
+ * columns or `all`, a warning (the file keeps its shape from run to run).
+ */
+async function checkColumnsComputed(engine: QueryEngine, history: RunHistory, runId: number, columns: readonly ExportColumn[], choice: ColumnChoice, warnings: string[]): Promise<void> {
+  const counts = (await engine.one<Record<string, number>>(
+    `SELECT ${SKIPPABLE_STAGES.map((s) => `count(${s.probe})::BIGINT AS ${s.stage}`).join(', ')} FROM ${history.qualifier}.customer_scores WHERE run_id = $runId`,
+    { runId },
+  ))!;
+  const named = choice.columns?.length && !(choice.columns.length === 1 && choice.columns[0]!.trim().toLowerCase() === 'all');
+  for (const skipped of SKIPPABLE_STAGES.filter((s) => Number(counts[s.stage]) === 0)) {
+    const empty = columns.filter((c) => SCORED_COLUMNS.some((scored) => scored.name === c.name && scored.stage === skipped.stage)).map((c) => c.name);
+    if (empty.length === 0) continue;
+    const what = `run ${runId} ${skipped.without}`;
+    if (named) throw new UsageError(`--columns ${empty.join(', ')}: ${what}; leave ${empty.length === 1 ? 'it' : 'them'} out, or export a run scored with that stage`);
+    warnings.push(`${what}: ${empty.join(', ')} ${empty.length === 1 ? 'is' : 'are'} empty in the export`);
+  }
+}
+
 /** What an export needs of its engine: queries, and the side files (contacts, suppressions) read into it. */
 export type ExportEngine = QueryEngine & Pick<Engine, 'loadSideFile'>;
 
@@ -258,6 +286,7 @@ export async function buildExport(
   // Checked before the export's tables are made: a misspelt column is a usage error, said before the work.
   const columns = chooseColumns({ contactColumns, emailColumn: emailColumn && contactColumns.includes(emailColumn) ? emailColumn : undefined }, choice);
   const chosen = new Set(columns.map((c) => c.name));
+  await checkColumnsComputed(engine, history, runId, columns, choice, warnings);
   let suppressed = 'false';
   if (f.suppress) {
     await loadSuppressions(engine, f.suppress);

@@ -15,7 +15,7 @@ import { clustersCsvSql } from '../stages/clusters/queries.js';
 import { DROP_SCORING_INPUTS_SQL, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../stages/scored/queries.js';
 import type { ClvResult, Holdout, StartedClv } from '../stages/clv/stage.js';
 import { newRunId, type Effects, type Logger } from '../effects.js';
-import { computeFeatures, dropOccasions, resolveAsOf } from '../stages/features/stage.js';
+import { computeFeatures, dropOccasions, featureBuckets, resolveAsOf } from '../stages/features/stage.js';
 import { detachHistory, nextRunId, recordRun } from '../stages/history/stage.js';
 import { previousClusters, type RecordedCluster } from '../stages/clusters/clusterHistory.js';
 import { forgetRun, markPublished, openHistory, recoverBeforeRun, type HistoryTarget } from '../stages/history/publish.js';
@@ -227,12 +227,14 @@ async function loadTransactions({ engine, config, log, timed }: ScoreRun, now: D
 /** One row per customer as of the as-of date (customer_features); the per-day rows are freed after. */
 async function customerFeatures({ engine, config, log, timed }: ScoreRun, loaded: Ingested, clvModule: Promise<typeof import('../stages/clv/stage.js')> | null) {
   const asOf = await resolveAsOf(engine, config.asOf, loaded.runDay);
+  const buckets = featureBuckets(engine, config.customerBuckets, loaded);
+  if (buckets > 1) log.info({ buckets }, `computing the customer features in ${buckets} buckets of customers, one at a time, to stay within the memory limit`);
   // --holdout-days: the purchase models fitted as of the calibration end and compared with the days after it, before the features as of the as-of date replace theirs.
   let holdout: Holdout | null = null;
   const days = config.clv.holdoutDays;
   if (clvModule && days) {
     const calibrationEnd = new Date(Date.parse(`${asOf}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
-    const calibration = await timed('features', () => computeFeatures(engine, calibrationEnd, loaded, { clv: true, lifecycle: false }));
+    const calibration = await timed('features', () => computeFeatures(engine, calibrationEnd, loaded, { clv: true, lifecycle: false }, buckets));
     if (calibration.customers === 0) throw new InputError(`--holdout-days ${days}: no transactions on or before the calibration end ${calibrationEnd}`);
     const { runHoldout } = await clvModule;
     holdout = await timed('clv', () => runHoldout(engine, config.clv, calibrationEnd, asOf, days));
@@ -240,7 +242,7 @@ async function customerFeatures({ engine, config, log, timed }: ScoreRun, loaded
     await dropOccasions(engine, loaded);
     log.info({ calibrationEnd, holdoutEnd: asOf, models: Object.keys(holdout.backtests) }, 'fitted the purchase models on the calibration period and compared them with the holdout');
   }
-  const features = await timed('features', () => computeFeatures(engine, asOf, loaded, { clv: config.clv.enabled, lifecycle: config.lifecycle.enabled }));
+  const features = await timed('features', () => computeFeatures(engine, asOf, loaded, { clv: config.clv.enabled, lifecycle: config.lifecycle.enabled }, buckets));
   if (features.customers === 0) throw new InputError(`no transactions on or before the as-of date ${asOf}`);
   log.info({ asOf, customers: features.customers, rowsExcluded: features.rowsExcluded }, 'computed customer features');
   // Nothing after this reads the per-day rows: freeing them lowers the run's peak memory (by a fifth on 10M rows).

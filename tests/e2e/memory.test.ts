@@ -6,7 +6,7 @@
  * pointer to --debug: an internal error naming neither the stage nor the limit.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname, totalmem } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -145,5 +145,29 @@ describe('--temp-dir', () => {
     const backtest = await runCli(['backtest', CDNOW_CSV, '--calibration-end', '1997-09-30', '--temp-dir', missing]);
     expect(backtest.code).toBe(2);
     expect(lastMessage(backtest.stderr)).toBe(`--temp-dir ${missing}: cannot make DuckDB's spill folder there: it does not exist; give a folder crm can write to`);
+  });
+});
+
+describe('--customer-buckets', () => {
+  it('computes the features bucket by bucket, says so, and writes the same files as one pass', async () => {
+    const dir = await tempDir();
+    const once = await runCli(['score', CDNOW_CSV, '--no-db', '--as-of', '1997-09-30', '--format', 'csv', '--out', path.join(dir, 'once')]);
+    expect(once.code, once.stderr).toBe(0);
+    expect(logLines(once.stderr).filter((line) => line.buckets !== undefined)).toEqual([]);
+    const inBuckets = await runCli(['score', CDNOW_CSV, '--no-db', '--as-of', '1997-09-30', '--format', 'csv', '--out', path.join(dir, 'buckets'), '--customer-buckets', '6']);
+    expect(inBuckets.code, inBuckets.stderr).toBe(0);
+    expect(logLines(inBuckets.stderr).filter((line) => line.buckets !== undefined).map((line) => line.buckets)).toEqual([6]);
+    for (const file of ['customers.csv', 'deciles.csv', 'segments.csv', 'stages.csv', 'clusters.csv']) {
+      expect(await readFile(path.join(dir, 'buckets', file), 'utf8'), file).toBe(await readFile(path.join(dir, 'once', file), 'utf8'));
+    }
+  });
+
+  it('refuses a count that is not a whole number from 1 to 1024 (usage error, exit 2)', async () => {
+    const dir = await tempDir();
+    for (const count of ['0', '1025', '2.5']) {
+      const run = await runCli(['score', CDNOW_CSV, '--no-db', '--out', path.join(dir, `out-${count}`), '--customer-buckets', count]);
+      expect(run.code, count).toBe(2);
+      expect(lastMessage(run.stderr), count).toMatch(/customer-?[bB]uckets/);
+    }
   });
 });

@@ -89,9 +89,11 @@ describeEachEngine(
   'duckdb',
 );
 
-/** The customer-day tables of runs in `schema`. */
-const runTables = (engine: Engine, schema: string) =>
-  engine.all(`SELECT tablename FROM pg_tables WHERE schemaname = ? AND tablename LIKE 'crm_customer_days%'`, [schema]);
+/** The name of a table from its qualified name ("schema"."name" or pg_temp."name"). */
+const tableName = (qualified: string) => /"([^"]+)"$/.exec(qualified)![1]!;
+
+/** Where tables of that name are, in any schema (a temp table's is pg_temp_N). */
+const tablesNamed = (engine: Engine, name: string) => engine.all<{ schemaname: string }>(`SELECT schemaname FROM pg_tables WHERE tablename = ?`, [name]);
 
 describeEachEngine(
   '--source-table: a typed table of the cluster',
@@ -143,18 +145,36 @@ describeEachEngine(
       await engine.dropCustomerDays(loaded);
     });
 
-    it('a session closed after its ingest (a run that failed later) leaves no customer-day table in the schema', async () => {
+    it('a session closed after its ingest (a run that failed later) leaves no customer-day table', async () => {
       const engine = under.engine() as Engine;
       const file = path.join(await tempDir('crm-ingest-'), 'transactions.csv');
       await writeFile(file, `${FILE_LINES.join('\n')}\n`);
       const session = (await under.open()) as Engine;
+      let table: string;
       try {
-        await session.ingest([file], ingestOptions({ inputs: [file] }));
-        expect(await runTables(engine, under.schema)).toHaveLength(1);
+        table = tableName((await session.ingest([file], ingestOptions({ inputs: [file] }))).dayTables[0]!);
+        expect(await tablesNamed(engine, table)).toHaveLength(1);
       } finally {
         await session.close();
       }
-      expect(await runTables(engine, under.schema)).toEqual([]);
+      expect(await tablesNamed(engine, table)).toEqual([]);
+    });
+
+    it('a run killed after its ingest (its session ended, never closed) leaves no customer-day table in crm\'s schema, nor any once the next run has opened', async () => {
+      const engine = under.engine() as Engine;
+      const file = path.join(await tempDir('crm-ingest-'), 'transactions.csv');
+      await writeFile(file, `${FILE_LINES.join('\n')}\n`);
+      const killed = (await under.open()) as Engine;
+      const table = tableName((await killed.ingest([file], ingestOptions({ inputs: [file] }))).dayTables[0]!);
+      const { pid } = (await killed.one<{ pid: number }>(`SELECT pg_backend_pid() AS pid`))!;
+      expect((await tablesNamed(engine, table)).map((t) => t.schemaname)).not.toContain(under.schema);
+      await engine.run(`SELECT pg_terminate_backend(CAST(? AS INTEGER))`, [pid]);
+      // The backend ends after the signal: wait until the server no longer lists it.
+      while ((await engine.one<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM pg_stat_activity WHERE pid = CAST(? AS INTEGER)`, [pid]))!.n > 0);
+      await killed.close().catch(() => undefined);
+      const next = await under.open();
+      await next.close();
+      expect(await tablesNamed(engine, table)).toEqual([]);
     });
 
     it('input files and a source table together are a usage error', async () => {

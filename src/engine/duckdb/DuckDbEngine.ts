@@ -1,6 +1,6 @@
 import { DOUBLE, DuckDBDataChunk, DuckDBDoubleVector, DuckDBInstance, JSDuckDBValueConverter, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { CrmError, DatabaseInUseError, InputError, OutOfMemoryError } from '../../errors.js';
 import { sizeInBytes } from '../../config/schema.js';
@@ -71,7 +71,6 @@ async function spillDirectory(tempDir: string | undefined): Promise<string> {
   }
 }
 
-
 const toJs = (value: unknown): unknown => {
   if (typeof value === 'bigint') {
     return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
@@ -123,6 +122,19 @@ export function bufferPoolLimit(limit: string): string {
   const bytes = sizeInBytes(limit);
   if (bytes === null) throw new Error(`not a memory size: ${limit}`);
   return `${Math.max(1, Math.floor((bytes * BUFFER_POOL_SHARE) / 1024))}KiB`;
+}
+
+/**
+ * Buffer-pool bytes a per-customer aggregate needs per customer-day row to
+ * stay in memory: DuckDB's aggregate of many rows into many customers keeps
+ * states it cannot spill, in proportion to the rows (DESIGN §7). A margin
+ * over what was measured to pass (commit message).
+ */
+export const POOL_BYTES_PER_CUSTOMER_DAY = 32;
+
+/** How many buckets of customers keep each bucket's `customerDayRows` share within a buffer pool of `poolBytes`. */
+export function customerBucketsFor(customerDayRows: number, poolBytes: number): number {
+  return Math.max(1, Math.ceil((customerDayRows * POOL_BYTES_PER_CUSTOMER_DAY) / poolBytes));
 }
 
 export class DuckDbEngine implements Engine {
@@ -409,6 +421,12 @@ export class DuckDbEngine implements Engine {
 
   dropCustomerDays(ingested: Pick<Ingested, 'dayTables'>): Promise<void> {
     return dropCustomerDays(this, ingested);
+  }
+
+  customerBuckets(customerDayRows: number): number {
+    // Without a limit, DuckDB's own default: 80% of the machine's memory.
+    const pool = this.memoryLimit ? sizeInBytes(this.memoryLimit)! * BUFFER_POOL_SHARE : totalmem() * 0.8;
+    return customerBucketsFor(customerDayRows, pool);
   }
 
   async close(): Promise<void> {

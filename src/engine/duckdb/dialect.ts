@@ -46,6 +46,8 @@ export const duckdbDialect: Dialect = {
   // The portable rule (Dialect.stableHash): 15 hex digits of md5 read as a BIGINT. DuckDB's own hash() is not computable elsewhere.
   stableHash: (expression) => `('0x' || substr(md5(CAST(${expression} AS VARCHAR)), 1, 15))::BIGINT`,
   // The same md5 rule picks the k-means sample, so both engines fit on the same customers in the same order.
+  // hash() is many times quicker than md5, and the buckets are scanned once each.
+  customerBucket: (expression, buckets) => `(hash(${expression}) % ${buckets})`,
   sampleHash: (expression) => `('0x' || substr(md5(CAST(${expression} AS VARCHAR)), 1, 15))::BIGINT`,
   sampleHashRange: MD5_PREFIX60_RANGE,
   labelId: (expression) => `enum_code(${expression})`,

@@ -492,9 +492,16 @@ export class PostgresEngine implements Engine {
     return { ...ingested, runDay, customerDays: 'customer_days', rejects: 'rejects', dayTables: [days] };
   }
 
-  /** A new per-customer table for the customer days of this run, in crm's schema; returns its qualified name. */
+  /**
+   * A new per-customer table for the customer days of this run; returns its
+   * qualified name. In the run's scratch schema on Citus, a TEMP table on
+   * PostgreSQL: a run killed before it drops the table leaves nothing behind
+   * (the next run removes abandoned scratch schemas; a session's temp tables
+   * go with it). crm's schema only on Citus without the right to make a schema.
+   */
   private async newCustomerDaysTable(): Promise<string> {
-    const name = `${q(this.schema)}.${q(uniqueName('crm_customer_days'))}`;
+    const home = this.scratch !== null ? q(this.scratch) : this.capabilities.distributed ? q(this.schema) : 'pg_temp';
+    const name = `${home}.${q(uniqueName('crm_customer_days'))}`;
     this.runTables.add(name);
     await this.run(`CREATE TABLE ${name} (${CUSTOMER_DAY_COLUMNS})`);
     if (this.capabilities.distributed) await this.run(`SELECT create_distributed_table(?, ?, colocate_with => 'default')`, [name, DISTRIBUTION_COLUMN]);
@@ -523,6 +530,11 @@ export class PostgresEngine implements Engine {
       await this.run(`DROP TABLE IF EXISTS ${table}`);
       this.runTables.delete(table);
     }
+  }
+
+  // Citus aggregates each worker's shards of customers apart, and PostgreSQL's hash aggregate spills to disk past work_mem.
+  customerBuckets(_customerDayRows: number): number {
+    return 1;
   }
 
   /** Rows come out in the order the output queries' ORDER BY gives (a temp table is read back in the order it was written). */

@@ -22,6 +22,8 @@ export const postgresDialect: Dialect = {
   // DATE - DATE is a whole number of days in PostgreSQL.
   daysBetween: (start, end) => `((${end}) - (${start}))`,
   // The portable rule (see postgresStableHash in the engine suite): the first 60 bits of md5 of the text, a non-negative BIGINT.
+  // hashtext() is signed: the low 31 bits make it a non-negative remainder.
+  customerBucket: (expression, buckets) => `((hashtext(${expression}) & 2147483647) % ${buckets})`,
   stableHash: (expression) => `('x' || substr(md5((${expression})::text), 1, 15))::bit(60)::bigint`,
   sampleHash: (expression) => `('x' || substr(md5((${expression})::text), 1, 15))::bit(60)::bigint`,
   sampleHashRange: MD5_PREFIX60_RANGE,

@@ -7,20 +7,37 @@
  * a purchase. The purchase-day summary (CLV inputs, lifecycle rhythm) is
  * gathered in the same pass: days with a net amount ≥ 0.
  */
-import type { Dialect, RecipeStatement } from '../../engine/dialect.js';
+import { withParameters, type Dialect, type RecipeStatement } from '../../engine/dialect.js';
+
+/**
+ * One of `of` buckets of customers (index 0 to of − 1), for a stage run
+ * bucket by bucket; every row of a customer falls in the same bucket, so
+ * each bucket's per-customer rows are whole. null: every customer at once.
+ */
+export interface CustomerBucket {
+  of: number;
+  index: number;
+}
+
+/** The condition (after an AND) that keeps the rows of `bucket`'s customers; empty for all. */
+const inBucket = (d: Dialect, bucket: CustomerBucket | null): string => {
+  if (bucket === null || bucket.of === 1) return '';
+  if (!Number.isInteger(bucket.of) || !Number.isInteger(bucket.index) || bucket.index < 0 || bucket.index >= bucket.of) throw new Error(`not a bucket: ${bucket.index} of ${bucket.of}`);
+  return ` AND ${d.customerBucket('customer_id', bucket.of)} = ${bucket.index}`;
+};
 
 /**
  * Occasions. With one source and no order ids, customer_days already has one
  * row per customer and day, so it is used as it is.
  */
-export const occasionsSql = (d: Dialect, byOrderId: boolean, alreadyDaily: boolean): readonly RecipeStatement[] =>
+export const occasionsSql = (d: Dialect, byOrderId: boolean, alreadyDaily: boolean, bucket: CustomerBucket | null = null): readonly RecipeStatement[] =>
   byOrderId
     ? d.createTempTableAs(
         'occasions',
         `
 SELECT customer_id, min(order_date) AS order_date, sum(amount) AS amount
 FROM customer_days
-WHERE order_date <= $asOf
+WHERE order_date <= $asOf${inBucket(d, bucket)}
 -- Rows without an order id fall back to one occasion per day.
 GROUP BY customer_id, coalesce(order_id, 'day ' || CAST(order_date AS VARCHAR))`,
       )
@@ -28,14 +45,14 @@ GROUP BY customer_id, coalesce(order_id, 'day ' || CAST(order_date AS VARCHAR))`
       ? // A view cannot take a bound parameter, so the as-of date comes from run_parameters.
         [
           `CREATE OR REPLACE TEMP VIEW occasions AS
-         SELECT customer_id, order_date, amount FROM customer_days WHERE order_date <= (SELECT as_of FROM run_parameters)`,
+         SELECT customer_id, order_date, amount FROM customer_days WHERE order_date <= (SELECT as_of FROM run_parameters)${inBucket(d, bucket)}`,
         ]
       : d.createTempTableAs(
           'occasions',
           `
 SELECT customer_id, order_date, sum(amount) AS amount
 FROM customer_days
-WHERE order_date <= $asOf
+WHERE order_date <= $asOf${inBucket(d, bucket)}
 GROUP BY customer_id, order_date`,
         );
 
@@ -78,13 +95,17 @@ const REFUND_COLUMNS = ['refunded', 'first_refund_day', 'last_refund_day'];
  * days, the purchases are the purchase days and one aggregate gives
  * everything; otherwise the day summary is a second aggregate over days.
  */
-export const customerFeaturesSql = (d: Dialect, ordersAreDays: boolean, needs: DaySummaryNeeds): readonly RecipeStatement[] => {
+export const customerFeaturesSql = (d: Dialect, ordersAreDays: boolean, needs: DaySummaryNeeds, bucket: CustomerBucket | null = null): readonly RecipeStatement[] => {
+  const select = customerFeaturesSelect(d, ordersAreDays, needs, bucket);
+  // The first bucket makes the table, each later one adds its customers.
+  return bucket === null || bucket.index === 0 ? d.createTempTableAs('customer_features', select) : [withParameters(`INSERT INTO customer_features ${select}`)];
+};
+
+const customerFeaturesSelect = (d: Dialect, ordersAreDays: boolean, needs: DaySummaryNeeds, bucket: CustomerBucket | null): string => {
   const inOnePass = ordersAreDays && hasNeeds(needs);
   const separateDays = !ordersAreDays && hasNeeds(needs);
   const purchaseColumns = ['orders', 'first_order_day', ...(inOnePass ? [] : ['last_order_day']), 'purchase_total', ...(inOnePass ? DAY_SUMMARY_COLUMNS : [])];
-  return d.createTempTableAs(
-    'customer_features',
-    `
+  return `
 WITH purchases AS (
   SELECT customer_id,
          count(*) AS orders,
@@ -104,7 +125,7 @@ refunds AS (
     ? `,
 days AS (
   SELECT customer_id, ${purchaseDayAggregates(d, needs)}
-  FROM (SELECT customer_id, order_date, sum(amount) AS amount FROM customer_days WHERE order_date <= $asOf GROUP BY customer_id, order_date) day_totals
+  FROM (SELECT customer_id, order_date, sum(amount) AS amount FROM customer_days WHERE order_date <= $asOf${inBucket(d, bucket)} GROUP BY customer_id, order_date) day_totals
   WHERE amount >= 0
   GROUP BY customer_id
 )`
@@ -141,8 +162,7 @@ SELECT customer_id,
        first_day_amount`
            : ''
        }
-FROM per_customer${separateDays ? ' LEFT JOIN days USING (customer_id)' : ''}`,
-  );
+FROM per_customer${separateDays ? ' LEFT JOIN days USING (customer_id)' : ''}`;
 };
 
 /** The run's as-of date, for views (which cannot take bound parameters). */

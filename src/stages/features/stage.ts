@@ -19,17 +19,36 @@ export async function resolveAsOf(engine: Engine, asOf: string | undefined, runD
   return latest;
 }
 
+/**
+ * customer_features as of `asOf`, computed in `buckets` passes over the
+ * customer-days, each for the customers of one bucket (DESIGN §7): an
+ * engine's per-customer aggregate of many rows needs memory in proportion to
+ * them, a bucket's a share. The rows and their values are the same for any
+ * number of buckets.
+ */
 export async function computeFeatures(
   engine: Engine,
   asOf: string,
   loaded: Pick<Ingested, 'hasOrderIds' | 'singleSource'>,
   needs: DaySummaryNeeds,
+  buckets = 1,
 ): Promise<FeaturesResult> {
   await runStatements(engine, runParametersSql(engine.dialect), { asOf });
-  await runStatements(engine, occasionsSql(engine.dialect, loaded.hasOrderIds, loaded.singleSource), occasionsAreView(loaded) ? undefined : { asOf });
-  await runStatements(engine, customerFeaturesSql(engine.dialect, !loaded.hasOrderIds, needs), { asOf });
+  for (let index = 0; index < buckets; index++) {
+    const bucket = buckets === 1 ? null : { of: buckets, index };
+    await runStatements(engine, occasionsSql(engine.dialect, loaded.hasOrderIds, loaded.singleSource, bucket), occasionsAreView(loaded) ? undefined : { asOf });
+    await runStatements(engine, customerFeaturesSql(engine.dialect, !loaded.hasOrderIds, needs, bucket), { asOf });
+  }
   const counts = (await engine.one<{ excluded: number; customers: number }>(ROW_COUNTS_SQL, { asOf }))!;
   return { asOf, rowsExcluded: counts.excluded, customers: counts.customers };
+}
+
+/**
+ * How many buckets of customers computeFeatures runs in: the user's
+ * --customer-buckets, else what the engine's memory needs for the rows read.
+ */
+export function featureBuckets(engine: Engine, chosen: number | undefined, loaded: Pick<Ingested, 'counts'>): number {
+  return chosen ?? engine.customerBuckets(loaded.counts.accepted);
 }
 
 /** With one source and no order ids, customer_days has one row per occasion already, and occasions is a view of it (sql/features.ts). */

@@ -41,14 +41,6 @@ export async function expandInputs(engine: Engine, inputs: readonly string[]): P
   return [...new Set(files)];
 }
 
-
-
-
-
-
-
-
-
 async function loadFile(engine: Engine, config: IngestOptions, file: string, index: number): Promise<LoadedFile> {
   const info = await stat(file);
   if (info.size === 0) throw new InputError(`${file}: the file is empty`);
@@ -85,8 +77,6 @@ async function loadByKind(engine: Engine, config: IngestOptions, file: string, i
   return loadCsv(engine, config, file, index);
 }
 
-
-
 /**
  * Reading and aggregating the input runs with one DuckDB thread more than
  * there are cores, unless the user chose the number of threads: on a 2-core
@@ -105,7 +95,6 @@ async function withLoadThreads(engine: Engine, chosen: number | undefined, work:
     await engine.run(`SET threads = ${threads}`);
   }
 }
-
 
 /**
  * Makes `now` (the run's clock) the day of the run, in the engine's time
