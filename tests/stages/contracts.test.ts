@@ -2,8 +2,9 @@
  * Each stage's declared tables (its stage.ts `contract`, names from
  * src/stages/tables.ts) against what it does, on every engine: the CDNOW run
  * made stage by stage as crm score makes it, twice (the default options; and
- * ntile RFM, MBG/NBD with a holdout, k-means on clv and a run history, the
- * options under which the stages make or read their other tables). Before each
+ * ntile RFM, MBG/NBD with a holdout, k-means on clv, features in 3 buckets of
+ * customers and a run history, the options under which the stages make or
+ * read their other tables). Before each
  * step every table of the run that its stage does not declare is renamed out
  * of the way, so a stage that reads a table it does not declare fails; after
  * it, the new tables are those it created.
@@ -50,6 +51,7 @@ const OTHERS = config({
   rfm: { method: 'ntile' },
   clv: { model: 'mbgnbd', holdoutDays: 91 },
   kmeans: { useClv: true },
+  customerBuckets: 3,
 });
 
 interface RunTable {
@@ -113,15 +115,16 @@ async function scoreByStage(name: EngineName, engine: Engine, options: ScoreConf
   const engineOwn = new Set(loaded.dayTables.map((table) => table.split('.').at(-1)!.replaceAll('"', '')));
   const checked = (stage: StageName, work: () => Promise<void>) => step(name, engine, seen, stage, engineOwn, work);
   const asOf = await features.resolveAsOf(engine, options.asOf, loaded.runDay);
+  const buckets = features.featureBuckets(engine, options.customerBuckets, loaded);
   let holdout: Awaited<ReturnType<typeof clv.runHoldout>> | null = null;
   if (options.clv.holdoutDays) {
     const days = options.clv.holdoutDays;
     const calibrationEnd = new Date(Date.parse(`${asOf}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
-    await checked('features', async () => void (await features.computeFeatures(engine, calibrationEnd, loaded, { clv: true, lifecycle: false })));
+    await checked('features', async () => void (await features.computeFeatures(engine, calibrationEnd, loaded, { clv: true, lifecycle: false }, buckets)));
     await checked('clv', async () => void (holdout = await clv.runHoldout(engine, options.clv, calibrationEnd, asOf, days)));
     await features.dropOccasions(engine, loaded);
   }
-  await checked('features', async () => void (await features.computeFeatures(engine, asOf, loaded, { clv: true, lifecycle: true })));
+  await checked('features', async () => void (await features.computeFeatures(engine, asOf, loaded, { clv: true, lifecycle: true }, buckets)));
   await features.dropOccasions(engine, loaded);
   await engine.dropCustomerDays(loaded);
 
