@@ -9,6 +9,7 @@ export default {
     'src/models/**/*.ts',
     'src/stages/**/queries.ts',
     'src/stages/scored/labelsQueries.ts',
+    'src/stages/clv/backtestQueries.ts',
     'src/stages/sums.ts',
     'src/report/queries.ts',
     'src/jobs/exportQueries.ts',

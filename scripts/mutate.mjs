@@ -59,6 +59,7 @@ const SQL_FILES = {
   export: 'src/jobs/exportQueries.ts',
   features: 'src/stages/features/queries.ts',
   clv: 'src/stages/clv/queries.ts',
+  backtest: 'src/stages/clv/backtestQueries.ts',
 };
 
 /**
