@@ -98,7 +98,7 @@ const SQL_TESTS = {
  */
 function ownTests(file) {
   const sql = Object.entries(SQL_FILES).find(([, sqlFile]) => sqlFile === file)?.[0];
-  if (sql) return SQL_TESTS[sql];
+  if (sql) return SQL_TESTS[sql] ?? [];
   const [, folder, base] = /^src\/(\w+)\/(\w+)\.ts$/.exec(file) ?? [];
   return folder ? withoutFits(`tests/${folder}`).filter((name) => path.basename(name).startsWith(`${base}.`)) : [];
 }
