@@ -106,7 +106,7 @@ function ownTests(file) {
 /** A file's own tests, else its folder's. */
 function trialTests(file) {
   const own = ownTests(file);
-  return own.length > 0 ? own : TESTS[/^src\/(\w+)\//.exec(file)?.[1]];
+  return own.length > 0 ? own : TESTS[groupOf(file)];
 }
 
 /** A file's group: `sql` for the SQL files, else its folder under src/. */
