@@ -3,12 +3,22 @@
 export default {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.stryker.config.ts' },
-  mutate: ['src/io/**/*.ts', 'src/models/**/*.ts', 'src/sql/**/*.ts'],
+  // The SQL: scripts/mutate.mjs's SQL_FILES.
+  mutate: [
+    'src/io/**/*.ts',
+    'src/models/**/*.ts',
+    'src/stages/**/queries.ts',
+    'src/stages/scored/labelsQueries.ts',
+    'src/stages/clv/backtestQueries.ts',
+    'src/stages/sums.ts',
+    'src/report/queries.ts',
+    'src/jobs/exportQueries.ts',
+  ],
   coverageAnalysis: 'perTest',
   // Module-level constants (the journal's name, the format extensions, most of
-  // src/sql's SQL text) run once at import, so each of their mutants runs all
+  // the stages' SQL text) run once at import, so each of their mutants runs all
   // the tests that import its file (up to the first failure). scripts/mutate.mjs
-  // scores them for src/io and src/sql; src/models' are Ignored, not scored.
+  // scores them for src/io and the SQL; src/models' are Ignored, not scored.
   ignoreStatic: true,
   // Committed, so that the next run re-tests only the mutants whose code or tests changed.
   incremental: true,
@@ -18,7 +28,7 @@ export default {
   // DuckDB-backed tests take seconds; a mutant that loops forever is cut at 2x + 10 s of its tests' own time.
   timeoutMS: 10_000,
   timeoutFactor: 2,
-  // The first, unmutated run of the whole selection (the DuckDB pipeline tests for src/sql) on a busy machine.
+  // The first, unmutated run of the whole selection (the DuckDB pipeline tests for the SQL) on a busy machine.
   dryRunTimeoutMinutes: 20,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   clearTextReporter: { reportTests: false },

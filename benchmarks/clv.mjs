@@ -25,6 +25,7 @@
 //
 // CRM_PROFILE=1 also prints each SQL statement's wall time to stderr.
 // Machines here are shared and noisy: the median of the repeats is reported.
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -45,13 +46,14 @@ const { values } = parseArgs({
 });
 const dist = (p) => join(resolve(values.dist), p);
 requireFile(values.input, NO_DATA);
-requireFile(dist('pipeline/clv.js'), NO_DIST);
+requireFile(dist('stages/clv/stage.js'), NO_DIST);
 
 const { parseScoreConfig } = await import(dist('config/loadConfig.js'));
 const { DuckDbEngine } = await import(dist('engine/duckdb/DuckDbEngine.js'));
-const { computeFeatures, resolveAsOf } = await import(dist('pipeline/features.js'));
-const clvStage = await import(dist('pipeline/clv.js'));
-const { clvInputsSql, spendPatternsSql } = await import(dist('sql/clv.js'));
+const { computeFeatures, resolveAsOf } = await import(dist('stages/features/stage.js'));
+const clvStage = await import(dist('stages/clv/stage.js'));
+const { clvInputsSql, spendPatternsSql } = await import(dist('stages/clv/queries.js'));
+const { runStatements } = await import(dist('engine/tables.js'));
 const bgNbd = await import(dist('models/bgNbd.js'));
 const paretoNbd = await import(dist('models/paretoNbd.js'));
 const gammaGamma = await import(dist('models/gammaGamma.js'));
@@ -86,7 +88,9 @@ try {
   process.stdout.write(`model ${config.clv.model}, time unit ${config.clv.timeUnit}, ${repeat} repeats, ${engine.constructor.name}\n\n`);
 
   // (a) The stage as the pipeline runs it.
-  const other = values['compare-dist'] ? await import(join(resolve(values['compare-dist']), 'pipeline/clv.js')) : null;
+  // A checkout from before src/stages/ has the stage at pipeline/clv.js.
+  const otherStage = (d) => (existsSync(join(d, 'stages/clv/stage.js')) ? join(d, 'stages/clv/stage.js') : join(d, 'pipeline/clv.js'));
+  const other = values['compare-dist'] ? await import(otherStage(resolve(values['compare-dist']))) : null;
   const stageTimes = [];
   const stageCpu = [];
   const otherTimes = [];
@@ -125,7 +129,8 @@ try {
   );
 
   // (b) The models alone, on patterns pulled once.
-  for (const statement of clvInputsSql(engine.dialect)) await engine.run(statement);
+  // A recipe: its statement that makes the table is bound (a BoundStatement), which runStatements runs.
+  await runStatements(engine, clvInputsSql(engine.dialect));
   const { patterns, days } = await clvStage.purchasePatterns(engine, config.clv.timeUnit);
   const spendRows = await engine.numericColumns(spendPatternsSql(engine.dialect), ['frequency', 'monetary_value', 'weight']);
   const spend = { frequency: spendRows.frequency, monetaryValue: spendRows.monetary_value, weight: spendRows.weight };

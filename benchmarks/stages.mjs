@@ -37,7 +37,7 @@ requireFile(join(root, 'dist', 'jobs', 'score.js'), NO_DIST);
 
 const { parseScoreConfig } = await import(dist('config/loadConfig.js'));
 const { scoreJob } = await import(dist('jobs/score.js'));
-const { silentEffects } = await import(dist('pipeline/effects.js'));
+const { silentEffects } = await import(dist('effects.js'));
 
 const repeat = Math.max(1, Number(values.repeat));
 const out = await mkdtemp(join(tmpdir(), 'crm-bench-stages-'));

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Mutation testing, one Stryker run per source folder (stryker.config.mjs holds
-// the shared options), and for src/sql one per file (SQL_TESTS), added up into
-// the folder's figure. Each run keeps its own incremental file, committed, so a
+// the shared options), and for the stages' SQL one per file (SQL_FILES, SQL_TESTS),
+// added up into the group's figure. Each run keeps its own incremental file, committed, so a
 // later run re-tests only the mutants whose code or covering tests changed.
 //
-//   npm run mutate                      # src/io, src/models, src/sql in turn
+//   npm run mutate                      # src/io, src/models, the SQL in turn
 //   npm run mutate -- models            # one folder
-//   npm run mutate -- sql:rfm           # one src/sql file's part of the folder's run
+//   npm run mutate -- sql:rfm           # one SQL file's part of the group's run (src/stages/rfm/queries.ts)
 //   npm run mutate -- io --force        # every mutant again, not only those whose code or tests changed
 //   npm run mutate -- src/models/clv.ts   # a trial on one file with its own tests, tests/models/clv{,.*}.test.ts (no incremental file)
 import { readdirSync, readFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ function withoutFits(folder) {
 }
 
 /**
- * The tests each folder's mutants are run against. The models and src/io
+ * The tests each group's mutants are run against. The models and src/io
  * must be pinned down by their own unit tests: the pipeline tests run whole
  * scores on CDNOW, and a mutant they all survive costs minutes (with the
  * bad-input corpus added, src/io's run went at 2 mutants a minute). The SQL
@@ -44,6 +44,25 @@ const TESTS = {
 };
 
 /**
+ * The SQL (`sql`): each stage's queries.ts and the other query files, by the
+ * name of its run and of its incremental file (reports/stryker-incremental-sql/<name>.json).
+ */
+const SQL_FILES = {
+  lifecycle: 'src/stages/lifecycle/queries.ts',
+  rfm: 'src/stages/rfm/queries.ts',
+  clusters: 'src/stages/clusters/queries.ts',
+  sums: 'src/stages/sums.ts',
+  scored: 'src/stages/scored/queries.ts',
+  labels: 'src/stages/scored/labelsQueries.ts',
+  history: 'src/stages/history/queries.ts',
+  report: 'src/report/queries.ts',
+  export: 'src/jobs/exportQueries.ts',
+  features: 'src/stages/features/queries.ts',
+  clv: 'src/stages/clv/queries.ts',
+  backtest: 'src/stages/clv/backtestQueries.ts',
+};
+
+/**
  * The models' tests run in well under a second each, even instrumented: a
  * mutant that loops for ever is cut 3 s past its tests' time, not the 10 s the
  * DuckDB-backed folders need (each timeout also restarts the test runner).
@@ -51,10 +70,10 @@ const TESTS = {
 const FOLDER_OPTIONS = { models: { timeoutMS: 3_000 } };
 
 /**
- * src/sql is run file by file, each file against the pipeline tests that run
+ * The SQL is run file by file, each file against the pipeline tests that run
  * its SQL: most of its mutants are in module-level SQL text, and each of those
  * runs every test it is given that imports the file (up to the first failure),
- * so against all of tests/pipeline the folder takes hours. A mutant killed only
+ * so against all of tests/pipeline the group takes hours. A mutant killed only
  * by a test left out here counts as surviving: the figure can only be lower.
  */
 const p = (...names) => names.map((name) => `tests/pipeline/${name}.test.ts`);
@@ -74,35 +93,39 @@ const SQL_TESTS = {
 
 /**
  * A source file's own tests if it has some (tests/models/clv.test.ts and
- * clv.*.test.ts but not clv.fit.test.ts for src/models/clv.ts; the SQL's are the pipeline's, as
- * tests/pipeline/rfm.test.ts for src/sql/rfm.ts).
+ * clv.*.test.ts but not clv.fit.test.ts for src/models/clv.ts; an SQL file's
+ * are its SQL_TESTS, as tests/pipeline/rfm.test.ts for src/stages/rfm/queries.ts).
  */
 function ownTests(file) {
+  const sql = Object.entries(SQL_FILES).find(([, sqlFile]) => sqlFile === file)?.[0];
+  if (sql) return SQL_TESTS[sql] ?? [];
   const [, folder, base] = /^src\/(\w+)\/(\w+)\.ts$/.exec(file) ?? [];
-  const testFolder = folder === 'sql' ? 'pipeline' : folder;
-  return withoutFits(`tests/${testFolder}`).filter((name) => path.basename(name).startsWith(`${base}.`));
+  return folder ? withoutFits(`tests/${folder}`).filter((name) => path.basename(name).startsWith(`${base}.`)) : [];
 }
 
 /** A file's own tests, else its folder's. */
 function trialTests(file) {
   const own = ownTests(file);
-  return own.length > 0 ? own : TESTS[/^src\/(\w+)\//.exec(file)?.[1]];
+  return own.length > 0 ? own : TESTS[groupOf(file)];
 }
 
+/** A file's group: `sql` for the SQL files, else its folder under src/. */
+const groupOf = (file) => (Object.values(SQL_FILES).includes(file) ? 'sql' : /^src\/(\w+)\//.exec(file)?.[1]);
+
 /**
- * Folders whose module-level mutants are run and scored (most of src/sql's
+ * Groups whose module-level mutants are run and scored (most of the stages'
  * SQL text is in module-level constants). Each such mutant runs with the
  * tests that import its file, stopping at the first failure.
  */
 const SCORE_STATIC = new Set(['io', 'sql']);
 
-/** One src/sql file's run, with its own incremental file. */
+/** One SQL file's run, with its own incremental file. */
 const sqlFileRun = (base) => ({
-  name: `src/sql/${base}.ts`,
-  folder: 'src/sql',
+  name: SQL_FILES[base],
+  folder: 'sql',
   tests: SQL_TESTS[base],
   options: {
-    mutate: [`src/sql/${base}.ts`],
+    mutate: [SQL_FILES[base]],
     ignoreStatic: false,
     tempDirName: `.stryker-tmp-sql-${base}`,
     incrementalFile: `reports/stryker-incremental-sql/${base}.json`,
@@ -111,14 +134,14 @@ const sqlFileRun = (base) => ({
   },
 });
 
-/** `sql` is every src/sql file's run; `sql:rfm` that of src/sql/rfm.ts alone. */
+/** `sql` is every SQL file's run; `sql:rfm` that of src/stages/rfm/queries.ts alone. */
 const runsFor = (arg) => {
   if (arg === 'sql') return Object.keys(SQL_TESTS).map(sqlFileRun);
   const base = /^sql:(\w+)$/.exec(arg)?.[1];
   return base ? [sqlFileRun(base)] : [runFor(arg)];
 };
 
-/** src/sql's figure: the latest result of every file, from their incremental files. */
+/** The SQL's figure: the latest result of every file, from their incremental files. */
 function sqlFolderResults() {
   const dir = 'reports/stryker-incremental-sql';
   return readdirSync(dir)
@@ -147,7 +170,7 @@ const runFor = (arg) =>
         tests: trialTests(arg),
         options: {
           mutate: [arg],
-          ignoreStatic: !SCORE_STATIC.has(/^src\/(\w+)\//.exec(arg)?.[1]),
+          ignoreStatic: !SCORE_STATIC.has(groupOf(arg)),
           incremental: false,
           htmlReporter: { fileName: `reports/mutation/${path.basename(arg, '.ts')}.html` },
           jsonReporter: { fileName: `reports/mutation/${path.basename(arg, '.ts')}.json` },

@@ -9,7 +9,7 @@ import { parseScoreConfig } from '../src/config/loadConfig.js';
 import type { ScoreConfig } from '../src/config/schema.js';
 import { DuckDbEngine } from '../src/engine/duckdb/DuckDbEngine.js';
 import type { Engine } from '../src/engine/Engine.js';
-import type { ExportCounts } from '../src/pipeline/export.js';
+import type { ExportCounts } from '../src/jobs/exportSelection.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const fixture = (...parts: string[]) => path.join(ROOT, 'fixtures', ...parts);

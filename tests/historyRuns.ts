@@ -7,10 +7,10 @@
  */
 import type { QueryEngine, RunHistory } from '../src/engine/Engine.js';
 import { runStatements } from '../src/engine/tables.js';
-import { recordRun, type RunRecord } from '../src/pipeline/history.js';
-import { markPublished } from '../src/pipeline/publish.js';
-import { KNOWN_LABEL_COUNT_SQL, KNOWN_LABELS_SQL, runLabelsTableSql } from '../src/sql/labels.js';
-import { LABEL_COLUMNS } from '../src/sql/scored.js';
+import { recordRun, type RunRecord } from '../src/stages/history/stage.js';
+import { markPublished } from '../src/stages/history/publish.js';
+import { KNOWN_LABEL_COUNT_SQL, KNOWN_LABELS_SQL, runLabelsTableSql } from '../src/stages/scored/labelsQueries.js';
+import { LABEL_COLUMNS } from '../src/stages/scored/queries.js';
 
 /** One customer of a run: the scored columns the history commands read. */
 export interface Row {

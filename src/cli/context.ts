@@ -1,13 +1,13 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import type { RecordedRunPaths } from '../pipeline/runs.js';
+import type { RecordedRunPaths } from '../jobs/history.js';
 import { describeZodError } from '../config/loadConfig.js';
 import { DEFAULT_DB_WAIT_SECONDS, scoreConfigSchema } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { isSameFile, NAME_MAX, whyNotWritableFile, whyNotWritableFolder } from '../io/paths.js';
 import { EXTENSION, type TableFormat } from '../io/writers.js';
-import type { Logger } from '../pipeline/effects.js';
+import type { Logger } from '../effects.js';
 import { createLogger, type LogLevel } from './logger.js';
 
 /** Options every command takes. */

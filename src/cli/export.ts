@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { isSameFile } from '../io/paths.js';
 import type { TableFormat } from '../io/writers.js';
-import type { ExportFilters } from '../pipeline/export.js';
+import type { ExportFilters } from '../jobs/exportSelection.js';
 import { addCommonOptions, addEngineOptions, addHistoryOptions, checkNotKept, checkOutputFile, collect, engineSettings, historyFiles, loggerFor, parseInteger, parseNumber, recordedRunFiles, type KeptFile } from './context.js';
 import { exportJob, partName, partsOf } from '../jobs/export.js';
 

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import pino from 'pino';
-import { newRunId, type Logger } from '../pipeline/effects.js';
+import { newRunId, type Logger } from '../effects.js';
 import { writeAbove } from './progress.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { MigrationCell, MigrationDimension } from '../pipeline/runs.js';
+import type { MigrationCell, MigrationDimension } from '../jobs/history.js';
 import { LIFECYCLE_STAGES, SEGMENT_NAMES } from '../config/lists.js';
 import { addCommonOptions, addEngineOptions, addHistoryOptions, checkNotKept, checkOutputFile, engineSettings, historyFiles, loggerFor, parseInteger, recordedRunFiles, type CommonOptions } from './context.js';
 import { migrationJob } from '../jobs/history.js';

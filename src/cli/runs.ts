@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { HistoryOverview } from '../pipeline/runs.js';
+import type { HistoryOverview } from '../jobs/history.js';
 import { addCommonOptions, addEngineOptions, addHistoryOptions, engineSettings, loggerFor, type CommonOptions } from './context.js';
 import { runsJob } from '../jobs/history.js';
 import { formatBytes, formatTable } from './format.js';

@@ -108,7 +108,7 @@ export interface QueryEngine {
 
 /**
  * The run history as an engine keeps it (HistoryVerbs.openHistory): how SQL
- * names its tables, as data, so that the history SQL (src/sql/history.ts) is
+ * names its tables, as data, so that the history SQL (src/stages/history/queries.ts) is
  * written once. DuckDB: the database file attached as `history`; PostgreSQL:
  * the tables of the engine's schema (`--schema`), quoted.
  */

@@ -30,7 +30,7 @@ export interface Dialect {
    */
   sampleHash(expression: string): string;
   readonly sampleHashRange: string;
-  /** The id of a label column's value: its code in the run's label ENUM, which lists the labels in id order (src/sql/labels.ts). */
+  /** The id of a label column's value: its code in the run's label ENUM, which lists the labels in id order (src/stages/scored/labelsQueries.ts). */
   labelId(expression: string): string;
   /**
    * How the run's tables keep their rows in order (customers.* lists customers

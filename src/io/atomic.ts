@@ -127,7 +127,7 @@ const STAGING = /^\.crm-staging-(\d+)-/;
  * journal), and removes staging folders left by runs that died before
  * publishing: their files never replaced anything, so the previous outputs
  * stand. A journal that names a history run stays, and is returned, until
- * that history marks the run published (pipeline/publish.ts).
+ * that history marks the run published (stages/history/publish.ts).
  */
 export async function recoverInterruptedPublish(dir: string): Promise<Journal | null> {
   const journal = await readJournal(dir);

@@ -2,12 +2,12 @@ import path from 'node:path';
 import type { ScoreConfig } from '../config/schema.js';
 import { namingStage, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import type { BacktestResult } from '../pipeline/clv.js';
-import type { Logger } from '../pipeline/effects.js';
+import type { BacktestResult } from '../stages/clv/stage.js';
+import type { Logger } from '../effects.js';
 import type { Holdout } from '../report/data.js';
 import { modelName } from '../report/format.js';
-import { computeFeatures, featureBuckets, resolveAsOf } from '../pipeline/features.js';
-import { recoverBeforeRun } from '../pipeline/publish.js';
+import { computeFeatures, featureBuckets, resolveAsOf } from '../stages/features/stage.js';
+import { recoverBeforeRun } from '../stages/history/publish.js';
 import { withRunEngine } from './openRunEngine.js';
 import { refuseFutureDay } from './runDay.js';
 
@@ -42,7 +42,7 @@ export async function backtestJob(
       end();
     }
   };
-  const { runBacktest } = await import('../pipeline/clv.js');
+  const { runBacktest } = await import('../stages/clv/stage.js');
   const now = effects.now ?? new Date();
   const result = await withRunEngine(
     async (engine) => {

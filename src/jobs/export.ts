@@ -11,9 +11,9 @@ import { onInterrupt } from '../io/interrupt.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../io/leftovers.js';
 import { RecordTooLargeError, writeParts, type PartLimits } from '../io/parts.js';
 import { excelSafeSql, type TableFormat } from '../io/writers.js';
-import { buildExport, type ExportCounts, type ExportFilters } from '../pipeline/export.js';
-import type { ColumnChoice, ExportColumn } from '../pipeline/exportColumns.js';
-import { recordedRunPaths } from '../pipeline/runs.js';
+import { buildExport, type ExportCounts, type ExportFilters } from './exportSelection.js';
+import type { ColumnChoice, ExportColumn } from './exportColumns.js';
+import { recordedRunPaths } from '../stages/history/runs.js';
 import { testPointHandled } from '../testHooks.js';
 import { withHistory, type HistoryJobOptions, type RefuseOut } from './history.js';
 

@@ -4,8 +4,11 @@ import { openEngine, parseEngineSpec } from '../engine/openEngine.js';
 import { checkSchemaName } from '../engine/postgres/connection.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import type { Logger } from '../pipeline/effects.js';
-import { attachHistoryReadOnly, historyOverview, listRuns, migrationBetween, recordedRunPaths, type MigrationDimension, type RecordedRunPaths } from '../pipeline/runs.js';
+import type { Logger } from '../effects.js';
+import { attachHistoryReadOnly, historyOverview, listRuns, migrationBetween, recordedRunPaths, type MigrationDimension, type RecordedRunPaths } from '../stages/history/runs.js';
+
+/** What the history commands print, for the CLI (which talks to jobs, not stages). */
+export type { HistoryOverview, MigrationCell, MigrationDimension, RecordedRunPaths } from '../stages/history/runs.js';
 
 /** Where a command reads the run history from, and the limits of its engine. */
 export interface HistoryJobOptions {
@@ -80,7 +83,7 @@ export async function migrationJob(
 
 /** crm report: the run's report page (vega loads only for this command), written to `out`. */
 export async function reportJob(options: HistoryJobOptions & { run?: number; out: string; refuseOut?: RefuseOut }) {
-  const { gatherReportData } = await import('../pipeline/reportData.js');
+  const { gatherReportData } = await import('../report/reportData.js');
   const data = await withHistory(options, async (engine, history) => {
     if (options.refuseOut) await options.refuseOut(await recordedRunPaths(engine, history));
     return gatherReportData(engine, history, options.run);

@@ -1,7 +1,7 @@
 import { defaultMemoryLimit } from '../config/schema.js';
 import type { Engine } from '../engine/Engine.js';
 import { openEngine } from '../engine/openEngine.js';
-import type { Logger } from '../pipeline/effects.js';
+import type { Logger } from '../effects.js';
 
 export interface RunEngineOptions {
   /** --engine: duckdb (default), postgres (the PG* variables) or a postgres:// URL. */

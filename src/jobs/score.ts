@@ -10,24 +10,24 @@ import { withRunEngine } from './openRunEngine.js';
 import { shownEngineSpec } from '../engine/openEngine.js';
 import { refuseFutureDay } from './runDay.js';
 import { excelSafeSql, EXTENSION, type TableFormat } from '../io/writers.js';
-import { DECILES_SQL, rfmLayerSql, segmentsSql } from '../sql/rfm.js';
-import { clustersCsvSql } from '../sql/clusters.js';
-import { assembleScoredSql, DROP_SCORING_INPUTS_SQL, finalWithoutHistorySql, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../sql/scored.js';
-import type { ClvResult, Holdout, StartedClv } from '../pipeline/clv.js';
-import { newRunId, type Effects, type Logger } from '../pipeline/effects.js';
-import { runStatements } from '../engine/tables.js';
-import { computeFeatures, dropOccasions, featureBuckets, resolveAsOf } from '../pipeline/features.js';
-import { addHistoryColumns, detachHistory, nextRunId, recordRun } from '../pipeline/history.js';
-import { previousClusters, type RecordedCluster } from '../pipeline/clusterHistory.js';
-import { forgetRun, markPublished, openHistory, recoverBeforeRun, type HistoryTarget } from '../pipeline/publish.js';
+import { DECILES_SQL, rfmLayerSql, segmentsSql } from '../stages/rfm/queries.js';
+import { clustersCsvSql } from '../stages/clusters/queries.js';
+import { DROP_SCORING_INPUTS_SQL, outputColumnsSql, SCORED_COLUMNS, type AfterScoring, type Layer, type ScoredColumn } from '../stages/scored/queries.js';
+import type { ClvResult, Holdout, StartedClv } from '../stages/clv/stage.js';
+import { newRunId, type Effects, type Logger } from '../effects.js';
+import { computeFeatures, dropOccasions, featureBuckets, resolveAsOf } from '../stages/features/stage.js';
+import { detachHistory, nextRunId, recordRun } from '../stages/history/stage.js';
+import { previousClusters, type RecordedCluster } from '../stages/clusters/clusterHistory.js';
+import { forgetRun, markPublished, openHistory, recoverBeforeRun, type HistoryTarget } from '../stages/history/publish.js';
 import { EMBEDDED_CAPABILITIES, sortedOnRead } from '../engine/dialect.js';
-import { assignLifecycle, stageCounts, type LifecycleResult } from '../pipeline/lifecycle.js';
+import { assignLifecycle, stageCounts, type LifecycleResult } from '../stages/lifecycle/stage.js';
 import { LIFECYCLE_STAGES } from '../config/lists.js';
-import { stagesSql } from '../sql/lifecycle.js';
-import { defineLabels } from '../pipeline/labels.js';
-import { rfmThresholds, scoreRfm, type RfmResult } from '../pipeline/rfm.js';
-import type { FittedClusters, ClustersResult } from '../pipeline/clusters.js';
-import { ALL_CELLS, DEFAULT_SEGMENT_MAP, readSegmentMap, type SegmentMap } from '../pipeline/segmentMap.js';
+import { stagesSql } from '../stages/lifecycle/queries.js';
+import { scoreTable } from '../stages/scored/stage.js';
+import type { TableName } from '../stages/tables.js';
+import { rfmThresholds, scoreRfm, type RfmResult } from '../stages/rfm/stage.js';
+import type { FittedClusters, ClustersResult } from '../stages/clusters/stage.js';
+import { ALL_CELLS, DEFAULT_SEGMENT_MAP, readSegmentMap, type SegmentMap } from '../stages/rfm/segmentMap.js';
 
 export interface ScoreSummary {
   run: { id: number | null; logId: string; asOf: string; startedAt: string; finishedAt: string; inputs: string[]; options: ScoreConfig; outputs: string[] };
@@ -75,7 +75,7 @@ interface ScoreRun {
   timed: <T>(name: string, work: () => Promise<T>) => Promise<T>;
 }
 
-/** The model stages' results, and the layers they add to the scored table (sql/scored.ts). */
+/** The model stages' results, and the layers they add to the scored table (stages/scored/queries.ts). */
 interface ScoredStages {
   stages: Set<ScoredColumn['stage']>;
   layers: Layer[];
@@ -93,6 +93,8 @@ interface WrittenOutputs {
   history: RunHistory | null;
   runId: number | null;
   knownLabels: number;
+  /** The scored stage's table, which the summary's figures are read from. */
+  scoredTable: TableName;
   scoredColumns: string[];
   names: string[];
   clusters: ClustersResult | null;
@@ -144,8 +146,8 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   // The model stages' modules (k-means pulls in ml-kmeans and some 250 files
   // behind it) load while the engine reads the input, rather than after it.
   const modules = {
-    clv: config.clv.enabled ? awaitedLater(import('../pipeline/clv.js')) : null,
-    clusters: config.kmeans.enabled ? awaitedLater(import('../pipeline/clusters.js')) : null,
+    clv: config.clv.enabled ? awaitedLater(import('../stages/clv/stage.js')) : null,
+    clusters: config.kmeans.enabled ? awaitedLater(import('../stages/clusters/stage.js')) : null,
   };
 
   const loaded = await loadTransactions(run, startedAt);
@@ -160,8 +162,8 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   try {
     const written = await timed('write', () => writeOutputs(run, out, scored, { history, asOf, segmentMap, describeClusters: modules.clusters }));
     // Read from the finished table, like the output files.
-    const thresholds = await rfmThresholds(engine);
-    const lifecycle = scored.lifecycle ? { counts: await stageCounts(engine), ...scored.lifecycle } : null;
+    const thresholds = await rfmThresholds(engine, written.scoredTable);
+    const lifecycle = scored.lifecycle ? { counts: await stageCounts(engine, written.scoredTable), ...scored.lifecycle } : null;
     const finishedAt = effects.now();
     const summary: ScoreSummary = {
       run: {
@@ -223,7 +225,7 @@ async function loadTransactions({ engine, config, log, timed }: ScoreRun, now: D
 }
 
 /** One row per customer as of the as-of date (customer_features); the per-day rows are freed after. */
-async function customerFeatures({ engine, config, log, timed }: ScoreRun, loaded: Ingested, clvModule: Promise<typeof import('../pipeline/clv.js')> | null) {
+async function customerFeatures({ engine, config, log, timed }: ScoreRun, loaded: Ingested, clvModule: Promise<typeof import('../stages/clv/stage.js')> | null) {
   const asOf = await resolveAsOf(engine, config.asOf, loaded.runDay);
   const buckets = featureBuckets(engine, config.customerBuckets, loaded);
   if (buckets > 1) log.info({ buckets }, `computing the customer features in ${buckets} buckets of customers, one at a time, to stay within the memory limit`);
@@ -251,15 +253,15 @@ async function customerFeatures({ engine, config, log, timed }: ScoreRun, loaded
 
 /**
  * RFM, CLV, lifecycle and k-means, each adding its columns as a layer over
- * the customers (sql/scored.ts): the scored table is then one pass over
+ * the customers (stages/scored/queries.ts): the scored table is then one pass over
  * customer_features. The lifecycle parameters and (unless it clusters on clv)
  * the k-means fit need nothing from the CLV fits: they run while those finish
- * in a worker thread (pipeline/clv.ts).
+ * in a worker thread (stages/clv/stage.ts).
  */
 async function scoreCustomers(
   { engine, config, log, timed }: ScoreRun,
   segmentMap: SegmentMap,
-  modules: { clv: Promise<typeof import('../pipeline/clv.js')> | null; clusters: Promise<typeof import('../pipeline/clusters.js')> | null },
+  modules: { clv: Promise<typeof import('../stages/clv/stage.js')> | null; clusters: Promise<typeof import('../stages/clusters/stage.js')> | null },
   holdout: Holdout | null,
 ): Promise<ScoredStages> {
   const stages = new Set<ScoredColumn['stage']>(['features', 'rfm']);
@@ -310,26 +312,24 @@ async function writeOutputs(
   { engine, config, log }: ScoreRun,
   out: OutputSet,
   scored: ScoredStages,
-  options: { history: HistoryTarget | null; asOf: string; segmentMap: SegmentMap; describeClusters: Promise<typeof import('../pipeline/clusters.js')> | null },
+  options: { history: HistoryTarget | null; asOf: string; segmentMap: SegmentMap; describeClusters: Promise<typeof import('../stages/clusters/stage.js')> | null },
 ): Promise<WrittenOutputs> {
   const { stages, fittedClusters } = scored;
-  let runId: number | null = null;
   const scoredColumns = SCORED_COLUMNS.filter((c) => stages.has(c.stage)).map((c) => c.name);
   const outputColumns = [...scoredColumns];
   const names: string[] = [];
   const history = options.history ? await openHistory(engine, options.history.db, { waitSeconds: config.dbWait, log }) : null;
-  // Every text a label column of this run can hold (src/sql/labels.ts); cluster names come after scoring.
-  const vocabulary = [...ALL_CELLS, ...options.segmentMap.keys(), ...(scored.lifecycle ? LIFECYCLE_STAGES : [])];
-  const { known: knownLabels } = await defineLabels(engine, vocabulary, history);
-  await engine.run(assembleScoredSql(stages, scored.layers, engine.dialect, fittedClusters ? ['raw_cluster'] : []));
-  if (history) {
-    const next = await nextRunId(engine, history);
-    runId = next.runId;
-    await addHistoryColumns(engine, history, options.asOf, next.previousRun);
-    outputColumns.push('previous_segment', 'segment_changed_at');
-  } else {
-    await runStatements(engine, finalWithoutHistorySql(engine.dialect));
-  }
+  const next = history ? await nextRunId(engine, history) : null;
+  const runId = next?.runId ?? null;
+  const { table: scoredTable, knownLabels } = await scoreTable(engine, {
+    stages,
+    layers: scored.layers,
+    internal: fittedClusters ? ['raw_cluster'] : [],
+    // Every text a label column of this run can hold (src/stages/scored/labelsQueries.ts); cluster names come after scoring.
+    vocabulary: [...ALL_CELLS, ...options.segmentMap.keys(), ...(scored.lifecycle ? LIFECYCLE_STAGES : [])],
+    history: history && next ? { history, previousRun: next.previousRun, asOf: options.asOf } : null,
+  });
+  if (history) outputColumns.push('previous_segment', 'segment_changed_at');
   // Freed before the outputs are written: a sixth less peak memory on 1M customers.
   for (const sql of DROP_SCORING_INPUTS_SQL) await engine.run(sql);
   // final_scores was written sorted by customer_id (ORDER BY keeps its order either way);
@@ -363,7 +363,7 @@ async function writeOutputs(
     await engine.writeQuery(clustersCsvSql(engine.dialect), 'csv', out.staged('clusters.csv'));
     names.push('clusters.csv');
   }
-  return { history, runId, knownLabels, scoredColumns, names, clusters, clusterColumns, recordedClusters };
+  return { history, runId, knownLabels, scoredTable, scoredColumns, names, clusters, clusterColumns, recordedClusters };
 }
 
 /**

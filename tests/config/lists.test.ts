@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { LIFECYCLE_STAGES, SEGMENT_NAMES, TABLE_FORMATS } from '../../src/config/lists.js';
 import { EXTENSION } from '../../src/io/writers.js';
-import { DEFAULT_SEGMENT_MAP } from '../../src/pipeline/segmentMap.js';
-import { LIFECYCLE_STAGES as SQL_LIFECYCLE_STAGES } from '../../src/sql/lifecycle.js';
+import { DEFAULT_SEGMENT_MAP } from '../../src/stages/rfm/segmentMap.js';
+import { LIFECYCLE_STAGES as SQL_LIFECYCLE_STAGES } from '../../src/stages/lifecycle/queries.js';
 
 /**
- * One list per concept lives in src/config/lists.ts. Until src/sql and src/io
+ * One list per concept lives in src/config/lists.ts. Until the stages and src/io
  * (other branches of issue 14) take theirs from there, their copies must say the same.
  */
 describe('one list per concept', () => {

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/Engine.js';
-import { attachHistory } from '../../src/pipeline/history.js';
+import { attachHistory } from '../../src/stages/history/stage.js';
 import { describeEachEngine, POSTGRES_URL } from '../engines.js';
 import { lastMessage, logLines, runCli, tempDir } from '../helpers.js';
 import { recordTestRun, RUN_1, RUN_2 } from '../historyRuns.js';

@@ -13,7 +13,7 @@
 import { copyFile, lstat, mkdir, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/pipeline/effects.js';
+import { silentLogger } from '../../src/effects.js';
 import { runScore } from '../../src/jobs/score.js';
 import { config, lastMessage, logLines, runCli, tempDir, withEngine, type CliResult } from '../helpers.js';
 

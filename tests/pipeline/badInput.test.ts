@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { silentEffects } from '../../src/pipeline/effects.js';
+import { silentEffects } from '../../src/effects.js';
 import { runScore } from '../../src/jobs/score.js';
 import { config, fixture, parseCsv, tempDir, withEngine } from '../helpers.js';
 

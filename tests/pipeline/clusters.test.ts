@@ -6,10 +6,10 @@ import { UsageError } from '../../src/errors.js';
 import { assignNearest } from '../../src/models/kmeansFit.js';
 import { kMeansPlusPlus } from '../../src/models/kmeansSeeding.js';
 import { adjustedRandIndex } from '../models/kmeansHelpers.js';
-import { silentEffects } from '../../src/pipeline/effects.js';
+import { silentEffects } from '../../src/effects.js';
 import { runScore, type ScoreSummary } from '../../src/jobs/score.js';
-import { FEATURE_SCALE, featureSampleSql } from '../../src/sql/clusters.js';
-import { CUSTOMERS } from '../../src/sql/scored.js';
+import { FEATURE_SCALE, featureSampleSql } from '../../src/stages/clusters/queries.js';
+import { CUSTOMERS } from '../../src/stages/scored/queries.js';
 import { CDNOW_CSV, config, fixture, parseCsv, tempDir, withEngine } from '../helpers.js';
 
 /**

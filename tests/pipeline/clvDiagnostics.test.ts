@@ -5,9 +5,9 @@
  * its a, b → ∞ boundary; and the shape of the report's matrices.
  */
 import { describe, expect, it } from 'vitest';
-import { predictPurchases, type PurchaseFit } from '../../src/pipeline/clvFits.js';
-import { expectedPurchaseTotals, modelMatrix, trackingCurve } from '../../src/pipeline/clvDiagnostics.js';
-import { clvLogBins } from '../../src/pipeline/reportData.js';
+import { predictPurchases, type PurchaseFit } from '../../src/stages/clv/clvFits.js';
+import { expectedPurchaseTotals, modelMatrix, trackingCurve } from '../../src/stages/clv/clvDiagnostics.js';
+import { clvLogBins } from '../../src/report/reportData.js';
 import * as mbgNbd from '../../src/models/mbgNbd.js';
 import type { FitResult } from '../../src/models/types.js';
 import { loadCdnowCalibration } from '../models/cdnowPatterns.js';

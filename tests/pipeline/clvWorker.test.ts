@@ -1,5 +1,5 @@
 /**
- * The CLV fits run in a worker thread (the compiled dist/pipeline/clvWorker.js,
+ * The CLV fits run in a worker thread (the compiled dist/stages/clv/clvWorker.js,
  * which `npm test` builds first) while the engine serves the next stages; in
  * this thread when the worker script is not there (these tests import the
  * TypeScript sources). Both must give the same numbers, and a failure in the
@@ -8,15 +8,15 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { backgroundFitter, purchasePatterns, spendPatterns } from '../../src/pipeline/clv.js';
-import type { ClvFitInput } from '../../src/pipeline/clvFits.js';
-import { silentLogger } from '../../src/pipeline/effects.js';
-import { computeFeatures } from '../../src/pipeline/features.js';
+import { backgroundFitter, purchasePatterns, spendPatterns } from '../../src/stages/clv/stage.js';
+import type { ClvFitInput } from '../../src/stages/clv/clvFits.js';
+import { silentLogger } from '../../src/effects.js';
+import { computeFeatures } from '../../src/stages/features/stage.js';
 import { runStatements } from '../../src/engine/tables.js';
-import { clvInputsSql } from '../../src/sql/clv.js';
+import { clvInputsSql } from '../../src/stages/clv/queries.js';
 import { CDNOW_CSV, config, ROOT, withEngine } from '../helpers.js';
 
-const WORKER = pathToFileURL(`${ROOT}/dist/pipeline/clvWorker.js`);
+const WORKER = pathToFileURL(`${ROOT}/dist/stages/clv/clvWorker.js`);
 
 async function cdnowInput(model: 'bgnbd' | 'mbgnbd' | 'paretonbd' | 'auto'): Promise<ClvFitInput> {
   return withEngine(async (engine) => {

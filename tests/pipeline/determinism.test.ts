@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { silentEffects } from '../../src/pipeline/effects.js';
+import { silentEffects } from '../../src/effects.js';
 import { runScore } from '../../src/jobs/score.js';
 import { config, tempDir, withEngine } from '../helpers.js';
 

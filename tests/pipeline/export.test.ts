@@ -19,9 +19,9 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Engine, RunHistory } from '../../src/engine/Engine.js';
-import { silentEffects } from '../../src/pipeline/effects.js';
-import { buildExport, type ExportFilters } from '../../src/pipeline/export.js';
-import { attachHistoryReadOnly } from '../../src/pipeline/runs.js';
+import { silentEffects } from '../../src/effects.js';
+import { buildExport, type ExportFilters } from '../../src/jobs/exportSelection.js';
+import { attachHistoryReadOnly } from '../../src/stages/history/runs.js';
 import { runScore } from '../../src/jobs/score.js';
 import { config, tempDir, withEngine } from '../helpers.js';
 

@@ -3,7 +3,7 @@
  * (src/pipeline/exportColumns.ts): --columns, --rename, the email first.
  */
 import { describe, expect, it } from 'vitest';
-import { chooseColumns } from '../../src/pipeline/exportColumns.js';
+import { chooseColumns } from '../../src/jobs/exportColumns.js';
 import { UsageError } from '../../src/errors.js';
 
 const CONTACTS = { contactColumns: ['first_name', 'E-Mail', 'last_name'], emailColumn: 'E-Mail' };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { pickEmailColumn } from '../../src/pipeline/export.js';
+import { pickEmailColumn } from '../../src/jobs/exportSelection.js';
 
 /** Which contacts column crm export checks addresses in (the CLI side is in tests/e2e/mailing.test.ts). */
 describe('pickEmailColumn', () => {

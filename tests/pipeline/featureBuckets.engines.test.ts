@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import type { Engine, Ingested } from '../../src/engine/Engine.js';
-import { computeFeatures, dropOccasions } from '../../src/pipeline/features.js';
+import { computeFeatures, dropOccasions } from '../../src/stages/features/stage.js';
 import { describeEachEngine } from '../engines.js';
 import { config, tempDir } from '../helpers.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../../src/engine/duckdb/DuckDbEngine.js';
 import type { Engine } from '../../src/engine/Engine.js';
-import { silentEffects } from '../../src/pipeline/effects.js';
+import { silentEffects } from '../../src/effects.js';
 import { runScore } from '../../src/jobs/score.js';
 import { config, parseCsv, tempDir, withEngine } from '../helpers.js';
 

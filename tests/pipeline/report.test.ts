@@ -22,9 +22,9 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { silentEffects } from '../../src/pipeline/effects.js';
-import { gatherReportData } from '../../src/pipeline/reportData.js';
-import { attachHistoryReadOnly } from '../../src/pipeline/runs.js';
+import { silentEffects } from '../../src/effects.js';
+import { gatherReportData } from '../../src/report/reportData.js';
+import { attachHistoryReadOnly } from '../../src/stages/history/runs.js';
 import { runScore } from '../../src/jobs/score.js';
 import { config, tempDir, withEngine } from '../helpers.js';
 

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { scoreRfm } from '../../src/pipeline/rfm.js';
-import { rfmLayerSql } from '../../src/sql/rfm.js';
-import { CUSTOMERS } from '../../src/sql/scored.js';
+import { scoreRfm } from '../../src/stages/rfm/stage.js';
+import { rfmLayerSql } from '../../src/stages/rfm/queries.js';
+import { CUSTOMERS } from '../../src/stages/scored/queries.js';
 import { runScore } from '../../src/jobs/score.js';
-import { defineLabels } from '../../src/pipeline/labels.js';
-import { ALL_CELLS, DEFAULT_SEGMENT_MAP } from '../../src/pipeline/segmentMap.js';
-import { silentEffects } from '../../src/pipeline/effects.js';
+import { defineLabels } from '../../src/stages/scored/labels.js';
+import { ALL_CELLS, DEFAULT_SEGMENT_MAP } from '../../src/stages/rfm/segmentMap.js';
+import { silentEffects } from '../../src/effects.js';
 import { config, fixture, tempDir, withEngine } from '../helpers.js';
 
 /**

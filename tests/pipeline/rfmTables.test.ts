@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { silentEffects } from '../../src/pipeline/effects.js';
+import { silentEffects } from '../../src/effects.js';
 import { runScore } from '../../src/jobs/score.js';
 import { DESIGN_SEGMENTS, designSegment } from '../designSegments.js';
 import { config, fixture, parseCsv, tempDir, withEngine } from '../helpers.js';

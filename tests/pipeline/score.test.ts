@@ -2,7 +2,7 @@ import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/Engine.js';
-import { silentEffects } from '../../src/pipeline/effects.js';
+import { silentEffects } from '../../src/effects.js';
 import { runScore } from '../../src/jobs/score.js';
 import { config, fixture, tempDir, withEngine } from '../helpers.js';
 

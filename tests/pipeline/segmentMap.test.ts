@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { ALL_CELLS, DEFAULT_SEGMENT_MAP, expandCellPattern, fmScore, readSegmentMap, validateSegmentMap } from '../../src/pipeline/segmentMap.js';
+import { ALL_CELLS, DEFAULT_SEGMENT_MAP, expandCellPattern, fmScore, readSegmentMap, validateSegmentMap } from '../../src/stages/rfm/segmentMap.js';
 import { DESIGN_SEGMENTS, designSegment } from '../designSegments.js';
 import { tempDir } from '../helpers.js';
 

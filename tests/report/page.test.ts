@@ -14,7 +14,7 @@ import { migrationSpec } from '../../src/report/charts/migration.js';
 import { paretoSpec } from '../../src/report/charts/pareto.js';
 import { rfmHeatmapSpec } from '../../src/report/charts/rfmHeatmap.js';
 import { segmentsSpec } from '../../src/report/charts/segments.js';
-import { holdoutOf } from '../../src/pipeline/reportData.js';
+import { holdoutOf } from '../../src/report/reportData.js';
 import type { ReportData } from '../../src/report/data.js';
 import { escapeHtml } from '../../src/report/format.js';
 import { CSP, renderReport } from '../../src/report/page.js';

@@ -3,7 +3,7 @@
  * half of them one-time buyers). Numbers are literal so the report is stable;
  * totals are derived from the tables so that sections agree with each other.
  */
-import { modelMatrix } from '../../src/pipeline/clvDiagnostics.js';
+import { modelMatrix } from '../../src/stages/clv/clvDiagnostics.js';
 import type { ReportData } from '../../src/report/data.js';
 
 // R×F customers; F = 2 is empty because one-time buyers (51%) all tie at F = 1

@@ -7,10 +7,10 @@
 import { beforeAll, expect, it } from 'vitest';
 import type { Pulled, QueryEngine } from '../../src/engine/Engine.js';
 import { runStatements } from '../../src/engine/tables.js';
-import { startClv } from '../../src/pipeline/clv.js';
-import { clusterCustomers } from '../../src/pipeline/clusters.js';
-import { silentLogger } from '../../src/pipeline/effects.js';
-import { customerFeaturesSql, occasionsSql, runParametersSql } from '../../src/sql/features.js';
+import { startClv } from '../../src/stages/clv/stage.js';
+import { clusterCustomers } from '../../src/stages/clusters/stage.js';
+import { silentLogger } from '../../src/effects.js';
+import { customerFeaturesSql, occasionsSql, runParametersSql } from '../../src/stages/features/queries.js';
 import { config } from '../helpers.js';
 import { describeEachEngine } from '../engines.js';
 import { AS_OF, CUSTOMERS, loadGeneratedCustomerDays } from './generatedCustomers.js';

@@ -1,5 +1,5 @@
 /**
- * The stage SQL of src/sql, written once, run on every engine of
+ * The stage SQL of src/stages, written once, run on every engine of
  * CRM_TEST_ENGINES (tests/engines.ts): features, RFM (quantile and ntile),
  * lifecycle and the CLV inputs over a small hand-made customer_days. Every
  * expected value is worked out by hand from DESIGN §3 (as of 2024-01-31).
@@ -9,14 +9,14 @@ import { beforeAll, expect, it } from 'vitest';
 import type { QueryEngine } from '../../src/engine/Engine.js';
 import { PostgresEngine } from '../../src/engine/postgres/PostgresEngine.js';
 import { runStatements } from '../../src/engine/tables.js';
-import { purchasePatterns } from '../../src/pipeline/clv.js';
-import { loadSegmentMap } from '../../src/pipeline/rfm.js';
-import { ALL_CELLS, DEFAULT_SEGMENT_MAP } from '../../src/pipeline/segmentMap.js';
-import { clvInputsSql } from '../../src/sql/clv.js';
-import { customerFeaturesSql, occasionsSql, ROW_COUNTS_SQL, runParametersSql } from '../../src/sql/features.js';
-import { LIFECYCLE_STAGES, lifecycleLayerSql, lifecycleParametersSql } from '../../src/sql/lifecycle.js';
-import { cutParameters, decileBoundsSql, revenueCustomersSql, rfmLayerSql, rfmScoresSql } from '../../src/sql/rfm.js';
-import { LABEL_TYPE } from '../../src/sql/scored.js';
+import { purchasePatterns } from '../../src/stages/clv/stage.js';
+import { loadSegmentMap } from '../../src/stages/rfm/stage.js';
+import { ALL_CELLS, DEFAULT_SEGMENT_MAP } from '../../src/stages/rfm/segmentMap.js';
+import { clvInputsSql } from '../../src/stages/clv/queries.js';
+import { customerFeaturesSql, occasionsSql, ROW_COUNTS_SQL, runParametersSql } from '../../src/stages/features/queries.js';
+import { LIFECYCLE_STAGES, lifecycleLayerSql, lifecycleParametersSql } from '../../src/stages/lifecycle/queries.js';
+import { cutParameters, decileBoundsSql, revenueCustomersSql, rfmLayerSql, rfmScoresSql } from '../../src/stages/rfm/queries.js';
+import { LABEL_TYPE } from '../../src/stages/scored/queries.js';
 import { describeEachEngine } from '../engines.js';
 
 const AS_OF = '2024-01-31';

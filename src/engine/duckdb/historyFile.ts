@@ -2,8 +2,8 @@ import { access, mkdir } from 'node:fs/promises';
 import { InputError } from '../../errors.js';
 import path from 'node:path';
 import type { QueryEngine, RunHistory } from '../Engine.js';
-import { HISTORY_COLUMNS, LABEL_COLUMNS } from '../../sql/scored.js';
-import { labelAlias, LABELS_SQL, SCORES_SQL } from '../../sql/history.js';
+import { HISTORY_COLUMNS, LABEL_COLUMNS } from '../../stages/scored/queries.js';
+import { labelAlias, LABELS_SQL, SCORES_SQL } from '../../stages/history/queries.js';
 import { duckdbDialect } from './dialect.js';
 
 /*

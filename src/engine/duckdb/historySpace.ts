@@ -3,7 +3,7 @@ import { open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Engine } from '../Engine.js';
 import { onInterrupt } from '../../io/interrupt.js';
-import { HISTORY_OVERVIEW_SQL } from '../../sql/history.js';
+import { HISTORY_OVERVIEW_SQL } from '../../stages/history/queries.js';
 import { testPoint } from '../../testHooks.js';
 
 /*
@@ -88,7 +88,7 @@ async function syncToDisk(file: string): Promise<void> {
  * other process can write to the old file between the copy and the rename,
  * and one waiting for it opens the new file. A kill before the rename leaves
  * the old database whole (the next run removes the copy); after it, the new
- * one. Call it with no run pending (pipeline/publish.ts): the copy is of
+ * one. Call it with no run pending (stages/history/publish.ts): the copy is of
  * published runs only. Returns the file's size before and after, or null when
  * it was not rewritten.
  */
