@@ -442,25 +442,37 @@ export function expectedPurchasesIfAliveEvaluator(
         }
       }
       if (terms > 0) {
-        // Two horizons per pass, two independent chains of multiply-adds (the
+        // Four horizons per pass, four independent chains of multiply-adds (the
         // largest z's sum comes out again as `total`, bit for bit).
         const c = s.c;
-        for (let h = 0; h < H; h += 2) {
+        for (let h = 0; h < H; h += 4) {
           const z1 = z[h];
           const z2 = h + 1 < H ? z[h + 1] : 0;
+          const z3 = h + 2 < H ? z[h + 2] : 0;
+          const z4 = h + 3 < H ? z[h + 3] : 0;
           let q1 = z1;
           let q2 = z2;
+          let q3 = z3;
+          let q4 = z4;
           let acc1 = 0;
           let acc2 = 0;
+          let acc3 = 0;
+          let acc4 = 0;
           for (let j = 0; j < terms; j++) {
             const cj = c[j];
             acc1 += cj * q1;
             q1 *= z1;
             acc2 += cj * q2;
             q2 *= z2;
+            acc3 += cj * q3;
+            q3 *= z3;
+            acc4 += cj * q4;
+            q4 *= z4;
           }
           sum[h] = acc1;
           if (h + 1 < H) sum[h + 1] = acc2;
+          if (h + 2 < H) sum[h + 2] = acc3;
+          if (h + 3 < H) sum[h + 3] = acc4;
         }
       } else {
         // Longer than the kept coefficients (z near 1 with a slowly shrinking ratio): every horizon at once, one coefficient at a time.
