@@ -188,7 +188,6 @@ export function clvIntervals(input: IntervalInput): ClvIntervals | { unavailable
 
   const n = patterns.frequency.length;
   const { frequency, weight } = patterns;
-  const nGroups = input.groups.frequency.length;
   const totals = { expectedPurchases: new Float64Array(count), aliveCustomers: new Float64Array(count), clv: new Float64Array(count) };
   const spendTerm = (s: ReturnType<typeof spendOf>, i: number) =>
     frequency[i] > 0 ? s.g(frequency[i]) * (s.gamma * input.spendCustomers[i] + frequency[i] * input.spendTotal[i]) + (weight[i] - input.spendCustomers[i]) * s.mean : weight[i] * s.mean;
@@ -206,17 +205,9 @@ export function clvIntervals(input: IntervalInput): ClvIntervals | { unavailable
     if (pointSpend) estimate.clv += margin * pointValue[i] * spendTerm(pointSpend, i);
   }
 
-  // Each draw's (frequency, T) group factors, group-major: a pattern's draws side by side.
+  // Each draw's (frequency, T) group factors.
   const drawnParams = purchaseDraws.map((v) => likelihood.toParams(v));
-  const groupDiscount = new Float64Array(nGroups * count);
-  const groupPurchases = new Float64Array(nGroups * count);
-  for (let d = 0; d < count; d++) {
-    const drawn = groupFactors(purchase.model, drawnParams[d], input);
-    for (let g = 0; g < nGroups; g++) {
-      groupDiscount[g * count + d] = drawn.discountFactor[g];
-      groupPurchases[g * count + d] = drawn.expectedPurchases[g];
-    }
-  }
+  const drawnGroups = drawnParams.map((params) => groupFactors(purchase.model, params, input));
 
   const withRatios = spendDraws !== null && pointSpend !== null;
   const low = SPEND_GRID.map(() => new Float64Array(withRatios ? n : 0));
@@ -255,15 +246,16 @@ export function clvIntervals(input: IntervalInput): ClvIntervals | { unavailable
     for (let d = 0; d < count; d++) {
       const pAlive = pAliveOf(purchase.model, drawnParams[d], patterns, start, end);
       const spend = spendDraws && spends[d];
+      const { discountFactor, expectedPurchases } = drawnGroups[d];
       let purchases = totals.expectedPurchases[d];
       let alive = totals.aliveCustomers[d];
       let clv = totals.clv[d];
       for (let i = start; i < end; i++) {
-        const at = groupIndex[i] * count + d;
+        const group = groupIndex[i];
         const p = pAlive[i - start];
-        const value = p * groupDiscount[at];
+        const value = p * discountFactor[group];
         valueRatio[(i - start) * count + d] = value / pointValue[i];
-        purchases += weight[i] * p * groupPurchases[at];
+        purchases += weight[i] * p * expectedPurchases[group];
         alive += weight[i] * p;
         if (spend) clv += margin * value * spendTerm(spend, i);
       }
