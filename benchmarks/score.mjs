@@ -11,8 +11,9 @@
 // row, reads the clean CSV.
 //
 // --compare DIR also runs another checkout's crm (DIR/bin/crm.js, built) right
-// after this one's, stage by stage, and prints the median of the per-pair
-// ratios this/that: a before/after under the same machine load.
+// before or after this one's (alternately), stage by stage, and prints the
+// median of the per-pair ratios this/that, and each stage's median seconds in
+// both: a before/after under the same machine load.
 //
 // "rfm" runs crm score with --no-clv --no-lifecycle --no-kmeans; "full" runs every stage.
 // Both write customers.parquet and record the run in a DuckDB database, as the nightly job does;
@@ -53,12 +54,19 @@ try {
     results.push({ what: 'duckdb baseline', ...baseline });
     for (const stage of stages) {
       const out = join(work, `crm-${stage}-${i}`);
-      const run = await measure(process.execPath, [crm, 'score', file, '--out', out, '--format', 'parquet', '--log-level', 'warn', ...stageFlags[stage]]);
-      const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-      results.push({ what: `crm score (${stage})`, ...run, ratio: run.seconds / baseline.seconds, timings: summary.timings, customers: summary.customers, rows: summary.rows.read, rejected: summary.rows.rejected });
+      const score = async (bin, dir) => {
+        const run = await measure(process.execPath, [bin, 'score', file, '--out', dir, '--format', 'parquet', '--log-level', 'warn', ...stageFlags[stage]]);
+        const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+        return { ...run, ratio: run.seconds / baseline.seconds, timings: summary.timings, customers: summary.customers, rows: summary.rows.read, rejected: summary.rows.rejected };
+      };
+      // The pair's order alternates, so that neither checkout always runs second (on a warmer page cache, or a busier machine).
+      const thatFirst = other && i % 2 === 1;
+      const then = thatFirst ? await score(other, `${out}-compare`) : null;
+      const run = await score(crm, out);
+      results.push({ what: `crm score (${stage})`, ...run });
       if (other) {
-        const then = await measure(process.execPath, [other, 'score', file, '--out', `${out}-compare`, '--format', 'parquet', '--log-level', 'warn', ...stageFlags[stage]]);
-        results.push({ what: `compare (${stage})`, ...then, ratio: then.seconds / baseline.seconds, versus: run.seconds / then.seconds });
+        const that = then ?? (await score(other, `${out}-compare`));
+        results.push({ what: `compare (${stage})`, ...that, versus: run.seconds / that.seconds });
       }
     }
   }
@@ -87,6 +95,20 @@ if (other) {
     process.stdout.write(
       `crm score (${stage}) against ${values.compare}: median ${median(pairs).toFixed(3)}× its time over ${pairs.length} pairs (${Math.min(...pairs).toFixed(3)}–${Math.max(...pairs).toFixed(3)})\n`,
     );
+  }
+}
+if (other) {
+  // Per stage of summary.json's timings, the median seconds of this checkout's runs and of the other's.
+  for (const stage of stages) {
+    const medians = (what) => {
+      const runs = results.filter((r) => r.what === `${what} (${stage})`);
+      const names = [...new Set(runs.flatMap((r) => Object.keys(r.timings)))];
+      return Object.fromEntries(names.map((name) => [name, median(runs.map((r) => r.timings[name] ?? 0))]));
+    };
+    const mine = medians('crm score');
+    const theirs = medians('compare');
+    const names = [...new Set([...Object.keys(theirs), ...Object.keys(mine)])];
+    process.stdout.write(`crm score (${stage}) stages, median s this / that: ${names.map((n) => `${n} ${mine[n]?.toFixed(2) ?? '-'} / ${theirs[n]?.toFixed(2) ?? '-'}`).join(', ')}\n`);
   }
 }
 for (const r of results.filter((x) => x.timings)) {

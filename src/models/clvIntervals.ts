@@ -30,7 +30,7 @@ import { compilePurchasePatterns, type LogLikelihoodWithGradient, type PurchaseM
 import { gammaGammaLogSpace } from './gammaGamma.js';
 import { MBG_NBD, conditionalProbabilityAlive as mbgNbdPAlive } from './mbgNbd.js';
 import { PARETO_NBD, conditionalProbabilityAlive as paretoNbdPAlive } from './paretoNbd.js';
-import { centralInterval, drawParameters, logSpaceCovariance, seededNormal } from './parameterDraws.js';
+import { centralInterval, centralIntervalOf, drawParameters, logSpaceCovariance, seededNormal } from './parameterDraws.js';
 import type { BgNbdParams, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from './types.js';
 
 /** Draws when none are asked for, on a base with few (frequency, T) groups. */
@@ -140,13 +140,17 @@ export function purchaseLikelihood(
   };
 }
 
-/** P(alive) per pattern, and the discounted and undiscounted expected purchases of the pattern's (frequency, T) group if alive. */
-function predictions(model: PurchaseModelName, params: BgNbdParams | ParetoNbdParams, input: IntervalInput) {
-  const { patterns, groups, horizon } = input;
-  const pAlive = P_ALIVE[model](params as never, patterns.frequency, patterns.recency, patterns.T);
-  const alive = model === 'paretonbd' ? aliveFactors(model, params as ParetoNbdParams, groups, horizon) : aliveFactors(model, params as BgNbdParams, groups, horizon);
-  return { pAlive, discountFactor: alive.discountFactor, expectedPurchases: alive.expectedPurchases };
+/** The discounted and undiscounted expected purchases of each (frequency, T) group if alive. */
+function groupFactors(model: PurchaseModelName, params: BgNbdParams | ParetoNbdParams, input: IntervalInput) {
+  return model === 'paretonbd' ? aliveFactors(model, params as ParetoNbdParams, input.groups, input.horizon) : aliveFactors(model, params as BgNbdParams, input.groups, input.horizon);
 }
+
+/** P(alive) of patterns [start, end). */
+const pAliveOf = (model: PurchaseModelName, params: BgNbdParams | ParetoNbdParams, patterns: PurchasePatterns, start: number, end: number) =>
+  P_ALIVE[model](params as never, patterns.frequency.subarray(start, end), patterns.recency.subarray(start, end), patterns.T.subarray(start, end));
+
+/** Patterns per block: a block's draws (46 to 200 per pattern) stay in the CPU's cache while its quantiles are taken. */
+const BLOCK = 8192;
 
 /** Gamma-Gamma's per-frequency factor g(x) = p/(px + q − 1), its γ and its population mean pγ/(q − 1). */
 const spendOf = ({ p, q, gamma }: GammaGammaParams) => ({ g: (x: number) => p / (p * x + q - 1), gamma, mean: (p * gamma) / (q - 1) });
@@ -184,91 +188,118 @@ export function clvIntervals(input: IntervalInput): ClvIntervals | { unavailable
 
   const n = patterns.frequency.length;
   const { frequency, weight } = patterns;
-  // Per pattern and draw (pattern-major, so that each pattern's draws are side by side): V_d / V̂.
-  const valueRatio = new Float64Array(n * count);
   const totals = { expectedPurchases: new Float64Array(count), aliveCustomers: new Float64Array(count), clv: new Float64Array(count) };
   const spendTerm = (s: ReturnType<typeof spendOf>, i: number) =>
     frequency[i] > 0 ? s.g(frequency[i]) * (s.gamma * input.spendCustomers[i] + frequency[i] * input.spendTotal[i]) + (weight[i] - input.spendCustomers[i]) * s.mean : weight[i] * s.mean;
 
-  const point = predictions(purchase.model, purchase.params, input);
+  const pointAlive = P_ALIVE[purchase.model](purchase.params as never, patterns.frequency, patterns.recency, patterns.T);
+  const pointGroups = groupFactors(purchase.model, purchase.params, input);
   const pointValue = new Float64Array(n);
   const estimate = { expectedPurchases: 0, aliveCustomers: 0, clv: 0 };
   const pointSpend = input.spend && spendOf(input.spend.params);
   for (let i = 0; i < n; i++) {
     const group = groupIndex[i];
-    pointValue[i] = point.pAlive[i] * point.discountFactor[group];
-    estimate.expectedPurchases += weight[i] * point.pAlive[i] * point.expectedPurchases[group];
-    estimate.aliveCustomers += weight[i] * point.pAlive[i];
+    pointValue[i] = pointAlive[i] * pointGroups.discountFactor[group];
+    estimate.expectedPurchases += weight[i] * pointAlive[i] * pointGroups.expectedPurchases[group];
+    estimate.aliveCustomers += weight[i] * pointAlive[i];
     if (pointSpend) estimate.clv += margin * pointValue[i] * spendTerm(pointSpend, i);
   }
-  for (let d = 0; d < count; d++) {
-    const drawn = predictions(purchase.model, likelihood.toParams(purchaseDraws[d]), input);
-    const spend = spendDraws && spendOf(spendDraws[d]);
-    let purchases = 0;
-    let alive = 0;
-    let clv = 0;
-    for (let i = 0; i < n; i++) {
-      const group = groupIndex[i];
-      const value = drawn.pAlive[i] * drawn.discountFactor[group];
-      valueRatio[i * count + d] = value / pointValue[i];
-      purchases += weight[i] * drawn.pAlive[i] * drawn.expectedPurchases[group];
-      alive += weight[i] * drawn.pAlive[i];
-      if (spend) clv += margin * value * spendTerm(spend, i);
+
+  // Each draw's (frequency, T) group factors.
+  const drawnParams = purchaseDraws.map((v) => likelihood.toParams(v));
+  const drawnGroups = drawnParams.map((params) => groupFactors(purchase.model, params, input));
+
+  const withRatios = spendDraws !== null && pointSpend !== null;
+  const low = SPEND_GRID.map(() => new Float64Array(withRatios ? n : 0));
+  const high = SPEND_GRID.map(() => new Float64Array(withRatios ? n : 0));
+  const lowMean = new Float64Array(withRatios ? n : 0);
+  const highMean = new Float64Array(withRatios ? n : 0);
+  const spends = spendDraws ? spendDraws.map(spendOf) : [];
+  // Per draw, the factors of ρ_d that do not depend on the pattern (see the top of this file): M_d/M̂, and per point u of
+  // the grid (γ_d/γ̂)(1 − u) + u; and per draw and frequency g_d(x)/ĝ(x), computed when a frequency first comes up.
+  const meanRatio = spends.map((s) => s.mean / pointSpend!.mean);
+  const gridFactor = SPEND_GRID.map((u) => spends.map((s) => (s.gamma / pointSpend!.gamma) * (1 - u) + u));
+  const gRatio = new Map<number, Float64Array>();
+  const gRatioOf = (x: number) => {
+    let ratios = gRatio.get(x);
+    if (!ratios) {
+      const pointG = pointSpend!.g(x);
+      ratios = Float64Array.from(spends, (s) => s.g(x) / pointG);
+      gRatio.set(x, ratios);
     }
-    totals.expectedPurchases[d] = purchases;
-    totals.aliveCustomers[d] = alive;
-    totals.clv[d] = clv;
+    return ratios;
+  };
+  const interval = centralIntervalOf(count, level);
+  const bounds = new Float64Array(2);
+  const values = new Float64Array(count);
+  const bound = (i: number, lowOut: Float64Array, highOut: Float64Array) => {
+    interval(values, bounds);
+    lowOut[i] = Math.min(bounds[0], 1);
+    highOut[i] = Math.max(bounds[1], 1);
+  };
+
+  // Per block of patterns: each draw's P(alive), V_d / V̂ per pattern and draw (pattern-major), the draws' totals
+  // (added pattern by pattern, in the patterns' order, as the estimate's), then each pattern's quantiles.
+  const valueRatio = new Float64Array(Math.min(BLOCK, n) * count);
+  for (let start = 0; start < n; start += BLOCK) {
+    const end = Math.min(start + BLOCK, n);
+    for (let d = 0; d < count; d++) {
+      const pAlive = pAliveOf(purchase.model, drawnParams[d], patterns, start, end);
+      const spend = spendDraws && spends[d];
+      const { discountFactor, expectedPurchases } = drawnGroups[d];
+      let purchases = totals.expectedPurchases[d];
+      let alive = totals.aliveCustomers[d];
+      let clv = totals.clv[d];
+      for (let i = start; i < end; i++) {
+        const group = groupIndex[i];
+        const p = pAlive[i - start];
+        const value = p * discountFactor[group];
+        valueRatio[(i - start) * count + d] = value / pointValue[i];
+        purchases += weight[i] * p * expectedPurchases[group];
+        alive += weight[i] * p;
+        if (spend) clv += margin * value * spendTerm(spend, i);
+      }
+      totals.expectedPurchases[d] = purchases;
+      totals.aliveCustomers[d] = alive;
+      totals.clv[d] = clv;
+    }
+    if (!withRatios) continue;
+    for (let i = start; i < end; i++) {
+      const x = frequency[i];
+      const base = (i - start) * count;
+      if (!(pointValue[i] > 0)) {
+        // clv is 0 (P(alive) underflowed), and so is its interval.
+        for (const side of [...low, ...high, lowMean, highMean]) side[i] = 1;
+        continue;
+      }
+      for (let d = 0; d < count; d++) values[d] = valueRatio[base + d] * meanRatio[d];
+      bound(i, lowMean, highMean);
+      if (x === 0) {
+        // No customer of this pattern has a Gamma-Gamma spend.
+        for (let k = 0; k < SPEND_GRID.length; k++) {
+          low[k][i] = lowMean[i];
+          high[k][i] = highMean[i];
+        }
+        continue;
+      }
+      const g = gRatioOf(x);
+      for (let k = 0; k < SPEND_GRID.length; k++) {
+        const grid = gridFactor[k];
+        for (let d = 0; d < count; d++) values[d] = valueRatio[base + d] * g[d] * grid[d];
+        bound(i, low[k], high[k]);
+      }
+    }
   }
 
-  const result: ClvIntervals = {
+  return {
     level,
     draws: count,
     seed: input.seed,
-    ratios: null,
+    ratios: withRatios ? { low, high, lowMean, highMean } : null,
     totals: {
       expectedPurchases: holding(estimate.expectedPurchases, totals.expectedPurchases, level),
       aliveCustomers: holding(estimate.aliveCustomers, totals.aliveCustomers, level),
       clv: spendDraws ? holding(estimate.clv, totals.clv, level) : null,
     },
   };
-  if (!spendDraws || !pointSpend) return result;
-
-  const low = SPEND_GRID.map(() => new Float64Array(n));
-  const high = SPEND_GRID.map(() => new Float64Array(n));
-  const lowMean = new Float64Array(n);
-  const highMean = new Float64Array(n);
-  const spends = spendDraws.map(spendOf);
-  const values = new Float64Array(count);
-  const bound = (i: number, lowOut: Float64Array, highOut: Float64Array) => {
-    const { low: l, high: h } = centralInterval(values, level);
-    lowOut[i] = Math.min(l, 1);
-    highOut[i] = Math.max(h, 1);
-  };
-  for (let i = 0; i < n; i++) {
-    const x = frequency[i];
-    const base = i * count;
-    if (!(pointValue[i] > 0)) {
-      // clv is 0 (P(alive) underflowed), and so is its interval.
-      for (const side of [...low, ...high, lowMean, highMean]) side[i] = 1;
-      continue;
-    }
-    for (let d = 0; d < count; d++) values[d] = valueRatio[base + d] * (spends[d].mean / pointSpend.mean);
-    bound(i, lowMean, highMean);
-    SPEND_GRID.forEach((u, k) => {
-      if (x === 0) {
-        // No customer of this pattern has a Gamma-Gamma spend.
-        low[k][i] = lowMean[i];
-        high[k][i] = highMean[i];
-        return;
-      }
-      const pointG = pointSpend.g(x);
-      for (let d = 0; d < count; d++) {
-        const s = spends[d];
-        values[d] = valueRatio[base + d] * (s.g(x) / pointG) * ((s.gamma / pointSpend.gamma) * (1 - u) + u);
-      }
-      bound(i, low[k], high[k]);
-    });
-  }
-  result.ratios = { low, high, lowMean, highMean };
-  return result;
 }

@@ -160,3 +160,62 @@ export function centralInterval(values: Float64Array, level: number): { low: num
   for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i])) return { low: Number.NaN, high: Number.NaN };
   return { low: quantileInPlace(values, (1 - level) / 2), high: quantileInPlace(values, (1 + level) / 2) };
 }
+
+/**
+ * {@link centralInterval} for many arrays of `count` values at one `level`,
+ * as a function that writes [low, high] to `out` and leaves `values` as they
+ * are. The two quantiles need only the few smallest and the few largest
+ * values (the 2nd–3rd and 42nd–43rd of 46 draws): one pass keeps those, in
+ * order, where two selections would each run over the whole array. The same
+ * order statistics and the same interpolation: the same numbers. When the
+ * kept values would be many (a level near 0), it selects as centralInterval does.
+ */
+export function centralIntervalOf(count: number, level: number): (values: Float64Array, out: Float64Array) => void {
+  const pLow = (1 - level) / 2;
+  const pHigh = (1 + level) / 2;
+  const hLow = (count - 1) * pLow;
+  const hHigh = (count - 1) * pHigh;
+  const belowLow = Math.floor(hLow);
+  const belowHigh = Math.floor(hHigh);
+  // The order statistics below and below + 1 (when there is one) of each side.
+  const smallest = Math.min(belowLow + 2, count);
+  const largest = count - belowHigh;
+  if (!(count > 0) || smallest + largest > count / 2) {
+    const scratch = new Float64Array(count);
+    return (values, out) => {
+      scratch.set(values);
+      const { low, high } = centralInterval(scratch, level);
+      out[0] = low;
+      out[1] = high;
+    };
+  }
+  // low: the smallest values so far, ascending; high: the largest so far, descending.
+  const low = new Float64Array(smallest);
+  const high = new Float64Array(largest);
+  return (values, out) => {
+    let lows = 0;
+    let highs = 0;
+    for (let i = 0; i < count; i++) {
+      const v = values[i];
+      if (Number.isNaN(v)) {
+        out[0] = Number.NaN;
+        out[1] = Number.NaN;
+        return;
+      }
+      if (lows < smallest || v < low[smallest - 1]) {
+        let j = lows < smallest ? lows++ : smallest - 1;
+        for (; j > 0 && low[j - 1] > v; j--) low[j] = low[j - 1];
+        low[j] = v;
+      }
+      if (highs < largest || v > high[largest - 1]) {
+        let j = highs < largest ? highs++ : largest - 1;
+        for (; j > 0 && high[j - 1] < v; j--) high[j] = high[j - 1];
+        high[j] = v;
+      }
+    }
+    // As quantileInPlace: order statistic `below`, interpolated towards the next one when there is one.
+    out[0] = belowLow + 1 >= count ? low[belowLow] : low[belowLow] + (hLow - belowLow) * (low[belowLow + 1] - low[belowLow]);
+    const at = high[largest - 1];
+    out[1] = belowHigh + 1 >= count ? at : at + (hHigh - belowHigh) * (high[largest - 2] - at);
+  };
+}
