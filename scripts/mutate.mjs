@@ -7,6 +7,7 @@
 //   npm run mutate                      # src/io, src/models, the SQL in turn
 //   npm run mutate -- models            # one folder
 //   npm run mutate -- sql:rfm           # one SQL file's part of the group's run (src/stages/rfm/queries.ts)
+//   npm run mutate -- models:bgNbd,optimize   # the models folder's run on some of its files (same incremental file)
 //   npm run mutate -- io --force        # every mutant again, not only those whose code or tests changed
 //   npm run mutate -- src/models/clv.ts   # a trial on one file with its own tests, tests/models/clv{,.*}.test.ts (no incremental file)
 import { readdirSync, readFileSync } from 'node:fs';
@@ -134,9 +135,21 @@ const sqlFileRun = (base) => ({
   },
 });
 
-/** `sql` is every SQL file's run; `sql:rfm` that of src/stages/rfm/queries.ts alone. */
+/**
+ * The models folder's run, its tests and incremental file, on some of its files
+ * only: the incremental file keeps the other files' latest results, so the
+ * folder's figure can be brought up to date a few files at a time.
+ */
+const modelsFilesRun = (bases) => {
+  const run = runFor('models');
+  return { ...run, name: `src/models: ${bases.join(', ')}`, options: { ...run.options, mutate: bases.map((base) => `src/models/${base}.ts`) } };
+};
+
+/** `sql` is every SQL file's run; `sql:rfm` that of src/stages/rfm/queries.ts alone; `models:a,b` the models run on a.ts and b.ts. */
 const runsFor = (arg) => {
   if (arg === 'sql') return Object.keys(SQL_TESTS).map(sqlFileRun);
+  const models = /^models:([\w,]+)$/.exec(arg)?.[1];
+  if (models) return [modelsFilesRun(models.split(','))];
   const base = /^sql:(\w+)$/.exec(arg)?.[1];
   return base ? [sqlFileRun(base)] : [runFor(arg)];
 };

@@ -209,6 +209,7 @@ export function compilePurchasePatterns(data: PurchasePatterns, name = 'patterns
   const xValues = Float64Array.from(order, (j) => xs.values[j]);
   const start = new Int32Array(nx + 1);
   for (let i = 0; i < count; i++) start[rank[xs.index[i]] + 1]++;
+  // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
   for (let j = 0; j < nx; j++) start[j + 1] += start[j];
   const blockStart = start.slice();
   const weight = new Float64Array(count);
@@ -218,6 +219,7 @@ export function compilePurchasePatterns(data: PurchasePatterns, name = 'patterns
   const xIndex = new Int32Array(count);
   const source = new Int32Array(count);
   const xWeight = new Float64Array(nx);
+  // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
   for (let i = 0; i < count; i++) {
     const j = rank[xs.index[i]];
     const dest = start[j]++;
@@ -270,6 +272,7 @@ export function subsamplePurchasePatterns(data: CompiledPatterns, target = WARM_
   const keep = selectByHash([data.frequency, data.recency, data.T], data.count, target / data.count);
   const pick = (v: Float64Array): Float64Array => {
     const out = new Float64Array(keep.length);
+    // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
     for (let k = 0; k < keep.length; k++) out[k] = v[keep[k]];
     return out;
   };
@@ -325,6 +328,7 @@ export function perHistory(
   const rec = recency as Float64Array;
   const age = T as Float64Array;
   const out = new Float64Array(frequency.length);
+  // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
   for (let i = 0; i < out.length; i++) out[i] = one(frequency[i], rec[i], age[i]);
   return out;
 }
@@ -481,6 +485,7 @@ export function fitLogSpace(spec: LogSpaceFitSpec): LogSpaceFit {
   opt ??= minimizeBfgs(objective, start, { maxIterations, gradientTolerance });
   const theta = opt.x;
   const params = new Float64Array(dim);
+  // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
   for (let i = 0; i < dim; i++) params[i] = Math.exp(theta[i]);
   // The objective is −LL/W + penalty: recover LL without another pass over the data.
   let penaltyTerm = 0;
@@ -490,6 +495,7 @@ export function fitLogSpace(spec: LogSpaceFitSpec): LogSpaceFit {
   let converged = opt.converged;
   let message = `${spec.model}: ${opt.message} after ${opt.iterations} iterations (${opt.evaluations} evaluations)${warmNote}`;
   const diverged: string[] = [];
+  // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
   for (let i = 0; i < dim; i++) {
     if (Math.abs(theta[i]) > DIVERGED) diverged.push(`${spec.names[i]} → ${theta[i] > 0 ? '∞' : '0'}`);
   }
@@ -503,6 +509,7 @@ export function fitLogSpace(spec: LogSpaceFitSpec): LogSpaceFit {
     // Never hand back NaN: report the starting point, flagged as not converged.
     converged = false;
     message = `${spec.model}: non-finite result (log-likelihood ${logLikelihood}); ${opt.message}; parameters are the starting values`;
+    // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
     for (let i = 0; i < dim; i++) params[i] = Math.exp(start[i]);
     const startLL = spec.logLikelihood(start, llGradient);
     logLikelihood = Number.isFinite(startLL) ? startLL : Number.NEGATIVE_INFINITY;
@@ -515,6 +522,7 @@ export function fitLogSpace(spec: LogSpaceFitSpec): LogSpaceFit {
       if (!Number.isFinite(objective(x, out))) out.fill(Number.NaN);
     }, theta);
     // The objective is the mean per customer: the information matrix is W times its Hessian.
+    // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
     for (let i = 0; i < hessian.length; i++) hessian[i] *= W;
     const covariance = invertSymmetricPositiveDefinite(hessian, dim);
     if (covariance) {

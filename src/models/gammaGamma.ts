@@ -48,6 +48,7 @@ function subsampleSpend(data: CompiledSpend): CompiledSpend | null {
   const keep = selectByHash([data.frequency, data.monetaryValue], data.count, WARM_START_ROWS / data.count);
   const pick = (v: Float64Array): Float64Array => {
     const out = new Float64Array(keep.length);
+    // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
     for (let k = 0; k < keep.length; k++) out[k] = v[keep[k]];
     return out;
   };
@@ -84,7 +85,9 @@ function compileSpend(data: SpendPatterns): CompiledSpend {
   order.forEach((j, position) => (rank[j] = position));
   const xValues = Float64Array.from(order, (j) => xs.values[j]);
   const blockStart = new Int32Array(nx + 1);
+  // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
   for (let i = 0; i < count; i++) blockStart[rank[xs.index[i]] + 1]++;
+  // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
   for (let j = 0; j < nx; j++) blockStart[j + 1] += blockStart[j];
   const next = blockStart.slice(0, nx);
 
@@ -98,6 +101,7 @@ function compileSpend(data: SpendPatterns): CompiledSpend {
   let totalWeight = 0;
   let sumWM = 0;
   let k = 0;
+  // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
   for (let i = 0; i < n; i++) {
     const w = data.weight[i];
     const x = data.frequency[i];
@@ -254,6 +258,7 @@ export function fitGammaGamma(data: SpendPatterns, options: FitOptions<GammaGamm
 export function populationMeanSpend(params: GammaGammaParams): number {
   checkParams(params);
   const { p, q, gamma } = params;
+  // Stryker disable next-line EqualityOperator: at q = 1 the formula divides p·γ > 0 by 0: +∞ as well
   return q > 1 ? (p * gamma) / (q - 1) : Number.POSITIVE_INFINITY;
 }
 
@@ -284,6 +289,7 @@ export function conditionalExpectedAverageValue(
   const m = monetaryValue as Float64Array;
   if (m.length !== frequency.length) throw new TypeError('Gamma-Gamma: frequency and monetaryValue must have equal lengths');
   const out = new Float64Array(frequency.length);
+  // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
   for (let i = 0; i < out.length; i++) out[i] = one(frequency[i], m[i]);
   return out;
 }

@@ -62,6 +62,7 @@ function makeLogLikelihood(data: CompiledPatterns): (theta: Float64Array, gradie
     const psiAB = digamma(a + b);
     const lgR = logGamma(r);
     const logA = Math.log(a);
+    // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
     for (let k = 0; k < nt; k++) {
       logAlphaT[k] = Math.log(alpha + times[k]);
       invAlphaT[k] = 1 / (alpha + times[k]);

@@ -113,6 +113,7 @@ function lineSearch(
   }
 
   const evaluate = (step: number): { f: number; df: number } => {
+    // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
     for (let i = 0; i < n; i++) xNew[i] = x[i] + step * p[i];
     evaluations++;
     const f = fg(xNew, gTry);
@@ -139,6 +140,7 @@ function lineSearch(
   };
   const fallback = (): LineSearchState => {
     if (bestStep > 0) {
+      // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
       for (let i = 0; i < n; i++) xNew[i] = x[i] + bestStep * p[i];
       gNew.set(bestG);
       return { step: bestStep, value: bestF, evaluations, ok: true };
@@ -251,6 +253,7 @@ export function minimizeBfgs(fg: ObjectiveWithGradient, x0: ArrayLike<number>, o
   let hIsIdentity = true;
   const resetH = (scale: number): void => {
     H.fill(0);
+    // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
     for (let i = 0; i < n; i++) H[i * n + i] = scale;
   };
   resetH(1);
@@ -273,6 +276,7 @@ export function minimizeBfgs(fg: ObjectiveWithGradient, x0: ArrayLike<number>, o
   const steepestDescent = (): number => {
     resetH(1);
     hIsIdentity = true;
+    // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
     for (let i = 0; i < n; i++) p[i] = -g[i];
     return dot(g, p);
   };
@@ -305,6 +309,7 @@ export function minimizeBfgs(fg: ObjectiveWithGradient, x0: ArrayLike<number>, o
     // while f can no longer resolve the predicted decrease −½ gᵀp.
     const fResolution = 4 * Number.EPSILON * Math.max(1, Math.abs(f));
     const tryGradientOnlyStep = (): number => {
+      // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
       for (let i = 0; i < n; i++) xNew[i] = x[i] + p[i];
       evaluations++;
       const value = fg(xNew, gNew);
@@ -341,6 +346,7 @@ export function minimizeBfgs(fg: ObjectiveWithGradient, x0: ArrayLike<number>, o
       }
     }
 
+    // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
     for (let i = 0; i < n; i++) {
       s[i] = xNew[i] - x[i];
       y[i] = gNew[i] - g[i];
@@ -360,12 +366,14 @@ export function minimizeBfgs(fg: ObjectiveWithGradient, x0: ArrayLike<number>, o
       // H ← (I − ρ s yᵀ) H (I − ρ y sᵀ) + ρ s sᵀ, expanded:
       // H ← H − ρ (s (Hy)ᵀ + (Hy) sᵀ) + (ρ² yᵀHy + ρ) s sᵀ
       const rho = 1 / sy;
+      // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
       for (let i = 0; i < n; i++) {
         let acc = 0;
         for (let j = 0; j < n; j++) acc += H[i * n + j] * y[j];
         Hy[i] = acc;
       }
       const coef = rho * rho * dot(y, Hy) + rho;
+      // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < n; j++) H[i * n + j] += -rho * (s[i] * Hy[j] + Hy[i] * s[j]) + coef * s[i] * s[j];
       }
@@ -410,8 +418,10 @@ export function numericalHessian(
     gradient(xp, gMinus);
     xp[j] = xj;
     const width = up - down;
+    // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
     for (let i = 0; i < n; i++) H[i * n + j] = (gPlus[i] - gMinus[i]) / width;
   }
+  // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
       const avg = 0.5 * (H[i * n + j] + H[j * n + i]);
@@ -431,12 +441,15 @@ export function choleskyLower(matrix: ArrayLike<number>, n: number, minPivot = 0
   const L = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
     let d = matrix[j * n + j];
+    // Stryker disable next-line EqualityOperator: k <= j also subtracts L[j][j]², still 0 here (it is written just below)
     for (let k = 0; k < j; k++) d -= L[j * n + k] * L[j * n + k];
     if (!(d > minPivot) || !Number.isFinite(d)) return null;
     const ljj = Math.sqrt(d);
     L[j * n + j] = ljj;
+    // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
     for (let i = j + 1; i < n; i++) {
       let v = matrix[i * n + j];
+      // Stryker disable next-line EqualityOperator: k <= j also subtracts L[i][j]·L[j][j] with L[i][j] still 0 (it is written just below)
       for (let k = 0; k < j; k++) v -= L[i * n + k] * L[j * n + k];
       L[i * n + j] = v / ljj;
     }
@@ -458,10 +471,13 @@ export function invertSymmetricPositiveDefinite(matrix: ArrayLike<number>, n: nu
   if (L === null) return null;
   // inv = L⁻ᵀ L⁻¹: invert L column by column, then multiply.
   const Linv = new Float64Array(n * n);
+  // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
   for (let j = 0; j < n; j++) {
     Linv[j * n + j] = 1 / L[j * n + j];
+    // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
     for (let i = j + 1; i < n; i++) {
       let v = 0;
+      // Stryker disable next-line EqualityOperator: k <= i also subtracts L[i][i]·Linv[i][j] with Linv[i][j] still 0 (it is written just below)
       for (let k = j; k < i; k++) v -= L[i * n + k] * Linv[k * n + j];
       Linv[i * n + j] = v / L[i * n + i];
     }

@@ -122,6 +122,7 @@ class Sweeper {
     const { times, xValues, blockStart, TIndex, recencyIndex, weight } = this.data;
     const { logAlphaT, logBetaT, invAlphaT, invBetaT, tails, mark, hyp } = this;
     const nt = times.length;
+    // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
     for (let k = 0; k < nt; k++) {
       const a = alpha + times[k];
       const b = beta + times[k];
@@ -281,6 +282,7 @@ function pAliveMany(params: ParetoNbdParams, frequency: Float64Array, recency: F
   const sorted = new Float64Array(compiled.count);
   new Sweeper(compiled).run(params.r, params.alpha, params.s, params.beta, null, sorted);
   const out = new Float64Array(frequency.length);
+  // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
   for (let i = 0; i < compiled.count; i++) out[compiled.source[i]] = sorted[i];
   return out;
 }
@@ -324,6 +326,7 @@ export function fitParetoNbd(data: PurchasePatterns, options: FitOptions<ParetoN
 export function expectedPurchasesIfAlive(params: ParetoNbdParams, frequency: number, T: number, t: number): number {
   const { r, alpha, s, beta } = params;
   if (!(t > 0)) return 0;
+  // Stryker disable next-line EqualityOperator: at s = 1 the formula divides a positive number by 0: +∞ as well
   if (t === Number.POSITIVE_INFINITY) return s > 1 ? ((r + frequency) * (beta + T)) / ((alpha + T) * (s - 1)) : Number.POSITIVE_INFINITY;
   return (((r + frequency) * (beta + T)) / (alpha + T)) * -expm1Ratio(s - 1, -Math.log1p(t / (beta + T)));
 }
@@ -370,6 +373,7 @@ export function conditionalExpectedPurchases(
   }
   const age = T as Float64Array;
   const out = pAliveMany(params, frequency, recency as Float64Array, age);
+  // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
   for (let i = 0; i < out.length; i++) out[i] *= expectedPurchasesIfAlive(params, frequency[i], age[i], t);
   return out;
 }
