@@ -63,13 +63,14 @@ const SQL_TESTS = {
   rfm: p('rfm', 'rfmTables', 'segmentMap'),
   clusters: p('clusters', 'clusters.history'),
   sums: p('rfmTables', 'clusters'),
-  scored: p('score', 'rfm', 'clusters'),
-  labels: p('history', 'rfm'),
-  history: p('history'),
-  report: p('report'),
-  export: p('exportEmailColumn', 'export'),
+  scored: p('score', 'scoredColumns', 'rfm', 'clusters'),
+  labels: p('history', 'rfm', 'runHistory.engines'),
+  history: p('history', 'runHistory.engines'),
+  report: p('report', 'runHistory.engines'),
+  export: p('exportEmailColumn', 'export', 'runHistory.engines'),
   features: p('rfm', 'rfmTables', 'score', 'lifecycle'),
   clv: p('clv'),
+  backtest: p('clv'),
 };
 
 /**
