@@ -61,7 +61,7 @@ const p = (...names) => names.map((name) => `tests/pipeline/${name}.test.ts`);
 const SQL_TESTS = {
   lifecycle: p('lifecycle'),
   rfm: p('rfm', 'rfmTables', 'segmentMap'),
-  clusters: p('clusters', 'clusters.history'),
+  clusters: p('clusters', 'clusters.history', 'clusters.profiles'),
   sums: p('rfmTables', 'clusters'),
   scored: p('score', 'scoredColumns', 'rfm', 'clusters'),
   labels: p('history', 'rfm', 'runHistory.engines'),
