@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentEffects } from '../../src/pipeline/effects.js';
 import { runScore } from '../../src/jobs/score.js';
 import { CDNOW_CSV, config, parseCsv, tempDir, withEngine } from '../helpers.js';
@@ -17,25 +17,29 @@ function median(values: number[]): number {
 }
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
-let customers: Record<string, string>[];
-let clusters: Record<string, string>[];
+/** The run's two files, read once by the first test (not in beforeAll: see scoredColumns.test.ts). */
+let made: Promise<{ customers: Record<string, string>[]; clusters: Record<string, string>[] }> | undefined;
+const run = () =>
+  (made ??= (async () => {
+    const out = await tempDir('crm-cluster-profiles-');
+    await withEngine((engine) =>
+      runScore(engine, config({ inputs: [CDNOW_CSV], out, asOf: '1997-09-30', noDb: true, format: ['csv'], clv: { draws: 0 }, kmeans: { k: 4, seed: 42 } }), silentEffects),
+    );
+    return {
+      customers: parseCsv(await readFile(path.join(out, 'customers.csv'), 'utf8')),
+      clusters: parseCsv(await readFile(path.join(out, 'clusters.csv'), 'utf8')),
+    };
+  })());
 
-beforeAll(async () => {
-  const out = await tempDir('crm-cluster-profiles-');
-  await withEngine((engine) =>
-    runScore(engine, config({ inputs: [CDNOW_CSV], out, asOf: '1997-09-30', noDb: true, format: ['csv'], clv: { draws: 0 }, kmeans: { k: 4, seed: 42 } }), silentEffects),
-  );
-  customers = parseCsv(await readFile(path.join(out, 'customers.csv'), 'utf8'));
-  clusters = parseCsv(await readFile(path.join(out, 'clusters.csv'), 'utf8'));
-}, 120_000);
-
-describe('clusters.csv with CLV', () => {
-  it('has one row per cluster, with median and mean CLV beside the medians of the label', () => {
+describe('clusters.csv with CLV', { timeout: 120_000 }, () => {
+  it('has one row per cluster, with median and mean CLV beside the medians of the label', async () => {
+    const { clusters } = await run();
     expect(clusters.map((c) => Number(c.cluster))).toEqual([1, 2, 3, 4]);
     expect(Object.keys(clusters[0]!)).toEqual(expect.arrayContaining(['median_recency_days', 'median_orders', 'median_revenue', 'mean_clv', 'median_clv']));
   });
 
-  it("gives each cluster its members' medians and means, from customers.csv", () => {
+  it("gives each cluster its members' medians and means, from customers.csv", async () => {
+    const { customers, clusters } = await run();
     for (const c of clusters) {
       const members = customers.filter((r) => r.cluster === c.cluster);
       const of = (column: string) => members.map((r) => Number(r[column]));

@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/Engine.js';
 import { silentEffects } from '../../src/pipeline/effects.js';
 import { runScore } from '../../src/jobs/score.js';
@@ -58,30 +58,38 @@ const describeColumns = async (engine: Engine, relation: string) =>
 
 const parquetOf = (engine: Engine, file: string) => `SELECT * FROM read_parquet(${engine.dialect.quoteString(file)})`;
 
-let dir: string;
-beforeAll(async () => {
-  dir = await tempDir('crm-scored-columns-');
-  // Every stage, with the history: CDNOW as of 1997-09-30 (2,357 customers), few draws for the intervals.
-  await withEngine((engine) =>
-    runScore(engine, config({ inputs: [CDNOW_CSV], out: path.join(dir, 'all'), asOf: '1997-09-30', db: path.join(dir, 'crm.duckdb'), clv: { draws: 20 } }), silentEffects),
-  );
-  // Only features and RFM.
-  await withEngine((engine) =>
-    runScore(
-      engine,
-      config({ inputs: [CDNOW_CSV], out: path.join(dir, 'rfm'), asOf: '1997-09-30', noDb: true, clv: { enabled: false }, lifecycle: { enabled: false }, kmeans: { enabled: false } }),
-      silentEffects,
-    ),
-  );
-}, 300_000);
+/**
+ * The two runs, made once by the first test that needs them. Not in beforeAll: a run that throws there
+ * leaves the tests skipped, which Stryker counts as a surviving mutant; awaited in each test, it fails them.
+ */
+let made: Promise<string> | undefined;
+const runs = () =>
+  (made ??= (async () => {
+    const dir = await tempDir('crm-scored-columns-');
+    // Every stage, with the history: CDNOW as of 1997-09-30 (2,357 customers), few draws for the intervals.
+    await withEngine((engine) =>
+      runScore(engine, config({ inputs: [CDNOW_CSV], out: path.join(dir, 'all'), asOf: '1997-09-30', db: path.join(dir, 'crm.duckdb'), clv: { draws: 20 } }), silentEffects),
+    );
+    // Only features and RFM.
+    await withEngine((engine) =>
+      runScore(
+        engine,
+        config({ inputs: [CDNOW_CSV], out: path.join(dir, 'rfm'), asOf: '1997-09-30', noDb: true, clv: { enabled: false }, lifecycle: { enabled: false }, kmeans: { enabled: false } }),
+        silentEffects,
+      ),
+    );
+    return dir;
+  })());
 
-describe('the scored columns', () => {
+describe('the scored columns', { timeout: 300_000 }, () => {
   it("customers.parquet has DESIGN §2 columns, in its order, with their types, then the history stage's", async () => {
+    const dir = await runs();
     const columns = await withEngine((engine) => describeColumns(engine, parquetOf(engine, path.join(dir, 'all', 'customers.parquet'))));
     expect(columns).toEqual(WITH_HISTORY);
   });
 
   it('customers.csv has the same header, and the labels as text', async () => {
+    const dir = await runs();
     const [header, first] = (await readFile(path.join(dir, 'all', 'customers.csv'), 'utf8')).split('\n');
     expect(header!.split(',')).toEqual(WITH_HISTORY.map(([name]) => name));
     const cells = Object.fromEntries(header!.split(',').map((name, i) => [name, first!.split(',')[i]]));
@@ -92,6 +100,7 @@ describe('the scored columns', () => {
   });
 
   it('a run of features and RFM alone has their columns only', async () => {
+    const dir = await runs();
     const columns = await withEngine((engine) => describeColumns(engine, parquetOf(engine, path.join(dir, 'rfm', 'customers.parquet'))));
     expect(columns).toEqual(CONTRACT.slice(0, 14));
     const header = (await readFile(path.join(dir, 'rfm', 'customers.csv'), 'utf8')).split('\n')[0]!;
@@ -99,6 +108,7 @@ describe('the scored columns', () => {
   });
 
   it("the history's customer_scores reads back the scored columns but the intervals, then the history's own, with run_id", async () => {
+    const dir = await runs();
     const columns = await withEngine(async (engine) => {
       await engine.run(`ATTACH ${engine.dialect.quoteString(path.join(dir, 'crm.duckdb'))} AS h (READ_ONLY)`);
       return describeColumns(engine, 'h.customer_scores');
@@ -109,6 +119,7 @@ describe('the scored columns', () => {
   });
 
   it('the history stores each label as an id into labels, and the same text comes back', async () => {
+    const dir = await runs();
     await withEngine(async (engine) => {
       await engine.run(`ATTACH ${engine.dialect.quoteString(path.join(dir, 'crm.duckdb'))} AS h (READ_ONLY)`);
       const stored = new Map(await describeColumns(engine, 'h.scores'));
@@ -129,6 +140,7 @@ describe('the scored columns', () => {
   });
 
   it("the history keeps customer_id with FSST, the string compression DuckDB is told to use for ids", async () => {
+    const dir = await runs();
     await withEngine(async (engine) => {
       await engine.run(`ATTACH ${engine.dialect.quoteString(path.join(dir, 'crm.duckdb'))} AS h (READ_ONLY)`);
       const used = await engine.all<{ compression: string }>(
