@@ -6,13 +6,13 @@
  * output files only). The lists below are written out from DESIGN §2, not
  * taken from src/sql/scored.ts.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/Engine.js';
 import { silentEffects } from '../../src/pipeline/effects.js';
 import { runScore } from '../../src/jobs/score.js';
-import { CDNOW_CSV, config, tempDir, withEngine } from '../helpers.js';
+import { CDNOW_CSV, config, parseCsv, tempDir, withEngine } from '../helpers.js';
 
 /** DESIGN §2's columns in their order, with the type a Parquet reader gets. */
 const CONTRACT: readonly (readonly [string, string])[] = [
@@ -78,6 +78,15 @@ const runs = () =>
         silentEffects,
       ),
     );
+    // Ids a spreadsheet would read as formulas (customers.csv is excel-safe by default).
+    await writeFile(path.join(dir, 'formulas.csv'), 'customer_id,order_date,amount\n=1+2,2024-03-01,10\n@me,2024-03-02,20\nC3,2024-03-03,30\n-4,2024-03-04,40\n');
+    await withEngine((engine) =>
+      runScore(
+        engine,
+        config({ inputs: [path.join(dir, 'formulas.csv')], out: path.join(dir, 'formulas'), asOf: '2024-03-31', noDb: true, format: ['csv'], clv: { enabled: false }, lifecycle: { enabled: false }, kmeans: { enabled: false } }),
+        silentEffects,
+      ),
+    );
     return dir;
   })());
 
@@ -97,6 +106,15 @@ describe('the scored columns', { timeout: 300_000 }, () => {
     expect(cells.rfm_cell).toMatch(/^[1-5]{3}$/);
     expect(cells.rfm_cell).toBe(`${cells.r_score}${cells.f_score}${cells.m_score}`);
     for (const name of ['rfm_segment', 'lifecycle_stage', 'cluster_label']) expect(cells[name], name).toMatch(/[a-z]{3}/i);
+  });
+
+  it("customers.csv's text columns start with ' where a spreadsheet would see a formula; numbers and dates do not", async () => {
+    const dir = await runs();
+    const rows = parseCsv(await readFile(path.join(dir, 'formulas', 'customers.csv'), 'utf8'));
+    // In customer_id order (bytes: '-' < '=' < '@' < 'C').
+    expect(rows.map((r) => r.customer_id)).toEqual(["'-4", "'=1+2", "'@me", 'C3']);
+    expect(rows.map((r) => r.revenue)).toEqual(['40.0', '10.0', '20.0', '30.0']);
+    expect(rows.map((r) => r.first_purchase)).toEqual(['2024-03-04', '2024-03-01', '2024-03-02', '2024-03-03']);
   });
 
   it('a run of features and RFM alone has their columns only', async () => {
