@@ -68,7 +68,7 @@ const SQL_TESTS = {
   history: p('history', 'runHistory.engines'),
   report: p('report', 'runHistory.engines'),
   export: p('exportEmailColumn', 'export', 'runHistory.engines'),
-  features: p('rfm', 'rfmTables', 'score', 'lifecycle'),
+  features: p('features', 'rfm', 'rfmTables', 'score', 'lifecycle'),
   clv: p('clv'),
   backtest: p('clv'),
 };
