@@ -109,6 +109,16 @@ describe('customer features (DESIGN §3)', () => {
     expect([summary.rows.excluded, summary.customers]).toEqual([1, 3]);
   });
 
+  it('by day, from one file, with the CLV stage and without lifecycle: the same CLV inputs', async () => {
+    const noOrderIds = ROWS.map((row) => row.split(',').slice(0, 3).join(','));
+    const { pick } = await score({ 'tx.csv': [HEADER.replace(',order_id', ''), ...noOrderIds] }, { clv: true, lifecycle: false });
+    expect(pick(['customer_id', 'orders', 'frequency', 'recency', 'T', 'monetary_value'])).toEqual([
+      ['A', '2', '1', '2.0', String(90 / 7), '15.0'],
+      ['B', '0', '', '', '', ''],
+      ['C', '1', '0', '0.0', '0.0', '0.0'],
+    ]);
+  });
+
   it('by day, from one file, features only', async () => {
     const noOrderIds = ROWS.map((row) => row.split(',').slice(0, 3).join(','));
     const { pick } = await score({ 'tx.csv': [HEADER.replace(',order_id', ''), ...noOrderIds] }, { clv: false, lifecycle: false });
