@@ -67,7 +67,7 @@ const SQL_TESTS = {
   labels: p('history', 'rfm', 'runHistory.engines'),
   history: p('history', 'runHistory.engines'),
   report: p('report', 'runHistory.engines'),
-  export: p('exportEmailColumn', 'export', 'runHistory.engines'),
+  export: p('exportColumns', 'exportEmailColumn', 'export', 'runHistory.engines'),
   features: p('features', 'rfm', 'rfmTables', 'score', 'lifecycle'),
   clv: p('clv'),
   backtest: p('clv'),
