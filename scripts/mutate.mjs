@@ -81,15 +81,16 @@ const p = (...names) => names.map((name) => `tests/pipeline/${name}.test.ts`);
 const SQL_TESTS = {
   lifecycle: p('lifecycle'),
   rfm: p('rfm', 'rfmTables', 'segmentMap'),
-  clusters: p('clusters', 'clusters.history'),
+  clusters: p('clusters', 'clusters.history', 'clusters.profiles'),
   sums: p('rfmTables', 'clusters'),
-  scored: p('score', 'rfm', 'clusters'),
-  labels: p('history', 'rfm'),
-  history: p('history'),
-  report: p('report'),
-  export: p('exportEmailColumn', 'export'),
-  features: p('rfm', 'rfmTables', 'score', 'lifecycle'),
+  scored: p('score', 'scoredColumns', 'rfm', 'clusters'),
+  labels: p('history', 'rfm', 'runHistory.engines'),
+  history: p('history', 'runHistory.engines'),
+  report: p('report', 'runHistory.engines'),
+  export: p('exportColumns', 'exportEmailColumn', 'export', 'runHistory.engines'),
+  features: p('features', 'rfm', 'rfmTables', 'score', 'lifecycle'),
   clv: p('clv'),
+  backtest: p('clv'),
 };
 
 /**

@@ -89,6 +89,8 @@ describe('startsAsJsonArray', () => {
     expect(startsAsJsonArray(text('[\n  {"id":"C1"},\n  {"id":"C2"}\n]\n'))).toBe(true);
     expect(startsAsJsonArray(text('[{"id":"C1"},\n{"id":"C2"}]'))).toBe(true);
     expect(startsAsJsonArray(text('[\n{"id":"C1"},\n{"id":"C2"}\n]\n'))).toBe(true);
+    // One object, indented, with no comma after it: its line ends with } but does not start with {.
+    expect(startsAsJsonArray(text('[\n  {"id":"C1"}\n]\n'))).toBe(true);
   });
 
   it('looks past a UTF-8 byte-order mark, blank lines and leading blanks', () => {

@@ -94,6 +94,50 @@ describe('writeParts', () => {
 
   it('a record that cannot fit in a part with the header is an error naming its size', async () => {
     const record = `a@x,${'y'.repeat(100)},1\r\n`;
-    await expect(cut(HEADER + record, { csv: true, limits: { bytes: 100 } })).rejects.toEqual(new RecordTooLargeError(HEADER.length + record.length, 100));
+    // 16 bytes of header and 108 of record.
+    const error = await cut(HEADER + record, { csv: true, limits: { bytes: 100 } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RecordTooLargeError);
+    expect(error).toMatchObject({ bytes: 124, limit: 100, message: 'a record of 124 bytes (with the header) does not fit in a part of at most 100 bytes' });
+  });
+
+  it('a part may be exactly as long as the byte limit: a record that just fits with the header, parts filled to the byte', async () => {
+    const record = 'a@x,Ann,1\r\n';
+    const limit = HEADER.length + 2 * record.length;
+    const { rows, parts } = await cut(HEADER + record.repeat(5), { csv: true, limits: { bytes: limit } });
+    expect(rows).toEqual([2, 2, 1]);
+    expect(parts.map((p) => p.length)).toEqual([limit, limit, HEADER.length + record.length]);
+    // One record as long as the limit allows with the header: no error, one part.
+    const long = `b@x,${'z'.repeat(40)},2\r\n`;
+    expect((await cut(HEADER + long, { csv: true, limits: { bytes: HEADER.length + long.length } })).parts.map(String)).toEqual([HEADER + long]);
+  });
+
+  it('a header that starts with a quote: the quoting is followed from the first byte', async () => {
+    const header = '"email","name"\n';
+    const body = ['a@x,"one\nline two"\n', 'b@x,"B"\n', 'c@x,"three\n\nlines"\n'];
+    const { rows, parts } = await cut(header + body.join(''), { csv: true, limits: { rows: 1 } });
+    expect(rows).toEqual([1, 1, 1]);
+    expect(parts.map(String)).toEqual(body.map((record) => header + record));
+  });
+
+  it('a 1 MiB chunk of the reader that begins with the line break of a record, a quoted field after it', async () => {
+    const MIB = 1 << 20;
+    // Records of 100 bytes (CRLF included) after a 16-byte header: the LF of record n sits at 16 + 100n − 1.
+    // Padding the first record by p bytes moves every LF by p: choose p so that one LF is the chunk's first byte, MIB.
+    const record = (i: number, pad = 0) => `r${String(i).padStart(6, '0')}@x,"Q ${'q'.repeat(82 + pad)}",1\r\n`;
+    expect(record(0).length).toBe(100);
+    const pad = (MIB - HEADER.length + 1) % 100;
+    const body = Array.from({ length: 12_000 }, (_, i) => record(i, i === 0 ? pad : 0));
+    const content = HEADER + body.join('');
+    expect(content.charCodeAt(MIB)).toBe(0x0a);
+    expect(content.charCodeAt(MIB - 1)).toBe(0x0d);
+    const { rows, parts } = await cut(content, { csv: true, limits: { rows: 5_000 } });
+    expect(rows).toEqual([5_000, 5_000, 2_000]);
+    expect(parts.map(String)).toEqual([0, 5_000, 10_000].map((from) => HEADER + body.slice(from, from + 5_000).join('')));
+  });
+
+  it('an empty file gives one empty part, or the BOM alone when asked', async () => {
+    expect((await cut('', { csv: true, limits: { rows: 10 } })).parts).toEqual([Buffer.alloc(0)]);
+    expect((await cut('', { csv: true, bom: true })).parts).toEqual([Buffer.from(BOM)]);
+    expect((await cut('', { csv: false, bom: false })).rows).toEqual([0]);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The k-means clusters as the run history records them (src/sql/clusters.ts's
+ * The k-means clusters as the run history records them (src/stages/clusters/queries.ts's
  * clusterColumnsSql, history side), and a single cluster (k = 1), on
  * fixtures/blobs (see segment.test.ts): blob b is cluster b once the clusters
  * are numbered by descending mean revenue.

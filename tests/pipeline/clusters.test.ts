@@ -278,6 +278,9 @@ describe('cluster labels on CDNOW', () => {
     const csv = parseCsv(await readFile(path.join(out, 'clusters.csv'), 'utf8'));
     // The medians the facts are about stand beside the label in clusters.csv.
     expect(Object.keys(csv[0]!).slice(0, 5)).toEqual(['cluster', 'cluster_label', 'median_recency_days', 'median_orders', 'median_revenue']);
+    // Which form each fact took: every form must be checked at least once (CDNOW's 6 clusters hold
+    // recent and long-lapsed customers, one-order and repeat buyers, the top and the bottom of revenue).
+    const forms = new Set<string>();
     for (const c of summary.clusters!.centroids) {
       const members = rows.filter((r) => r.cluster === c.cluster);
       const m = { recency: median(members.map((r) => r.recency_days)), orders: median(members.map((r) => r.orders)), revenue: median(members.map((r) => r.revenue)) };
@@ -290,11 +293,14 @@ describe('cluster labels on CDNOW', () => {
       else expect(m.recency, c.label).toBeGreaterThanOrEqual(daysOf(`${since![1]} ${since![2] === 'days' ? 'days' : since![1] === '1' ? 'year' : 'years'}`));
       if (orders === 'one order') expect(m.orders).toBeLessThan(2);
       else expect(m.orders, c.label).toBeGreaterThanOrEqual(Number(/^(\d+)\+ orders$/.exec(orders!)![1]));
+      forms.add(within ? 'recent' : 'lapsed').add(orders === 'one order' ? 'one order' : 'repeat');
       // "top 10% revenue": at most 10% of all customers have as much as the median customer; "bottom": as little.
       const [, side, share] = /^(top|bottom) (\d+)% revenue$/.exec(value!)!;
+      forms.add(side!);
       const reached = revenue.filter((r) => (side === 'top' ? r >= m.revenue : r <= m.revenue)).length;
       expect(reached / revenue.length, c.label).toBeLessThanOrEqual(Number(share) / 100);
     }
+    expect([...forms].sort()).toEqual(['bottom', 'lapsed', 'one order', 'recent', 'repeat', 'top']);
   });
 });
 

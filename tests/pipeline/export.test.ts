@@ -1,5 +1,5 @@
 /**
- * The export's filters over the run history (src/sql/export.ts through
+ * The export's filters over the run history (src/jobs/exportQueries.ts through
  * buildExport), on two runs of five hand-built customers with CLV off; every
  * score worked out by hand from DESIGN §3's quantile rule,
  * 1 + ⌊5·(customers with a worse value)/5⌋ (tests/e2e runs the CLI).

@@ -1,5 +1,5 @@
 /**
- * The report's figures (src/sql/report.ts through gatherReportData) for a run
+ * The report's figures (src/report/queries.ts through gatherReportData) for a run
  * of five hand-built customers, every figure worked out by hand below from
  * DESIGN §3 (tests/e2e draws the report through the CLI).
  *
