@@ -3,7 +3,7 @@
  * transactions, worked out here by hand: occasions by order id (rows without
  * one fall back to their day), refund occasions that lower revenue but are no
  * order, purchase days for the CLV inputs, rows after the as-of date. Each
- * path of src/sql/features.ts: by order id or by day, from one file or two,
+ * path of src/stages/features/queries.ts: by order id or by day, from one file or two,
  * with the CLV and lifecycle stages on or off.
  */
 import { readFile, writeFile } from 'node:fs/promises';

@@ -4,7 +4,7 @@
  * brings each, and how the run history keeps them (the labels as ids into
  * `labels`, read back as text by customer_scores; clv_low/clv_high in the
  * output files only). The lists below are written out from DESIGN §2, not
- * taken from src/sql/scored.ts.
+ * taken from src/stages/scored/queries.ts.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
