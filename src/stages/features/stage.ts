@@ -56,7 +56,7 @@ export function featureBuckets(engine: Engine, chosen: number | undefined, loade
   return chosen ?? engine.customerBuckets(loaded.counts.accepted);
 }
 
-/** With one source and no order ids, customer_days has one row per occasion already, and occasions is a view of it (sql/features.ts). */
+/** With one source and no order ids, customer_days has one row per occasion already, and occasions is a view of it (queries.ts). */
 const occasionsAreView = (loaded: Pick<Ingested, 'hasOrderIds' | 'singleSource'>) => !loaded.hasOrderIds && loaded.singleSource;
 
 /** Drops the occasions, for a job that needs no per-occasion rows any more. */
