@@ -147,19 +147,26 @@ const SKIPPABLE_STAGES = [
   { stage: 'clusters', probe: 'cluster', without: 'has no clusters (it was scored with --no-kmeans)' },
 ] as const;
 
+type SkippableStage = (typeof SKIPPABLE_STAGES)[number];
+
+/** The stages run `runId` skipped: those whose column is empty for every customer (one query for all of them). */
+async function skippedStagesOf(engine: QueryEngine, history: RunHistory, runId: number): Promise<SkippableStage[]> {
+  const counts = (await engine.one<Record<string, number>>(
+    `SELECT ${SKIPPABLE_STAGES.map((s) => `count(${s.probe})::BIGINT AS ${s.stage}`).join(', ')} FROM ${history.qualifier}.customer_scores WHERE run_id = $runId`,
+    { runId },
+  ))!;
+  return SKIPPABLE_STAGES.filter((s) => Number(counts[s.stage]) === 0);
+}
+
 /**
  * A column of a stage the run did not compute would be empty for every
  * customer: asked for by name (--columns), that is a usage error; the default
  * columns and `all` leave it out (they are the columns the run has).
  */
-async function withoutSkippedStages(engine: QueryEngine, history: RunHistory, runId: number, columns: ExportColumn[], choice: ColumnChoice): Promise<ExportColumn[]> {
-  const counts = (await engine.one<Record<string, number>>(
-    `SELECT ${SKIPPABLE_STAGES.map((s) => `count(${s.probe})::BIGINT AS ${s.stage}`).join(', ')} FROM ${history.qualifier}.customer_scores WHERE run_id = $runId`,
-    { runId },
-  ))!;
+function withoutSkippedStages(runId: number, columns: ExportColumn[], choice: ColumnChoice, skippedStages: readonly SkippableStage[]): ExportColumn[] {
   const named = choice.columns?.length && !(choice.columns.length === 1 && choice.columns[0]!.trim().toLowerCase() === 'all');
   const skipped = new Set<string>();
-  for (const stage of SKIPPABLE_STAGES.filter((s) => Number(counts[s.stage]) === 0)) {
+  for (const stage of skippedStages) {
     const empty = columns.filter((c) => SCORED_COLUMNS.some((scored) => scored.name === c.name && scored.stage === stage.stage)).map((c) => c.name);
     if (named && empty.length) throw new UsageError(`--columns ${empty.join(', ')}: run ${runId} ${stage.without}; leave ${empty.length === 1 ? 'it' : 'them'} out, or export a run scored with that stage`);
     for (const name of empty) skipped.add(name);
@@ -228,15 +235,17 @@ export async function buildExport(
   }
   if (f.limit !== undefined && f.limit < 0) throw new UsageError(`--limit must be 0 or more, got ${f.limit}`);
   // A run scored with --no-clv has no CLV or P(alive): filtering or ordering on them would silently mean nothing.
-  const hasClv = (await engine.one<{ n: number }>(`SELECT count(clv)::BIGINT AS n FROM ${h}.customer_scores WHERE run_id = $runId`, { runId }))!.n > 0;
-  if (!hasClv) {
+  const skippedStages = await skippedStagesOf(engine, history, runId);
+  const withoutClv = skippedStages.find((s) => s.stage === 'clv');
+  const hasClv = withoutClv === undefined;
+  if (withoutClv) {
     const needsClv = [
       f.minClv !== undefined && '--min-clv',
       f.minPAlive !== undefined && '--min-p-alive',
       f.maxPAlive !== undefined && '--max-p-alive',
       (f.orderBy === 'clv' || f.orderBy === 'p_alive') && `--order-by ${f.orderBy}`,
     ].filter(Boolean);
-    if (needsClv.length) throw new UsageError(`${needsClv.join(', ')}: run ${runId} has no CLV (it was scored with --no-clv or the fit did not converge)`);
+    if (needsClv.length) throw new UsageError(`${needsClv.join(', ')}: run ${runId} ${withoutClv.without}`);
   }
   const bind = (prefix: string, values: readonly (string | number)[]) => {
     values.forEach((v, i) => (params[`${prefix}${i}`] = v));
@@ -284,12 +293,11 @@ export async function buildExport(
     if (emailColumn) hasAddress = usableEmailSql(engine.dialect, `c.${q(emailColumn)}`);
   }
   // Checked before the export's tables are made: a misspelt column is a usage error, said before the work.
-  const columns = await withoutSkippedStages(
-    engine,
-    history,
+  const columns = withoutSkippedStages(
     runId,
     chooseColumns({ contactColumns, emailColumn: emailColumn && contactColumns.includes(emailColumn) ? emailColumn : undefined }, choice),
     choice,
+    skippedStages,
   );
   const chosen = new Set(columns.map((c) => c.name));
   let suppressed = 'false';
