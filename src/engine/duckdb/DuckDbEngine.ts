@@ -117,11 +117,16 @@ const isLockError = (message: string) => /could not set lock|conflicting lock/i.
  */
 export const BUFFER_POOL_SHARE = 0.8;
 
-/** DuckDB's memory_limit for crm's `limit` (a size sizeInBytes reads): BUFFER_POOL_SHARE of it, in whole KiB. */
-export function bufferPoolLimit(limit: string): string {
+/** DuckDB's buffer pool in bytes for crm's `limit` (a size sizeInBytes reads): BUFFER_POOL_SHARE of it. */
+function bufferPoolBytes(limit: string): number {
   const bytes = sizeInBytes(limit);
   if (bytes === null) throw new Error(`not a memory size: ${limit}`);
-  return `${Math.max(1, Math.floor((bytes * BUFFER_POOL_SHARE) / 1024))}KiB`;
+  return bytes * BUFFER_POOL_SHARE;
+}
+
+/** DuckDB's memory_limit for crm's `limit`: its buffer pool, in whole KiB. */
+export function bufferPoolLimit(limit: string): string {
+  return `${Math.max(1, Math.floor(bufferPoolBytes(limit) / 1024))}KiB`;
 }
 
 /**
@@ -425,7 +430,7 @@ export class DuckDbEngine implements Engine {
 
   customerBuckets(customerDayRows: number): number {
     // Without a limit, DuckDB's own default: 80% of the machine's memory.
-    const pool = this.memoryLimit ? sizeInBytes(this.memoryLimit)! * BUFFER_POOL_SHARE : totalmem() * 0.8;
+    const pool = this.memoryLimit ? bufferPoolBytes(this.memoryLimit) : totalmem() * 0.8;
     return customerBucketsFor(customerDayRows, pool);
   }
 
