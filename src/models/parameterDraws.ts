@@ -7,22 +7,19 @@
  * the same draws, bit for bit.
  */
 import type { LogLikelihoodWithGradient } from './fitting.js';
+import { mulberry32 } from './kmeans.js';
 import { choleskyLower, invertSymmetricPositiveDefinite, numericalHessian } from './optimize.js';
+
+const HALF_STEP = 0.5 / 4294967296;
 
 /**
  * Uniform numbers in (0, 1) from a 32-bit seed (mulberry32): small, fast and
  * the same on every platform, which Math.random is not asked to be.
  */
 export function seededUniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    // Shifted by half a step: never exactly 0, so log(u) stays finite.
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
+  const next = mulberry32(seed);
+  // Shifted by half a step (exactly: k/2^32 + 2^-33): never 0, so log(u) stays finite.
+  return () => next() + HALF_STEP;
 }
 
 /** Standard normal numbers from a uniform source (Box–Muller, both values of each pair used). */

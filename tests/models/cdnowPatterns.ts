@@ -4,12 +4,13 @@
  * DuckDB pipeline: purchases on or before 1997-09-30, same-day purchases
  * merged into one occasion, time in weeks.
  */
+import { mulberry32 } from '../../src/models/kmeans.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { logGamma } from '../../src/models/specialFunctions.js';
-import type { GammaGammaParams, PurchasePatterns, SpendPatterns } from '../../src/models/types.js';
+import type { BgNbdParams, GammaGammaParams, PurchasePatterns, SpendPatterns } from '../../src/models/types.js';
 
 const SAMPLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/cdnow/CDNOW_sample.txt');
 const DAY_MS = 86_400_000;
@@ -192,16 +193,22 @@ export function allFinite(values: ArrayLike<number>): boolean {
   return true;
 }
 
-/** Seeded uniform [0, 1) generator (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Seeded uniform [0, 1) generator: crm's mulberry32 (checked against its published C code in kmeans.basics.test.ts). */
+export { mulberry32 };
+
+/**
+ * Fader, Hardie & Lee (2005) eq. (6) for one customer, logged and written out:
+ * L = B(a, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))
+ *   + [x > 0] B(a+1, b+x−1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x)).
+ */
+export function textbookBgNbdLogLikelihood({ r, alpha, a, b }: BgNbdParams, x: number, tx: number, T: number): number {
+  const logB = (p: number, q: number) => logGamma(p) + logGamma(q) - logGamma(p + q);
+  const common = logGamma(r + x) - logGamma(r) + r * Math.log(alpha) - logB(a, b);
+  const alive = logB(a, b + x) - (r + x) * Math.log(alpha + T);
+  if (x === 0) return common + alive;
+  const dropped = logB(a + 1, b + x - 1) - (r + x) * Math.log(alpha + tx);
+  const top = Math.max(alive, dropped);
+  return common + top + Math.log(Math.exp(alive - top) + Math.exp(dropped - top));
 }
 
 /** Gamma(shape, 1) variate (Marsaglia & Tsang 2000). */
