@@ -13,9 +13,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bgNbdLogLikelihood } from '../../src/models/bgNbd.js';
-import { logGamma } from '../../src/models/specialFunctions.js';
 import type { BgNbdParams } from '../../src/models/types.js';
-import { patterns } from './cdnowPatterns.js';
+import { patterns, textbookBgNbdLogLikelihood } from './cdnowPatterns.js';
 
 type Row = [x: number, tx: number, T: number, w: number];
 
@@ -23,16 +22,6 @@ const HEAVY = 2 ** 60;
 /** Weight of the customers that only fill the heavy customer's block: their terms are ~1e-31. */
 const NEGLIGIBLE = 1e-30;
 
-/** FHL (2005) eq. (6) for one customer, logged and written out. */
-function textbook({ r, alpha, a, b }: BgNbdParams, x: number, tx: number, T: number): number {
-  const logB = (p: number, q: number) => logGamma(p) + logGamma(q) - logGamma(p + q);
-  const common = logGamma(r + x) - logGamma(r) + r * Math.log(alpha) - logB(a, b);
-  const alive = logB(a, b + x) - (r + x) * Math.log(alpha + T);
-  if (x === 0) return common + alive;
-  const dropped = logB(a + 1, b + x - 1) - (r + x) * Math.log(alpha + tx);
-  const top = Math.max(alive, dropped);
-  return common + top + Math.log(Math.exp(alive - top) + Math.exp(dropped - top));
-}
 
 /**
  * A block of 512 ordinary customers (weight 1): one-time buyers with T ≈ 0.12
@@ -52,7 +41,7 @@ function expected(params: BgNbdParams, rows: Row[]): number {
   let heavy = 0;
   for (const [x, tx, T, w] of rows) {
     if (w === HEAVY) heavy += -w * params.r * Math.log(1 + T);
-    else rest += w * textbook(params, x, tx, T);
+    else rest += w * textbookBgNbdLogLikelihood(params, x, tx, T);
   }
   return heavy + rest;
 }
