@@ -43,6 +43,8 @@ export interface Dialect {
    * is read sorted.
    */
   readonly rowOrder: 'insertion' | 'none';
+  /** The longest text (in UTF-8 bytes) a label column (rfm_segment, …) can hold, or null for no limit. */
+  readonly labelBytes: number | null;
   /** Text in byte order (customer ids break ties by it): what every engine then sorts the same way. */
   byteOrder(expression: string): string;
   /**

@@ -54,6 +54,7 @@ export const duckdbDialect: Dialect = {
   labelId: (expression) => `enum_code(${expression})`,
   // DuckDB compares VARCHAR byte by byte unless told a collation.
   rowOrder: 'insertion',
+  labelBytes: null,
   byteOrder: (expression) => expression,
   createTempTableAs: (name, select) => [withParameters(`CREATE OR REPLACE TEMP TABLE ${name} AS ${select}`)],
   createTempTable: (name, columns) => [`CREATE OR REPLACE TEMP TABLE ${name} (${columns})`],

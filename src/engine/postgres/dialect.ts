@@ -29,8 +29,10 @@ export const postgresDialect: Dialect = {
   sampleHashBound: (fraction) => `lpad(to_hex(${md5Prefix60At(fraction, 'bigint')}), 15, '0')`,
   // A label column is a PostgreSQL ENUM listing the labels in id order: its 0-based position there.
   labelId: (expression) => `(array_position(enum_range(${expression}), ${expression}) - 1)`,
-  // The database's default collation sorts by language rules ('a' < 'B'); "C" compares bytes, as DuckDB does.
+  // A label column is an ENUM, whose labels PostgreSQL caps at NAMEDATALEN − 1 bytes.
+  labelBytes: ENUM_LABEL_BYTES,
   rowOrder: 'none',
+  // The database's default collation sorts by language rules ('a' < 'B'); "C" compares bytes, as DuckDB does.
   byteOrder: (expression) => `${expression} COLLATE "C"`,
   // No CREATE OR REPLACE TABLE; a statement with parameters must stand alone, so the DROP is a statement of its own.
   // pg_temp: an unqualified DROP would drop a table of that name in crm's schema when the session has no temp one yet.
