@@ -272,7 +272,7 @@ async function scoreCustomers(
   let clvStage: StartedClv | null = null;
   if (modules.clv) {
     const { startClv } = await modules.clv;
-    clvStage = await timed('clv', () => startClv(engine, config.clv, log, holdout));
+    clvStage = await timed('clv', () => startClv(engine, config.clv, log, holdout, config.threads));
     stages.add('clv');
   }
   const rfm = await timed('rfm', () => scoreRfm(engine, config.rfm, segmentMap));

@@ -91,6 +91,8 @@ export interface ClvFitInput {
   spend: SpendPatterns;
   /** With --holdout-days: each candidate's holdout error, by which auto chooses. */
   holdoutErrors?: Partial<Record<PurchaseModelName, number | null>>;
+  /** Threads the intervals may use in a worker (crm's --threads); by default the machine's cores (clvWorker.ts). */
+  threads?: number;
 }
 
 /** What summary.json shows of the intervals (the per-pattern ratios go to the engine). */

@@ -9,12 +9,13 @@ import { parentPort } from 'node:worker_threads';
 import { fitClvModels, type ClvFitInput } from './clvFits.js';
 import { inThreads } from './intervalThreads.js';
 
-/** Threads for the intervals, this one included: a few, for the cores the run leaves idle while it waits. */
-const INTERVAL_THREADS = Math.min(availableParallelism(), 4);
+/** Threads for the intervals, this one included: --threads, or a few for the cores the run leaves idle while it waits. */
+const MAX_INTERVAL_THREADS = 4;
 
 parentPort!.once('message', async (input: ClvFitInput) => {
   try {
-    const fits = await fitClvModels(input, inThreads(INTERVAL_THREADS, new URL('./intervalsWorker.js', import.meta.url)));
+    const threads = input.threads ?? Math.min(availableParallelism(), MAX_INTERVAL_THREADS);
+    const fits = await fitClvModels(input, inThreads(threads, new URL('./intervalsWorker.js', import.meta.url)));
     const g = fits.groups;
     // Moved, not copied; a buffer may back two arrays (the empty ones), and may be listed once only.
     const buffers = new Set([g.frequency, g.tDays, g.expectedPurchases, g.discountFactor, fits.patternPAlive, ...fits.intervalRatios].map((a) => a.buffer as ArrayBuffer));
