@@ -17,8 +17,10 @@ parentPort!.once('message', async (input: ClvFitInput) => {
     const threads = input.threads ?? Math.min(availableParallelism(), MAX_INTERVAL_THREADS);
     const fits = await fitClvModels(input, inThreads(threads, new URL('./intervalsWorker.js', import.meta.url)));
     const g = fits.groups;
-    // Moved, not copied; a buffer may back two arrays (the empty ones), and may be listed once only.
-    const buffers = new Set([g.frequency, g.tDays, g.expectedPurchases, g.discountFactor, fits.patternPAlive, ...fits.intervalRatios].map((a) => a.buffer as ArrayBuffer));
+    // Moved, not copied; a buffer may back two arrays (the empty ones), and may be listed once only. Memory shared
+    // with the intervals' helpers (SharedArrayBuffer) is not moved but shared, as it is: no copy either.
+    const arrays = [g.frequency, g.tDays, g.expectedPurchases, g.discountFactor, fits.patternPAlive, ...fits.intervalRatios];
+    const buffers = new Set(arrays.map((a) => a.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer));
     parentPort!.postMessage({ fits }, [...buffers]);
   } catch (error) {
     parentPort!.postMessage({ error: { message: (error as Error).message, stack: (error as Error).stack } });

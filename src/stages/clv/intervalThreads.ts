@@ -95,12 +95,7 @@ export function inThreads(threads: number, script: URL): DrawIntervals {
     } finally {
       for (const h of helpers) h.stop();
     }
-    const drawn = combineIntervals(plan, parts, patterns);
-    // Copied out of the shared memory: the ratios are then moved to the main thread, which a shared buffer cannot be.
-    if (count > 1 && drawn.ratios) {
-      const { low, high, lowMean, highMean } = drawn.ratios;
-      drawn.ratios = { low: low.map((a) => a.slice()), high: high.map((a) => a.slice()), lowMean: lowMean.slice(), highMean: highMean.slice() };
-    }
-    return drawn;
+    // The ratios stay in the shared memory: the main thread reads them where they are (clvWorker.ts moves only the rest).
+    return combineIntervals(plan, parts, patterns);
   };
 }

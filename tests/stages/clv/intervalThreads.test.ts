@@ -12,9 +12,12 @@ import { describe, expect, it } from 'vitest';
 import { PATTERNS_PER_BLOCK } from '../../../src/models/clvIntervals.js';
 import { fitClvModels, type ClvFitInput } from '../../../src/stages/clv/clvFits.js';
 import { inThreads, share } from '../../../src/stages/clv/intervalThreads.js';
+import { backgroundFitter } from '../../../src/stages/clv/stage.js';
+import { silentLogger } from '../../../src/effects.js';
 import { config, ROOT } from '../../helpers.js';
 
 const HELPER = pathToFileURL(`${ROOT}/dist/stages/clv/intervalsWorker.js`);
+const WORKER = pathToFileURL(`${ROOT}/dist/stages/clv/clvWorker.js`);
 
 /** 20,000 purchase patterns in weeks (frequency 0..11, T 100..699 days), and their repeat customers' spends. */
 function syntheticInput(): ClvFitInput {
@@ -79,6 +82,19 @@ describe('CLV intervals in threads', () => {
       expect(split.intervals, `${threads} threads`).toEqual(alone.intervals);
       expect(split.intervalRatios, `${threads} threads`).toEqual(alone.intervalRatios);
     }
+  });
+
+  it('the CLV worker thread, its intervals drawn with helpers, hands the main thread what this thread computes', { timeout: 300_000 }, async () => {
+    const input = syntheticInput();
+    const here = backgroundFitter(silentLogger, new URL('file:///nonexistent/clvWorker.js'));
+    here.start(input);
+    // Two threads in all, so that the ratios come back in memory shared with a helper, not moved.
+    const worker = backgroundFitter(silentLogger, WORKER);
+    worker.start({ ...input, threads: 2 });
+    const [a, b] = [await here.result(), await worker.result()];
+    expect(b.intervalRatios[0]!.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(b.intervals).toEqual(a.intervals);
+    expect(b.intervalRatios.map((column) => Array.from(column))).toEqual(a.intervalRatios.map((column) => Array.from(column)));
   });
 
   it('a helper that cannot start fails the intervals with an error, rather than wait for ever', { timeout: 300_000 }, async () => {
