@@ -83,14 +83,14 @@ export function inThreads(threads: number, script: URL): DrawIntervals {
     const parts = intervalParts(plan, patterns, count > 1 ? sharedArray : undefined);
     const helpers = Array.from({ length: count - 1 }, () => helper(script));
     try {
-      // Every thread needs every draw's group factors before its blocks.
-      const [from, to] = share(plan.draws, count, 0);
-      const groupsDone = helpers.map((h, k) => h.run({ step: 'groups', input, plan, groups, from: share(plan.draws, count, k + 1)[0], to: share(plan.draws, count, k + 1)[1] }));
-      drawGroupFactors(plan, input, from, to, groups);
+      // Share 0 is this thread's, share k the helper k − 1's. Every thread needs every draw's group factors before its blocks.
+      const draws = (k: number) => share(plan.draws, count, k);
+      const groupsDone = helpers.map((h, k) => h.run({ step: 'groups', input, plan, groups, from: draws(k + 1)[0], to: draws(k + 1)[1] }));
+      drawGroupFactors(plan, input, ...draws(0), groups);
       await Promise.all(groupsDone);
-      const [first, last] = share(blocks, count, 0);
-      const blocksDone = helpers.map((h, k) => h.run({ step: 'blocks', parts, from: share(blocks, count, k + 1)[0], to: share(blocks, count, k + 1)[1] }));
-      intervalBlocks(plan, input, groups, parts, first, last);
+      const patternBlocks = (k: number) => share(blocks, count, k);
+      const blocksDone = helpers.map((h, k) => h.run({ step: 'blocks', parts, from: patternBlocks(k + 1)[0], to: patternBlocks(k + 1)[1] }));
+      intervalBlocks(plan, input, groups, parts, ...patternBlocks(0));
       await Promise.all(blocksDone);
     } finally {
       for (const h of helpers) h.stop();
