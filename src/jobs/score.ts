@@ -5,6 +5,7 @@ import { InputError, namingStage } from '../errors.js';
 import { awaitedLater } from '../promises.js';
 import { OutputSet, writeFileAtomic } from '../io/atomic.js';
 import { beforeAnySignal } from '../io/interrupt.js';
+import { collectGarbage } from '../io/memory.js';
 import { testPoint } from '../testHooks.js';
 import { withRunEngine } from './openRunEngine.js';
 import { shownEngineSpec } from '../engine/openEngine.js';
@@ -161,6 +162,8 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   testPoint('outputs-staging');
   let recorded: { history: RunHistory; runId: number } | null = null;
   try {
+    // The model stages' data in Node is garbage by now: freed before the writes, the run's memory peak.
+    collectGarbage();
     const written = await timed('write', () => writeOutputs(run, out, scored, { history, asOf, segmentMap, describeClusters: modules.clusters }));
     // Read from the finished table, like the output files.
     const thresholds = await rfmThresholds(engine, written.scoredTable);

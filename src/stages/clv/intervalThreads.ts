@@ -40,6 +40,23 @@ export function share(total: number, shares: number, k: number): [number, number
 
 const sharedArray = (length: number) => new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
 
+/** A copy in shared memory (a SharedArrayBuffer), which a message to another thread hands over without copying. */
+function sharedCopy<A extends Float64Array | Int32Array>(array: A): A {
+  if (array.buffer instanceof SharedArrayBuffer) return array;
+  const Kind = array.constructor as new (buffer: SharedArrayBuffer) => A;
+  const copy = new Kind(new SharedArrayBuffer(array.byteLength));
+  copy.set(array);
+  return copy;
+}
+
+/** `value` with every Float64Array and Int32Array in it (at any depth of plain objects and arrays) copied into shared memory. */
+export function shareArrays<T>(value: T): T {
+  if (value instanceof Float64Array || value instanceof Int32Array) return sharedCopy(value) as T;
+  if (Array.isArray(value)) return value.map(shareArrays) as T;
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, shareArrays(inner)])) as T;
+}
+
 /** A helper thread that answers one task at a time. */
 function helper(script: URL) {
   const worker = new Worker(script);
@@ -79,13 +96,15 @@ export function inThreads(threads: number, script: URL): DrawIntervals {
     const blocks = blockCount(patterns);
     // No more threads than blocks or draws: a thread with nothing to do costs its start.
     const count = Math.max(1, Math.min(threads, blocks, plan.draws));
+    // What every helper reads, in shared memory (the patterns came so from the main thread; the groups and P(alive)s of the estimate not).
+    const shared = count > 1 ? shareArrays({ input, plan }) : null;
     const groups = drawnGroupsOf(plan, input.groups.frequency.length, count > 1 ? sharedArray : undefined);
     const parts = intervalParts(plan, patterns, count > 1 ? sharedArray : undefined);
     const helpers = Array.from({ length: count - 1 }, () => helper(script));
     try {
       // Share 0 is this thread's, share k the helper k − 1's. Every thread needs every draw's group factors before its blocks.
       const draws = (k: number) => share(plan.draws, count, k);
-      const groupsDone = helpers.map((h, k) => h.run({ step: 'groups', input, plan, groups, from: draws(k + 1)[0], to: draws(k + 1)[1] }));
+      const groupsDone = helpers.map((h, k) => h.run({ step: 'groups', input: shared!.input, plan: shared!.plan, groups, from: draws(k + 1)[0], to: draws(k + 1)[1] }));
       drawGroupFactors(plan, input, ...draws(0), groups);
       await Promise.all(groupsDone);
       const patternBlocks = (k: number) => share(blocks, count, k);
