@@ -64,10 +64,10 @@ const machineMemory = () => Math.min(totalmem(), process.constrainedMemory?.() |
 
 /**
  * --memory-limit when none is given: the memory a run may use, of which
- * DuckDB's buffer pool gets 80% (engine/duckdb BUFFER_POOL_SHARE) and the
+ * DuckDB's buffer pool gets 70% (engine/duckdb BUFFER_POOL_SHARE) and the
  * rest covers DuckDB's allocations outside the pool and Node's data. 1 GiB
  * is set aside for Node itself and the CLV worker, and the run gets 75% of
- * the rest (DuckDB's pool then 60% of it, as before the share): the other
+ * the rest (DuckDB's pool then 52.5% of it): the other
  * quarter stays for the page cache the inputs are read through and for the
  * other jobs of a shared machine. Never under 256 MiB; whole MiB, so it reads well.
  */
@@ -181,7 +181,7 @@ export const scoreConfigSchema = object({
   threads: number().int().min(1).optional(),
   /** Per-customer features computed in this many passes, each over a share of the customers (default: as the engine's memory needs, src/engine). */
   customerBuckets: number().int().min(1).max(1024, 'at most 1024 buckets').optional(),
-  /** The memory the run may use (DuckDB's buffer pool gets 80% of it, beyond which it spills to the run's spill folder). */
+  /** The memory the run may use (DuckDB's buffer pool gets 70% of it, beyond which it spills to the run's spill folder). */
   memoryLimit: memorySize.default(() => defaultMemoryLimit()),
   /** Where the run's spill folder goes (default: the system temporary folder, TMPDIR). */
   tempDir: string().min(1).optional(),

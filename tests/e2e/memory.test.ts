@@ -29,32 +29,32 @@ const shownBytes = (shown: string) => {
 const SPILL_FOLDER = new RegExp(`^crm-duckdb-${hostname().replace(/[^A-Za-z0-9.-]/g, '_').replace(/\./g, '\\.')}-\\d+-[A-Za-z0-9]{6}$`);
 
 describe('--memory-limit', () => {
-  it('gives DuckDB 80% of it as its memory_limit, in decimal (MB) or binary (GiB) units, from a flag, a config file and on backtest', async () => {
+  it('gives DuckDB 70% of it as its memory_limit, in decimal (MB) or binary (GiB) units, from a flag, a config file and on backtest', async () => {
     const dir = await tempDir();
-    // 512MB = 512 000 000 bytes; 80% = 409.6e6 bytes = 390.6 MiB (not 512 MiB, nor 488.3 MiB).
+    // 512MB = 512 000 000 bytes; 70% = 358.4e6 bytes = 341.8 MiB (not 512 MiB, nor 488.3 MiB).
     const score = await runCli(['score', CDNOW_CSV, '--no-db', '--out', path.join(dir, 'score'), '--memory-limit', '512MB', '--debug']);
     expect(score.code, score.stderr).toBe(0);
     expect(engineLine(score.stderr).memoryLimit).toBe('512MB');
-    expect(Math.abs(shownBytes(engineLine(score.stderr).bufferPool) - 0.8 * 512e6)).toBeLessThan(0.1 * 2 ** 20);
-    // 5GiB: 80% = 4 GiB exactly.
+    expect(Math.abs(shownBytes(engineLine(score.stderr).bufferPool) - 0.7 * 512e6)).toBeLessThan(0.1 * 2 ** 20);
+    // 5GiB: 70% = 3.5 GiB exactly.
     const backtest = await runCli(['backtest', CDNOW_CSV, '--calibration-end', '1997-09-30', '--memory-limit', '5GiB', '--debug']);
     expect(backtest.code, backtest.stderr).toBe(0);
-    expect(engineLine(backtest.stderr).bufferPool).toBe('4.0 GiB');
-    // 2GB from the config file: 80% = 1.6e9 bytes = 1.49 GiB, which DuckDB shows as 1.4 GiB (one decimal, cut).
+    expect(engineLine(backtest.stderr).bufferPool).toBe('3.5 GiB');
+    // 2GB from the config file: 70% = 1.4e9 bytes = 1.30 GiB, which DuckDB shows as 1.3 GiB (one decimal, cut).
     const config = path.join(dir, 'crm.yaml');
     await writeFile(config, 'memoryLimit: 2GB\n');
     const configured = await runCli(['score', CDNOW_CSV, '--no-db', '--out', path.join(dir, 'configured'), '--config', config, '--debug']);
     expect(configured.code, configured.stderr).toBe(0);
-    expect(Math.abs(shownBytes(engineLine(configured.stderr).bufferPool) - 1.6e9)).toBeLessThan(0.1 * 2 ** 30);
+    expect(Math.abs(shownBytes(engineLine(configured.stderr).bufferPool) - 1.4e9)).toBeLessThan(0.1 * 2 ** 30);
   });
 
-  it('defaults to 75% of the memory left after 1 GiB for Node (DuckDB\'s pool 60%), not DuckDB\'s 80% of RAM', async () => {
+  it('defaults to 75% of the memory left after 1 GiB for Node (DuckDB\'s pool 52.5%), not DuckDB\'s 80% of RAM', async () => {
     const dir = await tempDir();
     const run = await runCli(['score', CDNOW_CSV, '--no-db', '--out', path.join(dir, 'out'), '--debug']);
     expect(run.code, run.stderr).toBe(0);
     const memory = Math.min(totalmem(), process.constrainedMemory?.() || Number.POSITIVE_INFINITY);
-    // 0.8 × 0.75 = 0.6 of the memory after 1 GiB.
-    const expected = 0.6 * (memory - 2 ** 30);
+    // 0.7 × 0.75 = 0.525 of the memory after 1 GiB.
+    const expected = 0.525 * (memory - 2 ** 30);
     // DuckDB shows one decimal of GiB: within 0.05 GiB, and well away from 80% of RAM.
     expect(Math.abs(shownBytes(engineLine(run.stderr).bufferPool) - expected)).toBeLessThan(0.06 * 2 ** 30);
     expect(engineLine(run.stderr).memoryLimit).toBe(`${Math.floor((0.75 * (memory - 2 ** 30)) / 2 ** 20)}MiB`);

@@ -1,7 +1,7 @@
 /**
  * How many buckets of customers the features stage runs in on DuckDB
  * (DESIGN §7): enough that each bucket's share of the customer-day rows
- * needs at most the buffer pool, at 32 pool bytes a row; the pool is 80% of
+ * needs at most the buffer pool, at 32 pool bytes a row; the pool is 70% of
  * --memory-limit. Figures worked out by hand.
  */
 import { describe, expect, it } from 'vitest';
@@ -19,12 +19,13 @@ describe('customer buckets', () => {
     expect(customerBucketsFor(1e9, 2.4e9)).toBe(14);
   });
 
-  it('takes the pool from --memory-limit: 80% of 3GB is 2.4e9 bytes, of 3GiB 2.58e9', async () => {
+  it('takes the pool from --memory-limit: 70% of 3GB is 2.1e9 bytes, of 3GiB 2.25e9', async () => {
     for (const [limit, buckets] of [
-      ['3GB', 14],
-      // 32e9 / (0.8 × 3 × 2^30) = 12.4: 13.
-      ['3GiB', 13],
-      // 32e9 / (0.8 × 64e9) = 0.63: 1.
+      // 32e9 / 2.1e9 = 15.2: 16.
+      ['3GB', 16],
+      // 32e9 / (0.7 × 3 × 2^30) = 14.2: 15.
+      ['3GiB', 15],
+      // 32e9 / (0.7 × 64e9) = 0.71: 1.
       ['64GB', 1],
     ] as const) {
       const engine = await DuckDbEngine.create({ memoryLimit: limit, threads: 1 });
