@@ -14,10 +14,11 @@ const config = mergeConfig(
       testTimeout: 600_000,
       exclude: [
         'tests/e2e/**',
-        'tests/report/**',
+        // The page, not the report's SQL (tests/report/report.test.ts runs that in-process, for src/report/queries.ts's mutants).
+        'tests/report/page.test.ts',
         // Both spawn the built CLI or worker (tests/io/atomic.edges.test.ts covers writeFileAtomic in-process).
         'tests/io/atomicOutputs.test.ts',
-        'tests/pipeline/clvWorker.test.ts',
+        'tests/stages/clv/clvWorker.test.ts',
       ],
     },
   }),

@@ -13,7 +13,7 @@ describe('crm report for a run at the BG/NBD boundary', () => {
   it('shows the fixed-dropout limit the CLV columns come from, not "not converged … null"', async () => {
     const dir = await tempDir('crm-report-boundary-');
     const input = path.join(dir, 'tx.csv');
-    // The seeded base of tests/pipeline/clv.test.ts whose fit runs to a, b → ∞.
+    // The seeded base of tests/stages/clv/clv.test.ts whose fit runs to a, b → ∞.
     const lines = fixedDropoutTransactions(3000, 2022, { r: 0.8, alpha: 10, p: 0.12 }, '2024-12-31');
     await writeFile(input, `customer_id,order_date,amount\n${lines.join('\n')}\n`);
     const out = path.join(dir, 'out');

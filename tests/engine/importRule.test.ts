@@ -12,7 +12,7 @@ import { ROOT } from '../helpers.js';
 const STILL_IMPORTING: Record<string, string> = {
   'benchmarks/generate.mjs': 'writes the benchmark data with DuckDB directly, outside crm (no engine needed)',
   'benchmarks/baseline.mjs': 'times DuckDB itself, as the floor crm is compared with',
-  'tests/pipeline/inputReading.test.ts': 'opens a second DuckDB instance to show a file another process holds',
+  'tests/engine/inputReading.test.ts': 'opens a second DuckDB instance to show a file another process holds',
   'tests/e2e/historyDatabase.test.ts': 'holds the history database from another DuckDB instance, as a second process would',
 };
 

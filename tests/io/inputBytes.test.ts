@@ -2,7 +2,7 @@
  * What crm reads from an input file's first bytes before DuckDB does, on real
  * files in a temp folder. The expected verdicts and messages are worked out
  * from the bytes written here (the load's end-to-end cases are in
- * tests/pipeline/badInput.test.ts and the e2e tests).
+ * tests/engine/badInput.test.ts and the e2e tests).
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -6,8 +6,8 @@
  * each share counted by hand.
  */
 import { beforeAll, expect, it } from 'vitest';
-import { medianShares } from '../../src/stages/clusters/stage.js';
-import { describeEachEngine } from '../engines.js';
+import { medianShares } from '../../../src/stages/clusters/stage.js';
+import { describeEachEngine } from '../../engines.js';
 
 // revenue 5, 10, 10, 20, 30, 30, 30, 40; clv 1, –, 2, 2, 3, –, 4, 5 (two customers without a clv).
 const CUSTOMERS: [string, number, number | null][] = [

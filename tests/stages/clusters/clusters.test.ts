@@ -1,16 +1,16 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/engine/Engine.js';
-import { UsageError } from '../../src/errors.js';
-import { assignNearest } from '../../src/models/kmeansFit.js';
-import { kMeansPlusPlus } from '../../src/models/kmeansSeeding.js';
-import { adjustedRandIndex } from '../models/kmeansHelpers.js';
-import { silentEffects } from '../../src/effects.js';
-import { runScore, type ScoreSummary } from '../../src/jobs/score.js';
-import { FEATURE_SCALE, featureSampleSql } from '../../src/stages/clusters/queries.js';
-import { CUSTOMERS } from '../../src/stages/scored/queries.js';
-import { CDNOW_CSV, config, fixture, parseCsv, tempDir, withEngine } from '../helpers.js';
+import type { Engine } from '../../../src/engine/Engine.js';
+import { UsageError } from '../../../src/errors.js';
+import { assignNearest } from '../../../src/models/kmeansFit.js';
+import { kMeansPlusPlus } from '../../../src/models/kmeansSeeding.js';
+import { adjustedRandIndex } from '../../models/kmeansHelpers.js';
+import { silentEffects } from '../../../src/effects.js';
+import { runScore, type ScoreSummary } from '../../../src/jobs/score.js';
+import { FEATURE_SCALE, featureSampleSql } from '../../../src/stages/clusters/queries.js';
+import { CUSTOMERS } from '../../../src/stages/scored/queries.js';
+import { CDNOW_CSV, config, fixture, parseCsv, tempDir, withEngine } from '../../helpers.js';
 
 /**
  * fixtures/blobs (README): customers B<b>-nnnn drawn around blob b's centre in

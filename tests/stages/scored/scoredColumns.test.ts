@@ -9,10 +9,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/engine/Engine.js';
-import { silentEffects } from '../../src/effects.js';
-import { runScore } from '../../src/jobs/score.js';
-import { CDNOW_CSV, config, parseCsv, tempDir, withEngine } from '../helpers.js';
+import type { Engine } from '../../../src/engine/Engine.js';
+import { silentEffects } from '../../../src/effects.js';
+import { runScore } from '../../../src/jobs/score.js';
+import { CDNOW_CSV, config, parseCsv, tempDir, withEngine } from '../../helpers.js';
 
 /** DESIGN §2's columns in their order, with the type a Parquet reader gets. */
 const CONTRACT: readonly (readonly [string, string])[] = [

@@ -6,11 +6,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/engine/Engine.js';
-import { silentEffects, type Effects } from '../../src/effects.js';
-import { runScore } from '../../src/jobs/score.js';
-import { designSegment } from '../designSegments.js';
-import { CDNOW_CSV, config, tempDir, withEngine } from '../helpers.js';
+import type { Engine } from '../../../src/engine/Engine.js';
+import { silentEffects, type Effects } from '../../../src/effects.js';
+import { runScore } from '../../../src/jobs/score.js';
+import { designSegment } from '../../designSegments.js';
+import { CDNOW_CSV, config, tempDir, withEngine } from '../../helpers.js';
 
 const CUSTOMERS_1997_09_30 = 2357;
 

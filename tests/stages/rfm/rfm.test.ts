@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { scoreRfm } from '../../src/stages/rfm/stage.js';
-import { rfmLayerSql } from '../../src/stages/rfm/queries.js';
-import { CUSTOMERS } from '../../src/stages/scored/queries.js';
-import { runScore } from '../../src/jobs/score.js';
-import { defineLabels } from '../../src/stages/scored/labels.js';
-import { ALL_CELLS, DEFAULT_SEGMENT_MAP } from '../../src/stages/rfm/segmentMap.js';
-import { silentEffects } from '../../src/effects.js';
-import { config, fixture, tempDir, withEngine } from '../helpers.js';
+import { scoreRfm } from '../../../src/stages/rfm/stage.js';
+import { rfmLayerSql } from '../../../src/stages/rfm/queries.js';
+import { CUSTOMERS } from '../../../src/stages/scored/queries.js';
+import { runScore } from '../../../src/jobs/score.js';
+import { defineLabels } from '../../../src/stages/scored/labels.js';
+import { ALL_CELLS, DEFAULT_SEGMENT_MAP } from '../../../src/stages/rfm/segmentMap.js';
+import { silentEffects } from '../../../src/effects.js';
+import { config, fixture, tempDir, withEngine } from '../../helpers.js';
 
 /**
  * fixtures/tiny/transactions.csv as of 2024-03-31 (see its README). n = 6 customers.

@@ -1,6 +1,6 @@
 /** backtestBuckets: the per-bucket totals of crm backtest, from counted groups, worked out by hand. */
 import { describe, expect, it } from 'vitest';
-import { backtestBuckets } from '../../src/stages/clv/stage.js';
+import { backtestBuckets } from '../../../src/stages/clv/stage.js';
 
 describe('backtestBuckets', () => {
   it('adds customers, actual and predicted purchase days and absolute and squared errors per bucket', () => {

@@ -1,10 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { silentEffects } from '../../src/effects.js';
-import { runScore } from '../../src/jobs/score.js';
-import { DESIGN_SEGMENTS, designSegment } from '../designSegments.js';
-import { config, fixture, parseCsv, tempDir, withEngine } from '../helpers.js';
+import { silentEffects } from '../../../src/effects.js';
+import { runScore } from '../../../src/jobs/score.js';
+import { DESIGN_SEGMENTS, designSegment } from '../../designSegments.js';
+import { config, fixture, parseCsv, tempDir, withEngine } from '../../helpers.js';
 
 /**
  * deciles.csv and segments.csv cell by cell, the expected tables computed here

@@ -1,15 +1,15 @@
 /**
  * The k-means clusters as the run history records them (src/stages/clusters/queries.ts's
  * clusterColumnsSql, history side), and a single cluster (k = 1), on
- * fixtures/blobs (see segment.test.ts): blob b is cluster b once the clusters
+ * fixtures/blobs (see clusters.test.ts): blob b is cluster b once the clusters
  * are numbered by descending mean revenue.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { silentEffects } from '../../src/effects.js';
-import { runScore } from '../../src/jobs/score.js';
-import { config, fixture, parseCsv, tempDir, withEngine } from '../helpers.js';
+import { silentEffects } from '../../../src/effects.js';
+import { runScore } from '../../../src/jobs/score.js';
+import { config, fixture, parseCsv, tempDir, withEngine } from '../../helpers.js';
 
 const blobOf = (id: string) => Number(/^B(\d)-/.exec(id)![1]);
 

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/loadConfig.js';
-import { silentEffects } from '../../src/effects.js';
-import { runScore, type ScoreSummary } from '../../src/jobs/score.js';
-import { LIFECYCLE_STAGES, type LifecycleStage } from '../../src/stages/lifecycle/queries.js';
-import { config, fixture, parseCsv, tempDir, withEngine } from '../helpers.js';
+import { ConfigError } from '../../../src/config/loadConfig.js';
+import { silentEffects } from '../../../src/effects.js';
+import { runScore, type ScoreSummary } from '../../../src/jobs/score.js';
+import { LIFECYCLE_STAGES, type LifecycleStage } from '../../../src/stages/lifecycle/queries.js';
+import { config, fixture, parseCsv, tempDir, withEngine } from '../../helpers.js';
 
 const TIMELINES = fixture('lifecycle', 'timelines.csv');
 const POPULATION = fixture('lifecycle', 'population.csv');

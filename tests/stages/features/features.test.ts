@@ -9,9 +9,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { silentEffects } from '../../src/effects.js';
-import { runScore } from '../../src/jobs/score.js';
-import { config, parseCsv, tempDir, withEngine } from '../helpers.js';
+import { silentEffects } from '../../../src/effects.js';
+import { runScore } from '../../../src/jobs/score.js';
+import { config, parseCsv, tempDir, withEngine } from '../../helpers.js';
 
 const AS_OF = '2024-03-31';
 const HEADER = 'customer_id,order_date,amount,order_id';

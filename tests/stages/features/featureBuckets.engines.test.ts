@@ -9,10 +9,10 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import type { Engine, Ingested } from '../../src/engine/Engine.js';
-import { computeFeatures, dropOccasions } from '../../src/stages/features/stage.js';
-import { describeEachEngine } from '../engines.js';
-import { config, tempDir } from '../helpers.js';
+import type { Engine, Ingested } from '../../../src/engine/Engine.js';
+import { computeFeatures, dropOccasions } from '../../../src/stages/features/stage.js';
+import { describeEachEngine } from '../../engines.js';
+import { config, tempDir } from '../../helpers.js';
 
 const NOW = new Date('2024-06-30T12:00:00Z');
 const AS_OF = '2024-05-31';

@@ -10,20 +10,20 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import type { Engine, RunHistory } from '../../src/engine/Engine.js';
-import { DatabaseInUseError, UsageError } from '../../src/errors.js';
-import { buildExport, type ExportFilters } from '../../src/jobs/exportSelection.js';
-import { addHistoryColumns, attachHistory } from '../../src/stages/history/stage.js';
-import { runStatements } from '../../src/engine/tables.js';
-import { markPublished } from '../../src/stages/history/publish.js';
-import { HISTORY_LAYOUT } from '../../src/stages/history/queries.js';
-import { gatherReportData } from '../../src/report/reportData.js';
-import { CLV_LOG_BINS_SQL, MODEL_RANGE_SQL, P_ALIVE_BINS_SQL } from '../../src/report/queries.js';
-import { attachHistoryReadOnly, historyOverview, listRuns, migrationBetween, recordedRunPaths, resolveRun } from '../../src/stages/history/runs.js';
-import { describeEachEngine, POSTGRES_HAS_CITUS } from '../engines.js';
-import type { Logger } from '../../src/effects.js';
-import { tempDir } from '../helpers.js';
-import { recordTestRun, RUN_1, RUN_2 } from '../historyRuns.js';
+import type { Engine, RunHistory } from '../../../src/engine/Engine.js';
+import { DatabaseInUseError, UsageError } from '../../../src/errors.js';
+import { buildExport, type ExportFilters } from '../../../src/jobs/exportSelection.js';
+import { addHistoryColumns, attachHistory } from '../../../src/stages/history/stage.js';
+import { runStatements } from '../../../src/engine/tables.js';
+import { markPublished } from '../../../src/stages/history/publish.js';
+import { HISTORY_LAYOUT } from '../../../src/stages/history/queries.js';
+import { gatherReportData } from '../../../src/report/reportData.js';
+import { CLV_LOG_BINS_SQL, MODEL_RANGE_SQL, P_ALIVE_BINS_SQL } from '../../../src/report/queries.js';
+import { attachHistoryReadOnly, historyOverview, listRuns, migrationBetween, recordedRunPaths, resolveRun } from '../../../src/stages/history/runs.js';
+import { describeEachEngine, POSTGRES_HAS_CITUS } from '../../engines.js';
+import type { Logger } from '../../../src/effects.js';
+import { tempDir } from '../../helpers.js';
+import { recordTestRun, RUN_1, RUN_2 } from '../../historyRuns.js';
 
 const NO_FILTERS: ExportFilters = { segments: [], cells: [], stages: [], clusters: [] };
 

@@ -5,12 +5,12 @@
  * its a, b → ∞ boundary; and the shape of the report's matrices.
  */
 import { describe, expect, it } from 'vitest';
-import { predictPurchases, type PurchaseFit } from '../../src/stages/clv/clvFits.js';
-import { expectedPurchaseTotals, modelMatrix, trackingCurve } from '../../src/stages/clv/clvDiagnostics.js';
-import { clvLogBins } from '../../src/report/reportData.js';
-import * as mbgNbd from '../../src/models/mbgNbd.js';
-import type { FitResult } from '../../src/models/types.js';
-import { loadCdnowCalibration } from '../models/cdnowPatterns.js';
+import { predictPurchases, type PurchaseFit } from '../../../src/stages/clv/clvFits.js';
+import { expectedPurchaseTotals, modelMatrix, trackingCurve } from '../../../src/stages/clv/clvDiagnostics.js';
+import { clvLogBins } from '../../../src/report/reportData.js';
+import * as mbgNbd from '../../../src/models/mbgNbd.js';
+import type { FitResult } from '../../../src/models/types.js';
+import { loadCdnowCalibration } from '../../models/cdnowPatterns.js';
 
 const cdnow = loadCdnowCalibration();
 const fitOf = <P,>(params: P) => ({ params, converged: true }) as unknown as FitResult<P>;

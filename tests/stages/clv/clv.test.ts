@@ -1,17 +1,17 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/engine/Engine.js';
-import * as bgNbd from '../../src/models/bgNbd.js';
-import * as mbgNbd from '../../src/models/mbgNbd.js';
-import * as paretoNbd from '../../src/models/paretoNbd.js';
-import type { BgNbdParams, GammaGammaParams } from '../../src/models/types.js';
-import { purchasePatterns, runBacktest, spendPatterns, type BacktestResult } from '../../src/stages/clv/stage.js';
-import { silentEffects, silentLogger } from '../../src/effects.js';
-import { computeFeatures } from '../../src/stages/features/stage.js';
-import { runScore, type ScoreSummary } from '../../src/jobs/score.js';
-import { fixedDropoutModel, fixedDropoutTransactions, isoDay } from '../fixedDropout.js';
-import { CDNOW_CSV, config, expectPublishedFit, parseCsv, relative, tempDir, withEngine } from '../helpers.js';
+import type { Engine } from '../../../src/engine/Engine.js';
+import * as bgNbd from '../../../src/models/bgNbd.js';
+import * as mbgNbd from '../../../src/models/mbgNbd.js';
+import * as paretoNbd from '../../../src/models/paretoNbd.js';
+import type { BgNbdParams, GammaGammaParams } from '../../../src/models/types.js';
+import { purchasePatterns, runBacktest, spendPatterns, type BacktestResult } from '../../../src/stages/clv/stage.js';
+import { silentEffects, silentLogger } from '../../../src/effects.js';
+import { computeFeatures } from '../../../src/stages/features/stage.js';
+import { runScore, type ScoreSummary } from '../../../src/jobs/score.js';
+import { fixedDropoutModel, fixedDropoutTransactions, isoDay } from '../../fixedDropout.js';
+import { CDNOW_CSV, config, expectPublishedFit, parseCsv, relative, tempDir, withEngine } from '../../helpers.js';
 
 /**
  * The CLV stage through the real pipeline (runScore on DuckDB, files written

@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/errors.js';
-import { ALL_CELLS, DEFAULT_SEGMENT_MAP, expandCellPattern, fmScore, readSegmentMap, validateSegmentMap } from '../../src/stages/rfm/segmentMap.js';
-import { DESIGN_SEGMENTS, designSegment } from '../designSegments.js';
-import { tempDir } from '../helpers.js';
+import { UsageError } from '../../../src/errors.js';
+import { ALL_CELLS, DEFAULT_SEGMENT_MAP, expandCellPattern, fmScore, readSegmentMap, validateSegmentMap } from '../../../src/stages/rfm/segmentMap.js';
+import { DESIGN_SEGMENTS, designSegment } from '../../designSegments.js';
+import { tempDir } from '../../helpers.js';
 
 describe('segment map', () => {
   it('the default map puts each of the 125 cells in exactly one of the 11 segments', () => {

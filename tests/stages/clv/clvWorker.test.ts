@@ -8,13 +8,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { backgroundFitter, purchasePatterns, spendPatterns } from '../../src/stages/clv/stage.js';
-import type { ClvFitInput } from '../../src/stages/clv/clvFits.js';
-import { silentLogger } from '../../src/effects.js';
-import { computeFeatures } from '../../src/stages/features/stage.js';
-import { runStatements } from '../../src/engine/tables.js';
-import { clvInputsSql } from '../../src/stages/clv/queries.js';
-import { CDNOW_CSV, config, ROOT, withEngine } from '../helpers.js';
+import { backgroundFitter, purchasePatterns, spendPatterns } from '../../../src/stages/clv/stage.js';
+import type { ClvFitInput } from '../../../src/stages/clv/clvFits.js';
+import { silentLogger } from '../../../src/effects.js';
+import { computeFeatures } from '../../../src/stages/features/stage.js';
+import { runStatements } from '../../../src/engine/tables.js';
+import { clvInputsSql } from '../../../src/stages/clv/queries.js';
+import { CDNOW_CSV, config, ROOT, withEngine } from '../../helpers.js';
 
 const WORKER = pathToFileURL(`${ROOT}/dist/stages/clv/clvWorker.js`);
 

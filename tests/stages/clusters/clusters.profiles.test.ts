@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { silentEffects } from '../../src/effects.js';
-import { runScore } from '../../src/jobs/score.js';
-import { CDNOW_CSV, config, parseCsv, tempDir, withEngine } from '../helpers.js';
+import { silentEffects } from '../../../src/effects.js';
+import { runScore } from '../../../src/jobs/score.js';
+import { CDNOW_CSV, config, parseCsv, tempDir, withEngine } from '../../helpers.js';
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
