@@ -25,7 +25,8 @@ export function kMeansPlusPlus(points: Float64Array, d: number, k: number, seed:
     // Stryker disable next-line EqualityOperator: `<=` writes one more value into the next centre's slot, which setCenter fills later, or past the end of the array (ignored)
     for (let j = 0; j < d; j++) centers[c * d + j] = points[i * d + j];
   };
-  const first = Math.min(n - 1, Math.floor(random() * n));
+  // random() < 1 (at most 1 − 2⁻³²), so this is at most n − 1.
+  const first = Math.floor(random() * n);
   setCenter(0, first);
   // Stryker disable next-line EqualityOperator: `<=` only adds a pass one past the end of a typed array (reads undefined, so NaN; writes ignored)
   for (let i = 0; i < n; i++) {
