@@ -4,7 +4,7 @@
 // Machines here are shared and noisy: compare the ratio, not the seconds.
 //
 //   node benchmarks/generate.mjs                     # once: benchmarks/data/transactions.{csv,parquet}
-//   node benchmarks/score.mjs [--input csv|parquet|dirty] [--stages rfm,full] [--repeat 1] [--data DIR] [--compare DIR]
+//   node benchmarks/score.mjs [--input csv|parquet|dirty] [--stages rfm,full] [--repeat 1] [--data DIR] [--compare DIR] [--args='--clv-draws 0']
 //
 // --input dirty scores transactions-dirty.csv, the CSV with a dozen bad rows
 // (what rejecting them costs); the baseline, which would stop at the first bad
@@ -13,7 +13,9 @@
 // --compare DIR also runs another checkout's crm (DIR/bin/crm.js, built) right
 // before or after this one's (alternately), stage by stage, and prints the
 // median of the per-pair ratios this/that, and each stage's median seconds in
-// both: a before/after under the same machine load.
+// both: a before/after under the same machine load. --args adds options to
+// this checkout's crm score only (e.g. --clv-draws 0: the work of a checkout
+// from before the CLV intervals).
 //
 // "rfm" runs crm score with --no-clv --no-lifecycle --no-kmeans; "full" runs every stage.
 // Both write customers.parquet and record the run in a DuckDB database, as the nightly job does;
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '1' },
     data: { type: 'string', default: join(root, 'benchmarks', 'data') },
     compare: { type: 'string' },
+    args: { type: 'string', default: '' },
   },
 });
 const file = join(values.data, values.input === 'dirty' ? 'transactions-dirty.csv' : `transactions.${values.input}`);
@@ -55,7 +58,8 @@ try {
     for (const stage of stages) {
       const out = join(work, `crm-${stage}-${i}`);
       const score = async (bin, dir) => {
-        const run = await measure(process.execPath, [bin, 'score', file, '--out', dir, '--format', 'parquet', '--log-level', 'warn', ...stageFlags[stage]]);
+        const extra = bin === crm ? values.args.split(' ').filter(Boolean) : [];
+        const run = await measure(process.execPath, [bin, 'score', file, '--out', dir, '--format', 'parquet', '--log-level', 'warn', ...stageFlags[stage], ...extra]);
         const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
         return { ...run, ratio: run.seconds / baseline.seconds, timings: summary.timings, customers: summary.customers, rows: summary.rows.read, rejected: summary.rows.rejected };
       };

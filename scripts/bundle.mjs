@@ -17,8 +17,8 @@ const next = `dist/bundle-${stamp}`;
 rmSync(next, { recursive: true, force: true });
 
 await build({
-  // The CLV fit worker is an entry of its own: stages/clv/stage.ts starts it from beside its own chunk.
-  entryPoints: { main: 'dist/cli/main.js', clvWorker: 'dist/stages/clv/clvWorker.js' },
+  // The CLV fit worker and its intervals helper are entries of their own: each is started from beside its caller's chunk.
+  entryPoints: { main: 'dist/cli/main.js', clvWorker: 'dist/stages/clv/clvWorker.js', intervalsWorker: 'dist/stages/clv/intervalsWorker.js' },
   outdir: next,
   bundle: true,
   splitting: true,

@@ -108,7 +108,7 @@ export function scoreCommand(): Command {
     .option('--restarts <n>', 'k-means restarts, best inertia kept (default: 4)', parseInteger('--restarts'))
     .option('--sample-size <n>', 'customers k-means is fitted on, a seeded sample (default: 20000)', parseInteger('--sample-size'))
     .option('--keep-runs <n|all>', `keep the customer scores of the newest N runs in the database, or all (default: ${DEFAULT_KEEP_RUNS})`, parseKeepRuns)
-    .option('--threads <n>', 'DuckDB threads (default: all cores)', parseInteger('--threads'))
+    .option('--threads <n>', 'threads for DuckDB and for the CLV intervals (default: all cores; the intervals at most 4)', parseInteger('--threads'))
     .option('--customer-buckets <n>', CUSTOMER_BUCKETS_HELP, parseInteger('--customer-buckets'))
     .option('--no-excel-safe', "write customers.csv text as it is; by default text starting with = + - @ gets a leading ' so a spreadsheet shows it rather than runs it");
   addEngineOptions(command);

@@ -130,6 +130,26 @@ export interface RunHistory {
 export type HistoryPlacement = 'per-customer' | 'small';
 
 /**
+ * The history's tables as the stage that owns them has them
+ * (src/stages/history/queries.ts), handed to openHistory for what an engine
+ * does to them on its own: DuckDB moves a database of its layout from before
+ * label ids to this one, and counts the runs whose scores are kept to decide
+ * whether its file is worth rewriting. SQL is given as functions of the
+ * history's qualifier and the engine's dialect, so the engine writes none of
+ * the stage's tables itself.
+ */
+export interface HistoryLayout {
+  /** CREATE TABLE IF NOT EXISTS of `labels` (label_id, label). */
+  labelsTable(h: string, d: Dialect): string;
+  /** CREATE TABLE IF NOT EXISTS of `scores`: run_id, then scoreColumns. */
+  scoresTable(h: string, d: Dialect): string;
+  /** The columns of `scores` after run_id, in order; a `label` column holds the id of its text in `labels`. */
+  scoreColumns: readonly { name: string; label?: boolean }[];
+  /** A query of one row whose `kept` is how many runs have their scores kept. */
+  overview(h: string, d: Dialect): string;
+}
+
+/**
  * The verbs of an engine that keeps the run history. One history is open at a
  * time; for writing, by one process at a time (DuckDB: the file's lock;
  * PostgreSQL: an advisory lock per schema): another that holds it fails
@@ -140,9 +160,10 @@ export interface HistoryVerbs {
    * Opens the run history. DuckDB attaches the database file `db` (its folder
    * made first; a database of the old layout moved to the current one when
    * opened for writing; a file that is not a database is an InputError);
-   * PostgreSQL takes the engine's schema (`db` is not used).
+   * PostgreSQL takes the engine's schema (`db` is not used). `layout`: the
+   * history's tables, as the history stage has them.
    */
-  openHistory(options: { db?: string | null; readOnly?: boolean }): Promise<RunHistory>;
+  openHistory(options: { db?: string | null; readOnly?: boolean; layout: HistoryLayout }): Promise<RunHistory>;
   /** Lets go of the open history (and its lock). */
   closeHistory(): Promise<void>;
   /** Whether the open history has a table or view `name`. */

@@ -24,12 +24,14 @@ export interface Dialect {
    */
   customerBucket(expression: string, buckets: number): string;
   /**
-   * The seeded hash that picks the k-means sample, and the size of its range
-   * (a decimal literal): the values lie in [0, range). Every engine uses the
-   * stable hash's md5 rule, so every engine draws the same sample.
+   * The seeded hash that picks the k-means sample: the stable hash's 15 hex
+   * digits of md5 (lower case), as text, which in byte order (byteOrder) sort
+   * as the number they spell; every engine draws the same sample. Kept as
+   * text: reading it as a number costs more than the md5 itself.
    */
   sampleHash(expression: string): string;
-  readonly sampleHashRange: string;
+  /** The sample hash at the share `fraction` (a SQL number, clamped to [0, 1)) of its range: compared in byte order with sampleHash. */
+  sampleHashBound(fraction: string): string;
   /** The id of a label column's value: its code in the run's label ENUM, which lists the labels in id order (src/stages/scored/labelsQueries.ts). */
   labelId(expression: string): string;
   /**
@@ -41,6 +43,8 @@ export interface Dialect {
    * is read sorted.
    */
   readonly rowOrder: 'insertion' | 'none';
+  /** The longest text (in UTF-8 bytes) a label column (rfm_segment, …) can hold, or null for no limit. */
+  readonly labelBytes: number | null;
   /** Text in byte order (customer ids break ties by it): what every engine then sorts the same way. */
   byteOrder(expression: string): string;
   /**
@@ -179,6 +183,10 @@ export const PORTABLE_SQL: SqlFunctions = {
 
 /** 2^60, the range of the portable stable hash (15 hex digits of md5). */
 export const MD5_PREFIX60_RANGE = '1152921504606846976.0';
+
+/** The integer at the share `fraction` of the stable hash's range, at most its largest value (15 hex digits, all f). */
+export const md5Prefix60At = (fraction: string, bigint: string) =>
+  `least(CAST(floor(least(${fraction}, 1) * ${MD5_PREFIX60_RANGE}) AS ${bigint}), 1152921504606846975)`;
 
 export const quoteIdentifierAnsi = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 export const quoteStringAnsi = (value: string): string => `'${value.replaceAll("'", "''")}'`;

@@ -29,6 +29,15 @@ export function parseEngineSpec(spec: string | undefined, flag = '--engine'): En
   throw new UsageError(`${flag} ${maskUrlPassword(value)}: unknown engine; use duckdb (the default), postgres (the PG* environment variables) or a postgres://user@host:port/database URL`);
 }
 
+/**
+ * The settings `spec`'s engine takes, checked as openEngine checks them before
+ * it opens anything (PostgreSQL: the schema's name), for a command that checks
+ * its flags first; the engine's words, naming the flag.
+ */
+export function checkEngineSettings(spec: EngineSpec, settings: Pick<OpenEngineOptions, 'schema'>): void {
+  if (spec.kind === 'postgres' && settings.schema !== undefined) checkSchemaName(settings.schema);
+}
+
 /** The engine `--engine` names, open and ready. */
 export async function openEngine(spec: string | undefined, options: OpenEngineOptions = {}): Promise<Engine> {
   const parsed = parseEngineSpec(spec);

@@ -1,7 +1,6 @@
 import { defaultMemoryLimit } from '../config/schema.js';
 import type { Engine, RunHistory } from '../engine/Engine.js';
-import { openEngine, parseEngineSpec } from '../engine/openEngine.js';
-import { checkSchemaName } from '../engine/postgres/connection.js';
+import { checkEngineSettings, openEngine, parseEngineSpec } from '../engine/openEngine.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Logger } from '../effects.js';
@@ -36,7 +35,7 @@ export function checkHistorySource(options: Pick<HistoryJobOptions, 'db' | 'engi
     return;
   }
   if (options.db !== undefined) throw new UsageError(`--db ${options.db} names a DuckDB history file: with --engine postgres the history is in the cluster, under --schema (default crm)`);
-  if (options.schema !== undefined) checkSchemaName(options.schema);
+  checkEngineSettings(spec, { schema: options.schema });
 }
 
 /** A command's --out, checked against what the history's runs read and wrote before anything is written (the command's own wording). */

@@ -27,7 +27,7 @@ import { scoreTable } from '../stages/scored/stage.js';
 import type { TableName } from '../stages/tables.js';
 import { rfmThresholds, scoreRfm, type RfmResult } from '../stages/rfm/stage.js';
 import type { FittedClusters, ClustersResult } from '../stages/clusters/stage.js';
-import { ALL_CELLS, DEFAULT_SEGMENT_MAP, readSegmentMap, type SegmentMap } from '../stages/rfm/segmentMap.js';
+import { ALL_CELLS, checkSegmentNames, DEFAULT_SEGMENT_MAP, readSegmentMap, type SegmentMap } from '../stages/rfm/segmentMap.js';
 
 export interface ScoreSummary {
   run: { id: number | null; logId: string; asOf: string; startedAt: string; finishedAt: string; inputs: string[]; options: ScoreConfig; outputs: string[] };
@@ -140,6 +140,7 @@ export async function runScore(engine: Engine, config: ScoreConfig, effects: Eff
   // Checked before any data is read, so a bad map or a history database the run could not record itself in costs nothing;
   // and a publish a killed run left half done is settled, so the run starts from one whole set.
   const segmentMap = config.rfm.segmentMap ? await readSegmentMap(config.rfm.segmentMap) : DEFAULT_SEGMENT_MAP;
+  checkSegmentNames(segmentMap, engine.dialect);
   const history = historyTarget(engine, config);
   await recoverBeforeRun(engine, config.out, history, { waitSeconds: config.dbWait, log: run.log });
 
@@ -271,7 +272,7 @@ async function scoreCustomers(
   let clvStage: StartedClv | null = null;
   if (modules.clv) {
     const { startClv } = await modules.clv;
-    clvStage = await timed('clv', () => startClv(engine, config.clv, log, holdout));
+    clvStage = await timed('clv', () => startClv(engine, config.clv, log, holdout, config.threads));
     stages.add('clv');
   }
   const rfm = await timed('rfm', () => scoreRfm(engine, config.rfm, segmentMap));

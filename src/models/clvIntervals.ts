@@ -149,9 +149,6 @@ function groupFactors(model: PurchaseModelName, params: BgNbdParams | ParetoNbdP
 const pAliveOf = (model: PurchaseModelName, params: BgNbdParams | ParetoNbdParams, patterns: PurchasePatterns, start: number, end: number) =>
   P_ALIVE[model](params as never, patterns.frequency.subarray(start, end), patterns.recency.subarray(start, end), patterns.T.subarray(start, end));
 
-/** Patterns per block: a block's draws (46 to 200 per pattern) stay in the CPU's cache while its quantiles are taken. */
-const BLOCK = 8192;
-
 /** Gamma-Gamma's per-frequency factor g(x) = p/(px + q − 1), its γ and its population mean pγ/(q − 1). */
 const spendOf = ({ p, q, gamma }: GammaGammaParams) => ({ g: (x: number) => p / (p * x + q - 1), gamma, mean: (p * gamma) / (q - 1) });
 
@@ -161,11 +158,54 @@ function holding(estimate: number, values: Float64Array, level: number): Interva
   return { estimate, low: Math.min(low, estimate), high: Math.max(high, estimate) };
 }
 
+/** What a share of the intervals' work is: one draw's (frequency, T) group factors (as models/clv.ts aliveFactors gives them). */
+export interface DrawnGroups {
+  discountFactor: Float64Array[];
+  expectedPurchases: Float64Array[];
+}
+
 /**
- * The intervals, or a reason why there are none (a Hessian that is not
- * positive definite: the fit's standard errors are missing then too).
+ * What every part of the intervals' work shares: the parameter draws and the
+ * estimate's values. Plain data, so that it crosses to another thread as it is.
  */
-export function clvIntervals(input: IntervalInput): ClvIntervals | { unavailable: string } {
+export interface IntervalPlan {
+  draws: number;
+  level: number;
+  seed: number;
+  /** Each draw's purchase-model parameters, and Gamma-Gamma's (null without spend). */
+  drawnParams: (BgNbdParams | ParetoNbdParams)[];
+  spendDraws: GammaGammaParams[] | null;
+  /** Per pattern, the estimate's P(alive) × discounted expected purchases, V̂. */
+  pointValue: Float64Array;
+  estimate: { expectedPurchases: number; aliveCustomers: number; clv: number };
+}
+
+/**
+ * Where the parts of the work put their results: per pattern the ratio bounds
+ * (see ClvIntervals; empty without spend), and per block of patterns and draw
+ * the block's sums (block-major), which combineIntervals adds in block order.
+ * Arrays that the caller makes, so that they can be shared between threads.
+ */
+export interface IntervalParts {
+  low: Float64Array[];
+  high: Float64Array[];
+  lowMean: Float64Array;
+  highMean: Float64Array;
+  blockTotals: { expectedPurchases: Float64Array; aliveCustomers: Float64Array; clv: Float64Array };
+}
+
+/** Patterns per block: a block's draws (46 to 200 per pattern) stay in the CPU's cache while its quantiles are taken. */
+export const PATTERNS_PER_BLOCK = 8192;
+
+/** The blocks the patterns are taken in: the unit of the work's split, whatever the number of threads. */
+export const blockCount = (patterns: number): number => Math.ceil(patterns / PATTERNS_PER_BLOCK);
+
+/**
+ * The draws and the estimate's values, or a reason why there are no
+ * intervals (a Hessian that is not positive definite: the fit's standard
+ * errors are missing then too).
+ */
+export function intervalPlan(input: IntervalInput): IntervalPlan | { unavailable: string } {
   const { purchase, patterns, groupIndex, margin, draws: count, level } = input;
   const normal = seededNormal(input.seed);
   const likelihood = purchaseLikelihood(purchase, patterns);
@@ -187,11 +227,7 @@ export function clvIntervals(input: IntervalInput): ClvIntervals | { unavailable
   }
 
   const n = patterns.frequency.length;
-  const { frequency, weight } = patterns;
-  const totals = { expectedPurchases: new Float64Array(count), aliveCustomers: new Float64Array(count), clv: new Float64Array(count) };
-  const spendTerm = (s: ReturnType<typeof spendOf>, i: number) =>
-    frequency[i] > 0 ? s.g(frequency[i]) * (s.gamma * input.spendCustomers[i] + frequency[i] * input.spendTotal[i]) + (weight[i] - input.spendCustomers[i]) * s.mean : weight[i] * s.mean;
-
+  const { weight } = patterns;
   const pointAlive = P_ALIVE[purchase.model](purchase.params as never, patterns.frequency, patterns.recency, patterns.T);
   const pointGroups = groupFactors(purchase.model, purchase.params, input);
   const pointValue = new Float64Array(n);
@@ -202,18 +238,56 @@ export function clvIntervals(input: IntervalInput): ClvIntervals | { unavailable
     pointValue[i] = pointAlive[i] * pointGroups.discountFactor[group];
     estimate.expectedPurchases += weight[i] * pointAlive[i] * pointGroups.expectedPurchases[group];
     estimate.aliveCustomers += weight[i] * pointAlive[i];
-    if (pointSpend) estimate.clv += margin * pointValue[i] * spendTerm(pointSpend, i);
+    if (pointSpend) estimate.clv += margin * pointValue[i] * spendTerm(input, pointSpend, i);
   }
+  return { draws: count, level, seed: input.seed, drawnParams: purchaseDraws.map((v) => likelihood.toParams(v)), spendDraws, pointValue, estimate };
+}
 
-  // Each draw's (frequency, T) group factors.
-  const drawnParams = purchaseDraws.map((v) => likelihood.toParams(v));
-  const drawnGroups = drawnParams.map((params) => groupFactors(purchase.model, params, input));
+/** A pattern's Gamma-Gamma spend term of the total CLV: its customers' expected spend, summed. */
+function spendTerm(input: IntervalInput, s: ReturnType<typeof spendOf>, i: number): number {
+  const { frequency, weight } = input.patterns;
+  return frequency[i] > 0
+    ? s.g(frequency[i]) * (s.gamma * input.spendCustomers[i] + frequency[i] * input.spendTotal[i]) + (weight[i] - input.spendCustomers[i]) * s.mean
+    : weight[i] * s.mean;
+}
 
+/** Draws [from, to)'s (frequency, T) group factors, into `out` at each draw's index. */
+export function drawGroupFactors(plan: IntervalPlan, input: IntervalInput, from: number, to: number, out: DrawnGroups): void {
+  for (let d = from; d < to; d++) {
+    const factors = groupFactors(input.purchase.model, plan.drawnParams[d], input);
+    out.discountFactor[d].set(factors.discountFactor);
+    out.expectedPurchases[d].set(factors.expectedPurchases);
+  }
+}
+
+/** Empty parts for `patterns` patterns, from `allocate` (a new Float64Array of that length, by default). */
+export function intervalParts(plan: IntervalPlan, patterns: number, allocate: (length: number) => Float64Array = (length) => new Float64Array(length)): IntervalParts {
+  const ratios = plan.spendDraws !== null ? patterns : 0;
+  const totals = blockCount(patterns) * plan.draws;
+  return {
+    low: SPEND_GRID.map(() => allocate(ratios)),
+    high: SPEND_GRID.map(() => allocate(ratios)),
+    lowMean: allocate(ratios),
+    highMean: allocate(ratios),
+    blockTotals: { expectedPurchases: allocate(totals), aliveCustomers: allocate(totals), clv: allocate(totals) },
+  };
+}
+
+/**
+ * Blocks [fromBlock, toBlock) of patterns: per block, each draw's P(alive),
+ * V_d / V̂ per pattern and draw (pattern-major) and the block's sums over its
+ * patterns (in their order), then each pattern's quantiles; into `parts`.
+ * Blocks are independent: any split of them among threads gives the same
+ * numbers.
+ */
+export function intervalBlocks(plan: IntervalPlan, input: IntervalInput, groups: DrawnGroups, parts: IntervalParts, fromBlock: number, toBlock: number): void {
+  const { purchase, patterns, groupIndex, margin } = input;
+  const { draws: count, drawnParams, spendDraws, pointValue } = plan;
+  const n = patterns.frequency.length;
+  const { frequency, weight } = patterns;
+  const pointSpend = input.spend && spendOf(input.spend.params);
   const withRatios = spendDraws !== null && pointSpend !== null;
-  const low = SPEND_GRID.map(() => new Float64Array(withRatios ? n : 0));
-  const high = SPEND_GRID.map(() => new Float64Array(withRatios ? n : 0));
-  const lowMean = new Float64Array(withRatios ? n : 0);
-  const highMean = new Float64Array(withRatios ? n : 0);
+  const { low, high, lowMean, highMean, blockTotals } = parts;
   const spends = spendDraws ? spendDraws.map(spendOf) : [];
   // Per draw, the factors of ρ_d that do not depend on the pattern (see the top of this file): M_d/M̂, and per point u of
   // the grid (γ_d/γ̂)(1 − u) + u; and per draw and frequency g_d(x)/ĝ(x), computed when a frequency first comes up.
@@ -229,7 +303,7 @@ export function clvIntervals(input: IntervalInput): ClvIntervals | { unavailable
     }
     return ratios;
   };
-  const interval = centralIntervalOf(count, level);
+  const interval = centralIntervalOf(count, plan.level);
   const bounds = new Float64Array(2);
   const values = new Float64Array(count);
   const bound = (i: number, lowOut: Float64Array, highOut: Float64Array) => {
@@ -238,18 +312,18 @@ export function clvIntervals(input: IntervalInput): ClvIntervals | { unavailable
     highOut[i] = Math.max(bounds[1], 1);
   };
 
-  // Per block of patterns: each draw's P(alive), V_d / V̂ per pattern and draw (pattern-major), the draws' totals
-  // (added pattern by pattern, in the patterns' order, as the estimate's), then each pattern's quantiles.
-  const valueRatio = new Float64Array(Math.min(BLOCK, n) * count);
-  for (let start = 0; start < n; start += BLOCK) {
-    const end = Math.min(start + BLOCK, n);
+  const valueRatio = new Float64Array(Math.min(PATTERNS_PER_BLOCK, n) * count);
+  for (let block = fromBlock; block < toBlock; block++) {
+    const start = block * PATTERNS_PER_BLOCK;
+    const end = Math.min(start + PATTERNS_PER_BLOCK, n);
     for (let d = 0; d < count; d++) {
       const pAlive = pAliveOf(purchase.model, drawnParams[d], patterns, start, end);
       const spend = spendDraws && spends[d];
-      const { discountFactor, expectedPurchases } = drawnGroups[d];
-      let purchases = totals.expectedPurchases[d];
-      let alive = totals.aliveCustomers[d];
-      let clv = totals.clv[d];
+      const discountFactor = groups.discountFactor[d];
+      const expectedPurchases = groups.expectedPurchases[d];
+      let purchases = 0;
+      let alive = 0;
+      let clv = 0;
       for (let i = start; i < end; i++) {
         const group = groupIndex[i];
         const p = pAlive[i - start];
@@ -257,11 +331,11 @@ export function clvIntervals(input: IntervalInput): ClvIntervals | { unavailable
         valueRatio[(i - start) * count + d] = value / pointValue[i];
         purchases += weight[i] * p * expectedPurchases[group];
         alive += weight[i] * p;
-        if (spend) clv += margin * value * spendTerm(spend, i);
+        if (spend) clv += margin * value * spendTerm(input, spend, i);
       }
-      totals.expectedPurchases[d] = purchases;
-      totals.aliveCustomers[d] = alive;
-      totals.clv[d] = clv;
+      blockTotals.expectedPurchases[block * count + d] = purchases;
+      blockTotals.aliveCustomers[block * count + d] = alive;
+      blockTotals.clv[block * count + d] = clv;
     }
     if (!withRatios) continue;
     for (let i = start; i < end; i++) {
@@ -290,16 +364,49 @@ export function clvIntervals(input: IntervalInput): ClvIntervals | { unavailable
       }
     }
   }
+}
 
+/** The intervals from the finished parts: each draw's totals, the blocks' sums added in block order, and their quantiles. */
+export function combineIntervals(plan: IntervalPlan, parts: IntervalParts, patterns: number): ClvIntervals {
+  const count = plan.draws;
+  const blocks = blockCount(patterns);
+  const total = (sums: Float64Array) => {
+    const out = new Float64Array(count);
+    for (let block = 0; block < blocks; block++) for (let d = 0; d < count; d++) out[d] += sums[block * count + d];
+    return out;
+  };
+  const { blockTotals, low, high, lowMean, highMean } = parts;
   return {
-    level,
+    level: plan.level,
     draws: count,
-    seed: input.seed,
-    ratios: withRatios ? { low, high, lowMean, highMean } : null,
+    seed: plan.seed,
+    ratios: plan.spendDraws !== null ? { low, high, lowMean, highMean } : null,
     totals: {
-      expectedPurchases: holding(estimate.expectedPurchases, totals.expectedPurchases, level),
-      aliveCustomers: holding(estimate.aliveCustomers, totals.aliveCustomers, level),
-      clv: spendDraws ? holding(estimate.clv, totals.clv, level) : null,
+      expectedPurchases: holding(plan.estimate.expectedPurchases, total(blockTotals.expectedPurchases), plan.level),
+      aliveCustomers: holding(plan.estimate.aliveCustomers, total(blockTotals.aliveCustomers), plan.level),
+      clv: plan.spendDraws ? holding(plan.estimate.clv, total(blockTotals.clv), plan.level) : null,
     },
   };
+}
+
+/** Each draw's group factors as new arrays, one per draw. */
+export const drawnGroupsOf = (plan: IntervalPlan, groups: number, allocate: (length: number) => Float64Array = (length) => new Float64Array(length)): DrawnGroups => ({
+  discountFactor: plan.drawnParams.map(() => allocate(groups)),
+  expectedPurchases: plan.drawnParams.map(() => allocate(groups)),
+});
+
+/**
+ * The intervals, or a reason why there are none, in this thread: the plan,
+ * every draw's group factors, every block, combined. stages/clv splits the
+ * same parts between threads, with the same numbers.
+ */
+export function clvIntervals(input: IntervalInput): ClvIntervals | { unavailable: string } {
+  const plan = intervalPlan(input);
+  if ('unavailable' in plan) return plan;
+  const n = input.patterns.frequency.length;
+  const groups = drawnGroupsOf(plan, input.groups.frequency.length);
+  drawGroupFactors(plan, input, 0, plan.draws, groups);
+  const parts = intervalParts(plan, n);
+  intervalBlocks(plan, input, groups, parts, 0, blockCount(n));
+  return combineIntervals(plan, parts, n);
 }

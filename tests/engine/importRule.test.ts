@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers.js';
 
@@ -107,5 +108,129 @@ describe('the engine seam', () => {
   it('the driver is imported inside src/engine/duckdb/ (the check above looks for the right words)', async () => {
     const engine = await readFile(path.join(ROOT, 'src', 'engine', 'duckdb', 'DuckDbEngine.ts'), 'utf8');
     expect(DRIVER.test(engine)).toBe(true);
+  });
+});
+
+/**
+ * Every module a source file imports, with its line: static imports and
+ * re-exports (types too), `import x = require(…)`, `require(…)`, dynamic
+ * `import(…)` and `typeof import(…)` types, read from the syntax tree (so an
+ * import named in a comment or a string is none).
+ */
+function importsOf(file: string, text: string): { specifier: string; line: number }[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const found: { specifier: string; line: number }[] = [];
+  const add = (node: ts.Node | undefined) => {
+    if (node && ts.isStringLiteralLike(node)) found.push({ specifier: node.text, line: source.getLineAndCharacterOfPosition(node.getStart()).line + 1 });
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) add(node.moduleSpecifier);
+    else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) add(node.moduleReference.expression);
+    else if (ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === 'require'))) add(node.arguments[0]);
+    else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) add(node.argument.literal);
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+/**
+ * DESIGN §4: imports point one way, cli → jobs → stages → {models, engine, io}.
+ * For each room of src/, the rooms above it that it may not import.
+ */
+const ROOMS_ABOVE: Record<string, readonly string[]> = {
+  engine: ['stages', 'jobs', 'cli', 'report'],
+  models: ['stages', 'jobs', 'cli', 'report'],
+  io: ['stages', 'jobs', 'cli', 'report'],
+  stages: ['jobs', 'cli'],
+};
+
+/** A path under src/ (posix) as its room (`engine`, `stages`, …; '' for the files of src/ itself) and, in src/engine/<name>/, the engine's name. */
+function roomOf(file: string): { room: string; engine: string | null } {
+  const parts = file.split('/');
+  if (parts[0] !== 'src' || parts.length < 3) return { room: '', engine: null };
+  return { room: parts[1], engine: parts[1] === 'engine' && parts.length > 3 ? parts[2] : null };
+}
+
+/**
+ * The imports of `file` (a path under src/, posix) that go the wrong way, as
+ * `file:line imports specifier (why)`: a room importing a room above it, or a
+ * file outside src/engine/ reaching into one engine's folder instead of the
+ * engine-neutral src/engine/*.ts (Engine, Dialect, openEngine).
+ */
+function upwardImports(file: string, text: string): string[] {
+  const from = roomOf(file);
+  const wrong: string[] = [];
+  for (const { specifier, line } of importsOf(file, text)) {
+    if (!specifier.startsWith('.')) continue;
+    const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier));
+    const to = roomOf(target);
+    const why = ROOMS_ABOVE[from.room]?.includes(to.room)
+      ? `${from.room}/ may not import ${to.room}/: imports point one way, cli → jobs → stages → {models, engine, io}`
+      : to.engine !== null && from.room !== 'engine'
+        ? `only src/engine/ imports src/engine/${to.engine}/: the rest of crm uses the engine-neutral src/engine/*.ts`
+        : null;
+    if (why) wrong.push(`${file}:${line} imports ${specifier} (${why})`);
+  }
+  return wrong;
+}
+
+describe('imports point one way (DESIGN §4)', () => {
+  it('no file of src/ imports a room above its own, or one engine\'s folder from outside src/engine/', async () => {
+    const wrong: string[] = [];
+    for (const file of await sourceFiles('src')) {
+      const posix = file.split(path.sep).join('/');
+      wrong.push(...upwardImports(posix, await readFile(path.join(ROOT, file), 'utf8')));
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('the import reader finds every form of import, and none in comments or strings', () => {
+    const text = [
+      "import { a } from './static.js';",
+      "import type { B } from './typeOnly.js';",
+      "import './sideEffect.js';",
+      "export { c } from './reExport.js';",
+      "export * from './reExportAll.js';",
+      "import d = require('./importEquals.js');",
+      "const e = require('./required.js');",
+      "const f = await import('./dynamic.js');",
+      "let g: typeof import('./importType.js');",
+      "// import { h } from './comment.js';",
+      "const i = \"import('./string.js')\";",
+    ].join('\n');
+    expect(importsOf('src/x.ts', text)).toEqual([
+      { specifier: './static.js', line: 1 },
+      { specifier: './typeOnly.js', line: 2 },
+      { specifier: './sideEffect.js', line: 3 },
+      { specifier: './reExport.js', line: 4 },
+      { specifier: './reExportAll.js', line: 5 },
+      { specifier: './importEquals.js', line: 6 },
+      { specifier: './required.js', line: 7 },
+      { specifier: './dynamic.js', line: 8 },
+      { specifier: './importType.js', line: 9 },
+    ]);
+  });
+
+  it('names the file, the line and the import that goes the wrong way, and lets the right ways be', () => {
+    expect(upwardImports('src/engine/duckdb/historyFile.ts', "import x from 'node:path';\nimport { LABELS_SQL } from '../../stages/history/queries.js';")).toEqual([
+      'src/engine/duckdb/historyFile.ts:2 imports ../../stages/history/queries.js (engine/ may not import stages/: imports point one way, cli → jobs → stages → {models, engine, io})',
+    ]);
+    expect(upwardImports('src/jobs/history.ts', "const { checkSchemaName } = await import('../engine/postgres/connection.js');")).toEqual([
+      'src/jobs/history.ts:1 imports ../engine/postgres/connection.js (only src/engine/ imports src/engine/postgres/: the rest of crm uses the engine-neutral src/engine/*.ts)',
+    ]);
+    expect(upwardImports('src/stages/clv/stage.ts', "let run: typeof import('../../jobs/score.js');")).toHaveLength(1);
+    expect(upwardImports('src/models/clv.ts', "export * from '../report/page.js';")).toHaveLength(1);
+    expect(upwardImports('src/io/atomic.ts', "import type { Engine } from '../cli/context.js';")).toHaveLength(1);
+    // Downward, sideways within a room, the engine-neutral engine files, and an engine's own folder from src/engine/.
+    const fine: [string, string][] = [
+      ['src/cli/score.ts', "import { scoreJob } from '../jobs/score.js';"],
+      ['src/jobs/score.ts', "import { Engine } from '../engine/Engine.js'; import { openEngine } from '../engine/openEngine.js';"],
+      ['src/stages/history/stage.ts', "import { x } from '../clusters/clusterHistory.js'; import { y } from '../../models/clv.js';"],
+      ['src/engine/openEngine.ts', "const { PostgresEngine } = await import('./postgres/PostgresEngine.js');"],
+      ['src/engine/postgres/PostgresEngine.ts', "import { DuckDbEngine } from '../duckdb/DuckDbEngine.js';"],
+      ['src/report/reportData.ts', "import { listRuns } from '../stages/history/runs.js';"],
+    ];
+    for (const [file, text] of fine) expect(upwardImports(file, text), file).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../../src/engine/duckdb/DuckDbEngine.js';
-import { openEngine, parseEngineSpec } from '../../src/engine/openEngine.js';
+import { checkEngineSettings, openEngine, parseEngineSpec } from '../../src/engine/openEngine.js';
 import { connectTimeoutMillis, describeEnvironment, redactedUrl } from '../../src/engine/postgres/connection.js';
 import { translatePostgresError } from '../../src/engine/postgres/errors.js';
 import { EngineError, UsageError } from '../../src/errors.js';
@@ -66,6 +66,33 @@ describe('--engine', () => {
     expect((error as UsageError).exitCode).toBe(2);
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain('hunter2');
+  });
+
+  it('with --schema empty or past 63 bytes is a usage error, said alike by the check before opening and by openEngine, before connecting', async () => {
+    // Nothing listens on port 1: an engine that connected before checking would fail as unreachable instead.
+    const spec = 'postgres://crm@127.0.0.1:1/sales';
+    const checked = (schema: string) => {
+      try {
+        checkEngineSettings(parseEngineSpec(spec), { schema });
+        return new Error('expected a failure');
+      } catch (error) {
+        return error as Error;
+      }
+    };
+    for (const [schema, message] of [
+      ['', /^--schema: give the name of the schema/],
+      ['  ', /^--schema: give the name of the schema/],
+      ['é'.repeat(32), /^--schema é{32}: PostgreSQL names are at most 63 bytes long$/],
+    ] as const) {
+      const opened = await failure(openEngine(spec, { schema }));
+      expect(opened).toBeInstanceOf(UsageError);
+      expect(opened.message).toMatch(message);
+      expect(checked(schema)).toBeInstanceOf(UsageError);
+      expect(checked(schema).message).toBe(opened.message);
+    }
+    // 62 bytes is a name; DuckDB has no schema to check (the history commands refuse --schema there themselves).
+    expect(() => checkEngineSettings(parseEngineSpec(spec), { schema: 'é'.repeat(31) })).not.toThrow();
+    expect(() => checkEngineSettings(parseEngineSpec('duckdb'), { schema: '' })).not.toThrow();
   });
 
   it('to a server that accepts but never answers fails as unreachable after connect_timeout', async () => {

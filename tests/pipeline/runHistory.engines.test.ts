@@ -16,6 +16,7 @@ import { buildExport, type ExportFilters } from '../../src/jobs/exportSelection.
 import { addHistoryColumns, attachHistory } from '../../src/stages/history/stage.js';
 import { runStatements } from '../../src/engine/tables.js';
 import { markPublished } from '../../src/stages/history/publish.js';
+import { HISTORY_LAYOUT } from '../../src/stages/history/queries.js';
 import { gatherReportData } from '../../src/report/reportData.js';
 import { CLV_LOG_BINS_SQL, MODEL_RANGE_SQL, P_ALIVE_BINS_SQL } from '../../src/report/queries.js';
 import { attachHistoryReadOnly, historyOverview, listRuns, migrationBetween, recordedRunPaths, resolveRun } from '../../src/stages/history/runs.js';
@@ -229,16 +230,16 @@ describeEachEngine(
       const second = (await under.open()) as Engine;
       try {
         await attachHistory(first, null);
-        await expect(second.openHistory({ readOnly: true })).rejects.toThrow(DatabaseInUseError);
-        await expect(second.openHistory({ readOnly: false })).rejects.toThrow(DatabaseInUseError);
+        await expect(second.openHistory({ readOnly: true, layout: HISTORY_LAYOUT })).rejects.toThrow(DatabaseInUseError);
+        await expect(second.openHistory({ readOnly: false, layout: HISTORY_LAYOUT })).rejects.toThrow(DatabaseInUseError);
         await first.closeHistory();
-        await first.openHistory({ readOnly: true });
-        const reading = await second.openHistory({ readOnly: true });
+        await first.openHistory({ readOnly: true, layout: HISTORY_LAYOUT });
+        const reading = await second.openHistory({ readOnly: true, layout: HISTORY_LAYOUT });
         expect(reading.qualifier).toBe(`"${under.schema}"`);
         await second.closeHistory();
-        await expect(second.openHistory({ readOnly: false })).rejects.toThrow(DatabaseInUseError);
+        await expect(second.openHistory({ readOnly: false, layout: HISTORY_LAYOUT })).rejects.toThrow(DatabaseInUseError);
         await first.closeHistory();
-        await second.openHistory({ readOnly: false });
+        await second.openHistory({ readOnly: false, layout: HISTORY_LAYOUT });
         await second.closeHistory();
       } finally {
         await second.close();
@@ -249,7 +250,7 @@ describeEachEngine(
       const first = under.engine() as Engine;
       const second = (await under.open()) as Engine;
       try {
-        await first.openHistory({ readOnly: false });
+        await first.openHistory({ readOnly: false, layout: HISTORY_LAYOUT });
         await expect(attachHistory(second, null, { waitSeconds: 0 })).rejects.toThrow(/the database is in use by another process: another crm process holds the run history in schema/);
         // The first lets go when the second says it waits: the second then opens it.
         const warnings: string[] = [];

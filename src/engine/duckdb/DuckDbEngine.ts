@@ -6,7 +6,7 @@ import { CrmError, DatabaseInUseError, InputError, OutOfMemoryError } from '../.
 import { sizeInBytes } from '../../config/schema.js';
 import { ownerOnThisMachine, removeLeftByDeadProcesses, thisMachine } from '../../io/leftovers.js';
 import { onInterrupt } from '../../io/interrupt.js';
-import type { CustomerDayParts, Engine, HistoryPlacement, IngestOptions, Ingested, NumericColumns, Pulled, RejectReasons, RunHistory, SqlParams, TableFormat, WriteOptions } from '../Engine.js';
+import type { CustomerDayParts, Engine, HistoryLayout, HistoryPlacement, IngestOptions, Ingested, NumericColumns, Pulled, RejectReasons, RunHistory, SqlParams, TableFormat, WriteOptions } from '../Engine.js';
 import { duckdbDialect } from './dialect.js';
 import { historyHas, HISTORY_ALIAS, openHistoryFile } from './historyFile.js';
 import { giveBackPrunedSpace, removeAbandonedRewrites } from './historySpace.js';
@@ -321,19 +321,23 @@ export class DuckDbEngine implements Engine {
     return { memoryLimit: this.memoryLimit ?? null, ...settings, spillFolder: this.scratchFolder };
   }
 
-  /** The history file open now (openHistory), if any. */
+  /** The history file open now (openHistory), if any, and its tables as the history stage has them. */
   private history: RunHistory | null = null;
+  private historyLayout: HistoryLayout | null = null;
 
-  async openHistory(options: { db?: string | null; readOnly?: boolean }): Promise<RunHistory> {
+  async openHistory(options: { db?: string | null; readOnly?: boolean; layout: HistoryLayout }): Promise<RunHistory> {
     if (!options.db) throw new Error('the DuckDB run history is a database file: give its path (--db)');
     if (this.history) throw new Error(`a run history is open already (${this.history.where})`);
-    this.history = await openHistoryFile(this, options.db, options.readOnly ?? false, (file, alias, attach) => this.attachDatabase(file, alias, attach));
+    const { layout } = options;
+    this.history = await openHistoryFile(this, options.db, { readOnly: options.readOnly ?? false, layout }, (file, alias, attach) => this.attachDatabase(file, alias, attach));
+    this.historyLayout = layout;
     return this.history;
   }
 
   async closeHistory(): Promise<void> {
     if (!this.history) return;
     this.history = null;
+    this.historyLayout = null;
     await this.run(`DETACH ${duckdbDialect.quoteIdentifier(HISTORY_ALIAS)}`);
   }
 
@@ -355,7 +359,7 @@ export class DuckDbEngine implements Engine {
 
   compactHistory(options: { prunedRuns?: number } = {}): Promise<{ before: number; after: number } | null> {
     const history = this.openedHistory();
-    return giveBackPrunedSpace(this, history.where, { qualifier: history.qualifier, prunedRuns: options.prunedRuns ?? 0 });
+    return giveBackPrunedSpace(this, history.where, { qualifier: history.qualifier, prunedRuns: options.prunedRuns ?? 0, layout: this.historyLayout! });
   }
 
   private openedHistory(): RunHistory {

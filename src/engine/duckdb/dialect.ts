@@ -1,4 +1,4 @@
-import { MD5_PREFIX60_RANGE, PORTABLE_SQL, quoteIdentifierAnsi, quoteStringAnsi, withParameters, type Dialect, type SqlFunctions } from '../dialect.js';
+import { md5Prefix60At, PORTABLE_SQL, quoteIdentifierAnsi, quoteStringAnsi, withParameters, type Dialect, type SqlFunctions } from '../dialect.js';
 
 /**
  * DuckDB's overrides of the portable SQL: each one its native form, kept
@@ -48,11 +48,13 @@ export const duckdbDialect: Dialect = {
   // The same md5 rule picks the k-means sample, so both engines fit on the same customers in the same order.
   // hash() is many times quicker than md5, and the buckets are scanned once each.
   customerBucket: (expression, buckets) => `(hash(${expression}) % ${buckets})`,
-  sampleHash: (expression) => `('0x' || substr(md5(CAST(${expression} AS VARCHAR)), 1, 15))::BIGINT`,
-  sampleHashRange: MD5_PREFIX60_RANGE,
+  sampleHash: (expression) => `substr(md5(CAST(${expression} AS VARCHAR)), 1, 15)`,
+  // hex() writes upper case, md5() lower.
+  sampleHashBound: (fraction) => `lpad(lower(hex(${md5Prefix60At(fraction, 'BIGINT')})), 15, '0')`,
   labelId: (expression) => `enum_code(${expression})`,
   // DuckDB compares VARCHAR byte by byte unless told a collation.
   rowOrder: 'insertion',
+  labelBytes: null,
   byteOrder: (expression) => expression,
   createTempTableAs: (name, select) => [withParameters(`CREATE OR REPLACE TEMP TABLE ${name} AS ${select}`)],
   createTempTable: (name, columns) => [`CREATE OR REPLACE TEMP TABLE ${name} (${columns})`],

@@ -1,9 +1,7 @@
 import { access, mkdir } from 'node:fs/promises';
 import { InputError } from '../../errors.js';
 import path from 'node:path';
-import type { QueryEngine, RunHistory } from '../Engine.js';
-import { HISTORY_COLUMNS, LABEL_COLUMNS } from '../../stages/scored/queries.js';
-import { labelAlias, LABELS_SQL, SCORES_SQL } from '../../stages/history/queries.js';
+import type { HistoryLayout, QueryEngine, RunHistory } from '../Engine.js';
 import { duckdbDialect } from './dialect.js';
 
 /*
@@ -29,24 +27,29 @@ export async function historyHas(engine: QueryEngine, name: string): Promise<boo
 const OLD_LAYOUT_SQL = `
 SELECT count(*)::BIGINT AS n FROM duckdb_tables() WHERE database_name = '${HISTORY_ALIAS}' AND schema_name = 'main' AND table_name = 'customer_scores'`;
 
+/** The alias of the labels table joined for a label column. */
+const labelAlias = (column: { name: string }) => `label_${column.name}`;
+
 /**
- * Moves an old database to the current layout, in one transaction: the
- * labels found in the old table (ids in text order), the rows with ids, then
- * the old table goes and the view (made with the other relations) takes its name.
+ * Moves an old database to the `layout` the history stage has now, in one
+ * transaction: the labels found in the old table (ids in text order), the
+ * rows with ids, then the old table goes and the view (made with the other
+ * relations) takes its name.
  */
-const migrateOldLayoutSql = (h: string) => {
+const migrateOldLayoutSql = (h: string, layout: HistoryLayout) => {
   const q = duckdbDialect.quoteIdentifier;
+  const labelColumns = layout.scoreColumns.filter((c) => c.label);
   return [
-    LABELS_SQL(h),
+    layout.labelsTable(h, duckdbDialect),
     `INSERT INTO ${h}.labels
    SELECT (row_number() OVER (ORDER BY label) - 1)::INTEGER, label
-   FROM (SELECT DISTINCT unnest([${LABEL_COLUMNS.map((c) => `CAST(${q(c.name)} AS VARCHAR)`).join(', ')}]) AS label FROM ${h}.customer_scores)
+   FROM (SELECT DISTINCT unnest([${labelColumns.map((c) => `CAST(${q(c.name)} AS VARCHAR)`).join(', ')}]) AS label FROM ${h}.customer_scores)
    WHERE label IS NOT NULL`,
-    SCORES_SQL(h, duckdbDialect),
+    layout.scoresTable(h, duckdbDialect),
     `INSERT INTO ${h}.scores
-   SELECT o.run_id, ${HISTORY_COLUMNS.map((c) => (c.label ? `${labelAlias(c)}.label_id` : `o.${q(c.name)}`)).join(', ')}
+   SELECT o.run_id, ${layout.scoreColumns.map((c) => (c.label ? `${labelAlias(c)}.label_id` : `o.${q(c.name)}`)).join(', ')}
    FROM ${h}.customer_scores o
-   ${LABEL_COLUMNS.map((c) => `LEFT JOIN ${h}.labels ${labelAlias(c)} ON ${labelAlias(c)}.label = o.${q(c.name)}`).join('\n   ')}`,
+   ${labelColumns.map((c) => `LEFT JOIN ${h}.labels ${labelAlias(c)} ON ${labelAlias(c)}.label = o.${q(c.name)}`).join('\n   ')}`,
     `DROP TABLE ${h}.customer_scores`,
   ];
 };
@@ -54,13 +57,13 @@ const migrateOldLayoutSql = (h: string) => {
 /**
  * Opens the history file `db` as `history`, through `attach` (which reports a
  * file another process holds): a new database's folder is made first, like
- * --out's (read-only, a missing file is an error that says so), and a database of the old layout is moved to the current one when
+ * --out's (read-only, a missing file is an error that says so), and a database of the old layout is moved to `layout` when
  * opened for writing.
  */
 export async function openHistoryFile(
   engine: QueryEngine,
   db: string,
-  readOnly: boolean,
+  { readOnly, layout }: { readOnly: boolean; layout: HistoryLayout },
   attach: (file: string, alias: string, options: { readOnly: boolean }) => Promise<void>,
 ): Promise<RunHistory> {
   if (!readOnly) await mkdir(path.dirname(path.resolve(db)), { recursive: true });
@@ -71,7 +74,7 @@ export async function openHistoryFile(
   if (!readOnly && (await engine.one<{ n: number }>(OLD_LAYOUT_SQL))!.n > 0) {
     await engine.run('BEGIN TRANSACTION');
     try {
-      for (const sql of migrateOldLayoutSql(HISTORY_ALIAS)) await engine.run(sql);
+      for (const sql of migrateOldLayoutSql(HISTORY_ALIAS, layout)) await engine.run(sql);
       await engine.run('COMMIT');
     } catch (error) {
       await engine.run('ROLLBACK').catch(() => undefined);

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Engine } from '../Engine.js';
+import type { Engine, HistoryLayout } from '../Engine.js';
 import { onInterrupt } from '../../io/interrupt.js';
-import { HISTORY_OVERVIEW_SQL } from '../../stages/history/queries.js';
 import { testPoint } from '../../testHooks.js';
 
 /*
@@ -89,17 +88,17 @@ async function syncToDisk(file: string): Promise<void> {
  * and one waiting for it opens the new file. A kill before the rename leaves
  * the old database whole (the next run removes the copy); after it, the new
  * one. Call it with no run pending (stages/history/publish.ts): the copy is of
- * published runs only. Returns the file's size before and after, or null when
+ * published runs only. The runs kept are counted by the history's `layout`. Returns the file's size before and after, or null when
  * it was not rewritten.
  */
 export async function giveBackPrunedSpace(
   engine: Engine,
   dbPath: string,
-  { qualifier, prunedRuns }: { qualifier: string; prunedRuns: number },
+  { qualifier, prunedRuns, layout }: { qualifier: string; prunedRuns: number; layout: HistoryLayout },
 ): Promise<{ before: number; after: number } | null> {
   await engine.run('CHECKPOINT history');
   const blocks = (await engine.one<{ total: number; free: number }>(HISTORY_BLOCKS_SQL))!;
-  const { kept } = (await engine.one<{ kept: number }>(HISTORY_OVERVIEW_SQL(qualifier, engine.dialect)))!;
+  const { kept } = (await engine.one<{ kept: number }>(layout.overview(qualifier, engine.dialect)))!;
   if (blocks.total === 0 || blocks.free / blocks.total <= rewriteWhenFree(Number(kept), prunedRuns)) return null;
   // A --db that is a symbolic link: the file it points to is replaced, beside itself, and the link stays.
   const file = await realpath(dbPath);

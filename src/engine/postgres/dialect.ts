@@ -1,4 +1,4 @@
-import { MD5_PREFIX60_RANGE, PORTABLE_SQL, quoteIdentifierAnsi, quoteStringAnsi, withParameters, type Dialect, type EngineCapabilities } from '../dialect.js';
+import { md5Prefix60At, PORTABLE_SQL, quoteIdentifierAnsi, quoteStringAnsi, withParameters, type Dialect, type EngineCapabilities } from '../dialect.js';
 
 /** Per-customer tables are distributed by this column, and so co-located with each other. */
 export const DISTRIBUTION_COLUMN = 'customer_id';
@@ -25,12 +25,14 @@ export const postgresDialect: Dialect = {
   // hashtext() is signed: the low 31 bits make it a non-negative remainder.
   customerBucket: (expression, buckets) => `((hashtext(${expression}) & 2147483647) % ${buckets})`,
   stableHash: (expression) => `('x' || substr(md5((${expression})::text), 1, 15))::bit(60)::bigint`,
-  sampleHash: (expression) => `('x' || substr(md5((${expression})::text), 1, 15))::bit(60)::bigint`,
-  sampleHashRange: MD5_PREFIX60_RANGE,
+  sampleHash: (expression) => `substr(md5((${expression})::text), 1, 15)`,
+  sampleHashBound: (fraction) => `lpad(to_hex(${md5Prefix60At(fraction, 'bigint')}), 15, '0')`,
   // A label column is a PostgreSQL ENUM listing the labels in id order: its 0-based position there.
   labelId: (expression) => `(array_position(enum_range(${expression}), ${expression}) - 1)`,
-  // The database's default collation sorts by language rules ('a' < 'B'); "C" compares bytes, as DuckDB does.
+  // A label column is an ENUM, whose labels PostgreSQL caps at NAMEDATALEN − 1 bytes.
+  labelBytes: ENUM_LABEL_BYTES,
   rowOrder: 'none',
+  // The database's default collation sorts by language rules ('a' < 'B'); "C" compares bytes, as DuckDB does.
   byteOrder: (expression) => `${expression} COLLATE "C"`,
   // No CREATE OR REPLACE TABLE; a statement with parameters must stand alone, so the DROP is a statement of its own.
   // pg_temp: an unqualified DROP would drop a table of that name in crm's schema when the session has no temp one yet.

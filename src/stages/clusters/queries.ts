@@ -77,17 +77,17 @@ WITH stats AS (
   FROM (SELECT ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')} FROM (${source}) s) scaled_features
 ),
 sample AS (
-  SELECT s.customer_id, ${key} AS sample_key, ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')}
+  SELECT s.customer_id, ${dialect.byteOrder(key)} AS sample_key, ${features.map((f) => `${FEATURE_SQL[f]} AS ${f}`).join(', ')}
   FROM (${source}) s
   WHERE $oversample = 0
-     OR ${key}::DOUBLE PRECISION <= ($oversample * $sampleSize + 100) / (SELECT count(*) FROM customer_features) * ${dialect.sampleHashRange}
-  ORDER BY sample_key, s.customer_id
+     OR ${dialect.byteOrder(key)} <= ${dialect.sampleHashBound('($oversample * $sampleSize + 100) / CAST((SELECT count(*) FROM customer_features) AS DOUBLE PRECISION)')}
+  ORDER BY sample_key, ${dialect.byteOrder('s.customer_id')}
   LIMIT $sampleSize
 )
 SELECT ${features.map((f) => `${zExpression(`sample.${f}`, `stats.mean_${f}`, `stats.std_${f}`)} AS ${f}`).join(', ')},
        stats.customers, ${features.map((f) => `stats.mean_${f}, stats.std_${f}`).join(', ')}
 FROM sample CROSS JOIN stats
-ORDER BY sample.sample_key, sample.customer_id`;
+ORDER BY sample.sample_key, ${dialect.byteOrder('sample.customer_id')}`;
 };
 
 /** The fitted model's columns in `cluster_model`: each feature's mean and standard deviation, and each centroid (z-scored). */
@@ -194,20 +194,22 @@ FROM cluster_profiles ORDER BY raw_cluster NULLS FIRST`;
 
 /**
  * Where each cluster's median customer stands in the run (kmeansLabels.ts
- * RunShare): of the whole base, how many customers have at least and at most
- * the median revenue `$revenue<i>` of cluster i (`revenue<i>_at_least`,
- * `revenue<i>_at_most`, out of `customers`), and the same for clv (`$clv<i>`,
- * out of `clv_customers`, those with a clv) when the run has CLV.
+ * RunShare), from one pass over the base: each customer's place among the
+ * distinct cluster medians of revenue, `$revenue0` < `$revenue1` < … (bound
+ * in that order): 2j below the j-th, 2j + 1 equal to it, 2m above all m of
+ * them; the same for clv (`$clv<j>`, NULL where a customer has no clv) when
+ * the run has CLV. The customers are counted per pair of places: how many
+ * have at least or at most a median is a sum of those counts
+ * (stage.ts runShares). One grouping of a million customers into a few dozen
+ * groups costs less than a filtered count per median and side.
  */
-export const runSharesSql = (clusters: number, withClv: boolean) => {
-  const counts = (column: string) =>
-    Array.from({ length: clusters }, (_, i) => [
-      `count(*) FILTER (WHERE ${column} >= $${column}${i}::DOUBLE PRECISION)::BIGINT AS ${column}${i}_at_least`,
-      `count(*) FILTER (WHERE ${column} <= $${column}${i}::DOUBLE PRECISION)::BIGINT AS ${column}${i}_at_most`,
-    ]).flat();
-  return `SELECT count(*)::BIGINT AS customers, ${withClv ? 'count(clv)::BIGINT' : '0::BIGINT'} AS clv_customers,
-       ${[...counts('revenue'), ...(withClv ? counts('clv') : [])].join(',\n       ')}
-FROM final_scores`;
+export const runPlacesSql = (revenueMedians: number, clvMedians: number) => {
+  const place = (column: string, medians: number) =>
+    `CASE WHEN ${column} IS NULL THEN NULL ${Array.from({ length: medians }, (_, j) => `WHEN ${column} < $${column}${j}::DOUBLE PRECISION THEN ${2 * j} WHEN ${column} = $${column}${j}::DOUBLE PRECISION THEN ${2 * j + 1}`).join(' ')} ELSE ${2 * medians} END`;
+  return `
+SELECT revenue_place, clv_place, count(*)::BIGINT AS customers
+FROM (SELECT ${place('revenue', revenueMedians)} AS revenue_place, ${clvMedians > 0 ? place('clv', clvMedians) : 'CAST(NULL AS INTEGER)'} AS clv_place FROM final_scores) places
+GROUP BY revenue_place, clv_place`;
 };
 
 export const clusterLabelsTableSql = (d: Dialect) => d.createTempTable('cluster_labels', 'raw_cluster INTEGER, cluster INTEGER, cluster_label VARCHAR');

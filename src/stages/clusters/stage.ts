@@ -18,7 +18,7 @@ import {
   FEATURE_SCALE,
   featureSampleSql,
   clustersLayerSql,
-  runSharesSql,
+  runPlacesSql,
   type FeatureName,
 } from './queries.js';
 import type { RecordedCluster } from './clusterHistory.js';
@@ -234,6 +234,48 @@ interface ClusterMedians {
   median_p_alive: number | null;
 }
 
+/**
+ * Of `of` customers, the shares with at least and at most each of the sorted
+ * distinct `medians`, from the customers counted per place among them
+ * (queries.ts runPlacesSql: 2j below the j-th median, 2j + 1 on it; null
+ * places are not counted).
+ */
+function runShares(places: readonly { place: number | null; customers: number }[], medians: readonly number[], of: number): Map<number, RunShare> {
+  return new Map(
+    medians.map((median, j) => {
+      let atLeast = 0;
+      let atMost = 0;
+      for (const { place, customers } of places) {
+        if (place === null) continue;
+        if (place >= 2 * j + 1) atLeast += customers;
+        if (place <= 2 * j + 1) atMost += customers;
+      }
+      return [median, { atLeast: atLeast / of, atMost: atMost / of }];
+    }),
+  );
+}
+
+/**
+ * Of the run's customers (final_scores), the shares with at least and at most
+ * each of the given revenues and clvs (the clusters' medians), by the value;
+ * the clv shares are of the customers with a clv (`clvCustomers`).
+ */
+export async function medianShares(engine: QueryEngine, revenueMedians: readonly number[], clvMedians: readonly number[]) {
+  const distinct = (values: readonly number[]) => [...new Set(values)].sort((a, b) => a - b);
+  const revenue = distinct(revenueMedians);
+  const clv = distinct(clvMedians);
+  const params = Object.fromEntries([...revenue.map((v, j) => [`revenue${j}`, v]), ...clv.map((v, j) => [`clv${j}`, v])]);
+  const rows = await engine.all<{ revenue_place: number; clv_place: number | null; customers: number | bigint }>(runPlacesSql(revenue.length, clv.length), params);
+  const counted = rows.map((row) => ({ revenue: row.revenue_place, clv: row.clv_place, customers: Number(row.customers) }));
+  const customers = counted.reduce((n, row) => n + row.customers, 0);
+  const clvCustomers = counted.reduce((n, row) => n + (row.clv === null ? 0 : row.customers), 0);
+  return {
+    revenue: runShares(counted.map((row) => ({ place: row.revenue, customers: row.customers })), revenue, customers),
+    clv: runShares(counted.map((row) => ({ place: row.clv, customers: row.customers })), clv, clvCustomers),
+    clvCustomers,
+  };
+}
+
 /** The clusters' labels (models/kmeansLabels.ts), from their median customers and where those stand in the whole base. */
 async function labelClusters(
   engine: Engine,
@@ -241,25 +283,16 @@ async function labelClusters(
   clvColumn: boolean,
 ): Promise<string[]> {
   const withClvShares = clvColumn && clusters.every((row) => row.median_clv !== null);
-  const medians: Record<string, number> = {};
-  clusters.forEach((row, i) => {
-    medians[`revenue${i}`] = row.median_revenue;
-    if (withClvShares) medians[`clv${i}`] = row.median_clv!;
-  });
-  const counts = (await engine.one<Record<string, number>>(runSharesSql(clusters.length, withClvShares), medians))!;
-  const share = (column: string, i: number, of: number): RunShare => ({
-    atLeast: Number(counts[`${column}${i}_at_least`]) / of,
-    atMost: Number(counts[`${column}${i}_at_most`]) / of,
-  });
+  const shares = await medianShares(engine, clusters.map((row) => row.median_revenue), withClvShares ? clusters.map((row) => row.median_clv!) : []);
   return clusterLabels(
-    clusters.map((row, i) => ({
+    clusters.map((row) => ({
       cluster: row.cluster,
       medianRecencyDays: row.median_recency_days,
       medianOrders: row.median_orders,
       medianRevenue: row.median_revenue,
-      revenueShare: share('revenue', i, Number(counts.customers)),
+      revenueShare: shares.revenue.get(row.median_revenue)!,
       medianTenureDays: row.median_tenure_days,
-      clvShare: withClvShares && Number(counts.clv_customers) > 0 ? share('clv', i, Number(counts.clv_customers)) : null,
+      clvShare: withClvShares && shares.clvCustomers > 0 ? shares.clv.get(row.median_clv!)! : null,
       medianPAlive: row.median_p_alive,
     })),
   );

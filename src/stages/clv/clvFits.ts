@@ -11,7 +11,7 @@ import * as gammaGamma from '../../models/gammaGamma.js';
 import * as mbgNbd from '../../models/mbgNbd.js';
 import * as paretoNbd from '../../models/paretoNbd.js';
 import { aic, chooseModel, type Candidate, type Selection } from '../../models/modelChoice.js';
-import { clvIntervals, defaultDrawCount, type ClvIntervals } from '../../models/clvIntervals.js';
+import { clvIntervals, defaultDrawCount, type ClvIntervals, type IntervalInput } from '../../models/clvIntervals.js';
 import { PURCHASE_MODELS, type PurchaseModelName } from '../../config/lists.js';
 import type { BgNbdBoundary, BgNbdFitResult, BgNbdParams, FitResult, GammaGammaParams, ParetoNbdParams, PurchasePatterns, SpendPatterns } from '../../models/types.js';
 
@@ -91,6 +91,8 @@ export interface ClvFitInput {
   spend: SpendPatterns;
   /** With --holdout-days: each candidate's holdout error, by which auto chooses. */
   holdoutErrors?: Partial<Record<PurchaseModelName, number | null>>;
+  /** Threads the intervals may use in a worker (crm's --threads); by default the machine's cores (clvWorker.ts). */
+  threads?: number;
 }
 
 /** What summary.json shows of the intervals (the per-pattern ratios go to the engine). */
@@ -136,7 +138,16 @@ function choosePurchaseModel(input: ClvFitInput, warnings: string[]): { purchase
   return { purchase: purchase ?? fitted[0], fitted, selection };
 }
 
-export function fitClvModels(input: ClvFitInput): ClvFits {
+/** How the intervals are drawn: models/clvIntervals.ts in this thread, or its parts split between threads (intervalThreads.ts). */
+export type DrawIntervals = (input: IntervalInput) => Promise<ClvIntervals | { unavailable: string }>;
+
+const inThisThread: DrawIntervals = async (input) => clvIntervals(input);
+
+/**
+ * The fits, the per-(frequency, T) predictions and the intervals. In this
+ * thread by default: all of it runs before the promise is first awaited.
+ */
+export async function fitClvModels(input: ClvFitInput, drawIntervals: DrawIntervals = inThisThread): Promise<ClvFits> {
   const { options, patterns, tDays, spend } = input;
   const warnings: string[] = [];
   const { purchase, fitted, selection } = choosePurchaseModel(input, warnings);
@@ -172,7 +183,7 @@ export function fitClvModels(input: ClvFitInput): ClvFits {
   let intervalRatios: Float64Array[] = [];
   const draws = options.draws ?? defaultDrawCount(pairs.frequency.length);
   if (available && draws > 0) {
-    const drawn = clvIntervals({
+    const drawn = await drawIntervals({
       purchase: { model: purchase.model, params: purchase.fit.params, penalty: options.penalty, ...(boundary ? { boundaryOdds: boundary.dropoutProbability / (1 - boundary.dropoutProbability) } : {}) },
       patterns,
       groupIndex: pairs.index,

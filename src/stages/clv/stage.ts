@@ -235,7 +235,7 @@ export interface StartedClv {
  * results. Between the two the engine is free for stages that do not need
  * the CLV columns.
  */
-export async function startClv(engine: QueryEngine, options: ClvOptions, log: Logger, holdout: Holdout | null = null): Promise<StartedClv> {
+export async function startClv(engine: QueryEngine, options: ClvOptions, log: Logger, holdout: Holdout | null = null, threads?: number): Promise<StartedClv> {
   const fitter = backgroundFitter(log);
   let patterns: PurchasePatterns;
   let days: { recency: Float64Array; T: Float64Array };
@@ -248,7 +248,7 @@ export async function startClv(engine: QueryEngine, options: ClvOptions, log: Lo
     for (let i = 0; i < patterns.weight.length; i++) customers += patterns.weight[i];
     const spend = await spendPatterns(engine, base, customers);
     const holdoutErrors = holdout ? Object.fromEntries(Object.entries(holdout.backtests).map(([model, b]) => [model, b.rmse])) : undefined;
-    fitter.start({ options, patterns, tDays: days.T, spend, patternSpend, ...(holdoutErrors ? { holdoutErrors } : {}) });
+    fitter.start({ options, patterns, tDays: days.T, spend, patternSpend, ...(holdoutErrors ? { holdoutErrors } : {}), ...(threads ? { threads } : {}) });
   } catch (error) {
     fitter.cancel();
     throw error;

@@ -1,5 +1,5 @@
 import { sortedOnWrite, type Dialect } from '../../engine/dialect.js';
-import type { HistoryPlacement } from '../../engine/Engine.js';
+import type { HistoryLayout, HistoryPlacement } from '../../engine/Engine.js';
 import { HISTORY_COLUMN_NAMES, HISTORY_COLUMNS, LABEL_COLUMN_NAMES, LABEL_COLUMNS, type AfterScoring, type ScoredColumn } from '../scored/queries.js';
 import { exactSum } from '../sums.js';
 
@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS ${h}.pending_runs (
   keep_runs BIGINT
 )`;
 
-export const LABELS_SQL = (h: string) => `CREATE TABLE IF NOT EXISTS ${h}.labels (label_id INTEGER PRIMARY KEY, label VARCHAR NOT NULL UNIQUE)`;
+const LABELS_SQL = (h: string) => `CREATE TABLE IF NOT EXISTS ${h}.labels (label_id INTEGER PRIMARY KEY, label VARCHAR NOT NULL UNIQUE)`;
 
 /** A scored column's type in the history: the output type in the engine's spelling (labels are ids). */
 const storedType = (c: ScoredColumn, d: Dialect) => {
@@ -62,13 +62,13 @@ const storedType = (c: ScoredColumn, d: Dialect) => {
   return c.type;
 };
 
-export const SCORES_SQL = (h: string, d: Dialect) => `
+const SCORES_SQL = (h: string, d: Dialect) => `
 CREATE TABLE IF NOT EXISTS ${h}.scores (
   run_id BIGINT NOT NULL,
   ${HISTORY_COLUMNS.map((c) => `${d.quoteIdentifier(c.name)} ${storedType(c, d)}${c.compression ? d.sql.storedCompression(c.compression) : ''}`).join(',\n  ')}
 )`;
 
-export const labelAlias = (c: ScoredColumn) => `label_${c.name}`;
+const labelAlias = (c: ScoredColumn) => `label_${c.name}`;
 
 const CUSTOMER_SCORES_VIEW_SQL = (h: string, q: (n: string) => string) => `
 CREATE VIEW ${h}.customer_scores AS
@@ -187,6 +187,14 @@ export const HISTORY_OVERVIEW_SQL = (h: string, d: Dialect) => `
 SELECT count(*)::BIGINT AS runs, count(*) FILTER (WHERE scores_kept)::BIGINT AS kept,
        (SELECT ${d.sql.jsonText('options', ['keepRuns'])} FROM ${h}.runs ORDER BY run_id DESC LIMIT 1) AS keep_runs
 FROM ${h}.runs`;
+
+/** The history's tables as an engine is told of them when it opens the history (HistoryLayout). */
+export const HISTORY_LAYOUT: HistoryLayout = {
+  labelsTable: (h) => LABELS_SQL(h),
+  scoresTable: SCORES_SQL,
+  scoreColumns: HISTORY_COLUMNS,
+  overview: HISTORY_OVERVIEW_SQL,
+};
 
 export const LIST_RUNS_SQL = (h: string, d: Dialect) => `
 SELECT run_id, ${d.sql.isoDate('as_of')} AS as_of, ${d.sql.isoTimestamp('started_at')} AS started_at,

@@ -4,7 +4,7 @@ import { DEFAULT_DB_WAIT_SECONDS } from '../../config/schema.js';
 import { DatabaseInUseError, InputError, UsageError } from '../../errors.js';
 import { testPoint } from '../../testHooks.js';
 import type { Logger } from '../../effects.js';
-import { HISTORY_RELATIONS, INSERT_PENDING_RUN_SQL, INSERT_RUN_SQL, INSERT_SCORES_SQL, NEXT_RUN_ID_SQL, PREVIOUS_RUN_SQL, WITH_HISTORY_SQL } from './queries.js';
+import { HISTORY_LAYOUT, HISTORY_RELATIONS, INSERT_PENDING_RUN_SQL, INSERT_RUN_SQL, INSERT_SCORES_SQL, NEXT_RUN_ID_SQL, PREVIOUS_RUN_SQL, WITH_HISTORY_SQL } from './queries.js';
 import { NEW_LABELS_SQL } from '../scored/labelsQueries.js';
 import type { AfterScoring } from '../scored/queries.js';
 import { runStatements } from '../../engine/tables.js';
@@ -55,7 +55,7 @@ export async function openHistoryWaiting(engine: Engine, db: string | null, opti
   let warned = false;
   for (;;) {
     try {
-      return await engine.openHistory({ db, readOnly: options.readOnly });
+      return await engine.openHistory({ db, readOnly: options.readOnly, layout: HISTORY_LAYOUT });
     } catch (error) {
       if (!(error instanceof DatabaseInUseError)) throw error;
       const message = error.detail;

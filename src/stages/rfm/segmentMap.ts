@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Dialect } from '../../engine/dialect.js';
 import { UsageError } from '../../errors.js';
 
 /** segment name → the RFM cells ("545") it covers. */
@@ -60,6 +61,20 @@ export function validateSegmentMap(map: SegmentMap): void {
 }
 
 /** Reads a user map `{ "Segment name": ["5??", "4[45]?"], ... }` from JSON or YAML. */
+/**
+ * Segment names the engine can hold as labels: on PostgreSQL a label is an
+ * ENUM value, at most 63 bytes. Checked before any data is read, rather than
+ * failing the run when its scores are written.
+ */
+export function checkSegmentNames(map: SegmentMap, { labelBytes, name: engine }: Pick<Dialect, 'labelBytes' | 'name'>): void {
+  if (labelBytes === null) return;
+  const long = [...map.keys()].filter((name) => Buffer.byteLength(name) > labelBytes);
+  if (long.length === 0) return;
+  throw new UsageError(
+    `segment map: ${long.map((name) => `"${name}" (${Buffer.byteLength(name)} bytes)`).join(', ')} ${long.length === 1 ? 'is' : 'are'} longer than the ${labelBytes} bytes a segment name may have on the ${engine} engine: shorten ${long.length === 1 ? 'it' : 'them'}`,
+  );
+}
+
 export async function readSegmentMap(path: string): Promise<SegmentMap> {
   let raw: unknown;
   try {
