@@ -42,7 +42,9 @@ function fixedDropoutIfAlive(p: number, m: number, u: ArrayLike<number>, out: Fl
   // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
   for (let h = 0; h < u.length; h++) {
     const v = u[h];
+    // Stryker disable next-line EqualityOperator: at v = 0 the formula below gives 0 too (m·0, or −expm1(0)/p)
     if (!(v > 0)) out[h] = 0;
+    // Stryker disable next-line ConditionalExpression: at v = ∞ the formula below gives 1/p too (−expm1(−∞)/p; m·∞ = 1/0 at p = 0)
     else if (v === Number.POSITIVE_INFINITY) out[h] = 1 / p;
     else out[h] = p === 0 ? m * v : -Math.expm1(-m * Math.log1p(p * v)) / p;
   }
@@ -122,6 +124,7 @@ export function fixedDropoutLogLikelihood(data: CompiledPatterns): (theta: Float
     let gr = 0;
     let galpha = 0;
     let grho = 0;
+    // Stryker disable next-line EqualityOperator: `<=` adds a pass whose block is empty (blockStart[j + 1] is undefined, so i < undefined is false)
     for (let j = 0; j < xValues.length; j++) {
       const x = xValues[j];
       const m = r + x;

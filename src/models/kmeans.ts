@@ -66,14 +66,17 @@ export function mulberry32(seed: number): () => number {
  * sample. Returns 0..n-1 when m ≥ n.
  */
 export function sampleIndices(n: number, m: number, seed: number): Int32Array {
+  // Stryker disable next-line EqualityOperator: at m = n the selection below takes every index in order too ((n − i)·u < n − i for u < 1)
   if (m >= n) {
     const all = new Int32Array(n);
+    // Stryker disable next-line EqualityOperator: `<=` only adds a pass one past the end (reads undefined, so NaN; writes past the end of a typed array are ignored)
     for (let i = 0; i < n; i++) all[i] = i;
     return all;
   }
   const out = new Int32Array(m);
   const random = mulberry32(seed);
   let taken = 0;
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,LogicalOperator: either bound alone stops it: by i = n it has taken m (once n − i = m − taken every test passes), and once it has m no test passes (m − taken = 0)
   for (let i = 0; i < n && taken < m; i++) {
     // select item i with probability (still needed) / (still available)
     if ((n - i) * random() < m - taken) out[taken++] = i;
@@ -83,8 +86,10 @@ export function sampleIndices(n: number, m: number, seed: number): Int32Array {
 
 export function gatherRows(points: Float64Array, d: number, rows: Int32Array): Float64Array {
   const out = new Float64Array(rows.length * d);
+  // Stryker disable next-line EqualityOperator: `<=` only adds a pass one past the end (reads undefined, so NaN; writes past the end of a typed array are ignored)
   for (let r = 0; r < rows.length; r++) {
     const src = rows[r] * d;
+    // Stryker disable next-line EqualityOperator: `<=` writes one more value into the next row's first slot, which the next pass fills, or past the end of the array (ignored)
     for (let j = 0; j < d; j++) out[r * d + j] = points[src + j];
   }
   return out;

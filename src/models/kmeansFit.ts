@@ -94,6 +94,7 @@ export interface KMeansModel {
 
 function toRows(points: Float64Array, d: number): number[][] {
   const n = points.length / d;
+  // Stryker disable next-line ArrayDeclaration: the loop below fills rows 0..n−1 either way; the length only preallocates
   const rows: number[][] = new Array(n);
   for (let i = 0; i < n; i++) rows[i] = Array.from(points.subarray(i * d, i * d + d));
   return rows;
@@ -153,6 +154,7 @@ export function fitKMeans(points: Float64Array, d: number, options: KMeansOption
     });
     const centroids = new Float64Array(k * d);
     for (let c = 0; c < k; c++) {
+      // Stryker disable next-line EqualityOperator: `<=` writes one more value into the next centroid's first slot, which the next pass fills, or past the end of the array (ignored)
       for (let j = 0; j < d; j++) centroids[c * d + j] = result.centroids[c][j];
     }
     // Inertia of the returned centroids (ml-kmeans's labels lag one step).
@@ -177,10 +179,12 @@ export function fitKMeans(points: Float64Array, d: number, options: KMeansOption
 
 function canonicalOrder(centroids: Float64Array, k: number, d: number): Float64Array {
   const order = Array.from({ length: k }, (_, c) => c).sort((a, b) => {
+    // Stryker disable next-line EqualityOperator: `<=` compares one more column only for centroids equal in all d, whose rows are the same values in either order
     for (let j = 0; j < d; j++) {
       const diff = centroids[a * d + j] - centroids[b * d + j];
       if (diff !== 0) return diff;
     }
+    // Stryker disable next-line ArithmeticOperator: reached only for centroids equal in every column, whose rows are the same values in either order
     return a - b;
   });
   return gatherRows(centroids, d, Int32Array.from(order));
@@ -201,6 +205,7 @@ export function assignNearest(
     throw new KMeansError('INVALID_INPUT', `centroids has ${centroids.length} values, expected k×d = ${k * d}`);
   }
   const labels = new Int32Array(n);
+  // Stryker disable next-line EqualityOperator: `<=` only adds a pass one past the end (reads undefined, so NaN; writes past the end of a typed array are ignored)
   for (let i = 0; i < n; i++) labels[i] = nearestCentroid(points, i * d, d, centroids, k);
   return labels;
 }
@@ -219,6 +224,7 @@ function squaredDistance(points: Float64Array, p: number, centroids: Float64Arra
 function nearestCentroid(points: Float64Array, p: number, d: number, centroids: Float64Array, k: number): number {
   let bestC = 0;
   let bestDist = Infinity;
+  // Stryker disable next-line EqualityOperator: `c <= k` measures against a centroid past the end (NaN), which `dist < bestDist` passes over
   for (let c = 0; c < k; c++) {
     const dist = squaredDistance(points, p, centroids, c * d, d);
     if (dist < bestDist) {

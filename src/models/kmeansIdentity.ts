@@ -70,6 +70,7 @@ export function optimalAssignment(cost: Float64Array, n: number, m: number): Int
     } while (j0 !== 0);
   }
   for (let j = 1; j <= cols; j++) {
+    // Stryker disable next-line ConditionalExpression: an unmatched column would write −1 where −1 already is, or at index −1 of a typed array (ignored)
     if (match[j] === 0) continue;
     if (transposed) result[j - 1] = match[j]! - 1;
     else result[match[j]! - 1] = j - 1;
@@ -82,7 +83,9 @@ export function squaredDistances(a: Float64Array, b: Float64Array, d: number): F
   const n = a.length / d;
   const m = b.length / d;
   const out = new Float64Array(n * m);
+  // Stryker disable next-line EqualityOperator: `<=` only adds a pass one past the end (reads undefined, so NaN; writes past the end of a typed array are ignored)
   for (let i = 0; i < n; i++) {
+    // Stryker disable next-line EqualityOperator: `<=` writes one more value into the next row's first slot, which the next pass fills, or past the end of the array (ignored)
     for (let j = 0; j < m; j++) {
       let s = 0;
       for (let f = 0; f < d; f++) {

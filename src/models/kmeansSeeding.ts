@@ -22,10 +22,13 @@ export function kMeansPlusPlus(points: Float64Array, d: number, k: number, seed:
   const candidates = new Int32Array(localTrials);
 
   const setCenter = (c: number, i: number) => {
+    // Stryker disable next-line EqualityOperator: `<=` writes one more value into the next centre's slot, which setCenter fills later, or past the end of the array (ignored)
     for (let j = 0; j < d; j++) centers[c * d + j] = points[i * d + j];
   };
-  const first = Math.min(n - 1, Math.floor(random() * n));
+  // random() < 1 (at most 1 − 2⁻³²), so this is at most n − 1.
+  const first = Math.floor(random() * n);
   setCenter(0, first);
+  // Stryker disable next-line EqualityOperator: `<=` only adds a pass one past the end of a typed array (reads undefined, so NaN; writes ignored)
   for (let i = 0; i < n; i++) {
     let s = 0;
     for (let j = 0; j < d; j++) {
@@ -34,6 +37,7 @@ export function kMeansPlusPlus(points: Float64Array, d: number, k: number, seed:
     }
     closest[i] = s;
   }
+  // Stryker disable next-line EqualityOperator: `c <= k` adds a last round whose centre is written past the end of the array (ignored); only the draws it uses differ
   for (let c = 1; c < k; c++) {
     let running = 0;
     for (let i = 0; i < n; i++) cumulative[i] = running += closest[i];
@@ -63,6 +67,7 @@ export function kMeansPlusPlus(points: Float64Array, d: number, k: number, seed:
           const diff = points[i * d + j] - points[q + j];
           s += diff * diff;
         }
+        // Stryker disable next-line EqualityOperator: at a tie both are the same value
         const v = s < closest[i] ? s : closest[i];
         next[i] = v;
         pot += v;

@@ -62,4 +62,5 @@ export function chooseModel(candidates: readonly Candidate[], method: 'aic' | 'h
 }
 
 /** Enough digits to tell close scores apart in the sentence. */
+// Stryker disable next-line EqualityOperator: at |value| = 100 both forms print 100.0
 const format = (value: number) => (Math.abs(value) >= 100 ? value.toFixed(1) : value.toPrecision(4));

@@ -41,6 +41,7 @@ function nbdPmf(r: number, alpha: number, t: number, maxX: number, out: Float64A
 function betaGeometricPmf(params: BgNbdParams, t: number, maxX: number, modified: boolean): Float64Array {
   const { r, alpha, a, b } = params;
   const out = new Float64Array(maxX + 1);
+  // Stryker disable next-line EqualityOperator: at t = 0 the formula below gives the same [1, 0, …] (NBD(0; 0) = 1, NBD(j > 0; 0) = 0; MBG/NBD's P(X = 0) as b/(a+b) + a/(a+b), to an ulp)
   if (!(t > 0)) {
     // Nothing can happen in an empty period.
     out[0] = 1;
@@ -92,6 +93,7 @@ const PANELS = 48;
 export function paretoNbdPmf(params: ParetoNbdParams, t: number, maxX: number): Float64Array {
   const { r, alpha, s, beta } = params;
   const out = new Float64Array(maxX + 1);
+  // Stryker disable next-line EqualityOperator: at t = 0 the code below gives the same [1, 0, …] (NBD(0; 0) = 1, NBD(j > 0; 0) = 0, and every quadrature panel has width 0)
   if (!(t > 0)) {
     out[0] = 1;
     return out;
@@ -149,6 +151,7 @@ export function periodTransactions(
     // In increasing T, so that the sums are added in one order whatever the pattern order.
     for (const T of [...byT.keys()].sort((u, v) => u - v)) {
       const w = byT.get(T)!;
+      // Stryker disable next-line ArithmeticOperator: `top + 1` only tabulates two more x, never read; P(X = x) does not depend on maxX
       const p = pmf(T, top - 1);
       let rest = 1;
       for (let x = 0; x < top; x++) {

@@ -19,7 +19,7 @@ const ASYMPTOTIC_FROM = 10;
  * to < 1e-16; smaller x are shifted up with Γ(x) = Γ(x + n) / (x (x+1) … (x+n−1)).
  */
 export function logGamma(x: number): number {
-  if (Number.isNaN(x)) return Number.NaN;
+  // NaN fails every comparison below and comes out of the series as NaN.
   if (x === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY;
   if (x <= 0) {
     if (Number.isInteger(x)) return Number.POSITIVE_INFINITY;
@@ -63,8 +63,7 @@ function stirlingSeries(x: number): number {
  * then the asymptotic series; reflection for negative non-integers.
  */
 export function digamma(x: number): number {
-  if (Number.isNaN(x)) return Number.NaN;
-  if (x === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY;
+  // NaN fails every comparison below and comes out as NaN; +∞ as log(∞) = ∞.
   if (x <= 0) {
     if (Number.isInteger(x)) return Number.NaN;
     // ψ(1 − x) − ψ(x) = π cot(πx)
@@ -118,7 +117,8 @@ export function logSumExp(values: ArrayLike<number>): number {
   let max = Number.NEGATIVE_INFINITY;
   // Stryker disable next-line EqualityOperator: `<=` here only adds a pass one past the end of a typed array, whose write is ignored and whose read is not used
   for (let i = 0; i < values.length; i++) if (values[i] > max) max = values[i];
-  if (max === Number.NEGATIVE_INFINITY || !Number.isFinite(max)) return max;
+  // −∞ (no values, or all −∞), +∞ or NaN: the sum is that value.
+  if (!Number.isFinite(max)) return max;
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum += Math.exp(values[i] - max);
   return max + Math.log(sum);

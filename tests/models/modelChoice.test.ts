@@ -38,6 +38,11 @@ describe('choosing a purchase model', () => {
     expect(s.reason).toBe('bgnbd has the lowest AIC, 408.0 against mbgnbd 428.0; paretonbd did not converge and was not considered.');
     const two = chooseModel([candidate('a', -1, { converged: false }), candidate('b', -2, { converged: false }), candidate('c', -3)], 'aic');
     expect(two.reason).toBe('c has the lowest AIC, 14.00 (the only usable fit); a and b did not converge and were not considered.');
+    const three = chooseModel(
+      [candidate('a', -1, { converged: false }), candidate('b', -2, { converged: false }), candidate('c', -3, { converged: false }), candidate('d', -4)],
+      'aic',
+    );
+    expect(three.reason).toBe('d has the lowest AIC, 16.00 (the only usable fit); a, b and c did not converge and were not considered.');
   });
 
   it('by holdout keeps the lowest holdout error, whatever the AIC', () => {
@@ -65,6 +70,7 @@ describe('choosing a purchase model', () => {
     const s = chooseModel([candidate('bgnbd', -50, { converged: false }), candidate('mbgnbd', -50, { aic: Number.NaN })], 'aic');
     expect(s.chosen).toBeNull();
     expect(s.reason).toBe('No model could be chosen: none has a usable fit with a finite AIC; bgnbd did not converge and was not considered; mbgnbd gave no AIC.');
+    expect(s.candidates.map((c) => c.model)).toEqual(['bgnbd', 'mbgnbd']);
     expect(chooseModel([], 'holdout', 'holdout RMSE').reason).toBe('No model could be chosen: none has a usable fit with a finite holdout RMSE.');
   });
 });
