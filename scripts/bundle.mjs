@@ -3,7 +3,7 @@
 // bin/crm.js: Node then resolves and reads a handful of files at start-up
 // instead of several hundred (zod, pino, commander, ...), which is most of the
 // CLI's start-up time. Optional stages stay in chunks loaded when they run.
-import { lstatSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 // Each build goes to a fresh folder dist/bundle-<time>-<pid> (chunk names carry
@@ -34,6 +34,14 @@ await build({
   banner: { js: "import { createRequire as __crmCreateRequire } from 'node:module'; const require = __crmCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// Tests only (tests/e2e/build.test.ts): CRM_BUNDLE_HOLD=FILE stops here, the new folder written and dist/bundle
+// not yet swapped, writes FILE.ready and waits for FILE.go: a crm can then be started at exactly that moment.
+if (process.env.CRM_BUNDLE_HOLD) {
+  const hold = process.env.CRM_BUNDLE_HOLD;
+  writeFileSync(`${hold}.ready`, '');
+  while (!existsSync(`${hold}.go`)) await new Promise((resolve) => setTimeout(resolve, 20));
+}
 
 const kind = (path) => {
   try {

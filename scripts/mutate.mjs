@@ -220,7 +220,9 @@ for (const { name, folder, tests, options } of (args.length > 0 ? args : FOLDERS
   // The tests go to vitest.stryker.config.ts, not to Stryker's testFiles (see there).
   process.env.CRM_MUTATE_TESTS = tests.join(',');
   const started = Date.now();
-  const results = await new Stryker({ ...options, ...(force ? { force: true } : {}) }).runMutationTest();
+  // CRM_MUTATE_CONCURRENCY: more than stryker.config.mjs' one mutant at a time, on a machine with cores to spare.
+  const concurrency = process.env.CRM_MUTATE_CONCURRENCY ? { concurrency: Number(process.env.CRM_MUTATE_CONCURRENCY) } : {};
+  const results = await new Stryker({ ...options, ...concurrency, ...(force ? { force: true } : {}) }).runMutationTest();
   const wallSeconds = Math.round((Date.now() - started) / 1000);
   summaries.push({ run: name, ...summarise(results), wallSeconds });
   if (folder) {

@@ -12,7 +12,7 @@
  * tests' crm processes run from, is never rebuilt under them.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, readdirSync, realpathSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture, ROOT, runCli, tempDir, type CliResult } from '../helpers.js';
@@ -34,29 +34,38 @@ async function copyOfBuild(): Promise<string> {
 }
 
 describe('the CLI bundle', () => {
-  it('stays runnable while it is rebuilt', { timeout: 60_000 }, async () => {
+  it('stays runnable while it is rebuilt: before, at and after the swap of dist/bundle', { timeout: 120_000 }, async () => {
     const sharedBundle = realpathSync(path.join(ROOT, 'dist', 'bundle'));
     const root = await copyOfBuild();
     const before = realpathSync(path.join(root, 'dist', 'bundle'));
-    const build = spawn(process.execPath, [path.join(root, 'scripts', 'bundle.mjs')], { cwd: root, stdio: 'ignore' });
-    let building = true;
-    const built = new Promise<number | null>((resolve) => build.on('exit', (code) => { building = false; resolve(code); }));
-    const runs: CliResult[] = [];
-    const scores: CliResult[] = [];
     const out = await tempDir();
-    while (building) {
-      // --version loads the main chunk only; a score also loads the stages' chunks lazily.
-      const [version, score] = await Promise.all([
+    // --version loads the main chunk only; a score also loads the stages' chunks lazily.
+    const crmRuns = () =>
+      Promise.all([
         runCli(['--version'], { root }),
         runCli(['score', fixture('tiny', 'transactions.csv'), '--out', out, '--no-db', '--no-kmeans', '--log-level', 'error'], { root }),
       ]);
-      runs.push(version);
-      scores.push(score);
-    }
+    const expectRan = ([version, score]: CliResult[], when: string) => {
+      expect({ when, code: version!.code, stdout: version!.stdout.trim(), stderr: version!.stderr }).toEqual({ when, code: 0, stdout: '0.1.0', stderr: '' });
+      expect({ when, code: score!.code, stderr: score!.stderr }).toEqual({ when, code: 0, stderr: '' });
+    };
+    // The build holds (CRM_BUNDLE_HOLD) with the new folder written and the old one still current.
+    const hold = path.join(await tempDir(), 'hold');
+    const build = spawn(process.execPath, [path.join(root, 'scripts', 'bundle.mjs')], { cwd: root, stdio: 'ignore', env: { ...process.env, CRM_BUNDLE_HOLD: hold } });
+    const built = new Promise<number | null>((resolve) => build.on('exit', resolve));
+    // A crm started while esbuild writes, then one at the moment before the swap.
+    const whileBuilding = crmRuns();
+    while (!existsSync(`${hold}.ready`)) await new Promise((resolve) => setTimeout(resolve, 20));
+    expectRan(await whileBuilding, 'while the new bundle was written');
+    expect(readdirSync(path.join(root, 'dist')).filter((name) => /^bundle-/.test(name))).toHaveLength(2);
+    expect(realpathSync(path.join(root, 'dist', 'bundle'))).toBe(before);
+    expectRan(await crmRuns(), 'with the new bundle written, before the swap');
+    // Started before the swap, finishing after it: its lazily loaded chunks come from the folder it started in.
+    const acrossTheSwap = crmRuns();
+    writeFileSync(`${hold}.go`, '');
     expect(await built).toBe(0);
-    expect(runs.length).toBeGreaterThanOrEqual(2);
-    for (const run of runs) expect({ code: run.code, stdout: run.stdout.trim(), stderr: run.stderr }).toEqual({ code: 0, stdout: '0.1.0', stderr: '' });
-    for (const run of scores) expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expectRan(await acrossTheSwap, 'across the swap');
+    expectRan(await crmRuns(), 'after the swap');
     // The swap is a rename of a symlink, and the folder a running crm started in outlives it.
     expect(lstatSync(path.join(root, 'dist', 'bundle')).isSymbolicLink()).toBe(true);
     expect(realpathSync(path.join(root, 'dist', 'bundle'))).not.toBe(before);
