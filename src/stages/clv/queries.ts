@@ -79,12 +79,14 @@ FROM clv_inputs WHERE frequency > 0 AND monetary_value > 0 GROUP BY frequency, m
  *   1 / (1 + a/(b+x−1) · ((α+T)/(α+t_x))^(r+x)),  1 for x = 0,
  *
  * with the ratio taken on day counts (α in days), as exp of
- * log(a/(b+x−1)) + (r+x)·log1p(u), u = (T − t_x)/(α + t_x) (written out where it is used: a column cannot
- * name another of the same SELECT on PostgreSQL). DuckDB has no
+ * log(a/(b+x−1)) + (r+x)·log1p(u), u = (T − t_x)/(α + t_x) (column bg_u,
+ * made one level down so that it is computed once per row, not at each of
+ * its four uses: a column cannot name another of the same SELECT on
+ * PostgreSQL). DuckDB has no
  * log1p: ln(1+u)·u/((1+u)−1) is Goldberg's exact substitute. exp overflows
  * to +Infinity, which gives P(alive) = 0, as in JS.
  */
-const U = '((x.t_days - x.recency_days_model) / (x.bg_alpha_days + x.recency_days_model))';
+const U = 'x.bg_u';
 const BG_NBD_P_ALIVE = `CASE WHEN NOT x.purchase_available THEN NULL
               WHEN x.frequency = 0 THEN 1.0
               ELSE 1 / (1 + exp(ln(x.bg_a / (x.bg_b + x.frequency - 1)) + (x.bg_r + x.frequency) * CASE WHEN 1 + ${U} = 1 THEN ${U} ELSE ln(1 + ${U}) * ${U} / ((1 + ${U}) - 1) END))
@@ -153,8 +155,11 @@ FROM (
               THEN ${SPEND_GRID.length - 1} * (x.frequency * x.monetary_value) / (x.gg_gamma + x.frequency * x.monetary_value)
          END AS spend_position
   FROM (
-    SELECT s.*, c.*, ${clvInputColumns(d, 's', 'r.as_of')}
-    FROM (${source}) s CROSS JOIN clv_parameters c CROSS JOIN run_parameters r
+    SELECT w.*, (w.t_days - w.recency_days_model) / (w.bg_alpha_days + w.recency_days_model) AS bg_u
+    FROM (
+      SELECT s.*, c.*, ${clvInputColumns(d, 's', 'r.as_of')}
+      FROM (${source}) s CROSS JOIN clv_parameters c CROSS JOIN run_parameters r
+    ) w
   ) x${
     pAlive === 'patterns'
       ? `
