@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ARROW_BATCH_ROWS } from '../../src/engine/duckdb/arrowFile.js';
 import { duckdbDialect } from '../../src/engine/duckdb/dialect.js';
 import { excelSafeSql, EXTENSION } from '../../src/io/writers.js';
 import { tempDir, withEngine } from '../helpers.js';
@@ -105,6 +106,56 @@ describe('writeQuery', () => {
       flag: 'true',
     });
     expect(c2).toMatchObject({ customer_id: 'c2', first_order: null, revenue: null, share: null, orders: null, big: null });
+  });
+
+  it('Arrow: a long table in record batches of ARROW_BATCH_ROWS rows (Node holds one at a time), every value in its place, the same bytes twice', async () => {
+    const rows = 2 * ARROW_BATCH_ROWS + 5;
+    const query = `SELECT 'c' || i AS customer_id,
+        CASE WHEN i % 3 = 0 THEN NULL ELSE i * 0.5 END::DOUBLE AS share,
+        CASE WHEN i % 5 = 0 THEN NULL ELSE DATE '2024-01-01' + (i % 400)::INTEGER END AS first_order,
+        i::BIGINT AS big, (i % 7)::INTEGER AS small,
+        CASE WHEN i % 11 = 0 THEN NULL ELSE repeat('é', (i % 4)::INTEGER) END AS label
+      FROM range(${rows}) t(i) ORDER BY i`;
+    const dir = await tempDir();
+    const [first, second] = [path.join(dir, 'a.arrow'), path.join(dir, 'b.arrow')];
+    await withEngine(async (engine) => {
+      await engine.writeQuery(query, 'arrow', first);
+      await engine.writeQuery(query, 'arrow', second);
+    });
+    const bytes = await readFile(first);
+    expect(bytes.equals(await readFile(second))).toBe(true);
+    const { tableFromIPC } = await import('apache-arrow');
+    const table = tableFromIPC(bytes);
+    expect(table.batches.map((b) => b.numRows)).toEqual([ARROW_BATCH_ROWS, ARROW_BATCH_ROWS, 5]);
+    // Expected from the query's own rules; 2024-01-01 is day 19723 after 1970-01-01 (2024-03-01, day 19783, less 31 + 29 days).
+    const expected = (i: number) => ({
+      customer_id: `c${i}`,
+      share: i % 3 === 0 ? null : i * 0.5,
+      first_order: i % 5 === 0 ? null : (19_723 + (i % 400)) * 86_400_000,
+      big: BigInt(i),
+      small: i % 7,
+      label: i % 11 === 0 ? null : 'é'.repeat(i % 4),
+    });
+    for (const i of [0, 1, 2, 10, 11, ARROW_BATCH_ROWS - 1, ARROW_BATCH_ROWS, ARROW_BATCH_ROWS + 1, 2 * ARROW_BATCH_ROWS - 1, 2 * ARROW_BATCH_ROWS, rows - 1]) {
+      expect(table.get(i)!.toJSON(), `row ${i}`).toEqual(expected(i));
+    }
+    const nullsOf = (name: string) => table.getChild(name)!.nullCount;
+    // Multiples of m in 0 … rows − 1: ⌊(rows − 1)/m⌋ + 1.
+    expect({ share: nullsOf('share'), first_order: nullsOf('first_order'), label: nullsOf('label'), big: nullsOf('big') }).toEqual({
+      share: Math.floor((rows - 1) / 3) + 1,
+      first_order: Math.floor((rows - 1) / 5) + 1,
+      label: Math.floor((rows - 1) / 11) + 1,
+      big: 0,
+    });
+  });
+
+  it('Arrow: an empty result is a file with the schema and no rows', async () => {
+    const file = path.join(await tempDir(), 'empty.arrow');
+    await withEngine((engine) => engine.writeQuery(`SELECT customer_id, share FROM (${QUERY}) WHERE false`, 'arrow', file));
+    const { tableFromIPC } = await import('apache-arrow');
+    const table = tableFromIPC(await readFile(file));
+    expect(table.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual(['customer_id:Utf8', 'share:Float64']);
+    expect(table.numRows).toBe(0);
   });
 });
 
