@@ -1,34 +1,33 @@
 #!/usr/bin/env node
 // Times the CLV stage on a large customer base (default: the 1M customers of
 // benchmarks/data/transactions.parquet, made by `node benchmarks/generate.mjs`),
-// using the compiled dist/ (run `npm run build` first):
+// through the compiled score job in dist/ (run `npm run build` first):
 //
-//   (a) stage  — scoreClv as the pipeline runs it: model inputs in SQL, the
-//                pattern and spend pulls, BG/NBD (or Pareto/NBD) + Gamma-Gamma
-//                fits, the predictions and the join back to customers;
-//   (b) models — the model part alone on the already pulled patterns:
-//                fitBgNbd (or fitParetoNbd) + fitGammaGamma + clvFactors
-//                (per pattern), and what the stage computes instead of
-//                clvFactors: frequencyTGroups + aliveFactors (per (x, T) pair).
-//
-// Loading the transactions and computing customer_features are done once,
-// before the timed repeats, exactly as `crm score` does them
-// (engine.ingest + computeFeatures(…, { clv: true, lifecycle: false })).
+//   (a) stage  — the score job with the CLV stage alone (no lifecycle, no
+//                k-means, no history), its `clv` time from summary.json's
+//                timings: the model inputs in SQL, the pattern pulls, the
+//                fits, the intervals (--draws) and loading the results back;
+//   (b) models — the model part alone, in this process, on the patterns of
+//                the customers the job scored (read back from its
+//                customers.arrow): fitBgNbd (or fitParetoNbd) + fitGammaGamma,
+//                clvFactors per pattern, and what the stage computes instead
+//                of clvFactors, frequencyTGroups + aliveFactors per (x, T) pair.
 //
 //   node benchmarks/clv.mjs [--input FILE] [--as-of YYYY-MM-DD] [--model bgnbd|paretonbd]
-//                           [--time-unit day|week|month] [--repeat 5] [--threads N] [--dist DIR]
+//                           [--time-unit day|week|month] [--draws N] [--repeat 5] [--threads N]
 //
-// --dist points at another compiled tree; --compare-dist DIR also times that
-// tree's scoreClv in the same process, alternating with this one's on the same
-// engine and data, so both see the same machine load (a fair before/after on a
-// shared machine). Both write customer_clv; its check line is this tree's.
+// --compare-dist DIR also runs that compiled tree's score job (DIR/jobs/score.js),
+// alternating with this one's, so that both see the same machine load (a fair
+// before/after on a shared machine).
 //
+// The benchmarks call jobs, not stages (DESIGN §4; tests/engine/importRule.test.ts).
 // CRM_PROFILE=1 also prints each SQL statement's wall time to stderr.
 // Machines here are shared and noisy: the median of the repeats is reported.
-import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { tableFromIPC } from 'apache-arrow';
 import { median, NO_DATA, NO_DIST, requireFile } from './common.mjs';
 
 const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
@@ -40,157 +39,141 @@ const { values } = parseArgs({
     'as-of': { type: 'string' },
     model: { type: 'string', default: 'bgnbd' },
     'time-unit': { type: 'string', default: 'week' },
+    draws: { type: 'string' },
     repeat: { type: 'string', default: '5' },
     threads: { type: 'string' },
   },
 });
-const dist = (p) => join(resolve(values.dist), p);
 requireFile(values.input, NO_DATA);
-requireFile(dist('stages/clv/stage.js'), NO_DIST);
-
-const { parseScoreConfig } = await import(dist('config/loadConfig.js'));
-const { DuckDbEngine } = await import(dist('engine/duckdb/DuckDbEngine.js'));
-const { computeFeatures, resolveAsOf } = await import(dist('stages/features/stage.js'));
-const clvStage = await import(dist('stages/clv/stage.js'));
-const { clvInputsSql, spendPatternsSql } = await import(dist('stages/clv/queries.js'));
-const { runStatements } = await import(dist('engine/tables.js'));
-const bgNbd = await import(dist('models/bgNbd.js'));
-const paretoNbd = await import(dist('models/paretoNbd.js'));
-const gammaGamma = await import(dist('models/gammaGamma.js'));
-const clvModels = await import(dist('models/clv.js'));
-const { clvFactors } = clvModels;
+const tree = async (dir) => {
+  requireFile(join(dir, 'jobs', 'score.js'), NO_DIST);
+  const load = (p) => import(join(dir, p));
+  return { ...(await load('jobs/score.js')), ...(await load('config/loadConfig.js')), ...(await load('effects.js')) };
+};
+const mine = await tree(resolve(values.dist));
+const other = values['compare-dist'] ? await tree(resolve(values['compare-dist'])) : null;
+const models = {
+  bgNbd: await import(join(resolve(values.dist), 'models/bgNbd.js')),
+  paretoNbd: await import(join(resolve(values.dist), 'models/paretoNbd.js')),
+  gammaGamma: await import(join(resolve(values.dist), 'models/gammaGamma.js')),
+  clv: await import(join(resolve(values.dist), 'models/clv.js')),
+};
 
 const repeat = Math.max(1, Number(values.repeat));
-const config = parseScoreConfig({
-  inputs: [values.input],
-  asOf: values['as-of'],
-  clv: { model: values.model, timeUnit: values['time-unit'] },
-  ...(values.threads ? { threads: Number(values.threads) } : {}),
-});
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const seconds = (start) => Number(process.hrtime.bigint() - start) / 1e9;
-/** CPU seconds of this process, every thread (JS and DuckDB's workers): steadier than wall time on a shared machine. */
-const cpuSeconds = () => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
-};
 const fmt = (x) => x.toFixed(3).padStart(7);
+const work = await mkdtemp(join(os.tmpdir(), 'crm-bench-clv-'));
 
-const engine = await DuckDbEngine.create({ timezone: 'UTC', ...(config.threads ? { threads: config.threads } : {}) });
-try {
-  let start = process.hrtime.bigint();
-  const loaded = await engine.ingest(config.inputs, config);
-  const asOf = await resolveAsOf(engine, config.asOf, loaded.runDay);
-  const features = await computeFeatures(engine, asOf, loaded, { clv: true, lifecycle: false });
-  process.stdout.write(
-    `input ${values.input}: ${loaded.counts.read} rows, ${features.customers} customers as of ${asOf}; load + features ${seconds(start).toFixed(2)} s (untimed below)\n`,
-  );
-  process.stdout.write(`model ${config.clv.model}, time unit ${config.clv.timeUnit}, ${repeat} repeats, ${engine.constructor.name}\n\n`);
+/** One score job of `crm` (a tree's exports) with the CLV stage alone: its summary and wall seconds. */
+async function scoreClvOnly(crm, out) {
+  const config = crm.parseScoreConfig({
+    inputs: [values.input],
+    out,
+    asOf: values['as-of'],
+    noDb: true,
+    format: ['arrow'],
+    clv: { model: values.model, timeUnit: values['time-unit'], ...(values.draws === undefined ? {} : { draws: Number(values.draws) }) },
+    lifecycle: { enabled: false },
+    kmeans: { enabled: false },
+    ...(values.threads ? { threads: Number(values.threads) } : {}),
+  });
+  const start = process.hrtime.bigint();
+  const summary = await crm.scoreJob(config, crm.silentEffects, { asOfField: '--as-of' });
+  return { summary, wall: seconds(start) };
+}
 
-  // (a) The stage as the pipeline runs it.
-  // A checkout from before src/stages/ has the stage at pipeline/clv.js.
-  const otherStage = (d) => (existsSync(join(d, 'stages/clv/stage.js')) ? join(d, 'stages/clv/stage.js') : join(d, 'pipeline/clv.js'));
-  const other = values['compare-dist'] ? await import(otherStage(resolve(values['compare-dist']))) : null;
-  const stageTimes = [];
-  const stageCpu = [];
-  const otherTimes = [];
-  const otherCpu = [];
-  // The stage's per-customer columns come from its layer in the final pass; the
-  // timing includes writing them for every customer (table customer_clv), as the
-  // stage did before layers. Trees from before layers take (engine, options, asOf, log) and write customer_clv themselves.
-  const runStage = async (stage) => {
-    if (stage.scoreClv.length >= 4) return stage.scoreClv(engine, config.clv, asOf, silent);
-    const { result, layer } = await stage.scoreClv(engine, config.clv, silent);
-    await engine.run(
-      `CREATE OR REPLACE TEMP TABLE customer_clv AS
-       SELECT customer_id, frequency, recency, "T", monetary_value, p_alive, expected_purchases, expected_avg_value, clv
-       FROM (${layer('SELECT * FROM customer_features')}) WHERE frequency IS NOT NULL`,
-    );
-    return result;
+/**
+ * The purchase and spend patterns of the scored customers, as the stage pulls
+ * them: (frequency, recency, T) with customer counts, in that order, and
+ * (frequency, mean repeat spend) of the repeat customers with a positive one.
+ */
+function patternsOf(table) {
+  const column = (name) => Array.from(table.getChild(name).toArray(), (v) => (v === null ? Number.NaN : Number(v)));
+  const [frequency, recency, T, monetary] = ['frequency', 'recency', 'T', 'monetary_value'].map(column);
+  const purchase = new Map();
+  const spend = new Map();
+  for (let i = 0; i < frequency.length; i++) {
+    if (Number.isNaN(frequency[i])) continue;
+    const key = `${frequency[i]}|${recency[i]}|${T[i]}`;
+    purchase.set(key, (purchase.get(key) ?? 0) + 1);
+    if (frequency[i] > 0 && monetary[i] > 0) {
+      const spendKey = `${frequency[i]}|${monetary[i]}`;
+      spend.set(spendKey, (spend.get(spendKey) ?? 0) + 1);
+    }
+  }
+  const sorted = (map) => [...map].map(([key, weight]) => [...key.split('|').map(Number), weight]).sort((a, b) => a[0] - b[0] || a[1] - b[1] || (a[2] ?? 0) - (b[2] ?? 0));
+  const rows = sorted(purchase);
+  const spendRows = sorted(spend);
+  const of = (list, k) => Float64Array.from(list, (row) => row[k]);
+  return {
+    patterns: { frequency: of(rows, 0), recency: of(rows, 1), T: of(rows, 2), weight: of(rows, 3) },
+    spend: { frequency: of(spendRows, 0), monetaryValue: of(spendRows, 1), weight: of(spendRows, 2) },
   };
-  let result;
-  for (let i = 0; i < repeat; i++) {
-    if (other) {
-      start = process.hrtime.bigint();
-      const cpu = cpuSeconds();
-      await runStage(other);
-      otherTimes.push(seconds(start));
-      otherCpu.push(cpuSeconds() - cpu);
-    }
-    start = process.hrtime.bigint();
-    const cpu = cpuSeconds();
-    result = await runStage(clvStage);
-    stageTimes.push(seconds(start));
-    stageCpu.push(cpuSeconds() - cpu);
-  }
-  const purchaseFit = result.bgnbd ?? result.paretonbd;
-  const check = await engine.one(
-    `SELECT count(*)::BIGINT AS n, count(clv)::BIGINT AS with_clv, sum(clv) AS total_clv FROM customer_clv`,
-  );
+}
 
-  // (b) The models alone, on patterns pulled once.
-  // A recipe: its statement that makes the table is bound (a BoundStatement), which runStatements runs.
-  await runStatements(engine, clvInputsSql(engine.dialect));
-  const { patterns, days } = await clvStage.purchasePatterns(engine, config.clv.timeUnit);
-  const spendRows = await engine.numericColumns(spendPatternsSql(engine.dialect), ['frequency', 'monetary_value', 'weight']);
-  const spend = { frequency: spendRows.frequency, monetaryValue: spendRows.monetary_value, weight: spendRows.weight };
-  const horizon = { horizonMonths: config.clv.horizonMonths, monthlyDiscountRate: config.clv.discountRate, timeUnit: config.clv.timeUnit };
-  const parts = { purchase: [], gammaGamma: [], clvFactors: [], total: [], totalCpu: [], aliveFactors: [] };
-  let fits;
-  let groupCount = null;
+try {
+  // (a) The stage as the job runs it, in turn with the other tree's when given.
+  const runs = { mine: [], other: [] };
   for (let i = 0; i < repeat; i++) {
-    const cpu = cpuSeconds();
-    const t0 = process.hrtime.bigint();
-    const fit = config.clv.model === 'bgnbd' ? bgNbd.fitBgNbd(patterns) : paretoNbd.fitParetoNbd(patterns);
-    const t1 = process.hrtime.bigint();
-    const gg = gammaGamma.fitGammaGamma(spend);
-    const t2 = process.hrtime.bigint();
-    clvFactors(config.clv.model, fit.params, patterns, horizon);
-    const t3 = process.hrtime.bigint();
-    parts.purchase.push(Number(t1 - t0) / 1e9);
-    parts.gammaGamma.push(Number(t2 - t1) / 1e9);
-    parts.clvFactors.push(Number(t3 - t2) / 1e9);
-    parts.total.push(Number(t3 - t0) / 1e9);
-    parts.totalCpu.push(cpuSeconds() - cpu);
-    fits = { fit, gg };
-    // What the stage computes instead of clvFactors (when this build has it):
-    // the P(alive)-free factors once per (frequency, T) pair; P(alive) is then SQL's.
-    if (clvModels.aliveFactors) {
-      const t4 = process.hrtime.bigint();
-      const groups = clvModels.frequencyTGroups(patterns.frequency, days.T);
-      const unit = clvStage.DAYS_PER_UNIT[config.clv.timeUnit];
-      clvModels.aliveFactors(config.clv.model, fit.params, { frequency: groups.frequency, T: groups.T.map((d) => d / unit) }, horizon);
-      parts.aliveFactors.push(Number(process.hrtime.bigint() - t4) / 1e9);
-      groupCount = groups.frequency.length;
-    }
+    if (other) runs.other.push(await scoreClvOnly(other, join(work, `other-${i}`)));
+    runs.mine.push(await scoreClvOnly(mine, join(work, `mine-${i}`)));
   }
-
-  const totalWeight = patterns.weight.reduce((s, w) => s + w, 0);
+  const { summary } = runs.mine.at(-1);
+  const result = summary.clv;
   process.stdout.write(
-    `patterns: ${patterns.frequency.length} purchase patterns (${totalWeight} customers)${groupCount === null ? '' : `, ${groupCount} (frequency, T) pairs`}, ${spend.frequency.length} spend patterns (${spend.weight.reduce((s, w) => s + w, 0)} repeat customers)\n`,
+    `input ${values.input}: ${summary.rows.read} rows, ${summary.customers} customers as of ${summary.run.asOf}; model ${result.model}, time unit ${result.timeUnit}, ${result.patterns} patterns, ${repeat} repeats\n`,
   );
+  const purchaseFit = result[result.model];
   process.stdout.write(
-    `${config.clv.model}: ${purchaseFit.iterations} iterations, converged ${purchaseFit.converged}, LL ${purchaseFit.logLikelihood.toFixed(3)}, ${JSON.stringify(purchaseFit.params)}\n  ${purchaseFit.message}\n`,
+    `${result.model}: ${purchaseFit.iterations} iterations, converged ${purchaseFit.converged}, LL ${purchaseFit.logLikelihood.toFixed(3)}, ${JSON.stringify(purchaseFit.params)}\n`,
   );
   if (result.gammagamma) {
     process.stdout.write(
-      `gamma-gamma: ${result.gammagamma.iterations} iterations, converged ${result.gammagamma.converged}, LL ${result.gammagamma.logLikelihood.toFixed(3)}, ${JSON.stringify(result.gammagamma.params)}\n  ${result.gammagamma.message}\n`,
+      `gamma-gamma: ${result.gammagamma.iterations} iterations, converged ${result.gammagamma.converged}, LL ${result.gammagamma.logLikelihood.toFixed(3)}, ${JSON.stringify(result.gammagamma.params)}\n`,
     );
   }
+  process.stdout.write(`intervals: ${result.intervals ? `${result.intervals.draws} draws` : 'none'}\n`);
   if (result.warnings.length) process.stdout.write(`warnings: ${result.warnings.join(' | ')}\n`);
-  process.stdout.write(`customer_clv: ${check.n} rows, ${check.with_clv} with clv, Σ clv ${Number(check.total_clv).toFixed(2)}\n\n`);
-  process.stdout.write(`wall seconds over ${repeat} repeats     median      min      max   CPU s (median, all threads)\n`);
-  const row = (name, xs, cpu) =>
-    process.stdout.write(`${name.padEnd(32)} ${fmt(median(xs))}  ${fmt(Math.min(...xs))}  ${fmt(Math.max(...xs))}${cpu ? `  ${fmt(median(cpu))}` : ''}\n`);
-  row('(a) CLV stage (scoreClv)', stageTimes, stageCpu);
-  if (other) row('    the same, --compare-dist', otherTimes, otherCpu);
-  row(`(b) models: ${config.clv.model === 'bgnbd' ? 'fitBgNbd' : 'fitParetoNbd'}`, parts.purchase);
+
+  // (b) The models alone, on the scored customers' patterns.
+  const table = tableFromIPC(await readFile(join(work, `mine-${repeat - 1}`, 'customers.arrow')));
+  const { patterns, spend } = patternsOf(table);
+  const horizon = { horizonMonths: result.horizonMonths, monthlyDiscountRate: result.discountRate, timeUnit: result.timeUnit };
+  const parts = { purchase: [], gammaGamma: [], clvFactors: [], aliveFactors: [] };
+  let groupCount = 0;
+  for (let i = 0; i < repeat; i++) {
+    let start = process.hrtime.bigint();
+    const fit = values.model === 'paretonbd' ? models.paretoNbd.fitParetoNbd(patterns) : models.bgNbd.fitBgNbd(patterns);
+    parts.purchase.push(seconds(start));
+    start = process.hrtime.bigint();
+    models.gammaGamma.fitGammaGamma(spend);
+    parts.gammaGamma.push(seconds(start));
+    start = process.hrtime.bigint();
+    models.clv.clvFactors(values.model === 'paretonbd' ? 'paretonbd' : 'bgnbd', fit.params, patterns, horizon);
+    parts.clvFactors.push(seconds(start));
+    start = process.hrtime.bigint();
+    const groups = models.clv.frequencyTGroups(patterns.frequency, patterns.T);
+    models.clv.aliveFactors(values.model === 'paretonbd' ? 'paretonbd' : 'bgnbd', fit.params, groups, horizon);
+    parts.aliveFactors.push(seconds(start));
+    groupCount = groups.frequency.length;
+  }
+  process.stdout.write(
+    `(b) on ${patterns.frequency.length} purchase patterns (${groupCount} (frequency, T) pairs) and ${spend.frequency.length} spend patterns\n\n`,
+  );
+
+  process.stdout.write(`wall seconds over ${repeat} repeats     median      min      max\n`);
+  const row = (name, xs) => process.stdout.write(`${name.padEnd(34)} ${fmt(median(xs))}  ${fmt(Math.min(...xs))}  ${fmt(Math.max(...xs))}\n`);
+  row('(a) the job: clv stage', runs.mine.map((r) => r.summary.timings.clv));
+  row('    the whole job', runs.mine.map((r) => r.wall));
+  if (other) {
+    row('    --compare-dist: clv stage', runs.other.map((r) => r.summary.timings.clv));
+    row('    --compare-dist: the whole job', runs.other.map((r) => r.wall));
+  }
+  row(`(b) ${values.model === 'paretonbd' ? 'fitParetoNbd' : 'fitBgNbd'}`, parts.purchase);
   row('    fitGammaGamma', parts.gammaGamma);
-  row('    clvFactors', parts.clvFactors);
-  row('    total', parts.total, parts.totalCpu);
-  if (parts.aliveFactors.length) row('    (stage: groups + aliveFactors)', parts.aliveFactors);
+  row('    clvFactors (per pattern)', parts.clvFactors);
+  row('    groups + aliveFactors (stage)', parts.aliveFactors);
   process.stdout.write(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.availableParallelism()} cores\n`);
-  if (fits.fit.iterations !== purchaseFit.iterations) process.stdout.write(`(note: ${fits.fit.iterations} iterations in (b))\n`);
 } finally {
-  await engine.close();
+  await rm(work, { recursive: true, force: true });
 }

@@ -175,6 +175,31 @@ function upwardImports(file: string, text: string): string[] {
   return wrong;
 }
 
+/**
+ * The benchmarks call jobs, not stages (DESIGN §4): a benchmark that wires
+ * stages by hand times a pipeline no job runs. They load the compiled tree by
+ * paths they build (`dist('jobs/score.js')`), so the check reads the strings
+ * of each line of code for a module under stages/.
+ */
+const STAGE_MODULE = /['"`][^'"`\n]*\bstages\/[^'"`\n]*\.js['"`]/g;
+const stageModulesNamed = (text: string): string[] =>
+  text.split('\n').flatMap((line, i) => (line.trimStart().startsWith('//') ? [] : [...line.matchAll(STAGE_MODULE)].map((m) => `${i + 1}: ${m[0]}`)));
+
+describe('the benchmarks call jobs, not stages', () => {
+  it('no benchmark names a module under stages/', async () => {
+    const named: string[] = [];
+    for (const file of await sourceFiles('benchmarks')) {
+      named.push(...stageModulesNamed(await readFile(path.join(ROOT, file), 'utf8')).map((hit) => `${file.split(path.sep).join('/')}:${hit}`));
+    }
+    expect(named).toEqual([]);
+  });
+
+  it('the check finds a stage module named in code, and not in a comment', () => {
+    const text = ["const clvStage = await import(dist('stages/clv/stage.js'));", "// dist('stages/clv/stage.js') in a comment", "const { scoreJob } = await import(dist('jobs/score.js'));"].join('\n');
+    expect(stageModulesNamed(text)).toEqual(["1: 'stages/clv/stage.js'"]);
+  });
+});
+
 describe('imports point one way (DESIGN §4)', () => {
   it('no file of src/ imports a room above its own, or one engine\'s folder from outside src/engine/', async () => {
     const wrong: string[] = [];
