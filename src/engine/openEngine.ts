@@ -12,6 +12,8 @@ export interface OpenEngineOptions {
   tempDir?: string;
   /** PostgreSQL: the schema of crm's tables (default crm). */
   schema?: string;
+  /** PostgreSQL: false when the command only reads crm's tables, so that a missing schema is not created. */
+  createSchema?: boolean;
 }
 
 export type EngineSpec = { kind: 'duckdb' } | { kind: 'postgres'; target: PostgresTarget };
@@ -47,7 +49,15 @@ export async function openEngine(spec: string | undefined, options: OpenEngineOp
   const schema = checkSchemaName(options.schema ?? 'crm');
   // Loaded only when asked for: the embedded engine's runs never load the PostgreSQL driver.
   const { PostgresEngine } = await import('./postgres/PostgresEngine.js');
-  return PostgresEngine.create({ target: parsed.target, schema, timezone: options.timezone, tempDir: options.tempDir, threads: options.threads, memoryLimit: options.memoryLimit });
+  return PostgresEngine.create({
+    target: parsed.target,
+    schema,
+    createSchema: options.createSchema,
+    timezone: options.timezone,
+    tempDir: options.tempDir,
+    threads: options.threads,
+    memoryLimit: options.memoryLimit,
+  });
 }
 
 /** `--engine` as it may be shown (summary.json, logs): a URL's password masked. */

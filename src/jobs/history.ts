@@ -49,7 +49,8 @@ export type RefuseOut = (recorded: RecordedRunPaths) => Promise<void>;
  */
 export async function withHistory<T>(options: HistoryJobOptions, work: (engine: Engine, history: RunHistory) => Promise<T>): Promise<T> {
   checkHistorySource(options);
-  const engine = await openEngine(options.engine, { memoryLimit: options.memoryLimit ?? defaultMemoryLimit(), tempDir: options.tempDir, schema: options.schema });
+  // A database without crm's schema stays without it: "no run history there yet" is all a read finds there.
+  const engine = await openEngine(options.engine, { memoryLimit: options.memoryLimit ?? defaultMemoryLimit(), tempDir: options.tempDir, schema: options.schema, createSchema: false });
   try {
     options.log.debug(await engine.describeSettings(), `${engine.name} engine opened`);
     const history = await attachHistoryReadOnly(engine, options.db ?? null, { waitSeconds: options.dbWait, log: options.log });

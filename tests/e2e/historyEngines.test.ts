@@ -93,10 +93,18 @@ describeEachEngine("crm runs, migration and report on each engine's history", im
     expect(lastMessage(schemaAlone.stderr)).toBe('--schema crm is for --engine postgres: a DuckDB history is the file --db names');
   });
 
-  it.runIf(under.name === 'postgres')('a schema without a history is an error that says so', async () => {
-    const result = await runCli(['runs', '--engine', POSTGRES_URL, '--schema', `${under.schema}_none`]);
-    expect(result.code).toBe(1);
-    expect(lastMessage(result.stderr)).toMatch(/no run history there yet/);
-    await under.engine().run(`DROP SCHEMA IF EXISTS ${under.engine().dialect.quoteIdentifier(`${under.schema}_none`)} CASCADE`);
+  it.runIf(under.name === 'postgres')('a schema without a history is an error that says so, and the read leaves the database without it', async () => {
+    const missing = `${under.schema}_none`;
+    const schemas = async () => (await under.engine().all<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname = ?`, [missing])).length;
+    try {
+      for (const command of [['runs'], ['migration'], ['report', '--out', 'none.html'], ['export', '--segment', 'Champions', '--out', 'none.csv']]) {
+        const result = await runCli([...command, '--engine', POSTGRES_URL, '--schema', missing]);
+        expect(result.code, command[0]).toBe(1);
+        expect(lastMessage(result.stderr), command[0]).toMatch(/no run history there yet/);
+        expect(await schemas(), command[0]).toBe(0);
+      }
+    } finally {
+      await under.engine().run(`DROP SCHEMA IF EXISTS ${under.engine().dialect.quoteIdentifier(missing)} CASCADE`);
+    }
   });
 });

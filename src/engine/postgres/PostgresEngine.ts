@@ -25,8 +25,10 @@ import { copyFromLocal, copyToLocal, postgresTypeOf, uniqueName, type ResultColu
 
 export interface PostgresEngineOptions {
   target: PostgresTarget;
-  /** The schema that holds crm's tables (default `crm`): created if missing, first on the search_path. */
+  /** The schema that holds crm's tables (default `crm`): created if missing (unless createSchema is false), first on the search_path. */
   schema?: string;
+  /** False for a command that only reads crm's tables: a database without the schema is left as it was. */
+  createSchema?: boolean;
   timezone?: string;
   /** The folder the scratch folder goes in (default: the system's temporary folder, TMPDIR). */
   tempDir?: string;
@@ -35,7 +37,7 @@ export interface PostgresEngineOptions {
   memoryLimit?: string;
 }
 
-/** Rows per round trip when a result is read in chunks (DuckDB's vector size, the Arrow writer's batch). */
+/** Rows per round trip when a result is read in chunks (DuckDB's vector size). */
 export const CHUNK_ROWS = 2048;
 
 export { DISTRIBUTION_COLUMN };
@@ -185,7 +187,7 @@ export class PostgresEngine implements Engine {
       );
       // Looked up first: a user allowed to use a schema its DBA made may not be allowed to create one.
       const exists = await engine.one(`SELECT 1 AS found FROM pg_namespace WHERE nspname = ?`, [schema]);
-      if (!exists) await engine.run(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
+      if (!exists && options.createSchema !== false) await engine.run(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
       if (engine.capabilities.distributed) await engine.useScratchSchema();
       return engine;
     } catch (error) {
