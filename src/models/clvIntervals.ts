@@ -142,6 +142,7 @@ export function purchaseLikelihood(
 
 /** The discounted and undiscounted expected purchases of each (frequency, T) group if alive. */
 function groupFactors(model: PurchaseModelName, params: BgNbdParams | ParetoNbdParams, input: IntervalInput) {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: both branches make the same call; the test only picks the overload TypeScript checks
   return model === 'paretonbd' ? aliveFactors(model, params as ParetoNbdParams, input.groups, input.horizon) : aliveFactors(model, params as BgNbdParams, input.groups, input.horizon);
 }
 
