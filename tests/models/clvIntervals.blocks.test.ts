@@ -38,19 +38,16 @@ const input: IntervalInput = {
   seed: SEED,
   level: 0.9,
 };
-let computed: ClvIntervals | undefined;
 /**
- * clvIntervals on the base, run by the first test that needs it, not at
- * import: Stryker credits a test only with the code it runs itself, so a
- * result made at import would leave every test blind to the blocks' code.
+ * clvIntervals on the base, run by each test that checks it (half a second),
+ * neither at import nor once for all: Stryker runs a mutant against the tests
+ * that ran its code, so a result made at import or kept from another test
+ * leaves the test that would catch it out.
  */
 function result(): ClvIntervals {
-  if (!computed) {
-    const intervals = clvIntervals(input);
-    if ('unavailable' in intervals) throw new Error(intervals.unavailable);
-    computed = intervals;
-  }
-  return computed;
+  const intervals = clvIntervals(input);
+  if ('unavailable' in intervals) throw new Error(intervals.unavailable);
+  return intervals;
 }
 
 // The same draws, as clvIntervals takes them: purchase parameters, then Gamma-Gamma's, from one seeded stream.
