@@ -64,15 +64,15 @@ function columnData(arrow: Arrow, column: ColumnBatch, type: DataType, rows: num
   if (column.kind !== 'text') {
     return arrow.makeData({ type, length: rows, nullCount: column.nulls, nullBitmap, data: column.numbers!.subarray(0, rows) } as never);
   }
+  // Each text encoded once, into room for the longest its UTF-16 length allows (3 bytes a code unit); only the bytes written reach the file.
+  let room = 0;
+  for (const text of column.texts) if (text !== null) room += 3 * text.length;
+  const data = Buffer.allocUnsafe(room);
   const valueOffsets = new Int32Array(rows + 1);
   let bytes = 0;
   column.texts.forEach((text, i) => {
-    if (text !== null) bytes += Buffer.byteLength(text);
+    if (text !== null) bytes += data.write(text, bytes);
     valueOffsets[i + 1] = bytes;
-  });
-  const data = Buffer.alloc(bytes);
-  column.texts.forEach((text, i) => {
-    if (text !== null) data.write(text, valueOffsets[i]!);
   });
   return arrow.makeData({ type, length: rows, nullCount: column.nulls, nullBitmap, valueOffsets, data: new Uint8Array(data.buffer, data.byteOffset, bytes) } as never);
 }
