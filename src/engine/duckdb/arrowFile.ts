@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Data, DataType } from 'apache-arrow';
@@ -6,8 +7,9 @@ import { duckdbDialect } from './dialect.js';
 
 /**
  * Rows per record batch of an Arrow file: a fixed count, not the engine's
- * chunk sizes, so that the same table gives the same bytes; one batch is all
- * Node holds of the table at a time (the file streams to disk batch by batch).
+ * chunk sizes, so that the same table gives the same bytes; Node holds a batch
+ * or two of the table at a time (the file streams to disk batch by batch, and
+ * the next batch waits while the file has not taken the last).
  */
 export const ARROW_BATCH_ROWS = 65_536;
 
@@ -101,13 +103,14 @@ export async function writeArrowFile(engine: QueryEngine, query: string, file: s
 
   const writer = new arrow.RecordBatchFileWriter();
   let failed: unknown = null;
-  const written = pipeline(writer.toNodeStream(), createWriteStream(file)).catch((error: unknown) => {
+  const out = createWriteStream(file);
+  const written = pipeline(writer.toNodeStream(), out).catch((error: unknown) => {
     failed = error;
   });
   let batch = kinds.map(newColumn);
   let rows = 0;
   let batches = 0;
-  const flush = () => {
+  const flush = async () => {
     // A file that cannot be written (a full disk) stops the query, rather than batches piling up in memory.
     if (failed) throw failed;
     const children = batch.map((column, i) => columnData(arrow, column, types[i]!, rows));
@@ -115,6 +118,8 @@ export async function writeArrowFile(engine: QueryEngine, query: string, file: s
     batches++;
     batch = kinds.map(newColumn);
     rows = 0;
+    // A disk slower than the engine would otherwise leave the batches waiting in memory.
+    if (out.writableNeedDrain) await Promise.race([once(out, 'drain'), written]);
   };
   try {
     for await (const chunk of engine.streamColumns(`SELECT ${select} FROM (${query})`)) {
@@ -127,11 +132,11 @@ export async function writeArrowFile(engine: QueryEngine, query: string, file: s
         });
         rows += take;
         from += take;
-        if (rows === ARROW_BATCH_ROWS) flush();
+        if (rows === ARROW_BATCH_ROWS) await flush();
       }
     }
     // An empty table is one empty batch, so that the file has its schema.
-    if (rows > 0 || batches === 0) flush();
+    if (rows > 0 || batches === 0) await flush();
   } finally {
     writer.finish();
     await written;
