@@ -52,12 +52,8 @@ const tree = async (dir) => {
 };
 const mine = await tree(resolve(values.dist));
 const other = values['compare-dist'] ? await tree(resolve(values['compare-dist'])) : null;
-const models = {
-  bgNbd: await import(join(resolve(values.dist), 'models/bgNbd.js')),
-  paretoNbd: await import(join(resolve(values.dist), 'models/paretoNbd.js')),
-  gammaGamma: await import(join(resolve(values.dist), 'models/gammaGamma.js')),
-  clv: await import(join(resolve(values.dist), 'models/clv.js')),
-};
+const model = (name) => import(join(resolve(values.dist), 'models', `${name}.js`));
+const models = { bgNbd: await model('bgNbd'), paretoNbd: await model('paretoNbd'), gammaGamma: await model('gammaGamma'), clv: await model('clv') };
 
 const repeat = Math.max(1, Number(values.repeat));
 const seconds = (start) => Number(process.hrtime.bigint() - start) / 1e9;
